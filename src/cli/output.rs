@@ -1,0 +1,187 @@
+//! Output plumbing shared by the subcommands: formats, aligned tables, atomic file writes,
+//! the usage/runtime error split and progress bars.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use polycap::base::Error;
+
+/// Output format chosen with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+    /// CSV for programs.
+    Csv,
+}
+
+/// A usage error (bad flag value): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Builds a usage error.
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Usage(msg.into()))
+}
+
+/// Exit code for an error: 2 for usage (bad input values), 1 for runtime failures.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.downcast_ref::<Usage>().is_some() {
+            return 2;
+        }
+        if let Some(e) = cause.downcast_ref::<Error>() {
+            return match e {
+                Error::Importance { .. }
+                | Error::Density { .. }
+                | Error::Kurtosis { .. }
+                | Error::StudentT(_)
+                | Error::UnknownDistribution(_)
+                | Error::Dims(_)
+                | Error::NoFeatures
+                | Error::Length { .. }
+                | Error::Parameter(_) => 2,
+                _ => 1,
+            };
+        }
+    }
+    1
+}
+
+/// True if the error is a closed stdout (e.g. `polycap … | head`): not an error.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
+/// A failure never leaves half a file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("not a file path: {}", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes text to stdout (or to `out` atomically when given).
+pub fn emit(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(p) => write_atomic(p, text.as_bytes()),
+        None => {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// An aligned text table: a header row and data rows, columns right-aligned except the
+/// first, separated by two spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let ncol = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (j, cell) in r.iter().enumerate().take(ncol) {
+            width[j] = width[j].max(cell.chars().count());
+        }
+    }
+    let fmt_row = |cells: Vec<&str>| -> String {
+        let mut line = String::new();
+        for (j, c) in cells.iter().enumerate() {
+            if j > 0 {
+                line.push_str("  ");
+            }
+            let pad = width[j].saturating_sub(c.chars().count());
+            if j == 0 {
+                line.push_str(c);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(c);
+            }
+        }
+        line.trim_end().to_string()
+    };
+    let mut s = fmt_row(header.to_vec());
+    s.push('\n');
+    let total: usize = width.iter().sum::<usize>() + 2 * ncol.saturating_sub(1);
+    s.push_str(&"─".repeat(total));
+    s.push('\n');
+    for r in rows {
+        s.push_str(&fmt_row(r.iter().map(String::as_str).collect()));
+        s.push('\n');
+    }
+    s
+}
+
+/// CSV text from a header and rows (RFC 4180 quoting via the csv crate).
+pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// A progress bar on stderr that draws nothing when stderr is not a terminal.
+#[allow(dead_code)]
+pub fn progress(len: u64, msg: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let bar = if io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .expect("invariant: static template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(msg.to_string());
+    bar
+}
+
+/// Formats a float for tables: 6 significant digits, plain or scientific as fits.
+pub fn num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if (1e-4..1e6).contains(&a) {
+        let digits = 6usize.saturating_sub(a.log10().floor() as i64 as usize + 1);
+        let digits = if a < 1.0 {
+            (5 - a.log10().floor() as i64) as usize
+        } else {
+            digits
+        };
+        format!("{x:.digits$}")
+    } else {
+        format!("{x:.5e}")
+    }
+}

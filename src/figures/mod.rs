@@ -1,0 +1,1 @@
+//! Paper-ready figures: one file per figure, `data() -> FigureData`, `render() -> SVG`.

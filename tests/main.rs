@@ -1,0 +1,6 @@
+//! polycap's one integration-test binary; modules mirror src/.
+
+mod base;
+mod cli;
+mod spec_labels;
+mod theory;

@@ -1,0 +1,7 @@
+mod allocation;
+mod capacity;
+mod equalize;
+#[cfg(feature = "exact")]
+mod exact;
+mod quadratic;
+mod realization;
