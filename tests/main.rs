@@ -2,5 +2,7 @@
 
 mod base;
 mod cli;
+mod figures;
 mod spec_labels;
 mod theory;
+mod training;

@@ -4,7 +4,12 @@ mod output;
 mod spec;
 
 mod allocate;
+mod bench;
 mod capacity;
+mod marginal;
+mod phase;
+mod reproduce;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +29,16 @@ enum Command {
     Allocate(allocate::Args),
     /// Capacities of your own embedding matrix (CSV or NPY).
     Capacity(capacity::Args),
+    /// Analytic phase diagram of a varied feature's capacity over (importance V, density p).
+    Phase(phase::Args),
+    /// Marginal-benefit curves m(C) = −dL*/dC and the equal-returns threshold.
+    Marginal(marginal::Args),
+    /// Train the toy models (quadratic, ReLU/GeLU variants, TMS autoencoder, linear).
+    Train(train::Args),
+    /// Benchmarks of the hot kernels (timings for people, never in tests).
+    Bench(bench::Args),
+    /// Regenerate every figure (SVG + CSV) and its index: the main job.
+    Reproduce(reproduce::Args),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -42,5 +57,10 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Allocate(a) => allocate::run(a),
         Command::Capacity(a) => capacity::run(a),
+        Command::Phase(a) => phase::run(a),
+        Command::Marginal(a) => marginal::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Reproduce(a) => reproduce::run(a),
     }
 }

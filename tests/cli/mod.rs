@@ -1,7 +1,12 @@
 //! End-to-end runs of the real binary.
 
 mod allocate;
+mod bench;
 mod capacity;
+mod marginal;
+mod phase;
+mod reproduce;
+mod train;
 
 use std::process::{Command, Output};
 

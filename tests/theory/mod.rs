@@ -1,7 +1,9 @@
 mod allocation;
 mod capacity;
+mod elhage;
 mod equalize;
 #[cfg(feature = "exact")]
 mod exact;
+mod phase;
 mod quadratic;
 mod realization;

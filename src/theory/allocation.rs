@@ -1,0 +1,1 @@
+//! theory::allocation (being written).

@@ -1,0 +1,1 @@
+//! theory::elhage (being written).

@@ -1,0 +1,1 @@
+//! theory::exact (being written).

@@ -1,0 +1,1 @@
+//! theory::realization (being written).

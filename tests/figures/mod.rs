@@ -1,0 +1,1 @@
+//! Tests of figures (mirrors src/figures).
