@@ -7,6 +7,7 @@ mod allocate;
 mod bench;
 mod capacity;
 mod marginal;
+mod matrix;
 mod phase;
 mod reproduce;
 mod train;

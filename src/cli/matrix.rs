@@ -1,0 +1,1 @@
+//! Reading a user's embedding matrix from CSV or NPY (being written).
