@@ -6,6 +6,7 @@ mod spec;
 mod allocate;
 mod bench;
 mod capacity;
+mod geometry;
 mod marginal;
 mod matrix;
 mod phase;
@@ -38,6 +39,8 @@ enum Command {
     Train(train::Args),
     /// Benchmarks of the hot kernels (timings for people, never in tests).
     Bench(bench::Args),
+    /// Block structure of an embedding: orthogonal blocks, scales, capacities, fractions.
+    Geometry(geometry::Args),
     /// Regenerate every figure (SVG + CSV) and its index: the main job.
     Reproduce(reproduce::Args),
 }
@@ -63,5 +66,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(a) => train::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Reproduce(a) => reproduce::run(a),
+        Command::Geometry(a) => geometry::run(a),
     }
 }

@@ -9,6 +9,7 @@ pub mod elhage;
 pub mod equalize;
 #[cfg(feature = "exact")]
 pub mod exact;
+pub mod geometry;
 pub mod phase;
 pub mod quadratic;
 pub mod realization;

@@ -3,6 +3,7 @@
 mod allocate;
 mod bench;
 mod capacity;
+mod geometry;
 mod marginal;
 mod phase;
 mod reproduce;

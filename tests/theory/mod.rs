@@ -4,6 +4,7 @@ mod elhage;
 mod equalize;
 #[cfg(feature = "exact")]
 mod exact;
+mod geometry;
 mod phase;
 mod quadratic;
 mod realization;
