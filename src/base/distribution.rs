@@ -11,7 +11,7 @@ use super::{Error, Result};
 /// Shape of the non-zero part z of a sparse feature, before scaling to variance 1/p.
 ///
 /// Each shape is symmetric about 0. [`Magnitude::kurtosis`] is the Pearson kurtosis
-/// Kurt[z] = E[z⁴]/E[z²]² (not excess kurtosis; spec pitfall 2).
+/// Kurt\[z\] = E\[z⁴\]/E\[z²\]² (not excess kurtosis; spec pitfall 2).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Magnitude {
     /// z ~ U(−a, a): Kurt = 9/5 (spec (Q5)).
@@ -69,7 +69,7 @@ impl Magnitude {
         }
     }
 
-    /// Pearson kurtosis Kurt[z] = E[z⁴]/E[z²]² of the magnitude.
+    /// Pearson kurtosis Kurt\[z\] = E\[z⁴\]/E\[z²\]² of the magnitude.
     ///
     /// Uniform 9/5, Gaussian 3, Laplace 6, Rademacher 1, Student-t 3(ν−2)/(ν−4).
     /// Spec: (Q4), (Q5). Derivation: derivations/distribution.md (D1)–(D5).
@@ -117,7 +117,7 @@ fn standard_normal() -> Normal {
 }
 
 /// A sparse input feature x = s·z/√p: s ~ Bernoulli(p), z a standardised [`Magnitude`],
-/// so that E x = 0, E x² = 1 and E x⁴ = Kurt[z]/p (spec (Q4)).
+/// so that E x = 0, E x² = 1 and E x⁴ = Kurt\[z\]/p (spec (Q4)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SparseInput {
     /// Density p = 1 − S: probability that the feature is non-zero.
@@ -139,7 +139,7 @@ impl SparseInput {
         }
     }
 
-    /// Kurtosis k = E[x⁴] = Kurt[z]/p (spec (Q4); sparse uniform: 9/(5p), (Q5)).
+    /// Kurtosis k = E\[x⁴\] = Kurt\[z\]/p (spec (Q4); sparse uniform: 9/(5p), (Q5)).
     pub fn kurtosis(&self) -> f64 {
         self.magnitude.kurtosis() / self.density
     }

@@ -20,7 +20,7 @@ pub enum Error {
         /// The rejected value.
         value: f64,
     },
-    /// A kurtosis k = E[x⁴] that is not finite or below 1 (Jensen: k ≥ 1).
+    /// A kurtosis k = E\[x⁴\] that is not finite or below 1 (Jensen: k ≥ 1).
     #[error("kurtosis k = E[x⁴] of feature {index} must be finite and {bound}, got {value}")]
     Kurtosis {
         /// Feature index (0-based).

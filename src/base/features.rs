@@ -15,7 +15,7 @@ pub struct FeatureSet {
 }
 
 impl FeatureSet {
-    /// Features given by their importances and kurtoses k = E[x⁴] (finite, ≥ 1).
+    /// Features given by their importances and kurtoses k = E\[x⁴\] (finite, ≥ 1).
     pub fn from_kurtosis(importance: Vec<f64>, kurtosis: Vec<f64>) -> Result<Self> {
         check_importance(&importance)?;
         if kurtosis.len() != importance.len() {
@@ -41,7 +41,7 @@ impl FeatureSet {
         })
     }
 
-    /// Features given by their importances and input laws; kᵢ = Kurt[zᵢ]/pᵢ (spec (Q4)).
+    /// Features given by their importances and input laws; kᵢ = Kurt\[zᵢ\]/pᵢ (spec (Q4)).
     pub fn from_inputs(importance: Vec<f64>, inputs: Vec<SparseInput>) -> Result<Self> {
         check_importance(&importance)?;
         if inputs.len() != importance.len() {
@@ -98,7 +98,7 @@ impl FeatureSet {
         &self.importance
     }
 
-    /// Kurtoses kᵢ = E[xᵢ⁴] (Pearson; spec §1).
+    /// Kurtoses kᵢ = E\[xᵢ⁴\] (Pearson; spec §1).
     pub fn kurtosis(&self) -> &[f64] {
         &self.kurtosis
     }

@@ -174,14 +174,27 @@ pub fn num(x: f64) -> String {
     }
     let a = x.abs();
     if (1e-4..1e6).contains(&a) {
-        let digits = 6usize.saturating_sub(a.log10().floor() as i64 as usize + 1);
-        let digits = if a < 1.0 {
-            (5 - a.log10().floor() as i64) as usize
-        } else {
-            digits
-        };
+        // Digits after the point so that 6 significant digits show.
+        let exponent = a.log10().floor() as i64;
+        let digits = (5 - exponent).max(0) as usize;
         format!("{x:.digits$}")
     } else {
         format!("{x:.5e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn num_keeps_six_significant_digits() {
+        assert_eq!(num(0.212121212), "0.212121");
+        assert_eq!(num(1.6403508771929824), "1.64035");
+        assert_eq!(num(93.5), "93.5000");
+        assert_eq!(num(123456.7), "123457");
+        assert_eq!(num(-0.00012345678), "-0.000123457");
+        assert_eq!(num(1e-7), "1.00000e-7");
+        assert_eq!(num(0.0), "0");
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Spec: (Q13)–(Q17), per-feature kᵢ (B3). Derivation: derivations/quadratic-model.md.
 
-/// One feature of the quadratic model: importance v and kurtosis k = E[x⁴].
+/// One feature of the quadratic model: importance v and kurtosis k = E\[x⁴\].
 ///
 /// # Example
 /// ```
@@ -17,7 +17,7 @@
 pub struct FeatureCurve {
     /// Importance vᵢ (S eq. 9, spec (Q1)).
     pub importance: f64,
-    /// Kurtosis kᵢ = E[xᵢ⁴] (Pearson, spec §1).
+    /// Kurtosis kᵢ = E\[xᵢ⁴\] (Pearson, spec §1).
     pub kurtosis: f64,
 }
 
@@ -27,6 +27,10 @@ impl FeatureCurve {
     /// Spec (Q13)/(B3). Derivation: derivations/quadratic-model.md (QM7).
     pub fn sq_norm(&self, c: f64) -> f64 {
         let (v, k) = (self.importance, self.kurtosis);
+        if k <= 1.0 {
+            // k = 1 (x = ±1): the bias absorbs the feature; n* ≡ 0 (spec §12.1).
+            return 0.0;
+        }
         (k - 1.0) * v * c / ((k - 3.0) * c + 2.0)
     }
 
@@ -36,6 +40,10 @@ impl FeatureCurve {
     /// Spec (Q15)/(B3). Derivation: derivations/quadratic-model.md (QM8).
     pub fn loss(&self, c: f64) -> f64 {
         let (v, k) = (self.importance, self.kurtosis);
+        if k <= 1.0 {
+            // k = 1: L* ≡ 0 (the 0/0 at C = 1 has limit 0; spec §12.1).
+            return 0.0;
+        }
         2.0 * (k - 1.0) * v * v * (1.0 - c) / ((k - 3.0) * c + 2.0)
     }
 
