@@ -73,6 +73,14 @@ pub fn capacity(w: &DMatrix<f64>, i: usize) -> f64 {
 ///
 /// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1), (C1′).
 pub fn capacities(w: &DMatrix<f64>) -> Vec<f64> {
+    capacities_with_threshold(w, ZERO_COLUMN_THRESHOLD)
+}
+
+/// [`capacities`] with a chosen zero-column threshold τ: Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ τ
+/// (spec §2.1: "default τ = 1e-10, configurable"). τ = 0 keeps every non-zero column.
+///
+/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1).
+pub fn capacities_with_threshold(w: &DMatrix<f64>, threshold: f64) -> Vec<f64> {
     let (d, n) = w.shape();
     if n == 0 {
         return Vec::new();
@@ -87,7 +95,7 @@ pub fn capacities(w: &DMatrix<f64>) -> Vec<f64> {
         .iter()
         .zip(&g2_diag)
         .map(|(&ni, &g2)| {
-            if ni <= ZERO_COLUMN_THRESHOLD || g2 <= 0.0 {
+            if ni <= threshold || ni <= 0.0 || g2 <= 0.0 {
                 0.0
             } else {
                 (ni * ni / g2).min(1.0)

@@ -4,7 +4,8 @@
 use approx::assert_relative_eq;
 use nalgebra::DMatrix;
 use polycap::theory::capacity::{
-    ZERO_COLUMN_THRESHOLD, analyze, capacities, capacity, leverage_capacities, rank, sq_norms,
+    ZERO_COLUMN_THRESHOLD, analyze, capacities, capacities_with_threshold, capacity,
+    leverage_capacities, rank, sq_norms,
 };
 use polycap::theory::realization::{feasible, random_orthogonal};
 use proptest::prelude::*;
@@ -80,6 +81,15 @@ fn zero_column_has_zero_capacity() {
     w[(0, 1)] = 0.0;
     w[(1, 1)] = (4.0 * ZERO_COLUMN_THRESHOLD).sqrt();
     assert!(capacities(&w)[1] > 0.0);
+    // A configurable threshold: τ = 0 keeps the tiny column, τ = 1e-8 drops it.
+    let g = w.tr_mul(&w.column(1));
+    let direct = g[1] * g[1] / g.norm_squared();
+    assert_relative_eq!(
+        capacities_with_threshold(&w, 0.0)[1],
+        direct,
+        max_relative = 1e-12
+    );
+    assert_relative_eq!(capacities_with_threshold(&w, 1e-8)[1], 0.0);
     // The all-zero matrix: everything 0, rank 0, not efficient.
     let z = DMatrix::<f64>::zeros(3, 4);
     let r = analyze(&z).expect("finite");

@@ -150,8 +150,10 @@ fn worked_example_is_realised_with_its_loss() {
     }
     let w = realize(&c, &n, 3).expect("one block, Σ C = 3");
     assert_eq!(w.shape(), (3, 6));
+    let mut cap_err = 0.0f64;
     for (got, want) in capacities(&w).iter().zip(&c) {
         assert!((got - want).abs() <= 1e-12, "{got} vs {want}");
+        cap_err = cap_err.max((got - want).abs());
     }
     for (got, want) in sq_norms(&w).iter().zip(&n) {
         assert_relative_eq!(*got, *want, max_relative = 1e-12);
@@ -170,6 +172,11 @@ fn worked_example_is_realised_with_its_loss() {
         .sum();
     let el = ExpectedLoss::new(&f, 3).expect("D ≥ 1");
     assert_relative_eq!(el.loss(&w), l_star, max_relative = 1e-12);
+    eprintln!(
+        "worked example: max |C(W) − C| = {cap_err:.2e}, |L(W) − L*|/L* = {:.2e}, max |∇L| = {:.2e}",
+        (el.loss(&w) - l_star).abs() / l_star,
+        el.grad(&w).amax()
+    );
     // At an optimum the gradient vanishes (every fractional feature has m = μ).
     assert!(
         el.grad(&w).amax() <= 1e-12 * l_star,
