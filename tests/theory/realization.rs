@@ -258,3 +258,35 @@ fn random_orthogonal_is_orthogonal_and_seeded() {
     }
     assert!((random_orthogonal(4, 1) - random_orthogonal(4, 2)).amax() > 1e-3);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// (A10) on random allocations: full features (C = 1, free length), one interior block with
+    /// common λ, ignored features; capacities and lengths are reproduced to 1e-12.
+    #[test]
+    fn realize_reproduces_random_allocations(
+        u in proptest::collection::vec(0.0f64..1.0, 1..=10),
+        dfrac in 0.0f64..=1.0,
+        lam in 0.1f64..10.0,
+        full_len in 0.1f64..5.0,
+        seed in 0u64..1000,
+    ) {
+        let n = u.len();
+        let d = ((dfrac * n as f64).round() as usize).clamp(1, n);
+        let c = capacities_summing_to(&u, d);
+        let sq: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, &ci)| if ci >= 1.0 { full_len * (1.0 + i as f64) } else { lam * ci })
+            .collect();
+        let w = realize(&c, &sq, d).expect("realisable allocation");
+        let w = rotate(&w, seed);
+        for (got, want) in capacities(&w).iter().zip(&c) {
+            prop_assert!((got - want).abs() <= 1e-12, "C: {} vs {}", got, want);
+        }
+        for (got, want) in sq_norms(&w).iter().zip(&sq) {
+            prop_assert!((got - want).abs() <= 1e-12 * want.max(1.0), "n: {} vs {}", got, want);
+        }
+    }
+}
