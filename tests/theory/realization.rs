@@ -290,3 +290,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn feasible_scales_to_many_features() {
+    // N = 300 runs without recursion (no deep stack) and keeps the errors at rounding level;
+    // tolerance 1e-11 (the spec's 1e-12 is stated for N ≤ 12).
+    let mut rng = Pcg64Mcg::seed_from_u64(9);
+    let u: Vec<f64> = (0..300).map(|_| rng.random::<f64>()).collect();
+    let c = capacities_summing_to(&u, 120);
+    let (a, b, e) = feasible_errors(&c, 120);
+    eprintln!("FEASIBLE N = 300, D = 120: {a:.2e} {b:.2e} {e:.2e}");
+    assert!(a <= 1e-11 && b <= 1e-11 && e <= 1e-11, "{a:e} {b:e} {e:e}");
+}
