@@ -107,14 +107,22 @@ fn non_finite_matrix_is_rejected() {
 }
 
 #[test]
-fn large_n_uses_outer_form_consistently() {
-    // N > D takes the O(ND²) path of `capacities`; compare with the per-feature O(ND) form.
+fn batch_forms_agree_with_the_single_feature_form() {
+    // N = 600 > D = 5: the blocked Gram route of `capacities` (several blocks of rows), against
+    // the per-feature O(ND) form.
     let mut rng = Pcg64Mcg::seed_from_u64(7);
-    let w = DMatrix::from_fn(5, 60, |_, _| rng.random::<f64>() - 0.5);
+    let w = DMatrix::from_fn(5, 600, |_, _| rng.random::<f64>() - 0.5);
     let c = capacities(&w);
     for (i, &ci) in c.iter().enumerate() {
         assert_relative_eq!(ci, capacity(&w, i), max_relative = 1e-12);
     }
+    // N = 25 000, D = 2: N²D > 2³⁰ switches to the O(ND²) outer form (C1′); spot-check 50.
+    let w = DMatrix::from_fn(2, 25_000, |_, _| rng.random::<f64>() - 0.5);
+    let c = capacities(&w);
+    for i in (0..25_000).step_by(500) {
+        assert_relative_eq!(c[i], capacity(&w, i), max_relative = 1e-10);
+    }
+    assert!(c.iter().all(|&x| (0.0..=1.0).contains(&x)));
 }
 
 #[test]
