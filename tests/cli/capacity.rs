@@ -141,6 +141,24 @@ fn csv_header_comments_and_features_as_rows() {
 }
 
 #[test]
+fn whitespace_separated_and_bom() {
+    // NumPy savetxt's default layout (spaces, '#' header comment) and a BOM-prefixed CSV.
+    let text = "# W, 2 x 3\n0.7 0 0\n0\t1   -3\n";
+    let p = write("fig6c.txt", text.as_bytes());
+    check_json(&["--matrix", p.to_str().expect("utf-8")]);
+    let mut bom = "\u{feff}".to_string();
+    bom.push_str(&csv_text());
+    let p = write("bom.csv", bom.as_bytes());
+    check_json(&["--matrix", p.to_str().expect("utf-8")]);
+    let p = write("ragged.txt", b"1 2 3\n4 5\n");
+    expect_error(
+        p.to_str().expect("utf-8"),
+        2,
+        "line 2 has 2 value(s), but line 1 has 3",
+    );
+}
+
+#[test]
 fn npy_input_f64_f32_c_and_fortran_order() {
     let c_order: Vec<f64> = ROWS.iter().flatten().copied().collect();
     let f_order: Vec<f64> = (0..3).flat_map(|c| [ROWS[0][c], ROWS[1][c]]).collect();
