@@ -166,7 +166,9 @@ fn complement_basis(u: &DMatrix<f64>, k: usize) -> Result<DMatrix<f64>> {
 /// list, an empty block or a non-finite entry.
 pub fn tegum_product(blocks: &[(f64, DMatrix<f64>)]) -> Result<DMatrix<f64>> {
     if blocks.is_empty() {
-        return Err(Error::Matrix("a tegum product needs at least one block".into()));
+        return Err(Error::Matrix(
+            "a tegum product needs at least one block".into(),
+        ));
     }
     for (k, (gamma, r)) in blocks.iter().enumerate() {
         if !(gamma.is_finite() && *gamma > 0.0) {
@@ -175,7 +177,10 @@ pub fn tegum_product(blocks: &[(f64, DMatrix<f64>)]) -> Result<DMatrix<f64>> {
             )));
         }
         if r.is_empty() {
-            return Err(Error::Matrix(format!("block {k} is empty ({:?})", r.shape())));
+            return Err(Error::Matrix(format!(
+                "block {k} is empty ({:?})",
+                r.shape()
+            )));
         }
         if r.iter().any(|x| !x.is_finite()) {
             return Err(Error::Matrix(format!("block {k} has a non-finite entry")));

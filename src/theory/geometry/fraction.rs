@@ -89,9 +89,9 @@ pub fn polytope(p: u32, q: u32) -> Option<&'static PolytopeFraction> {
     if q == 0 {
         return None;
     }
-    POLYTOPE_FRACTIONS.iter().find(|f| {
-        u64::from(p) * u64::from(f.denominator) == u64::from(q) * u64::from(f.numerator)
-    })
+    POLYTOPE_FRACTIONS
+        .iter()
+        .find(|f| u64::from(p) * u64::from(f.denominator) == u64::from(q) * u64::from(f.numerator))
 }
 
 /// The fraction p/q (lowest terms, 1 ≤ q ≤ `max_den`) closest to `x`, if it lies within

@@ -52,7 +52,7 @@ pub use measures::{
 use nalgebra::DMatrix;
 
 use crate::base::{Error, Result};
-use crate::theory::capacity::{ZERO_COLUMN_THRESHOLD, capacities};
+use crate::theory::capacity::{self, ZERO_COLUMN_THRESHOLD};
 
 /// Default tolerance of [`decompose`]: cosines |Ŵᵢ·Ŵⱼ| ≤ 1e-9 count as orthogonal.
 ///
@@ -188,7 +188,7 @@ impl BlockDecomposition {
 ///    the two columns, so invariant under W → αQW and under rescaling single columns. The
 ///    blocks are its connected components (union–find, O(N²D) for G = WᵀW).
 /// 3. Per block: D_b = #{σ(W_b) > tol·σ_max(W_b)}, capacities from the whole W via
-///    [`capacities`] (C1), γ_b = Σnᵢ/ΣCᵢ, efficient iff |ΣCᵢ − D_b| ≤ tol·N_b (C7).
+///    [`capacity::capacities`] (C1), γ_b = Σnᵢ/ΣCᵢ, efficient iff |ΣCᵢ − D_b| ≤ tol·N_b (C7).
 /// 4. Orthogonality of the blocks' column spaces (largest principal cosine ≤ tol), rank W
 ///    (σ > tol·σ_max) and efficiency of W (rank W = D, |ΣC − D| ≤ tol·N, (C6)).
 ///
@@ -241,7 +241,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         components[slot[r]].push(i);
     }
 
-    let cap = capacities(w);
+    let cap = capacity::capacities(w);
     let mut blocks = Vec::with_capacity(components.len());
     let mut capacity_leak = 0.0f64;
     for features in components {
@@ -267,7 +267,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         let efficient = (capacity_sum - dims as f64).abs() <= tol * features.len() as f64;
 
         // (G2) capacities of the block alone, to measure the leak across blocks.
-        for (own, whole) in capacities(&wb).iter().zip(&capacities) {
+        for (own, whole) in capacity::capacities(&wb).iter().zip(&capacities) {
             capacity_leak = capacity_leak.max((own - whole).abs());
         }
 
