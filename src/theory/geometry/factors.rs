@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
-use super::{BlockDecomposition, MAX_SWEEPS, not_converged};
+use super::{BlockDecomposition, MAX_EIGEN_SWEEPS, not_converged};
 use crate::base::{Error, Result};
 
 /// W = Q·B·P (spec (C6), Theorem 2 of Scherlis et al.), rebuilt from a
@@ -146,7 +146,7 @@ fn max_abs(m: &DMatrix<f64>) -> f64 {
 fn complement_basis(u: &DMatrix<f64>, k: usize) -> Result<DMatrix<f64>> {
     let d = u.nrows();
     let proj = DMatrix::identity(d, d) - u * u.transpose();
-    let eig = nalgebra::SymmetricEigen::try_new(proj, f64::EPSILON, MAX_SWEEPS)
+    let eig = nalgebra::SymmetricEigen::try_new(proj, f64::EPSILON, MAX_EIGEN_SWEEPS)
         .ok_or_else(|| not_converged("symmetric eigensolver (nalgebra)"))?;
     let mut idx: Vec<usize> = (0..d).collect();
     idx.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));

@@ -42,6 +42,7 @@
 mod factors;
 mod fraction;
 mod measures;
+mod svd;
 
 pub use factors::{TegumFactors, tegum_product};
 pub use fraction::{POLYTOPE_FRACTIONS, PolytopeFraction, nearest_fraction, polytope};
@@ -60,8 +61,8 @@ use crate::theory::capacity::{self, ZERO_COLUMN_THRESHOLD};
 /// cosines near 1e-16); trained matrices need a tolerance at their noise level (e.g. 1e-2).
 pub const DEFAULT_TOLERANCE: f64 = 1e-9;
 
-/// Maximum SVD / eigen sweeps before [`Error::NotConverged`].
-const MAX_SWEEPS: usize = 10_000;
+/// Maximum sweeps of the symmetric eigensolver before [`Error::NotConverged`].
+const MAX_EIGEN_SWEEPS: usize = 10_000;
 
 /// One tegum factor of W: a maximal set of features connected by non-zero overlaps.
 ///
@@ -89,7 +90,13 @@ pub struct Block {
     pub sq_norms: Vec<f64>,
     /// Σ_{i∈b} Cᵢ.
     pub capacity_sum: f64,
-    /// Efficient block: |Σ_{i∈b} Cᵢ − D_b| ≤ tol·N_b (C7).
+    /// Relative spread (σ₁² − σ²_{D_b})/σ₁² of the block's retained squared singular values:
+    /// 0 exactly when W_bW_bᵀ = γ_b·(projector onto its span), i.e. for an efficient block.
+    pub spectral_spread: f64,
+    /// Efficient block (C7): |Σ_{i∈b} Cᵢ − D_b| ≤ tol·N_b and `spectral_spread` ≤ tol. The two
+    /// conditions are equivalent in exact arithmetic; the first deviates only to second order
+    /// in a perturbation of W, the second to first order, like the cosines of the graph
+    /// (derivations/geometry.md (G3)).
     pub efficient: bool,
     /// Singular values of W_b (the block's columns), descending; an efficient block has D_b
     /// of them equal to √γ_b and the rest zero.
@@ -127,7 +134,9 @@ pub struct BlockDecomposition {
     pub total_capacity: f64,
     /// Numerical rank of W: singular values σ > tol·σ_max.
     pub rank: usize,
-    /// Efficient W: rank W = D and |Σᵢ Cᵢ − D| ≤ tol·N (C6).
+    /// Efficient W (C6): rank W = D, |Σᵢ Cᵢ − D| ≤ tol·N, the blocks are mutually orthogonal
+    /// (`tegum`) and every block is efficient. In exact arithmetic the first two imply the
+    /// others (Theorem 2); at a tolerance they are checked separately.
     pub efficient: bool,
     /// Largest cosine between the column spaces of two different blocks: the largest
     /// singular value of U_aᵀU_b over all pairs a ≠ b (0 with fewer than two blocks).
@@ -188,9 +197,11 @@ impl BlockDecomposition {
 ///    the two columns, so invariant under W → αQW and under rescaling single columns. The
 ///    blocks are its connected components (union–find, O(N²D) for G = WᵀW).
 /// 3. Per block: D_b = #{σ(W_b) > tol·σ_max(W_b)}, capacities from the whole W via
-///    [`capacity::capacities`] (C1), γ_b = Σnᵢ/ΣCᵢ, efficient iff |ΣCᵢ − D_b| ≤ tol·N_b (C7).
+///    [`capacity::capacities`] (C1), γ_b = Σnᵢ/ΣCᵢ, efficient iff |ΣCᵢ − D_b| ≤ tol·N_b and
+///    the retained σ² agree to tol (C7).
 /// 4. Orthogonality of the blocks' column spaces (largest principal cosine ≤ tol), rank W
-///    (σ > tol·σ_max) and efficiency of W (rank W = D, |ΣC − D| ≤ tol·N, (C6)).
+///    (σ > tol·σ_max) and efficiency of W (rank W = D, |ΣC − D| ≤ tol·N, orthogonal
+///    efficient blocks, (C6)).
 ///
 /// For an efficient W the components are exactly the blocks of W = Q·B·P, (C6) and
 /// Theorem 2: derivations/geometry.md (G1)–(G4).
@@ -250,6 +261,8 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         let smax = sigma.first().copied().unwrap_or(0.0);
         let dims = sigma.iter().filter(|&&s| s > tol * smax).count();
         let basis = u.columns(0, dims).into_owned();
+        let mut sigma = sigma;
+        sigma.truncate(features.len().min(d));
 
         let capacities: Vec<f64> = features.iter().map(|&i| cap[i]).collect();
         let sq_norms: Vec<f64> = features.iter().map(|&i| sq_norm[i]).collect();
@@ -264,7 +277,13 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
                 (lo.min(r), hi.max(r))
             });
         let scale_spread = (hi - lo) / scale;
-        let efficient = (capacity_sum - dims as f64).abs() <= tol * features.len() as f64;
+        let spectral_spread = if dims > 0 {
+            1.0 - (sigma[dims - 1] / smax).powi(2)
+        } else {
+            0.0
+        };
+        let efficient = (capacity_sum - dims as f64).abs() <= tol * features.len() as f64
+            && spectral_spread <= tol;
 
         // (G2) capacities of the block alone, to measure the leak across blocks.
         for (own, whole) in capacity::capacities(&wb).iter().zip(&capacities) {
@@ -279,6 +298,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
             capacities,
             sq_norms,
             capacity_sum,
+            spectral_spread,
             efficient,
             singular_values: sigma,
             basis,
@@ -294,7 +314,11 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         0
     };
     let total_capacity: f64 = cap.iter().sum();
-    let efficient = rank == d && (total_capacity - d as f64).abs() <= tol * n as f64;
+    let tegum = max_cross_overlap <= tol;
+    let efficient = rank == d
+        && (total_capacity - d as f64).abs() <= tol * n as f64
+        && tegum
+        && blocks.iter().all(|b| b.efficient);
 
     Ok(BlockDecomposition {
         embedding_dims: d,
@@ -305,7 +329,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         rank,
         efficient,
         max_cross_overlap,
-        tegum: max_cross_overlap <= tol,
+        tegum,
         capacity_leak,
         tolerance: tol,
     })
@@ -346,32 +370,21 @@ fn not_converged(solver: &'static str) -> Error {
     Error::NotConverged {
         solver,
         reason: "QR sweeps did not converge".into(),
-        iterations: MAX_SWEEPS as u64,
+        iterations: MAX_EIGEN_SWEEPS as u64,
     }
 }
 
-/// Singular values (descending) of `m`.
+/// Singular values (descending) of `m`, by certified one-sided Jacobi.
 fn svd_values(m: &DMatrix<f64>) -> Result<Vec<f64>> {
-    if m.is_empty() {
-        return Ok(Vec::new());
-    }
-    let svd = nalgebra::SVD::try_new(m.clone(), false, false, f64::EPSILON, MAX_SWEEPS)
-        .ok_or_else(|| not_converged("SVD (nalgebra)"))?;
-    let mut s: Vec<f64> = svd.singular_values.iter().copied().collect();
-    s.sort_by(|a, b| b.total_cmp(a));
-    Ok(s)
+    Ok(svd::left_svd(m, false)?.0)
 }
 
-/// Singular values (descending) and the matching left singular vectors (as columns) of `m`.
+/// Singular values (descending, as many as rows) and the matching left singular vectors
+/// (D×D, as columns) of `m`, by certified one-sided Jacobi.
 fn svd_left(m: &DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>)> {
-    let svd = nalgebra::SVD::try_new(m.clone(), true, false, f64::EPSILON, MAX_SWEEPS)
-        .ok_or_else(|| not_converged("SVD (nalgebra)"))?;
-    let u = svd.u.as_ref().expect("invariant: U requested from the SVD");
-    let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
-    order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
-    let sigma = order.iter().map(|&k| svd.singular_values[k]).collect();
-    let u_sorted = u.select_columns(order.iter());
-    Ok((sigma, u_sorted))
+    let (sigma, u) = svd::left_svd(m, true)?;
+    let u = u.expect("invariant: U was requested from the SVD");
+    Ok((sigma, u))
 }
 
 /// Disjoint sets with path halving and union by size.
@@ -431,6 +444,6 @@ mod tests {
         let (s, u) = svd_left(&m).expect("converges");
         assert!(s.windows(2).all(|p| p[0] >= p[1]));
         let utu = u.tr_mul(&u);
-        assert!((utu - DMatrix::identity(3, 3)).norm() < 1e-12);
+        assert!((utu - DMatrix::identity(4, 4)).norm() < 1e-12);
     }
 }
