@@ -40,13 +40,13 @@ pub struct Args {
     pub features_as_rows: bool,
     /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
     /// threshold and the per-feature tolerance of ΣC = D_b.
-    #[arg(long, value_name = "TOL", default_value_t = DEFAULT_TOLERANCE)]
+    #[arg(long, value_name = "TOL", default_value_t = DEFAULT_TOLERANCE, allow_negative_numbers = true)]
     pub tolerance: f64,
     /// Largest denominator of a recognised fraction.
     #[arg(long, value_name = "Q", default_value_t = 12)]
     pub max_denominator: u32,
     /// Largest |C_i − p/q| for a recognised fraction (default: TOL).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub fraction_tolerance: Option<f64>,
     /// Output format (csv: one row per feature).
     #[arg(long, value_enum, default_value_t = Format::Table)]
