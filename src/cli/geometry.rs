@@ -295,7 +295,7 @@ fn render_table(r: &Report) -> String {
         format!("not efficient (ΣC < D = {d})")
     };
     text.push_str(&format!(
-        "D = {d}, N = {n}: {} blocks, ΣC = {}, rank W = {}, {verdict}; D* = D/‖W‖²_F = {}\n",
+        "D = {d}, N = {n}: blocks {}, ΣC = {}, rank W = {}, {verdict}; D* = D/‖W‖²_F = {}\n",
         r.blocks.len(),
         num(r.total_capacity),
         r.rank,

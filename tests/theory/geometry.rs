@@ -100,8 +100,8 @@ fn planted(seed: u64, zeros: usize, extra_dims: usize) -> Planted {
     let perm = permutation(n, &mut rng); // column c of B becomes column perm[c] of W
     let qb = &q * &full;
     let mut w = DMatrix::zeros(d, n);
-    for c in 0..n {
-        w.set_column(perm[c], &qb.column(c));
+    for (c, &target) in perm.iter().enumerate() {
+        w.set_column(target, &qb.column(c));
     }
     let mut blocks = Vec::new();
     let mut c0 = 0;
@@ -670,12 +670,12 @@ fn superposition_score_and_dims_per_feature() {
     let mut rng = Pcg64Mcg::seed_from_u64(5);
     let w = gaussian_matrix(3, 5, &mut rng);
     let s = superposition(&w);
-    for i in 0..5 {
+    for (i, &si) in s.iter().enumerate() {
         let wi = w.column(i) / w.column(i).norm();
         let want: f64 = (0..5)
             .filter(|&j| j != i)
             .map(|j| wi.dot(&w.column(j)).powi(2))
             .sum();
-        assert_relative_eq!(s[i], want, max_relative = 1e-12);
+        assert_relative_eq!(si, want, max_relative = 1e-12);
     }
 }
