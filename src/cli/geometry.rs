@@ -20,7 +20,7 @@ edge between features i and j wherever |cos∠(W_i, W_j)| > TOL. Features with �
 are ignored (capacity 0). Per block: its dimension D_b (numerical rank, singular values > \
 TOL·σ_max), its features, its scale γ_b = Σn_i/ΣC_i (= n_i/C_i for every feature of an \
 efficient block), the capacities C_i (computed on the whole W), and whether it is efficient \
-(ΣC_i = D_b within TOL·N_b). The blocks' column spaces are checked for mutual orthogonality \
+(ΣC_i = D_b within TOL·N_b and its non-zero squared singular values equal within TOL). The blocks' column spaces are checked for mutual orthogonality \
 (largest principal cosine ≤ TOL): only then is W the tegum product of its blocks. Each C_i is \
 matched to the nearest fraction p/q (q ≤ --max-denominator) within --fraction-tolerance and \
 named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 2/5 pentagon, \
@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long)]
     pub features_as_rows: bool,
     /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
-    /// threshold and the per-feature tolerance of ΣC = D_b.
+    /// threshold and the tolerance of the efficiency tests.
     #[arg(long, value_name = "TOL", default_value_t = DEFAULT_TOLERANCE, allow_negative_numbers = true)]
     pub tolerance: f64,
     /// Largest denominator of a recognised fraction.
@@ -238,6 +238,11 @@ fn render_csv(r: &Report) -> anyhow::Result<String> {
 
 fn render_table(r: &Report) -> String {
     let [d, n] = r.shape;
+    if r.blocks.is_empty() {
+        return format!(
+            "D = {d}, N = {n}: no blocks, every feature has ‖W_i‖² ≤ 1e-10 (ignored, C = 0)\n"
+        );
+    }
     let block_rows: Vec<Vec<String>> = r
         .blocks
         .iter()

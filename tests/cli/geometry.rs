@@ -316,3 +316,68 @@ fn bad_input_gives_one_line_errors_and_exit_codes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A float64 C-order NPY file (format version 1.0).
+fn npy_bytes(rows: &[Vec<f64>]) -> Vec<u8> {
+    let (r, c) = (rows.len(), rows[0].len());
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({r}, {c}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(
+        &u16::try_from(header.len())
+            .expect("short header")
+            .to_le_bytes(),
+    );
+    out.extend_from_slice(header.as_bytes());
+    for row in rows {
+        for x in row {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn npy_input_and_all_zero_matrix() {
+    let dir = temp_dir("npy");
+    // Fig. 6(c): e₁ ⟂ an antiparallel pair with squared lengths 1 : 9.
+    let path = dir.join("c.npy");
+    std::fs::write(
+        &path,
+        npy_bytes(&[vec![1.0, 0.0, 0.0], vec![0.0, 1.0, -3.0]]),
+    )
+    .expect("written");
+    let doc = json(&[
+        "geometry",
+        "--matrix",
+        path.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    let blocks = doc["blocks"].as_array().expect("blocks");
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(indices(&blocks[1]["features"]), vec![1, 2]);
+    for (c, w) in floats(&blocks[1]["capacities"]).iter().zip([0.1, 0.9]) {
+        assert_relative_eq!(*c, w, epsilon = 1e-14);
+    }
+    assert_relative_eq!(
+        blocks[1]["scale"].as_f64().expect("scale"),
+        10.0,
+        epsilon = 1e-12
+    );
+
+    let zero = dir.join("zero.csv");
+    write_csv(&zero, &[vec![0.0, 0.0], vec![0.0, 0.0]]);
+    let z = zero.to_str().expect("utf-8");
+    let doc = json(&["geometry", "--matrix", z, "--format", "json"]);
+    assert_eq!(doc["blocks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(indices(&doc["ignored"]), vec![0, 1]);
+    assert!(doc["dims_per_feature"].is_null());
+    let o = polycap(&["geometry", "--matrix", z]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("no blocks"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

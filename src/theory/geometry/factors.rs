@@ -14,7 +14,7 @@ use crate::base::{Error, Result};
 ///   basis U_⊥ of the complement of their span (present when rank W < D);
 /// * B (D×N) block-diagonal, block b = U_bᵀ W_b = √γ_b R_b in rows `rows[b]` and columns
 ///   `cols[b]`; columns of ignored features are zero;
-/// * P (N×N) the permutation with P[c, order[c]] = 1, so that (BP)ᵢ = B_c for i = order[c].
+/// * P (N×N) the permutation with P(c, order(c)) = 1, so that (BP)ᵢ = B_c for i = `order[c]`.
 ///
 /// For an efficient block R_b R_bᵀ = I (semi-orthogonal); for any other block R_b is just
 /// B_b/√γ_b, and [`TegumFactors::semi_orthogonality_residual`] says by how much it fails.
