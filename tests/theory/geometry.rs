@@ -400,6 +400,34 @@ fn generic_perturbation_breaks_efficiency() {
 }
 
 #[test]
+fn noisy_tegum_products_are_recovered_at_a_matching_tolerance() {
+    // Like a trained matrix: the planted structure plus 1e-8 Gaussian noise, analysed at
+    // tolerance 1e-5 (three orders above the noise).
+    for seed in 400..440 {
+        let p = planted(seed, 1, 0);
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let (d, n) = p.w.shape();
+        let w = &p.w + gaussian_matrix(d, n, &mut rng) * 1e-8;
+        let g = decompose(&w, 1e-5).expect("valid");
+        let want: BTreeSet<BTreeSet<usize>> = p.blocks.iter().map(|b| b.0.clone()).collect();
+        assert_eq!(feature_sets(&g), want, "seed {seed}");
+        assert!(g.tegum && g.efficient, "seed {seed}");
+        for (set, db, gamma) in &p.blocks {
+            let b = g
+                .blocks
+                .iter()
+                .find(|b| b.features.iter().copied().collect::<BTreeSet<_>>() == *set)
+                .expect("block found");
+            assert_eq!(b.dims, *db);
+            assert_relative_eq!(b.scale, *gamma, max_relative = 1e-5);
+        }
+        let f = g.factors(&w).expect("tegum");
+        assert!(max_abs(&(f.product() - &w)) < 1e-6);
+        assert!(f.semi_orthogonality_residual() < 1e-5);
+    }
+}
+
+#[test]
 fn blocks_with_equal_scale_stay_separate() {
     let mut rng = Pcg64Mcg::seed_from_u64(7);
     let r1 = random_semi_orthogonal(2, 4, &mut rng);
@@ -612,6 +640,16 @@ proptest! {
             prop_assert_eq!(a.dims, b.dims);
             prop_assert!((b.scale - alpha * alpha * a.scale).abs() <= 1e-9 * b.scale);
         }
+        // Permutation equivariance: column perm[c] of W is column c of W·Π.
+        let perm = permutation(n, &mut rng);
+        let wp = DMatrix::from_fn(d, n, |r, c| w[(r, perm[c])]);
+        let k = decompose(&wp, TOL).expect("valid");
+        let mapped: BTreeSet<BTreeSet<usize>> = k
+            .blocks
+            .iter()
+            .map(|b| b.features.iter().map(|&c| perm[c]).collect())
+            .collect();
+        prop_assert_eq!(feature_sets(&g), mapped);
     }
 }
 

@@ -231,7 +231,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
     let (kept, ignored): (Vec<usize>, Vec<usize>) =
         (0..n).partition(|&i| sq_norm[i] > ZERO_COLUMN_THRESHOLD);
 
-    // (G1) edges |Gᵢⱼ| > tol √(nᵢ nⱼ) between kept features; components by union–find.
+    // (G1′) edges |Gᵢⱼ| > tol √(nᵢ nⱼ) between kept features; components by union–find.
     let g = w.tr_mul(w);
     let mut uf = UnionFind::new(n);
     for (a, &i) in kept.iter().enumerate() {
@@ -285,7 +285,8 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
         let efficient = (capacity_sum - dims as f64).abs() <= tol * features.len() as f64
             && spectral_spread <= tol;
 
-        // (G2) capacities of the block alone, to measure the leak across blocks.
+        // §3 of the derivation: capacities of the block alone, to measure the leak across
+        // blocks.
         for (own, whole) in capacity::capacities(&wb).iter().zip(&capacities) {
             capacity_leak = capacity_leak.max((own - whole).abs());
         }
