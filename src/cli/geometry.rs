@@ -1,10 +1,344 @@
-//! `polycap geometry` (being written).
+//! `polycap geometry`: block structure (tegum factors) of a user's embedding matrix.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use polycap::theory::geometry::{
+    BlockDecomposition, DEFAULT_TOLERANCE, decompose, dimensions_per_feature, nearest_fraction,
+    polytope, superposition,
+};
+use serde::Serialize;
+
+use super::matrix::read_matrix;
+use super::output::{Format, csv_text, emit, table, usage};
 
 /// Flags of `polycap geometry`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+Splits W (D×N, columns = features) into blocks: the connected components of the graph with an \
+edge between features i and j wherever |cos∠(W_i, W_j)| > TOL. Features with ‖W_i‖² ≤ 1e-10 \
+are ignored (capacity 0). Per block: its dimension D_b (numerical rank, singular values > \
+TOL·σ_max), its features, its scale γ_b = Σn_i/ΣC_i (= n_i/C_i for every feature of an \
+efficient block), the capacities C_i (computed on the whole W), and whether it is efficient \
+(ΣC_i = D_b within TOL·N_b and its non-zero squared singular values equal within TOL). The blocks' column spaces are checked for mutual orthogonality \
+(largest principal cosine ≤ TOL): only then is W the tegum product of its blocks. Each C_i is \
+matched to the nearest fraction p/q (q ≤ --max-denominator) within --fraction-tolerance and \
+named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 2/5 pentagon, \
+3/8 square antiprism, 0).
+
+TOL = 1e-9 suits matrices built from exact structure; trained matrices need a tolerance at \
+their noise level (e.g. 0.02).
+
+Input: CSV or NPY as for `polycap capacity`. Exit codes: 0 success; 1 the file cannot be read \
+or written; 2 malformed input or a bad flag value.")]
+pub struct Args {
+    /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: PathBuf,
+    /// The file stores one feature per row (N×D, e.g. the Anthropic notebook layout).
+    #[arg(long)]
+    pub features_as_rows: bool,
+    /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
+    /// threshold and the tolerance of the efficiency tests.
+    #[arg(long, value_name = "TOL", default_value_t = DEFAULT_TOLERANCE, allow_negative_numbers = true)]
+    pub tolerance: f64,
+    /// Largest denominator of a recognised fraction.
+    #[arg(long, value_name = "Q", default_value_t = 12)]
+    pub max_denominator: u32,
+    /// Largest |C_i − p/q| for a recognised fraction (default: TOL).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub fraction_tolerance: Option<f64>,
+    /// Output format (csv: one row per feature).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 /// Runs `polycap geometry`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("polycap geometry is not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if !(args.tolerance.is_finite() && args.tolerance > 0.0 && args.tolerance < 1.0) {
+        return Err(usage(format!(
+            "--tolerance must be in (0, 1), got {}",
+            args.tolerance
+        )));
+    }
+    if args.max_denominator == 0 {
+        return Err(usage("--max-denominator must be ≥ 1, got 0"));
+    }
+    let ftol = args.fraction_tolerance.unwrap_or(args.tolerance);
+    if !(ftol.is_finite() && ftol >= 0.0) {
+        return Err(usage(format!(
+            "--fraction-tolerance must be finite and ≥ 0, got {ftol}"
+        )));
+    }
+    let w = read_matrix(&args.matrix, args.features_as_rows)?;
+    let dec = decompose(&w, args.tolerance)
+        .with_context(|| format!("geometry of {}", args.matrix.display()))?;
+    let report = Report::new(&dec, &w, args.max_denominator, ftol);
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Csv => render_csv(&report)?,
+        Format::Table => render_table(&report),
+    };
+    emit(args.out.as_deref(), &text)
+}
+
+/// Everything printed, computed once and rendered to every format.
+#[derive(Serialize)]
+struct Report {
+    blocks: Vec<JsonBlock>,
+    ignored: Vec<usize>,
+    /// [D, N].
+    shape: [usize; 2],
+    rank: usize,
+    total_capacity: f64,
+    efficient: bool,
+    tegum: bool,
+    max_cross_overlap: f64,
+    capacity_leak: f64,
+    /// D* = D/‖W‖²_F (E7); null for W = 0.
+    dims_per_feature: Option<f64>,
+    tolerance: f64,
+    fraction_tolerance: f64,
+    max_denominator: u32,
+}
+
+#[derive(Serialize)]
+struct JsonBlock {
+    dims: usize,
+    features: Vec<usize>,
+    scale: f64,
+    capacities: Vec<f64>,
+    efficient: bool,
+    capacity_sum: f64,
+    scale_spread: f64,
+    sq_norms: Vec<f64>,
+    /// "p/q" or null per feature.
+    fractions: Vec<Option<String>>,
+    /// Polytope name or null per feature.
+    polytopes: Vec<Option<&'static str>>,
+    /// Superposition score (E8) per feature.
+    superposition: Vec<f64>,
+}
+
+impl Report {
+    fn new(dec: &BlockDecomposition, w: &nalgebra::DMatrix<f64>, max_den: u32, ftol: f64) -> Self {
+        let sup = superposition(w);
+        let dstar = dimensions_per_feature(w);
+        let blocks = dec
+            .blocks
+            .iter()
+            .map(|b| {
+                let fr: Vec<Option<(u32, u32)>> = b
+                    .capacities
+                    .iter()
+                    .map(|&c| nearest_fraction(c, max_den, ftol))
+                    .collect();
+                JsonBlock {
+                    dims: b.dims,
+                    features: b.features.clone(),
+                    scale: b.scale,
+                    capacities: b.capacities.clone(),
+                    efficient: b.efficient,
+                    capacity_sum: b.capacity_sum,
+                    scale_spread: b.scale_spread,
+                    sq_norms: b.sq_norms.clone(),
+                    fractions: fr
+                        .iter()
+                        .map(|f| f.map(|(p, q)| format!("{p}/{q}")))
+                        .collect(),
+                    polytopes: fr
+                        .iter()
+                        .map(|f| f.and_then(|(p, q)| polytope(p, q)).map(|t| t.name))
+                        .collect(),
+                    superposition: b.features.iter().map(|&i| sup[i]).collect(),
+                }
+            })
+            .collect();
+        Report {
+            blocks,
+            ignored: dec.ignored.clone(),
+            shape: [dec.embedding_dims, dec.feature_count],
+            rank: dec.rank,
+            total_capacity: dec.total_capacity,
+            efficient: dec.efficient,
+            tegum: dec.tegum,
+            max_cross_overlap: dec.max_cross_overlap,
+            capacity_leak: dec.capacity_leak,
+            dims_per_feature: dstar.is_finite().then_some(dstar),
+            tolerance: dec.tolerance,
+            fraction_tolerance: ftol,
+            max_denominator: max_den,
+        }
+    }
+
+    /// One row per non-ignored feature, in block order: (block, feature index, position).
+    fn feature_rows(&self) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        for (k, b) in self.blocks.iter().enumerate() {
+            for (j, &i) in b.features.iter().enumerate() {
+                rows.push(vec![
+                    i.to_string(),
+                    k.to_string(),
+                    num(b.capacities[j]),
+                    b.fractions[j].clone().unwrap_or_else(|| "-".into()),
+                    b.polytopes[j].unwrap_or("-").to_string(),
+                    num(b.sq_norms[j]),
+                    num(b.superposition[j]),
+                ]);
+            }
+        }
+        rows
+    }
+}
+
+fn render_csv(r: &Report) -> anyhow::Result<String> {
+    let mut rows = Vec::new();
+    for (k, b) in r.blocks.iter().enumerate() {
+        for (j, &i) in b.features.iter().enumerate() {
+            rows.push(vec![
+                i.to_string(),
+                k.to_string(),
+                b.dims.to_string(),
+                b.scale.to_string(),
+                b.efficient.to_string(),
+                b.capacities[j].to_string(),
+                b.fractions[j].clone().unwrap_or_default(),
+                b.polytopes[j].unwrap_or_default().to_string(),
+                b.sq_norms[j].to_string(),
+                b.superposition[j].to_string(),
+            ]);
+        }
+    }
+    for &i in &r.ignored {
+        let mut row = vec![i.to_string()];
+        row.extend(std::iter::repeat_n(String::new(), 4));
+        row.extend(["0".to_string(), "0/1".into(), "not learned".into()]);
+        row.extend(std::iter::repeat_n(String::new(), 2));
+        rows.push(row);
+    }
+    csv_text(
+        &[
+            "feature",
+            "block",
+            "block_dims",
+            "block_scale",
+            "block_efficient",
+            "capacity",
+            "fraction",
+            "polytope",
+            "sq_norm",
+            "superposition",
+        ],
+        &rows,
+    )
+}
+
+fn render_table(r: &Report) -> String {
+    let [d, n] = r.shape;
+    if r.blocks.is_empty() {
+        return format!(
+            "D = {d}, N = {n}: no blocks, every feature has ‖W_i‖² ≤ 1e-10 (ignored, C = 0)\n"
+        );
+    }
+    let block_rows: Vec<Vec<String>> = r
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            vec![
+                k.to_string(),
+                b.dims.to_string(),
+                b.features.len().to_string(),
+                num(b.scale),
+                num(b.scale_spread),
+                num(b.capacity_sum),
+                if b.efficient { "yes" } else { "no" }.to_string(),
+                list(&b.features),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "block",
+            "D_b",
+            "N_b",
+            "scale γ_b",
+            "γ spread",
+            "ΣC_b",
+            "efficient",
+            "features",
+        ],
+        &block_rows,
+    );
+    text.push('\n');
+    text.push_str(&table(
+        &[
+            "feature",
+            "block",
+            "C_i",
+            "fraction",
+            "polytope",
+            "‖W_i‖²",
+            "superposition",
+        ],
+        &r.feature_rows(),
+    ));
+    if !r.ignored.is_empty() {
+        text.push_str(&format!(
+            "ignored (‖W_i‖² ≤ 1e-10, C = 0): {}\n",
+            list(&r.ignored)
+        ));
+    }
+    let verdict = if r.efficient {
+        "efficient (ΣC = D)".to_string()
+    } else if r.rank < d {
+        format!("not efficient (rank W = {} < D = {d})", r.rank)
+    } else {
+        format!("not efficient (ΣC < D = {d})")
+    };
+    text.push_str(&format!(
+        "D = {d}, N = {n}: blocks {}, ΣC = {}, rank W = {}, {verdict}; D* = D/‖W‖²_F = {}\n",
+        r.blocks.len(),
+        num(r.total_capacity),
+        r.rank,
+        r.dims_per_feature.map_or_else(|| "inf".into(), num),
+    ));
+    if r.tegum {
+        text.push_str(&format!(
+            "blocks span mutually orthogonal subspaces (largest cross cosine {}): W is their \
+             tegum product; tolerance {:e}\n",
+            num(r.max_cross_overlap),
+            r.tolerance
+        ));
+    } else {
+        text.push_str(&format!(
+            "WARNING: the blocks' subspaces are NOT orthogonal (largest cross cosine {} > \
+             tolerance {:e}): W is not a tegum product of these blocks\n",
+            num(r.max_cross_overlap),
+            r.tolerance
+        ));
+    }
+    text
+}
+
+fn list(v: &[usize]) -> String {
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Six significant digits, plain for 1e-4 ≤ |x| < 1e6, scientific otherwise.
+/// (Local: `output::num` overflows for |x| < 1.)
+fn num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    if (1e-4..1e6).contains(&a) {
+        let decimals = (5 - a.log10().floor() as i64).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.5e}")
+    }
 }

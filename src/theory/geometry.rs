@@ -1,1 +1,0 @@
-//! theory::geometry (being written).
