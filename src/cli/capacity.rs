@@ -7,7 +7,7 @@ use polycap::theory::capacity::{CapacityReport, analyze};
 use serde::Serialize;
 
 use super::matrix::read_matrix;
-use super::output::{Format, csv_text, emit, table};
+use super::output::{Format, csv_text, emit, num, table};
 
 /// Flags of `polycap capacity`.
 #[derive(Debug, clap::Args)]
@@ -98,7 +98,7 @@ fn render_table(r: &CapacityReport, d: usize, n: usize) -> String {
         .iter()
         .zip(&r.sq_norm)
         .enumerate()
-        .map(|(i, (&c, &s))| vec![i.to_string(), sig(c), sig(s)])
+        .map(|(i, (&c, &s))| vec![i.to_string(), num(c), num(s)])
         .collect();
     let mut text = table(&["feature", "capacity C_i", "‖W_i‖²"], &rows);
     let verdict = if r.efficient {
@@ -110,22 +110,8 @@ fn render_table(r: &CapacityReport, d: usize, n: usize) -> String {
     };
     text.push_str(&format!(
         "D = {d}, N = {n}: ΣC = {}, rank W = {}, {verdict}\n",
-        sig(r.total_capacity),
+        num(r.total_capacity),
         r.rank
     ));
     text
-}
-
-/// Six significant digits, plain for 1e-4 ≤ |x| < 1e6, scientific otherwise.
-fn sig(x: f64) -> String {
-    let a = x.abs();
-    if a == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    if (1e-4..1e6).contains(&a) {
-        let decimals = (5 - a.log10().floor() as i64).max(0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        format!("{x:.5e}")
-    }
 }

@@ -10,7 +10,7 @@ use polycap::theory::geometry::{
 use serde::Serialize;
 
 use super::matrix::read_matrix;
-use super::output::{Format, csv_text, emit, table, usage};
+use super::output::{Format, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap geometry`.
 #[derive(Debug, clap::Args)]
@@ -326,19 +326,4 @@ fn render_table(r: &Report) -> String {
 
 fn list(v: &[usize]) -> String {
     v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
-}
-
-/// Six significant digits, plain for 1e-4 ≤ |x| < 1e6, scientific otherwise.
-/// (Local: `output::num` overflows for |x| < 1.)
-fn num(x: f64) -> String {
-    let a = x.abs();
-    if a == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    if (1e-4..1e6).contains(&a) {
-        let decimals = (5 - a.log10().floor() as i64).max(0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        format!("{x:.5e}")
-    }
 }

@@ -1,6 +1,7 @@
 //! The capacity theory: capacity of a matrix, the quadratic model's closed forms, optimal
-//! allocation, realisation of an allocation as a matrix, phase diagrams, the Elhage
-//! "toy model of the toy model", and (feature `exact`) exact rational arithmetic.
+//! allocation, realisation of an allocation as a matrix, block (tegum) geometry of embeddings,
+//! phase diagrams, the Elhage "toy model of the toy model", and (feature `exact`) exact
+//! rational arithmetic.
 //! Never imports `training`.
 
 pub mod allocation;
