@@ -22,18 +22,18 @@ pub struct Args {
     dims: usize,
     /// Importances vᵢ ≥ 0: `0.5,1,1` (one per feature, or one for all), `geom:R`,
     /// `const:X` or `first:V`.
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
     importance: String,
     /// Densities p = 1 − S in (0, 1] (probability a feature is non-zero), same SPEC forms;
     /// kᵢ = Kurt[z]/pᵢ. Exclusive with --kurtosis.
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
     density: Option<String>,
     /// Shape of the non-zero part with --density: uniform (default), gaussian, laplace,
     /// rademacher or student-t:NU.
     #[arg(long, value_name = "DIST")]
     input: Option<String>,
     /// Kurtoses kᵢ = E[xᵢ⁴] > 1 directly, same SPEC forms. Exclusive with --density.
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
     kurtosis: Option<String>,
     /// Number of features N (needed when no SPEC is an explicit list).
     #[arg(long, value_name = "N")]
