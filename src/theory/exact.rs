@@ -114,7 +114,7 @@ pub fn magnitude_kurtosis(m: Magnitude) -> Result<Rational> {
         Magnitude::Rademacher => rational((1, 1)),
         Magnitude::StudentT { nu } => {
             let nu = from_decimal(nu)?;
-            Rational::from(3 * (nu.clone() - 2u32)) / (nu - 4u32)
+            (3 * (nu.clone() - 2u32)) / (nu - 4u32)
         }
     })
 }
@@ -546,13 +546,13 @@ impl Problem<'_> {
         if lambda.is_none() {
             let mut lo = Rational::new();
             let mut hi: Option<(Rational, usize)> = None;
-            for i in 0..n {
-                if phase[i] == Phase::Ignored {
+            for (i, &ph) in phase.iter().enumerate() {
+                if ph == Phase::Ignored {
                     let m = self.marginal(i, &Rational::new());
                     if m > lo {
                         lo = m;
                     }
-                } else if phase[i] == Phase::Monosemantic {
+                } else if ph == Phase::Monosemantic {
                     let m = self.marginal(i, &Rational::from(1));
                     if hi.as_ref().is_none_or(|(h, _)| m < *h) {
                         hi = Some((m, i));
