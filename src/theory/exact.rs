@@ -104,7 +104,7 @@ pub fn from_decimal(x: f64) -> Result<Rational> {
     })
 }
 
-/// Exact Pearson kurtosis Kurt[z] of a magnitude shape: uniform 9/5, Gaussian 3, Laplace 6,
+/// Exact Pearson kurtosis Kurt\[z\] of a magnitude shape: uniform 9/5, Gaussian 3, Laplace 6,
 /// Rademacher 1, Student-t 3(ν−2)/(ν−4) with ν read as a decimal (spec (Q4), (Q5)).
 pub fn magnitude_kurtosis(m: Magnitude) -> Result<Rational> {
     Ok(match m {
@@ -119,7 +119,7 @@ pub fn magnitude_kurtosis(m: Magnitude) -> Result<Rational> {
     })
 }
 
-/// k = Kurt[z]/p for a sparse feature of density p (Q4); sparse uniform k = 9/(5p) (Q5).
+/// k = Kurt\[z\]/p for a sparse feature of density p (Q4); sparse uniform k = 9/(5p) (Q5).
 pub fn sparse_kurtosis(density: &Rational, m: Magnitude) -> Result<Rational> {
     if *density <= 0 || *density > 1 {
         return Err(Error::Parameter(format!(

@@ -464,3 +464,16 @@ fn per_feature_kurtosis_sparser_feature_gets_more() {
     }
     a.check_kkt(1e-10).expect("KKT holds");
 }
+
+#[test]
+fn phases_and_methods_serialise_by_name() {
+    let json = serde_json::to_string(&[Phase::Ignored, Phase::Polysemantic, Phase::Monosemantic])
+        .expect("serialises");
+    assert_eq!(json, r#"["ignored","polysemantic","monosemantic"]"#);
+    assert_eq!(Phase::Polysemantic.name(), "polysemantic");
+    let a = worked_example();
+    let doc: serde_json::Value = serde_json::to_value(&a).expect("serialises");
+    assert_eq!(doc["method"], "sweep");
+    assert_eq!(doc["phase"][0], "polysemantic");
+    assert_eq!(Method::Mixed.name(), "mixed");
+}
