@@ -9,6 +9,7 @@ use polycap::theory::allocation::{
 };
 use polycap::theory::quadratic::FeatureCurve;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
@@ -329,7 +330,12 @@ fn random_feasible(rng: &mut Pcg64Mcg, n: usize, d: usize) -> Vec<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // Regression seeds live beside this file: tests/theory/allocation.regressions.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn sweep_is_feasible_kkt_and_matches_bisection((v, k, d) in arb_sparse(9)) {
