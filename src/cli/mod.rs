@@ -50,12 +50,16 @@ pub fn run() -> anyhow::Result<()> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version print and succeed; real usage errors exit 2 (clap's code).
+            // --help and --version print and succeed.
             if !e.use_stderr() {
                 e.print()?;
                 return Ok(());
             }
-            e.exit();
+            // A usage error: clap's first line (without its "error: "), exit 2.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            return Err(output::usage(format!("{first} (see 'polycap --help')")));
         }
     };
     match cli.command {
