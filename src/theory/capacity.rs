@@ -161,14 +161,12 @@ pub fn rank(w: &DMatrix<f64>) -> Result<usize> {
     Ok(sigma.iter().filter(|&&s| s > tol).count())
 }
 
-/// Maximum SVD sweeps before [`Error::NotConverged`].
-const SVD_MAX_ITER: usize = 10_000;
-
-fn check_finite(w: &DMatrix<f64>) -> Result<()> {
+/// [`Error::Matrix`] naming the first non-finite entry of W, if any.
+pub(crate) fn check_finite(w: &DMatrix<f64>) -> Result<()> {
     if let Some(pos) = w.iter().position(|x| !x.is_finite()) {
-        let (d, _) = w.shape();
+        let d = w.nrows();
         return Err(Error::Matrix(format!(
-            "entry (row {}, column {}) of W is {}; capacities need finite entries",
+            "entry (row {}, column {}) of W is {}; W must have finite entries",
             pos % d,
             pos / d,
             w[pos]
@@ -182,13 +180,7 @@ fn singular_values(w: &DMatrix<f64>) -> Result<Vec<f64>> {
     if w.is_empty() {
         return Ok(Vec::new());
     }
-    let svd = nalgebra::SVD::try_new(w.clone(), false, false, f64::EPSILON, SVD_MAX_ITER)
-        .ok_or_else(|| Error::NotConverged {
-            solver: "SVD (nalgebra)",
-            reason: "bidiagonal QR sweeps did not converge".into(),
-            iterations: SVD_MAX_ITER as u64,
-        })?;
-    Ok(svd.singular_values.iter().copied().collect())
+    Ok(super::svd::left_svd(w, false)?.0)
 }
 
 /// Leverage-score capacities C̃ᵢ = (RᵀR)ᵢᵢ of the compact SVD W = Q S R (spec (C8)).
@@ -207,23 +199,16 @@ pub fn leverage_capacities(w: &DMatrix<f64>) -> Result<Vec<f64>> {
     if w.is_empty() {
         return Ok(vec![0.0; n]);
     }
-    let svd = nalgebra::SVD::try_new(w.clone(), false, true, f64::EPSILON, SVD_MAX_ITER)
-        .ok_or_else(|| Error::NotConverged {
-            solver: "SVD (nalgebra)",
-            reason: "bidiagonal QR sweeps did not converge".into(),
-            iterations: SVD_MAX_ITER as u64,
-        })?;
-    let v_t = svd
-        .v_t
-        .as_ref()
-        .expect("invariant: V requested from the SVD");
-    let smax = svd.singular_values.iter().copied().fold(0.0, f64::max);
+    // The right singular vectors of W are the left ones of Wᵀ (certified Jacobi SVD).
+    let (sigma, v) = super::svd::left_svd(&w.transpose(), true)?;
+    let v = v.expect("invariant: vectors requested from the SVD");
+    let smax = sigma.iter().copied().fold(0.0, f64::max);
     let tol = smax * (d.max(n) as f64) * f64::EPSILON;
     let mut out = vec![0.0; n];
-    for (r, &s) in svd.singular_values.iter().enumerate() {
+    for (r, &s) in sigma.iter().enumerate() {
         if smax > 0.0 && s > tol {
             for (i, o) in out.iter_mut().enumerate() {
-                *o += v_t[(r, i)] * v_t[(r, i)];
+                *o += v[(i, r)] * v[(i, r)];
             }
         }
     }

@@ -14,3 +14,4 @@ pub mod geometry;
 pub mod phase;
 pub mod quadratic;
 pub mod realization;
+mod svd;

@@ -42,7 +42,6 @@
 mod factors;
 mod fraction;
 mod measures;
-mod svd;
 
 pub use factors::{TegumFactors, tegum_product};
 pub use fraction::{POLYTOPE_FRACTIONS, PolytopeFraction, nearest_fraction, polytope};
@@ -220,7 +219,7 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
     if n == 0 {
         return Err(Error::NoFeatures);
     }
-    check_finite(w)?;
+    crate::theory::capacity::check_finite(w)?;
     if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
         return Err(Error::Parameter(format!(
             "geometry tolerance must be in (0, 1), got {tol}"
@@ -354,19 +353,6 @@ fn max_cross_overlap(blocks: &[Block]) -> Result<f64> {
     Ok(worst)
 }
 
-fn check_finite(w: &DMatrix<f64>) -> Result<()> {
-    if let Some(pos) = w.iter().position(|x| !x.is_finite()) {
-        let d = w.nrows();
-        return Err(Error::Matrix(format!(
-            "entry (row {}, column {}) of W is {}; the geometry needs finite entries",
-            pos % d,
-            pos / d,
-            w[pos]
-        )));
-    }
-    Ok(())
-}
-
 fn not_converged(solver: &'static str) -> Error {
     Error::NotConverged {
         solver,
@@ -377,13 +363,13 @@ fn not_converged(solver: &'static str) -> Error {
 
 /// Singular values (descending) of `m`, by certified one-sided Jacobi.
 fn svd_values(m: &DMatrix<f64>) -> Result<Vec<f64>> {
-    Ok(svd::left_svd(m, false)?.0)
+    Ok(crate::theory::svd::left_svd(m, false)?.0)
 }
 
 /// Singular values (descending, as many as rows) and the matching left singular vectors
 /// (D×D, as columns) of `m`, by certified one-sided Jacobi.
 fn svd_left(m: &DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>)> {
-    let (sigma, u) = svd::left_svd(m, true)?;
+    let (sigma, u) = crate::theory::svd::left_svd(m, true)?;
     let u = u.expect("invariant: U was requested from the SVD");
     Ok((sigma, u))
 }

@@ -5,7 +5,8 @@
 //! matrices with repeated singular values that efficient embeddings are made of). One-sided
 //! Jacobi is simple, converges quadratically and is accurate to a few ulps relative to σ_max
 //! for every singular value (Demmel–Veselić), which is what the rank decisions of
-//! [`super::decompose`] need. derivations/geometry.md (G11).
+//! [`super::geometry::decompose`] and [`super::capacity::rank`] need. derivations/geometry.md (G11).
+//! The one SVD of `theory`: every rank and singular-vector decision goes through it.
 
 use nalgebra::DMatrix;
 
@@ -36,7 +37,7 @@ const CERT_TOL: f64 = 1e-10;
 /// # Errors
 /// [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps; [`Error::Certificate`] if the result
 /// fails Σσ² = ‖W‖²_F or VᵀV = I to 1e-10.
-pub(super) fn left_svd(w: &DMatrix<f64>, want_u: bool) -> Result<(Vec<f64>, Option<DMatrix<f64>>)> {
+pub(crate) fn left_svd(w: &DMatrix<f64>, want_u: bool) -> Result<(Vec<f64>, Option<DMatrix<f64>>)> {
     let d = w.nrows();
     let mut x = w.transpose();
     let mut v = want_u.then(|| DMatrix::<f64>::identity(d, d));
