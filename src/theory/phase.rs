@@ -328,7 +328,6 @@ fn sweep_groups(
     }
     // (A7) sweep in u = 1/λ, k > 3.
     let a = (k - 1.0) / (k - 3.0);
-    let beta = 2.0 / (k - 3.0);
     let d = dims as f64;
     scratch.events.clear();
     scratch.state.clear();
@@ -345,7 +344,6 @@ fn sweep_groups(
         .events
         .sort_by(|x, y| x.0.total_cmp(&y.0).then(x.2.cmp(&y.2)));
     let (mut s, mut sigma, mut prev) = (0.0_f64, 0.0_f64, 0.0_f64);
-    let (mut n_full, mut n_int, mut sum_v) = (0usize, 0usize, 0.0_f64);
     for &(u, g, saturates) in &scratch.events {
         let s_next = s + sigma * (u - prev);
         if sigma > 0.0 && s_next >= d {
@@ -357,23 +355,36 @@ fn sweep_groups(
         let m = grp.count as f64;
         if saturates {
             sigma -= a * grp.importance * m;
-            n_int -= grp.count;
-            sum_v -= grp.importance * m;
-            n_full += grp.count;
             scratch.state[g] = 2;
         } else {
             sigma += a * grp.importance * m;
-            n_int += grp.count;
-            sum_v += grp.importance * m;
             scratch.state[g] = 1;
         }
     }
-    // (A6) on the segment found.
-    let lam = (k - 1.0) * sum_v / ((k - 3.0) * (d - n_full as f64) + 2.0 * n_int as f64);
+    // (A6) on the segment found, with the sets recounted (no running-sum residue).
+    let (mut n_full, mut n_int, mut sum_v) = (0usize, 0usize, 0.0_f64);
+    for (g, grp) in groups.iter().enumerate() {
+        match scratch.state[g] {
+            2 => n_full += grp.count,
+            1 => {
+                n_int += grp.count;
+                sum_v += grp.importance * grp.count as f64;
+            }
+            _ => {}
+        }
+    }
+    // (A2) with λ from (A6), rearranged without the cancellation a·v/λ − β (β ~ 1/(k−3)):
+    // C = v·R/Σv + 2(|P|·v − Σv)/((k−3)·Σv),  R = D − |F|.  Exact 1 when P is one group
+    // that fills the remaining room, exact 0 when it is empty of room.
+    let room = d - n_full as f64;
     for (g, grp) in groups.iter().enumerate() {
         out[g].capacity = match scratch.state[g] {
             2 => 1.0,
-            1 => (a * grp.importance / lam - beta).clamp(0.0, 1.0),
+            1 => {
+                let v = grp.importance;
+                (v * room / sum_v + 2.0 * (n_int as f64 * v - sum_v) / ((k - 3.0) * sum_v))
+                    .clamp(0.0, 1.0)
+            }
             _ => 0.0,
         };
     }
