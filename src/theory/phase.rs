@@ -31,9 +31,12 @@
 //! assert!(g.capacity_at(0, 2) >= 1.0);                 // monosemantic
 //! ```
 
-// MARGINAL
+mod marginal;
 mod symbolic;
 
+pub use marginal::{
+    Budget, MarginalCurves, PanelPoint, marginal_curves, panel_curves, points_a_to_f,
+};
 pub use symbolic::{
     Fraction, Polynomial, RationalFunction, SymbolicBoundary, SymbolicPhase,
     magnitude_kurtosis_exact, symbolic_phase,
@@ -222,7 +225,8 @@ pub struct GroupCapacity {
 /// *group*, so N − 1 identical reference features cost as much as one.
 ///
 /// Groups are consecutive index ranges in the given order; ties under TOP_D (k ≤ 3) go to
-/// the lower index, as in (A9). Features with v ≤ 0 get C = 0.
+/// the lower index, as in (A9). Features with v ≤ 0 get C = 0, and so does every feature
+/// when k = 1 (then Lᵢ* ≡ 0).
 ///
 /// Spec: (A2), (A6), (A7), (A9). Derivation: derivations/phase.md (PH1), (PH2).
 pub fn allocate_grouped(
@@ -293,7 +297,8 @@ fn sweep_groups(
         .filter(|g| g.importance > 0.0)
         .map(|g| g.count)
         .sum();
-    if dims == 0 {
+    // k = 1 (x² ≡ 1): Lᵢ* ≡ 0, nothing is worth representing (spec §12.1).
+    if dims == 0 || k <= 1.0 {
         return;
     }
     if dims >= positive || k <= 3.0 {
@@ -602,8 +607,8 @@ fn check_kurtosis(k: f64) -> Result<()> {
 /// (P2) C₁ in closed form, clipped by (P3)/(P4):
 ///
 /// C₁ = ((k−3)D + 2N) V / ((k−3)(N−1+V)) − 2/(k−3)  for V_ign < V < V_full (k > 3),
-/// 0 below V_ign, 1 above V_full; for k ≤ 3 (A9): C₁ = 1 if V ≥ 1 (ties to the lower
-/// index) else 0; for D ≥ N: C₁ = 1 for V > 0.
+/// 0 below V_ign, 1 above V_full; for 1 < k ≤ 3 (A9): C₁ = 1 if V ≥ 1 (ties to the lower
+/// index) else 0; for D ≥ N: C₁ = 1 for V > 0; for k = 1 (Lᵢ* ≡ 0): C₁ = 0.
 ///
 /// Spec: (P2)–(P4), (A9). Derivation: derivations/phase.md (PH3).
 pub fn capacity_closed_form(setting: &PhaseSetting, importance: f64, kurtosis: f64) -> Result<f64> {
@@ -614,7 +619,8 @@ pub fn capacity_closed_form(setting: &PhaseSetting, importance: f64, kurtosis: f
             value: importance,
         });
     }
-    if importance <= 0.0 {
+    if importance <= 0.0 || kurtosis <= 1.0 {
+        // v = 0, or k = 1 where Lᵢ* ≡ 0: not represented.
         return Ok(0.0);
     }
     if !setting.closed_form_applies() {
