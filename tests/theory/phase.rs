@@ -333,3 +333,178 @@ fn fractions_and_polynomials() {
     assert_eq!(p.format("x", false), "2x^2 - 5x - 3");
     assert_eq!(magnitude_kurtosis_exact(Magnitude::StudentT { nu: 6.0 }), Some(Fraction::integer(6)));
 }
+
+// ---------------------------------------------------------------------------------------
+// Against the general allocation solver (theory::allocation).
+
+use polycap::base::FeatureSet;
+use polycap::theory::allocation::{Phase, allocate};
+
+fn allocate_c1(s: &PhaseSetting, v: f64, k: f64) -> f64 {
+    let f = s.feature_set_kurtosis(v, k).expect("valid");
+    allocate(&f, s.dims()).expect("solves").capacity[0]
+}
+
+#[test]
+fn grid_equals_the_allocation_solver_at_sampled_points() {
+    let mut rng = Pcg64::seed_from_u64(17);
+    let v = log_axis(1e-2, 1e2, 101).expect("valid");
+    let p = log_axis(1e-3, 1.0, 97).expect("valid");
+    let mut settings = settings();
+    settings.push(PhaseSetting::new(5, 5, Magnitude::Uniform).expect("valid"));
+    settings.push(PhaseSetting::new(3, 7, Magnitude::Rademacher).expect("valid"));
+    for s in settings {
+        let g = phase_grid(&s, &v, &p).expect("valid");
+        for _ in 0..300 {
+            let (r, c) = (rng.random_range(0..p.len()), rng.random_range(0..v.len()));
+            let f = s.feature_set(v[c], p[r]).expect("valid");
+            let a = allocate(&f, s.dims()).expect("solves");
+            let got = g.capacity_at(r, c);
+            assert!((got - a.capacity[0]).abs() < 1e-10, "{s:?} V {} p {}: grid {got} vs allocate {}", v[c], p[r], a.capacity[0]);
+            if (got - 0.5).abs() < 0.5 - 1e-9 || got <= 0.0 || got >= 1.0 {
+                assert_eq!(Phase::of_capacity(got), a.phase[0], "{s:?} V {} p {}", v[c], p[r]);
+            }
+        }
+    }
+}
+
+#[test]
+fn grouped_sweep_equals_the_allocation_solver_on_random_groups() {
+    let mut rng = Pcg64::seed_from_u64(23);
+    for _ in 0..400 {
+        let ng = rng.random_range(1..5usize);
+        let groups: Vec<FeatureGroup> = (0..ng)
+            .map(|_| FeatureGroup {
+                importance: if rng.random::<f64>() < 0.1 { 0.0 } else { 10f64.powf(rng.random_range(-2.0..1.0)) },
+                count: rng.random_range(1..5usize),
+            })
+            .collect();
+        let total: usize = groups.iter().map(|g| g.count).sum();
+        let k = match rng.random_range(0..4) {
+            0 => rng.random_range(1.0..3.0),
+            _ => 3.0 + 10f64.powf(rng.random_range(-1.0..3.0)),
+        };
+        let d = rng.random_range(1..total + 2);
+        let got = expand(&groups, &allocate_grouped(&groups, k, d).expect("valid"));
+        let v: Vec<f64> = groups.iter().flat_map(|g| std::iter::repeat_n(g.importance, g.count)).collect();
+        let f = FeatureSet::from_kurtosis(v, vec![k; total]).expect("valid");
+        let a = allocate(&f, d).expect("solves");
+        for (x, y) in got.iter().zip(&a.capacity) {
+            assert!((x - y).abs() < 1e-9, "groups {groups:?} k {k} D {d}: {got:?} vs {:?}", a.capacity);
+        }
+    }
+}
+
+/// Bisection along V of `allocate`'s C₁: last V with C₁ = 0 or first with C₁ = 1 (to 1e-13).
+fn allocate_jump(s: &PhaseSetting, k: f64, full: bool) -> f64 {
+    let cap = |v: f64| allocate_c1(s, v, k);
+    let (mut lo, mut hi) = (1e-6f64.ln(), 1e6f64.ln());
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        let c = cap(mid.exp());
+        let above = if full { c >= 1.0 - 1e-13 } else { c > 1e-13 };
+        if above {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
+#[test]
+fn boundaries_are_where_the_allocation_solver_jumps_to_zero_and_one() {
+    let mut rng = Pcg64::seed_from_u64(29);
+    for s in settings() {
+        for _ in 0..6 {
+            let k = 3.0 + 10f64.powf(rng.random_range(-1.0..3.0));
+            let v_ign = importance_ignored(&s, k).expect("applies");
+            let v_full = importance_full(&s, k).expect("applies");
+            let (a, b) = (allocate_jump(&s, k, false), allocate_jump(&s, k, true));
+            assert!((a - v_ign).abs() < 1e-9 * v_ign, "{s:?} k {k}: allocate {a} vs V_ign {v_ign}");
+            assert!((b - v_full).abs() < 1e-9 * v_full, "{s:?} k {k}: allocate {b} vs V_full {v_full}");
+            // Iso-capacity lines: allocate gives C₁ = c on V_c.
+            for &c in &CONTOUR_LEVELS {
+                let vc = importance_at_capacity(&s, c, k).expect("applies");
+                assert_relative_eq!(allocate_c1(&s, vc, k), c, max_relative = 1e-9);
+            }
+            // (P1): allocate's λ inside the band.
+            let vm = (v_ign * v_full).sqrt();
+            let f = s.feature_set_kurtosis(vm, k).expect("valid");
+            let lam = allocate(&f, s.dims()).expect("solves").lambda.expect("interior features");
+            assert_relative_eq!(lam, lambda_closed_form(&s, vm, k).expect("valid").expect("interior"), max_relative = 1e-12);
+        }
+    }
+}
+
+#[test]
+fn points_a_to_f_are_in_their_regimes() {
+    let s = PhaseSetting::default();
+    let pts = points_a_to_f(&s);
+    let labels: String = pts.iter().map(|p| p.label).collect();
+    assert_eq!(labels, "ABCDEF");
+    let want_p = [0.8, 0.8, 0.6, 0.1, 0.1, 0.1];
+    for (pt, &p) in pts.iter().zip(&want_p) {
+        assert_relative_eq!(pt.density.expect("uniform reaches every k here"), p, max_relative = 1e-12);
+        assert_relative_eq!(s.kurtosis_at(p), pt.kurtosis, max_relative = 1e-12);
+    }
+    let phase = |i: usize| {
+        let c = panel_curves(&s, &pts[i], 11).expect("valid");
+        c.allocation.phase[0]
+    };
+    assert_eq!(phase(0), Phase::Ignored);
+    assert_eq!(phase(1), Phase::Monosemantic);
+    assert_eq!(phase(3), Phase::Ignored);
+    assert_eq!(phase(4), Phase::Polysemantic);
+    assert_eq!(phase(5), Phase::Monosemantic);
+    // A: three of the five reference features are full; μ ranges over [m(0), m(1)] of v = 1.
+    let a = panel_curves(&s, &pts[0], 11).expect("valid");
+    assert_eq!(a.allocation.phase.iter().filter(|&&p| p == Phase::Monosemantic).count(), 3);
+    assert_relative_eq!(a.threshold.0, 1.25f64.powi(2) / 2.0, max_relative = 1e-12);
+    assert_relative_eq!(a.threshold.1, 2.0, max_relative = 1e-12);
+    // E is the worked example: μ = 2λ², λ = 187/114.
+    let e = panel_curves(&s, &pts[4], 11).expect("valid");
+    assert_relative_eq!(e.mu().expect("unique"), 2.0 * (187.0f64 / 114.0).powi(2), max_relative = 1e-12);
+    assert_relative_eq!(e.threshold.0, e.threshold.1, max_relative = 1e-15);
+    // Laplace never reaches k = 2.25.
+    let lap = points_a_to_f(&PhaseSetting::new(6, 3, Magnitude::Laplace).expect("valid"));
+    assert!(lap[0].density.is_none());
+}
+
+#[test]
+fn marginal_curves_of_figure_2() {
+    // 20 features, vᵢ = 2^i, k = 100, λ = 10⁴ (spec §11 S2).
+    let v: Vec<f64> = (1..=20).map(|i| 2f64.powi(i)).collect();
+    let f = FeatureSet::from_kurtosis(v, vec![100.0; 20]).expect("valid");
+    let c = marginal_curves(&f, Budget::Lambda(1e4), 51).expect("valid");
+    let mu = 2e8;
+    assert_relative_eq!(c.mu().expect("prescribed"), mu, max_relative = 1e-12);
+    let (mut nign, mut nfull, mut nint) = (0, 0, 0);
+    for (i, fc) in c.features.iter().enumerate() {
+        match c.allocation.phase[i] {
+            Phase::Ignored => {
+                nign += 1;
+                assert!(fc.marginal_benefit(0.0) <= mu * (1.0 + 1e-12));
+            }
+            Phase::Monosemantic => {
+                nfull += 1;
+                assert!(fc.marginal_benefit(1.0) >= mu * (1.0 - 1e-12));
+            }
+            Phase::Polysemantic => {
+                nint += 1;
+                assert_relative_eq!(c.optimum_benefit[i], mu, max_relative = 1e-10);
+            }
+        }
+        // m = −dL*/dC by central differences of (Q15), independent of (Q16).
+        for (j, &cap) in c.capacity.iter().enumerate().skip(1).take(49) {
+            let h = 1e-6;
+            let fd = -(fc.loss(cap + h) - fc.loss(cap - h)) / (2.0 * h);
+            assert_relative_eq!(c.benefit[i][j], fd, max_relative = 1e-6);
+        }
+    }
+    assert!(nign > 0 && nfull > 0 && nint > 0, "{nign} {nfull} {nint}");
+    let d_eff = c.allocation.total_capacity;
+    assert!((d_eff - d_eff.round()).abs() > 1e-3, "D_eff = {d_eff} is not an integer");
+    assert!(marginal_curves(&f, Budget::Dims(3), 1).is_err());
+    assert!(marginal_curves(&f, Budget::Lambda(-1.0), 5).is_err());
+}
