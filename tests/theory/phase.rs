@@ -126,6 +126,13 @@ fn grid_equals_closed_form_everywhere() {
                 let want = capacity_closed_form(&s, vv, s.kurtosis_at(pp)).expect("valid");
                 let got = g.capacity_at(r, c);
                 assert!((got - want).abs() < 1e-10, "{s:?} V = {vv}, p = {pp}: {got} vs {want}");
+                // Same phase (0, fractional, 1) away from the boundaries themselves.
+                let k = s.kurtosis_at(pp);
+                let (vi, vf) = (importance_ignored(&s, k).expect("applies"), importance_full(&s, k).expect("applies"));
+                if (vv / vi - 1.0).abs() > 1e-9 && (vv / vf - 1.0).abs() > 1e-9 {
+                    let class = |x: f64| if x <= 0.0 { 0 } else if x >= 1.0 { 2 } else { 1 };
+                    assert_eq!(class(got), class(want), "{s:?} V = {vv}, p = {pp}: {got} vs {want}");
+                }
             }
         }
         // (P6): the reference features share the rest.
@@ -178,10 +185,13 @@ fn boundaries_are_where_the_grouped_solver_jumps_to_zero_and_one() {
     for s in settings() {
         for _ in 0..8 {
             let k = 3.0 + 10f64.powf(rng.random_range(-1.5..3.0));
-            let cap = |v: f64| -> f64 {
-                let g = phase_grid_kurtosis(&s, &[v], &[k]).expect("valid");
-                g.capacity[0]
+            let groups = |v: f64| {
+                [
+                    FeatureGroup { importance: v, count: 1 },
+                    FeatureGroup { importance: 1.0, count: s.features() - 1 },
+                ]
             };
+            let cap = |v: f64| -> f64 { allocate_grouped(&groups(v), k, s.dims()).expect("valid")[0].capacity };
             let v_ign = importance_ignored(&s, k).expect("applies");
             let v_full = importance_full(&s, k).expect("applies");
             assert_relative_eq!(jump(&cap, false), v_ign, max_relative = 1e-9);
