@@ -518,3 +518,50 @@ fn marginal_curves_of_figure_2() {
     assert!(marginal_curves(&f, Budget::Dims(3), 1).is_err());
     assert!(marginal_curves(&f, Budget::Lambda(-1.0), 5).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// Exact cross-check (feature `exact`): the symbolic lines at rational points are exact.
+
+#[cfg(feature = "exact")]
+mod exact {
+    use super::*;
+    use polycap::theory::exact::allocate_exact;
+    use rug::{Integer, Rational};
+
+    fn q(f: Fraction) -> Rational {
+        Rational::from((Integer::from(f.numer()), Integer::from(f.denom())))
+    }
+
+    #[test]
+    fn symbolic_lines_are_exact_against_allocate_exact() {
+        let mut rng = Pcg64::seed_from_u64(41);
+        let levels = all_levels();
+        for (n, d) in [(6usize, 3usize), (6, 1), (6, 5), (9, 4), (4, 2), (2, 1)] {
+            let s = PhaseSetting::new(n, d, Magnitude::Uniform).expect("valid");
+            let sp = symbolic_phase(&s, &levels).expect("derives");
+            for _ in 0..4 {
+                // A random rational k > 3, and a random rational density p < 3/5 (k = 9/(5p)).
+                let k = Fraction::new(3 * 97 + rng.random_range(1..5000i128), 97).expect("valid");
+                let p = Fraction::new(rng.random_range(1..599i128), 1000).expect("valid");
+                let k_of_p = Fraction::new(9 * p.denom(), 5 * p.numer()).expect("valid");
+                for b in &sp.boundaries {
+                    for (kk, v) in [
+                        (k, b.importance.eval_exact(k).expect("no pole")),
+                        (k_of_p, b.importance_density.as_ref().expect("uniform").eval_exact(p).expect("no pole")),
+                    ] {
+                        let mut vs = vec![Rational::from(1); n];
+                        vs[0] = q(v);
+                        let ks = vec![q(kk); n];
+                        let a = allocate_exact(&vs, &ks, d).expect("solves");
+                        assert_eq!(a.capacity[0], q(b.level), "N {n} D {d} k {kk:?} level {:?}", b.level);
+                        assert_eq!(a.capacity[1], q(b.others));
+                        if !b.level.is_zero() && b.level != Fraction::ONE {
+                            let lam = a.lambda.clone().expect("interior features");
+                            assert_eq!(lam, q(b.lambda.eval_exact(kk).expect("no pole")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
