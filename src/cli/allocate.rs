@@ -147,8 +147,14 @@ fn exact_view(
     let v = features.importance();
     let k = features.kurtosis();
     // Certificate: the exact solution of exactly the f64 inputs the float solver saw.
-    let ve = v.iter().map(|&x| from_f64(x)).collect::<Result<Vec<_>, _>>()?;
-    let ke = k.iter().map(|&x| from_f64(x)).collect::<Result<Vec<_>, _>>()?;
+    let ve = v
+        .iter()
+        .map(|&x| from_f64(x))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ke = k
+        .iter()
+        .map(|&x| from_f64(x))
+        .collect::<Result<Vec<_>, _>>()?;
     let dyadic = allocate_exact(&ve, &ke, dims)?;
     let d = certify(alloc, &dyadic, 1e-12).context("exact certification of the f64 result")?;
     // Display: the decimal inputs as typed (p = 0.1 is 1/10, so k = 9/(5p) = 18).

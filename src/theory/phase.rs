@@ -167,7 +167,9 @@ pub fn log_axis(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
         )));
     }
     if n == 0 {
-        return Err(Error::Parameter("axis needs at least 1 point, got 0".into()));
+        return Err(Error::Parameter(
+            "axis needs at least 1 point, got 0".into(),
+        ));
     }
     if n == 1 {
         return Ok(vec![lo]);
@@ -682,7 +684,11 @@ pub fn critical_point(setting: &PhaseSetting) -> Option<(f64, f64)> {
 /// (closed form (P5) with k = Kurt[z]/p; V = 1 on the first-order line k ≤ 3).
 ///
 /// Spec: (P3)–(P5). Derivation: derivations/phase.md (PH6).
-pub fn boundary_curve(setting: &PhaseSetting, level: f64, p_axis: &[f64]) -> Result<Vec<(f64, f64)>> {
+pub fn boundary_curve(
+    setting: &PhaseSetting,
+    level: f64,
+    p_axis: &[f64],
+) -> Result<Vec<(f64, f64)>> {
     p_axis
         .iter()
         .enumerate()

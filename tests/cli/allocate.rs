@@ -35,8 +35,16 @@ fn worked_example_end_to_end() {
     ]);
     let lam = 187.0 / 114.0;
     assert_abs_diff_eq!(doc["lambda"].as_f64().expect("λ"), lam, epsilon = 1e-12);
-    assert_abs_diff_eq!(doc["mu"].as_f64().expect("μ"), 2.0 * lam * lam, epsilon = 1e-12);
-    assert_abs_diff_eq!(doc["total_capacity"].as_f64().expect("ΣC"), 3.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        doc["mu"].as_f64().expect("μ"),
+        2.0 * lam * lam,
+        epsilon = 1e-12
+    );
+    assert_abs_diff_eq!(
+        doc["total_capacity"].as_f64().expect("ΣC"),
+        3.0,
+        epsilon = 1e-12
+    );
     let c = capacities(&doc);
     assert_eq!(c.len(), 6);
     assert_abs_diff_eq!(c[0], 7.0 / 33.0, epsilon = 1e-12);
@@ -46,7 +54,11 @@ fn worked_example_end_to_end() {
     let f0 = &doc["features"][0];
     assert_abs_diff_eq!(f0["density"].as_f64().expect("p"), 0.1, epsilon = 1e-15);
     assert_abs_diff_eq!(f0["kurtosis"].as_f64().expect("k"), 18.0, epsilon = 1e-12);
-    assert_abs_diff_eq!(f0["sq_norm"].as_f64().expect("n"), 119.0 / 342.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        f0["sq_norm"].as_f64().expect("n"),
+        119.0 / 342.0,
+        epsilon = 1e-12
+    );
     assert_eq!(f0["phase"], "polysemantic");
     // Every marginal benefit equals μ.
     for f in doc["features"].as_array().expect("array") {
@@ -54,7 +66,11 @@ fn worked_example_end_to_end() {
         assert_abs_diff_eq!(m, 2.0 * lam * lam, epsilon = 1e-11);
     }
     // Loss 1462/171 (from the exact solver; also Σ Lᵢ* by hand: 6 features…).
-    assert_abs_diff_eq!(doc["loss"].as_f64().expect("L*"), 1462.0 / 171.0, epsilon = 1e-12);
+    assert_abs_diff_eq!(
+        doc["loss"].as_f64().expect("L*"),
+        1462.0 / 171.0,
+        epsilon = 1e-12
+    );
 }
 
 #[test]
@@ -68,8 +84,22 @@ fn every_spec_form_gives_the_same_example() {
         "0.1,0.1,0.1,0.1,0.1,0.1",
     ]));
     let forms: [&[&str]; 3] = [
-        &["--importance", "first:0.5", "--density", "const:0.1", "--features", "6"],
-        &["--importance", "first:0.5", "--kurtosis", "18", "--features", "6"],
+        &[
+            "--importance",
+            "first:0.5",
+            "--density",
+            "const:0.1",
+            "--features",
+            "6",
+        ],
+        &[
+            "--importance",
+            "first:0.5",
+            "--kurtosis",
+            "18",
+            "--features",
+            "6",
+        ],
         &["--importance", "0.5,1,1,1,1,1", "--kurtosis", "const:18"],
     ];
     for form in forms {
@@ -81,7 +111,16 @@ fn every_spec_form_gives_the_same_example() {
         }
     }
     // geom:R: vᵢ = Rⁱ, so the capacities are non-increasing.
-    let doc = json(&["--dims", "2", "--importance", "geom:0.8", "--density", "0.05", "--features", "5"]);
+    let doc = json(&[
+        "--dims",
+        "2",
+        "--importance",
+        "geom:0.8",
+        "--density",
+        "0.05",
+        "--features",
+        "5",
+    ]);
     let c = capacities(&doc);
     assert_eq!(c.len(), 5);
     assert!(c.windows(2).all(|w| w[0] >= w[1] - 1e-15), "{c:?}");
@@ -91,8 +130,21 @@ fn every_spec_form_gives_the_same_example() {
     let doc = json(&["--dims", "1", "--importance", "1,2", "--kurtosis", "5"]);
     assert!(doc["features"][0]["density"].is_null());
     // --input laplace: k = 6/p.
-    let doc = json(&["--dims", "1", "--importance", "1,2", "--density", "0.5", "--input", "laplace"]);
-    assert_abs_diff_eq!(doc["features"][0]["kurtosis"].as_f64().expect("k"), 12.0, epsilon = 1e-12);
+    let doc = json(&[
+        "--dims",
+        "1",
+        "--importance",
+        "1,2",
+        "--density",
+        "0.5",
+        "--input",
+        "laplace",
+    ]);
+    assert_abs_diff_eq!(
+        doc["features"][0]["kurtosis"].as_f64().expect("k"),
+        12.0,
+        epsilon = 1e-12
+    );
 }
 
 #[test]
@@ -105,38 +157,129 @@ fn d_at_least_n_is_valid_and_all_full() {
 
 #[test]
 fn table_and_csv_formats() {
-    let o = polycap(&["allocate", "--dims", "3", "--importance", "first:0.5", "--density", "0.1", "--features", "6"]);
+    let o = polycap(&[
+        "allocate",
+        "--dims",
+        "3",
+        "--importance",
+        "first:0.5",
+        "--density",
+        "0.1",
+        "--features",
+        "6",
+    ]);
     assert!(o.status.success());
     let t = stdout(&o);
     assert!(t.contains("polysemantic") && t.contains("λ") && t.contains("L*"));
     assert!(t.contains("p = density = 1 − S"));
-    let o = polycap(&["allocate", "--dims", "2", "--importance", "1,1,1", "--kurtosis", "1.8", "--format", "table"]);
+    let o = polycap(&[
+        "allocate",
+        "--dims",
+        "2",
+        "--importance",
+        "1,1,1",
+        "--kurtosis",
+        "1.8",
+        "--format",
+        "table",
+    ]);
     assert!(stdout(&o).contains("ties were broken by lower feature index"));
-    let o = polycap(&["allocate", "--dims", "3", "--importance", "first:0.5", "--density", "0.1", "--features", "6", "--format", "csv"]);
+    let o = polycap(&[
+        "allocate",
+        "--dims",
+        "3",
+        "--importance",
+        "first:0.5",
+        "--density",
+        "0.1",
+        "--features",
+        "6",
+        "--format",
+        "csv",
+    ]);
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7, "{text}");
     assert!(lines[0].starts_with("feature,importance,density,kurtosis,capacity"));
-    let c1: f64 = lines[1].split(',').nth(4).expect("capacity column").parse().expect("number");
+    let c1: f64 = lines[1]
+        .split(',')
+        .nth(4)
+        .expect("capacity column")
+        .parse()
+        .expect("number");
     assert_abs_diff_eq!(c1, 7.0 / 33.0, epsilon = 1e-12);
 }
 
 #[test]
 fn bad_inputs_are_one_line_usage_errors() {
     let cases: [(&[&str], &str); 13] = [
-        (&["--dims", "3", "--importance", "NaN,1", "--density", "0.1"], "NaN"),
-        (&["--dims", "3", "--importance", "inf,1", "--density", "0.1"], "inf"),
-        (&["--dims", "3", "--importance", "-1,1", "--density", "0.1"], "-1"),
-        (&["--dims", "1", "--importance", "1,1", "--density", "0"], "density"),
-        (&["--dims", "1", "--importance", "1,1", "--density", "1.5"], "1.5"),
-        (&["--dims", "1", "--importance", "1,1", "--kurtosis", "0.5"], "0.5"),
-        (&["--dims", "1", "--importance", "1,1", "--kurtosis", "1"], "> 1"),
-        (&["--dims", "0", "--importance", "1,1", "--kurtosis", "5"], "D"),
-        (&["--dims", "1", "--importance", "1,1,1", "--kurtosis", "5,6"], "expected 3"),
-        (&["--dims", "1", "--importance", "1,1", "--density", "0.1", "--input", "cauchy"], "cauchy"),
-        (&["--dims", "1", "--importance", "1,1", "--density", "0.1", "--kurtosis", "5"], "mutually exclusive"),
+        (
+            &["--dims", "3", "--importance", "NaN,1", "--density", "0.1"],
+            "NaN",
+        ),
+        (
+            &["--dims", "3", "--importance", "inf,1", "--density", "0.1"],
+            "inf",
+        ),
+        (
+            &["--dims", "3", "--importance", "-1,1", "--density", "0.1"],
+            "-1",
+        ),
+        (
+            &["--dims", "1", "--importance", "1,1", "--density", "0"],
+            "density",
+        ),
+        (
+            &["--dims", "1", "--importance", "1,1", "--density", "1.5"],
+            "1.5",
+        ),
+        (
+            &["--dims", "1", "--importance", "1,1", "--kurtosis", "0.5"],
+            "0.5",
+        ),
+        (
+            &["--dims", "1", "--importance", "1,1", "--kurtosis", "1"],
+            "> 1",
+        ),
+        (
+            &["--dims", "0", "--importance", "1,1", "--kurtosis", "5"],
+            "D",
+        ),
+        (
+            &["--dims", "1", "--importance", "1,1,1", "--kurtosis", "5,6"],
+            "expected 3",
+        ),
+        (
+            &[
+                "--dims",
+                "1",
+                "--importance",
+                "1,1",
+                "--density",
+                "0.1",
+                "--input",
+                "cauchy",
+            ],
+            "cauchy",
+        ),
+        (
+            &[
+                "--dims",
+                "1",
+                "--importance",
+                "1,1",
+                "--density",
+                "0.1",
+                "--kurtosis",
+                "5",
+            ],
+            "mutually exclusive",
+        ),
         (&["--dims", "1", "--importance", "1,1"], "--density"),
-        (&["--dims", "1", "--importance", "const:1", "--kurtosis", "5"], "--features"),
+        (
+            &["--dims", "1", "--importance", "const:1", "--kurtosis", "5"],
+            "--features",
+        ),
     ];
     for (args, needle) in cases {
         let mut all = vec!["allocate"];
@@ -154,22 +297,60 @@ fn bad_inputs_are_one_line_usage_errors() {
 #[cfg(feature = "exact")]
 #[test]
 fn exact_fractions_and_certificate() {
-    let doc = json(&["--dims", "3", "--importance", "first:0.5", "--density", "0.1", "--features", "6", "--exact"]);
+    let doc = json(&[
+        "--dims",
+        "3",
+        "--importance",
+        "first:0.5",
+        "--density",
+        "0.1",
+        "--features",
+        "6",
+        "--exact",
+    ]);
     assert_eq!(doc["lambda_exact"], "187/114");
     assert_eq!(doc["features"][0]["capacity_exact"], "7/33");
     assert_eq!(doc["features"][1]["capacity_exact"], "92/165");
     assert_eq!(doc["certified"], true);
-    let doc = json(&["--dims", "2", "--importance", "0.45,0.36,0.21,0.29", "--kurtosis", "2.45,7.9,4.6,5.2", "--exact"]);
+    let doc = json(&[
+        "--dims",
+        "2",
+        "--importance",
+        "0.45,0.36,0.21,0.29",
+        "--kurtosis",
+        "2.45,7.9,4.6,5.2",
+        "--exact",
+    ]);
     assert_eq!(doc["features"][0]["capacity_exact"], "53/517");
     assert_eq!(doc["loss_exact"], "84813/192500");
-    let o = polycap(&["allocate", "--dims", "3", "--importance", "first:0.5", "--density", "0.1", "--features", "6", "--exact"]);
+    let o = polycap(&[
+        "allocate",
+        "--dims",
+        "3",
+        "--importance",
+        "first:0.5",
+        "--density",
+        "0.1",
+        "--features",
+        "6",
+        "--exact",
+    ]);
     assert!(stdout(&o).contains("(exact 187/114)"));
 }
 
 #[cfg(not(feature = "exact"))]
 #[test]
 fn exact_without_the_feature_says_how_to_rebuild() {
-    let o = polycap(&["allocate", "--dims", "3", "--importance", "1,1", "--kurtosis", "5", "--exact"]);
+    let o = polycap(&[
+        "allocate",
+        "--dims",
+        "3",
+        "--importance",
+        "1,1",
+        "--kurtosis",
+        "5",
+        "--exact",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -25,7 +25,15 @@ fn csv_has_the_header_and_one_row_per_grid_point() {
 
 #[test]
 fn grid_accepts_the_multiplication_sign_and_kurtosis_axis() {
-    let o = polycap(&["phase", "--grid", "4×3", "--kurtosis-axis", "1:100", "--format", "csv"]);
+    let o = polycap(&[
+        "phase",
+        "--grid",
+        "4×3",
+        "--kurtosis-axis",
+        "1:100",
+        "--format",
+        "csv",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 1 + 12);
 }
@@ -37,8 +45,17 @@ fn json_carries_grid_boundaries_and_critical_point() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     assert_eq!(v["capacity"].as_array().expect("rows").len(), 6);
     assert_eq!(v["capacity"][0].as_array().expect("cols").len(), 9);
-    assert_eq!(v["boundaries"]["contours"].as_array().expect("levels").len(), 9);
-    assert_eq!(v["boundaries"]["ignored"].as_array().expect("curve").len(), 6);
+    assert_eq!(
+        v["boundaries"]["contours"]
+            .as_array()
+            .expect("levels")
+            .len(),
+        9
+    );
+    assert_eq!(
+        v["boundaries"]["ignored"].as_array().expect("curve").len(),
+        6
+    );
     let cp = &v["critical_point"];
     assert!((cp["density"].as_f64().expect("p") - 0.6).abs() < 1e-12);
     assert!((cp["importance"].as_f64().expect("V") - 1.0).abs() < 1e-12);
@@ -64,7 +81,16 @@ fn table_summarises_and_symbolic_prints_formulas() {
     assert!(t.contains("V_ign(k) = 10/(3k + 1)"), "{t}");
     assert!(t.contains("V_ign(p) = 50p/(5p + 27)"), "{t}");
     assert!(t.contains("\\frac{5k - 5}{2k + 4}"), "{t}");
-    let o = polycap(&["phase", "--symbolic", "--format", "json", "--features", "8", "--dims", "2"]);
+    let o = polycap(&[
+        "phase",
+        "--symbolic",
+        "--format",
+        "json",
+        "--features",
+        "8",
+        "--dims",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     // N = 8, D = 2: V_ign = 14/((k−3)2 + 14) = 7/(k + 4).
@@ -73,7 +99,17 @@ fn table_summarises_and_symbolic_prints_formulas() {
 
 #[test]
 fn d_at_least_n_is_all_monosemantic() {
-    let o = polycap(&["phase", "--features", "4", "--dims", "4", "--grid", "3x3", "--format", "json"]);
+    let o = polycap(&[
+        "phase",
+        "--features",
+        "4",
+        "--dims",
+        "4",
+        "--grid",
+        "3x3",
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     assert_eq!(v["boundaries"]["applicable"], false);
@@ -100,7 +136,10 @@ fn bad_inputs_are_one_line_usage_errors() {
         let o = polycap(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         let e = stderr(&o);
-        assert!(e.starts_with("error: ") && e.trim_end().lines().count() == 1, "{args:?}: {e}");
+        assert!(
+            e.starts_with("error: ") && e.trim_end().lines().count() == 1,
+            "{args:?}: {e}"
+        );
         assert!(o.stdout.is_empty());
     }
 }
