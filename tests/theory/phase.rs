@@ -771,3 +771,29 @@ mod exact {
         }
     }
 }
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// (PH3): C₁ is non-decreasing in V, within [0, 1], and the references take the rest (P6);
+    /// the solver agrees with the closed form at every sampled point.
+    #[test]
+    fn capacity_is_monotone_in_importance(n in 2usize..12, dd in 0usize..11, lk in 0.0f64..3.0, lv in -2.0f64..2.0) {
+        let d = 1 + dd % (n - 1);
+        let s = PhaseSetting::new(n, d, Magnitude::Uniform).expect("valid");
+        let k = 10f64.powf(lk);
+        let v = 10f64.powf(lv);
+        let c0 = capacity_closed_form(&s, v, k).expect("valid");
+        let c1 = capacity_closed_form(&s, v * 1.01, k).expect("valid");
+        prop_assert!((0.0..=1.0).contains(&c0));
+        prop_assert!(c1 >= c0 - 1e-12);
+        let f = s.feature_set_kurtosis(v, k).expect("valid");
+        let a = allocate(&f, d).expect("solves");
+        prop_assert!((a.capacity[0] - c0).abs() < 1e-9, "allocate {} vs closed form {}", a.capacity[0], c0);
+        if k > 3.0 {
+            prop_assert!((a.capacity[1] - other_capacity(&s, c0)).abs() < 1e-9);
+        }
+    }
+}
