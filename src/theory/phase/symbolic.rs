@@ -777,7 +777,12 @@ impl SymbolicPhase {
             s.magnitude().name()
         );
         if let Some(kp) = self.magnitude_kurtosis {
-            let _ = writeln!(t, "k = Kurt[z]/p = {}/p", kp.to_text());
+            let kp = if kp.denom() == 1 {
+                kp.to_text()
+            } else {
+                format!("({})", kp.to_text())
+            };
+            let _ = writeln!(t, "k = Kurt[z]/p = {kp}/p");
         }
         for b in &self.boundaries {
             let _ = writeln!(t, "C_1 = {}:", b.level.to_text());
