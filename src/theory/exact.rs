@@ -104,7 +104,7 @@ pub fn from_decimal(x: f64) -> Result<Rational> {
     })
 }
 
-/// Exact Pearson kurtosis Kurt[z] of a magnitude shape: uniform 9/5, Gaussian 3, Laplace 6,
+/// Exact Pearson kurtosis Kurt\[z\] of a magnitude shape: uniform 9/5, Gaussian 3, Laplace 6,
 /// Rademacher 1, Student-t 3(ν−2)/(ν−4) with ν read as a decimal (spec (Q4), (Q5)).
 pub fn magnitude_kurtosis(m: Magnitude) -> Result<Rational> {
     Ok(match m {
@@ -114,12 +114,12 @@ pub fn magnitude_kurtosis(m: Magnitude) -> Result<Rational> {
         Magnitude::Rademacher => rational((1, 1)),
         Magnitude::StudentT { nu } => {
             let nu = from_decimal(nu)?;
-            Rational::from(3 * (nu.clone() - 2u32)) / (nu - 4u32)
+            (3 * (nu.clone() - 2u32)) / (nu - 4u32)
         }
     })
 }
 
-/// k = Kurt[z]/p for a sparse feature of density p (Q4); sparse uniform k = 9/(5p) (Q5).
+/// k = Kurt\[z\]/p for a sparse feature of density p (Q4); sparse uniform k = 9/(5p) (Q5).
 pub fn sparse_kurtosis(density: &Rational, m: Magnitude) -> Result<Rational> {
     if *density <= 0 || *density > 1 {
         return Err(Error::Parameter(format!(
@@ -546,13 +546,13 @@ impl Problem<'_> {
         if lambda.is_none() {
             let mut lo = Rational::new();
             let mut hi: Option<(Rational, usize)> = None;
-            for i in 0..n {
-                if phase[i] == Phase::Ignored {
+            for (i, &ph) in phase.iter().enumerate() {
+                if ph == Phase::Ignored {
                     let m = self.marginal(i, &Rational::new());
                     if m > lo {
                         lo = m;
                     }
-                } else if phase[i] == Phase::Monosemantic {
+                } else if ph == Phase::Monosemantic {
                     let m = self.marginal(i, &Rational::from(1));
                     if hi.as_ref().is_none_or(|(h, _)| m < *h) {
                         hi = Some((m, i));
