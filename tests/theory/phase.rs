@@ -773,9 +773,15 @@ mod exact {
 }
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    // Regression seeds live beside this file: tests/theory/phase.regressions.
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     /// (PH3): C₁ is non-decreasing in V, within [0, 1], and the references take the rest (P6);
     /// the solver agrees with the closed form at every sampled point.
