@@ -6,8 +6,7 @@ use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::phase::{Budget, MarginalCurves, marginal_curves};
 use serde_json::{Value, json};
 
-use super::output::{Format, csv_text, emit, table, usage};
-use super::phase::num;
+use super::output::{Format, csv_text, emit, num, table, usage};
 use super::spec::{ValueSpec, feature_count};
 
 /// Flags of `polycap marginal`.

@@ -167,7 +167,8 @@ pub fn progress(len: u64, msg: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Formats a float for tables: 6 significant digits, plain or scientific as fits.
+/// Formats a float for tables: 6 significant digits (trailing zeros dropped), plain for
+/// 10⁻⁴ ≤ |x| < 10⁶, scientific otherwise.
 pub fn num(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
@@ -177,7 +178,12 @@ pub fn num(x: f64) -> String {
         // Digits after the point so that 6 significant digits show.
         let exponent = a.log10().floor() as i64;
         let digits = (5 - exponent).max(0) as usize;
-        format!("{x:.digits$}")
+        let s = format!("{x:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     } else {
         format!("{x:.5e}")
     }
@@ -191,7 +197,8 @@ mod tests {
     fn num_keeps_six_significant_digits() {
         assert_eq!(num(0.212121212), "0.212121");
         assert_eq!(num(1.6403508771929824), "1.64035");
-        assert_eq!(num(93.5), "93.5000");
+        assert_eq!(num(93.5), "93.5");
+        assert_eq!(num(3.0), "3");
         assert_eq!(num(123456.7), "123457");
         assert_eq!(num(-0.00012345678), "-0.000123457");
         assert_eq!(num(1e-7), "1.00000e-7");

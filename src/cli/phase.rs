@@ -11,7 +11,7 @@ use polycap::theory::phase::{
 };
 use serde_json::{Value, json};
 
-use super::output::{Format, csv_text, emit, table, usage};
+use super::output::{Format, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap phase`.
 #[derive(Debug, clap::Args)]
@@ -381,25 +381,4 @@ pub fn run_bench(width: usize, height: usize) -> anyhow::Result<()> {
         num(points / times[0]),
     );
     emit(None, &text)
-}
-
-/// A float for tables: 6 significant digits, plain or scientific as fits.
-///
-/// (Local because `output::num` overflows for |x| < 1 in debug builds.)
-pub(super) fn num(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let a = x.abs();
-    if (1e-4..1e6).contains(&a) {
-        let digits = (5 - a.log10().floor() as i64).max(0) as usize;
-        let s = format!("{x:.digits$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        format!("{x:.5e}")
-    }
 }
