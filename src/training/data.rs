@@ -1,0 +1,241 @@
+//! Sampling training batches: each feature is non-zero with its density p, independently,
+//! and its non-zero value follows the model's input law.
+//!
+//! * ReLU-output (TMS) models: x = U[0, 1) with probability p, else 0 (spec (E2), (T1)).
+//! * Quadratic models: x = z/√p with probability p, z a standardised magnitude (spec (Q4),
+//!   sparse uniform (Q5)), so E x = 0, E x² = 1, E x⁴ = Kurt[z]/p.
+//!
+//! Batches come dense (B×N row-major) or sparse (compressed rows, active entries only). The
+//! sparse sampler costs O(active + B): below [`SKIP_BELOW`] it jumps from one active position
+//! to the next with geometric skips instead of testing every position.
+//!
+//! Derivation: derivations/data.md (S1)–(S5).
+
+use crate::base::{Error, FeatureSet, Magnitude, Result};
+
+use super::rng::Xoshiro;
+
+/// Densities below this are sampled by geometric skips; at or above, every position is
+/// tested with one uniform. Measured crossover (derivations/data.md, "Crossover"): one skip
+/// costs a logarithm (≈ 8 tests) and replaces 1/p tests.
+pub const SKIP_BELOW: f64 = 0.08;
+
+/// The law of a non-zero feature value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputLaw {
+    /// x ~ U[0, 1) when active (spec (E2)).
+    UnitUniform,
+    /// x = z/√p when active, z standardised with the given per-feature shapes (spec (Q4)).
+    Standardised(Vec<Magnitude>),
+}
+
+/// One batch with its active entries in compressed-row form: sample `s` owns the entries
+/// `start[s]..start[s + 1]` of `index` (feature) and `value`.
+#[derive(Debug, Clone, Default)]
+pub struct SparseBatch {
+    /// Row offsets, length B + 1.
+    pub start: Vec<usize>,
+    /// Feature index of each active entry, increasing within a row.
+    pub index: Vec<u32>,
+    /// Value of each active entry.
+    pub value: Vec<f32>,
+}
+
+impl SparseBatch {
+    /// Number of samples B.
+    pub fn len(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
+    /// True for a batch of no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Draws batches for one instance: per-feature densities and an input law.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    law: InputLaw,
+    density: Vec<f64>,
+    density32: Vec<f32>,
+    /// ln(1 − pᵢ) (−∞ at p = 1).
+    ln_q: Vec<f64>,
+    /// 1/√pᵢ (the (Q4) scale).
+    inv_sqrt_p: Vec<f32>,
+}
+
+impl Sampler {
+    /// A sampler for the features' densities with the given law. Fails when the feature set
+    /// carries no densities (it was built from kurtoses alone) or the law's length differs.
+    pub fn new(features: &FeatureSet, law: InputLaw) -> Result<Self> {
+        let density = features.densities().ok_or_else(|| {
+            Error::Parameter(
+                "training needs input distributions (densities), not kurtoses alone".into(),
+            )
+        })?;
+        if let InputLaw::Standardised(m) = &law
+            && m.len() != density.len()
+        {
+            return Err(Error::Length {
+                what: "input magnitudes",
+                expected: density.len(),
+                got: m.len(),
+            });
+        }
+        Ok(Sampler {
+            law,
+            density32: density.iter().map(|&p| p as f32).collect(),
+            ln_q: density.iter().map(|&p| (1.0 - p).ln()).collect(),
+            inv_sqrt_p: density.iter().map(|&p| (1.0 / p.sqrt()) as f32).collect(),
+            density,
+        })
+    }
+
+    /// The law for the quadratic models: each feature's own magnitude (spec (Q4)).
+    pub fn quadratic(features: &FeatureSet) -> Result<Self> {
+        let m = features
+            .inputs()
+            .map(|v| v.iter().map(|x| x.magnitude).collect())
+            .unwrap_or_default();
+        Self::new(features, InputLaw::Standardised(m))
+    }
+
+    /// Number of features N.
+    pub fn features(&self) -> usize {
+        self.density.len()
+    }
+
+    /// Expected number of active features per sample, Σᵢ pᵢ.
+    pub fn mean_active(&self) -> f64 {
+        self.density.iter().sum()
+    }
+
+    /// Value of an active entry of feature `i`.
+    #[inline(always)]
+    fn value(&self, i: usize, u: f32, rng: &mut Xoshiro) -> f32 {
+        match &self.law {
+            InputLaw::UnitUniform => u,
+            InputLaw::Standardised(m) => {
+                let z = match m[i] {
+                    // √3 (2u − 1) is U(−√3, √3): variance 1 (derivation (S2)).
+                    Magnitude::Uniform => 3f32.sqrt() * (2.0 * u - 1.0),
+                    Magnitude::Rademacher => {
+                        if u < 0.5 {
+                            -1.0
+                        } else {
+                            1.0
+                        }
+                    }
+                    Magnitude::Gaussian => rng.normal() as f32,
+                    other => other.sample_standard(rng) as f32,
+                };
+                z * self.inv_sqrt_p[i]
+            }
+        }
+    }
+
+    /// Fills `x` (length B·N, row-major: sample s, feature i at s·N + i) with a dense batch
+    /// of `b` samples: one uniform per position tests activity (S1), a second gives the value.
+    pub fn dense(&self, b: usize, rng: &mut Xoshiro, x: &mut Vec<f32>) {
+        let n = self.features();
+        x.clear();
+        x.resize(b * n, 0.0);
+        for row in x.chunks_exact_mut(n) {
+            for (i, xi) in row.iter_mut().enumerate() {
+                let (t, u) = rng.uniform_pair_f32();
+                if self.density[i] >= 1.0 || t < self.density32[i] {
+                    *xi = self.value(i, u, rng);
+                }
+            }
+        }
+    }
+
+    /// Fills `batch` with `b` samples in compressed-row form, costing O(active + B).
+    pub fn sparse(&self, b: usize, rng: &mut Xoshiro, batch: &mut SparseBatch) {
+        let n = self.features();
+        batch.start.clear();
+        batch.index.clear();
+        batch.value.clear();
+        let p0 = self.density[0];
+        let equal = self.density.iter().all(|&p| (p - p0).abs() <= 0.0 * p0);
+        let any_skip = self.density.iter().any(|&p| p < SKIP_BELOW);
+        if !any_skip {
+            // Row-wise tests (S1).
+            batch.start.push(0);
+            for _ in 0..b {
+                for i in 0..n {
+                    let (t, u) = rng.uniform_pair_f32();
+                    if self.density[i] >= 1.0 || t < self.density32[i] {
+                        let v = self.value(i, u, rng);
+                        batch.index.push(i as u32);
+                        batch.value.push(v);
+                    }
+                }
+                batch.start.push(batch.index.len());
+            }
+        } else if equal {
+            // One geometric walk over the B·N positions in row-major order (S3).
+            let total = (b * n) as u64;
+            let ln_q = self.ln_q[0];
+            let mut pos = rng.geometric(ln_q);
+            let mut row = 0usize;
+            batch.start.push(0);
+            while pos < total {
+                let s = (pos / n as u64) as usize;
+                let i = (pos % n as u64) as usize;
+                while row < s {
+                    batch.start.push(batch.index.len());
+                    row += 1;
+                }
+                let u = rng.uniform_pair_f32().0;
+                let v = self.value(i, u, rng);
+                batch.index.push(i as u32);
+                batch.value.push(v);
+                pos = pos.saturating_add(1).saturating_add(rng.geometric(ln_q));
+            }
+            while row < b {
+                batch.start.push(batch.index.len());
+                row += 1;
+            }
+        } else {
+            // Column-wise (skips or tests per feature), then a counting sort into rows (S4).
+            let mut entries: Vec<(u32, u32, f32)> = Vec::new();
+            for i in 0..n {
+                let p = self.density[i];
+                if p < SKIP_BELOW {
+                    let mut s = rng.geometric(self.ln_q[i]);
+                    while s < b as u64 {
+                        let u = rng.uniform_pair_f32().0;
+                        entries.push((s as u32, i as u32, self.value(i, u, rng)));
+                        s = s.saturating_add(1).saturating_add(rng.geometric(self.ln_q[i]));
+                    }
+                } else {
+                    for s in 0..b {
+                        let (t, u) = rng.uniform_pair_f32();
+                        if p >= 1.0 || t < self.density32[i] {
+                            entries.push((s as u32, i as u32, self.value(i, u, rng)));
+                        }
+                    }
+                }
+            }
+            batch.start.resize(b + 1, 0);
+            for &(s, _, _) in &entries {
+                batch.start[s as usize + 1] += 1;
+            }
+            for s in 0..b {
+                batch.start[s + 1] += batch.start[s];
+            }
+            let mut fill = batch.start.clone();
+            batch.index.resize(entries.len(), 0);
+            batch.value.resize(entries.len(), 0.0);
+            // Entries are in feature order, so each row's features stay increasing.
+            for (s, i, v) in entries {
+                let at = &mut fill[s as usize];
+                batch.index[*at] = i;
+                batch.value[*at] = v;
+                *at += 1;
+            }
+        }
+    }
+}
