@@ -1,10 +1,131 @@
-//! `polycap capacity` (being written).
+//! `polycap capacity`: capacities of the features of a user's embedding matrix.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use polycap::theory::capacity::{CapacityReport, analyze};
+use serde::Serialize;
+
+use super::matrix::read_matrix;
+use super::output::{Format, csv_text, emit, table};
 
 /// Flags of `polycap capacity`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+Reports, for W (D×N, columns = features): the capacity Cᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)² of each \
+feature (0 for a column with ‖Wᵢ‖² ≤ 1e-10), its squared length ‖Wᵢ‖², the total ΣC, rank W, \
+and whether W is efficient (ΣC = D within 1e-9·N and rank W = D).
+
+Input: CSV (comma-separated numbers, one matrix row per line; an optional first line with no \
+numbers is a header; '#' lines are comments) or NPY (float32/float64, 2-D, C or Fortran \
+order), detected from the file's content.
+
+Exit codes: 0 success; 1 the file cannot be read or written (I/O); 2 malformed input (ragged \
+CSV, a cell that is not a number, a non-finite entry, NPY with a wrong dtype, shape or length).")]
+pub struct Args {
+    /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: PathBuf,
+    /// The file stores one feature per row (N×D, e.g. the Anthropic notebook layout).
+    #[arg(long)]
+    pub features_as_rows: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 /// Runs `polycap capacity`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("polycap capacity is not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let w = read_matrix(&args.matrix, args.features_as_rows)?;
+    let report = analyze(&w)
+        .with_context(|| format!("capacity analysis of {}", args.matrix.display()))?;
+    let (d, n) = w.shape();
+    let text = match args.format {
+        Format::Json => render_json(&report)?,
+        Format::Csv => render_csv(&report)?,
+        Format::Table => render_table(&report, d, n),
+    };
+    emit(args.out.as_deref(), &text)
+}
+
+/// The JSON document, fields in this order.
+#[derive(Serialize)]
+struct JsonReport {
+    total_capacity: f64,
+    rank: usize,
+    efficient: bool,
+    features: Vec<JsonFeature>,
+}
+
+#[derive(Serialize)]
+struct JsonFeature {
+    capacity: f64,
+    sq_norm: f64,
+}
+
+fn render_json(r: &CapacityReport) -> anyhow::Result<String> {
+    let doc = JsonReport {
+        total_capacity: r.total_capacity,
+        rank: r.rank,
+        efficient: r.efficient,
+        features: r
+            .capacity
+            .iter()
+            .zip(&r.sq_norm)
+            .map(|(&capacity, &sq_norm)| JsonFeature { capacity, sq_norm })
+            .collect(),
+    };
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+fn render_csv(r: &CapacityReport) -> anyhow::Result<String> {
+    let rows: Vec<Vec<String>> = r
+        .capacity
+        .iter()
+        .zip(&r.sq_norm)
+        .enumerate()
+        .map(|(i, (c, s))| vec![i.to_string(), c.to_string(), s.to_string()])
+        .collect();
+    csv_text(&["feature", "capacity", "sq_norm"], &rows)
+}
+
+fn render_table(r: &CapacityReport, d: usize, n: usize) -> String {
+    let rows: Vec<Vec<String>> = r
+        .capacity
+        .iter()
+        .zip(&r.sq_norm)
+        .enumerate()
+        .map(|(i, (&c, &s))| vec![i.to_string(), sig(c), sig(s)])
+        .collect();
+    let mut text = table(&["feature", "capacity C_i", "‖W_i‖²"], &rows);
+    let verdict = if r.efficient {
+        "efficient (ΣC = D)".to_string()
+    } else if r.rank < d {
+        format!("not efficient (rank W = {} < D = {d})", r.rank)
+    } else {
+        format!("not efficient (ΣC < D = {d})")
+    };
+    text.push_str(&format!(
+        "D = {d}, N = {n}: ΣC = {}, rank W = {}, {verdict}\n",
+        sig(r.total_capacity),
+        r.rank
+    ));
+    text
+}
+
+/// Six significant digits, plain for 1e-4 ≤ |x| < 1e6, scientific otherwise.
+fn sig(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    if (1e-4..1e6).contains(&a) {
+        let decimals = (5 - a.log10().floor() as i64).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.5e}")
+    }
 }

@@ -1,1 +1,271 @@
-//! theory::capacity (being written).
+//! Capacity of the features of an embedding matrix: the fraction of a dimension each one
+//! occupies (spec §2, (C1)–(C9)).
+//!
+//! W is D×N with **columns as features** (spec §1). With the Gram matrix G = WᵀW,
+//!
+//! Cᵢ = Gᵢᵢ² / (G²)ᵢᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)²,   0 ≤ Cᵢ ≤ 1,   1 ≤ Σᵢ Cᵢ ≤ rank W ≤ D.
+//!
+//! A column with nᵢ = ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`] has capacity 0 (spec §2.1, pitfall 4).
+//!
+//! Derivation of every formula and bound: derivations/capacity.md.
+//!
+//! # Example
+//! ```
+//! use nalgebra::DMatrix;
+//! use polycap::theory::capacity::{analyze, capacities};
+//!
+//! // Fig. 6(b) of Scherlis et al.: e₁ and an antipodal pair ±e₂ in D = 2.
+//! let w = DMatrix::from_row_slice(2, 3, &[1.0, 0.0, 0.0,
+//!                                         0.0, 1.0, -1.0]);
+//! let c = capacities(&w);
+//! assert!((c[0] - 1.0).abs() < 1e-15 && (c[1] - 0.5).abs() < 1e-15);
+//! let report = analyze(&w).expect("finite matrix");
+//! assert!((report.total_capacity - 2.0).abs() < 1e-12);
+//! assert_eq!(report.rank, 2);
+//! assert!(report.efficient); // Σ C = D = rank W
+//! ```
+
+use nalgebra::DMatrix;
+
+use crate::base::{Error, Result};
+
+/// Columns with squared norm nᵢ = ‖Wᵢ‖² ≤ τ = 1e-10 count as zero: Cᵢ = 0 (spec §2.1).
+///
+/// The threshold is absolute, so rescale W (capacity is scale invariant, (C1)) if its
+/// entries are tiny.
+pub const ZERO_COLUMN_THRESHOLD: f64 = 1e-10;
+
+/// Relative tolerance of [`CapacityReport::efficient`]: W is efficient when
+/// |Σᵢ Cᵢ − D| ≤ `EFFICIENCY_TOL`·max(N, 1) and rank W = D (spec (C6)).
+pub const EFFICIENCY_TOL: f64 = 1e-9;
+
+/// Capacity of feature `i`: the fraction of an embedding dimension it occupies.
+///
+/// Cᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)²  (sum over all j, including j = i),
+/// with Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`]. Cost O(ND).
+///
+/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1).
+///
+/// # Panics
+/// If `i` ≥ N (the number of columns).
+pub fn capacity(w: &DMatrix<f64>, i: usize) -> f64 {
+    assert!(
+        i < w.ncols(),
+        "feature index {i} out of range for {} columns",
+        w.ncols()
+    );
+    let wi = w.column(i);
+    let n_i = wi.norm_squared();
+    if n_i <= ZERO_COLUMN_THRESHOLD {
+        return 0.0;
+    }
+    // g = Wᵀ Wᵢ: the i-th row of the Gram matrix.
+    let g = w.tr_mul(&wi);
+    // Σⱼ gⱼ² ≥ gᵢ² = nᵢ², so the ratio is in (0, 1].
+    (n_i * n_i / g.norm_squared()).min(1.0)
+}
+
+/// Capacities of all features: Cᵢ = Gᵢᵢ² / (G²)ᵢᵢ with G = WᵀW (spec (C1)).
+///
+/// (G²)ᵢᵢ = Σⱼ Gᵢⱼ² is the squared norm of row i of G; G² is never formed. When N > D the
+/// same number is computed as (G²)ᵢᵢ = Wᵢᵀ (WWᵀ) Wᵢ, which costs O(ND²) instead of O(N²D)
+/// (derivations/capacity.md (C1′)). Zero columns (nᵢ ≤ [`ZERO_COLUMN_THRESHOLD`]) get 0.
+///
+/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1), (C1′).
+pub fn capacities(w: &DMatrix<f64>) -> Vec<f64> {
+    let (d, n) = w.shape();
+    if n == 0 {
+        return Vec::new();
+    }
+    let sq_norm = sq_norms(w);
+    let g2_diag = if n <= d {
+        gram_sq_diag(w)
+    } else {
+        outer_sq_diag(w)
+    };
+    sq_norm
+        .iter()
+        .zip(&g2_diag)
+        .map(|(&ni, &g2)| {
+            if ni <= ZERO_COLUMN_THRESHOLD || g2 <= 0.0 {
+                0.0
+            } else {
+                (ni * ni / g2).min(1.0)
+            }
+        })
+        .collect()
+}
+
+/// Squared column norms nᵢ = ‖Wᵢ‖² = Gᵢᵢ (spec §1).
+pub fn sq_norms(w: &DMatrix<f64>) -> Vec<f64> {
+    w.column_iter().map(|c| c.norm_squared()).collect()
+}
+
+/// (G²)ᵢᵢ = Σⱼ (Wᵢ·Wⱼ)² through the N×N Gram matrix, O(N²D).
+fn gram_sq_diag(w: &DMatrix<f64>) -> Vec<f64> {
+    let g = w.tr_mul(w);
+    g.row_iter().map(|r| r.norm_squared()).collect()
+}
+
+/// (G²)ᵢᵢ = Wᵢᵀ M Wᵢ with M = WWᵀ (D×D), O(ND²). Clamped at 0 (M is positive semidefinite).
+fn outer_sq_diag(w: &DMatrix<f64>) -> Vec<f64> {
+    let m = w * w.transpose();
+    let mw = &m * w;
+    w.column_iter()
+        .zip(mw.column_iter())
+        .map(|(wi, mwi)| wi.dot(&mwi).max(0.0))
+        .collect()
+}
+
+/// Rank of W from its singular values σ: #{σ > σ_max·max(D, N)·ε}, ε = f64::EPSILON
+/// (the tolerance of LAPACK-style rank estimation). A zero or empty matrix has rank 0.
+///
+/// # Errors
+/// [`Error::Matrix`] for non-finite entries; [`Error::NotConverged`] if the SVD does not
+/// converge.
+pub fn rank(w: &DMatrix<f64>) -> Result<usize> {
+    let sigma = singular_values(w)?;
+    let (d, n) = w.shape();
+    let smax = sigma.iter().copied().fold(0.0, f64::max);
+    if smax <= 0.0 {
+        return Ok(0);
+    }
+    let tol = smax * (d.max(n) as f64) * f64::EPSILON;
+    Ok(sigma.iter().filter(|&&s| s > tol).count())
+}
+
+/// Maximum SVD sweeps before [`Error::NotConverged`].
+const SVD_MAX_ITER: usize = 10_000;
+
+fn check_finite(w: &DMatrix<f64>) -> Result<()> {
+    if let Some(pos) = w.iter().position(|x| !x.is_finite()) {
+        let (d, _) = w.shape();
+        return Err(Error::Matrix(format!(
+            "entry (row {}, column {}) of W is {}; capacities need finite entries",
+            pos % d,
+            pos / d,
+            w[pos]
+        )));
+    }
+    Ok(())
+}
+
+fn singular_values(w: &DMatrix<f64>) -> Result<Vec<f64>> {
+    check_finite(w)?;
+    if w.is_empty() {
+        return Ok(Vec::new());
+    }
+    let svd = nalgebra::SVD::try_new(w.clone(), false, false, f64::EPSILON, SVD_MAX_ITER)
+        .ok_or_else(|| Error::NotConverged {
+            solver: "SVD (nalgebra)",
+            reason: "bidiagonal QR sweeps did not converge".into(),
+            iterations: SVD_MAX_ITER as u64,
+        })?;
+    Ok(svd.singular_values.iter().copied().collect())
+}
+
+/// Leverage-score capacities C̃ᵢ = (RᵀR)ᵢᵢ of the compact SVD W = Q S R (spec (C8)).
+///
+/// R holds the right singular vectors of the singular values above the rank tolerance of
+/// [`rank`]. Σᵢ C̃ᵢ = rank W, and C̃ = C when W is efficient (Σ C = D). Optional alternative
+/// to (C1), less continuous in W.
+///
+/// Spec: capacity-theory.md (C8). Derivation: derivations/capacity.md (C8).
+///
+/// # Errors
+/// As [`rank`].
+pub fn leverage_capacities(w: &DMatrix<f64>) -> Result<Vec<f64>> {
+    check_finite(w)?;
+    let (d, n) = w.shape();
+    if w.is_empty() {
+        return Ok(vec![0.0; n]);
+    }
+    let svd = nalgebra::SVD::try_new(w.clone(), false, true, f64::EPSILON, SVD_MAX_ITER)
+        .ok_or_else(|| Error::NotConverged {
+            solver: "SVD (nalgebra)",
+            reason: "bidiagonal QR sweeps did not converge".into(),
+            iterations: SVD_MAX_ITER as u64,
+        })?;
+    let v_t = svd
+        .v_t
+        .as_ref()
+        .expect("invariant: V requested from the SVD");
+    let smax = svd.singular_values.iter().copied().fold(0.0, f64::max);
+    let tol = smax * (d.max(n) as f64) * f64::EPSILON;
+    let mut out = vec![0.0; n];
+    for (r, &s) in svd.singular_values.iter().enumerate() {
+        if smax > 0.0 && s > tol {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o += v_t[(r, i)] * v_t[(r, i)];
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything `polycap capacity` reports about one matrix W (D×N, columns = features).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityReport {
+    /// Capacity Cᵢ of each feature, (C1).
+    pub capacity: Vec<f64>,
+    /// Squared length nᵢ = ‖Wᵢ‖² of each feature.
+    pub sq_norm: Vec<f64>,
+    /// Total capacity C = Σᵢ Cᵢ; 1 ≤ C ≤ rank W for W ≠ 0, (C5).
+    pub total_capacity: f64,
+    /// Numerical rank of W (tolerance of [`rank`]).
+    pub rank: usize,
+    /// Efficient: |Σ C − D| ≤ [`EFFICIENCY_TOL`]·max(N, 1) and rank W = D, (C6).
+    pub efficient: bool,
+}
+
+/// Capacities, squared lengths, total capacity, rank and efficiency of W.
+///
+/// Spec: capacity-theory.md (C1), (C5), (C6). Derivation: derivations/capacity.md.
+///
+/// # Errors
+/// [`Error::Matrix`] if W has a non-finite entry; [`Error::NotConverged`] if the SVD behind
+/// the rank does not converge.
+pub fn analyze(w: &DMatrix<f64>) -> Result<CapacityReport> {
+    CapacityReport::new(w)
+}
+
+impl CapacityReport {
+    /// See [`analyze`].
+    ///
+    /// # Errors
+    /// As [`analyze`].
+    pub fn new(w: &DMatrix<f64>) -> Result<Self> {
+        check_finite(w)?;
+        let (d, n) = w.shape();
+        let capacity = capacities(w);
+        let sq_norm = sq_norms(w);
+        let total_capacity: f64 = capacity.iter().sum();
+        let rank = rank(w)?;
+        let efficient =
+            d > 0 && rank == d && (total_capacity - d as f64).abs() <= EFFICIENCY_TOL * n.max(1) as f64;
+        Ok(CapacityReport {
+            capacity,
+            sq_norm,
+            total_capacity,
+            rank,
+            efficient,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gram_and_outer_forms_agree() {
+        // A fixed 3×7 matrix with a zero column: both O(N²D) and O(ND²) forms of (G²)ᵢᵢ.
+        let mut w = DMatrix::from_fn(3, 7, |r, c| ((r * 7 + c) as f64 * 0.37).sin());
+        w.column_mut(4).fill(0.0);
+        let a = gram_sq_diag(&w);
+        let b = outer_sq_diag(&w);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-13 * x.abs().max(1.0), "{x} vs {y}");
+        }
+    }
+}

@@ -2,5 +2,7 @@
 //! per-feature closed forms in capacity, and the exact expected loss in W.
 
 mod curves;
+mod loss;
 
 pub use curves::FeatureCurve;
+pub use loss::{ExpectedLoss, loss_in_capacity, loss_in_capacity_grad};
