@@ -141,6 +141,29 @@ impl Sampler {
         let n = self.features();
         x.clear();
         x.resize(b * n, 0.0);
+        if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
+            // Every position active: two values per 64-bit draw.
+            let mut chunks = x.chunks_exact_mut(2);
+            for pair in &mut chunks {
+                let (u, v) = rng.uniform_pair_f32();
+                pair[0] = u;
+                pair[1] = v;
+            }
+            for last in chunks.into_remainder() {
+                *last = rng.uniform_pair_f32().0;
+            }
+            return;
+        }
+        if self.law == InputLaw::UnitUniform {
+            // Branch-free: x = u·[t < p] (a mispredicted branch costs more than the draw).
+            for row in x.chunks_exact_mut(n) {
+                for (xi, &p) in row.iter_mut().zip(&self.density32) {
+                    let (t, u) = rng.uniform_pair_f32();
+                    *xi = if t < p { u } else { 0.0 };
+                }
+            }
+            return;
+        }
         for row in x.chunks_exact_mut(n) {
             for (i, xi) in row.iter_mut().enumerate() {
                 let (t, u) = rng.uniform_pair_f32();
@@ -158,21 +181,39 @@ impl Sampler {
         batch.index.clear();
         batch.value.clear();
         let p0 = self.density[0];
-        let equal = self.density.iter().all(|&p| (p - p0).abs() <= 0.0 * p0);
+        let equal = self.density.iter().all(|&p| p.to_bits() == p0.to_bits());
         let any_skip = self.density.iter().any(|&p| p < SKIP_BELOW);
         if !any_skip {
-            // Row-wise tests (S1).
+            // Row-wise tests (S1), written branch-free for the (E2) law: every position is
+            // stored, and the write cursor advances only past active ones.
             batch.start.push(0);
-            for _ in 0..b {
-                for i in 0..n {
-                    let (t, u) = rng.uniform_pair_f32();
-                    if self.density[i] >= 1.0 || t < self.density32[i] {
-                        let v = self.value(i, u, rng);
-                        batch.index.push(i as u32);
-                        batch.value.push(v);
+            if self.law == InputLaw::UnitUniform {
+                batch.index.resize(b * n, 0);
+                batch.value.resize(b * n, 0.0);
+                let mut k = 0usize;
+                for _ in 0..b {
+                    for (i, &p) in self.density32.iter().enumerate() {
+                        let (t, u) = rng.uniform_pair_f32();
+                        batch.index[k] = i as u32;
+                        batch.value[k] = u;
+                        k += usize::from(t < p);
                     }
+                    batch.start.push(k);
                 }
-                batch.start.push(batch.index.len());
+                batch.index.truncate(k);
+                batch.value.truncate(k);
+            } else {
+                for _ in 0..b {
+                    for i in 0..n {
+                        let (t, u) = rng.uniform_pair_f32();
+                        if self.density[i] >= 1.0 || t < self.density32[i] {
+                            let v = self.value(i, u, rng);
+                            batch.index.push(i as u32);
+                            batch.value.push(v);
+                        }
+                    }
+                    batch.start.push(batch.index.len());
+                }
             }
         } else if equal {
             // One geometric walk over the B·N positions in row-major order (S3).

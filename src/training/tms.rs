@@ -35,11 +35,6 @@ pub struct Autoencoder {
 /// Scratch space reused across steps.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    gram: Vec<f32>,
-    s: Vec<f32>,
-    z: Vec<f32>,
-    dz: Vec<f32>,
-    g: Vec<f32>,
     acc: Vec<[f32; L]>,
     xs: Vec<[f32; L]>,
     gl: Vec<[f32; L]>,
@@ -106,29 +101,32 @@ impl Autoencoder {
         );
         let mut loss = 0f64;
         let mut blk = 0;
+        // Every lane loop works on arrays copied by value into locals, so LLVM sees no
+        // aliasing between the scratch vectors and vectorises each [f32; L] operation.
         while blk < bsz {
             let m = L.min(bsz - blk);
             let mut mask = [0f32; L];
-            for (l, mk) in mask.iter_mut().enumerate().take(m) {
-                *mk = if l < m { 1.0 } else { 0.0 };
+            for mk in mask.iter_mut().take(m) {
+                *mk = 1.0;
             }
             // Gather the block transposed: xs[i][l] = x of sample blk + l, feature i.
             for (i, xi) in xs.iter_mut().enumerate() {
-                for l in 0..L {
-                    xi[l] = if l < m { x[(blk + l) * n + i] } else { 0.0 };
+                let mut v = zero;
+                for (l, vl) in v.iter_mut().enumerate().take(m) {
+                    *vl = x[(blk + l) * n + i];
                 }
+                *xi = v;
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
-            for hd in h.iter_mut() {
-                *hd = zero;
-            }
-            for (i, xi) in xs.iter().enumerate() {
-                let wi = &w[i * d..(i + 1) * d];
-                for (hd, &wid) in h.iter_mut().zip(wi) {
+            for (dd, hd) in h.iter_mut().enumerate() {
+                let mut acc_h = zero;
+                for (i, xi) in xs.iter().enumerate() {
+                    let (wid, xi) = (w[i * d + dd], *xi);
                     for l in 0..L {
-                        hd[l] += wid * xi[l];
+                        acc_h[l] += wid * xi[l];
                     }
                 }
+                *hd = acc_h;
             }
             // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
             let mut lossv = [0f32; L];
@@ -136,13 +134,14 @@ impl Autoencoder {
                 let wj = &w[j * d..(j + 1) * d];
                 let mut z = [b[j]; L];
                 for (hd, &wjd) in h.iter().zip(wj) {
+                    let hd = *hd;
                     for l in 0..L {
                         z[l] += wjd * hd[l];
                     }
                 }
                 let ij = self.importance[j];
-                let gj = &mut g[j];
-                let xj = &xs[j];
+                let xj = xs[j];
+                let mut gj = zero;
                 for l in 0..L {
                     let (o, dz) = act.eval32(z[l]);
                     let e = o - xj[l];
@@ -150,33 +149,36 @@ impl Autoencoder {
                     lossv[l] += ie * e;
                     gj[l] = 2.0 * ie * dz * scale;
                 }
+                g[j] = gj;
             }
             loss += lossv.iter().map(|&v| v as f64).sum::<f64>();
             // (TM3) ∂L/∂h = Σⱼ gⱼ Wⱼ.
-            for ghd in gh.iter_mut() {
-                *ghd = zero;
-            }
-            for (j, gj) in g.iter().enumerate() {
-                let wj = &w[j * d..(j + 1) * d];
-                for (ghd, &wjd) in gh.iter_mut().zip(wj) {
+            for (dd, ghd) in gh.iter_mut().enumerate() {
+                let mut acc_g = zero;
+                for (j, gj) in g.iter().enumerate() {
+                    let (wjd, gj) = (w[j * d + dd], *gj);
                     for l in 0..L {
-                        ghd[l] += wjd * gj[l];
+                        acc_g[l] += wjd * gj[l];
                     }
                 }
+                *ghd = acc_g;
             }
             // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
             for i in 0..n {
-                let (gi, xi) = (&g[i], &xs[i]);
+                let (gi, xi) = (g[i], xs[i]);
                 for dd in 0..d {
-                    let a = &mut acc[i * d + dd];
-                    let (hd, ghd) = (&h[dd], &gh[dd]);
+                    let (hd, ghd) = (h[dd], gh[dd]);
+                    let mut a = acc[i * d + dd];
                     for l in 0..L {
                         a[l] += gi[l] * hd[l] + xi[l] * ghd[l];
                     }
+                    acc[i * d + dd] = a;
                 }
+                let mut ab = accb[i];
                 for l in 0..L {
-                    accb[i][l] += gi[l];
+                    ab[l] += gi[l];
                 }
+                accb[i] = ab;
             }
             blk += L;
         }
@@ -223,24 +225,44 @@ impl Autoencoder {
         let (n, d) = (self.n, self.d);
         let bsz = batch.len();
         let scale = 1.0 / (bsz * n) as f32;
-        // G[j][a] = Wⱼ·Wₐ.
-        sc.gram.clear();
-        sc.gram.resize(n * n, 0.0);
+        // Feature vectors are padded to nc chunks of L lanes; padded features have zero
+        // importance, bias and input, so they contribute nothing.
+        let nc = n.div_ceil(L);
+        let zero = [0f32; L];
+        let mut impc = vec![zero; nc];
+        let mut bc = vec![zero; nc];
         for j in 0..n {
-            let wj = &w[j * d..(j + 1) * d];
-            for a in 0..n {
-                let wa = &w[a * d..(a + 1) * d];
-                sc.gram[j * n + a] = wj.iter().zip(wa).map(|(p, q)| p * q).sum();
+            impc[j / L][j % L] = self.importance[j];
+            bc[j / L][j % L] = b[j];
+        }
+        // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
+        sc.acc.clear();
+        sc.acc.resize(n * nc, zero);
+        for a in 0..n {
+            let wa = &w[a * d..(a + 1) * d];
+            for j in 0..n {
+                let wj = &w[j * d..(j + 1) * d];
+                sc.acc[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
             }
         }
-        sc.s.clear();
-        sc.s.resize(n * n, 0.0);
-        sc.z.resize(n, 0.0);
-        sc.dz.resize(n, 0.0);
-        sc.g.clear();
-        sc.g.resize(n, 0.0);
-        let mut gbacc = vec![0f32; n];
-        let (gram, s, z, dz, g) = (&sc.gram, &mut sc.s, &mut sc.z, &mut sc.dz, &mut sc.g);
+        sc.xs.clear();
+        sc.xs.resize(n * nc, zero); // S, row a in nc chunks
+        sc.gl.clear();
+        sc.gl.resize(nc, zero); // z, then e
+        sc.h.clear();
+        sc.h.resize(nc, zero); // σ′(z)
+        sc.gh.clear();
+        sc.gh.resize(nc, zero); // g
+        sc.accb.clear();
+        sc.accb.resize(nc, zero); // Σ g
+        let (gram, s, z, dz, g, gbacc) = (
+            &sc.acc,
+            &mut sc.xs,
+            &mut sc.gl,
+            &mut sc.h,
+            &mut sc.gh,
+            &mut sc.accb,
+        );
         let mut loss = 0f64;
         let mut empty = 0usize;
         for r in 0..bsz {
@@ -250,38 +272,56 @@ impl Autoencoder {
                 continue;
             }
             // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
-            z.copy_from_slice(b);
+            for (zc, &bcc) in z.iter_mut().zip(&bc) {
+                *zc = bcc;
+            }
             for k in lo..hi {
                 let a = batch.index[k] as usize;
                 let xa = batch.value[k];
-                let row = &gram[a * n..(a + 1) * n];
-                for (zj, &gja) in z.iter_mut().zip(row) {
-                    *zj += xa * gja;
+                for c in 0..nc {
+                    let (row, mut zc) = (gram[a * nc + c], z[c]);
+                    for l in 0..L {
+                        zc[l] += xa * row[l];
+                    }
+                    z[c] = zc;
                 }
             }
-            for j in 0..n {
-                let (o, dzj) = act.eval32(z[j]);
-                z[j] = o;
-                dz[j] = dzj;
+            for c in 0..nc {
+                let (zc, mut oc, mut dc) = (z[c], zero, zero);
+                for l in 0..L {
+                    (oc[l], dc[l]) = act.eval32(zc[l]);
+                }
+                z[c] = oc;
+                dz[c] = dc;
             }
             for k in lo..hi {
-                z[batch.index[k] as usize] -= batch.value[k];
+                let a = batch.index[k] as usize;
+                z[a / L][a % L] -= batch.value[k];
             }
-            let mut ls = 0f32;
-            for j in 0..n {
-                let ie = self.importance[j] * z[j];
-                ls += ie * z[j];
-                g[j] = 2.0 * ie * dz[j] * scale;
-                gbacc[j] += g[j];
+            let mut ls = zero;
+            for c in 0..nc {
+                let (ec, dc, ic) = (z[c], dz[c], impc[c]);
+                let (mut gc, mut bacc) = (zero, gbacc[c]);
+                for l in 0..L {
+                    let ie = ic[l] * ec[l];
+                    ls[l] += ie * ec[l];
+                    gc[l] = 2.0 * ie * dc[l] * scale;
+                    bacc[l] += gc[l];
+                }
+                g[c] = gc;
+                gbacc[c] = bacc;
             }
-            loss += ls as f64;
+            loss += ls.iter().map(|&v| v as f64).sum::<f64>();
             // (TM6) S[a][j] += xₐ gⱼ.
             for k in lo..hi {
                 let a = batch.index[k] as usize;
                 let xa = batch.value[k];
-                let row = &mut s[a * n..(a + 1) * n];
-                for (sj, &gj) in row.iter_mut().zip(g.iter()) {
-                    *sj += xa * gj;
+                for c in 0..nc {
+                    let (gc, mut sr) = (g[c], s[a * nc + c]);
+                    for l in 0..L {
+                        sr[l] += xa * gc[l];
+                    }
+                    s[a * nc + c] = sr;
                 }
             }
         }
@@ -291,14 +331,15 @@ impl Autoencoder {
             let (o, dzj) = act.eval(b[j] as f64);
             let ie = self.importance[j] as f64 * o;
             loss += e0 * ie * o;
-            gb[j] = gbacc[j] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
+            gb[j] = gbacc[j / L][j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
         }
+        let sv = |a: usize, j: usize| s[a * nc + j / L][j % L] as f64;
         // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ.
         for m in 0..n {
             for dd in 0..d {
                 let mut t = 0f64;
                 for a in 0..n {
-                    t += (s[m * n + a] + s[a * n + m]) as f64 * w[a * d + dd] as f64;
+                    t += (sv(m, a) + sv(a, m)) * w[a * d + dd] as f64;
                 }
                 gw[m * d + dd] = t;
             }
