@@ -1,0 +1,116 @@
+//! Sampled inputs have the right density and moments (spec (E2), (Q4), (Q5)), on every
+//! sampling path: dense tests, one geometric walk, per-feature skips with a counting sort.
+
+use polycap::base::{FeatureSet, Magnitude};
+use polycap::training::data::{InputLaw, SKIP_BELOW, Sampler, SparseBatch};
+use polycap::training::rng::Xoshiro;
+
+/// Moments of feature `i` over a sparse batch: (fraction active, E x, E x², E x⁴).
+fn moments(batch: &SparseBatch, i: u32) -> (f64, f64, f64, f64) {
+    let b = batch.len() as f64;
+    let mut m = [0f64; 5];
+    for (&f, &v) in batch.index.iter().zip(&batch.value) {
+        if f == i {
+            let v = v as f64;
+            m[0] += 1.0;
+            m[1] += v;
+            m[2] += v * v;
+            m[4] += v * v * v * v;
+        }
+    }
+    (m[0] / b, m[1] / b, m[2] / b, m[4] / b)
+}
+
+fn check(got: f64, want: f64, sd_one: f64, b: usize, what: &str) {
+    let se = sd_one / (b as f64).sqrt();
+    assert!(
+        (got - want).abs() <= 6.0 * se,
+        "{what}: got {got}, want {want} ± 6·{se}"
+    );
+}
+
+fn rows_are_sorted(batch: &SparseBatch) {
+    for s in 0..batch.len() {
+        let row = &batch.index[batch.start[s]..batch.start[s + 1]];
+        assert!(row.windows(2).all(|w| w[0] < w[1]), "row {s} not increasing");
+    }
+}
+
+#[test]
+fn sparse_uniform_inputs_have_unit_variance_and_kurtosis_9_over_5p() {
+    // Feature 0 at p = 0.3 (tests), feature 1 at p = 0.02 (skips): column path (S4).
+    let b = 400_000;
+    for dens in [vec![0.3, 0.02], vec![0.02, 0.02], vec![0.3, 0.3]] {
+        let f = FeatureSet::from_densities(vec![1.0, 1.0], &dens, Magnitude::Uniform)
+            .expect("valid features");
+        let s = Sampler::quadratic(&f).expect("valid sampler");
+        let mut batch = SparseBatch::default();
+        s.sparse(b, &mut Xoshiro::new(11, 3), &mut batch);
+        assert_eq!(batch.len(), b);
+        rows_are_sorted(&batch);
+        for (i, &p) in dens.iter().enumerate() {
+            let (frac, mean, var, m4) = moments(&batch, i as u32);
+            let k = 9.0 / (5.0 * p);
+            check(frac, p, (p * (1.0 - p)).sqrt(), b, "density");
+            check(mean, 0.0, 1.0, b, "mean");
+            check(var, 1.0, (k - 1.0).sqrt(), b, "variance");
+            // Var x⁴ = E x⁸ − k², E x⁸ = E z⁸/p³ with E z⁸ = 81/9 for U(−√3, √3).
+            let e8 = 9.0 / (p * p * p);
+            check(m4, k, (e8 - k * k).sqrt(), b, "kurtosis");
+        }
+    }
+}
+
+#[test]
+fn tms_inputs_are_unit_uniform_with_density_p() {
+    let b = 200_000;
+    let dens = [1.0, 0.5, SKIP_BELOW / 2.0];
+    let f = FeatureSet::from_densities(vec![1.0; 3], &dens, Magnitude::Uniform)
+        .expect("valid features");
+    let s = Sampler::new(&f, InputLaw::UnitUniform).expect("valid sampler");
+    let mut batch = SparseBatch::default();
+    s.sparse(b, &mut Xoshiro::new(5, 0), &mut batch);
+    rows_are_sorted(&batch);
+    let mut dense = Vec::new();
+    s.dense(b, &mut Xoshiro::new(5, 1), &mut dense);
+    for (i, &p) in dens.iter().enumerate() {
+        // E x = p/2, E x² = p/3 (U[0,1) when active, (E2)).
+        let (frac, mean, sq, _) = moments(&batch, i as u32);
+        check(frac, p, (p * (1.0 - p)).sqrt().max(1e-3), b, "density");
+        check(mean, p / 2.0, (p / 3.0 - p * p / 4.0).sqrt(), b, "mean");
+        check(sq, p / 3.0, (p / 5.0 - p * p / 9.0).sqrt(), b, "E x²");
+        let col: Vec<f64> = dense.iter().skip(i).step_by(3).map(|&v| v as f64).collect();
+        let dfrac = col.iter().filter(|&&v| v > 0.0).count() as f64 / b as f64;
+        let dmean = col.iter().sum::<f64>() / b as f64;
+        check(dfrac, p, (p * (1.0 - p)).sqrt().max(1e-3), b, "dense density");
+        check(dmean, p / 2.0, (p / 3.0 - p * p / 4.0).sqrt(), b, "dense mean");
+        assert!(col.iter().all(|&v| (0.0..1.0).contains(&v)));
+    }
+}
+
+#[test]
+fn gaussian_and_laplace_magnitudes_have_their_kurtosis() {
+    let b = 400_000;
+    for (m, kz) in [(Magnitude::Gaussian, 3.0), (Magnitude::Laplace, 6.0)] {
+        let p = 0.5;
+        let f = FeatureSet::from_densities(vec![1.0], &[p], m).expect("valid features");
+        let s = Sampler::quadratic(&f).expect("valid sampler");
+        let mut batch = SparseBatch::default();
+        s.sparse(b, &mut Xoshiro::new(2, 9), &mut batch);
+        let (_, mean, var, m4) = moments(&batch, 0);
+        let k = kz / p;
+        check(mean, 0.0, 1.0, b, "mean");
+        check(var, 1.0, (k - 1.0).sqrt(), b, "variance");
+        // Loose: E x⁸ is large for these tails; 10 % is ~6 standard errors here.
+        assert!((m4 - k).abs() < 0.1 * k, "{m:?}: E x⁴ = {m4}, want {k}");
+    }
+}
+
+#[test]
+fn streams_differ_by_seed_and_by_index() {
+    let a = Xoshiro::new(1, 0).next_u64();
+    let b = Xoshiro::new(1, 1).next_u64();
+    let c = Xoshiro::new(2, 0).next_u64();
+    assert!(a != b && a != c && b != c);
+    assert_eq!(Xoshiro::new(1, 0).next_u64(), a);
+}
