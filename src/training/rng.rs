@@ -90,8 +90,8 @@ impl Xoshiro {
     #[inline(always)]
     pub fn geometric(&mut self, ln_q: f64) -> u64 {
         let u = 1.0 - self.uniform(); // (0, 1]
-        let g = (u.ln() / ln_q).floor();
-        if g < 1.8e19 { g as u64 } else { u64::MAX }
+        // ln U / ln(1 − p) ≥ 0, so truncation is the floor (and saturates at u64::MAX).
+        (u.ln() / ln_q) as u64
     }
 }
 
