@@ -11,7 +11,7 @@ use anyhow::Context;
 use polycap::base::{FeatureSet, Magnitude};
 use polycap::training::{Kernel, Model, Run, TrainConfig, Trainer};
 
-use super::output::{Format, emit, table, usage};
+use super::output::{Format, emit, num, table, usage};
 
 /// Flags of `polycap bench`.
 #[derive(Debug, clap::Args)]
@@ -100,7 +100,9 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
     let importance: Vec<f64> = (0..a.features).map(|i| 0.9f64.powi(i as i32)).collect();
     let instances = density
         .iter()
-        .map(|&p| FeatureSet::from_densities(importance.clone(), &vec![p; a.features], Magnitude::Uniform))
+        .map(|&p| {
+            FeatureSet::from_densities(importance.clone(), &vec![p; a.features], Magnitude::Uniform)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut cfg = TrainConfig::defaults(Model::TmsRelu);
     cfg.steps = a.steps;
@@ -150,9 +152,15 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
         Format::Table | Format::Csv => {
             let mut s = format!(
                 "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s)\n\
-                 wall {wall:.3} s (training + evaluation)  ->  {:.1} steps/s  ({isps:.1} instance-steps/s)\n\
+                 wall {wall:.3} s (training + evaluation)  ->  {} steps/s  ({} instance-steps/s)\n\
                  loss = mean over batch and features of I·(x − x′)² on {} fresh samples\n",
-                a.features, a.dims, a.batch, a.steps, a.steps as f64 / wall, a.eval_batch
+                a.features,
+                a.dims,
+                a.batch,
+                a.steps,
+                num(a.steps as f64 / wall),
+                num(isps),
+                a.eval_batch
             );
             let rows: Vec<Vec<String>> = runs
                 .iter()
@@ -170,7 +178,14 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
                 })
                 .collect();
             s.push_str(&table(
-                &["inst", "density p", "loss(eval)", "repr", "kernel", "seconds"],
+                &[
+                    "inst",
+                    "density p",
+                    "loss(eval)",
+                    "repr",
+                    "kernel",
+                    "seconds",
+                ],
                 &rows,
             ));
             s

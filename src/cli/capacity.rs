@@ -40,8 +40,8 @@ pub struct Args {
 /// Runs `polycap capacity`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let w = read_matrix(&args.matrix, args.features_as_rows)?;
-    let report = analyze(&w)
-        .with_context(|| format!("capacity analysis of {}", args.matrix.display()))?;
+    let report =
+        analyze(&w).with_context(|| format!("capacity analysis of {}", args.matrix.display()))?;
     let (d, n) = w.shape();
     let text = match args.format {
         Format::Json => render_json(&report)?,

@@ -29,8 +29,8 @@ use super::output::usage;
 /// Without `features_as_rows`, file rows are embedding dimensions and file columns are
 /// features; with it, the file is transposed.
 pub fn read_matrix(path: &Path, features_as_rows: bool) -> anyhow::Result<DMatrix<f64>> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read matrix file {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read matrix file {}", path.display()))?;
     let shown = path.display();
     let w = if bytes.starts_with(NPY_MAGIC) {
         parse_npy(&bytes).map_err(|m| usage(format!("{shown}: {m}")))?
@@ -131,7 +131,11 @@ fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>, String> {
     let (len_bytes, start) = match major {
         1 => (2, 10),
         2 | 3 => (4, 12),
-        v => return Err(format!("unsupported NPY format version {v} (expected 1, 2 or 3)")),
+        v => {
+            return Err(format!(
+                "unsupported NPY format version {v} (expected 1, 2 or 3)"
+            ));
+        }
     };
     let len_field = bytes.get(8..8 + len_bytes).ok_or("truncated NPY header")?;
     let header_len = len_field
@@ -157,11 +161,19 @@ fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>, String> {
     };
     let descr = match get("descr")? {
         PyValue::Str(s) => s.clone(),
-        other => return Err(format!("unsupported NPY descr {other:?} (structured dtype?)")),
+        other => {
+            return Err(format!(
+                "unsupported NPY descr {other:?} (structured dtype?)"
+            ));
+        }
     };
     let fortran = match get("fortran_order")? {
         PyValue::Bool(b) => *b,
-        other => return Err(format!("NPY fortran_order must be True or False, got {other:?}")),
+        other => {
+            return Err(format!(
+                "NPY fortran_order must be True or False, got {other:?}"
+            ));
+        }
     };
     let shape = match get("shape")? {
         PyValue::Tuple(t) => t.clone(),
@@ -172,7 +184,11 @@ fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>, String> {
         "<" => false,
         ">" => true,
         "=" | "|" => cfg!(target_endian = "big"),
-        _ => return Err(format!("unsupported NPY dtype '{descr}' (expected '<f4' or '<f8')")),
+        _ => {
+            return Err(format!(
+                "unsupported NPY dtype '{descr}' (expected '<f4' or '<f8')"
+            ));
+        }
     };
     let size = match kind {
         "f4" => 4,

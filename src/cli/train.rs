@@ -10,17 +10,23 @@ use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::{
-    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer,
-    best_by,
+    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, best_by,
 };
 use serde_json::{Value, json};
 
 use super::output::{Format, emit, progress, table, usage};
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
-/// Flags of `polycap train`.
+/// Flags of `polycap train` (boxed: the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    flags: Box<Flags>,
+}
+
+/// The flags themselves.
+#[derive(Debug, clap::Args)]
+struct Flags {
     /// Model: quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu,
     /// tms-square, linear.
     #[arg(long)]
@@ -99,7 +105,8 @@ struct Report {
 }
 
 /// Runs `polycap train`.
-pub fn run(a: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let a = *args.flags;
     let exact = a.model.trim() == "quadratic-exact";
     let model = if exact {
         Model::Quadratic
@@ -160,7 +167,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 fn train_exact(
-    a: &Args,
+    a: &Flags,
     instances: &[FeatureSet],
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<Vec<Report>> {
@@ -203,7 +210,7 @@ fn train_exact(
 }
 
 fn train_sampled(
-    a: &Args,
+    a: &Flags,
     model: Model,
     instances: &[FeatureSet],
     bar: &indicatif::ProgressBar,
@@ -324,7 +331,7 @@ fn density_label(d: &[f64]) -> String {
     }
 }
 
-fn table_text(a: &Args, exact: bool, reports: &[Report]) -> String {
+fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
     let loss_head = if exact {
         "loss (Q8)"
     } else if a.model.starts_with("quadratic") {
@@ -371,7 +378,7 @@ fn table_text(a: &Args, exact: bool, reports: &[Report]) -> String {
 }
 
 fn json_text(
-    a: &Args,
+    a: &Flags,
     model: Model,
     exact: bool,
     n: usize,
@@ -383,11 +390,10 @@ fn json_text(
             let c = capacities(&r.w);
             let (rep, sup) = represented_superposed(&r.w);
             let sq: Vec<f64> = r.w.column_iter().map(|c| c.norm_squared()).collect();
-            let rows: Vec<Vec<f64>> = r
-                .w
-                .row_iter()
-                .map(|row| row.iter().copied().collect())
-                .collect();
+            let rows: Vec<Vec<f64>> =
+                r.w.row_iter()
+                    .map(|row| row.iter().copied().collect())
+                    .collect();
             json!({
                 "density": r.densities.first().copied().unwrap_or(f64::NAN),
                 "densities": r.densities,

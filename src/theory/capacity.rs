@@ -241,8 +241,9 @@ impl CapacityReport {
         let sq_norm = sq_norms(w);
         let total_capacity: f64 = capacity.iter().sum();
         let rank = rank(w)?;
-        let efficient =
-            d > 0 && rank == d && (total_capacity - d as f64).abs() <= EFFICIENCY_TOL * n.max(1) as f64;
+        let efficient = d > 0
+            && rank == d
+            && (total_capacity - d as f64).abs() <= EFFICIENCY_TOL * n.max(1) as f64;
         Ok(CapacityReport {
             capacity,
             sq_norm,

@@ -249,7 +249,9 @@ impl Sampler {
                     while s < b as u64 {
                         let u = rng.uniform_pair_f32().0;
                         entries.push((s as u32, i as u32, self.value(i, u, rng)));
-                        s = s.saturating_add(1).saturating_add(rng.geometric(self.ln_q[i]));
+                        s = s
+                            .saturating_add(1)
+                            .saturating_add(rng.geometric(self.ln_q[i]));
                     }
                 } else {
                     for s in 0..b {

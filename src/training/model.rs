@@ -41,7 +41,10 @@ impl Activation {
             Activation::Gelu => {
                 let t = (GELU_C * (z + GELU_A * z * z * z)).tanh();
                 let dt = GELU_C * (1.0 + 3.0 * GELU_A * z * z);
-                (0.5 * z * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt)
+                (
+                    0.5 * z * (1.0 + t),
+                    0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
+                )
             }
             Activation::Identity => (z, 1.0),
         }
@@ -60,7 +63,10 @@ impl Activation {
                 let (c, a) = (GELU_C as f32, GELU_A as f32);
                 let t = (c * (z + a * z * z * z)).tanh();
                 let dt = c * (1.0 + 3.0 * a * z * z);
-                (0.5 * z * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt)
+                (
+                    0.5 * z * (1.0 + t),
+                    0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
+                )
             }
             Activation::Identity => (z, 1.0),
         }

@@ -74,9 +74,17 @@ fn check_json(args: &[&str]) {
         let c = f["capacity"].as_f64().expect("number");
         let s = f["sq_norm"].as_f64().expect("number");
         assert!((c - CAPS[i]).abs() < tol, "{args:?} feature {i}: C = {c}");
-        assert!((s - SQ[i]).abs() < tol * SQ[i], "{args:?} feature {i}: n = {s}");
+        assert!(
+            (s - SQ[i]).abs() < tol * SQ[i],
+            "{args:?} feature {i}: n = {s}"
+        );
     }
-    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 4);
 }
 
@@ -104,7 +112,9 @@ fn csv_input_all_formats() {
     assert!(text.contains("capacity C_i"), "{text}");
     let summary = text.lines().last().expect("summary line");
     assert!(
-        summary.contains("D = 2, N = 3") && summary.contains("rank W = 2") && summary.contains("efficient"),
+        summary.contains("D = 2, N = 3")
+            && summary.contains("rank W = 2")
+            && summary.contains("efficient"),
         "{summary}"
     );
 }
@@ -119,7 +129,13 @@ fn csv_header_comments_and_features_as_rows() {
     let p = write("fig6c_t.csv", text.as_bytes());
     check_json(&["--matrix", p.to_str().expect("utf-8"), "--features-as-rows"]);
     // Without the flag the same file is a 3×2 matrix: 2 features in D = 3.
-    let o = polycap(&["capacity", "--matrix", p.to_str().expect("utf-8"), "--format", "json"]);
+    let o = polycap(&[
+        "capacity",
+        "--matrix",
+        p.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     assert_eq!(v["features"].as_array().expect("array").len(), 2);
 }
@@ -129,14 +145,24 @@ fn npy_input_f64_f32_c_and_fortran_order() {
     let c_order: Vec<f64> = ROWS.iter().flatten().copied().collect();
     let f_order: Vec<f64> = (0..3).flat_map(|c| [ROWS[0][c], ROWS[1][c]]).collect();
     let le64 = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let le32 = |v: &[f64]| v.iter().flat_map(|&x| (x as f32).to_le_bytes()).collect::<Vec<u8>>();
+    let le32 = |v: &[f64]| {
+        v.iter()
+            .flat_map(|&x| (x as f32).to_le_bytes())
+            .collect::<Vec<u8>>()
+    };
     let be64 = |v: &[f64]| v.iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
     let cases = [
         ("c_f8.npy", npy(1, "<f8", false, "(2, 3)", &le64(&c_order))),
         ("f_f8.npy", npy(1, "<f8", true, "(2, 3)", &le64(&f_order))),
         ("c_f4.npy", npy(1, "<f4", false, "(2, 3)", &le32(&c_order))),
-        ("f_f4_v2.npy", npy(2, "<f4", true, "(2, 3)", &le32(&f_order))),
-        ("c_f8_v3.npy", npy(3, "<f8", false, "(2, 3)", &le64(&c_order))),
+        (
+            "f_f4_v2.npy",
+            npy(2, "<f4", true, "(2, 3)", &le32(&f_order)),
+        ),
+        (
+            "c_f8_v3.npy",
+            npy(3, "<f8", false, "(2, 3)", &le64(&c_order)),
+        ),
         ("c_be8.npy", npy(1, ">f8", false, "(2, 3)", &be64(&c_order))),
     ];
     for (name, bytes) in cases {
@@ -184,41 +210,115 @@ fn expect_error(path: &str, code: i32, needle: &str) {
 #[test]
 fn bad_inputs_fail_cleanly() {
     let missing = temp_path("does-not-exist.csv");
-    expect_error(missing.to_str().expect("utf-8"), 1, "cannot read matrix file");
+    expect_error(
+        missing.to_str().expect("utf-8"),
+        1,
+        "cannot read matrix file",
+    );
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("ragged.csv", b"1,2,3\n4,5\n".to_vec(), "line 2 has 2 value(s), but line 1 has 3"),
-        ("text.csv", b"1,2\n3,abc\n".to_vec(), "line 2, column 2: 'abc' is not a number"),
-        ("mixed_header.csv", b"a,1\n3,4\n".to_vec(), "line 1, column 1: 'a'"),
-        ("nan.csv", b"1,2\n3,NaN\n".to_vec(), "row 2, column 2 is NaN"),
-        ("inf.csv", b"1,inf\n3,4\n".to_vec(), "row 1, column 2 is inf"),
+        (
+            "ragged.csv",
+            b"1,2,3\n4,5\n".to_vec(),
+            "line 2 has 2 value(s), but line 1 has 3",
+        ),
+        (
+            "text.csv",
+            b"1,2\n3,abc\n".to_vec(),
+            "line 2, column 2: 'abc' is not a number",
+        ),
+        (
+            "mixed_header.csv",
+            b"a,1\n3,4\n".to_vec(),
+            "line 1, column 1: 'a'",
+        ),
+        (
+            "nan.csv",
+            b"1,2\n3,NaN\n".to_vec(),
+            "row 2, column 2 is NaN",
+        ),
+        (
+            "inf.csv",
+            b"1,inf\n3,4\n".to_vec(),
+            "row 1, column 2 is inf",
+        ),
         ("empty.csv", b"\n\n".to_vec(), "no numeric rows"),
         ("header_only.csv", b"a,b\n".to_vec(), "no numeric rows"),
         ("binary.csv", vec![0xff, 0xfe, 0x00], "not UTF-8"),
-        ("int.npy", npy(1, "<i8", false, "(1, 2)", &[0; 16]), "unsupported NPY dtype '<i8'"),
-        ("vec.npy", npy(1, "<f8", false, "(2,)", &[0; 16]), "must be 2-D"),
-        ("cube.npy", npy(1, "<f8", false, "(1, 1, 2)", &[0; 16]), "must be 2-D"),
-        ("short.npy", npy(1, "<f8", false, "(2, 2)", &[0; 24]), "truncated"),
-        ("long.npy", npy(1, "<f8", false, "(1, 2)", &[0; 24]), "trailing bytes"),
-        ("empty_shape.npy", npy(1, "<f8", false, "(0, 3)", &[]), "empty"),
-        ("nan.npy", npy(1, "<f8", false, "(1, 2)", &[f64::NAN.to_le_bytes(), 1f64.to_le_bytes()].concat()), "is NaN"),
-        ("version.npy", {
-            let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
-            b[6] = 9;
-            b
-        }, "version 9"),
+        (
+            "int.npy",
+            npy(1, "<i8", false, "(1, 2)", &[0; 16]),
+            "unsupported NPY dtype '<i8'",
+        ),
+        (
+            "vec.npy",
+            npy(1, "<f8", false, "(2,)", &[0; 16]),
+            "must be 2-D",
+        ),
+        (
+            "cube.npy",
+            npy(1, "<f8", false, "(1, 1, 2)", &[0; 16]),
+            "must be 2-D",
+        ),
+        (
+            "short.npy",
+            npy(1, "<f8", false, "(2, 2)", &[0; 24]),
+            "truncated",
+        ),
+        (
+            "long.npy",
+            npy(1, "<f8", false, "(1, 2)", &[0; 24]),
+            "trailing bytes",
+        ),
+        (
+            "empty_shape.npy",
+            npy(1, "<f8", false, "(0, 3)", &[]),
+            "empty",
+        ),
+        (
+            "nan.npy",
+            npy(
+                1,
+                "<f8",
+                false,
+                "(1, 2)",
+                &[f64::NAN.to_le_bytes(), 1f64.to_le_bytes()].concat(),
+            ),
+            "is NaN",
+        ),
+        (
+            "version.npy",
+            {
+                let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
+                b[6] = 9;
+                b
+            },
+            "version 9",
+        ),
         ("nomagic.npy", b"1,2\n".to_vec(), "not an NPY file"),
-        ("badheader.npy", {
-            let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
-            b[10] = b'?'; // the opening brace
-            b
-        }, "malformed NPY header"),
-        ("nodescr.npy", {
-            let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
-            b[12] = b'x'; // 'descr' becomes 'xescr'
-            b
-        }, "no 'descr' field"),
-        ("cut_header.npy", b"\x93NUMPY\x01\x00\xff\x00{'descr'".to_vec(), "truncated NPY header"),
+        (
+            "badheader.npy",
+            {
+                let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
+                b[10] = b'?'; // the opening brace
+                b
+            },
+            "malformed NPY header",
+        ),
+        (
+            "nodescr.npy",
+            {
+                let mut b = npy(1, "<f8", false, "(1, 1)", &[0; 8]);
+                b[12] = b'x'; // 'descr' becomes 'xescr'
+                b
+            },
+            "no 'descr' field",
+        ),
+        (
+            "cut_header.npy",
+            b"\x93NUMPY\x01\x00\xff\x00{'descr'".to_vec(),
+            "truncated NPY header",
+        ),
     ];
     for (name, bytes, needle) in cases {
         let p = write(name, &bytes);
@@ -238,7 +338,11 @@ fn unwritable_out_is_a_runtime_error() {
         out.to_str().expect("utf-8"),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).starts_with("error: cannot write"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: cannot write"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(stderr(&o).trim_end().lines().count(), 1);
 }
 
@@ -247,5 +351,8 @@ fn help_documents_exit_codes() {
     let o = polycap(&["capacity", "--help"]);
     assert!(o.status.success());
     let text = stdout(&o);
-    assert!(text.contains("Exit codes") && text.contains("--features-as-rows"), "{text}");
+    assert!(
+        text.contains("Exit codes") && text.contains("--features-as-rows"),
+        "{text}"
+    );
 }

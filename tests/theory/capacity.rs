@@ -141,7 +141,11 @@ fn feasible_rows_have_the_requested_capacity() {
 #[test]
 fn leverage_scores_sum_to_rank() {
     // A rank-2 matrix in D = 3: Σ C̃ = 2 and Σ C ≤ 2 (C5), C̃ ≠ C in general.
-    let w = DMatrix::from_row_slice(3, 4, &[1.0, 2.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0]);
+    let w = DMatrix::from_row_slice(
+        3,
+        4,
+        &[1.0, 2.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0],
+    );
     let lev = leverage_capacities(&w).expect("finite");
     assert_relative_eq!(lev.iter().sum::<f64>(), 2.0, max_relative = 1e-12);
     let r = analyze(&w).expect("finite");
@@ -180,14 +184,17 @@ fn capacity_is_squared_correlation_of_reconstruction() {
         let cov = sxy[i] / m;
         let var_y = syy[i] / m - (sy[i] / m).powi(2);
         let rho2 = cov * cov / var_y;
-        assert!((rho2 - c[i]).abs() < 5.0 / m.sqrt(), "feature {i}: ρ² = {rho2}, C = {}", c[i]);
+        assert!(
+            (rho2 - c[i]).abs() < 5.0 / m.sqrt(),
+            "feature {i}: ρ² = {rho2}, C = {}",
+            c[i]
+        );
     }
 }
 
 fn matrix_strategy() -> impl Strategy<Value = DMatrix<f64>> {
     (1usize..=5, 1usize..=9).prop_flat_map(|(d, n)| {
-        proptest::collection::vec(-2.0f64..2.0, d * n)
-            .prop_map(move |v| DMatrix::from_vec(d, n, v))
+        proptest::collection::vec(-2.0f64..2.0, d * n).prop_map(move |v| DMatrix::from_vec(d, n, v))
     })
 }
 

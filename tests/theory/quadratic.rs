@@ -87,7 +87,11 @@ fn loss_at_optimal_bias_is_the_minimum_over_b() {
     let el = ExpectedLoss::new(&f, 2).expect("D ≥ 1");
     let w = random_w(2, 5, 3);
     let b = el.optimal_bias(&w);
-    assert_relative_eq!(b, f.importance().iter().sum::<f64>() - sq_norms(&w).iter().sum::<f64>(), max_relative = 1e-14);
+    assert_relative_eq!(
+        b,
+        f.importance().iter().sum::<f64>() - sq_norms(&w).iter().sum::<f64>(),
+        max_relative = 1e-14
+    );
     // (Q8) = (Q6) at b*, and (Q6) − (Q8) = (b − b*)² elsewhere.
     assert_relative_eq!(el.loss(&w), el.loss_with_bias(&w, b), max_relative = 1e-14);
     for db in [-1.0, -0.1, 0.25, 2.0] {
@@ -175,7 +179,8 @@ fn capacity_gradient_matches_finite_differences() {
         let mut cm = c;
         cp[i] += h;
         cm[i] -= h;
-        let fd = (loss_in_capacity(&f, &cp, &n).expect("ok") - loss_in_capacity(&f, &cm, &n).expect("ok"))
+        let fd = (loss_in_capacity(&f, &cp, &n).expect("ok")
+            - loss_in_capacity(&f, &cm, &n).expect("ok"))
             / (2.0 * h);
         assert_relative_eq!(g[i], fd, max_relative = 1e-7);
     }
@@ -205,19 +210,39 @@ fn argmin_n(v: f64, k: f64, c: f64) -> f64 {
 #[test]
 fn curves_minimise_the_capacity_form() {
     // (QM7)/(QM8): n*(C) minimises (Q11) over n and L*(C) is the minimum value.
-    for &(v, k) in &[(1.0, 18.0), (0.5, 18.0), (2.0, 1.8), (0.7, 3.0), (1.3, 6.0), (0.9, 1.0)] {
-        let f = FeatureCurve { importance: v, kurtosis: k };
+    for &(v, k) in &[
+        (1.0, 18.0),
+        (0.5, 18.0),
+        (2.0, 1.8),
+        (0.7, 3.0),
+        (1.3, 6.0),
+        (0.9, 1.0),
+    ] {
+        let f = FeatureCurve {
+            importance: v,
+            kurtosis: k,
+        };
         for &c in &[0.05, 0.2, 0.5, 0.8, 1.0] {
             if k <= 1.0 && c >= 1.0 {
                 continue; // k = 1, C = 1: the term is ≡ 0 in n, every n is a minimiser
             }
             let n_num = argmin_n(v, k, c);
             assert_relative_eq!(f.sq_norm(c), n_num, max_relative = 1e-6, epsilon = 1e-9);
-            assert_relative_eq!(f.loss(c), term(v, k, c, f.sq_norm(c)), max_relative = 1e-12, epsilon = 1e-14);
+            assert_relative_eq!(
+                f.loss(c),
+                term(v, k, c, f.sq_norm(c)),
+                max_relative = 1e-12,
+                epsilon = 1e-14
+            );
             assert!(f.loss(c) <= term(v, k, c, n_num) + 1e-12);
         }
         // Endpoints: L*(0) = (k−1)v², L*(1) = 0 (k = 1 excluded: (k−3)C + 2 = 0 at C = 1).
-        assert_relative_eq!(f.loss(0.0), (k - 1.0) * v * v, max_relative = 1e-14, epsilon = 1e-15);
+        assert_relative_eq!(
+            f.loss(0.0),
+            (k - 1.0) * v * v,
+            max_relative = 1e-14,
+            epsilon = 1e-15
+        );
         if k > 1.0 {
             assert!(f.loss(1.0).abs() < 1e-15);
         }
@@ -230,14 +255,26 @@ fn curves_are_derivatives_of_each_other() {
     // relative tolerance 1e-7); and the envelope identity m = 2(n*/C)² (Q16).
     let h = 1e-5;
     for &(v, k) in &[(1.0, 18.0), (0.5, 18.0), (2.0, 1.8), (0.7, 3.0), (1.3, 6.0)] {
-        let f = FeatureCurve { importance: v, kurtosis: k };
+        let f = FeatureCurve {
+            importance: v,
+            kurtosis: k,
+        };
         for &c in &[0.1, 0.3, 0.5, 0.7, 0.9] {
             let dl = (f.loss(c + h) - f.loss(c - h)) / (2.0 * h);
             assert_relative_eq!(f.marginal_benefit(c), -dl, max_relative = 1e-7);
             let dm = (f.marginal_benefit(c + h) - f.marginal_benefit(c - h)) / (2.0 * h);
-            assert_relative_eq!(f.loss_curvature(c), -dm, max_relative = 1e-6, epsilon = 1e-9);
+            assert_relative_eq!(
+                f.loss_curvature(c),
+                -dm,
+                max_relative = 1e-6,
+                epsilon = 1e-9
+            );
             let ratio = f.sq_norm(c) / c;
-            assert_relative_eq!(f.marginal_benefit(c), 2.0 * ratio * ratio, max_relative = 1e-12);
+            assert_relative_eq!(
+                f.marginal_benefit(c),
+                2.0 * ratio * ratio,
+                max_relative = 1e-12
+            );
             // −∂L/∂C of (Q12) at n = n*(C) equals m(C) (envelope theorem).
             let fs = FeatureSet::from_kurtosis(vec![v], vec![k]).expect("valid");
             let g = loss_in_capacity_grad(&fs, &[c], &[f.sq_norm(c)]).expect("ok");

@@ -61,7 +61,10 @@ fn feasible_meets_spec_tolerances_on_many_random_inputs() {
         let u: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
         let c = capacities_summing_to(&u, d);
         let (a, b, e) = feasible_errors(&c, d);
-        assert!(a <= 1e-12 && b <= 1e-12 && e <= 1e-12, "c = {c:?}, D = {d}: {a:e} {b:e} {e:e}");
+        assert!(
+            a <= 1e-12 && b <= 1e-12 && e <= 1e-12,
+            "c = {c:?}, D = {d}: {a:e} {b:e} {e:e}"
+        );
         worst = (worst.0.max(a), worst.1.max(b), worst.2.max(e));
     }
     eprintln!(
@@ -83,7 +86,10 @@ fn feasible_handles_edge_cases() {
         (vec![0.25; 4], 1),
     ] {
         let (a, b, e) = feasible_errors(&c, d);
-        assert!(a <= 1e-12 && b <= 1e-12 && e <= 1e-12, "{c:?}: {a:e} {b:e} {e:e}");
+        assert!(
+            a <= 1e-12 && b <= 1e-12 && e <= 1e-12,
+            "{c:?}: {a:e} {b:e} {e:e}"
+        );
     }
 }
 
@@ -136,7 +142,10 @@ fn worked_example_is_realised_with_its_loss() {
     let (f, c, n, _) = worked_example();
     // The allocation's lengths are the optimal ones, n = n*(C) of (Q13).
     for (i, (&ci, &ni)) in c.iter().zip(&n).enumerate() {
-        let curve = FeatureCurve { importance: f.importance()[i], kurtosis: 18.0 };
+        let curve = FeatureCurve {
+            importance: f.importance()[i],
+            kurtosis: 18.0,
+        };
         assert_relative_eq!(curve.sq_norm(ci), ni, max_relative = 1e-14);
     }
     let w = realize(&c, &n, 3).expect("one block, Σ C = 3");
@@ -151,12 +160,22 @@ fn worked_example_is_realised_with_its_loss() {
     let l_star: f64 = c
         .iter()
         .zip(f.importance())
-        .map(|(&ci, &v)| FeatureCurve { importance: v, kurtosis: 18.0 }.loss(ci))
+        .map(|(&ci, &v)| {
+            FeatureCurve {
+                importance: v,
+                kurtosis: 18.0,
+            }
+            .loss(ci)
+        })
         .sum();
     let el = ExpectedLoss::new(&f, 3).expect("D ≥ 1");
     assert_relative_eq!(el.loss(&w), l_star, max_relative = 1e-12);
     // At an optimum the gradient vanishes (every fractional feature has m = μ).
-    assert!(el.grad(&w).amax() <= 1e-12 * l_star, "{}", el.grad(&w).amax());
+    assert!(
+        el.grad(&w).amax() <= 1e-12 * l_star,
+        "{}",
+        el.grad(&w).amax()
+    );
     // Rotation invariance (A10 step 5).
     for seed in [1, 2, 3] {
         let wr = rotate(&w, seed);
@@ -183,9 +202,15 @@ fn realize_places_full_interior_and_ignored_features() {
     }
     let g = w.tr_mul(&w);
     for j in [1, 2, 3, 4, 5, 6] {
-        assert!(g[(0, j)].abs() <= 1e-15, "full feature 0 is orthogonal to {j}");
+        assert!(
+            g[(0, j)].abs() <= 1e-15,
+            "full feature 0 is orthogonal to {j}"
+        );
     }
-    assert!(w.column(1).amax() <= 0.0, "ignored feature is a zero column");
+    assert!(
+        w.column(1).amax() <= 0.0,
+        "ignored feature is a zero column"
+    );
     // The interior block has one singular value: W_P W_Pᵀ = λ I on its rows.
     let wp = w.view((2, 0), (2, 7)).into_owned();
     let m = &wp * wp.transpose();
@@ -199,8 +224,14 @@ fn realize_places_full_interior_and_ignored_features() {
 fn realize_rejects_unrealisable_allocations() {
     let err = realize(&[0.5, 0.5, 1.0], &[1.0, 2.0, 1.0], 2).expect_err("λ differs");
     assert!(err.to_string().contains("n/C"), "{err}");
-    assert!(realize(&[0.0, 1.0], &[0.3, 1.0], 1).is_err(), "ignored with n > 0");
-    assert!(realize(&[1.0, 1.0, 1.0], &[1.0; 3], 2).is_err(), "three full in D = 2");
+    assert!(
+        realize(&[0.0, 1.0], &[0.3, 1.0], 1).is_err(),
+        "ignored with n > 0"
+    );
+    assert!(
+        realize(&[1.0, 1.0, 1.0], &[1.0; 3], 2).is_err(),
+        "three full in D = 2"
+    );
     let err = realize(&[0.5, 0.7], &[0.5, 0.7], 2).expect_err("Σ C_P = 1.2");
     assert!(err.to_string().contains("1.2"), "{err}");
     assert!(realize(&[0.5, 1.5], &[1.0, 1.0], 2).is_err());
@@ -213,7 +244,10 @@ fn random_orthogonal_is_orthogonal_and_seeded() {
     for d in [1, 2, 5, 9] {
         let q = random_orthogonal(d, 42);
         assert!((q.tr_mul(&q) - DMatrix::<f64>::identity(d, d)).amax() <= 1e-13);
-        assert!((random_orthogonal(d, 42) - &q).amax() <= 0.0, "same seed, same Q");
+        assert!(
+            (random_orthogonal(d, 42) - &q).amax() <= 0.0,
+            "same seed, same Q"
+        );
     }
     assert!((random_orthogonal(4, 1) - random_orthogonal(4, 2)).amax() > 1e-3);
 }

@@ -32,7 +32,10 @@ fn check(got: f64, want: f64, sd_one: f64, b: usize, what: &str) {
 fn rows_are_sorted(batch: &SparseBatch) {
     for s in 0..batch.len() {
         let row = &batch.index[batch.start[s]..batch.start[s + 1]];
-        assert!(row.windows(2).all(|w| w[0] < w[1]), "row {s} not increasing");
+        assert!(
+            row.windows(2).all(|w| w[0] < w[1]),
+            "row {s} not increasing"
+        );
     }
 }
 
@@ -82,8 +85,20 @@ fn tms_inputs_are_unit_uniform_with_density_p() {
         let col: Vec<f64> = dense.iter().skip(i).step_by(3).map(|&v| v as f64).collect();
         let dfrac = col.iter().filter(|&&v| v > 0.0).count() as f64 / b as f64;
         let dmean = col.iter().sum::<f64>() / b as f64;
-        check(dfrac, p, (p * (1.0 - p)).sqrt().max(1e-3), b, "dense density");
-        check(dmean, p / 2.0, (p / 3.0 - p * p / 4.0).sqrt(), b, "dense mean");
+        check(
+            dfrac,
+            p,
+            (p * (1.0 - p)).sqrt().max(1e-3),
+            b,
+            "dense density",
+        );
+        check(
+            dmean,
+            p / 2.0,
+            (p / 3.0 - p * p / 4.0).sqrt(),
+            b,
+            "dense mean",
+        );
         assert!(col.iter().all(|&v| (0.0..1.0).contains(&v)));
     }
 }

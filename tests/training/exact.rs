@@ -56,7 +56,10 @@ fn exact_trainer_minimises_any_objective_and_rejects_bad_config() {
         lr: 0.05,
         ..ExactConfig::default()
     };
-    let run = ExactTrainer::new(cfg).expect("valid").train(&obj, 1).expect("runs");
+    let run = ExactTrainer::new(cfg)
+        .expect("valid")
+        .train(&obj, 1)
+        .expect("runs");
     assert!(run.loss < 1e-8, "loss {}", run.loss);
     assert!((&run.w - &obj.a).amax() < 1e-4);
     let bad = ExactConfig {

@@ -111,8 +111,14 @@ fn autoencoder_gradients_match_central_differences_and_each_other() {
             let gram: Vec<f64> = gw.iter().chain(&gb).copied().collect();
             let l_ref = ae_loss(act, &imp, &theta32, &x);
             let what = format!("{act:?} p = {p}");
-            assert!((l_dense - l_ref).abs() <= 1e-5 * l_ref, "{what}: loss {l_dense} vs {l_ref}");
-            assert!((l_gram - l_ref).abs() <= 1e-5 * l_ref, "{what}: loss {l_gram} vs {l_ref}");
+            assert!(
+                (l_dense - l_ref).abs() <= 1e-5 * l_ref,
+                "{what}: loss {l_dense} vs {l_ref}"
+            );
+            assert!(
+                (l_gram - l_ref).abs() <= 1e-5 * l_ref,
+                "{what}: loss {l_gram} vs {l_ref}"
+            );
             assert_close(&dense, &fd, 1e-4, &format!("{what} dense"));
             assert_close(&gram, &fd, 1e-4, &format!("{what} gram"));
         }
@@ -160,7 +166,10 @@ fn quadratic_gradients_match_central_differences() {
             let l = net.batch_grad(&theta[..N * D], theta[N * D], &batch, &mut gw, &mut gb);
             let got: Vec<f64> = gw.iter().chain(&gb).copied().collect();
             let l_ref = quad_loss(act, &v, &theta, &batch);
-            assert!((l - l_ref).abs() <= 1e-12 * l_ref.max(1.0), "{act:?}: {l} vs {l_ref}");
+            assert!(
+                (l - l_ref).abs() <= 1e-12 * l_ref.max(1.0),
+                "{act:?}: {l} vs {l_ref}"
+            );
             let fd = central(&|t| quad_loss(act, &v, t, &batch), &theta, 1e-6);
             assert_close(&got, &fd, 1e-6, &format!("{act:?} p = {p}"));
         }

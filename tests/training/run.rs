@@ -21,8 +21,12 @@ fn sweeps_are_bit_identical_for_one_and_two_threads() {
         let inst: Vec<FeatureSet> = [1.0, 0.3, 0.02]
             .iter()
             .map(|&p| {
-                FeatureSet::from_densities(vec![1.0, 0.8, 0.6, 0.4, 0.2], &[p; 5], Magnitude::Uniform)
-                    .expect("valid features")
+                FeatureSet::from_densities(
+                    vec![1.0, 0.8, 0.6, 0.4, 0.2],
+                    &[p; 5],
+                    Magnitude::Uniform,
+                )
+                .expect("valid features")
             })
             .collect();
         let mut cfg = TrainConfig::defaults(model);
@@ -59,14 +63,20 @@ fn dense_tms_lands_on_the_top_d_features() {
     for kernel in [Kernel::Dense, Kernel::Sparse] {
         cfg.kernel = kernel;
         let t = Trainer::new(Model::TmsRelu, 2, cfg.clone()).expect("valid trainer");
-        let runs = t.sweep(std::slice::from_ref(&f), 3, 0, &|| {}).expect("runs");
+        let runs = t
+            .sweep(std::slice::from_ref(&f), 3, 0, &|| {})
+            .expect("runs");
         let best = best_by(&runs[0], |r| r.loss).expect("one run");
         let n = &best.sq_norm;
         assert!(n[0] > 0.8 && n[1] > 0.8, "{kernel:?}: {n:?}");
         assert!(n[2..].iter().all(|&v| v < 0.1), "{kernel:?}: {n:?}");
         // (E13): the ignored features cost Iᵢ/12 each, mean over 5 features.
         let want: f64 = imp[2..].iter().sum::<f64>() / 12.0 / 5.0;
-        assert!((best.loss - want).abs() < 0.05 * want, "{kernel:?}: {} vs {want}", best.loss);
+        assert!(
+            (best.loss - want).abs() < 0.05 * want,
+            "{kernel:?}: {} vs {want}",
+            best.loss
+        );
     }
 }
 
@@ -83,12 +93,17 @@ fn sampled_quadratic_training_reproduces_the_worked_example() {
     cfg.steps = 4000;
     cfg.eval_batch = 4096;
     let t = Trainer::new(Model::Quadratic, 3, cfg).expect("valid trainer");
-    let runs = t.sweep(std::slice::from_ref(&f), 2, 0, &|| {}).expect("runs");
+    let runs = t
+        .sweep(std::slice::from_ref(&f), 2, 0, &|| {})
+        .expect("runs");
     let obj = ExpectedLoss::new(&f, 3).expect("objective");
     let best = best_by(&runs[0], |r| obj.loss(&r.w)).expect("one run");
     let c = capacities(&best.w);
     assert!((c[0] - 7.0 / 33.0).abs() < 0.05, "{c:?}");
-    assert!(c[1..].iter().all(|ci| (ci - 92.0 / 165.0).abs() < 0.05), "{c:?}");
+    assert!(
+        c[1..].iter().all(|ci| (ci - 92.0 / 165.0).abs() < 0.05),
+        "{c:?}"
+    );
     assert_eq!(best.bias.len(), 1);
 }
 
