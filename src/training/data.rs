@@ -13,7 +13,7 @@
 
 use crate::base::{Error, FeatureSet, Magnitude, Result};
 
-use super::rng::Xoshiro;
+use super::rng::{Xoshiro, split_f32};
 
 /// Densities below this are sampled by geometric skips; at or above, every position is
 /// tested with one uniform. Measured crossover (derivations/data.md, "Crossover"): one skip
@@ -142,23 +142,23 @@ impl Sampler {
         x.clear();
         x.resize(b * n, 0.0);
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
-            // Every position active: two values per 64-bit draw.
-            let mut chunks = x.chunks_exact_mut(2);
-            for pair in &mut chunks {
-                let (u, v) = rng.uniform_pair_f32();
+            // Every position active: two values per 64-bit word.
+            let bits = rng.bulk((b * n).div_ceil(2));
+            for (pair, &r) in x.chunks_mut(2).zip(bits) {
+                let (u, v) = split_f32(r);
                 pair[0] = u;
-                pair[1] = v;
-            }
-            for last in chunks.into_remainder() {
-                *last = rng.uniform_pair_f32().0;
+                if let Some(second) = pair.get_mut(1) {
+                    *second = v;
+                }
             }
             return;
         }
         if self.law == InputLaw::UnitUniform {
             // Branch-free: x = u·[t < p] (a mispredicted branch costs more than the draw).
-            for row in x.chunks_exact_mut(n) {
-                for (xi, &p) in row.iter_mut().zip(&self.density32) {
-                    let (t, u) = rng.uniform_pair_f32();
+            let bits = rng.bulk(b * n);
+            for (row, rbits) in x.chunks_exact_mut(n).zip(bits.chunks_exact(n)) {
+                for ((xi, &p), &r) in row.iter_mut().zip(&self.density32).zip(rbits) {
+                    let (t, u) = split_f32(r);
                     *xi = if t < p { u } else { 0.0 };
                 }
             }
@@ -191,9 +191,10 @@ impl Sampler {
                 batch.index.resize(b * n, 0);
                 batch.value.resize(b * n, 0.0);
                 let mut k = 0usize;
-                for _ in 0..b {
-                    for (i, &p) in self.density32.iter().enumerate() {
-                        let (t, u) = rng.uniform_pair_f32();
+                let bits = rng.bulk(b * n);
+                for rbits in bits.chunks_exact(n) {
+                    for (i, (&p, &r)) in self.density32.iter().zip(rbits).enumerate() {
+                        let (t, u) = split_f32(r);
                         batch.index[k] = i as u32;
                         batch.value[k] = u;
                         k += usize::from(t < p);

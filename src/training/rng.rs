@@ -9,9 +9,15 @@ use std::convert::Infallible;
 /// xoshiro256++: 256 bits of state, period 2²⁵⁶ − 1, no weak low bits.
 ///
 /// Derivation: derivations/rng.md (R1).
+///
+/// Bulk bits ([`Xoshiro::bulk`]) come from four further xoshiro256++ streams stepped in lock
+/// step, which the CPU runs in parallel (four independent dependency chains) (R6).
 #[derive(Debug, Clone)]
 pub struct Xoshiro {
     s: [u64; 4],
+    /// Four interleaved streams: wide[k][lane] is state word k of stream `lane`.
+    wide: [[u64; 4]; 4],
+    buf: Vec<u64>,
 }
 
 /// SplitMix64 step: a bijective 64-bit mixer used to expand seeds (derivation (R2)).
@@ -37,7 +43,45 @@ impl Xoshiro {
         if s.iter().all(|&x| x == 0) {
             s[0] = 1;
         }
-        Xoshiro { s }
+        let mut wide = [[0u64; 4]; 4];
+        for lane in 0..4 {
+            for k in 0..4 {
+                wide[k][lane] = splitmix(&mut st);
+            }
+            if (0..4).all(|k| wide[k][lane] == 0) {
+                wide[0][lane] = 1;
+            }
+        }
+        Xoshiro {
+            s,
+            wide,
+            buf: Vec::new(),
+        }
+    }
+
+    /// `len` random 64-bit words from the four interleaved streams, lane by lane
+    /// (word 4m + l is output m of stream l) (R6).
+    pub fn bulk(&mut self, len: usize) -> &[u64] {
+        self.buf.clear();
+        self.buf.resize(len.next_multiple_of(4), 0);
+        let [mut s0, mut s1, mut s2, mut s3] = self.wide;
+        for out in self.buf.chunks_exact_mut(4) {
+            for l in 0..4 {
+                out[l] = s0[l]
+                    .wrapping_add(s3[l])
+                    .rotate_left(23)
+                    .wrapping_add(s0[l]);
+                let t = s1[l] << 17;
+                s2[l] ^= s0[l];
+                s3[l] ^= s1[l];
+                s1[l] ^= s2[l];
+                s0[l] ^= s3[l];
+                s2[l] ^= t;
+                s3[l] = s3[l].rotate_left(45);
+            }
+        }
+        self.wide = [s0, s1, s2, s3];
+        &self.buf[..len]
     }
 
     /// Next 64 random bits (R1).
@@ -64,12 +108,7 @@ impl Xoshiro {
     /// Two independent uniforms on [0, 1) with 24 random bits each, from one draw (R3).
     #[inline(always)]
     pub fn uniform_pair_f32(&mut self) -> (f32, f32) {
-        let r = self.next_u64();
-        let scale = 1.0 / (1u32 << 24) as f32;
-        (
-            (r >> 40) as f32 * scale,
-            ((r >> 8) & 0xFF_FFFF) as f32 * scale,
-        )
+        split_f32(self.next_u64())
     }
 
     /// Standard normal by the Marsaglia polar method (R4).
@@ -93,6 +132,16 @@ impl Xoshiro {
         // ln U / ln(1 − p) ≥ 0, so truncation is the floor (and saturates at u64::MAX).
         (u.ln() / ln_q) as u64
     }
+}
+
+/// Two uniforms on [0, 1) from the disjoint 24-bit fields 40…63 and 8…31 of `r` (R3).
+#[inline(always)]
+pub fn split_f32(r: u64) -> (f32, f32) {
+    let scale = 1.0 / (1u32 << 24) as f32;
+    (
+        ((r >> 40) as u32 as i32) as f32 * scale,
+        (((r >> 8) as u32 & 0xFF_FFFF) as i32) as f32 * scale,
+    )
 }
 
 impl rand::TryRng for Xoshiro {
