@@ -13,11 +13,49 @@
 //!
 //! Derivation: derivations/tms.md (TM1)–(TM6).
 
+use wide::{CmpGt, f32x8 as V};
+
 use super::data::SparseBatch;
 use super::model::Activation;
 
 /// Lanes per block of the dense kernel.
 const L: usize = 8;
+
+/// The embedding dimension D, either a compile-time constant (per-block vectors on the
+/// stack, in registers) or a run-time value (on the heap).
+trait Dims: Copy {
+    type Arr: AsMut<[V]>;
+    fn get(self) -> usize;
+    fn zeros(self) -> Self::Arr;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const D: usize>;
+
+impl<const D: usize> Dims for Fixed<D> {
+    type Arr = [V; D];
+    #[inline(always)]
+    fn get(self) -> usize {
+        D
+    }
+    #[inline(always)]
+    fn zeros(self) -> Self::Arr {
+        [V::splat(0.0); D]
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Dyn(usize);
+
+impl Dims for Dyn {
+    type Arr = Vec<V>;
+    fn get(self) -> usize {
+        self.0
+    }
+    fn zeros(self) -> Self::Arr {
+        vec![V::splat(0.0); self.0]
+    }
+}
 
 /// Sizes and importances of one autoencoder instance.
 #[derive(Debug, Clone)]
@@ -41,11 +79,36 @@ pub struct Scratch {
     h: Vec<[f32; L]>,
     gh: Vec<[f32; L]>,
     accb: Vec<[f32; L]>,
+    vxs: Vec<V>,
+    vg: Vec<V>,
+    vacc: Vec<V>,
+    vaccb: Vec<V>,
+}
+
+/// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
+#[inline(always)]
+fn act_v(act: Activation, z: V) -> (V, V) {
+    let zero = V::splat(0.0);
+    match act {
+        Activation::Relu => (z.max(zero), z.cmp_gt(zero) & V::splat(1.0)),
+        Activation::Identity => (z, V::splat(1.0)),
+        Activation::Square => (z * z, z * V::splat(2.0)),
+        Activation::Gelu => {
+            let (mut o, mut d) = ([0f32; L], [0f32; L]);
+            for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
+                (*ol, *dl) = act.eval32(zl);
+            }
+            (V::new(o), V::new(d))
+        }
+    }
 }
 
 impl Autoencoder {
     /// Dense kernel: loss (mean over batch and features) of the dense batch `x` (B×N
     /// row-major) and, into `gw` (N×D) and `gb` (N), its gradient (TM1)–(TM4).
+    ///
+    /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
+    /// registers; larger D uses heap vectors.
     pub fn dense_grad(
         &self,
         w: &[f32],
@@ -55,19 +118,35 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
+        macro_rules! with_dims {
+            ($act:expr) => {
+                match self.d {
+                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, gw, gb, sc),
+                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, gw, gb, sc),
+                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, gw, gb, sc),
+                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, gw, gb, sc),
+                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, gw, gb, sc),
+                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, gw, gb, sc),
+                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, gw, gb, sc),
+                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, gw, gb, sc),
+                    d => self.dense_impl($act, Dyn(d), w, b, x, gw, gb, sc),
+                }
+            };
+        }
         match self.act {
-            Activation::Relu => self.dense_impl(Activation::Relu, w, b, x, gw, gb, sc),
-            Activation::Gelu => self.dense_impl(Activation::Gelu, w, b, x, gw, gb, sc),
-            Activation::Square => self.dense_impl(Activation::Square, w, b, x, gw, gb, sc),
-            Activation::Identity => self.dense_impl(Activation::Identity, w, b, x, gw, gb, sc),
+            Activation::Relu => with_dims!(Activation::Relu),
+            Activation::Gelu => with_dims!(Activation::Gelu),
+            Activation::Square => with_dims!(Activation::Square),
+            Activation::Identity => with_dims!(Activation::Identity),
         }
     }
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn dense_impl(
+    fn dense_impl<Dm: Dims>(
         &self,
         act: Activation,
+        dims: Dm,
         w: &[f32],
         b: &[f32],
         x: &[f32],
@@ -75,120 +154,102 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
-        let (n, d) = (self.n, self.d);
+        let n = self.n;
+        let d = dims.get();
         let bsz = x.len() / n;
         let scale = 1.0 / (bsz * n) as f32;
-        let zero = [0f32; L];
-        sc.xs.clear();
-        sc.xs.resize(n, zero);
-        sc.gl.clear();
-        sc.gl.resize(n, zero);
-        sc.h.clear();
-        sc.h.resize(d, zero);
-        sc.gh.clear();
-        sc.gh.resize(d, zero);
-        sc.acc.clear();
-        sc.acc.resize(n * d, zero);
-        sc.accb.clear();
-        sc.accb.resize(n, zero);
-        let (xs, g, h, gh, acc, accb) = (
-            &mut sc.xs,
-            &mut sc.gl,
-            &mut sc.h,
-            &mut sc.gh,
-            &mut sc.acc,
-            &mut sc.accb,
-        );
-        let mut loss = 0f64;
+        let zero = V::splat(0.0);
+        sc.vxs.clear();
+        sc.vxs.resize(n, zero);
+        sc.vg.clear();
+        sc.vg.resize(n, zero);
+        sc.vacc.clear();
+        sc.vacc.resize(n * d, zero);
+        sc.vaccb.clear();
+        sc.vaccb.resize(n, zero);
+        let (xs, g, acc, accb) = (&mut sc.vxs, &mut sc.vg, &mut sc.vacc, &mut sc.vaccb);
+        let (mut h_store, mut gh_store) = (dims.zeros(), dims.zeros());
+        let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
+        let imp = &self.importance[..n];
+        let b = &b[..n];
+        let w = &w[..n * d];
+        let two_scale = V::splat(2.0 * scale);
+        let mut lossv = zero;
         let mut blk = 0;
-        // Every lane loop works on arrays copied by value into locals, so LLVM sees no
-        // aliasing between the scratch vectors and vectorises each [f32; L] operation.
+        // One f32x8 per feature or dimension holds eight samples, one per lane.
         while blk < bsz {
             let m = L.min(bsz - blk);
             let mut mask = [0f32; L];
             for mk in mask.iter_mut().take(m) {
                 *mk = 1.0;
             }
-            // Gather the block transposed: xs[i][l] = x of sample blk + l, feature i.
+            let mask = V::new(mask);
+            // Gather the block transposed: xs[i] lane l = x of sample blk + l, feature i.
+            let rows = &x[blk * n..(blk + m) * n];
             for (i, xi) in xs.iter_mut().enumerate() {
-                let mut v = zero;
-                for (l, vl) in v.iter_mut().enumerate().take(m) {
-                    *vl = x[(blk + l) * n + i];
+                let mut v = [0f32; L];
+                for (vl, row) in v.iter_mut().zip(rows.chunks_exact(n)) {
+                    *vl = row[i];
                 }
-                *xi = v;
+                *xi = V::new(v);
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
-            for (dd, hd) in h.iter_mut().enumerate() {
-                let mut acc_h = zero;
-                for (i, xi) in xs.iter().enumerate() {
-                    let (wid, xi) = (w[i * d + dd], *xi);
-                    for l in 0..L {
-                        acc_h[l] += wid * xi[l];
-                    }
+            for hd in h.iter_mut() {
+                *hd = zero;
+            }
+            for (&xi, wi) in xs.iter().zip(w.chunks_exact(d)) {
+                for (hd, &wid) in h.iter_mut().zip(wi) {
+                    *hd += V::splat(wid) * xi;
                 }
-                *hd = acc_h;
             }
             // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
-            let mut lossv = [0f32; L];
-            for j in 0..n {
-                let wj = &w[j * d..(j + 1) * d];
-                let mut z = [b[j]; L];
-                for (hd, &wjd) in h.iter().zip(wj) {
-                    let hd = *hd;
-                    for l in 0..L {
-                        z[l] += wjd * hd[l];
-                    }
+            for ((((gj, &xj), wj), &bj), &ij) in g
+                .iter_mut()
+                .zip(xs.iter())
+                .zip(w.chunks_exact(d))
+                .zip(b)
+                .zip(imp)
+            {
+                let mut z = V::splat(bj);
+                for (&hd, &wjd) in h.iter().zip(wj) {
+                    z += V::splat(wjd) * hd;
                 }
-                let ij = self.importance[j];
-                let xj = xs[j];
-                let mut gj = zero;
-                for l in 0..L {
-                    let (o, dz) = act.eval32(z[l]);
-                    let e = o - xj[l];
-                    let ie = ij * e * mask[l];
-                    lossv[l] += ie * e;
-                    gj[l] = 2.0 * ie * dz * scale;
-                }
-                g[j] = gj;
+                let (o, dz) = act_v(act, z);
+                let ie = V::splat(ij) * (o - xj) * mask;
+                lossv += ie * (o - xj);
+                *gj = ie * dz * two_scale;
             }
-            loss += lossv.iter().map(|&v| v as f64).sum::<f64>();
             // (TM3) ∂L/∂h = Σⱼ gⱼ Wⱼ.
-            for (dd, ghd) in gh.iter_mut().enumerate() {
-                let mut acc_g = zero;
-                for (j, gj) in g.iter().enumerate() {
-                    let (wjd, gj) = (w[j * d + dd], *gj);
-                    for l in 0..L {
-                        acc_g[l] += wjd * gj[l];
-                    }
+            for ghd in gh.iter_mut() {
+                *ghd = zero;
+            }
+            for (&gj, wj) in g.iter().zip(w.chunks_exact(d)) {
+                for (ghd, &wjd) in gh.iter_mut().zip(wj) {
+                    *ghd += V::splat(wjd) * gj;
                 }
-                *ghd = acc_g;
             }
             // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
-            for i in 0..n {
-                let (gi, xi) = (g[i], xs[i]);
-                for dd in 0..d {
-                    let (hd, ghd) = (h[dd], gh[dd]);
-                    let mut a = acc[i * d + dd];
-                    for l in 0..L {
-                        a[l] += gi[l] * hd[l] + xi[l] * ghd[l];
-                    }
-                    acc[i * d + dd] = a;
+            for (((&gi, &xi), acci), abi) in g
+                .iter()
+                .zip(xs.iter())
+                .zip(acc.chunks_exact_mut(d))
+                .zip(accb.iter_mut())
+            {
+                for ((a, &hd), &ghd) in acci.iter_mut().zip(h.iter()).zip(gh.iter()) {
+                    *a += gi * hd + xi * ghd;
                 }
-                let mut ab = accb[i];
-                for l in 0..L {
-                    ab[l] += gi[l];
-                }
-                accb[i] = ab;
+                *abi += gi;
             }
             blk += L;
         }
+        let lane_sum = |v: &V| v.to_array().iter().map(|&x| x as f64).sum::<f64>();
         for (o, a) in gw.iter_mut().zip(acc.iter()) {
-            *o = a.iter().map(|&v| v as f64).sum();
+            *o = lane_sum(a);
         }
         for (o, a) in gb.iter_mut().zip(accb.iter()) {
-            *o = a.iter().map(|&v| v as f64).sum();
+            *o = lane_sum(a);
         }
-        loss * scale as f64
+        lane_sum(&lossv) * scale as f64
     }
 
     /// Gram kernel: the same loss and gradient as [`Autoencoder::dense_grad`] from a sparse
