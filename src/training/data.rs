@@ -139,8 +139,11 @@ impl Sampler {
     /// of `b` samples: one uniform per position tests activity (S1), a second gives the value.
     pub fn dense(&self, b: usize, rng: &mut Xoshiro, x: &mut Vec<f32>) {
         let n = self.features();
-        x.clear();
-        x.resize(b * n, 0.0);
+        // Every position is overwritten below, so a buffer of the right length is reused as is.
+        if x.len() != b * n {
+            x.clear();
+            x.resize(b * n, 0.0);
+        }
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
             // Every position active: two values per 64-bit word.
             let bits = rng.bulk((b * n).div_ceil(2));
@@ -167,9 +170,11 @@ impl Sampler {
         for row in x.chunks_exact_mut(n) {
             for (i, xi) in row.iter_mut().enumerate() {
                 let (t, u) = rng.uniform_pair_f32();
-                if self.density[i] >= 1.0 || t < self.density32[i] {
-                    *xi = self.value(i, u, rng);
-                }
+                *xi = if self.density[i] >= 1.0 || t < self.density32[i] {
+                    self.value(i, u, rng)
+                } else {
+                    0.0
+                };
             }
         }
     }

@@ -62,8 +62,12 @@ impl Xoshiro {
     /// `len` random 64-bit words from the four interleaved streams, lane by lane
     /// (word 4m + l is output m of stream l) (R6).
     pub fn bulk(&mut self, len: usize) -> &[u64] {
-        self.buf.clear();
-        self.buf.resize(len.next_multiple_of(4), 0);
+        // Every word is overwritten, so a buffer of the right length is reused as is.
+        let padded = len.next_multiple_of(4);
+        if self.buf.len() != padded {
+            self.buf.clear();
+            self.buf.resize(padded, 0);
+        }
         let [mut s0, mut s1, mut s2, mut s3] = self.wide;
         for out in self.buf.chunks_exact_mut(4) {
             for l in 0..4 {

@@ -73,12 +73,6 @@ pub struct Autoencoder {
 /// Scratch space reused across steps.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    acc: Vec<[f32; L]>,
-    xs: Vec<[f32; L]>,
-    gl: Vec<[f32; L]>,
-    h: Vec<[f32; L]>,
-    gh: Vec<[f32; L]>,
-    accb: Vec<[f32; L]>,
     vxs: Vec<V>,
     vg: Vec<V>,
     vacc: Vec<V>,
@@ -289,42 +283,36 @@ impl Autoencoder {
         // Feature vectors are padded to nc chunks of L lanes; padded features have zero
         // importance, bias and input, so they contribute nothing.
         let nc = n.div_ceil(L);
-        let zero = [0f32; L];
-        let mut impc = vec![zero; nc];
-        let mut bc = vec![zero; nc];
+        let zero = V::splat(0.0);
+        let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
         for j in 0..n {
             impc[j / L][j % L] = self.importance[j];
             bc[j / L][j % L] = b[j];
         }
+        let impc: Vec<V> = impc.into_iter().map(V::new).collect();
+        let bc: Vec<V> = bc.into_iter().map(V::new).collect();
         // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
-        sc.acc.clear();
-        sc.acc.resize(n * nc, zero);
+        let mut grow = vec![[0f32; L]; n * nc];
         for a in 0..n {
             let wa = &w[a * d..(a + 1) * d];
             for j in 0..n {
                 let wj = &w[j * d..(j + 1) * d];
-                sc.acc[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+                grow[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
             }
         }
-        sc.xs.clear();
-        sc.xs.resize(n * nc, zero); // S, row a in nc chunks
-        sc.gl.clear();
-        sc.gl.resize(nc, zero); // z, then e
-        sc.h.clear();
-        sc.h.resize(nc, zero); // σ′(z)
-        sc.gh.clear();
-        sc.gh.resize(nc, zero); // g
-        sc.accb.clear();
-        sc.accb.resize(nc, zero); // Σ g
-        let (gram, s, z, dz, g, gbacc) = (
-            &sc.acc,
-            &mut sc.xs,
-            &mut sc.gl,
-            &mut sc.h,
-            &mut sc.gh,
-            &mut sc.accb,
-        );
-        let mut loss = 0f64;
+        sc.vacc.clear();
+        sc.vacc.extend(grow.into_iter().map(V::new));
+        sc.vxs.clear();
+        sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
+        sc.vg.clear();
+        sc.vg.resize(2 * nc, zero); // σ(z) − x, then σ′(z)
+        sc.vaccb.clear();
+        sc.vaccb.resize(2 * nc, zero); // g, then Σ g
+        let (gram, s) = (&sc.vacc, &mut sc.vxs);
+        let (z, dz) = sc.vg.split_at_mut(nc);
+        let (g, gbacc) = sc.vaccb.split_at_mut(nc);
+        let two_scale = V::splat(2.0 * scale);
+        let mut lossv = zero;
         let mut empty = 0usize;
         for r in 0..bsz {
             let (lo, hi) = (batch.start[r], batch.start[r + 1]);
@@ -332,69 +320,58 @@ impl Autoencoder {
                 empty += 1;
                 continue;
             }
+            let (idx, val) = (&batch.index[lo..hi], &batch.value[lo..hi]);
             // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
-            for (zc, &bcc) in z.iter_mut().zip(&bc) {
-                *zc = bcc;
-            }
-            for k in lo..hi {
-                let a = batch.index[k] as usize;
-                let xa = batch.value[k];
-                for c in 0..nc {
-                    let (row, mut zc) = (gram[a * nc + c], z[c]);
-                    for l in 0..L {
-                        zc[l] += xa * row[l];
-                    }
-                    z[c] = zc;
+            z.copy_from_slice(&bc);
+            for (&a, &xa) in idx.iter().zip(val) {
+                let xa = V::splat(xa);
+                let row = &gram[a as usize * nc..(a as usize + 1) * nc];
+                for (zc, &gc) in z.iter_mut().zip(row) {
+                    *zc += xa * gc;
                 }
             }
-            for c in 0..nc {
-                let (zc, mut oc, mut dc) = (z[c], zero, zero);
-                for l in 0..L {
-                    (oc[l], dc[l]) = act.eval32(zc[l]);
-                }
-                z[c] = oc;
-                dz[c] = dc;
+            for (zc, dc) in z.iter_mut().zip(dz.iter_mut()) {
+                (*zc, *dc) = act_v(act, *zc);
             }
-            for k in lo..hi {
-                let a = batch.index[k] as usize;
-                z[a / L][a % L] -= batch.value[k];
+            // e = σ(z) − x: subtract the active inputs lane by lane.
+            for (&a, &xa) in idx.iter().zip(val) {
+                let a = a as usize;
+                let mut c = z[a / L].to_array();
+                c[a % L] -= xa;
+                z[a / L] = V::new(c);
             }
-            let mut ls = zero;
-            for c in 0..nc {
-                let (ec, dc, ic) = (z[c], dz[c], impc[c]);
-                let (mut gc, mut bacc) = (zero, gbacc[c]);
-                for l in 0..L {
-                    let ie = ic[l] * ec[l];
-                    ls[l] += ie * ec[l];
-                    gc[l] = 2.0 * ie * dc[l] * scale;
-                    bacc[l] += gc[l];
-                }
-                g[c] = gc;
-                gbacc[c] = bacc;
+            for ((((gc, bacc), &ec), &dc), &ic) in g
+                .iter_mut()
+                .zip(gbacc.iter_mut())
+                .zip(z.iter())
+                .zip(dz.iter())
+                .zip(&impc)
+            {
+                let ie = ic * ec;
+                lossv += ie * ec;
+                *gc = ie * dc * two_scale;
+                *bacc += *gc;
             }
-            loss += ls.iter().map(|&v| v as f64).sum::<f64>();
             // (TM6) S[a][j] += xₐ gⱼ.
-            for k in lo..hi {
-                let a = batch.index[k] as usize;
-                let xa = batch.value[k];
-                for c in 0..nc {
-                    let (gc, mut sr) = (g[c], s[a * nc + c]);
-                    for l in 0..L {
-                        sr[l] += xa * gc[l];
-                    }
-                    s[a * nc + c] = sr;
+            for (&a, &xa) in idx.iter().zip(val) {
+                let xa = V::splat(xa);
+                let row = &mut s[a as usize * nc..(a as usize + 1) * nc];
+                for (sr, &gc) in row.iter_mut().zip(g.iter()) {
+                    *sr += xa * gc;
                 }
             }
         }
+        let mut loss: f64 = lossv.to_array().iter().map(|&v| v as f64).sum();
         // All-zero samples: z = b, e = σ(b), identical for each of them.
         let e0 = empty as f64;
         for j in 0..n {
             let (o, dzj) = act.eval(b[j] as f64);
             let ie = self.importance[j] as f64 * o;
             loss += e0 * ie * o;
-            gb[j] = gbacc[j / L][j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
+            gb[j] = gbacc[j / L].to_array()[j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
         }
-        let sv = |a: usize, j: usize| s[a * nc + j / L][j % L] as f64;
+        let s_rows: Vec<[f32; L]> = s.iter().map(|v| v.to_array()).collect();
+        let sv = |a: usize, j: usize| s_rows[a * nc + j / L][j % L] as f64;
         // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ.
         for m in 0..n {
             for dd in 0..d {
