@@ -43,15 +43,17 @@ impl Xoshiro {
         if s.iter().all(|&x| x == 0) {
             s[0] = 1;
         }
-        let mut wide = [[0u64; 4]; 4];
-        for lane in 0..4 {
-            for k in 0..4 {
-                wide[k][lane] = splitmix(&mut st);
+        // Stream `lane` takes the next four SplitMix outputs as its state words k = 0..3.
+        let mut streams = [[0u64; 4]; 4];
+        for state in &mut streams {
+            for word in state.iter_mut() {
+                *word = splitmix(&mut st);
             }
-            if (0..4).all(|k| wide[k][lane] == 0) {
-                wide[0][lane] = 1;
+            if state.iter().all(|&x| x == 0) {
+                state[0] = 1;
             }
         }
+        let wide: [[u64; 4]; 4] = std::array::from_fn(|k| std::array::from_fn(|l| streams[l][k]));
         Xoshiro {
             s,
             wide,
