@@ -6,6 +6,8 @@
 
 use std::convert::Infallible;
 
+use wide::u64x4 as U4;
+
 /// xoshiro256++: 256 bits of state, period 2²⁵⁶ − 1, no weak low bits.
 ///
 /// Derivation: derivations/rng.md (R1).
@@ -70,23 +72,19 @@ impl Xoshiro {
             self.buf.clear();
             self.buf.resize(padded, 0);
         }
-        let [mut s0, mut s1, mut s2, mut s3] = self.wide;
+        let [mut s0, mut s1, mut s2, mut s3] = self.wide.map(U4::new);
+        let rotl = |x: U4, k: u32| (x << k) | (x >> (64 - k));
         for out in self.buf.chunks_exact_mut(4) {
-            for l in 0..4 {
-                out[l] = s0[l]
-                    .wrapping_add(s3[l])
-                    .rotate_left(23)
-                    .wrapping_add(s0[l]);
-                let t = s1[l] << 17;
-                s2[l] ^= s0[l];
-                s3[l] ^= s1[l];
-                s1[l] ^= s2[l];
-                s0[l] ^= s3[l];
-                s2[l] ^= t;
-                s3[l] = s3[l].rotate_left(45);
-            }
+            out.copy_from_slice(&(rotl(s0 + s3, 23) + s0).to_array());
+            let t = s1 << 17u32;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = rotl(s3, 45);
         }
-        self.wide = [s0, s1, s2, s3];
+        self.wide = [s0, s1, s2, s3].map(U4::to_array);
         &self.buf[..len]
     }
 

@@ -77,6 +77,7 @@ pub struct Scratch {
     vg: Vec<V>,
     vacc: Vec<V>,
     vaccb: Vec<V>,
+    ws: Vec<V>,
 }
 
 /// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
@@ -166,7 +167,10 @@ impl Autoencoder {
         let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
         let imp = &self.importance[..n];
         let b = &b[..n];
-        let w = &w[..n * d];
+        // W broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane.
+        sc.ws.clear();
+        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(v)));
+        let w = &sc.ws[..];
         let two_scale = V::splat(2.0 * scale);
         let mut lossv = zero;
         let mut blk = 0;
@@ -193,7 +197,7 @@ impl Autoencoder {
             }
             for (&xi, wi) in xs.iter().zip(w.chunks_exact(d)) {
                 for (hd, &wid) in h.iter_mut().zip(wi) {
-                    *hd += V::splat(wid) * xi;
+                    *hd += wid * xi;
                 }
             }
             // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
@@ -206,7 +210,7 @@ impl Autoencoder {
             {
                 let mut z = V::splat(bj);
                 for (&hd, &wjd) in h.iter().zip(wj) {
-                    z += V::splat(wjd) * hd;
+                    z += wjd * hd;
                 }
                 let (o, dz) = act_v(act, z);
                 let ie = V::splat(ij) * (o - xj) * mask;
@@ -219,7 +223,7 @@ impl Autoencoder {
             }
             for (&gj, wj) in g.iter().zip(w.chunks_exact(d)) {
                 for (ghd, &wjd) in gh.iter_mut().zip(wj) {
-                    *ghd += V::splat(wjd) * gj;
+                    *ghd += wjd * gj;
                 }
             }
             // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
