@@ -222,28 +222,42 @@ impl Sampler {
                 }
             }
         } else if equal {
-            // One geometric walk over the B·N positions in row-major order (S3).
-            let total = (b * n) as u64;
+            // One geometric walk over the B·N positions in row-major order (S3). The position
+            // is kept as (row, column) and advanced without a division for short jumps.
             let ln_q = self.ln_q[0];
-            let mut pos = rng.geometric(ln_q);
-            let mut row = 0usize;
+            let (mut row, mut col) = (0usize, 0u64);
+            let mut jump = rng.geometric(ln_q);
             batch.start.push(0);
-            while pos < total {
-                let s = (pos / n as u64) as usize;
-                let i = (pos % n as u64) as usize;
-                while row < s {
-                    batch.start.push(batch.index.len());
-                    row += 1;
+            loop {
+                col = col.saturating_add(jump);
+                if col >= n as u64 {
+                    let rows = if col < 8 * n as u64 {
+                        let mut r = 0usize;
+                        while col >= n as u64 {
+                            col -= n as u64;
+                            r += 1;
+                        }
+                        r
+                    } else {
+                        let r = col / n as u64;
+                        col %= n as u64;
+                        usize::try_from(r).unwrap_or(usize::MAX)
+                    };
+                    let target = row.saturating_add(rows).min(b);
+                    while row < target {
+                        batch.start.push(batch.index.len());
+                        row += 1;
+                    }
+                    if row >= b {
+                        break;
+                    }
                 }
+                let i = col as usize;
                 let u = rng.uniform_pair_f32().0;
                 let v = self.value(i, u, rng);
                 batch.index.push(i as u32);
                 batch.value.push(v);
-                pos = pos.saturating_add(1).saturating_add(rng.geometric(ln_q));
-            }
-            while row < b {
-                batch.start.push(batch.index.len());
-                row += 1;
+                jump = 1u64.saturating_add(rng.geometric(ln_q));
             }
         } else {
             // Column-wise (skips or tests per feature), then a counting sort into rows (S4).

@@ -34,7 +34,7 @@ pub enum Kernel {
 
 /// The Gram kernel is chosen when Σᵢ pᵢ < `GRAM_BELOW`·D (measured crossover, see
 /// derivations/run.md "Kernel crossover").
-pub const GRAM_BELOW: f64 = 0.32;
+pub const GRAM_BELOW: f64 = 0.25;
 
 /// Hyper-parameters of a run.
 #[derive(Debug, Clone, PartialEq)]
