@@ -13,7 +13,9 @@
 
 use crate::base::{Error, FeatureSet, Magnitude, Result};
 
-use super::rng::{Xoshiro, split_f32};
+use wide::{CmpLt, f32x8};
+
+use super::rng::Xoshiro;
 
 /// Densities below this are sampled by geometric skips; at or above, every position is
 /// tested with one uniform. Measured crossover (derivations/data.md, "Crossover"): one skip
@@ -145,24 +147,37 @@ impl Sampler {
             x.resize(b * n, 0.0);
         }
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
-            // Every position active: two values per 64-bit word.
-            let bits = rng.bulk((b * n).div_ceil(2));
-            for (pair, &r) in x.chunks_mut(2).zip(bits) {
-                let (u, v) = split_f32(r);
-                pair[0] = u;
-                if let Some(second) = pair.get_mut(1) {
-                    *second = v;
-                }
-            }
+            // Every position active: the values alone.
+            x.copy_from_slice(rng.bulk_f32(b * n));
             return;
         }
         if self.law == InputLaw::UnitUniform {
-            // Branch-free: x = u·[t < p] (a mispredicted branch costs more than the draw).
-            let bits = rng.bulk(b * n);
-            for (row, rbits) in x.chunks_exact_mut(n).zip(bits.chunks_exact(n)) {
-                for ((xi, &p), &r) in row.iter_mut().zip(&self.density32).zip(rbits) {
-                    let (t, u) = split_f32(r);
-                    *xi = if t < p { u } else { 0.0 };
+            // Branch-free: x = u·[t < p], t and u from the two halves of one bulk draw.
+            let (t, u) = rng.bulk_f32(2 * b * n).split_at(b * n);
+            let p0 = self.density32[0];
+            if self.density32.iter().all(|&p| p.to_bits() == p0.to_bits()) {
+                let (p, zero) = (f32x8::splat(p0), f32x8::splat(0.0));
+                let mut xc = x.chunks_exact_mut(8);
+                for ((xo, tc), uc) in (&mut xc).zip(t.chunks_exact(8)).zip(u.chunks_exact(8)) {
+                    let tv = f32x8::new(tc.try_into().expect("invariant: chunk of 8"));
+                    let uv = f32x8::new(uc.try_into().expect("invariant: chunk of 8"));
+                    xo.copy_from_slice(&tv.cmp_lt(p).blend(uv, zero).to_array());
+                }
+                let done = b * n - xc.into_remainder().len();
+                for k in done..b * n {
+                    x[k] = if t[k] < p0 { u[k] } else { 0.0 };
+                }
+            } else {
+                for ((row, trow), urow) in x
+                    .chunks_exact_mut(n)
+                    .zip(t.chunks_exact(n))
+                    .zip(u.chunks_exact(n))
+                {
+                    for (((xi, &p), &ti), &ui) in
+                        row.iter_mut().zip(&self.density32).zip(trow).zip(urow)
+                    {
+                        *xi = if ti < p { ui } else { 0.0 };
+                    }
                 }
             }
             return;
@@ -196,13 +211,14 @@ impl Sampler {
                 batch.index.resize(b * n, 0);
                 batch.value.resize(b * n, 0.0);
                 let mut k = 0usize;
-                let bits = rng.bulk(b * n);
-                for rbits in bits.chunks_exact(n) {
-                    for (i, (&p, &r)) in self.density32.iter().zip(rbits).enumerate() {
-                        let (t, u) = split_f32(r);
+                let (t, u) = rng.bulk_f32(2 * b * n).split_at(b * n);
+                for (trow, urow) in t.chunks_exact(n).zip(u.chunks_exact(n)) {
+                    for (i, ((&p, &ti), &ui)) in
+                        self.density32.iter().zip(trow).zip(urow).enumerate()
+                    {
                         batch.index[k] = i as u32;
-                        batch.value[k] = u;
-                        k += usize::from(t < p);
+                        batch.value[k] = ui;
+                        k += usize::from(ti < p);
                     }
                     batch.start.push(k);
                 }

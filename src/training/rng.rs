@@ -6,20 +6,20 @@
 
 use std::convert::Infallible;
 
-use wide::u64x4 as U4;
+use wide::{f32x8, i32x8, u32x8 as U8};
 
 /// xoshiro256++: 256 bits of state, period 2²⁵⁶ − 1, no weak low bits.
 ///
 /// Derivation: derivations/rng.md (R1).
 ///
-/// Bulk bits ([`Xoshiro::bulk`]) come from four further xoshiro256++ streams stepped in lock
-/// step, which the CPU runs in parallel (four independent dependency chains) (R6).
+/// Bulk uniforms ([`Xoshiro::bulk_f32`]) come from eight further xoshiro128++ streams stepped
+/// together as one 8-lane vector (R6).
 #[derive(Debug, Clone)]
 pub struct Xoshiro {
     s: [u64; 4],
-    /// Four interleaved streams: wide[k][lane] is state word k of stream `lane`.
-    wide: [[u64; 4]; 4],
-    buf: Vec<u64>,
+    /// Eight xoshiro128++ streams: narrow[k] lane l is state word k of stream l (R6).
+    narrow: [[u32; 8]; 4],
+    fbuf: Vec<f32>,
 }
 
 /// SplitMix64 step: a bijective 64-bit mixer used to expand seeds (derivation (R2)).
@@ -45,47 +45,19 @@ impl Xoshiro {
         if s.iter().all(|&x| x == 0) {
             s[0] = 1;
         }
-        // Stream `lane` takes the next four SplitMix outputs as its state words k = 0..3.
-        let mut streams = [[0u64; 4]; 4];
-        for state in &mut streams {
-            for word in state.iter_mut() {
-                *word = splitmix(&mut st);
-            }
-            if state.iter().all(|&x| x == 0) {
-                state[0] = 1;
+        let mut narrow = [[0u32; 8]; 4];
+        for lane in 0..8 {
+            let (a, b) = (splitmix(&mut st), splitmix(&mut st));
+            let words = [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32 | 1];
+            for (k, row) in narrow.iter_mut().enumerate() {
+                row[lane] = words[k];
             }
         }
-        let wide: [[u64; 4]; 4] = std::array::from_fn(|k| std::array::from_fn(|l| streams[l][k]));
         Xoshiro {
             s,
-            wide,
-            buf: Vec::new(),
+            narrow,
+            fbuf: Vec::new(),
         }
-    }
-
-    /// `len` random 64-bit words from the four interleaved streams, lane by lane
-    /// (word 4m + l is output m of stream l) (R6).
-    pub fn bulk(&mut self, len: usize) -> &[u64] {
-        // Every word is overwritten, so a buffer of the right length is reused as is.
-        let padded = len.next_multiple_of(4);
-        if self.buf.len() != padded {
-            self.buf.clear();
-            self.buf.resize(padded, 0);
-        }
-        let [mut s0, mut s1, mut s2, mut s3] = self.wide.map(U4::new);
-        let rotl = |x: U4, k: u32| (x << k) | (x >> (64 - k));
-        for out in self.buf.chunks_exact_mut(4) {
-            out.copy_from_slice(&(rotl(s0 + s3, 23) + s0).to_array());
-            let t = s1 << 17u32;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 45);
-        }
-        self.wide = [s0, s1, s2, s3].map(U4::to_array);
-        &self.buf[..len]
     }
 
     /// Next 64 random bits (R1).
@@ -101,6 +73,34 @@ impl Xoshiro {
         s[2] ^= t;
         s[3] = s[3].rotate_left(45);
         result
+    }
+
+    /// `len` uniforms on [0, 1) with 24 random bits each, from eight interleaved
+    /// xoshiro128++ streams stepped as one 8-lane vector (R6).
+    pub fn bulk_f32(&mut self, len: usize) -> &[f32] {
+        let padded = len.next_multiple_of(8);
+        if self.fbuf.len() != padded {
+            self.fbuf.clear();
+            self.fbuf.resize(padded, 0.0);
+        }
+        let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(U8::new);
+        let rotl = |x: U8, k: u32| (x << k) | (x >> (32 - k));
+        let scale = f32x8::splat(1.0 / (1u32 << 24) as f32);
+        for out in self.fbuf.chunks_exact_mut(8) {
+            let r = rotl(s0 + s3, 7) + s0;
+            let t = s1 << 9u32;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = rotl(s3, 11);
+            // The top 24 bits as a non-negative i32, converted exactly to f32.
+            let top: i32x8 = bytemuck::cast(r >> 8u32);
+            out.copy_from_slice(&(top.round_float() * scale).to_array());
+        }
+        self.narrow = [s0, s1, s2, s3].map(U8::to_array);
+        &self.fbuf[..len]
     }
 
     /// Uniform on [0, 1) with 53 random bits (R3).
