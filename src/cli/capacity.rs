@@ -16,8 +16,8 @@ Reports, for W (D×N, columns = features): the capacity Cᵢ = (Wᵢ·Wᵢ)² / 
 feature (0 for a column with ‖Wᵢ‖² ≤ 1e-10), its squared length ‖Wᵢ‖², the total ΣC, rank W, \
 and whether W is efficient (ΣC = D within 1e-9·N and rank W = D).
 
-Input: CSV (comma-separated numbers, one matrix row per line; an optional first line with no \
-numbers is a header; '#' lines are comments) or NPY (float32/float64, 2-D, C or Fortran \
+Input: CSV (comma-separated numbers, one matrix row per line; whitespace-separated if the file \
+has no comma; an optional first line with no numbers is a header; '#' lines are comments) or NPY (float32/float64, 2-D, C or Fortran \
 order), detected from the file's content.
 
 Exit codes: 0 success; 1 the file cannot be read or written (I/O); 2 malformed input (ragged \

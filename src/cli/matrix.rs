@@ -3,8 +3,9 @@
 //! * **Format** is sniffed from the content: a file that starts with the NPY magic
 //!   `\x93NUMPY` is NPY, anything else is CSV text. A `.npy` file without the magic is an error.
 //! * **CSV**: comma-separated numbers, one matrix row per line (by default rows = embedding
-//!   dimensions, columns = features). Blank lines and lines starting with `#` are skipped,
-//!   cells are trimmed. A header line is accepted only when it is the first line and *none* of
+//!   dimensions, columns = features). A text without any comma (outside comments) is read as whitespace-separated
+//!   (NumPy's `savetxt` default). Blank lines and lines starting with `#` are skipped, cells are
+//!   trimmed, and a leading UTF-8 byte-order mark is ignored. A header line is accepted only when it is the first line and *none* of
 //!   its cells is a number; a line mixing numbers and text is an error. Every row must have
 //!   the same number of cells.
 //! * **NPY** (versions 1, 2, 3): dtype float32 or float64 (`'<f4'`, `'<f8'`, big-endian `'>'`,
@@ -71,20 +72,22 @@ fn parse_csv(bytes: &[u8]) -> Result<DMatrix<f64>, String> {
             e.valid_up_to()
         )
     })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+    // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first cell.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let has_comma = text
+        .lines()
+        .any(|l| !l.trim_start().starts_with('#') && l.contains(','));
+    let records = if has_comma {
+        comma_records(text)?
+    } else {
+        whitespace_records(text)
+    };
     let mut data: Vec<f64> = Vec::new();
     let mut ncols: Option<(usize, u64)> = None;
     let mut nrows = 0usize;
     let mut first = true;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| format!("CSV error: {e}"))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        if rec.iter().all(str::is_empty) {
+    for (line, rec) in records {
+        if rec.iter().all(String::is_empty) {
             continue;
         }
         if first {
@@ -113,6 +116,38 @@ fn parse_csv(bytes: &[u8]) -> Result<DMatrix<f64>, String> {
     }
     let (ncols, _) = ncols.ok_or_else(|| "no numeric rows (empty CSV)".to_string())?;
     Ok(DMatrix::from_row_slice(nrows, ncols, &data))
+}
+
+/// Comma-separated records (RFC 4180 quoting via the csv crate), with their line numbers.
+fn comma_records(text: &str) -> Result<Vec<(u64, Vec<String>)>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    rdr.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| format!("CSV error: {e}"))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            Ok((line, rec.iter().map(str::to_string).collect()))
+        })
+        .collect()
+}
+
+/// Whitespace-separated records (NumPy's `savetxt` default), with their line numbers; blank
+/// lines and `#` comments are skipped.
+fn whitespace_records(text: &str) -> Vec<(u64, Vec<String>)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with('#'))
+        .map(|(i, l)| {
+            (
+                i as u64 + 1,
+                l.split_whitespace().map(str::to_string).collect(),
+            )
+        })
+        .collect()
 }
 
 const NPY_MAGIC: &[u8] = b"\x93NUMPY";

@@ -67,27 +67,37 @@ pub fn capacity(w: &DMatrix<f64>, i: usize) -> f64 {
 
 /// Capacities of all features: Cᵢ = Gᵢᵢ² / (G²)ᵢᵢ with G = WᵀW (spec (C1)).
 ///
-/// (G²)ᵢᵢ = Σⱼ Gᵢⱼ² is the squared norm of row i of G; G² is never formed. When N > D the
-/// same number is computed as (G²)ᵢᵢ = Wᵢᵀ (WWᵀ) Wᵢ, which costs O(ND²) instead of O(N²D)
-/// (derivations/capacity.md (C1′)). Zero columns (nᵢ ≤ [`ZERO_COLUMN_THRESHOLD`]) get 0.
+/// (G²)ᵢᵢ = Σⱼ Gᵢⱼ² is the squared norm of row i of G, computed block by block (G² and the
+/// full G are never held). For very large problems (N > D and N²D > 2³⁰) the same number is
+/// computed as (G²)ᵢᵢ = Wᵢᵀ (WWᵀ) Wᵢ, which costs O(ND²) instead of O(N²D) but is less accurate
+/// for columns of very different lengths (derivations/capacity.md (C1′)). Zero columns
+/// (nᵢ ≤ [`ZERO_COLUMN_THRESHOLD`]) get 0.
 ///
 /// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1), (C1′).
 pub fn capacities(w: &DMatrix<f64>) -> Vec<f64> {
+    capacities_with_threshold(w, ZERO_COLUMN_THRESHOLD)
+}
+
+/// [`capacities`] with a chosen zero-column threshold τ: Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ τ
+/// (spec §2.1: "default τ = 1e-10, configurable"). τ = 0 keeps every non-zero column.
+///
+/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1).
+pub fn capacities_with_threshold(w: &DMatrix<f64>, threshold: f64) -> Vec<f64> {
     let (d, n) = w.shape();
     if n == 0 {
         return Vec::new();
     }
     let sq_norm = sq_norms(w);
-    let g2_diag = if n <= d {
-        gram_sq_diag(w)
-    } else {
+    let g2_diag = if n > d && (n * n).saturating_mul(d) > GRAM_WORK_LIMIT {
         outer_sq_diag(w)
+    } else {
+        gram_sq_diag(w)
     };
     sq_norm
         .iter()
         .zip(&g2_diag)
         .map(|(&ni, &g2)| {
-            if ni <= ZERO_COLUMN_THRESHOLD || g2 <= 0.0 {
+            if ni <= threshold || ni <= 0.0 || g2 <= 0.0 {
                 0.0
             } else {
                 (ni * ni / g2).min(1.0)
@@ -101,10 +111,27 @@ pub fn sq_norms(w: &DMatrix<f64>) -> Vec<f64> {
     w.column_iter().map(|c| c.norm_squared()).collect()
 }
 
-/// (G²)ᵢᵢ = Σⱼ (Wᵢ·Wⱼ)² through the N×N Gram matrix, O(N²D).
+/// Above this many multiply-adds (N²D) and with N > D, [`capacities`] switches from the Gram
+/// form of (C1) to the cheaper outer form (C1′).
+const GRAM_WORK_LIMIT: usize = 1 << 30;
+
+/// Rows of G computed per block in [`gram_sq_diag`] (memory O(`GRAM_BLOCK`·N)).
+const GRAM_BLOCK: usize = 256;
+
+/// (G²)ᵢᵢ = Σⱼ (Wᵢ·Wⱼ)² from the rows of the Gram matrix, O(N²D) time, computed in blocks of
+/// rows so the N×N matrix is never held. Each term is a square: no cancellation.
 fn gram_sq_diag(w: &DMatrix<f64>) -> Vec<f64> {
-    let g = w.tr_mul(w);
-    g.row_iter().map(|r| r.norm_squared()).collect()
+    let n = w.ncols();
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < n {
+        let len = GRAM_BLOCK.min(n - start);
+        // Rows start..start+len of G = (W columns)ᵀ W.
+        let rows = w.columns(start, len).tr_mul(w);
+        out.extend(rows.row_iter().map(|r| r.norm_squared()));
+        start += len;
+    }
+    out
 }
 
 /// (G²)ᵢᵢ = Wᵢᵀ M Wᵢ with M = WWᵀ (D×D), O(ND²). Clamped at 0 (M is positive semidefinite).
@@ -260,8 +287,9 @@ mod tests {
 
     #[test]
     fn gram_and_outer_forms_agree() {
-        // A fixed 3×7 matrix with a zero column: both O(N²D) and O(ND²) forms of (G²)ᵢᵢ.
-        let mut w = DMatrix::from_fn(3, 7, |r, c| ((r * 7 + c) as f64 * 0.37).sin());
+        // A fixed 3×700 matrix (several Gram blocks) with a zero column: both O(N²D) and
+        // O(ND²) forms of (G²)ᵢᵢ.
+        let mut w = DMatrix::from_fn(3, 700, |r, c| ((r * 700 + c) as f64 * 0.37).sin());
         w.column_mut(4).fill(0.0);
         let a = gram_sq_diag(&w);
         let b = outer_sq_diag(&w);

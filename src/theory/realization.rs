@@ -59,7 +59,7 @@ pub const CLASS_TOL: f64 = 1e-9;
 /// otherwise.
 pub fn feasible(c: &[f64], dims: usize) -> Result<DMatrix<f64>> {
     let c = validate(c, dims)?;
-    Ok(feasible_rec(&c, dims, false))
+    Ok(feasible_core(&c, dims))
 }
 
 fn validate(c: &[f64], dims: usize) -> Result<Vec<f64>> {
@@ -98,53 +98,101 @@ fn validate(c: &[f64], dims: usize) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// The recursion of (A1) on validated input. `force_merge` is set after a complement step,
+/// One level of the (A1) recursion, recorded on the way down and undone on the way up.
+enum Step {
+    /// Step 3: entries `i` and `j` were merged into one coordinate, placed last; `rest` are the
+    /// other indices in increasing order.
+    Merge {
+        i: usize,
+        j: usize,
+        rest: Vec<usize>,
+        ci: f64,
+        cj: f64,
+    },
+    /// Step 4: the problem (c, d) was replaced by (1 − c, N − d).
+    Complement { d: usize },
+}
+
+/// The recursion of (A1) on validated input, run as a loop (depth up to 2N would overflow small
+/// thread stacks for large N): first descend, recording each step, to a base case I_m; then
+/// rebuild U level by level. After a complement step the next step is forced to be a merge,
 /// where the two smallest entries provably sum to < 1 (guards against round-off looping).
-fn feasible_rec(c: &[f64], d: usize, force_merge: bool) -> DMatrix<f64> {
-    let n = c.len();
-    // Step 1.
-    if n == 1 || d == 0 || d == n {
-        return DMatrix::identity(n, n);
-    }
-    // Step 2: the two smallest entries, ties by the lower index (i before j).
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| c[a].total_cmp(&c[b]).then(a.cmp(&b)));
-    let (i, j) = (order[0], order[1]);
-    let s = c[i] + c[j];
-    if s <= 1.0 || force_merge {
-        // Step 3: merge i and j into one coordinate, placed last.
-        let rest: Vec<usize> = (0..n).filter(|&t| t != i && t != j).collect();
-        let mut merged: Vec<f64> = rest.iter().map(|&t| c[t]).collect();
-        merged.push(s.min(1.0));
-        let sub = feasible_rec(&merged, d, false);
-        // Û = blockdiag(U′, 1): column t < N−1 of Û is column t of U′ padded with a 0.
-        let mut u = DMatrix::zeros(n, n);
-        for (t, &r) in rest.iter().enumerate() {
-            u.view_mut((0, r), (n - 1, 1)).copy_from(&sub.column(t));
+fn feasible_core(c: &[f64], d: usize) -> DMatrix<f64> {
+    let mut c = c.to_vec();
+    let mut d = d;
+    let mut force = false;
+    let mut steps = Vec::new();
+    // Descend.
+    loop {
+        let n = c.len();
+        // Step 1.
+        if n == 1 || d == 0 || d == n {
+            break;
         }
-        // 2×2 rotation splitting s into c_i and c_j: cosθ = √(c_i/s), sinθ = √(c_j/s).
-        let (a, b) = (c[i].sqrt(), c[j].sqrt());
-        let r = a.hypot(b);
-        let (cos, sin) = if r > 0.0 { (a / r, b / r) } else { (1.0, 0.0) };
-        let merged_col = sub.column(n - 2);
-        for row in 0..n - 1 {
-            u[(row, i)] = cos * merged_col[row];
-            u[(row, j)] = -sin * merged_col[row];
+        // Step 2: the two smallest entries, ties by the lower index (i before j).
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| c[a].total_cmp(&c[b]).then(a.cmp(&b)));
+        let (i, j) = (order[0], order[1]);
+        let s = c[i] + c[j];
+        if s <= 1.0 || force {
+            // Step 3: merge i and j into one coordinate, placed last.
+            let rest: Vec<usize> = (0..n).filter(|&t| t != i && t != j).collect();
+            let mut merged: Vec<f64> = rest.iter().map(|&t| c[t]).collect();
+            merged.push(s.min(1.0));
+            steps.push(Step::Merge {
+                i,
+                j,
+                rest,
+                ci: c[i],
+                cj: c[j],
+            });
+            c = merged;
+            force = false;
+        } else {
+            // Step 4: complement.
+            steps.push(Step::Complement { d });
+            c = c.iter().map(|&x| 1.0 - x).collect();
+            d = n - d;
+            force = true;
         }
-        // e = e_{N−1}, the new coordinate (row N−1 ≥ D).
-        u[(n - 1, i)] = sin;
-        u[(n - 1, j)] = cos;
-        u
-    } else {
-        // Step 4: complement. The last D rows of Ũ = FEASIBLE(1 − c, N − D) have column
-        // squared norms 1 − (1 − cᵢ) = cᵢ; move them to the top.
-        let comp: Vec<f64> = c.iter().map(|&x| 1.0 - x).collect();
-        let sub = feasible_rec(&comp, n - d, true);
-        let mut u = DMatrix::zeros(n, n);
-        u.rows_mut(0, d).copy_from(&sub.rows(n - d, d));
-        u.rows_mut(d, n - d).copy_from(&sub.rows(0, n - d));
-        u
     }
+    // Rebuild.
+    let mut u = DMatrix::identity(c.len(), c.len());
+    while let Some(step) = steps.pop() {
+        let m = u.nrows();
+        u = match step {
+            Step::Merge { i, j, rest, ci, cj } => {
+                let n = m + 1;
+                // Û = blockdiag(U′, 1): column t < N−1 of Û is column t of U′ padded with a 0.
+                let mut out = DMatrix::zeros(n, n);
+                for (t, &r) in rest.iter().enumerate() {
+                    out.view_mut((0, r), (m, 1)).copy_from(&u.column(t));
+                }
+                // 2×2 rotation splitting s into c_i and c_j: cosθ = √(c_i/s), sinθ = √(c_j/s).
+                let (a, b) = (ci.sqrt(), cj.sqrt());
+                let r = a.hypot(b);
+                let (cos, sin) = if r > 0.0 { (a / r, b / r) } else { (1.0, 0.0) };
+                let merged_col = u.column(m - 1);
+                for row in 0..m {
+                    out[(row, i)] = cos * merged_col[row];
+                    out[(row, j)] = -sin * merged_col[row];
+                }
+                // e = e_{N−1}, the new coordinate (row N−1 ≥ D).
+                out[(m, i)] = sin;
+                out[(m, j)] = cos;
+                out
+            }
+            Step::Complement { d } => {
+                // The last D rows of Ũ = FEASIBLE(1 − c, N − D) have column squared norms
+                // 1 − (1 − cᵢ) = cᵢ; move them to the top.
+                let mut out = DMatrix::zeros(m, m);
+                out.rows_mut(0, d).copy_from(&u.rows(m - d, d));
+                out.rows_mut(d, m - d).copy_from(&u.rows(0, m - d));
+                out
+            }
+        };
+    }
+    u
 }
 
 /// (A10) A D×N matrix with capacities Cᵢ and squared lengths nᵢ (spec §6.4):

@@ -123,8 +123,8 @@ fn csv_input_all_formats() {
 fn csv_header_comments_and_features_as_rows() {
     // Transposed file (one feature per row), with a header line and a comment.
     let mut text = String::from("# Fig. 6(c), one feature per row\nx,y\n");
-    for c in 0..3 {
-        text.push_str(&format!("{}, {}\n", ROWS[0][c], ROWS[1][c]));
+    for (a, b) in ROWS[0].iter().zip(&ROWS[1]) {
+        text.push_str(&format!("{a}, {b}\n"));
     }
     let p = write("fig6c_t.csv", text.as_bytes());
     check_json(&["--matrix", p.to_str().expect("utf-8"), "--features-as-rows"]);
@@ -138,6 +138,24 @@ fn csv_header_comments_and_features_as_rows() {
     ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
     assert_eq!(v["features"].as_array().expect("array").len(), 2);
+}
+
+#[test]
+fn whitespace_separated_and_bom() {
+    // NumPy savetxt's default layout (spaces, '#' header comment) and a BOM-prefixed CSV.
+    let text = "# W, 2 x 3\n0.7 0 0\n0\t1   -3\n";
+    let p = write("fig6c.txt", text.as_bytes());
+    check_json(&["--matrix", p.to_str().expect("utf-8")]);
+    let mut bom = "\u{feff}".to_string();
+    bom.push_str(&csv_text());
+    let p = write("bom.csv", bom.as_bytes());
+    check_json(&["--matrix", p.to_str().expect("utf-8")]);
+    let p = write("ragged.txt", b"1 2 3\n4 5\n");
+    expect_error(
+        p.to_str().expect("utf-8"),
+        2,
+        "line 2 has 2 value(s), but line 1 has 3",
+    );
 }
 
 #[test]

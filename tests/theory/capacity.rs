@@ -4,7 +4,8 @@
 use approx::assert_relative_eq;
 use nalgebra::DMatrix;
 use polycap::theory::capacity::{
-    ZERO_COLUMN_THRESHOLD, analyze, capacities, capacity, leverage_capacities, rank, sq_norms,
+    ZERO_COLUMN_THRESHOLD, analyze, capacities, capacities_with_threshold, capacity,
+    leverage_capacities, rank, sq_norms,
 };
 use polycap::theory::realization::{feasible, random_orthogonal};
 use proptest::prelude::*;
@@ -80,6 +81,15 @@ fn zero_column_has_zero_capacity() {
     w[(0, 1)] = 0.0;
     w[(1, 1)] = (4.0 * ZERO_COLUMN_THRESHOLD).sqrt();
     assert!(capacities(&w)[1] > 0.0);
+    // A configurable threshold: τ = 0 keeps the tiny column, τ = 1e-8 drops it.
+    let g = w.tr_mul(&w.column(1));
+    let direct = g[1] * g[1] / g.norm_squared();
+    assert_relative_eq!(
+        capacities_with_threshold(&w, 0.0)[1],
+        direct,
+        max_relative = 1e-12
+    );
+    assert_relative_eq!(capacities_with_threshold(&w, 1e-8)[1], 0.0);
     // The all-zero matrix: everything 0, rank 0, not efficient.
     let z = DMatrix::<f64>::zeros(3, 4);
     let r = analyze(&z).expect("finite");
@@ -97,14 +107,22 @@ fn non_finite_matrix_is_rejected() {
 }
 
 #[test]
-fn large_n_uses_outer_form_consistently() {
-    // N > D takes the O(ND²) path of `capacities`; compare with the per-feature O(ND) form.
+fn batch_forms_agree_with_the_single_feature_form() {
+    // N = 600 > D = 5: the blocked Gram route of `capacities` (several blocks of rows), against
+    // the per-feature O(ND) form.
     let mut rng = Pcg64Mcg::seed_from_u64(7);
-    let w = DMatrix::from_fn(5, 60, |_, _| rng.random::<f64>() - 0.5);
+    let w = DMatrix::from_fn(5, 600, |_, _| rng.random::<f64>() - 0.5);
     let c = capacities(&w);
     for (i, &ci) in c.iter().enumerate() {
         assert_relative_eq!(ci, capacity(&w, i), max_relative = 1e-12);
     }
+    // N = 25 000, D = 2: N²D > 2³⁰ switches to the O(ND²) outer form (C1′); spot-check 50.
+    let w = DMatrix::from_fn(2, 25_000, |_, _| rng.random::<f64>() - 0.5);
+    let c = capacities(&w);
+    for i in (0..25_000).step_by(500) {
+        assert_relative_eq!(c[i], capacity(&w, i), max_relative = 1e-10);
+    }
+    assert!(c.iter().all(|&x| (0.0..=1.0).contains(&x)));
 }
 
 #[test]

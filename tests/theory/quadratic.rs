@@ -72,6 +72,7 @@ fn expected_loss_matches_monte_carlo() {
         (mean - exact).abs() < 5.0 * se,
         "Monte Carlo {mean} ± {se} vs exact {exact}"
     );
+    eprintln!("(B1) Monte Carlo {mean:.5} ± {se:.5} (1 se) vs exact {exact:.5}");
     // The test has power: the common-k formula with the mean kurtosis fails the same check.
     let k_mean = f.kurtosis().iter().sum::<f64>() / 5.0;
     let common = FeatureSet::from_kurtosis(v.to_vec(), vec![k_mean; 5]).expect("valid");

@@ -1,10 +1,10 @@
-//! The quadratic model's exact expected loss E[(ỹ − y)²] as a function of W (and b), its
+//! The quadratic model's exact expected loss E\[(ỹ − y)²\] as a function of W (and b), its
 //! gradient, and the same loss written in capacities and squared lengths.
 //!
 //! Model ỹ = ‖Wx‖² + b, target y = Σᵢ vᵢ xᵢ², inputs independent with E xᵢ = 0, E xᵢ² = 1,
 //! E xᵢ⁴ = kᵢ (spec (Q1)–(Q3)). With G = WᵀW, nᵢ = Gᵢᵢ and Δ = G − diag(v):
 //!
-//! E[L] = Σᵢ (kᵢ−1) Δᵢᵢ² + (b + Σᵢ Δᵢᵢ)² + 2 Σ_{i≠j} Gᵢⱼ²    (ordered pairs i ≠ j).
+//! E\[L\] = Σᵢ (kᵢ−1) Δᵢᵢ² + (b + Σᵢ Δᵢᵢ)² + 2 Σ_{i≠j} Gᵢⱼ²    (ordered pairs i ≠ j).
 //!
 //! Spec: (Q6)–(Q12), per-feature kᵢ (B1), (B2). Derivation: derivations/quadratic-model.md.
 
@@ -16,7 +16,7 @@ use crate::base::{Error, FeatureSet, Objective, Result};
 /// dimension D; W is D×N with columns as features.
 ///
 /// Implements [`Objective`] with the loss at the optimal bias b* (Q8)/(B1) and its gradient
-/// (Q9), so a deterministic trainer can minimise E[L] directly (spec (T4)).
+/// (Q9), so a deterministic trainer can minimise E\[L\] directly (spec (T4)).
 ///
 /// # Example
 /// ```
@@ -62,7 +62,7 @@ impl ExpectedLoss {
         &self.importance
     }
 
-    /// Kurtoses kᵢ = E[xᵢ⁴].
+    /// Kurtoses kᵢ = E\[xᵢ⁴\].
     pub fn kurtosis(&self) -> &[f64] {
         &self.kurtosis
     }
@@ -88,7 +88,7 @@ impl ExpectedLoss {
     }
 
     /// Expected loss at bias b:
-    /// E[L] = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + (b + Σᵢ (nᵢ − vᵢ))² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
+    /// E\[L\] = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + (b + Σᵢ (nᵢ − vᵢ))² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
     ///
     /// Spec: capacity-theory.md (Q6), (B1). Derivation: derivations/quadratic-model.md (QM1)–(QM5).
     ///
@@ -124,7 +124,7 @@ impl ExpectedLoss {
     }
 
     /// Expected loss at the optimal bias:
-    /// E[L]|_{b*} = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
+    /// E\[L\]|_{b*} = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
     ///
     /// Spec: capacity-theory.md (Q8), (B1). Derivation: derivations/quadratic-model.md (Q8).
     ///
@@ -137,7 +137,7 @@ impl ExpectedLoss {
     }
 
     /// Gradient of the loss at the optimal bias (envelope: b* needs no derivative):
-    /// ∂E[L]/∂W = 2 W Γ,  Γᵢᵢ = 2(kᵢ−1)(nᵢ − vᵢ),  Γᵢⱼ = 4 Gᵢⱼ (i ≠ j).
+    /// ∂E\[L\]/∂W = 2 W Γ,  Γᵢᵢ = 2(kᵢ−1)(nᵢ − vᵢ),  Γᵢⱼ = 4 Gᵢⱼ (i ≠ j).
     ///
     /// Spec: capacity-theory.md (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
     ///
@@ -160,7 +160,7 @@ impl ExpectedLoss {
     }
 
     /// Gradient in W of the loss at a fixed bias b, (Q6):
-    /// ∂E[L]/∂W = 2 W Γ + 4 (b + Σᵢ Δᵢᵢ) W.
+    /// ∂E\[L\]/∂W = 2 W Γ + 4 (b + Σᵢ Δᵢᵢ) W.
     ///
     /// Spec: capacity-theory.md (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
     ///
@@ -173,7 +173,7 @@ impl ExpectedLoss {
         out
     }
 
-    /// Derivative of (Q6) in the bias: ∂E[L]/∂b = 2 (b + Σᵢ Δᵢᵢ) = 2 (b − b*).
+    /// Derivative of (Q6) in the bias: ∂E\[L\]/∂b = 2 (b + Σᵢ Δᵢᵢ) = 2 (b − b*).
     ///
     /// Spec: capacity-theory.md (Q9). Derivation: derivations/quadratic-model.md (Q9).
     ///
