@@ -31,6 +31,51 @@ pub enum InputLaw {
     Standardised(Vec<Magnitude>),
 }
 
+/// Geometric skips (data.md (S6)) and value uniforms, drawn 64 at a time: the skips as
+/// ⌊ln(1 − u)/ln(1 − p)⌋ with a vectorised f32 logarithm.
+struct SkipStream {
+    inv_ln_q: f32x8,
+    skips: [u64; CHUNK],
+    values: [f32; CHUNK],
+    at: usize,
+}
+
+const CHUNK: usize = 64;
+
+impl SkipStream {
+    fn new(ln_q: f64) -> Self {
+        SkipStream {
+            inv_ln_q: f32x8::splat((1.0 / ln_q) as f32),
+            skips: [0; CHUNK],
+            values: [0.0; CHUNK],
+            at: CHUNK,
+        }
+    }
+
+    /// The next (skip, value uniform) pair.
+    #[inline(always)]
+    fn next(&mut self, rng: &mut Xoshiro) -> (u64, f32) {
+        if self.at == CHUNK {
+            let r = rng.bulk_f32(2 * CHUNK);
+            let (us, vs) = r.split_at(CHUNK);
+            let one = f32x8::splat(1.0);
+            for (out, uc) in self.skips.chunks_exact_mut(8).zip(us.chunks_exact(8)) {
+                let u = f32x8::new(uc.try_into().expect("invariant: chunk of 8"));
+                // 1 − u ∈ (0, 1] exactly; ln ≤ 0 and 1/ln(1 − p) < 0, so g ≥ 0.
+                let g = (one - u).ln() * self.inv_ln_q;
+                for (o, &gl) in out.iter_mut().zip(g.to_array().iter()) {
+                    *o = gl as u64; // truncation = floor for g ≥ 0; saturating
+                }
+            }
+            self.values.copy_from_slice(vs);
+            self.at = 0;
+        }
+        let k = self.at;
+        self.at += 1;
+        (self.skips[k], self.values[k])
+    }
+}
+
 /// One batch with its active entries in compressed-row form: sample `s` owns the entries
 /// `start[s]..start[s + 1]` of `index` (feature) and `value`.
 #[derive(Debug, Clone, Default)]
@@ -240,9 +285,9 @@ impl Sampler {
         } else if equal {
             // One geometric walk over the B·N positions in row-major order (S3). The position
             // is kept as (row, column) and advanced without a division for short jumps.
-            let ln_q = self.ln_q[0];
+            let mut walk = SkipStream::new(self.ln_q[0]);
             let (mut row, mut col) = (0usize, 0u64);
-            let mut jump = rng.geometric(ln_q);
+            let (mut jump, mut u) = walk.next(rng);
             batch.start.push(0);
             loop {
                 col = col.saturating_add(jump);
@@ -269,11 +314,12 @@ impl Sampler {
                     }
                 }
                 let i = col as usize;
-                let u = rng.uniform_pair_f32().0;
                 let v = self.value(i, u, rng);
                 batch.index.push(i as u32);
                 batch.value.push(v);
-                jump = 1u64.saturating_add(rng.geometric(ln_q));
+                let (g, next_u) = walk.next(rng);
+                jump = 1u64.saturating_add(g);
+                u = next_u;
             }
         } else {
             // Column-wise (skips or tests per feature), then a counting sort into rows (S4).
@@ -281,13 +327,13 @@ impl Sampler {
             for i in 0..n {
                 let p = self.density[i];
                 if p < SKIP_BELOW {
-                    let mut s = rng.geometric(self.ln_q[i]);
+                    let mut walk = SkipStream::new(self.ln_q[i]);
+                    let (mut s, mut u) = walk.next(rng);
                     while s < b as u64 {
-                        let u = rng.uniform_pair_f32().0;
                         entries.push((s as u32, i as u32, self.value(i, u, rng)));
-                        s = s
-                            .saturating_add(1)
-                            .saturating_add(rng.geometric(self.ln_q[i]));
+                        let (g, next_u) = walk.next(rng);
+                        s = s.saturating_add(1).saturating_add(g);
+                        u = next_u;
                     }
                 } else {
                     for s in 0..b {

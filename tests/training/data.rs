@@ -129,3 +129,23 @@ fn streams_differ_by_seed_and_by_index() {
     assert!(a != b && a != c && b != c);
     assert_eq!(Xoshiro::new(1, 0).next_u64(), a);
 }
+
+#[test]
+fn low_density_walks_have_the_right_density() {
+    // Equal densities (one walk, (S3)) and unequal ones (per-feature walks, (S4)).
+    let b = 400_000;
+    for dens in [vec![1e-3; 5], vec![1e-3, 3e-3, 1e-3, 3e-3, 1e-3]] {
+        let f = FeatureSet::from_densities(vec![1.0; 5], &dens, Magnitude::Uniform)
+            .expect("valid features");
+        let s = Sampler::new(&f, InputLaw::UnitUniform).expect("valid sampler");
+        let mut batch = SparseBatch::default();
+        s.sparse(b, &mut Xoshiro::new(13, 4), &mut batch);
+        assert_eq!(batch.len(), b);
+        rows_are_sorted(&batch);
+        for (i, &p) in dens.iter().enumerate() {
+            let (frac, mean, _, _) = moments(&batch, i as u32);
+            check(frac, p, (p * (1.0 - p)).sqrt(), b, "density");
+            check(mean, p / 2.0, (p / 3.0 - p * p / 4.0).sqrt(), b, "mean");
+        }
+    }
+}
