@@ -47,7 +47,8 @@ struct Flags {
     /// student-t:NU (the autoencoders always draw U[0, 1), spec (E2)).
     #[arg(long, default_value = "uniform")]
     input: String,
-    /// Sweep: one instance per density `logspace:HI:LO:K` (all features share it).
+    /// Sweep: one instance per density `logspace:HI:LO:K` (all features share it; replaces
+    /// --density).
     #[arg(long)]
     instances_density: Option<String>,
     /// Seeds per instance; the best (lowest loss) is reported.
