@@ -76,6 +76,21 @@ impl SkipStream {
     }
 }
 
+/// Samples per block of a dense batch (the lanes of the dense kernel).
+pub const BLOCK: usize = 8;
+
+/// Row-major B×N copy of a dense batch in block layout ([`Sampler::dense`]).
+pub fn from_blocks(x: &[f32], n: usize, b: usize) -> Vec<f32> {
+    let mut out = vec![0f32; b * n];
+    for s in 0..b {
+        let (k, l) = (s / BLOCK, s % BLOCK);
+        for i in 0..n {
+            out[s * n + i] = x[(k * n + i) * BLOCK + l];
+        }
+    }
+    out
+}
+
 /// One batch with its active entries in compressed-row form: sample `s` owns the entries
 /// `start[s]..start[s + 1]` of `index` (feature) and `value`.
 #[derive(Debug, Clone, Default)]
@@ -182,59 +197,56 @@ impl Sampler {
         }
     }
 
-    /// Fills `x` (length B·N, row-major: sample s, feature i at s·N + i) with a dense batch
-    /// of `b` samples: one uniform per position tests activity (S1), a second gives the value.
+    /// Fills `x` with a dense batch of `b` samples in block layout ([`BLOCK`] samples per
+    /// block, feature-major inside a block: sample 8k + l, feature i at (k·N + i)·8 + l; the
+    /// lanes of a last partial block are 0). One uniform per position tests activity (S1), an
+    /// independent one gives the value.
     pub fn dense(&self, b: usize, rng: &mut Xoshiro, x: &mut Vec<f32>) {
         let n = self.features();
+        let len = b.div_ceil(BLOCK) * n * BLOCK;
         // Every position is overwritten below, so a buffer of the right length is reused as is.
-        if x.len() != b * n {
+        if x.len() != len {
             x.clear();
-            x.resize(b * n, 0.0);
+            x.resize(len, 0.0);
         }
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
             // Every position active: the values alone.
-            x.copy_from_slice(rng.bulk_f32(b * n));
-            return;
-        }
-        if self.law == InputLaw::UnitUniform {
+            x.copy_from_slice(rng.bulk_f32(len));
+        } else if self.law == InputLaw::UnitUniform {
             // Branch-free: x = u·[t < p], t and u from the two halves of one bulk draw.
-            let (t, u) = rng.bulk_f32(2 * b * n).split_at(b * n);
-            let p0 = self.density32[0];
-            if self.density32.iter().all(|&p| p.to_bits() == p0.to_bits()) {
-                let (p, zero) = (f32x8::splat(p0), f32x8::splat(0.0));
-                let mut xc = x.chunks_exact_mut(8);
-                for ((xo, tc), uc) in (&mut xc).zip(t.chunks_exact(8)).zip(u.chunks_exact(8)) {
-                    let tv = f32x8::new(tc.try_into().expect("invariant: chunk of 8"));
-                    let uv = f32x8::new(uc.try_into().expect("invariant: chunk of 8"));
-                    xo.copy_from_slice(&tv.cmp_lt(p).blend(uv, zero).to_array());
-                }
-                let done = b * n - xc.into_remainder().len();
-                for k in done..b * n {
-                    x[k] = if t[k] < p0 { u[k] } else { 0.0 };
-                }
-            } else {
-                for ((row, trow), urow) in x
-                    .chunks_exact_mut(n)
-                    .zip(t.chunks_exact(n))
-                    .zip(u.chunks_exact(n))
-                {
-                    for (((xi, &p), &ti), &ui) in
-                        row.iter_mut().zip(&self.density32).zip(trow).zip(urow)
-                    {
-                        *xi = if ti < p { ui } else { 0.0 };
-                    }
+            let (t, u) = rng.bulk_f32(2 * len).split_at(len);
+            let zero = f32x8::splat(0.0);
+            // Chunk c of 8 holds feature (c mod N) of one block.
+            let p32: Vec<f32x8> = self.density32.iter().map(|&p| f32x8::splat(p)).collect();
+            for (((xo, tc), uc), p) in x
+                .chunks_exact_mut(BLOCK)
+                .zip(t.chunks_exact(BLOCK))
+                .zip(u.chunks_exact(BLOCK))
+                .zip(p32.iter().cycle())
+            {
+                let tv = f32x8::new(tc.try_into().expect("invariant: chunk of 8"));
+                let uv = f32x8::new(uc.try_into().expect("invariant: chunk of 8"));
+                xo.copy_from_slice(&tv.cmp_lt(*p).blend(uv, zero).to_array());
+            }
+        } else {
+            for (c, xo) in x.chunks_exact_mut(BLOCK).enumerate() {
+                let i = c % n;
+                for xi in xo.iter_mut() {
+                    let (t, u) = rng.uniform_pair_f32();
+                    *xi = if self.density[i] >= 1.0 || t < self.density32[i] {
+                        self.value(i, u, rng)
+                    } else {
+                        0.0
+                    };
                 }
             }
-            return;
         }
-        for row in x.chunks_exact_mut(n) {
-            for (i, xi) in row.iter_mut().enumerate() {
-                let (t, u) = rng.uniform_pair_f32();
-                *xi = if self.density[i] >= 1.0 || t < self.density32[i] {
-                    self.value(i, u, rng)
-                } else {
-                    0.0
-                };
+        // Zero the padding lanes of a last partial block.
+        let m = b % BLOCK;
+        if m != 0 {
+            let last = (b / BLOCK) * n * BLOCK;
+            for xo in x[last..].chunks_exact_mut(BLOCK) {
+                xo[m..].iter_mut().for_each(|v| *v = 0.0);
             }
         }
     }

@@ -254,7 +254,7 @@ impl Trainer {
                         a.gram_grad(w32, b32, &batch, gw, gb, &mut scratch)
                     } else {
                         sampler.dense(bsz, rng, &mut dense_x);
-                        a.dense_grad(w32, b32, &dense_x, gw, gb, &mut scratch)
+                        a.dense_grad(w32, b32, &dense_x, bsz, gw, gb, &mut scratch)
                     }
                 }
             }

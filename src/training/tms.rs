@@ -99,8 +99,9 @@ fn act_v(act: Activation, z: V) -> (V, V) {
 }
 
 impl Autoencoder {
-    /// Dense kernel: loss (mean over batch and features) of the dense batch `x` (B×N
-    /// row-major) and, into `gw` (N×D) and `gb` (N), its gradient (TM1)–(TM4).
+    /// Dense kernel: loss (mean over batch and features) of the dense batch `x` of `bsz`
+    /// samples in block layout (`data::Sampler::dense`) and, into `gw` (N×D) and `gb` (N), its
+    /// gradient (TM1)–(TM4).
     ///
     /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
     /// registers; larger D uses heap vectors.
@@ -109,6 +110,7 @@ impl Autoencoder {
         w: &[f32],
         b: &[f32],
         x: &[f32],
+        bsz: usize,
         gw: &mut [f64],
         gb: &mut [f64],
         sc: &mut Scratch,
@@ -116,15 +118,15 @@ impl Autoencoder {
         macro_rules! with_dims {
             ($act:expr) => {
                 match self.d {
-                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, gw, gb, sc),
-                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, gw, gb, sc),
-                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, gw, gb, sc),
-                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, gw, gb, sc),
-                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, gw, gb, sc),
-                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, gw, gb, sc),
-                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, gw, gb, sc),
-                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, gw, gb, sc),
-                    d => self.dense_impl($act, Dyn(d), w, b, x, gw, gb, sc),
+                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
+                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
+                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
+                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
+                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
+                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
+                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
+                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
+                    d => self.dense_impl($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
                 }
             };
         }
@@ -145,13 +147,13 @@ impl Autoencoder {
         w: &[f32],
         b: &[f32],
         x: &[f32],
+        bsz: usize,
         gw: &mut [f64],
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
         let n = self.n;
         let d = dims.get();
-        let bsz = x.len() / n;
         let scale = 1.0 / (bsz * n) as f32;
         let zero = V::splat(0.0);
         sc.vxs.clear();
@@ -182,14 +184,10 @@ impl Autoencoder {
                 *mk = 1.0;
             }
             let mask = V::new(mask);
-            // Gather the block transposed: xs[i] lane l = x of sample blk + l, feature i.
-            let rows = &x[blk * n..(blk + m) * n];
-            for (i, xi) in xs.iter_mut().enumerate() {
-                let mut v = [0f32; L];
-                for (vl, row) in v.iter_mut().zip(rows.chunks_exact(n)) {
-                    *vl = row[i];
-                }
-                *xi = V::new(v);
+            // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
+            let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
+            for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
+                *xi = V::new(c.try_into().expect("invariant: chunk of L"));
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
             for hd in h.iter_mut() {

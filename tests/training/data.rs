@@ -2,7 +2,7 @@
 //! sampling path: dense tests, one geometric walk, per-feature skips with a counting sort.
 
 use polycap::base::{FeatureSet, Magnitude};
-use polycap::training::data::{InputLaw, SKIP_BELOW, Sampler, SparseBatch};
+use polycap::training::data::{InputLaw, SKIP_BELOW, Sampler, SparseBatch, from_blocks};
 use polycap::training::rng::Xoshiro;
 
 /// Moments of feature `i` over a sparse batch: (fraction active, E x, E x², E x⁴).
@@ -74,8 +74,15 @@ fn tms_inputs_are_unit_uniform_with_density_p() {
     let mut batch = SparseBatch::default();
     s.sparse(b, &mut Xoshiro::new(5, 0), &mut batch);
     rows_are_sorted(&batch);
-    let mut dense = Vec::new();
-    s.dense(b, &mut Xoshiro::new(5, 1), &mut dense);
+    let mut blocks = Vec::new();
+    s.dense(b + 3, &mut Xoshiro::new(5, 1), &mut blocks);
+    // b + 3 samples: a partial last block, whose padding lanes must be 0.
+    let last = blocks.len() - 8 * 3;
+    for i in 0..3 {
+        let pad = &blocks[last + 8 * i + 3..last + 8 * i + 8];
+        assert!(pad.iter().all(|&v| v == 0.0), "padding lanes {pad:?}");
+    }
+    let dense = from_blocks(&blocks, 3, b);
     for (i, &p) in dens.iter().enumerate() {
         // E x = p/2, E x² = p/3 (U[0,1) when active, (E2)).
         let (frac, mean, sq, _) = moments(&batch, i as u32);
