@@ -156,3 +156,26 @@ fn low_density_walks_have_the_right_density() {
         }
     }
 }
+
+#[test]
+fn geometric_skips_have_mean_q_over_p() {
+    // E G = (1 − p)/p, Var G = (1 − p)/p² (rng.md (R5)).
+    let mut r = Xoshiro::new(21, 0);
+    let p: f64 = 0.1;
+    let k = 200_000;
+    let mean = (0..k)
+        .map(|_| r.geometric((1.0 - p).ln()) as f64)
+        .sum::<f64>()
+        / k as f64;
+    check(
+        mean,
+        (1.0 - p) / p,
+        ((1.0 - p) / (p * p)).sqrt(),
+        k,
+        "geometric mean",
+    );
+    let u = r.bulk_f32(1000).to_vec();
+    assert!(u.iter().all(|&v| (0.0..1.0).contains(&v)));
+    let m = u.iter().map(|&v| v as f64).sum::<f64>() / 1000.0;
+    check(m, 0.5, (1.0f64 / 12.0).sqrt(), 1000, "bulk uniform mean");
+}
