@@ -10,7 +10,7 @@
 //! | [`tms`] | loss and gradient of the autoencoders (E1)–(E3): dense and Gram kernels |
 //! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
-//! | [`exact`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
+//! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
 //!
 //! # Example
 //!
@@ -28,7 +28,7 @@
 //! ```
 
 pub mod data;
-pub mod exact;
+pub mod deterministic;
 pub mod model;
 pub mod optim;
 pub mod quadratic;
@@ -36,7 +36,7 @@ pub mod rng;
 pub mod run;
 pub mod tms;
 
-pub use exact::{ExactConfig, ExactRun, ExactTrainer};
+pub use deterministic::{ExactConfig, ExactRun, ExactTrainer};
 pub use model::{Activation, Family, Init, Model};
 pub use optim::{Optimizer, Schedule};
 pub use run::{Kernel, Run, TrainConfig, Trainer, best_by};

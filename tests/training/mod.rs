@@ -1,7 +1,7 @@
 //! Tests of training (mirrors src/training).
 
 mod data;
-mod exact;
+mod deterministic;
 mod gradients;
 mod optim;
 mod run;

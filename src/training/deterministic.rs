@@ -2,7 +2,7 @@
 //! [`Objective`] (spec (T4); for the quadratic model the objective is (Q8) with gradient (Q9),
 //! supplied by the caller from `theory`).
 //!
-//! Derivation: derivations/exact.md (X1)–(X3).
+//! Derivation: derivations/deterministic.md (X1)–(X3).
 
 use std::time::Instant;
 
