@@ -105,6 +105,7 @@ impl Autoencoder {
     ///
     /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
     /// registers; larger D uses heap vectors.
+    #[allow(clippy::too_many_arguments)]
     pub fn dense_grad(
         &self,
         w: &[f32],
