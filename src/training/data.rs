@@ -76,6 +76,10 @@ impl SkipStream {
     }
 }
 
+/// Dense batches with equal densities below this are filled by a geometric walk instead of one
+/// test per position (measured crossover, data.md "Crossover").
+pub const DENSE_SKIP_BELOW: f64 = 0.18;
+
 /// Samples per block of a dense batch (the lanes of the dense kernel).
 pub const BLOCK: usize = 8;
 
@@ -209,9 +213,24 @@ impl Sampler {
             x.clear();
             x.resize(len, 0.0);
         }
+        let p0 = self.density[0];
+        let equal = self.density.iter().all(|&p| p.to_bits() == p0.to_bits());
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
             // Every position active: the values alone.
             x.copy_from_slice(rng.bulk_f32(len));
+        } else if self.law == InputLaw::UnitUniform && equal && p0 < DENSE_SKIP_BELOW {
+            // One geometric walk over the buffer (S3): with equal densities the memory order
+            // is as good as any.
+            x.iter_mut().for_each(|v| *v = 0.0);
+            let mut walk = SkipStream::new(self.ln_q[0]);
+            let (g, mut u) = walk.next(rng);
+            let mut q = g;
+            while q < len as u64 {
+                x[q as usize] = u;
+                let (g, next_u) = walk.next(rng);
+                q = q.saturating_add(1).saturating_add(g);
+                u = next_u;
+            }
         } else if self.law == InputLaw::UnitUniform {
             // Branch-free: x = u·[t < p], t and u from the two halves of one bulk draw.
             let (t, u) = rng.bulk_f32(2 * len).split_at(len);

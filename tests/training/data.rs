@@ -158,6 +158,37 @@ fn low_density_walks_have_the_right_density() {
 }
 
 #[test]
+fn dense_walk_has_the_right_density() {
+    // Equal densities below DENSE_SKIP_BELOW fill dense batches by one geometric walk.
+    let b = 200_003;
+    let p = 0.05;
+    let f = FeatureSet::from_densities(vec![1.0; 4], &[p; 4], Magnitude::Uniform)
+        .expect("valid features");
+    let s = Sampler::new(&f, InputLaw::UnitUniform).expect("valid sampler");
+    let mut blocks = Vec::new();
+    s.dense(b, &mut Xoshiro::new(17, 2), &mut blocks);
+    let x = from_blocks(&blocks, 4, b);
+    for i in 0..4 {
+        let col: Vec<f64> = x.iter().skip(i).step_by(4).map(|&v| v as f64).collect();
+        let frac = col.iter().filter(|&&v| v > 0.0).count() as f64 / b as f64;
+        let mean = col.iter().sum::<f64>() / b as f64;
+        check(frac, p, (p * (1.0 - p)).sqrt(), b, "dense walk density");
+        check(
+            mean,
+            p / 2.0,
+            (p / 3.0 - p * p / 4.0).sqrt(),
+            b,
+            "dense walk mean",
+        );
+    }
+    let last = blocks.len() - 8 * 4;
+    for i in 0..4 {
+        let pad = &blocks[last + 8 * i + 3..last + 8 * i + 8];
+        assert!(pad.iter().all(|&v| v == 0.0), "padding lanes {pad:?}");
+    }
+}
+
+#[test]
 fn geometric_skips_have_mean_q_over_p() {
     // E G = (1 − p)/p, Var G = (1 − p)/p² (rng.md (R5)).
     let mut r = Xoshiro::new(21, 0);
