@@ -1,10 +1,200 @@
-//! `polycap bench` (being written).
+//! `polycap bench`: timings of the hot kernels, for people (never asserted in tests).
+//!
+//! `polycap bench tms` runs the TMS reference run of /work/shared/bench (8 instances,
+//! 20 → 5, batch 1024, Adam η = 1e-3, importance 0.9ⁱ, density log-spaced 1 … 10⁻³) and prints
+//! wall time, instance-steps/s and per-instance evaluation losses in the JAX reference's
+//! normalisation (mean over batch and features; spec pitfall 10).
+
+use std::time::Instant;
+
+use anyhow::Context;
+use polycap::base::{FeatureSet, Magnitude};
+use polycap::training::{Kernel, Model, Run, TrainConfig, Trainer};
+
+use super::output::{Format, emit, num, table, usage};
 
 /// Flags of `polycap bench`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+/// The benchmarks. Adding one: a variant here and an arm in [`run`].
+#[derive(Debug, clap::Subcommand)]
+enum BenchCommand {
+    /// The TMS reference run (ReLU-output model, 8 instances, 20 → 5), as the JAX reference.
+    Tms(TmsArgs),
+}
 
 /// Runs `polycap bench`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("polycap bench is not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        BenchCommand::Tms(a) => tms(a),
+    }
+}
+
+/// Kernel choice on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum KernelArg {
+    /// Pick per instance by density.
+    Auto,
+    /// Dense lane-blocked kernel everywhere.
+    Dense,
+    /// Sparse Gram kernel everywhere.
+    Sparse,
+}
+
+/// Flags of `polycap bench tms`.
+#[derive(Debug, clap::Args)]
+struct TmsArgs {
+    /// Optimisation steps.
+    #[arg(long, default_value_t = 10_000)]
+    steps: usize,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Number of instances (densities log-spaced from 1 to 10⁻³).
+    #[arg(long, default_value_t = 8)]
+    instances: usize,
+    /// Features N.
+    #[arg(long, default_value_t = 20)]
+    features: usize,
+    /// Dimensions D.
+    #[arg(long, default_value_t = 5)]
+    dims: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 1024)]
+    batch: usize,
+    /// Fresh samples for the evaluation loss.
+    #[arg(long, default_value_t = 65_536)]
+    eval_batch: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Kernel.
+    #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
+    kernel: KernelArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn tms(a: TmsArgs) -> anyhow::Result<()> {
+    if a.instances == 0 || a.features == 0 || a.steps == 0 {
+        return Err(usage(format!(
+            "need ≥ 1 instance, feature and step, got instances = {}, features = {}, steps = {}",
+            a.instances, a.features, a.steps
+        )));
+    }
+    let k = a.instances;
+    let density: Vec<f64> = (0..k)
+        .map(|i| {
+            if k == 1 {
+                1.0
+            } else {
+                (1e-3f64.ln() * i as f64 / (k - 1) as f64).exp()
+            }
+        })
+        .collect();
+    let importance: Vec<f64> = (0..a.features).map(|i| 0.9f64.powi(i as i32)).collect();
+    let instances = density
+        .iter()
+        .map(|&p| {
+            FeatureSet::from_densities(importance.clone(), &vec![p; a.features], Magnitude::Uniform)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+    cfg.steps = a.steps;
+    cfg.batch = a.batch;
+    cfg.eval_batch = a.eval_batch;
+    cfg.kernel = match a.kernel {
+        KernelArg::Auto => Kernel::Auto,
+        KernelArg::Dense => Kernel::Dense,
+        KernelArg::Sparse => Kernel::Sparse,
+    };
+    let trainer = Trainer::new(Model::TmsRelu, a.dims, cfg)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build()
+        .context("cannot start the thread pool")?;
+    let t0 = Instant::now();
+    let runs = pool.install(|| trainer.sweep(&instances, 1, a.seed, &|| {}))?;
+    let wall = t0.elapsed().as_secs_f64();
+    let runs: Vec<&Run> = runs.iter().filter_map(|r| r.first()).collect();
+    let threads = pool.current_num_threads();
+    let isps = (k * a.steps) as f64 / wall;
+    let text = match a.format {
+        Format::Json => {
+            let inst: Vec<serde_json::Value> = runs
+                .iter()
+                .zip(&density)
+                .map(|(r, p)| {
+                    serde_json::json!({
+                        "density": p,
+                        "loss": r.loss,
+                        "represented": represented(r),
+                        "sparse_kernel": r.sparse_kernel,
+                        "wall_seconds": r.wall_seconds,
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "benchmark": "tms",
+                "instances": k, "features": a.features, "dims": a.dims, "batch": a.batch,
+                "steps": a.steps, "threads": threads, "eval_batch": a.eval_batch,
+                "wall_seconds": wall, "instance_steps_per_second": isps,
+                "loss_normalisation": "mean over batch and features",
+                "results": inst,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        Format::Table | Format::Csv => {
+            let mut s = format!(
+                "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s)\n\
+                 wall {wall:.3} s (training + evaluation)  ->  {} steps/s  ({} instance-steps/s)\n\
+                 loss = mean over batch and features of I·(x − x′)² on {} fresh samples\n",
+                a.features,
+                a.dims,
+                a.batch,
+                a.steps,
+                num(a.steps as f64 / wall),
+                num(isps),
+                a.eval_batch
+            );
+            let rows: Vec<Vec<String>> = runs
+                .iter()
+                .zip(&density)
+                .enumerate()
+                .map(|(i, (r, p))| {
+                    vec![
+                        i.to_string(),
+                        format!("{p:.5}"),
+                        format!("{:.6}", r.loss),
+                        represented(r).to_string(),
+                        if r.sparse_kernel { "gram" } else { "dense" }.to_string(),
+                        format!("{:.3}", r.wall_seconds),
+                    ]
+                })
+                .collect();
+            s.push_str(&table(
+                &[
+                    "inst",
+                    "density p",
+                    "loss(eval)",
+                    "repr",
+                    "kernel",
+                    "seconds",
+                ],
+                &rows,
+            ));
+            s
+        }
+    };
+    emit(None, &text)
+}
+
+/// Features with ‖Wᵢ‖ > 0.5 (the reference script's "represented").
+fn represented(r: &Run) -> usize {
+    r.sq_norm.iter().filter(|&&n| n > 0.25).count()
 }

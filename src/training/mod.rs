@@ -1,2 +1,42 @@
 //! Training the real toy models: data sampling, models, optimisers, runs and sweeps.
 //! Never imports `theory`; closed-form objectives arrive through [`crate::base::Objective`].
+//!
+//! | module | purpose |
+//! |---|---|
+//! | [`rng`] | xoshiro256++ streams seeded by (seed, instance) |
+//! | [`data`] | dense and sparse batches: (E2) and (Q4) inputs, geometric skips |
+//! | [`model`] | the models, activations and initialisations |
+//! | [`quadratic`] | loss and gradient of the quadratic family (Q10) |
+//! | [`tms`] | loss and gradient of the autoencoders (E1)–(E3): dense and Gram kernels |
+//! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
+//! | [`run`] | one run, parallel sweeps, best-of-seeds |
+//! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
+//!
+//! # Example
+//!
+//! ```
+//! use polycap::base::{FeatureSet, Magnitude};
+//! use polycap::training::{Model, TrainConfig, Trainer};
+//!
+//! let features = FeatureSet::from_densities(vec![1.0, 0.9, 0.8], &[1.0; 3], Magnitude::Uniform)?;
+//! let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+//! cfg.steps = 200;
+//! cfg.eval_batch = 1024;
+//! let run = Trainer::new(Model::TmsRelu, 2, cfg)?.train(&features, 0, 0)?;
+//! assert_eq!(run.w.shape(), (2, 3));
+//! # Ok::<(), polycap::base::Error>(())
+//! ```
+
+pub mod data;
+pub mod deterministic;
+pub mod model;
+pub mod optim;
+pub mod quadratic;
+pub mod rng;
+pub mod run;
+pub mod tms;
+
+pub use deterministic::{ExactConfig, ExactRun, ExactTrainer};
+pub use model::{Activation, Family, Init, Model};
+pub use optim::{Optimizer, Schedule};
+pub use run::{Kernel, Run, TrainConfig, Trainer, best_by};

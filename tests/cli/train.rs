@@ -1,1 +1,203 @@
 //! CLI tests of polycap train.
+
+use super::{polycap, stderr, stdout};
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = polycap(args);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("valid JSON")
+}
+
+#[test]
+fn quadratic_exact_json_reproduces_the_worked_example() {
+    let v = json(&[
+        "train",
+        "--model",
+        "quadratic-exact",
+        "--dims",
+        "3",
+        "--importance",
+        "0.5,1,1,1,1,1",
+        "--density",
+        "0.1",
+        "--seeds",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["model"], "quadratic-exact");
+    assert_eq!(v["features"], 6);
+    let inst = v["instances"].as_array().expect("instances");
+    assert_eq!(inst.len(), 1);
+    let c: Vec<f64> = inst[0]["capacity"]
+        .as_array()
+        .expect("capacity")
+        .iter()
+        .filter_map(|x| x.as_f64())
+        .collect();
+    assert_eq!(c.len(), 6);
+    assert!((c[0] - 7.0 / 33.0).abs() < 0.01, "{c:?}");
+    assert!(
+        c[1..].iter().all(|x| (x - 92.0 / 165.0).abs() < 0.01),
+        "{c:?}"
+    );
+    let total = inst[0]["total_capacity"].as_f64().expect("number");
+    assert!((total - 3.0).abs() < 0.01);
+    assert_eq!(inst[0]["w"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn tms_sweep_json_has_one_entry_per_density() {
+    let v = json(&[
+        "train",
+        "--model",
+        "tms-relu",
+        "--features",
+        "6",
+        "--dims",
+        "2",
+        "--importance",
+        "geom:0.9",
+        "--instances-density",
+        "logspace:1:0.01:3",
+        "--steps",
+        "200",
+        "--batch",
+        "64",
+        "--seeds",
+        "2",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+    ]);
+    let inst = v["instances"].as_array().expect("instances");
+    assert_eq!(inst.len(), 3);
+    for (e, p) in inst.iter().zip([1.0, 0.1, 0.01]) {
+        let d = e["density"].as_f64().expect("density");
+        assert!((d - p).abs() < 1e-12 * p);
+        assert_eq!(e["sq_norm"].as_array().map(Vec::len), Some(6));
+        assert_eq!(e["bias"].as_array().map(Vec::len), Some(6));
+        assert!(
+            e["loss"]
+                .as_f64()
+                .is_some_and(|l| l.is_finite() && l >= 0.0)
+        );
+        assert!(e["seed"].as_u64().is_some_and(|s| s < 2));
+    }
+}
+
+#[test]
+fn table_output_and_file_output() {
+    let dir = std::env::temp_dir().join(format!("polycap-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join("r.json");
+    let o = polycap(&[
+        "train",
+        "--model",
+        "quadratic-relu",
+        "--features",
+        "4",
+        "--dims",
+        "2",
+        "--density",
+        "0.5",
+        "--steps",
+        "100",
+        "--batch",
+        "64",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(
+        v["instances"][0]["capacity"].as_array().map(Vec::len),
+        Some(4)
+    );
+    let o = polycap(&[
+        "train",
+        "--model",
+        "linear",
+        "--features",
+        "4",
+        "--dims",
+        "2",
+        "--steps",
+        "50",
+        "--batch",
+        "32",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("density p"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    for args in [
+        vec!["train", "--model", "mlp", "--features", "3", "--dims", "2"],
+        vec![
+            "train",
+            "--model",
+            "tms-relu",
+            "--features",
+            "3",
+            "--dims",
+            "2",
+            "--density",
+            "1.5",
+        ],
+        vec![
+            "train",
+            "--model",
+            "tms-relu",
+            "--features",
+            "3",
+            "--dims",
+            "0",
+        ],
+        vec![
+            "train",
+            "--model",
+            "quadratic",
+            "--features",
+            "3",
+            "--dims",
+            "2",
+            "--lr=-1",
+        ],
+        vec![
+            "train",
+            "--model",
+            "tms-relu",
+            "--features",
+            "3",
+            "--dims",
+            "2",
+            "--schedule",
+            "zigzag",
+        ],
+        vec![
+            "train",
+            "--model",
+            "tms-relu",
+            "--importance",
+            "1,2",
+            "--density",
+            "1,1,1",
+            "--dims",
+            "2",
+        ],
+    ] {
+        let o = polycap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+        assert!(e.starts_with("error:"), "{e}");
+        assert!(stdout(&o).is_empty());
+    }
+}

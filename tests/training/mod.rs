@@ -1,1 +1,7 @@
 //! Tests of training (mirrors src/training).
+
+mod data;
+mod deterministic;
+mod gradients;
+mod optim;
+mod run;

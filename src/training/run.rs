@@ -1,0 +1,341 @@
+//! Training runs: one instance (a feature set, a seed), and sweeps of many instances in
+//! parallel with best-of-seeds selection.
+//!
+//! Determinism: every (instance, seed) pair owns a [`Xoshiro`] stream seeded from
+//! (seed, instance index) and is trained start to finish on one thread, with no reduction
+//! across pairs, so results are bit-identical for any rayon thread count.
+//!
+//! Derivation: derivations/run.md (RN1)–(RN4).
+
+use std::time::Instant;
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use crate::base::{Error, FeatureSet, Result};
+
+use super::data::{InputLaw, Sampler, SparseBatch};
+use super::model::{Family, Init, Model};
+use super::optim::{OptState, Optimizer, Schedule};
+use super::quadratic::QuadraticNet;
+use super::rng::Xoshiro;
+use super::tms::{Autoencoder, Scratch};
+
+/// Which autoencoder kernel to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Pick by the expected number of active features per sample (see [`GRAM_BELOW`]).
+    Auto,
+    /// Dense lane-blocked kernel (cost ∝ N·D per sample).
+    Dense,
+    /// Gram kernel on sparse batches (cost ∝ |active|·N per non-empty sample).
+    Sparse,
+}
+
+/// The Gram kernel is chosen when Σᵢ pᵢ < `GRAM_BELOW`·D (measured crossover, see
+/// derivations/run.md "Kernel crossover").
+pub const GRAM_BELOW: f64 = 0.25;
+
+/// Hyper-parameters of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Optimisation steps T.
+    pub steps: usize,
+    /// Batch size B.
+    pub batch: usize,
+    /// Base learning rate η₀.
+    pub lr: f64,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Initialisation of W.
+    pub init: Init,
+    /// Fresh samples for the final evaluation loss.
+    pub eval_batch: usize,
+    /// Number of points kept on the loss curve.
+    pub curve_points: usize,
+    /// Autoencoder kernel choice.
+    pub kernel: Kernel,
+}
+
+impl TrainConfig {
+    /// Spec defaults: (T3) for the quadratic family (Adam, η = 1e-2 cosine, 10 000 steps,
+    /// batch 2048, N(0, 0.3²)); (T1) without weight decay for the autoencoders (Adam, η = 1e-3
+    /// constant, 10 000 steps, batch 1024, per-model Xavier). Evaluation on 65 536 samples.
+    pub fn defaults(model: Model) -> Self {
+        if model.is_quadratic() {
+            TrainConfig {
+                steps: 10_000,
+                batch: 2048,
+                lr: 1e-2,
+                optimizer: Optimizer::Adam,
+                schedule: Schedule::Cosine,
+                init: Init::Normal { std: 0.3 },
+                eval_batch: 65_536,
+                curve_points: 100,
+                kernel: Kernel::Auto,
+            }
+        } else {
+            TrainConfig {
+                steps: 10_000,
+                batch: 1024,
+                lr: 1e-3,
+                optimizer: Optimizer::Adam,
+                schedule: Schedule::Constant,
+                init: Init::Xavier,
+                eval_batch: 65_536,
+                curve_points: 100,
+                kernel: Kernel::Auto,
+            }
+        }
+    }
+
+    /// Checks every field once (steps, batch ≥ 1; η finite > 0; decay and init valid).
+    pub fn validate(&self) -> Result<()> {
+        if self.batch == 0 {
+            return Err(Error::Parameter("batch size must be ≥ 1, got 0".into()));
+        }
+        if self.eval_batch == 0 {
+            return Err(Error::Parameter(
+                "evaluation batch must be ≥ 1, got 0".into(),
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::Parameter(format!(
+                "learning rate must be finite and > 0, got {}",
+                self.lr
+            )));
+        }
+        if self.batch > u32::MAX as usize / 2 {
+            return Err(Error::Parameter(format!(
+                "batch size too large: {}",
+                self.batch
+            )));
+        }
+        self.optimizer.validate()?;
+        self.init.validate()
+    }
+}
+
+/// The outcome of training one instance with one seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// Trained W, D×N, column i = feature i (spec §1).
+    pub w: DMatrix<f64>,
+    /// Bias: N entries (autoencoders) or 1 (quadratic family).
+    pub bias: Vec<f64>,
+    /// Loss on `eval_batch` fresh samples: autoencoders the mean over batch and features of
+    /// Iⱼ(xⱼ − x′ⱼ)² (notebook normalisation, spec pitfall 10); quadratic family the mean of
+    /// (ỹ − y)².
+    pub loss: f64,
+    /// ‖Wᵢ‖² per feature.
+    pub sq_norm: Vec<f64>,
+    /// (step, batch loss) pairs, `curve_points` of them evenly spaced, plus the last step.
+    pub loss_curve: Vec<(usize, f64)>,
+    /// Wall time of training and evaluation, seconds.
+    pub wall_seconds: f64,
+    /// The seed used.
+    pub seed: u64,
+    /// Whether the Gram (sparse) kernel was used (autoencoders).
+    pub sparse_kernel: bool,
+}
+
+/// Trains one model type at one size with one configuration.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    model: Model,
+    dims: usize,
+    config: TrainConfig,
+}
+
+enum Net {
+    Quad(QuadraticNet),
+    Auto(Autoencoder),
+}
+
+impl Trainer {
+    /// Validates D ≥ 1 and the configuration.
+    pub fn new(model: Model, dims: usize, config: TrainConfig) -> Result<Self> {
+        if dims == 0 {
+            return Err(Error::Dims(dims));
+        }
+        config.validate()?;
+        Ok(Trainer {
+            model,
+            dims,
+            config,
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Trains one instance: features (importances and densities; quadratic models also use
+    /// each feature's magnitude, autoencoders draw U[0, 1) (E2)), RNG stream (seed, index).
+    pub fn train(&self, features: &FeatureSet, seed: u64, index: u64) -> Result<Run> {
+        let start = Instant::now();
+        let cfg = &self.config;
+        let (n, d) = (features.len(), self.dims);
+        let (net, sampler) = match self.model.family() {
+            Family::Quadratic(act) => (
+                Net::Quad(QuadraticNet {
+                    act,
+                    n,
+                    d,
+                    importance: features.importance().to_vec(),
+                }),
+                Sampler::quadratic(features)?,
+            ),
+            Family::Autoencoder(act) => (
+                Net::Auto(Autoencoder {
+                    act,
+                    n,
+                    d,
+                    importance: features.importance().iter().map(|&v| v as f32).collect(),
+                }),
+                Sampler::new(features, InputLaw::UnitUniform)?,
+            ),
+        };
+        let nb = match net {
+            Net::Quad(_) => 1,
+            Net::Auto(_) => n,
+        };
+        let sparse = match cfg.kernel {
+            Kernel::Auto => sampler.mean_active() < GRAM_BELOW * d as f64,
+            Kernel::Dense => false,
+            Kernel::Sparse => true,
+        } || matches!(net, Net::Quad(_));
+
+        // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0.
+        let mut rng = Xoshiro::new(seed, index);
+        let std = cfg.init.std(n, d);
+        let mut theta: Vec<f64> = (0..n * d).map(|_| std * rng.normal()).collect();
+        theta.resize(n * d + nb, 0.0);
+        let mut grad = vec![0f64; n * d + nb];
+        let mut opt = OptState::new(cfg.optimizer, theta.len());
+        let mut w32 = vec![0f32; n * d];
+        let mut b32 = vec![0f32; nb];
+        let mut dense_x = Vec::new();
+        let mut batch = SparseBatch::default();
+        let mut scratch = Scratch::default();
+        let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
+        let mut curve = Vec::new();
+
+        let mut step_loss = |theta: &[f64],
+                             grad: &mut [f64],
+                             rng: &mut Xoshiro,
+                             bsz: usize,
+                             w32: &mut [f32],
+                             b32: &mut [f32]|
+         -> f64 {
+            let (gw, gb) = grad.split_at_mut(n * d);
+            match &net {
+                Net::Quad(q) => {
+                    sampler.sparse(bsz, rng, &mut batch);
+                    q.batch_grad(&theta[..n * d], theta[n * d], &batch, gw, gb)
+                }
+                Net::Auto(a) => {
+                    for (o, &p) in w32.iter_mut().zip(theta.iter()) {
+                        *o = p as f32;
+                    }
+                    for (o, &p) in b32.iter_mut().zip(theta[n * d..].iter()) {
+                        *o = p as f32;
+                    }
+                    if sparse {
+                        sampler.sparse(bsz, rng, &mut batch);
+                        a.gram_grad(w32, b32, &batch, gw, gb, &mut scratch)
+                    } else {
+                        sampler.dense(bsz, rng, &mut dense_x);
+                        a.dense_grad(w32, b32, &dense_x, bsz, gw, gb, &mut scratch)
+                    }
+                }
+            }
+        };
+
+        // (RN2) T steps of the optimiser on fresh batches.
+        for t in 0..cfg.steps {
+            let l = step_loss(&theta, &mut grad, &mut rng, cfg.batch, &mut w32, &mut b32);
+            if t % every == 0 || t + 1 == cfg.steps {
+                curve.push((t, l));
+            }
+            let lr = cfg.lr * cfg.schedule.factor(t, cfg.steps);
+            opt.step(&mut theta, &grad, lr);
+        }
+
+        // (RN3) Evaluation on fresh samples from an independent stream, in chunks.
+        let mut eval_rng = Xoshiro::new(seed, index ^ 0xE7A1_0000_0000_0000);
+        let mut remaining = cfg.eval_batch;
+        let mut total = 0f64;
+        while remaining > 0 {
+            let c = remaining.min(8192);
+            total += c as f64 * step_loss(&theta, &mut grad, &mut eval_rng, c, &mut w32, &mut b32);
+            remaining -= c;
+        }
+        let loss = total / cfg.eval_batch as f64;
+
+        let w = DMatrix::from_fn(d, n, |r, c| theta[c * d + r]);
+        let sq_norm = (0..n)
+            .map(|i| theta[i * d..(i + 1) * d].iter().map(|x| x * x).sum())
+            .collect();
+        Ok(Run {
+            w,
+            bias: theta[n * d..].to_vec(),
+            loss,
+            sq_norm,
+            loss_curve: curve,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            seed,
+            sparse_kernel: sparse && !self.model.is_quadratic(),
+        })
+    }
+
+    /// Trains every instance with `seeds` seeds (`base_seed`, `base_seed` + 1, …) in parallel
+    /// on the current rayon pool. Instance k with seed s uses stream (s, k). Returns, per
+    /// instance, the runs of all its seeds in seed order. `on_done` is called after each run.
+    pub fn sweep(
+        &self,
+        instances: &[FeatureSet],
+        seeds: usize,
+        base_seed: u64,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Vec<Run>>> {
+        if seeds == 0 {
+            return Err(Error::Parameter("need at least 1 seed, got 0".into()));
+        }
+        let jobs: Vec<(usize, u64)> = (0..instances.len())
+            .flat_map(|k| (0..seeds as u64).map(move |s| (k, base_seed.wrapping_add(s))))
+            .collect();
+        let runs: Vec<Run> = jobs
+            .par_iter()
+            .with_max_len(1)
+            .map(|&(k, seed)| {
+                let r = self.train(&instances[k], seed, k as u64);
+                on_done();
+                r
+            })
+            .collect::<Result<_>>()?;
+        let mut out: Vec<Vec<Run>> = Vec::with_capacity(instances.len());
+        let mut it = runs.into_iter();
+        for _ in 0..instances.len() {
+            out.push(it.by_ref().take(seeds).collect());
+        }
+        Ok(out)
+    }
+}
+
+/// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`
+/// (spec (T3), pitfall 6). `None` for an empty slice.
+pub fn best_by<F: Fn(&Run) -> f64>(runs: &[Run], key: F) -> Option<&Run> {
+    runs.iter().fold(None, |best: Option<&Run>, r| match best {
+        Some(b) if key(b) <= key(r) || key(r).is_nan() => Some(b),
+        _ => Some(r),
+    })
+}

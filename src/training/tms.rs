@@ -1,0 +1,390 @@
+//! Batch loss and gradient of the autoencoder family x′ = σ(WᵀWx + b) (spec (E1)–(E3)), in
+//! two kernels that give the same numbers:
+//!
+//! * [`dense_grad`]: eight samples per SIMD lane block, cost ∝ N·D per sample (T1 at high
+//!   density);
+//! * [`gram_grad`]: through the Gram matrix G = WᵀW, cost ∝ |active|·N per non-empty sample,
+//!   and O(1) per all-zero sample (low density).
+//!
+//! Both use the notebook normalisation: the mean over batch and features of
+//! Iⱼ (xⱼ − x′ⱼ)² (spec pitfall 10), in f32 with f64 gradient outputs.
+//!
+//! Internal layout: `w` is N×D row-major (row i = Wᵢ, the column i of the spec's D×N W).
+//!
+//! Derivation: derivations/tms.md (TM1)–(TM6).
+
+use wide::{CmpGt, f32x8 as V};
+
+use super::data::SparseBatch;
+use super::model::Activation;
+
+/// Lanes per block of the dense kernel.
+const L: usize = 8;
+
+/// The embedding dimension D, either a compile-time constant (per-block vectors on the
+/// stack, in registers) or a run-time value (on the heap).
+trait Dims: Copy {
+    type Arr: AsMut<[V]>;
+    fn get(self) -> usize;
+    fn zeros(self) -> Self::Arr;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const D: usize>;
+
+impl<const D: usize> Dims for Fixed<D> {
+    type Arr = [V; D];
+    #[inline(always)]
+    fn get(self) -> usize {
+        D
+    }
+    #[inline(always)]
+    fn zeros(self) -> Self::Arr {
+        [V::splat(0.0); D]
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Dyn(usize);
+
+impl Dims for Dyn {
+    type Arr = Vec<V>;
+    fn get(self) -> usize {
+        self.0
+    }
+    fn zeros(self) -> Self::Arr {
+        vec![V::splat(0.0); self.0]
+    }
+}
+
+/// Sizes and importances of one autoencoder instance.
+#[derive(Debug, Clone)]
+pub struct Autoencoder {
+    /// Activation σ.
+    pub act: Activation,
+    /// Number of features N.
+    pub n: usize,
+    /// Embedding dimension D.
+    pub d: usize,
+    /// Importances Iᵢ.
+    pub importance: Vec<f32>,
+}
+
+/// Scratch space reused across steps.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    vxs: Vec<V>,
+    vg: Vec<V>,
+    vacc: Vec<V>,
+    vaccb: Vec<V>,
+    ws: Vec<V>,
+}
+
+/// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
+#[inline(always)]
+fn act_v(act: Activation, z: V) -> (V, V) {
+    let zero = V::splat(0.0);
+    match act {
+        Activation::Relu => (z.max(zero), z.cmp_gt(zero) & V::splat(1.0)),
+        Activation::Identity => (z, V::splat(1.0)),
+        Activation::Square => (z * z, z * V::splat(2.0)),
+        Activation::Gelu => {
+            let (mut o, mut d) = ([0f32; L], [0f32; L]);
+            for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
+                (*ol, *dl) = act.eval32(zl);
+            }
+            (V::new(o), V::new(d))
+        }
+    }
+}
+
+impl Autoencoder {
+    /// Dense kernel: loss (mean over batch and features) of the dense batch `x` of `bsz`
+    /// samples in block layout (`data::Sampler::dense`) and, into `gw` (N×D) and `gb` (N), its
+    /// gradient (TM1)–(TM4).
+    ///
+    /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
+    /// registers; larger D uses heap vectors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn dense_grad(
+        &self,
+        w: &[f32],
+        b: &[f32],
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        macro_rules! with_dims {
+            ($act:expr) => {
+                match self.d {
+                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
+                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
+                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
+                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
+                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
+                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
+                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
+                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
+                    d => self.dense_impl($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
+                }
+            };
+        }
+        match self.act {
+            Activation::Relu => with_dims!(Activation::Relu),
+            Activation::Gelu => with_dims!(Activation::Gelu),
+            Activation::Square => with_dims!(Activation::Square),
+            Activation::Identity => with_dims!(Activation::Identity),
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn dense_impl<Dm: Dims>(
+        &self,
+        act: Activation,
+        dims: Dm,
+        w: &[f32],
+        b: &[f32],
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        let n = self.n;
+        let d = dims.get();
+        let scale = 1.0 / (bsz * n) as f32;
+        let zero = V::splat(0.0);
+        sc.vxs.clear();
+        sc.vxs.resize(n, zero);
+        sc.vg.clear();
+        sc.vg.resize(n, zero);
+        sc.vacc.clear();
+        sc.vacc.resize(n * d, zero);
+        sc.vaccb.clear();
+        sc.vaccb.resize(n, zero);
+        let (xs, g, acc, accb) = (&mut sc.vxs, &mut sc.vg, &mut sc.vacc, &mut sc.vaccb);
+        let (mut h_store, mut gh_store) = (dims.zeros(), dims.zeros());
+        let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
+        let imp = &self.importance[..n];
+        let b = &b[..n];
+        // W broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane.
+        sc.ws.clear();
+        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(v)));
+        let w = &sc.ws[..];
+        let two_scale = V::splat(2.0 * scale);
+        let mut lossv = zero;
+        let mut blk = 0;
+        // One f32x8 per feature or dimension holds eight samples, one per lane.
+        while blk < bsz {
+            let m = L.min(bsz - blk);
+            let mut mask = [0f32; L];
+            for mk in mask.iter_mut().take(m) {
+                *mk = 1.0;
+            }
+            let mask = V::new(mask);
+            // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
+            let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
+            for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
+                *xi = V::new(c.try_into().expect("invariant: chunk of L"));
+            }
+            // (TM1) h = Σᵢ xᵢ Wᵢ.
+            for hd in h.iter_mut() {
+                *hd = zero;
+            }
+            for (&xi, wi) in xs.iter().zip(w.chunks_exact(d)) {
+                for (hd, &wid) in h.iter_mut().zip(wi) {
+                    *hd += wid * xi;
+                }
+            }
+            // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
+            for ((((gj, &xj), wj), &bj), &ij) in g
+                .iter_mut()
+                .zip(xs.iter())
+                .zip(w.chunks_exact(d))
+                .zip(b)
+                .zip(imp)
+            {
+                let mut z = V::splat(bj);
+                for (&hd, &wjd) in h.iter().zip(wj) {
+                    z += wjd * hd;
+                }
+                let (o, dz) = act_v(act, z);
+                let ie = V::splat(ij) * (o - xj) * mask;
+                lossv += ie * (o - xj);
+                *gj = ie * dz * two_scale;
+            }
+            // (TM3) ∂L/∂h = Σⱼ gⱼ Wⱼ.
+            for ghd in gh.iter_mut() {
+                *ghd = zero;
+            }
+            for (&gj, wj) in g.iter().zip(w.chunks_exact(d)) {
+                for (ghd, &wjd) in gh.iter_mut().zip(wj) {
+                    *ghd += wjd * gj;
+                }
+            }
+            // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
+            for (((&gi, &xi), acci), abi) in g
+                .iter()
+                .zip(xs.iter())
+                .zip(acc.chunks_exact_mut(d))
+                .zip(accb.iter_mut())
+            {
+                for ((a, &hd), &ghd) in acci.iter_mut().zip(h.iter()).zip(gh.iter()) {
+                    *a += gi * hd + xi * ghd;
+                }
+                *abi += gi;
+            }
+            blk += L;
+        }
+        let lane_sum = |v: &V| v.to_array().iter().map(|&x| x as f64).sum::<f64>();
+        for (o, a) in gw.iter_mut().zip(acc.iter()) {
+            *o = lane_sum(a);
+        }
+        for (o, a) in gb.iter_mut().zip(accb.iter()) {
+            *o = lane_sum(a);
+        }
+        lane_sum(&lossv) * scale as f64
+    }
+
+    /// Gram kernel: the same loss and gradient as [`Autoencoder::dense_grad`] from a sparse
+    /// batch, via G = WᵀW and S = Σ_samples x gᵀ (TM5), (TM6).
+    pub fn gram_grad(
+        &self,
+        w: &[f32],
+        b: &[f32],
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        match self.act {
+            Activation::Relu => self.gram_impl(Activation::Relu, w, b, batch, gw, gb, sc),
+            Activation::Gelu => self.gram_impl(Activation::Gelu, w, b, batch, gw, gb, sc),
+            Activation::Square => self.gram_impl(Activation::Square, w, b, batch, gw, gb, sc),
+            Activation::Identity => self.gram_impl(Activation::Identity, w, b, batch, gw, gb, sc),
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn gram_impl(
+        &self,
+        act: Activation,
+        w: &[f32],
+        b: &[f32],
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        let (n, d) = (self.n, self.d);
+        let bsz = batch.len();
+        let scale = 1.0 / (bsz * n) as f32;
+        // Feature vectors are padded to nc chunks of L lanes; padded features have zero
+        // importance, bias and input, so they contribute nothing.
+        let nc = n.div_ceil(L);
+        let zero = V::splat(0.0);
+        let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
+        for j in 0..n {
+            impc[j / L][j % L] = self.importance[j];
+            bc[j / L][j % L] = b[j];
+        }
+        let impc: Vec<V> = impc.into_iter().map(V::new).collect();
+        let bc: Vec<V> = bc.into_iter().map(V::new).collect();
+        // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
+        let mut grow = vec![[0f32; L]; n * nc];
+        for a in 0..n {
+            let wa = &w[a * d..(a + 1) * d];
+            for j in 0..n {
+                let wj = &w[j * d..(j + 1) * d];
+                grow[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+            }
+        }
+        sc.vacc.clear();
+        sc.vacc.extend(grow.into_iter().map(V::new));
+        sc.vxs.clear();
+        sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
+        sc.vg.clear();
+        sc.vg.resize(2 * nc, zero); // σ(z) − x, then σ′(z)
+        sc.vaccb.clear();
+        sc.vaccb.resize(2 * nc, zero); // g, then Σ g
+        let (gram, s) = (&sc.vacc, &mut sc.vxs);
+        let (z, dz) = sc.vg.split_at_mut(nc);
+        let (g, gbacc) = sc.vaccb.split_at_mut(nc);
+        let two_scale = V::splat(2.0 * scale);
+        let mut lossv = zero;
+        let mut empty = 0usize;
+        for r in 0..bsz {
+            let (lo, hi) = (batch.start[r], batch.start[r + 1]);
+            if lo == hi {
+                empty += 1;
+                continue;
+            }
+            let (idx, val) = (&batch.index[lo..hi], &batch.value[lo..hi]);
+            // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
+            z.copy_from_slice(&bc);
+            for (&a, &xa) in idx.iter().zip(val) {
+                let xa = V::splat(xa);
+                let row = &gram[a as usize * nc..(a as usize + 1) * nc];
+                for (zc, &gc) in z.iter_mut().zip(row) {
+                    *zc += xa * gc;
+                }
+            }
+            for (zc, dc) in z.iter_mut().zip(dz.iter_mut()) {
+                (*zc, *dc) = act_v(act, *zc);
+            }
+            // e = σ(z) − x: subtract the active inputs lane by lane.
+            for (&a, &xa) in idx.iter().zip(val) {
+                let a = a as usize;
+                let mut c = z[a / L].to_array();
+                c[a % L] -= xa;
+                z[a / L] = V::new(c);
+            }
+            for ((((gc, bacc), &ec), &dc), &ic) in g
+                .iter_mut()
+                .zip(gbacc.iter_mut())
+                .zip(z.iter())
+                .zip(dz.iter())
+                .zip(&impc)
+            {
+                let ie = ic * ec;
+                lossv += ie * ec;
+                *gc = ie * dc * two_scale;
+                *bacc += *gc;
+            }
+            // (TM6) S[a][j] += xₐ gⱼ.
+            for (&a, &xa) in idx.iter().zip(val) {
+                let xa = V::splat(xa);
+                let row = &mut s[a as usize * nc..(a as usize + 1) * nc];
+                for (sr, &gc) in row.iter_mut().zip(g.iter()) {
+                    *sr += xa * gc;
+                }
+            }
+        }
+        let mut loss: f64 = lossv.to_array().iter().map(|&v| v as f64).sum();
+        // All-zero samples: z = b, e = σ(b), identical for each of them.
+        let e0 = empty as f64;
+        for j in 0..n {
+            let (o, dzj) = act.eval(b[j] as f64);
+            let ie = self.importance[j] as f64 * o;
+            loss += e0 * ie * o;
+            gb[j] = gbacc[j / L].to_array()[j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
+        }
+        let s_rows: Vec<[f32; L]> = s.iter().map(|v| v.to_array()).collect();
+        let sv = |a: usize, j: usize| s_rows[a * nc + j / L][j % L] as f64;
+        // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ.
+        for m in 0..n {
+            for dd in 0..d {
+                let mut t = 0f64;
+                for a in 0..n {
+                    t += (sv(m, a) + sv(a, m)) * w[a * d + dd] as f64;
+                }
+                gw[m * d + dd] = t;
+            }
+        }
+        loss * scale as f64
+    }
+}

@@ -1,0 +1,178 @@
+//! Every model's batch gradient against central differences of an independent f64 loss, and
+//! the two autoencoder kernels (dense lanes, Gram) against each other.
+
+use polycap::base::{FeatureSet, Magnitude};
+use polycap::training::data::{InputLaw, Sampler, SparseBatch, from_blocks};
+use polycap::training::model::Activation;
+use polycap::training::quadratic::QuadraticNet;
+use polycap::training::rng::Xoshiro;
+use polycap::training::tms::{Autoencoder, Scratch};
+
+const N: usize = 7;
+const D: usize = 3;
+
+fn params(seed: u64, len: usize, std: f64) -> Vec<f64> {
+    let mut r = Xoshiro::new(seed, 77);
+    (0..len).map(|_| std * r.normal()).collect()
+}
+
+fn sparse_of(dense: &[f32], n: usize) -> SparseBatch {
+    let mut b = SparseBatch::default();
+    b.start.push(0);
+    for row in dense.chunks(n) {
+        for (i, &v) in row.iter().enumerate() {
+            if v != 0.0 {
+                b.index.push(i as u32);
+                b.value.push(v);
+            }
+        }
+        b.start.push(b.index.len());
+    }
+    b
+}
+
+/// Reference autoencoder loss in f64: mean over samples and features of Iⱼ(σ(Wⱼ·Σᵢ xᵢWᵢ + bⱼ) − xⱼ)².
+fn ae_loss(act: Activation, imp: &[f64], theta: &[f64], x: &[f32]) -> f64 {
+    let (w, b) = theta.split_at(N * D);
+    let mut tot = 0.0;
+    let rows = x.len() / N;
+    for row in x.chunks(N) {
+        let mut h = [0f64; D];
+        for i in 0..N {
+            for d in 0..D {
+                h[d] += row[i] as f64 * w[i * D + d];
+            }
+        }
+        for j in 0..N {
+            let z: f64 = (0..D).map(|d| w[j * D + d] * h[d]).sum::<f64>() + b[j];
+            let e = act.eval(z).0 - row[j] as f64;
+            tot += imp[j] * e * e;
+        }
+    }
+    tot / (rows * N) as f64
+}
+
+fn central(f: &dyn Fn(&[f64]) -> f64, theta: &[f64], h: f64) -> Vec<f64> {
+    (0..theta.len())
+        .map(|k| {
+            let (mut p, mut m) = (theta.to_vec(), theta.to_vec());
+            p[k] += h;
+            m[k] -= h;
+            (f(&p) - f(&m)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn assert_close(got: &[f64], want: &[f64], rel: f64, what: &str) {
+    let scale = want.iter().fold(0f64, |a, &v| a.max(v.abs()));
+    assert!(scale > 0.0, "{what}: zero gradient");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= rel * scale,
+            "{what}: component {k}: got {g}, want {w} (scale {scale})"
+        );
+    }
+}
+
+#[test]
+fn autoencoder_gradients_match_central_differences_and_each_other() {
+    let imp: Vec<f64> = (0..N).map(|i| 0.9f64.powi(i as i32)).collect();
+    for act in [
+        Activation::Relu,
+        Activation::Gelu,
+        Activation::Square,
+        Activation::Identity,
+    ] {
+        for p in [1.0, 0.3] {
+            let f = FeatureSet::from_densities(imp.clone(), &[p; N], Magnitude::Uniform)
+                .expect("valid features");
+            let s = Sampler::new(&f, InputLaw::UnitUniform).expect("valid sampler");
+            // 37 samples: not a multiple of the 8 lanes, so the masked tail is exercised.
+            let mut xb = Vec::new();
+            s.dense(37, &mut Xoshiro::new(3, 1), &mut xb);
+            let x = from_blocks(&xb, N, 37);
+            let mut theta = params(4, N * D, 0.5);
+            theta.extend(params(5, N, 0.1));
+            let net = Autoencoder {
+                act,
+                n: N,
+                d: D,
+                importance: imp.iter().map(|&v| v as f32).collect(),
+            };
+            let w32: Vec<f32> = theta[..N * D].iter().map(|&v| v as f32).collect();
+            let b32: Vec<f32> = theta[N * D..].iter().map(|&v| v as f32).collect();
+            // Evaluate the reference at the f32-rounded parameters the kernels see.
+            let theta32: Vec<f64> = w32.iter().chain(&b32).map(|&v| v as f64).collect();
+            let fd = central(&|t| ae_loss(act, &imp, t, &x), &theta32, 1e-5);
+            let mut sc = Scratch::default();
+            let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; N]);
+            let l_dense = net.dense_grad(&w32, &b32, &xb, 37, &mut gw, &mut gb, &mut sc);
+            let dense: Vec<f64> = gw.iter().chain(&gb).copied().collect();
+            let l_gram = net.gram_grad(&w32, &b32, &sparse_of(&x, N), &mut gw, &mut gb, &mut sc);
+            let gram: Vec<f64> = gw.iter().chain(&gb).copied().collect();
+            let l_ref = ae_loss(act, &imp, &theta32, &x);
+            let what = format!("{act:?} p = {p}");
+            assert!(
+                (l_dense - l_ref).abs() <= 1e-5 * l_ref,
+                "{what}: loss {l_dense} vs {l_ref}"
+            );
+            assert!(
+                (l_gram - l_ref).abs() <= 1e-5 * l_ref,
+                "{what}: loss {l_gram} vs {l_ref}"
+            );
+            assert_close(&dense, &fd, 1e-4, &format!("{what} dense"));
+            assert_close(&gram, &fd, 1e-4, &format!("{what} gram"));
+        }
+    }
+}
+
+/// Reference quadratic-family loss in f64: mean of (Σ_r σ((Wx)_r) + b − Σᵢ vᵢ σ(xᵢ))².
+fn quad_loss(act: Activation, v: &[f64], theta: &[f64], batch: &SparseBatch) -> f64 {
+    let mut tot = 0.0;
+    for s in 0..batch.len() {
+        let mut x = [0f64; N];
+        for k in batch.start[s]..batch.start[s + 1] {
+            x[batch.index[k] as usize] = batch.value[k] as f64;
+        }
+        let mut yt = theta[N * D];
+        for d in 0..D {
+            let h: f64 = (0..N).map(|i| theta[i * D + d] * x[i]).sum();
+            yt += act.eval(h).0;
+        }
+        let y: f64 = (0..N).map(|i| v[i] * act.eval(x[i]).0).sum();
+        tot += (yt - y) * (yt - y);
+    }
+    tot / batch.len() as f64
+}
+
+#[test]
+fn quadratic_gradients_match_central_differences() {
+    let v: Vec<f64> = (0..N).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    for act in [Activation::Square, Activation::Relu, Activation::Gelu] {
+        for p in [1.0, 0.2] {
+            let f = FeatureSet::from_densities(v.clone(), &[p; N], Magnitude::Uniform)
+                .expect("valid features");
+            let s = Sampler::quadratic(&f).expect("valid sampler");
+            let mut batch = SparseBatch::default();
+            s.sparse(50, &mut Xoshiro::new(8, 2), &mut batch);
+            let mut theta = params(6, N * D, 0.3);
+            theta.push(0.2);
+            let net = QuadraticNet {
+                act,
+                n: N,
+                d: D,
+                importance: v.clone(),
+            };
+            let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
+            let l = net.batch_grad(&theta[..N * D], theta[N * D], &batch, &mut gw, &mut gb);
+            let got: Vec<f64> = gw.iter().chain(&gb).copied().collect();
+            let l_ref = quad_loss(act, &v, &theta, &batch);
+            assert!(
+                (l - l_ref).abs() <= 1e-12 * l_ref.max(1.0),
+                "{act:?}: {l} vs {l_ref}"
+            );
+            let fd = central(&|t| quad_loss(act, &v, t, &batch), &theta, 1e-6);
+            assert_close(&got, &fd, 1e-6, &format!("{act:?} p = {p}"));
+        }
+    }
+}

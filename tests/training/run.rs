@@ -1,0 +1,125 @@
+//! Runs and sweeps: bit-identical across thread counts, dense TMS lands on the top-D
+//! features, sampled quadratic training lands on the theoretical allocation (spec (T3), (T5)).
+
+use polycap::base::{FeatureSet, Magnitude};
+use polycap::theory::capacity::capacities;
+use polycap::theory::quadratic::ExpectedLoss;
+use polycap::training::{Kernel, Model, Run, TrainConfig, Trainer, best_by};
+
+fn sweep_in_pool(threads: usize, trainer: &Trainer, inst: &[FeatureSet]) -> Vec<Vec<Run>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool")
+        .install(|| trainer.sweep(inst, 2, 7, &|| {}))
+        .expect("sweep runs")
+}
+
+#[test]
+fn sweeps_are_bit_identical_for_one_and_two_threads() {
+    for model in [Model::TmsRelu, Model::Quadratic, Model::TmsGelu] {
+        let inst: Vec<FeatureSet> = [1.0, 0.3, 0.02]
+            .iter()
+            .map(|&p| {
+                FeatureSet::from_densities(
+                    vec![1.0, 0.8, 0.6, 0.4, 0.2],
+                    &[p; 5],
+                    Magnitude::Uniform,
+                )
+                .expect("valid features")
+            })
+            .collect();
+        let mut cfg = TrainConfig::defaults(model);
+        cfg.steps = 60;
+        cfg.batch = 100;
+        cfg.eval_batch = 500;
+        let t = Trainer::new(model, 2, cfg).expect("valid trainer");
+        let a = sweep_in_pool(1, &t, &inst);
+        let b = sweep_in_pool(2, &t, &inst);
+        assert_eq!(a.len(), 3);
+        for (ra, rb) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert_eq!(ra.loss.to_bits(), rb.loss.to_bits(), "{model:?}");
+            let bits = |r: &Run| r.w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(ra), bits(rb), "{model:?}");
+            assert_eq!(ra.seed, rb.seed);
+        }
+        // Seeds differ, so the two runs of one instance differ.
+        assert_ne!(a[0][0].w, a[0][1].w);
+    }
+}
+
+/// At p = 1 the ReLU-output model keeps the D most important features on (nearly)
+/// orthogonal unit directions and drops the rest (spec §9.5, (E13)).
+#[test]
+fn dense_tms_lands_on_the_top_d_features() {
+    let imp: Vec<f64> = (0..5).map(|i| 0.7f64.powi(i)).collect();
+    let f = FeatureSet::from_densities(imp.clone(), &[1.0; 5], Magnitude::Uniform)
+        .expect("valid features");
+    let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+    cfg.steps = 4000;
+    cfg.batch = 256;
+    cfg.lr = 1e-2;
+    cfg.eval_batch = 50_000;
+    for kernel in [Kernel::Dense, Kernel::Sparse] {
+        cfg.kernel = kernel;
+        let t = Trainer::new(Model::TmsRelu, 2, cfg.clone()).expect("valid trainer");
+        let runs = t
+            .sweep(std::slice::from_ref(&f), 3, 0, &|| {})
+            .expect("runs");
+        let best = best_by(&runs[0], |r| r.loss).expect("one run");
+        let n = &best.sq_norm;
+        assert!(n[0] > 0.8 && n[1] > 0.8, "{kernel:?}: {n:?}");
+        assert!(n[2..].iter().all(|&v| v < 0.1), "{kernel:?}: {n:?}");
+        // (E13): the ignored features cost Iᵢ/12 each, mean over 5 features.
+        let want: f64 = imp[2..].iter().sum::<f64>() / 12.0 / 5.0;
+        assert!(
+            (best.loss - want).abs() < 0.05 * want,
+            "{kernel:?}: {} vs {want}",
+            best.loss
+        );
+    }
+}
+
+/// (T3) on the worked example of spec §6.6, shortened: C within 0.05 of 7/33 and 92/165.
+#[test]
+fn sampled_quadratic_training_reproduces_the_worked_example() {
+    let f = FeatureSet::from_densities(
+        vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+        &[0.1; 6],
+        Magnitude::Uniform,
+    )
+    .expect("valid features");
+    let mut cfg = TrainConfig::defaults(Model::Quadratic);
+    cfg.steps = 4000;
+    cfg.eval_batch = 4096;
+    let t = Trainer::new(Model::Quadratic, 3, cfg).expect("valid trainer");
+    let runs = t
+        .sweep(std::slice::from_ref(&f), 2, 0, &|| {})
+        .expect("runs");
+    let obj = ExpectedLoss::new(&f, 3).expect("objective");
+    let best = best_by(&runs[0], |r| obj.loss(&r.w)).expect("one run");
+    let c = capacities(&best.w);
+    assert!((c[0] - 7.0 / 33.0).abs() < 0.05, "{c:?}");
+    assert!(
+        c[1..].iter().all(|ci| (ci - 92.0 / 165.0).abs() < 0.05),
+        "{c:?}"
+    );
+    assert_eq!(best.bias.len(), 1);
+}
+
+#[test]
+fn invalid_configurations_are_rejected() {
+    let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+    assert!(Trainer::new(Model::TmsRelu, 0, cfg.clone()).is_err());
+    cfg.lr = f64::NAN;
+    assert!(Trainer::new(Model::TmsRelu, 2, cfg.clone()).is_err());
+    cfg.lr = 1e-3;
+    cfg.batch = 0;
+    assert!(Trainer::new(Model::TmsRelu, 2, cfg).is_err());
+    let kurt_only = FeatureSet::from_kurtosis(vec![1.0], vec![3.0]).expect("valid");
+    let t = Trainer::new(Model::Quadratic, 1, TrainConfig::defaults(Model::Quadratic))
+        .expect("valid trainer");
+    assert!(t.train(&kurt_only, 0, 0).is_err());
+    assert_eq!(Model::parse("tms-gelu"), Ok(Model::TmsGelu));
+    assert!(Model::parse("mlp").is_err());
+}
