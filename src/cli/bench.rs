@@ -25,12 +25,26 @@ pub struct Args {
 enum BenchCommand {
     /// The TMS reference run (ReLU-output model, 8 instances, 20 → 5), as the JAX reference.
     Tms(TmsArgs),
+    /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
+    Phase(PhaseArgs),
+}
+
+/// Flags of `polycap bench phase`.
+#[derive(Debug, clap::Args)]
+struct PhaseArgs {
+    /// Grid size W×H.
+    #[arg(long, default_value = "1000x1000")]
+    grid: String,
 }
 
 /// Runs `polycap bench`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Tms(a) => tms(a),
+        BenchCommand::Phase(a) => {
+            let (w, h) = super::phase::parse_grid(&a.grid)?;
+            super::phase::run_bench(w, h)
+        }
     }
 }
 

@@ -47,7 +47,7 @@ pub struct Args {
 }
 
 /// Parses `W×H`, `WxH` or `WXH` into (W, H), both ≥ 1.
-fn parse_grid(s: &str) -> anyhow::Result<(usize, usize)> {
+pub(super) fn parse_grid(s: &str) -> anyhow::Result<(usize, usize)> {
     let parts: Vec<&str> = s.split(['x', 'X', '×']).collect();
     let bad = || usage(format!("--grid: expected W×H (e.g. 400x400), got '{s}'"));
     if parts.len() != 2 {
@@ -349,7 +349,6 @@ fn first_last(g: &PhaseGrid) -> (f64, f64) {
 
 /// Times the default 6-in-3 phase grid of `width` × `height` points (one warm-up run, then
 /// three timed runs) and prints the wall times and points per second.
-#[allow(dead_code)] // Called by `polycap bench phase` (src/cli/bench.rs).
 pub fn run_bench(width: usize, height: usize) -> anyhow::Result<()> {
     if width == 0 || height == 0 {
         return Err(usage(format!(

@@ -14,7 +14,7 @@ use polycap::training::{
 };
 use serde_json::{Value, json};
 
-use super::output::{Format, emit, progress, table, usage};
+use super::output::{Format, emit, num, progress, table, usage};
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
 /// Flags of `polycap train` (boxed: the subcommand enum stays small).
@@ -311,23 +311,9 @@ fn represented_superposed(w: &DMatrix<f64>) -> (usize, usize) {
     (rep, sup)
 }
 
-/// Six significant digits, plain for 1e-3 ≤ |x| < 1e5, scientific otherwise. (Local because
-/// `output::num` overflows on |x| < 1 in debug builds.)
-fn sig(x: f64) -> String {
-    let a = x.abs();
-    if x == 0.0 || !x.is_finite() {
-        format!("{x}")
-    } else if (1e-3..1e5).contains(&a) {
-        let digits = (5 - a.log10().floor() as i32).max(0) as usize;
-        format!("{x:.digits$}")
-    } else {
-        format!("{x:.5e}")
-    }
-}
-
 fn density_label(d: &[f64]) -> String {
     match d.first() {
-        Some(&p0) if d.iter().all(|&p| (p - p0).abs() <= 1e-15 * p0) => sig(p0),
+        Some(&p0) if d.iter().all(|&p| (p - p0).abs() <= 1e-15 * p0) => num(p0),
         _ => "per-feature".into(),
     }
 }
@@ -348,7 +334,7 @@ fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
             vec![
                 density_label(&r.densities),
                 r.seed.to_string(),
-                sig(r.loss),
+                num(r.loss),
                 format!("{:.4}", c.iter().sum::<f64>()),
                 rep.to_string(),
                 sup.to_string(),
