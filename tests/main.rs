@@ -6,3 +6,4 @@ mod figures;
 mod spec_labels;
 mod theory;
 mod training;
+mod verify;

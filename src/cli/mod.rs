@@ -12,6 +12,7 @@ mod matrix;
 mod phase;
 mod reproduce;
 mod train;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +42,8 @@ enum Command {
     Bench(bench::Args),
     /// Block structure of an embedding: orthogonal blocks, scales, capacities, fractions.
     Geometry(geometry::Args),
+    /// Theory against training: train at points or over a grid and check agreement.
+    Verify(verify::Args),
     /// Regenerate every figure (SVG + CSV) and its index: the main job.
     Reproduce(reproduce::Args),
 }
@@ -71,5 +74,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Reproduce(a) => reproduce::run(a),
         Command::Geometry(a) => geometry::run(a),
+        Command::Verify(a) => verify::run(a),
     }
 }

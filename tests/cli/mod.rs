@@ -8,6 +8,7 @@ mod marginal;
 mod phase;
 mod reproduce;
 mod train;
+mod verify;
 
 use std::process::{Command, Output};
 
