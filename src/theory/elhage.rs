@@ -47,9 +47,9 @@ pub enum Configuration {
     /// Feature 1 is not represented; the extra feature (and feature 2) are dedicated.
     FirstIgnored,
     /// The extra feature is antipodal with its partner (feature 1 for n = 2, feature 2 for
-    /// n = 3, W ⟂ [0,1,1]); any remaining feature is dedicated.
+    /// n = 3, W ⟂ \[0,1,1\]); any remaining feature is dedicated.
     ExtraAntipodal,
-    /// n = 3 only: features 1 and 2 are antipodal and the extra is dedicated (W ⟂ [1,1,0]).
+    /// n = 3 only: features 1 and 2 are antipodal and the extra is dedicated (W ⟂ \[1,1,0\]).
     PairAntipodal,
 }
 

@@ -1,8 +1,8 @@
-//! The analytic phase diagram of one varied feature's capacity (spec §7; [S] Fig. 4 left).
+//! The analytic phase diagram of one varied feature's capacity (spec §7; \[S\] Fig. 4 left).
 //!
 //! N features share D dimensions; feature 0 has importance V, the other N − 1 have
 //! importance 1, and every feature has the same input law, so the same kurtosis
-//! k = Kurt[z]/p (spec (Q4)). The colour of the diagram is the varied feature's optimal
+//! k = Kurt\[z\]/p (spec (Q4)). The colour of the diagram is the varied feature's optimal
 //! capacity C₁(V, p).
 //!
 //! * [`phase_grid`] / [`phase_grid_kurtosis`]: C₁ on a (V, p) or (V, k) grid, evaluated
@@ -66,7 +66,7 @@ pub struct PhaseSetting {
 }
 
 impl Default for PhaseSetting {
-    /// The diagram of [S] Fig. 4: N = 6, D = 3, sparse uniform inputs (k = 9/(5p)).
+    /// The diagram of \[S\] Fig. 4: N = 6, D = 3, sparse uniform inputs (k = 9/(5p)).
     fn default() -> Self {
         PhaseSetting {
             features: 6,
@@ -112,12 +112,12 @@ impl PhaseSetting {
         self.magnitude
     }
 
-    /// Kurtosis at density p: k = Kurt[z]/p (spec (Q4); sparse uniform 9/(5p), (Q5)).
+    /// Kurtosis at density p: k = Kurt\[z\]/p (spec (Q4); sparse uniform 9/(5p), (Q5)).
     pub fn kurtosis_at(&self, density: f64) -> f64 {
         self.magnitude.kurtosis() / density
     }
 
-    /// Density with kurtosis k: p = Kurt[z]/k (may exceed 1: no density reaches that k).
+    /// Density with kurtosis k: p = Kurt\[z\]/k (may exceed 1: no density reaches that k).
     pub fn density_at(&self, kurtosis: f64) -> f64 {
         self.magnitude.kurtosis() / kurtosis
     }
@@ -403,9 +403,9 @@ fn sweep_groups(
 /// Which quantity the vertical axis of a [`PhaseGrid`] was given in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerticalAxis {
-    /// Density p = 1 − S (k = Kurt[z]/p).
+    /// Density p = 1 − S (k = Kurt\[z\]/p).
     Density,
-    /// Kurtosis k = E[x⁴] directly.
+    /// Kurtosis k = E\[x⁴\] directly.
     Kurtosis,
 }
 
@@ -416,9 +416,9 @@ pub struct PhaseGrid {
     pub setting: PhaseSetting,
     /// Importance V of the varied feature, one per column.
     pub importance: Vec<f64>,
-    /// Density p = Kurt[z]/k, one per row (may exceed 1 on a kurtosis axis).
+    /// Density p = Kurt\[z\]/k, one per row (may exceed 1 on a kurtosis axis).
     pub density: Vec<f64>,
-    /// Kurtosis k = Kurt[z]/p, one per row.
+    /// Kurtosis k = Kurt\[z\]/p, one per row.
     pub kurtosis: Vec<f64>,
     /// Which of the two the rows were given in.
     pub axis: VerticalAxis,
@@ -453,7 +453,7 @@ impl PhaseGrid {
 /// positive values; densities in (0, 1]). Rows are densities, columns importances.
 ///
 /// Evaluated in parallel over rows with the general allocation solver
-/// ([`Allocator`], one reusable workspace per worker): any magnitude law, k = Kurt[z]/p per row.
+/// ([`Allocator`], one reusable workspace per worker): any magnitude law, k = Kurt\[z\]/p per row.
 /// About 70 ms for 1000 × 1000 points of the 6-in-3 diagram on two cores.
 ///
 /// Spec: §7.1, (A7). Derivation: derivations/phase.md (PH2).
@@ -683,8 +683,8 @@ pub fn other_capacity(setting: &PhaseSetting, c1: f64) -> f64 {
     (setting.dims as f64 - c1) / (setting.features - 1) as f64
 }
 
-/// The critical point (V, p) = (1, Kurt[z]/3) where k = 3 and V_ign = V_full = 1 (spec §7.2;
-/// (1, 0.6) for sparse uniform). `None` if no density in (0, 1] has k = 3 (Kurt[z] > 3, e.g.
+/// The critical point (V, p) = (1, Kurt\[z\]/3) where k = 3 and V_ign = V_full = 1 (spec §7.2;
+/// (1, 0.6) for sparse uniform). `None` if no density in (0, 1] has k = 3 (Kurt\[z\] > 3, e.g.
 /// Laplace) or the closed forms do not apply (D ≥ N).
 ///
 /// Spec: §7.2, (P3), (P4). Derivation: derivations/phase.md (PH8).
@@ -694,7 +694,7 @@ pub fn critical_point(setting: &PhaseSetting) -> Option<(f64, f64)> {
 }
 
 /// The iso-capacity line C₁ = `level` as (V, p) points, one per density of `p_axis`
-/// (closed form (P5) with k = Kurt[z]/p). Densities with k ≤ 3 give V = 1: every level line
+/// (closed form (P5) with k = Kurt\[z\]/p). Densities with k ≤ 3 give V = 1: every level line
 /// runs into the first-order line there ([`first_order_line`] draws that part on its own).
 ///
 /// Spec: (P3)–(P5). Derivation: derivations/phase.md (PH6).
@@ -733,7 +733,7 @@ pub fn boundary_curve_kurtosis(
 }
 
 /// The first-order line of the diagram (spec §7.3): the points (1, p) of `p_axis` with
-/// k = Kurt[z]/p ≤ 3 (1 < k), where C₁ jumps from 0 to 1 at V = 1. Empty when the closed forms
+/// k = Kurt\[z\]/p ≤ 3 (1 < k), where C₁ jumps from 0 to 1 at V = 1. Empty when the closed forms
 /// do not apply (D ≥ N).
 ///
 /// Spec: §7.2, §7.3, (A9). Derivation: derivations/phase.md (PH8).

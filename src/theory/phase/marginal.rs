@@ -26,7 +26,7 @@ pub struct MarginalCurves {
     pub capacity: Vec<f64>,
     /// The features (importance, kurtosis).
     pub features: Vec<FeatureCurve>,
-    /// `benefit[i][j]` = m_i(capacity[j]) = 2(kᵢ−1)²vᵢ²/((kᵢ−3)C + 2)² (Q16).
+    /// `benefit[i][j]` = m_i(capacity\[j\]) = 2(kᵢ−1)²vᵢ²/((kᵢ−3)C + 2)² (Q16).
     pub benefit: Vec<Vec<f64>>,
     /// The allocation whose dots are drawn (from [`allocate`] or [`allocate_prescribed_lambda`]).
     pub allocation: Allocation,
@@ -120,7 +120,7 @@ pub struct PanelPoint {
     pub importance: f64,
     /// Kurtosis k at the point (2.25 for A, B; 3 for C; 18 for D–F).
     pub kurtosis: f64,
-    /// Density p = Kurt[z]/k for the setting's magnitude, if ≤ 1 (0.8, 0.6, 0.1 for uniform).
+    /// Density p = Kurt\[z\]/k for the setting's magnitude, if ≤ 1 (0.8, 0.6, 0.1 for uniform).
     pub density: Option<f64>,
 }
 

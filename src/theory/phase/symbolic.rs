@@ -168,7 +168,7 @@ impl Fraction {
     }
 }
 
-/// Exact kurtosis Kurt[z] of a magnitude law, when it is rational in i128.
+/// Exact kurtosis Kurt\[z\] of a magnitude law, when it is rational in i128.
 pub fn magnitude_kurtosis_exact(m: Magnitude) -> Option<Fraction> {
     match m {
         Magnitude::Uniform => Some(Fraction { num: 9, den: 5 }),
@@ -568,7 +568,7 @@ impl RationalFunction {
         RationalFunction::new(self.num.mul(&o.den)?, self.den.mul(&o.num)?)
     }
 
-    /// Substitutes x = κ/y and returns the rational function of y (e.g. k = Kurt[z]/p).
+    /// Substitutes x = κ/y and returns the rational function of y (e.g. k = Kurt\[z\]/p).
     pub fn substitute_reciprocal(&self, kappa: Fraction) -> Result<Self> {
         let dn = self.num.degree().unwrap_or(0);
         let dd = self.den.degree().unwrap_or(0);
@@ -647,7 +647,7 @@ pub struct SymbolicBoundary {
     pub lambda: RationalFunction,
     /// Capacity of each reference feature on the line, (D − c)/(N − 1) (P6).
     pub others: Fraction,
-    /// V_c as a rational function of the density p (k = Kurt[z]/p), when Kurt[z] is rational.
+    /// V_c as a rational function of the density p (k = Kurt\[z\]/p), when Kurt\[z\] is rational.
     pub importance_density: Option<RationalFunction>,
 }
 
@@ -669,7 +669,7 @@ impl SymbolicBoundary {
 pub struct SymbolicPhase {
     /// The set-up.
     pub setting: PhaseSetting,
-    /// Exact Kurt[z] of the magnitude, when rational.
+    /// Exact Kurt\[z\] of the magnitude, when rational.
     pub magnitude_kurtosis: Option<Fraction>,
     /// One line per requested level.
     pub boundaries: Vec<SymbolicBoundary>,
@@ -677,7 +677,7 @@ pub struct SymbolicPhase {
     pub band_width: RationalFunction,
     /// Rational roots k ≥ 1 of the band width: the critical kurtosis (k = 3).
     pub critical_kurtosis: Vec<Fraction>,
-    /// Critical density Kurt[z]/k_c, when rational and in (0, 1].
+    /// Critical density Kurt\[z\]/k_c, when rational and in (0, 1].
     pub critical_density: Option<Fraction>,
 }
 
