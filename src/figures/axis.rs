@@ -375,7 +375,7 @@ pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKe
         let kx = x + pad;
         match key {
             LegendKey::Line(s) => svg.line((kx, cy), (kx + key_w, cy), s),
-            LegendKey::Marker(m, c) => svg.marker(*m, (kx + key_w / 2.0, cy), size * 0.7, *c, None),
+            LegendKey::Marker(m, c) => svg.marker(*m, (kx + key_w / 2.0, cy), size * 0.8, *c, Some(&Stroke::solid(Rgb::BLACK, 0.6))),
             LegendKey::Swatch(c) => svg.rect(kx + 2.0, cy - size * 0.4, key_w - 4.0, size * 0.8, Some(*c), Some(&Stroke::solid(Rgb::hex(0x666666), 0.3))),
         }
         svg.text_mid(kx + key_w + 3.0, cy, label, size, Anchor::Start);
@@ -383,24 +383,27 @@ pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKe
     (w, h)
 }
 
-/// A vertical colour bar for `map` over [lo, hi] in the frame, with linear ticks and a label
-/// on its right; returns the width taken by its tick labels and label.
-pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, map: Colormap, lo: f64, hi: f64, label: &str) -> f64 {
-    let steps = 128;
-    let dh = frame.h / steps as f64;
-    for j in 0..steps {
-        let t = (j as f64 + 0.5) / steps as f64;
-        let y = frame.y + frame.h - (j as f64 + 1.0) * dh;
-        // Overlap each strip with the next by half a strip: no seams between strips.
-        svg.rect(frame.x, y - 0.5 * dh.min(0.5), frame.w, dh + dh.min(0.5), Some(map.at(t)), None);
+/// A vertical colour bar over [lo, hi] made of `segments` (value from, value to, colour),
+/// with linear ticks and a label on its right; returns the width taken right of the bar.
+///
+/// Segments are drawn from the bottom up, each overlapping the next by half a point, so the
+/// bar shows no seams.
+#[allow(clippy::too_many_arguments)]
+pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, segments: &[(f64, f64, Rgb)], lo: f64, hi: f64, label: &str) -> f64 {
+    let axis = Axis::linear(lo, hi, label);
+    let y_of = |v: f64| frame.y + (1.0 - axis.frac(v)) * frame.h;
+    for (a, b, c) in segments {
+        let (ya, yb) = (y_of(*a), y_of(*b));
+        let top = yb.max(frame.y) - 0.25;
+        let bottom = (ya + 0.25).min(frame.y + frame.h);
+        svg.rect(frame.x, top.max(frame.y), frame.w, bottom - top.max(frame.y), Some(*c), None);
     }
     let stroke = Stroke::solid(Rgb::BLACK, 0.5);
     svg.rect(frame.x, frame.y, frame.w, frame.h, None, Some(&stroke));
-    let axis = Axis::linear(lo, hi, label);
     let ts = style.tick_size();
     let mut widest: f64 = 0.0;
     for t in ticks(&axis, frame.h, ts * 2.2) {
-        let y = frame.y + (1.0 - axis.frac(t.value)) * frame.h;
+        let y = y_of(t.value);
         svg.line((frame.x + frame.w, y), (frame.x + frame.w + 2.5, y), &stroke);
         if let Some(l) = &t.label {
             widest = widest.max(text_width(l, ts));
@@ -411,4 +414,14 @@ pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, map: Colormap, lo: f
     let x = frame.x + frame.w + 4.0 + widest + 3.0 + ls * 0.8;
     svg.text(x, frame.y + frame.h / 2.0, label, ls, Anchor::Middle, -90.0, Rgb::BLACK);
     x - (frame.x + frame.w) + ls * 0.3
+}
+
+/// Segments of a continuous colour map for [`colorbar`]: `n` equal steps over [lo, hi].
+pub fn colormap_segments(map: Colormap, lo: f64, hi: f64, n: usize) -> Vec<(f64, f64, Rgb)> {
+    (0..n)
+        .map(|j| {
+            let (a, b) = (j as f64 / n as f64, (j + 1) as f64 / n as f64);
+            (lo + a * (hi - lo), lo + b * (hi - lo), map.at((a + b) / 2.0))
+        })
+        .collect()
 }

@@ -118,7 +118,7 @@ impl Grid {
                 if l.len() > 1 && l.first() == l.last() {
                     l.pop();
                 }
-                simplify(l)
+                simplify(std::mem::take(&mut l))
             })
             .filter(|l| l.len() >= 3)
             .collect()
@@ -247,8 +247,15 @@ fn chain(segs: &[(Edge, Edge)], point: &dyn Fn(Edge) -> (f64, f64)) -> Vec<Vec<(
     out
 }
 
-/// Drops points that lie on the straight line through their neighbours.
+/// Drops repeated points, then points that lie on the straight segment between their
+/// neighbours (never the tip of a spike).
 fn simplify(l: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let same = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
+    let mut l: Vec<(f64, f64)> = l;
+    l.dedup_by(|b, a| same(*a, *b));
+    while l.len() > 1 && same(l[0], l[l.len() - 1]) {
+        l.pop();
+    }
     let n = l.len();
     if n < 4 {
         return l;
@@ -259,9 +266,40 @@ fn simplify(l: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
         let b = l[k];
         let c = l[(k + 1) % n];
         let cross = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
-        if cross.abs() > 1e-9 {
+        let forward = (b.0 - a.0) * (c.0 - b.0) + (b.1 - a.1) * (c.1 - b.1) > 0.0;
+        if cross.abs() > 1e-12 || !forward {
             out.push(b);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(l: &[(f64, f64)]) -> f64 {
+        let n = l.len();
+        (0..n)
+            .map(|k| {
+                let (a, b) = (l[k], l[(k + 1) % n]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum::<f64>()
+            / 2.0
+    }
+
+    #[test]
+    fn ramp_superlevel_is_a_rectangle() {
+        let (nx, ny) = (5, 4);
+        let g = Grid {
+            xs: (0..nx).map(|i| i as f64).collect(),
+            ys: (0..ny).map(|j| j as f64).collect(),
+            z: (0..ny).flat_map(|_| (0..nx).map(|i| i as f64)).collect(),
+        };
+        let loops = g.superlevel_loops(2.5);
+        eprintln!("{loops:?}");
+        assert_eq!(loops.len(), 1);
+        assert!((area(&loops[0]).abs() - 4.5).abs() < 1e-12);
+    }
 }

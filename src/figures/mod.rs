@@ -29,6 +29,7 @@ pub mod style;
 pub mod svg;
 
 pub mod loss_allocation;
+pub mod phase_diagram;
 
 mod registry;
 

@@ -51,7 +51,27 @@ impl Entry {
 
 /// Every figure, in the order of the index.
 pub fn registry() -> Vec<Entry> {
-    vec![Entry {
+    vec![
+        Entry {
+            id: "fig4-phase-diagram",
+            source: "[S] Fig. 4 top left; spec §7, §11 S4",
+            width: Width::OneColumn,
+            make: |q, style| {
+                use super::phase_diagram as f;
+                let p = match q {
+                    Quality::Full => f::Params::paper(),
+                    Quality::Quick => f::Params::quick(),
+                };
+                let d = f::data(&p)?;
+                Ok(Rendered {
+                    title: f::title(&d),
+                    params: p.describe(),
+                    svg: f::render(&d, style),
+                    csv: f::csv(&d),
+                })
+            },
+        },
+        Entry {
         id: "loss-allocation",
         source: "spec §5.5 (Q15)–(Q17) and §6 (A7)",
         width: Width::TwoColumn,
@@ -69,5 +89,6 @@ pub fn registry() -> Vec<Entry> {
                 csv: f::csv(&d),
             })
         },
-    }]
+    },
+    ]
 }

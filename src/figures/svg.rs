@@ -145,12 +145,64 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// XML text of a label with a small markup: `_{ign}` is a subscript and `^{2}` a
+/// superscript (as `<tspan>` with a baseline shift at 70 % size); everything else is escaped.
+pub fn markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(pos) = rest.find(['_', '^']) {
+        let (head, tail) = rest.split_at(pos);
+        let is_sub = tail.starts_with('_');
+        match tail[1..].strip_prefix('{').and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..]))) {
+            Some((inner, after)) => {
+                out.push_str(&escape(head));
+                let shift = if is_sub { "sub" } else { "super" };
+                let _ = write!(
+                    out,
+                    r#"<tspan baseline-shift="{shift}" font-size="70%">{}</tspan>"#,
+                    escape(inner)
+                );
+                rest = after;
+            }
+            None => {
+                out.push_str(&escape(&rest[..pos + 1]));
+                rest = &rest[pos + 1..];
+            }
+        }
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
 /// Estimated advance width of `s` at font size `size` (pt), erring wide.
 ///
 /// Without a font backend nothing can be measured; these per-character widths (in em) are
 /// those of DejaVu Serif/Sans rounded up, which are wider than Times and Helvetica, so
 /// layouts computed with them leave room in every listed font.
 pub fn text_width(s: &str, size: f64) -> f64 {
+    // Marked-up sub/superscripts count at 70 %; their braces and markers not at all.
+    let mut scripted = 0.0;
+    let mut plain = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find(['_', '^']) {
+        let (head, tail) = rest.split_at(pos);
+        match tail[1..].strip_prefix('{').and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..]))) {
+            Some((inner, after)) => {
+                plain.push_str(head);
+                scripted += 0.7 * plain_width(inner, size);
+                rest = after;
+            }
+            None => {
+                plain.push_str(&rest[..pos + 1]);
+                rest = &rest[pos + 1..];
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain_width(&plain, size) + scripted
+}
+
+fn plain_width(s: &str, size: f64) -> f64 {
     let em: f64 = s
         .chars()
         .map(|c| match c {
@@ -166,6 +218,30 @@ pub fn text_width(s: &str, size: f64) -> f64 {
         })
         .sum();
     em * size
+}
+
+/// Splits `s` at spaces into lines no wider than `max_width` points (estimated); a single
+/// word wider than the limit gets a line of its own.
+pub fn wrap(s: &str, size: f64, max_width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if !cur.is_empty() && text_width(&candidate, size) > max_width {
+            lines.push(std::mem::take(&mut cur));
+            cur = word.to_string();
+        } else {
+            cur = candidate;
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 /// An SVG document under construction. Units are points.
@@ -350,7 +426,26 @@ impl Svg {
         if color != Rgb::BLACK {
             let _ = write!(attrs, r#" fill="{}""#, color.css());
         }
-        let _ = writeln!(self.body, "<text {attrs}>{}</text>", escape(s));
+        let _ = writeln!(self.body, "<text {attrs}>{}</text>", markup(s));
+    }
+
+    /// Text with a white halo (a wide white stroke painted under the glyphs), readable on
+    /// top of colour fills and lines.
+    pub fn text_halo(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
+        let anchor = match anchor {
+            Anchor::Start => "start",
+            Anchor::Middle => "middle",
+            Anchor::End => "end",
+        };
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{}" y="{}" font-size="{}" text-anchor="{anchor}" stroke="white" stroke-width="{}" stroke-linejoin="round" paint-order="stroke">{}</text>"#,
+            num(x),
+            num(y),
+            num(size),
+            num(size * 0.3),
+            markup(s)
+        );
     }
 
     /// Text vertically centred on `y` (baseline shifted by 0.35 em).
