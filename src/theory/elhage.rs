@@ -388,7 +388,11 @@ pub fn boundary_polylines(
         let points: Vec<(f64, f64)> = (0..samples)
             .map(|i| {
                 let t = i as f64 / (samples - 1) as f64;
-                let r = (a.ln() + (b.ln() - a.ln()) * t).exp();
+                let r = match i {
+                    0 => a,
+                    _ if i == samples - 1 => b,
+                    _ => (a.ln() + (b.ln() - a.ln()) * t).exp(),
+                };
                 (r, f(r))
             })
             .filter(|&(_, p)| p >= p_lo && p <= p_hi)

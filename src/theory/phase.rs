@@ -184,9 +184,10 @@ pub fn log_axis(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
             "axis range must be increasing (lo < hi), got {lo}:{hi}"
         )));
     }
-    let (a, b) = (lo.ln(), hi.ln());
+    // Base 10, so that decades (e.g. V = 1 on 0.01:100) come out exact.
+    let (a, b) = (lo.log10(), hi.log10());
     let mut out: Vec<f64> = (0..n)
-        .map(|i| (a + (b - a) * i as f64 / (n - 1) as f64).exp())
+        .map(|i| 10f64.powf(a + (b - a) * i as f64 / (n - 1) as f64))
         .collect();
     // Both ends exactly as given.
     out[0] = lo;
