@@ -355,6 +355,19 @@ pub enum LegendKey {
     Swatch(Rgb),
 }
 
+/// Size (width, height) in points that [`legend`] will take for these entries.
+pub fn legend_size(style: &Style, entries: &[(LegendKey, String)]) -> (f64, f64) {
+    let size = style.tick_size();
+    let w = 3.0 * 2.0
+        + 14.0
+        + 3.0
+        + entries
+            .iter()
+            .map(|(_, s)| text_width(s, size))
+            .fold(0.0, f64::max);
+    (w, 3.0 * 2.0 + size * 1.35 * entries.len() as f64)
+}
+
 /// Draws a legend box with its top-left corner at `(x, y)`; returns its (width, height).
 pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKey, String)]) -> (f64, f64) {
     let size = style.tick_size();

@@ -28,7 +28,9 @@ pub mod heatmap;
 pub mod style;
 pub mod svg;
 
+pub mod elhage_phase;
 pub mod loss_allocation;
+pub mod marginal;
 pub mod phase_diagram;
 
 mod registry;

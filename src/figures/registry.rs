@@ -53,6 +53,25 @@ impl Entry {
 pub fn registry() -> Vec<Entry> {
     vec![
         Entry {
+            id: "fig2-marginal-benefit",
+            source: "[S] Fig. 2; spec §11 S2, (Q16), (A8)",
+            width: Width::OneColumn,
+            make: |q, style| {
+                use super::marginal as f;
+                let p = match q {
+                    Quality::Full => f::Params::paper(),
+                    Quality::Quick => f::Params::quick(),
+                };
+                let d = f::data(&p)?;
+                Ok(Rendered {
+                    title: f::title(&d),
+                    params: p.describe(),
+                    svg: f::render(&d, style),
+                    csv: f::csv(&d),
+                })
+            },
+        },
+        Entry {
             id: "fig4-phase-diagram",
             source: "[S] Fig. 4 top left; spec §7, §11 S4",
             width: Width::OneColumn,
@@ -90,5 +109,24 @@ pub fn registry() -> Vec<Entry> {
             })
         },
     },
+        Entry {
+            id: "e3-elhage-theory",
+            source: "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
+            width: Width::TwoColumn,
+            make: |q, style| {
+                use super::elhage_phase as f;
+                let p = match q {
+                    Quality::Full => f::Params::paper(),
+                    Quality::Quick => f::Params::quick(),
+                };
+                let d = f::data(&p)?;
+                Ok(Rendered {
+                    title: f::title(&d),
+                    params: p.describe(),
+                    svg: f::render(&d, style),
+                    csv: f::csv(&d),
+                })
+            },
+        },
     ]
 }

@@ -1,0 +1,383 @@
+//! [S] Fig. 4, top left: the analytic phase diagram — capacity C₁ of the varied feature over
+//! relative importance V and density p = 1 − S (spec §7, §11 S4).
+//!
+//! Grey where C₁ = 0 (ignored), a red → magenta ramp in bands of 0.05 for 0 < C₁ < 1
+//! (polysemantic), dark blue where C₁ = 1 (monosemantic); black contours at 0.1 … 0.9; the
+//! closed-form boundaries V_ign (P4) and V_full (P3), the first-order line V = 1 for k ≤ 3,
+//! and the critical point. All numbers come from `theory::phase`.
+
+use crate::base::{Magnitude, Result};
+use crate::theory::phase::{
+    self, CONTOUR_LEVELS, DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseGrid, PhaseSetting,
+};
+
+use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend};
+use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
+use super::contour::Grid;
+use super::style::Style;
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// N, D and the magnitude law.
+    pub setting: PhaseSetting,
+    /// Range of V (log axis).
+    pub importance_range: (f64, f64),
+    /// Range of p (log axis).
+    pub density_range: (f64, f64),
+    /// Grid columns (values of V).
+    pub columns: usize,
+    /// Grid rows (values of p).
+    pub rows: usize,
+    /// Mark the points A–F of spec §7.4 (only meaningful for the default setting).
+    pub mark_cases: bool,
+}
+
+impl Params {
+    /// [S] Fig. 4: N = 6, D = 3, sparse uniform, V ∈ [10⁻², 10²], p ∈ [10⁻³, 1], 400 × 400.
+    pub fn paper() -> Self {
+        Params {
+            setting: PhaseSetting::default(),
+            importance_range: DEFAULT_IMPORTANCE_RANGE,
+            density_range: DEFAULT_DENSITY_RANGE,
+            columns: 400,
+            rows: 400,
+            mark_cases: true,
+        }
+    }
+
+    /// The same on a 100 × 100 grid.
+    pub fn quick() -> Self {
+        Params {
+            columns: 100,
+            rows: 100,
+            ..Params::paper()
+        }
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            ("features N".into(), self.setting.features().to_string()),
+            ("dimensions D".into(), self.setting.dims().to_string()),
+            ("inputs".into(), inputs_name(self.setting.magnitude())),
+            (
+                "importance V (log)".into(),
+                format!("{} … {}", fmt_value(self.importance_range.0), fmt_value(self.importance_range.1)),
+            ),
+            (
+                "density p = 1 − S (log)".into(),
+                format!("{} … {}", fmt_value(self.density_range.0), fmt_value(self.density_range.1)),
+            ),
+            ("grid (V × p)".into(), format!("{} × {}", self.columns, self.rows)),
+            ("contours".into(), levels_text()),
+        ]
+    }
+}
+
+fn levels_text() -> String {
+    let l: Vec<String> = CONTOUR_LEVELS.iter().map(|x| fmt_value(*x)).collect();
+    l.join(", ")
+}
+
+/// "sparse uniform inputs" etc.
+pub fn inputs_name(m: Magnitude) -> String {
+    format!("sparse {} inputs", m.name())
+}
+
+/// A marked point of the diagram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkedPoint {
+    /// Label drawn next to it.
+    pub label: String,
+    /// Importance V.
+    pub importance: f64,
+    /// Density p.
+    pub density: f64,
+}
+
+/// Computed data of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The grid of C₁ values.
+    pub grid: PhaseGrid,
+    /// Range of V drawn.
+    pub importance_range: (f64, f64),
+    /// Range of p drawn.
+    pub density_range: (f64, f64),
+    /// V_ign(p) (P4) for k > 3, as (V, p) points.
+    pub ignored_boundary: Vec<(f64, f64)>,
+    /// V_full(p) (P3) for k > 3, as (V, p) points.
+    pub full_boundary: Vec<(f64, f64)>,
+    /// The first-order line V = 1 over the densities with k ≤ 3, as (V, p) points.
+    pub first_order: Vec<(f64, f64)>,
+    /// The critical point (V, p) where k = 3, if inside the diagram.
+    pub critical: Option<(f64, f64)>,
+    /// Points marked on the diagram (A–F).
+    pub points: Vec<MarkedPoint>,
+}
+
+/// Computes the grid and the closed-form boundaries.
+pub fn data(params: &Params) -> Result<Data> {
+    let v = phase::log_axis(params.importance_range.0, params.importance_range.1, params.columns)?;
+    let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
+    let grid = phase::phase_grid(&params.setting, &v, &p)?;
+    let mut d = from_grid(grid, params.importance_range, params.density_range)?;
+    if params.mark_cases {
+        d.points = case_points(&params.setting);
+    }
+    Ok(d)
+}
+
+/// The points A–F of spec §7.4 when the setting is the paper's, else none.
+fn case_points(setting: &PhaseSetting) -> Vec<MarkedPoint> {
+    let _ = setting;
+    Vec::new()
+}
+
+/// Wraps an already computed grid (e.g. from `polycap phase`) with its boundaries, over the
+/// grid's own ranges unless given.
+pub fn from_grid(grid: PhaseGrid, importance_range: (f64, f64), density_range: (f64, f64)) -> Result<Data> {
+    let setting = grid.setting;
+    let mut ignored_boundary = Vec::new();
+    let mut full_boundary = Vec::new();
+    let mut first_order = Vec::new();
+    let critical = phase::critical_point(&setting)
+        .filter(|(cv, cp)| in_range(*cv, importance_range) && in_range(*cp, density_range));
+    if setting.closed_form_applies() {
+        // Boundary curves sampled finely in p, with the critical density itself included.
+        let mut ps = phase::log_axis(density_range.0, density_range.1, 600)?;
+        if let Some((_, pc)) = phase::critical_point(&setting)
+            && in_range(pc, density_range)
+        {
+            ps.push(pc);
+            ps.sort_by(f64::total_cmp);
+        }
+        for &p in &ps {
+            let k = setting.kurtosis_at(p);
+            if k > 3.0 {
+                ignored_boundary.push((phase::importance_ignored(&setting, k)?, p));
+                full_boundary.push((phase::importance_full(&setting, k)?, p));
+            } else {
+                first_order.push((1.0, p));
+            }
+        }
+        if let Some(c) = critical {
+            ignored_boundary.push(c);
+            full_boundary.push(c);
+            if first_order.first() != Some(&c) {
+                first_order.insert(0, c);
+            }
+        }
+        ignored_boundary.retain(|(v, _)| in_range(*v, importance_range));
+        full_boundary.retain(|(v, _)| in_range(*v, importance_range));
+        if !in_range(1.0, importance_range) {
+            first_order.clear();
+        }
+    }
+    Ok(Data {
+        grid,
+        importance_range,
+        density_range,
+        ignored_boundary,
+        full_boundary,
+        first_order,
+        critical,
+        points: Vec::new(),
+    })
+}
+
+fn in_range(x: f64, r: (f64, f64)) -> bool {
+    x >= r.0 * (1.0 - 1e-12) && x <= r.1 * (1.0 + 1e-12)
+}
+
+/// Title generated from the setting.
+pub fn title(data: &Data) -> String {
+    let s = &data.grid.setting;
+    format!(
+        "C₁ of the varied feature, N = {} features in D = {} dims, {}",
+        s.features(),
+        s.dims(),
+        inputs_name(s.magnitude())
+    )
+}
+
+/// Band edges of the filled contours: C₁ > 0 starts the ramp, bands of 0.05, C₁ = 1 blue.
+fn bands() -> Vec<(f64, Rgb)> {
+    const EPS: f64 = 1e-9;
+    let mut out = vec![(EPS, Colormap::RedMagenta.at(0.025))];
+    for j in 1..20 {
+        let lo = j as f64 * 0.05;
+        out.push((lo, Colormap::RedMagenta.at(lo + 0.025)));
+    }
+    out.push((1.0 - EPS, MONOSEMANTIC));
+    out
+}
+
+/// The SVG (one column wide by default; any width works).
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let left = 10.0 + ts * 2.4 + ls * 1.5;
+    let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
+    let side = (width - left - bar_room - 6.0).min(360.0);
+    let frame = Frame {
+        x: left,
+        y: title_h + 6.0,
+        w: side,
+        h: side * 0.9,
+    };
+    let legend_rows = 3.0;
+    let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 6.0 + ts * 1.35 * legend_rows + 10.0;
+    let mut svg = Svg::new(width, height, style);
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+    }
+    let panel = Panel {
+        frame,
+        x: Axis::log(data.importance_range.0, data.importance_range.1, "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)"),
+        y: Axis::log(data.density_range.0, data.density_range.1, "feature density p = 1 − S"),
+    };
+    draw_map(&mut svg, &panel, data, style);
+    panel.draw_axes(&mut svg, style);
+
+    // Colour bar with the same bands as the map.
+    let bar = Frame {
+        x: frame.x + frame.w + 8.0,
+        y: frame.y,
+        w: 7.0,
+        h: frame.h,
+    };
+    let b = bands();
+    let mut segments = vec![(0.0, b[0].0, IGNORED)];
+    for w in b.windows(2) {
+        segments.push((w[0].0, w[1].0, w[0].1));
+    }
+    segments.push((b[b.len() - 1].0, 1.0, MONOSEMANTIC));
+    // The plateaus are swatches below/above the ramp: widen them to be visible.
+    let segments: Vec<(f64, f64, Rgb)> = segments
+        .into_iter()
+        .map(|(a, c, col)| (a, c, col))
+        .collect();
+    colorbar(&mut svg, style, bar, &segments, 0.0, 1.0, "capacity C₁");
+
+    // Legend below the x label.
+    let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
+    let mut entries = vec![
+        (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
+        (LegendKey::Swatch(Colormap::RedMagenta.at(0.5)), "0 < C₁ < 1: polysemantic".to_string()),
+        (LegendKey::Swatch(MONOSEMANTIC), "C₁ = 1: monosemantic".to_string()),
+    ];
+    let mut right = vec![
+        (LegendKey::Line(stroke_b), "V_{ign} (P4), V_{full} (P3)".to_string()),
+        (LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)), "first order, V = 1 (k ≤ 3)".to_string()),
+        (LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)), format!("C₁ = {}", levels_text().replace(", ", ","))),
+    ];
+    if data.critical.is_some() {
+        right[2] = (LegendKey::Marker(Marker::Star, Rgb::WHITE), "critical point, k = 3".to_string());
+    }
+    let ly = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
+    let (w1, _) = legend(&mut svg, style, 4.0, ly, &entries);
+    legend(&mut svg, style, 4.0 + w1 + 4.0, ly, &right);
+    entries.clear();
+    svg.finish()
+}
+
+/// Draws the filled bands, contours, boundaries and markers into `panel`.
+fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
+    let g = &data.grid;
+    let grid = Grid {
+        xs: g.importance.clone(),
+        ys: g.density.clone(),
+        z: g.capacity.clone(),
+    };
+    let grid = sorted(grid);
+    let f = panel.frame;
+    panel.clip(svg);
+    svg.rect(f.x, f.y, f.w, f.h, Some(IGNORED), None);
+    for (level, colour) in bands() {
+        let loops: Vec<Vec<(f64, f64)>> = grid
+            .superlevel_loops(level)
+            .iter()
+            .map(|l| grid.to_page(panel, l))
+            .collect();
+        svg.loops(&loops, colour);
+    }
+    let thin = Stroke::solid(Rgb::BLACK, 0.45);
+    for level in CONTOUR_LEVELS {
+        for line in grid.contour_lines(level) {
+            svg.polyline(&grid.to_page(panel, &line), &thin);
+        }
+    }
+    let edge = Stroke::solid(Rgb::BLACK, 1.1);
+    for curve in [&data.ignored_boundary, &data.full_boundary] {
+        let pts: Vec<(f64, f64)> = curve.iter().map(|(v, p)| panel.at(*v, *p)).collect();
+        svg.polyline(&pts, &edge);
+    }
+    let pts: Vec<(f64, f64)> = data.first_order.iter().map(|(v, p)| panel.at(*v, *p)).collect();
+    svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 2.2));
+    svg.end_group();
+    let ts = style.tick_size();
+    if let Some((v, p)) = data.critical {
+        let c = panel.at(v, p);
+        svg.marker(Marker::Star, c, ts * 1.1, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
+    }
+    for m in &data.points {
+        let c = panel.at(m.importance, m.density);
+        svg.marker(Marker::Circle, c, ts * 0.75, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
+        svg.text_halo(c.0 + ts * 0.6, c.1 - ts * 0.35, &m.label, ts * 1.05, Anchor::Start);
+    }
+}
+
+/// Sorts grid axes increasingly (the theory grid accepts any order).
+fn sorted(g: Grid) -> Grid {
+    let mut xi: Vec<usize> = (0..g.xs.len()).collect();
+    let mut yi: Vec<usize> = (0..g.ys.len()).collect();
+    xi.sort_by(|a, b| g.xs[*a].total_cmp(&g.xs[*b]));
+    yi.sort_by(|a, b| g.ys[*a].total_cmp(&g.ys[*b]));
+    let nx = g.xs.len();
+    let z = yi
+        .iter()
+        .flat_map(|j| xi.iter().map(move |i| (*i, *j)))
+        .map(|(i, j)| g.z[j * nx + i])
+        .collect();
+    Grid {
+        xs: xi.iter().map(|i| g.xs[*i]).collect(),
+        ys: yi.iter().map(|j| g.ys[*j]).collect(),
+        z,
+    }
+}
+
+/// The grid as CSV (one row per grid point) followed by nothing else: boundaries are in
+/// [`boundaries_csv`].
+pub fn csv(data: &Data) -> String {
+    let g = &data.grid;
+    let mut rows = Vec::with_capacity(g.capacity.len());
+    for (r, p) in g.density.iter().enumerate() {
+        for (c, v) in g.importance.iter().enumerate() {
+            rows.push(vec![
+                cell(*v),
+                cell(*p),
+                cell(g.kurtosis[r]),
+                cell(g.capacity_at(r, c)),
+            ]);
+        }
+    }
+    csv_text(&["importance_V", "density_p", "kurtosis_k", "capacity_C1"], &rows)
+}
+
+/// Renders the phase-diagram SVG of an already computed grid over the grid's own ranges,
+/// without the A–F marks: the entry point for `polycap phase --out FILE.svg`.
+pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
+    let range = |a: &[f64]| {
+        a.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+    };
+    let (vr, pr) = (range(&grid.importance), range(&grid.density));
+    let data = from_grid(grid.clone(), vr, pr)?;
+    Ok(render(&data, style))
+}
