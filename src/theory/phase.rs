@@ -31,9 +31,12 @@
 //! assert!(g.capacity_at(0, 2) >= 1.0);                 // monosemantic
 //! ```
 
-// MARGINAL
+mod marginal;
 mod symbolic;
 
+pub use marginal::{
+    Budget, MarginalCurves, PanelPoint, marginal_curves, panel_curves, points_a_to_f,
+};
 pub use symbolic::{
     Fraction, Polynomial, RationalFunction, SymbolicBoundary, SymbolicPhase,
     magnitude_kurtosis_exact, symbolic_phase,
@@ -222,7 +225,8 @@ pub struct GroupCapacity {
 /// *group*, so N − 1 identical reference features cost as much as one.
 ///
 /// Groups are consecutive index ranges in the given order; ties under TOP_D (k ≤ 3) go to
-/// the lower index, as in (A9). Features with v ≤ 0 get C = 0.
+/// the lower index, as in (A9). Features with v ≤ 0 get C = 0, and so does every feature
+/// when k = 1 (then Lᵢ* ≡ 0).
 ///
 /// Spec: (A2), (A6), (A7), (A9). Derivation: derivations/phase.md (PH1), (PH2).
 pub fn allocate_grouped(
@@ -293,7 +297,8 @@ fn sweep_groups(
         .filter(|g| g.importance > 0.0)
         .map(|g| g.count)
         .sum();
-    if dims == 0 {
+    // k = 1 (x² ≡ 1): Lᵢ* ≡ 0, nothing is worth representing (spec §12.1).
+    if dims == 0 || k <= 1.0 {
         return;
     }
     if dims >= positive || k <= 3.0 {
@@ -328,7 +333,6 @@ fn sweep_groups(
     }
     // (A7) sweep in u = 1/λ, k > 3.
     let a = (k - 1.0) / (k - 3.0);
-    let beta = 2.0 / (k - 3.0);
     let d = dims as f64;
     scratch.events.clear();
     scratch.state.clear();
@@ -345,7 +349,6 @@ fn sweep_groups(
         .events
         .sort_by(|x, y| x.0.total_cmp(&y.0).then(x.2.cmp(&y.2)));
     let (mut s, mut sigma, mut prev) = (0.0_f64, 0.0_f64, 0.0_f64);
-    let (mut n_full, mut n_int, mut sum_v) = (0usize, 0usize, 0.0_f64);
     for &(u, g, saturates) in &scratch.events {
         let s_next = s + sigma * (u - prev);
         if sigma > 0.0 && s_next >= d {
@@ -357,23 +360,36 @@ fn sweep_groups(
         let m = grp.count as f64;
         if saturates {
             sigma -= a * grp.importance * m;
-            n_int -= grp.count;
-            sum_v -= grp.importance * m;
-            n_full += grp.count;
             scratch.state[g] = 2;
         } else {
             sigma += a * grp.importance * m;
-            n_int += grp.count;
-            sum_v += grp.importance * m;
             scratch.state[g] = 1;
         }
     }
-    // (A6) on the segment found.
-    let lam = (k - 1.0) * sum_v / ((k - 3.0) * (d - n_full as f64) + 2.0 * n_int as f64);
+    // (A6) on the segment found, with the sets recounted (no running-sum residue).
+    let (mut n_full, mut n_int, mut sum_v) = (0usize, 0usize, 0.0_f64);
+    for (g, grp) in groups.iter().enumerate() {
+        match scratch.state[g] {
+            2 => n_full += grp.count,
+            1 => {
+                n_int += grp.count;
+                sum_v += grp.importance * grp.count as f64;
+            }
+            _ => {}
+        }
+    }
+    // (A2) with λ from (A6), rearranged without the cancellation a·v/λ − β (β ~ 1/(k−3)):
+    // C = v·R/Σv + 2(|P|·v − Σv)/((k−3)·Σv),  R = D − |F|.  Exact 1 when P is one group
+    // that fills the remaining room, exact 0 when it is empty of room.
+    let room = d - n_full as f64;
     for (g, grp) in groups.iter().enumerate() {
         out[g].capacity = match scratch.state[g] {
             2 => 1.0,
-            1 => (a * grp.importance / lam - beta).clamp(0.0, 1.0),
+            1 => {
+                let v = grp.importance;
+                (v * room / sum_v + 2.0 * (n_int as f64 * v - sum_v) / ((k - 3.0) * sum_v))
+                    .clamp(0.0, 1.0)
+            }
             _ => 0.0,
         };
     }
@@ -591,8 +607,8 @@ fn check_kurtosis(k: f64) -> Result<()> {
 /// (P2) C₁ in closed form, clipped by (P3)/(P4):
 ///
 /// C₁ = ((k−3)D + 2N) V / ((k−3)(N−1+V)) − 2/(k−3)  for V_ign < V < V_full (k > 3),
-/// 0 below V_ign, 1 above V_full; for k ≤ 3 (A9): C₁ = 1 if V ≥ 1 (ties to the lower
-/// index) else 0; for D ≥ N: C₁ = 1 for V > 0.
+/// 0 below V_ign, 1 above V_full; for 1 < k ≤ 3 (A9): C₁ = 1 if V ≥ 1 (ties to the lower
+/// index) else 0; for D ≥ N: C₁ = 1 for V > 0; for k = 1 (Lᵢ* ≡ 0): C₁ = 0.
 ///
 /// Spec: (P2)–(P4), (A9). Derivation: derivations/phase.md (PH3).
 pub fn capacity_closed_form(setting: &PhaseSetting, importance: f64, kurtosis: f64) -> Result<f64> {
@@ -603,7 +619,8 @@ pub fn capacity_closed_form(setting: &PhaseSetting, importance: f64, kurtosis: f
             value: importance,
         });
     }
-    if importance <= 0.0 {
+    if importance <= 0.0 || kurtosis <= 1.0 {
+        // v = 0, or k = 1 where Lᵢ* ≡ 0: not represented.
         return Ok(0.0);
     }
     if !setting.closed_form_applies() {
