@@ -170,8 +170,27 @@ fn log_ticks(axis: &Axis, length: f64, min_gap: f64) -> Vec<Tick> {
             }
         }
     }
-    // A range shorter than a decade: label its ends.
-    if out.iter().all(|t| t.label.is_none()) {
+    // Fewer than two labels (a range of about a decade or less): label 2× and 5× the
+    // decades too, and failing that, the ends.
+    if out.iter().filter(|t| t.label.is_some()).count() < 2 {
+        for t in out.iter_mut().filter(|t| t.label.is_some()) {
+            t.label = Some(fmt_value(t.value));
+        }
+        for e in (first - 1)..=last {
+            for m in [2.0, 5.0] {
+                let v = 10f64.powi(e as i32) * m;
+                if v >= lo * (1.0 - 1e-12) && v <= hi * (1.0 + 1e-12) {
+                    out.retain(|t| (t.value / v - 1.0).abs() > 1e-9);
+                    out.push(Tick {
+                        value: v,
+                        label: Some(fmt_value(v)),
+                        major: true,
+                    });
+                }
+            }
+        }
+    }
+    if out.iter().filter(|t| t.label.is_some()).count() < 2 {
         for v in [lo, hi] {
             out.push(Tick {
                 value: v,
@@ -326,7 +345,7 @@ impl Panel {
             }
         }
         svg.rect(f.x, f.y, f.w, f.h, None, Some(&axis_stroke));
-        if x_labels {
+        if x_labels && !self.x.label.is_empty() {
             svg.text(
                 f.x + f.w / 2.0,
                 f.y + f.h + major + 2.0 + ts * 1.1 + 2.0 + ls * 0.8,
@@ -337,7 +356,7 @@ impl Panel {
                 Rgb::BLACK,
             );
         }
-        if y_labels {
+        if y_labels && !self.y.label.is_empty() {
             let x = f.x - major - 2.0 - widest - 3.0 - ls * 0.25;
             svg.text(x, f.y + f.h / 2.0, &self.y.label, ls, Anchor::Middle, -90.0, Rgb::BLACK);
         }

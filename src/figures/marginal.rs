@@ -6,8 +6,8 @@
 //! Σ Cᵢ of this allocation is in general not an integer (spec §13, pitfall 13).
 
 use crate::base::{FeatureSet, Result};
-use crate::theory::allocation::{Allocation, allocate_prescribed_lambda};
-use crate::theory::quadratic::FeatureCurve;
+use crate::theory::allocation::Allocation;
+use crate::theory::phase::{Budget, marginal_curves};
 
 use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
 use super::colormap::Colormap;
@@ -86,40 +86,23 @@ pub struct Data {
     pub optimum_benefit: Vec<f64>,
 }
 
-/// Computes the curves and the allocation.
+/// Computes the curves and the allocation (via `theory::phase::marginal_curves` with a
+/// prescribed λ).
 pub fn data(params: &Params) -> Result<Data> {
-    if params.samples < 2 || params.count == 0 {
-        return Err(crate::base::Error::Parameter(format!(
-            "Fig. 2 needs ≥ 1 feature and ≥ 2 points per curve, got {} and {}",
-            params.count, params.samples
-        )));
+    if params.count == 0 {
+        return Err(crate::base::Error::Parameter(
+            "Fig. 2 needs at least one feature, got 0".into(),
+        ));
     }
     let v = params.importance();
-    let features = FeatureSet::from_kurtosis(v.clone(), vec![params.kurtosis; params.count])?;
-    let allocation = allocate_prescribed_lambda(&features, params.lambda)?;
-    // Quadratic spacing: the curves bend most near C = 0.
-    let capacity: Vec<f64> = (0..params.samples)
-        .map(|j| (j as f64 / (params.samples - 1) as f64).powi(2))
-        .collect();
-    let curve = |vi: f64| FeatureCurve {
-        importance: vi,
-        kurtosis: params.kurtosis,
-    };
-    let curves = v
-        .iter()
-        .map(|vi| capacity.iter().map(|c| curve(*vi).marginal_benefit(*c)).collect())
-        .collect();
-    let optimum_benefit = v
-        .iter()
-        .zip(&allocation.capacity)
-        .map(|(vi, c)| curve(*vi).marginal_benefit(*c))
-        .collect();
+    let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
+    let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
     Ok(Data {
         params: params.clone(),
-        capacity,
-        curves,
-        allocation,
-        optimum_benefit,
+        capacity: m.capacity,
+        curves: m.benefit,
+        allocation: m.allocation,
+        optimum_benefit: m.optimum_benefit,
     })
 }
 

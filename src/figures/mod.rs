@@ -31,6 +31,7 @@ pub mod svg;
 pub mod elhage_phase;
 pub mod loss_allocation;
 pub mod marginal;
+pub mod phase_cases;
 pub mod phase_diagram;
 
 mod registry;

@@ -126,15 +126,26 @@ pub fn data(params: &Params) -> Result<Data> {
     let grid = phase::phase_grid(&params.setting, &v, &p)?;
     let mut d = from_grid(grid, params.importance_range, params.density_range)?;
     if params.mark_cases {
-        d.points = case_points(&params.setting);
+        d.points = case_points(&params.setting)
+            .into_iter()
+            .filter(|m| in_range(m.importance, params.importance_range) && in_range(m.density, params.density_range))
+            .collect();
     }
     Ok(d)
 }
 
-/// The points A–F of spec §7.4 when the setting is the paper's, else none.
+/// The points A–F of spec §7.4 that lie at a density p ≤ 1 for this setting.
 fn case_points(setting: &PhaseSetting) -> Vec<MarkedPoint> {
-    let _ = setting;
-    Vec::new()
+    phase::points_a_to_f(setting)
+        .iter()
+        .filter_map(|pt| {
+            pt.density.map(|p| MarkedPoint {
+                label: pt.label.to_string(),
+                importance: pt.importance,
+                density: p,
+            })
+        })
+        .collect()
 }
 
 /// Wraps an already computed grid (e.g. from `polycap phase`) with its boundaries, over the
@@ -322,14 +333,27 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
     svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 2.2));
     svg.end_group();
     let ts = style.tick_size();
+    // Labels point away from the line V = 1 where the points crowd (A, B, C near the
+    // critical point): left of it to the left, right of it to the right, on it below.
+    for m in &data.points {
+        let c = panel.at(m.importance, m.density);
+        svg.marker(Marker::Circle, c, ts * 0.75, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
+    }
     if let Some((v, p)) = data.critical {
         let c = panel.at(v, p);
         svg.marker(Marker::Star, c, ts * 1.1, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
     }
     for m in &data.points {
         let c = panel.at(m.importance, m.density);
-        svg.marker(Marker::Circle, c, ts * 0.75, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
-        svg.text_halo(c.0 + ts * 0.6, c.1 - ts * 0.35, &m.label, ts * 1.05, Anchor::Start);
+        let size = ts * 1.05;
+        let (x, y, anchor) = if (m.importance - 1.0).abs() < 1e-9 {
+            (c.0 + ts * 0.5, c.1 + ts * 0.6 + size * 0.7, Anchor::Start)
+        } else if m.importance < 1.0 {
+            (c.0 - ts * 0.6, c.1 + size * 0.35, Anchor::End)
+        } else {
+            (c.0 + ts * 0.6, c.1 + size * 0.35, Anchor::Start)
+        };
+        svg.text_halo(x, y, &m.label, size, anchor);
     }
 }
 

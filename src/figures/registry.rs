@@ -49,84 +49,64 @@ impl Entry {
     }
 }
 
-/// Every figure, in the order of the index.
+/// An [`Entry`] for a figure module with the standard interface
+/// (`Params::{paper, quick, describe}`, `data`, `title`, `render`, `csv`).
+macro_rules! entry {
+    ($module:ident, $id:literal, $source:literal, $width:expr) => {
+        Entry {
+            id: $id,
+            source: $source,
+            width: $width,
+            make: |quality, style| {
+                use super::$module as f;
+                let params = match quality {
+                    Quality::Full => f::Params::paper(),
+                    Quality::Quick => f::Params::quick(),
+                };
+                let data = f::data(&params)?;
+                Ok(Rendered {
+                    title: f::title(&data),
+                    params: params.describe(),
+                    svg: f::render(&data, style),
+                    csv: f::csv(&data),
+                })
+            },
+        }
+    };
+}
+
+/// Every figure, in the order of the index. Add a figure with one line here.
 pub fn registry() -> Vec<Entry> {
     vec![
-        Entry {
-            id: "fig2-marginal-benefit",
-            source: "[S] Fig. 2; spec §11 S2, (Q16), (A8)",
-            width: Width::OneColumn,
-            make: |q, style| {
-                use super::marginal as f;
-                let p = match q {
-                    Quality::Full => f::Params::paper(),
-                    Quality::Quick => f::Params::quick(),
-                };
-                let d = f::data(&p)?;
-                Ok(Rendered {
-                    title: f::title(&d),
-                    params: p.describe(),
-                    svg: f::render(&d, style),
-                    csv: f::csv(&d),
-                })
-            },
-        },
-        Entry {
-            id: "fig4-phase-diagram",
-            source: "[S] Fig. 4 top left; spec §7, §11 S4",
-            width: Width::OneColumn,
-            make: |q, style| {
-                use super::phase_diagram as f;
-                let p = match q {
-                    Quality::Full => f::Params::paper(),
-                    Quality::Quick => f::Params::quick(),
-                };
-                let d = f::data(&p)?;
-                Ok(Rendered {
-                    title: f::title(&d),
-                    params: p.describe(),
-                    svg: f::render(&d, style),
-                    csv: f::csv(&d),
-                })
-            },
-        },
-        Entry {
-        id: "loss-allocation",
-        source: "spec §5.5 (Q15)–(Q17) and §6 (A7)",
-        width: Width::TwoColumn,
-        make: |q, style| {
-            use super::loss_allocation as f;
-            let p = match q {
-                Quality::Full => f::Params::paper(),
-                Quality::Quick => f::Params::quick(),
-            };
-            let d = f::data(&p)?;
-            Ok(Rendered {
-                title: f::title(&d),
-                params: p.describe(),
-                svg: f::render(&d, style),
-                csv: f::csv(&d),
-            })
-        },
-    },
-        Entry {
-            id: "e3-elhage-theory",
-            source: "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
-            width: Width::TwoColumn,
-            make: |q, style| {
-                use super::elhage_phase as f;
-                let p = match q {
-                    Quality::Full => f::Params::paper(),
-                    Quality::Quick => f::Params::quick(),
-                };
-                let d = f::data(&p)?;
-                Ok(Rendered {
-                    title: f::title(&d),
-                    params: p.describe(),
-                    svg: f::render(&d, style),
-                    csv: f::csv(&d),
-                })
-            },
-        },
+        entry!(
+            marginal,
+            "fig2-marginal-benefit",
+            "[S] Fig. 2; spec §11 S2, (Q16), (A8)",
+            Width::OneColumn
+        ),
+        entry!(
+            phase_diagram,
+            "fig4-phase-diagram",
+            "[S] Fig. 4 top left; spec §7, §11 S4",
+            Width::OneColumn
+        ),
+        entry!(
+            phase_cases,
+            "fig4-cases-a-f",
+            "[S] Fig. 4 bottom row; spec §7.4, §11 S4, (Q16), (A7)",
+            Width::TwoColumn
+        ),
+        entry!(
+            loss_allocation,
+            "loss-allocation",
+            "spec §5.5 (Q15)–(Q17), §6 (A7), (A8)",
+            Width::TwoColumn
+        ),
+        entry!(
+            elhage_phase,
+            "e3-elhage-theory",
+            "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
+            Width::TwoColumn
+        ),
     ]
 }
