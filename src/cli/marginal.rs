@@ -70,10 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     if args.points < 2 {
-        return Err(usage(format!(
-            "--points must be ≥ 2, got {}",
-            args.points
-        )));
+        return Err(usage(format!("--points must be ≥ 2, got {}", args.points)));
     }
     let n = feature_count(args.features, &[("--importance", &imp), (law_flag, &law)])?;
     let v = imp.expand("--importance", n)?;
@@ -86,7 +83,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let curves = marginal_curves(&features, budget, args.points)?;
     let text = match args.format {
         Format::Table => render_table(&features, budget, &curves),
-        Format::Json => serde_json::to_string_pretty(&render_json(&features, budget, &curves))? + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(&render_json(&features, budget, &curves))? + "\n"
+        }
         Format::Csv => render_csv(&curves)?,
     };
     emit(None, &text)
@@ -133,15 +132,24 @@ fn render_table(features: &FeatureSet, budget: Budget, c: &MarginalCurves) -> St
     }
     out.push_str(&table(
         &[
-            "feature", "importance v", "density p", "kurtosis k", "phase", "C_i", "m_i(C_i)",
-            "m_i(0)", "m_i(1)",
+            "feature",
+            "importance v",
+            "density p",
+            "kurtosis k",
+            "phase",
+            "C_i",
+            "m_i(C_i)",
+            "m_i(0)",
+            "m_i(1)",
         ],
         &rows,
     ));
     match (c.allocation.mu, c.allocation.lambda) {
-        (Some(mu), Some(l)) => {
-            out.push_str(&format!("threshold μ = 2λ² = {} (λ = {})\n", num(mu), num(l)))
-        }
+        (Some(mu), Some(l)) => out.push_str(&format!(
+            "threshold μ = 2λ² = {} (λ = {})\n",
+            num(mu),
+            num(l)
+        )),
         _ => out.push_str(&format!(
             "threshold μ not unique: any μ in [{}, {}] satisfies the KKT conditions (K3)\n",
             num(c.threshold.0),
@@ -152,7 +160,11 @@ fn render_table(features: &FeatureSet, budget: Budget, c: &MarginalCurves) -> St
         "total capacity = {}, optimal loss L* = {}{}\n",
         num(c.allocation.total_capacity),
         num(c.allocation.loss),
-        if c.allocation.ties { " (ties broken by lower index)" } else { "" }
+        if c.allocation.ties {
+            " (ties broken by lower index)"
+        } else {
+            ""
+        }
     ));
     out.push_str(&format!(
         "curves: {} capacity points per feature (use --format json or csv)\n",
@@ -231,7 +243,14 @@ fn render_csv(c: &MarginalCurves) -> anyhow::Result<String> {
         ]);
     }
     csv_text(
-        &["kind", "feature", "importance", "kurtosis", "capacity", "marginal_benefit"],
+        &[
+            "kind",
+            "feature",
+            "importance",
+            "kurtosis",
+            "capacity",
+            "marginal_benefit",
+        ],
         &rows,
     )
 }

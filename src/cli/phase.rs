@@ -216,9 +216,8 @@ fn render_json(g: &PhaseGrid) -> anyhow::Result<Value> {
             "reason": "D ≥ N: every feature is monosemantic (C_1 = 1 for V > 0)",
         })
     };
-    let critical = phase::critical_point(&g.setting).map(|(v, p)| {
-        json!({"importance": v, "density": p, "kurtosis": g.setting.kurtosis_at(p)})
-    });
+    let critical = phase::critical_point(&g.setting)
+        .map(|(v, p)| json!({"importance": v, "density": p, "kurtosis": g.setting.kurtosis_at(p)}));
     let counts = g.phase_counts();
     Ok(json!({
         "setting": setting_json(&g.setting),
@@ -268,7 +267,9 @@ fn render_table(g: &PhaseGrid) -> anyhow::Result<String> {
         None => {}
     }
     if s.closed_form_applies() {
-        out.push_str("\nboundaries (closed forms (P3)–(P5); V = 1 on the first-order line k ≤ 3):\n");
+        out.push_str(
+            "\nboundaries (closed forms (P3)–(P5); V = 1 on the first-order line k ≤ 3):\n",
+        );
         // A few rows spread over the vertical axis (ends included).
         let picks: Vec<usize> = {
             let n = h.min(7);
@@ -293,7 +294,15 @@ fn render_table(g: &PhaseGrid) -> anyhow::Result<String> {
             ]);
         }
         out.push_str(&table(
-            &["density p", "kurtosis k", "V_ign", "V_0.25", "V_0.5", "V_0.75", "V_full"],
+            &[
+                "density p",
+                "kurtosis k",
+                "V_ign",
+                "V_0.25",
+                "V_0.5",
+                "V_0.75",
+                "V_full",
+            ],
             &rows,
         ));
     } else {
@@ -305,9 +314,21 @@ fn render_table(g: &PhaseGrid) -> anyhow::Result<String> {
     out.push_str(&table(
         &["phase of feature 1", "points", "fraction"],
         &[
-            vec!["ignored (C_1 = 0)".into(), c[0].to_string(), num(c[0] as f64 / total)],
-            vec!["polysemantic (0 < C_1 < 1)".into(), c[1].to_string(), num(c[1] as f64 / total)],
-            vec!["monosemantic (C_1 = 1)".into(), c[2].to_string(), num(c[2] as f64 / total)],
+            vec![
+                "ignored (C_1 = 0)".into(),
+                c[0].to_string(),
+                num(c[0] as f64 / total),
+            ],
+            vec![
+                "polysemantic (0 < C_1 < 1)".into(),
+                c[1].to_string(),
+                num(c[1] as f64 / total),
+            ],
+            vec![
+                "monosemantic (C_1 = 1)".into(),
+                c[2].to_string(),
+                num(c[2] as f64 / total),
+            ],
         ],
     ));
     Ok(out)
@@ -331,7 +352,11 @@ pub fn run_bench(width: usize, height: usize) -> anyhow::Result<()> {
         )));
     }
     let setting = PhaseSetting::default();
-    let v = phase::log_axis(DEFAULT_IMPORTANCE_RANGE.0, DEFAULT_IMPORTANCE_RANGE.1, width)?;
+    let v = phase::log_axis(
+        DEFAULT_IMPORTANCE_RANGE.0,
+        DEFAULT_IMPORTANCE_RANGE.1,
+        width,
+    )?;
     let p = phase::log_axis(DEFAULT_DENSITY_RANGE.0, DEFAULT_DENSITY_RANGE.1, height)?;
     let _warm = phase::phase_grid(&setting, &v, &p)?;
     let mut times = Vec::new();

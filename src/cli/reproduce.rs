@@ -133,7 +133,12 @@ fn index(done: &[(Entry, Rendered)], args: &Args) -> String {
         let _ = writeln!(s, "```sh\n{}\n```\n", command(e, args));
         s.push_str("| parameter | value |\n|---|---|\n");
         for (k, v) in &r.params {
-            let _ = writeln!(s, "| {} | {} |", k.replace('|', "\\|"), v.replace('|', "\\|"));
+            let _ = writeln!(
+                s,
+                "| {} | {} |",
+                k.replace('|', "\\|"),
+                v.replace('|', "\\|")
+            );
         }
         let _ = writeln!(
             s,

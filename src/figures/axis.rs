@@ -2,8 +2,8 @@
 //! (10⁻³, −0.5), frames, axis labels, clipping, legends and colour bars.
 
 use super::colormap::Colormap;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, text_width};
 use super::style::Style;
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, text_width};
 
 /// Scale of an axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,7 +328,15 @@ impl Panel {
             let len = if t.major { major } else { minor };
             svg.line((x, f.y + f.h), (x, f.y + f.h + len), &axis_stroke);
             if x_labels && let Some(l) = &t.label {
-                svg.text(x, f.y + f.h + major + 2.0 + ts * 0.8, l, ts, Anchor::Middle, 0.0, Rgb::BLACK);
+                svg.text(
+                    x,
+                    f.y + f.h + major + 2.0 + ts * 0.8,
+                    l,
+                    ts,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
             }
         }
         let mut widest: f64 = 0.0;
@@ -358,7 +366,15 @@ impl Panel {
         }
         if y_labels && !self.y.label.is_empty() {
             let x = f.x - major - 2.0 - widest - 3.0 - ls * 0.25;
-            svg.text(x, f.y + f.h / 2.0, &self.y.label, ls, Anchor::Middle, -90.0, Rgb::BLACK);
+            svg.text(
+                x,
+                f.y + f.h / 2.0,
+                &self.y.label,
+                ls,
+                Anchor::Middle,
+                -90.0,
+                Rgb::BLACK,
+            );
         }
     }
 }
@@ -388,7 +404,13 @@ pub fn legend_size(style: &Style, entries: &[(LegendKey, String)]) -> (f64, f64)
 }
 
 /// Draws a legend box with its top-left corner at `(x, y)`; returns its (width, height).
-pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKey, String)]) -> (f64, f64) {
+pub fn legend(
+    svg: &mut Svg,
+    style: &Style,
+    x: f64,
+    y: f64,
+    entries: &[(LegendKey, String)],
+) -> (f64, f64) {
     let size = style.tick_size();
     let row = size * 1.35;
     let key_w = 14.0;
@@ -401,14 +423,34 @@ pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKe
             .map(|(_, s)| text_width(s, size))
             .fold(0.0, f64::max);
     let h = pad * 2.0 + row * entries.len() as f64;
-    svg.rect(x, y, w, h, Some(Rgb::WHITE), Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)));
+    svg.rect(
+        x,
+        y,
+        w,
+        h,
+        Some(Rgb::WHITE),
+        Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
+    );
     for (j, (key, label)) in entries.iter().enumerate() {
         let cy = y + pad + row * (j as f64 + 0.5);
         let kx = x + pad;
         match key {
             LegendKey::Line(s) => svg.line((kx, cy), (kx + key_w, cy), s),
-            LegendKey::Marker(m, c) => svg.marker(*m, (kx + key_w / 2.0, cy), size * 0.8, *c, Some(&Stroke::solid(Rgb::BLACK, 0.6))),
-            LegendKey::Swatch(c) => svg.rect(kx + 2.0, cy - size * 0.4, key_w - 4.0, size * 0.8, Some(*c), Some(&Stroke::solid(Rgb::hex(0x666666), 0.3))),
+            LegendKey::Marker(m, c) => svg.marker(
+                *m,
+                (kx + key_w / 2.0, cy),
+                size * 0.8,
+                *c,
+                Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+            ),
+            LegendKey::Swatch(c) => svg.rect(
+                kx + 2.0,
+                cy - size * 0.4,
+                key_w - 4.0,
+                size * 0.8,
+                Some(*c),
+                Some(&Stroke::solid(Rgb::hex(0x666666), 0.3)),
+            ),
         }
         svg.text_mid(kx + key_w + 3.0, cy, label, size, Anchor::Start);
     }
@@ -421,14 +463,29 @@ pub fn legend(svg: &mut Svg, style: &Style, x: f64, y: f64, entries: &[(LegendKe
 /// Segments are drawn from the bottom up, each overlapping the next by half a point, so the
 /// bar shows no seams.
 #[allow(clippy::too_many_arguments)]
-pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, segments: &[(f64, f64, Rgb)], lo: f64, hi: f64, label: &str) -> f64 {
+pub fn colorbar(
+    svg: &mut Svg,
+    style: &Style,
+    frame: Frame,
+    segments: &[(f64, f64, Rgb)],
+    lo: f64,
+    hi: f64,
+    label: &str,
+) -> f64 {
     let axis = Axis::linear(lo, hi, label);
     let y_of = |v: f64| frame.y + (1.0 - axis.frac(v)) * frame.h;
     for (a, b, c) in segments {
         let (ya, yb) = (y_of(*a), y_of(*b));
         let top = yb.max(frame.y) - 0.25;
         let bottom = (ya + 0.25).min(frame.y + frame.h);
-        svg.rect(frame.x, top.max(frame.y), frame.w, bottom - top.max(frame.y), Some(*c), None);
+        svg.rect(
+            frame.x,
+            top.max(frame.y),
+            frame.w,
+            bottom - top.max(frame.y),
+            Some(*c),
+            None,
+        );
     }
     let stroke = Stroke::solid(Rgb::BLACK, 0.5);
     svg.rect(frame.x, frame.y, frame.w, frame.h, None, Some(&stroke));
@@ -436,7 +493,11 @@ pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, segments: &[(f64, f6
     let mut widest: f64 = 0.0;
     for t in ticks(&axis, frame.h, ts * 2.2) {
         let y = y_of(t.value);
-        svg.line((frame.x + frame.w, y), (frame.x + frame.w + 2.5, y), &stroke);
+        svg.line(
+            (frame.x + frame.w, y),
+            (frame.x + frame.w + 2.5, y),
+            &stroke,
+        );
         if let Some(l) = &t.label {
             widest = widest.max(text_width(l, ts));
             svg.text_mid(frame.x + frame.w + 4.0, y, l, ts, Anchor::Start);
@@ -444,7 +505,15 @@ pub fn colorbar(svg: &mut Svg, style: &Style, frame: Frame, segments: &[(f64, f6
     }
     let ls = style.label_size();
     let x = frame.x + frame.w + 4.0 + widest + 3.0 + ls * 0.8;
-    svg.text(x, frame.y + frame.h / 2.0, label, ls, Anchor::Middle, -90.0, Rgb::BLACK);
+    svg.text(
+        x,
+        frame.y + frame.h / 2.0,
+        label,
+        ls,
+        Anchor::Middle,
+        -90.0,
+        Rgb::BLACK,
+    );
     x - (frame.x + frame.w) + ls * 0.3
 }
 
@@ -453,7 +522,11 @@ pub fn colormap_segments(map: Colormap, lo: f64, hi: f64, n: usize) -> Vec<(f64,
     (0..n)
         .map(|j| {
             let (a, b) = (j as f64 / n as f64, (j + 1) as f64 / n as f64);
-            (lo + a * (hi - lo), lo + b * (hi - lo), map.at((a + b) / 2.0))
+            (
+                lo + a * (hi - lo),
+                lo + b * (hi - lo),
+                map.at((a + b) / 2.0),
+            )
         })
         .collect()
 }

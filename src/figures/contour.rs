@@ -166,7 +166,10 @@ fn march(nx: usize, ny: usize, z: &dyn Fn(usize, usize) -> f64, level: f64) -> V
             let l: Edge = (i, j, false);
             let r: Edge = (i + 1, j, false);
             let centre_above = || {
-                let finite: Vec<f64> = [bl, br, tr, tl].into_iter().filter(|v| v.is_finite()).collect();
+                let finite: Vec<f64> = [bl, br, tr, tl]
+                    .into_iter()
+                    .filter(|v| v.is_finite())
+                    .collect();
                 !finite.is_empty() && finite.iter().sum::<f64>() / finite.len() as f64 >= level
             };
             match case {
@@ -250,7 +253,8 @@ fn chain(segs: &[(Edge, Edge)], point: &dyn Fn(Edge) -> (f64, f64)) -> Vec<Vec<(
 /// Drops repeated points, then points that lie on the straight segment between their
 /// neighbours (never the tip of a spike).
 fn simplify(l: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
-    let same = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
+    let same =
+        |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12;
     let mut l: Vec<(f64, f64)> = l;
     l.dedup_by(|b, a| same(*a, *b));
     while l.len() > 1 && same(l[0], l[l.len() - 1]) {

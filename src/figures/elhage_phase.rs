@@ -59,11 +59,19 @@ impl Params {
             ("models".into(), models.join("; ")),
             (
                 "relative importance r (log)".into(),
-                format!("{} … {}", fmt_value(self.ratio_range.0), fmt_value(self.ratio_range.1)),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.ratio_range.0),
+                    fmt_value(self.ratio_range.1)
+                ),
             ),
             (
                 "density p = 1 − S (log)".into(),
-                format!("{} … {}", fmt_value(self.density_range.0), fmt_value(self.density_range.1)),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.density_range.0),
+                    fmt_value(self.density_range.1)
+                ),
             ),
             ("grid".into(), format!("{0} × {0}", self.resolution)),
             ("inputs".into(), "x ~ U[0, 1] when active".into()),
@@ -91,8 +99,16 @@ pub struct Data {
 
 /// Computes the grids.
 pub fn data(params: &Params) -> Result<Data> {
-    let r = log_axis(params.ratio_range.0, params.ratio_range.1, params.resolution)?;
-    let p = log_axis(params.density_range.0, params.density_range.1, params.resolution)?;
+    let r = log_axis(
+        params.ratio_range.0,
+        params.ratio_range.1,
+        params.resolution,
+    )?;
+    let p = log_axis(
+        params.density_range.0,
+        params.density_range.1,
+        params.resolution,
+    )?;
     let grids = params
         .models
         .iter()
@@ -139,9 +155,9 @@ pub fn render(data: &Data, style: &Style) -> String {
     let present: Vec<Region> = REGIONS
         .into_iter()
         .filter(|r| {
-            data.grids
-                .iter()
-                .any(|g| (0..g.density.len()).any(|i| (0..g.ratio.len()).any(|j| g.region_at(i, j) == *r)))
+            data.grids.iter().any(|g| {
+                (0..g.density.len()).any(|i| (0..g.ratio.len()).any(|j| g.region_at(i, j) == *r))
+            })
         })
         .collect();
     let mut entries: Vec<(LegendKey, String)> = present
@@ -169,7 +185,15 @@ pub fn render(data: &Data, style: &Style) -> String {
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     for (k, g) in data.grids.iter().enumerate() {
         let (r, q) = (k / cols, k % cols);
@@ -181,8 +205,16 @@ pub fn render(data: &Data, style: &Style) -> String {
         };
         let panel = Panel {
             frame,
-            x: Axis::log(data.params.ratio_range.0, data.params.ratio_range.1, "relative importance r of the extra feature"),
-            y: Axis::log(data.params.density_range.0, data.params.density_range.1, "feature density p = 1 − S"),
+            x: Axis::log(
+                data.params.ratio_range.0,
+                data.params.ratio_range.1,
+                "relative importance r of the extra feature",
+            ),
+            y: Axis::log(
+                data.params.density_range.0,
+                data.params.density_range.1,
+                "feature density p = 1 − S",
+            ),
         };
         let colours: Vec<Rgb> = (0..g.density.len())
             .flat_map(|i| (0..g.ratio.len()).map(move |j| (i, j)))
@@ -196,7 +228,15 @@ pub fn render(data: &Data, style: &Style) -> String {
         }
         svg.end_group();
         panel.draw_axes_with(&mut svg, style, true, q == 0);
-        svg.text(frame.x + frame.w / 2.0, frame.y - 3.0, &model_name(g.model), ls, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            frame.x + frame.w / 2.0,
+            frame.y - 3.0,
+            &model_name(g.model),
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
         // Name each region at its centroid on the page (if the centroid lies inside it).
         for region in present.iter() {
             let mut sum = (0.0, 0.0, 0usize);
@@ -221,7 +261,15 @@ pub fn render(data: &Data, style: &Style) -> String {
             let half = text_width(label, ts) / 2.0;
             if inside(c.0, c.1) && inside(c.0 - half, c.1) && inside(c.0 + half, c.1) {
                 if region_colour(*region).luminance() < 0.18 {
-                    svg.text(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle, 0.0, Rgb::WHITE);
+                    svg.text(
+                        c.0,
+                        c.1 + 0.35 * ts,
+                        label,
+                        ts,
+                        Anchor::Middle,
+                        0.0,
+                        Rgb::WHITE,
+                    );
                 } else {
                     svg.text_halo(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle);
                 }
@@ -273,7 +321,14 @@ pub fn csv(data: &Data) -> String {
         }
     }
     csv_text(
-        &["features_n", "dims_m", "ratio_r", "density_p", "configuration", "region"],
+        &[
+            "features_n",
+            "dims_m",
+            "ratio_r",
+            "density_p",
+            "configuration",
+            "region",
+        ],
         &rows,
     )
 }

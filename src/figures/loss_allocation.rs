@@ -84,13 +84,19 @@ impl Params {
         vec![
             ("inputs".into(), inputs.join("; ")),
             ("points per curve".into(), self.samples.to_string()),
-            ("budget: features N".into(), self.budget_features.to_string()),
+            (
+                "budget: features N".into(),
+                self.budget_features.to_string(),
+            ),
             (
                 "budget: importance".into(),
                 format!("vᵢ = {}^(i−1)", fmt_value(self.budget_ratio)),
             ),
             ("budget: inputs".into(), input_name(&self.budget_input)),
-            ("budget: λ values swept (A8)".into(), self.budget_sweep.to_string()),
+            (
+                "budget: λ values swept (A8)".into(),
+                self.budget_sweep.to_string(),
+            ),
         ]
     }
 }
@@ -208,7 +214,10 @@ fn budget(params: &Params) -> Result<Budget> {
     let mut sweep = Vec::with_capacity(params.budget_sweep);
     for j in 0..params.budget_sweep {
         let t = j as f64 / (params.budget_sweep - 1) as f64;
-        sweep.push(allocate_prescribed_lambda(&features, (hi + (lo - hi) * t).exp())?);
+        sweep.push(allocate_prescribed_lambda(
+            &features,
+            (hi + (lo - hi) * t).exp(),
+        )?);
     }
     let integer = (1..=n)
         .map(|d| allocate(&features, d))
@@ -267,7 +276,15 @@ pub fn render(data: &Data, style: &Style) -> String {
     let height = title_h + rows as f64 * row_h;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     let frame_at = |j: usize| {
         let (r, q) = (j / cols, j % cols);
@@ -279,10 +296,21 @@ pub fn render(data: &Data, style: &Style) -> String {
         }
     };
     let header = |svg: &mut Svg, frame: Frame, text: &str| {
-        let lines: Vec<String> = text.split('|').flat_map(|part| wrap(part, ls, frame.w)).collect();
+        let lines: Vec<String> = text
+            .split('|')
+            .flat_map(|part| wrap(part, ls, frame.w))
+            .collect();
         let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
         for (k, l) in lines.iter().enumerate() {
-            svg.text(frame.x + frame.w / 2.0, y0 + ls * 1.25 * k as f64, l, ls, Anchor::Middle, 0.0, Rgb::BLACK);
+            svg.text(
+                frame.x + frame.w / 2.0,
+                y0 + ls * 1.25 * k as f64,
+                l,
+                ls,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
         }
     };
     let chord = Stroke::dashed(Rgb::hex(0x888888), 0.6, 2.0, 1.5);
@@ -316,7 +344,10 @@ pub fn render(data: &Data, style: &Style) -> String {
         header(&mut svg, frame, &head);
         if j == 0 {
             let entries = vec![
-                (LegendKey::Line(curve_stroke.clone()), "L*(C), (Q15)".to_string()),
+                (
+                    LegendKey::Line(curve_stroke.clone()),
+                    "L*(C), (Q15)".to_string(),
+                ),
                 (LegendKey::Line(chord.clone()), "chord".to_string()),
             ];
             // Bottom left is empty for a concave curve, top right for a convex one.
@@ -342,23 +373,42 @@ pub fn render(data: &Data, style: &Style) -> String {
     panel.clip(&mut svg);
     for i in 0..nf {
         let mut pts = vec![panel.at(0.0, 0.0)];
-        pts.extend(b.sweep.iter().map(|a| panel.at(a.total_capacity, a.capacity[i])));
+        pts.extend(
+            b.sweep
+                .iter()
+                .map(|a| panel.at(a.total_capacity, a.capacity[i])),
+        );
         pts.push(panel.at(nf as f64, 1.0));
         svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
     }
     svg.end_group();
     for a in &b.integer {
         for (i, c) in a.capacity.iter().enumerate() {
-            svg.marker(Marker::Circle, panel.at(a.total_capacity, *c), ts * 0.55, colour(i), Some(&Stroke::solid(Rgb::BLACK, 0.35)));
+            svg.marker(
+                Marker::Circle,
+                panel.at(a.total_capacity, *c),
+                ts * 0.55,
+                colour(i),
+                Some(&Stroke::solid(Rgb::BLACK, 0.35)),
+            );
         }
     }
     panel.draw_axes(&mut svg, style);
     // Feature index where each curve crosses C = 1/2.
     for i in 0..nf {
-        let cross = b.sweep.windows(2).find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
+        let cross = b
+            .sweep
+            .windows(2)
+            .find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
         if let Some(w) = cross {
             let (x, y) = panel.at(w[1].total_capacity, 0.5);
-            svg.text_halo(x - 2.5, y + 0.35 * ts, &(i + 1).to_string(), ts * 0.9, Anchor::End);
+            svg.text_halo(
+                x - 2.5,
+                y + 0.35 * ts,
+                &(i + 1).to_string(),
+                ts * 0.9,
+                Anchor::End,
+            );
         }
     }
     header(&mut svg, frame, &budget_header(b, data.params.budget_ratio));
@@ -388,7 +438,10 @@ pub fn csv(data: &Data) -> String {
     }
     let b = &data.budget;
     let input = &data.params.budget_input;
-    for (kind, list) in [("budget:prescribed-lambda", &b.sweep), ("budget:integer-D", &b.integer)] {
+    for (kind, list) in [
+        ("budget:prescribed-lambda", &b.sweep),
+        ("budget:integer-D", &b.integer),
+    ] {
         for a in list.iter() {
             for (i, c) in a.capacity.iter().enumerate() {
                 rows.push(vec![

@@ -62,10 +62,20 @@ impl Params {
     pub fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features".into(), self.count.to_string()),
-            ("importance".into(), format!("vᵢ = {}ⁱ, i = 1…{}", fmt_value(self.base), self.count)),
+            (
+                "importance".into(),
+                format!("vᵢ = {}ⁱ, i = 1…{}", fmt_value(self.base), self.count),
+            ),
             ("kurtosis k".into(), fmt_value(self.kurtosis)),
             ("prescribed λ (A8)".into(), fmt_value(self.lambda)),
-            ("y range".into(), format!("{} … {}", fmt_value(self.y_range.0), fmt_value(self.y_range.1))),
+            (
+                "y range".into(),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.y_range.0),
+                    fmt_value(self.y_range.1)
+                ),
+            ),
             ("points per curve".into(), self.samples.to_string()),
         ]
     }
@@ -130,7 +140,10 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
     let title_lines = wrap(&title(data), tts, width - 10.0);
     let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
-    let label_room = text_width(&format!("{}{}", fmt_value(p.base), superscript(p.count as i64)), ts * 0.9) + 6.0;
+    let label_room = text_width(
+        &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
+        ts * 0.9,
+    ) + 6.0;
     let left = 8.0 + ts * 2.6 + ls * 1.5;
     let frame = Frame {
         x: left,
@@ -141,7 +154,15 @@ pub fn render(data: &Data, style: &Style) -> String {
     let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     let panel = Panel {
         frame,
@@ -152,7 +173,11 @@ pub fn render(data: &Data, style: &Style) -> String {
     let lw = style.line_width() * 0.9;
     panel.clip(&mut svg);
     if let Some(mu) = data.allocation.mu {
-        svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0));
+        svg.line(
+            panel.at(0.0, mu),
+            panel.at(1.0, mu),
+            &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
+        );
     }
     for (i, m) in data.curves.iter().enumerate() {
         let pts: Vec<(f64, f64)> = data
@@ -166,26 +191,57 @@ pub fn render(data: &Data, style: &Style) -> String {
     svg.end_group();
     panel.draw_axes(&mut svg, style);
     // Optimum dots (drawn over the frame so the ones at C = 0 and C = 1 stay whole).
-    for (i, (c, m)) in data.allocation.capacity.iter().zip(&data.optimum_benefit).enumerate() {
+    for (i, (c, m)) in data
+        .allocation
+        .capacity
+        .iter()
+        .zip(&data.optimum_benefit)
+        .enumerate()
+    {
         let y = panel.py(*m);
         if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
             continue;
         }
-        svg.marker(Marker::Circle, (panel.px(*c), y), ts * 0.62, colour(i, n), Some(&Stroke::solid(Rgb::BLACK, 0.4)));
+        svg.marker(
+            Marker::Circle,
+            (panel.px(*c), y),
+            ts * 0.62,
+            colour(i, n),
+            Some(&Stroke::solid(Rgb::BLACK, 0.4)),
+        );
     }
     // Feature labels at the right end of each curve, thinned to avoid overlaps.
     let fs = ts * 0.9;
     let mut last_y = f64::INFINITY;
-    svg.text(frame.x + frame.w + 3.0, frame.y - 3.0, "v_{i}", fs, Anchor::Start, 0.0, Rgb::BLACK);
+    svg.text(
+        frame.x + frame.w + 3.0,
+        frame.y - 3.0,
+        "v_{i}",
+        fs,
+        Anchor::Start,
+        0.0,
+        Rgb::BLACK,
+    );
     for (i, m) in data.curves.iter().enumerate().rev() {
         let Some(end) = m.last() else { continue };
         let y = panel.py(*end);
-        if y < frame.y + fs * 0.3 || y > frame.y + frame.h - fs * 0.3 || (y - last_y).abs() < fs * 1.05 {
+        if y < frame.y + fs * 0.3
+            || y > frame.y + frame.h - fs * 0.3
+            || (y - last_y).abs() < fs * 1.05
+        {
             continue;
         }
         last_y = y;
         let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
-        svg.text(frame.x + frame.w + 3.0, y + 0.35 * fs, &label, fs, Anchor::Start, 0.0, colour(i, n).mix(Rgb::BLACK, 0.25));
+        svg.text(
+            frame.x + frame.w + 3.0,
+            y + 0.35 * fs,
+            &label,
+            fs,
+            Anchor::Start,
+            0.0,
+            colour(i, n).mix(Rgb::BLACK, 0.25),
+        );
     }
     // Legend of the μ line and the dots.
     if let Some(mu) = data.allocation.mu {
@@ -194,10 +250,19 @@ pub fn render(data: &Data, style: &Style) -> String {
                 LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
                 format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
             ),
-            (LegendKey::Marker(Marker::Circle, colour(n / 2, n)), "optimum (A8)".to_string()),
+            (
+                LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
+                "optimum (A8)".to_string(),
+            ),
         ];
         let (lw, _) = legend_size(style, &entries);
-        legend(&mut svg, style, frame.x + frame.w - lw - 4.0, frame.y + 4.0, &entries);
+        legend(
+            &mut svg,
+            style,
+            frame.x + frame.w - lw - 4.0,
+            frame.y + 4.0,
+            &entries,
+        );
     }
     svg.finish()
 }
@@ -209,10 +274,23 @@ pub fn csv(data: &Data) -> String {
     let mut rows = Vec::new();
     for (i, m) in data.curves.iter().enumerate() {
         for (c, y) in data.capacity.iter().zip(m) {
-            rows.push(vec!["curve".into(), (i + 1).to_string(), cell(v[i]), cell(*c), cell(*y), String::new()]);
+            rows.push(vec![
+                "curve".into(),
+                (i + 1).to_string(),
+                cell(v[i]),
+                cell(*c),
+                cell(*y),
+                String::new(),
+            ]);
         }
     }
-    for (i, (c, y)) in data.allocation.capacity.iter().zip(&data.optimum_benefit).enumerate() {
+    for (i, (c, y)) in data
+        .allocation
+        .capacity
+        .iter()
+        .zip(&data.optimum_benefit)
+        .enumerate()
+    {
         rows.push(vec![
             "optimum".into(),
             (i + 1).to_string(),
@@ -223,10 +301,24 @@ pub fn csv(data: &Data) -> String {
         ]);
     }
     if let Some(mu) = data.allocation.mu {
-        rows.push(vec!["threshold".into(), String::new(), String::new(), String::new(), cell(mu), String::new()]);
+        rows.push(vec![
+            "threshold".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            cell(mu),
+            String::new(),
+        ]);
     }
     csv_text(
-        &["kind", "feature", "importance_v", "capacity_C", "marginal_benefit", "phase"],
+        &[
+            "kind",
+            "feature",
+            "importance_v",
+            "capacity_C",
+            "marginal_benefit",
+            "phase",
+        ],
         &rows,
     )
 }

@@ -50,7 +50,14 @@ impl Params {
     pub fn describe(&self) -> Vec<(String, String)> {
         let pts: Vec<String> = phase::points_a_to_f(&self.setting)
             .iter()
-            .map(|p| format!("{}: V = {}, k = {}", p.label, fmt_value(p.importance), fmt_value(p.kurtosis)))
+            .map(|p| {
+                format!(
+                    "{}: V = {}, k = {}",
+                    p.label,
+                    fmt_value(p.importance),
+                    fmt_value(p.kurtosis)
+                )
+            })
             .collect();
         vec![
             ("features N".into(), self.setting.features().to_string()),
@@ -129,7 +136,11 @@ fn header(c: &Case) -> [String; 3] {
     };
     let returns = shape(sign).split(": ").nth(1).unwrap_or("");
     let blue = c.curves.allocation.phase.first().map_or("", Phase::name);
-    [first, returns.to_string(), format!("varied feature: {blue}")]
+    [
+        first,
+        returns.to_string(),
+        format!("varied feature: {blue}"),
+    ]
 }
 
 const BLUE: Rgb = CATEGORICAL[4];
@@ -138,7 +149,11 @@ const BLUE: Rgb = CATEGORICAL[4];
 fn y_range(data: &Data, k: f64) -> (f64, f64) {
     let mut lo = f64::INFINITY;
     let mut hi: f64 = 0.0;
-    for c in data.cases.iter().filter(|c| (c.point.kurtosis - k).abs() < 1e-12) {
+    for c in data
+        .cases
+        .iter()
+        .filter(|c| (c.point.kurtosis - k).abs() < 1e-12)
+    {
         for b in c.curves.benefit.iter().take(2) {
             for v in b {
                 lo = lo.min(*v);
@@ -152,7 +167,10 @@ fn y_range(data: &Data, k: f64) -> (f64, f64) {
     }
     if h - l < 0.7 {
         // Flat or nearly flat curves (k = 3): the surrounding decade(s).
-        return (10f64.powf((l - 0.05).floor()), 10f64.powf((h + 0.05).ceil()));
+        return (
+            10f64.powf((l - 0.05).floor()),
+            10f64.powf((h + 0.05).ceil()),
+        );
     }
     let pad = ((h - l) * 0.08).max(0.3);
     (10f64.powf(l - pad), 10f64.powf(h + pad))
@@ -174,17 +192,40 @@ pub fn render(data: &Data, style: &Style) -> String {
     let head_h = ts * 1.2 * 3.0 + 3.0;
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
     let entries = vec![
-        (LegendKey::Line(Stroke::solid(BLUE, 1.3)), "varied feature, v = V".to_string()),
-        (LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)), "reference features, v = 1".to_string()),
-        (LegendKey::Marker(Marker::Circle, Rgb::WHITE), "optimum (A7)".to_string()),
-        (LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)), "μ = 2λ^{2} (unique)".to_string()),
-        (LegendKey::Swatch(Rgb::hex(0xdddddd)), "admissible μ, (K3) (not unique)".to_string()),
+        (
+            LegendKey::Line(Stroke::solid(BLUE, 1.3)),
+            "varied feature, v = V".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+            "reference features, v = 1".to_string(),
+        ),
+        (
+            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            "optimum (A7)".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+            "μ = 2λ^{2} (unique)".to_string(),
+        ),
+        (
+            LegendKey::Swatch(Rgb::hex(0xdddddd)),
+            "admissible μ, (K3) (not unique)".to_string(),
+        ),
     ];
     let (leg_w, leg_h) = legend_size(style, &entries);
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     for (j, c) in data.cases.iter().enumerate() {
         let (r, q) = (j / cols, j % cols);
@@ -206,10 +247,21 @@ pub fn render(data: &Data, style: &Style) -> String {
         if (thi - tlo).abs() > 1e-12 * thi.abs().max(1.0) {
             let top = panel.py(thi.min(yhi * 10.0)).max(frame.y);
             let bottom = panel.py(tlo.max(ylo / 10.0)).min(frame.y + frame.h);
-            svg.rect(frame.x, top, frame.w, bottom - top, Some(Rgb::hex(0xdddddd)), None);
+            svg.rect(
+                frame.x,
+                top,
+                frame.w,
+                bottom - top,
+                Some(Rgb::hex(0xdddddd)),
+                None,
+            );
         }
         let line = |b: &Vec<f64>| -> Vec<(f64, f64)> {
-            m.capacity.iter().zip(b).map(|(x, y)| panel.at(*x, *y)).collect()
+            m.capacity
+                .iter()
+                .zip(b)
+                .map(|(x, y)| panel.at(*x, *y))
+                .collect()
         };
         if let Some(b) = m.benefit.get(1) {
             svg.polyline(&line(b), &Stroke::solid(Rgb::BLACK, 1.0));
@@ -218,21 +270,44 @@ pub fn render(data: &Data, style: &Style) -> String {
             svg.polyline(&line(b), &Stroke::solid(BLUE, 1.3));
         }
         if let Some(mu) = m.mu() {
-            svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0));
+            svg.line(
+                panel.at(0.0, mu),
+                panel.at(1.0, mu),
+                &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
+            );
         }
         svg.end_group();
         panel.draw_axes_with(&mut svg, style, r == rows - 1 || j + cols >= n, true);
         // Dots: reference features first, the varied one on top.
-        for (i, (cap, ben)) in m.allocation.capacity.iter().zip(&m.optimum_benefit).enumerate().rev() {
+        for (i, (cap, ben)) in m
+            .allocation
+            .capacity
+            .iter()
+            .zip(&m.optimum_benefit)
+            .enumerate()
+            .rev()
+        {
             let colour = if i == 0 { BLUE } else { Rgb::BLACK };
-            svg.marker(Marker::Circle, panel.at(*cap, *ben), ts * 0.7, colour, Some(&Stroke::solid(Rgb::WHITE, 0.5)));
+            svg.marker(
+                Marker::Circle,
+                panel.at(*cap, *ben),
+                ts * 0.7,
+                colour,
+                Some(&Stroke::solid(Rgb::WHITE, 0.5)),
+            );
         }
         for (k, h) in header(c).iter().enumerate() {
             let y = frame.y - 3.0 - ts * 1.2 * (2 - k) as f64;
             svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
         }
     }
-    legend(&mut svg, style, (width - leg_w) / 2.0, title_h + rows as f64 * row_h + 2.0, &entries);
+    legend(
+        &mut svg,
+        style,
+        (width - leg_w) / 2.0,
+        title_h + rows as f64 * row_h + 2.0,
+        &entries,
+    );
     svg.finish()
 }
 
@@ -260,7 +335,13 @@ pub fn csv(data: &Data) -> String {
                 rows.push(r);
             }
         }
-        for (i, (x, y)) in m.allocation.capacity.iter().zip(&m.optimum_benefit).enumerate() {
+        for (i, (x, y)) in m
+            .allocation
+            .capacity
+            .iter()
+            .zip(&m.optimum_benefit)
+            .enumerate()
+        {
             let mut r = base("optimum", (i + 1).to_string());
             r.extend([cell(*x), cell(*y), m.allocation.phase[i].name().to_string()]);
             rows.push(r);

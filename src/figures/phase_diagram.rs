@@ -65,13 +65,24 @@ impl Params {
             ("inputs".into(), inputs_name(self.setting.magnitude())),
             (
                 "importance V (log)".into(),
-                format!("{} … {}", fmt_value(self.importance_range.0), fmt_value(self.importance_range.1)),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.importance_range.0),
+                    fmt_value(self.importance_range.1)
+                ),
             ),
             (
                 "density p = 1 − S (log)".into(),
-                format!("{} … {}", fmt_value(self.density_range.0), fmt_value(self.density_range.1)),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.density_range.0),
+                    fmt_value(self.density_range.1)
+                ),
             ),
-            ("grid (V × p)".into(), format!("{} × {}", self.columns, self.rows)),
+            (
+                "grid (V × p)".into(),
+                format!("{} × {}", self.columns, self.rows),
+            ),
             ("contours".into(), levels_text()),
         ]
     }
@@ -121,14 +132,21 @@ pub struct Data {
 
 /// Computes the grid and the closed-form boundaries.
 pub fn data(params: &Params) -> Result<Data> {
-    let v = phase::log_axis(params.importance_range.0, params.importance_range.1, params.columns)?;
+    let v = phase::log_axis(
+        params.importance_range.0,
+        params.importance_range.1,
+        params.columns,
+    )?;
     let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
     let grid = phase::phase_grid(&params.setting, &v, &p)?;
     let mut d = from_grid(grid, params.importance_range, params.density_range)?;
     if params.mark_cases {
         d.points = case_points(&params.setting)
             .into_iter()
-            .filter(|m| in_range(m.importance, params.importance_range) && in_range(m.density, params.density_range))
+            .filter(|m| {
+                in_range(m.importance, params.importance_range)
+                    && in_range(m.density, params.density_range)
+            })
             .collect();
     }
     Ok(d)
@@ -150,7 +168,11 @@ fn case_points(setting: &PhaseSetting) -> Vec<MarkedPoint> {
 
 /// Wraps an already computed grid (e.g. from `polycap phase`) with its boundaries, over the
 /// grid's own ranges unless given.
-pub fn from_grid(grid: PhaseGrid, importance_range: (f64, f64), density_range: (f64, f64)) -> Result<Data> {
+pub fn from_grid(
+    grid: PhaseGrid,
+    importance_range: (f64, f64),
+    density_range: (f64, f64),
+) -> Result<Data> {
     let setting = grid.setting;
     let mut ignored_boundary = Vec::new();
     let mut full_boundary = Vec::new();
@@ -246,12 +268,28 @@ pub fn render(data: &Data, style: &Style) -> String {
     let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 6.0 + ts * 1.35 * legend_rows + 10.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     let panel = Panel {
         frame,
-        x: Axis::log(data.importance_range.0, data.importance_range.1, "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)"),
-        y: Axis::log(data.density_range.0, data.density_range.1, "feature density p = 1 − S"),
+        x: Axis::log(
+            data.importance_range.0,
+            data.importance_range.1,
+            "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
+        ),
+        y: Axis::log(
+            data.density_range.0,
+            data.density_range.1,
+            "feature density p = 1 − S",
+        ),
     };
     draw_map(&mut svg, &panel, data, style);
     panel.draw_axes(&mut svg, style);
@@ -280,16 +318,34 @@ pub fn render(data: &Data, style: &Style) -> String {
     let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
     let mut entries = vec![
         (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
-        (LegendKey::Swatch(Colormap::RedMagenta.at(0.5)), "0 < C₁ < 1: polysemantic".to_string()),
-        (LegendKey::Swatch(MONOSEMANTIC), "C₁ = 1: monosemantic".to_string()),
+        (
+            LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
+            "0 < C₁ < 1: polysemantic".to_string(),
+        ),
+        (
+            LegendKey::Swatch(MONOSEMANTIC),
+            "C₁ = 1: monosemantic".to_string(),
+        ),
     ];
     let mut right = vec![
-        (LegendKey::Line(stroke_b), "V_{ign} (P4), V_{full} (P3)".to_string()),
-        (LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)), "first order, V = 1 (k ≤ 3)".to_string()),
-        (LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)), format!("C₁ = {}", levels_text().replace(", ", ","))),
+        (
+            LegendKey::Line(stroke_b),
+            "V_{ign} (P4), V_{full} (P3)".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
+            "first order, V = 1 (k ≤ 3)".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
+            format!("C₁ = {}", levels_text().replace(", ", ",")),
+        ),
     ];
     if data.critical.is_some() {
-        right[2] = (LegendKey::Marker(Marker::Star, Rgb::WHITE), "critical point, k = 3".to_string());
+        right[2] = (
+            LegendKey::Marker(Marker::Star, Rgb::WHITE),
+            "critical point, k = 3".to_string(),
+        );
     }
     let ly = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
     let (w1, _) = legend(&mut svg, style, 4.0, ly, &entries);
@@ -329,7 +385,11 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
         let pts: Vec<(f64, f64)> = curve.iter().map(|(v, p)| panel.at(*v, *p)).collect();
         svg.polyline(&pts, &edge);
     }
-    let pts: Vec<(f64, f64)> = data.first_order.iter().map(|(v, p)| panel.at(*v, *p)).collect();
+    let pts: Vec<(f64, f64)> = data
+        .first_order
+        .iter()
+        .map(|(v, p)| panel.at(*v, *p))
+        .collect();
     svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 2.2));
     svg.end_group();
     let ts = style.tick_size();
@@ -337,11 +397,23 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
     // critical point): left of it to the left, right of it to the right, on it below.
     for m in &data.points {
         let c = panel.at(m.importance, m.density);
-        svg.marker(Marker::Circle, c, ts * 0.75, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
+        svg.marker(
+            Marker::Circle,
+            c,
+            ts * 0.75,
+            Rgb::WHITE,
+            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+        );
     }
     if let Some((v, p)) = data.critical {
         let c = panel.at(v, p);
-        svg.marker(Marker::Star, c, ts * 1.1, Rgb::WHITE, Some(&Stroke::solid(Rgb::BLACK, 0.6)));
+        svg.marker(
+            Marker::Star,
+            c,
+            ts * 1.1,
+            Rgb::WHITE,
+            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+        );
     }
     for m in &data.points {
         let c = panel.at(m.importance, m.density);
@@ -391,7 +463,10 @@ pub fn csv(data: &Data) -> String {
             ]);
         }
     }
-    csv_text(&["importance_V", "density_p", "kurtosis_k", "capacity_C1"], &rows)
+    csv_text(
+        &["importance_V", "density_p", "kurtosis_k", "capacity_C1"],
+        &rows,
+    )
 }
 
 /// Renders the phase-diagram SVG of an already computed grid over the grid's own ranges,
@@ -399,7 +474,9 @@ pub fn csv(data: &Data) -> String {
 pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
     let range = |a: &[f64]| {
         a.iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            })
     };
     let (vr, pr) = (range(&grid.importance), range(&grid.density));
     let data = from_grid(grid.clone(), vr, pr)?;

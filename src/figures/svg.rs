@@ -153,7 +153,10 @@ pub fn markup(s: &str) -> String {
     while let Some(pos) = rest.find(['_', '^']) {
         let (head, tail) = rest.split_at(pos);
         let is_sub = tail.starts_with('_');
-        match tail[1..].strip_prefix('{').and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..]))) {
+        match tail[1..]
+            .strip_prefix('{')
+            .and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..])))
+        {
             Some((inner, after)) => {
                 out.push_str(&escape(head));
                 let shift = if is_sub { "sub" } else { "super" };
@@ -186,7 +189,10 @@ pub fn text_width(s: &str, size: f64) -> f64 {
     let mut rest = s;
     while let Some(pos) = rest.find(['_', '^']) {
         let (head, tail) = rest.split_at(pos);
-        match tail[1..].strip_prefix('{').and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..]))) {
+        match tail[1..]
+            .strip_prefix('{')
+            .and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..])))
+        {
             Some((inner, after)) => {
                 plain.push_str(head);
                 scripted += 0.7 * plain_width(inner, size);
@@ -210,7 +216,9 @@ fn plain_width(s: &str, size: f64) -> f64 {
             ' ' => 0.32,
             'f' | 't' | 'r' | '(' | ')' | '[' | ']' | 'I' | 'J' => 0.42,
             'm' | 'w' | 'M' | 'W' | '—' | '…' => 0.92,
-            '⁰'..='⁹' | '¹' | '²' | '³' | '⁻' | '⁺' | 'ᵢ' | 'ⱼ' | '₀'..='₉' | 'ₙ' => 0.4,
+            '⁰'..='⁹' | '¹' | '²' | '³' | '⁻' | '⁺' | 'ᵢ' | 'ⱼ' | '₀'..='₉' | 'ₙ' => {
+                0.4
+            }
             'A'..='Z' => 0.74,
             '0'..='9' => 0.64,
             '=' | '+' | '−' | '<' | '>' | '≤' | '≥' | '×' | '·' | '≈' => 0.84,
@@ -344,7 +352,15 @@ impl Svg {
     }
 
     /// A rectangle with optional fill and stroke.
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Option<Rgb>, stroke: Option<&Stroke>) {
+    pub fn rect(
+        &mut self,
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        fill: Option<Rgb>,
+        stroke: Option<&Stroke>,
+    ) {
         let fill = fill.map_or_else(|| "none".to_string(), Rgb::css);
         let stroke = stroke.map_or_else(String::new, Stroke::attrs);
         let _ = writeln!(
@@ -358,7 +374,14 @@ impl Svg {
     }
 
     /// A marker of the given shape and size (diameter in points) centred on `c`.
-    pub fn marker(&mut self, shape: Marker, c: (f64, f64), size: f64, fill: Rgb, stroke: Option<&Stroke>) {
+    pub fn marker(
+        &mut self,
+        shape: Marker,
+        c: (f64, f64),
+        size: f64,
+        fill: Rgb,
+        stroke: Option<&Stroke>,
+    ) {
         let stroke = stroke.map_or_else(String::new, Stroke::attrs);
         let r = size / 2.0;
         match shape {
@@ -393,7 +416,12 @@ impl Svg {
                         })
                         .collect()
                 } else {
-                    vec![(c.0, c.1 - r * 1.2), (c.0 + r, c.1), (c.0, c.1 + r * 1.2), (c.0 - r, c.1)]
+                    vec![
+                        (c.0, c.1 - r * 1.2),
+                        (c.0 + r, c.1),
+                        (c.0, c.1 + r * 1.2),
+                        (c.0 - r, c.1),
+                    ]
                 };
                 let _ = writeln!(
                     self.body,
@@ -408,7 +436,16 @@ impl Svg {
     /// Text with its baseline at `y`, anchored at `x`; `rotate` in degrees (counter-clockwise
     /// is negative, as in SVG).
     #[allow(clippy::too_many_arguments)]
-    pub fn text(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor, rotate: f64, color: Rgb) {
+    pub fn text(
+        &mut self,
+        x: f64,
+        y: f64,
+        s: &str,
+        size: f64,
+        anchor: Anchor,
+        rotate: f64,
+        color: Rgb,
+    ) {
         let anchor = match anchor {
             Anchor::Start => "start",
             Anchor::Middle => "middle",
@@ -421,7 +458,13 @@ impl Svg {
             num(size)
         );
         if rotate.abs() > 1e-9 {
-            let _ = write!(attrs, r#" transform="rotate({} {} {})""#, num(rotate), num(x), num(y));
+            let _ = write!(
+                attrs,
+                r#" transform="rotate({} {} {})""#,
+                num(rotate),
+                num(x),
+                num(y)
+            );
         }
         if color != Rgb::BLACK {
             let _ = write!(attrs, r#" fill="{}""#, color.css());

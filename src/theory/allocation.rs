@@ -517,19 +517,20 @@ impl Allocator {
         let (mut full, mut sigma, mut beta) = (0.0, 0.0, 0.0);
         let mut pos = 0;
         self.state.iter_mut().for_each(|s| *s = OUT);
-        let step = |e: &Event, state: &mut [u8], full: &mut f64, sigma: &mut f64, beta: &mut f64| {
-            let (a, b) = slope_terms(v[e.i], k[e.i]);
-            if e.enter {
-                state[e.i] = ACTIVE;
-                *sigma += a;
-                *beta += b;
-            } else {
-                state[e.i] = FULL;
-                *full += 1.0;
-                *sigma -= a;
-                *beta -= b;
-            }
-        };
+        let step =
+            |e: &Event, state: &mut [u8], full: &mut f64, sigma: &mut f64, beta: &mut f64| {
+                let (a, b) = slope_terms(v[e.i], k[e.i]);
+                if e.enter {
+                    state[e.i] = ACTIVE;
+                    *sigma += a;
+                    *beta += b;
+                } else {
+                    state[e.i] = FULL;
+                    *full += 1.0;
+                    *sigma -= a;
+                    *beta -= b;
+                }
+            };
         while pos < self.events.len() && self.events[pos].u <= u_lo {
             let e = self.events[pos];
             step(&e, &mut self.state, &mut full, &mut sigma, &mut beta);
@@ -620,8 +621,7 @@ impl Allocator {
         }
         out.loss = loss;
         out.total_capacity = total;
-        if out.method != Method::PrescribedLambda && !out.phase.contains(&Phase::Polysemantic)
-        {
+        if out.method != Method::PrescribedLambda && !out.phase.contains(&Phase::Polysemantic) {
             out.lambda = None;
         }
         if out.lambda.is_none() {
@@ -717,7 +717,11 @@ impl Best {
             // A materially different candidate of equal loss is a tie; a near-duplicate
             // (e.g. a fractional root within rounding of 0 or 1) is not, but the tie-break
             // still prefers its integral twin, whose multiplier is the honest one.
-            if cand.iter().zip(best.iter()).any(|(a, b)| (a - b).abs() > 1e-9) {
+            if cand
+                .iter()
+                .zip(best.iter())
+                .any(|(a, b)| (a - b).abs() > 1e-9)
+            {
                 self.ties = true;
             }
             prefer(cand, best)

@@ -333,7 +333,9 @@ impl ElhageGrid {
 /// Spec: (E11), (E12), §11 E3. Derivation: derivations/elhage.md (EL5), (EL8).
 pub fn elhage_grid(model: ToyModel, r_axis: &[f64], p_axis: &[f64]) -> Result<ElhageGrid> {
     if r_axis.is_empty() || p_axis.is_empty() {
-        return Err(Error::Parameter("Elhage grid axes must not be empty".into()));
+        return Err(Error::Parameter(
+            "Elhage grid axes must not be empty".into(),
+        ));
     }
     let mut configuration = Vec::with_capacity(r_axis.len() * p_axis.len());
     for &p in p_axis {
@@ -343,7 +345,9 @@ pub fn elhage_grid(model: ToyModel, r_axis: &[f64], p_axis: &[f64]) -> Result<El
     }
     let range = |a: &[f64]| {
         a.iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            })
     };
     let boundaries = boundary_polylines(model, range(r_axis), range(p_axis), 200)?;
     Ok(ElhageGrid {
@@ -381,24 +385,25 @@ pub fn boundary_polylines(
         )));
     }
     let samples = samples.max(2);
-    let curve = |formula: &'static str, a: f64, b: f64, f: &dyn Fn(f64) -> f64| -> Option<Polyline> {
-        if a > b {
-            return None;
-        }
-        let points: Vec<(f64, f64)> = (0..samples)
-            .map(|i| {
-                let t = i as f64 / (samples - 1) as f64;
-                let r = match i {
-                    0 => a,
-                    _ if i == samples - 1 => b,
-                    _ => (a.ln() + (b.ln() - a.ln()) * t).exp(),
-                };
-                (r, f(r))
-            })
-            .filter(|&(_, p)| p >= p_lo && p <= p_hi)
-            .collect();
-        (points.len() >= 2).then_some(Polyline { formula, points })
-    };
+    let curve =
+        |formula: &'static str, a: f64, b: f64, f: &dyn Fn(f64) -> f64| -> Option<Polyline> {
+            if a > b {
+                return None;
+            }
+            let points: Vec<(f64, f64)> = (0..samples)
+                .map(|i| {
+                    let t = i as f64 / (samples - 1) as f64;
+                    let r = match i {
+                        0 => a,
+                        _ if i == samples - 1 => b,
+                        _ => (a.ln() + (b.ln() - a.ln()) * t).exp(),
+                    };
+                    (r, f(r))
+                })
+                .filter(|&(_, p)| p >= p_lo && p <= p_hi)
+                .collect();
+            (points.len() >= 2).then_some(Polyline { formula, points })
+        };
     let vertical = |formula: &'static str, lo: f64, hi: f64| -> Option<Polyline> {
         let (lo, hi) = (lo.max(p_lo), hi.min(p_hi));
         (r_lo <= 1.0 && 1.0 <= r_hi && lo < hi).then(|| Polyline {

@@ -241,7 +241,8 @@ impl<M: MarginalCurve> Outer<'_, M> {
             mu,
         };
         let (c, iters) = brent(inner, 0.0, 1.0, "equalize inner root mᵢ(C) = μ")?;
-        self.inner_iterations.set(self.inner_iterations.get() + iters);
+        self.inner_iterations
+            .set(self.inner_iterations.get() + iters);
         Ok((c.clamp(0.0, 1.0), iters))
     }
 
@@ -320,12 +321,10 @@ where
             });
         }
     }
-    let x = *state
-        .get_param()
-        .ok_or_else(|| Error::NotConverged {
-            solver,
-            reason: "no parameter returned".into(),
-            iterations,
-        })?;
+    let x = *state.get_param().ok_or_else(|| Error::NotConverged {
+        solver,
+        reason: "no parameter returned".into(),
+        iterations,
+    })?;
     Ok((x, iterations))
 }

@@ -177,7 +177,9 @@ pub fn log_axis(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
         )));
     }
     if n == 0 {
-        return Err(Error::Parameter("axis needs at least 1 point, got 0".into()));
+        return Err(Error::Parameter(
+            "axis needs at least 1 point, got 0".into(),
+        ));
     }
     if n == 1 {
         return Ok(vec![lo]);
@@ -529,12 +531,24 @@ fn fill_grid(
         .par_chunks_mut(width)
         .zip(kurtosis.par_iter())
         .for_each_init(
-            || (Scratch::default(), [GroupCapacity { full: 0, capacity: 0.0 }; 2]),
+            || {
+                (
+                    Scratch::default(),
+                    [GroupCapacity {
+                        full: 0,
+                        capacity: 0.0,
+                    }; 2],
+                )
+            },
             |(scratch, out), (row, &k)| {
                 for (cell, &v) in row.iter_mut().zip(v_axis) {
                     let groups = setting.groups(v);
                     sweep_groups(&groups, k, setting.dims, scratch, out);
-                    *cell = if out[0].full > 0 { 1.0 } else { out[0].capacity };
+                    *cell = if out[0].full > 0 {
+                        1.0
+                    } else {
+                        out[0].capacity
+                    };
                 }
             },
         );
@@ -700,7 +714,11 @@ pub fn critical_point(setting: &PhaseSetting) -> Option<(f64, f64)> {
 /// (closed form (P5) with k = Kurt[z]/p; V = 1 on the first-order line k ≤ 3).
 ///
 /// Spec: (P3)–(P5). Derivation: derivations/phase.md (PH6).
-pub fn boundary_curve(setting: &PhaseSetting, level: f64, p_axis: &[f64]) -> Result<Vec<(f64, f64)>> {
+pub fn boundary_curve(
+    setting: &PhaseSetting,
+    level: f64,
+    p_axis: &[f64],
+) -> Result<Vec<(f64, f64)>> {
     p_axis
         .iter()
         .enumerate()

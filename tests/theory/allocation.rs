@@ -34,8 +34,12 @@ fn loss_at(v: &[f64], k: &[f64], c: &[f64]) -> f64 {
 }
 
 fn worked_example() -> Allocation {
-    let f = FeatureSet::from_densities(vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0], &[0.1; 6], Magnitude::Uniform)
-        .expect("valid");
+    let f = FeatureSet::from_densities(
+        vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+        &[0.1; 6],
+        Magnitude::Uniform,
+    )
+    .expect("valid");
     allocate(&f, 3).expect("allocation succeeds")
 }
 
@@ -83,7 +87,11 @@ fn mixed_counterexample_b6_iv() {
     assert_abs_diff_eq!(a.loss, 457.0 / 1040.0, epsilon = 1e-12);
     assert_eq!(
         a.phase,
-        vec![Phase::Monosemantic, Phase::Polysemantic, Phase::Polysemantic]
+        vec![
+            Phase::Monosemantic,
+            Phase::Polysemantic,
+            Phase::Polysemantic
+        ]
     );
     a.check_kkt(1e-10).expect("KKT holds");
     // The naive rule "top q by (k−1)v² full, the next one fractional": b ranks first
@@ -143,7 +151,12 @@ fn mixed_counterexample_b6_v() {
     let h = |c: f64| lf.loss(c) + r_of(2.0 - c);
     let local = golden_section(&h, 0.4, 0.9);
     assert_abs_diff_eq!(local, 779.0 / 1243.0, epsilon = 1e-6);
-    assert!(h(local) > a.loss + 1e-4, "local {} vs global {}", h(local), a.loss);
+    assert!(
+        h(local) > a.loss + 1e-4,
+        "local {} vs global {}",
+        h(local),
+        a.loss
+    );
     // And it is a genuine local minimum: h is higher on both sides.
     assert!(h(local - 0.02) > h(local) && h(local + 0.02) > h(local));
     // The global one is the (B7) answer.
@@ -181,7 +194,11 @@ fn zero_importance_and_unit_kurtosis_are_ignored() {
     let a = solve(&[0.0, 1.0, 2.0, 3.0], &[18.0, 1.0, 18.0, 18.0], 2);
     assert_eq!(a.method, Method::AllFull);
     assert_eq!(a.capacity, vec![0.0, 0.0, 1.0, 1.0]);
-    let a = solve(&[0.0, 1.0, 2.0, 3.0, 1.5], &[18.0, 1.0, 18.0, 18.0, 18.0], 2);
+    let a = solve(
+        &[0.0, 1.0, 2.0, 3.0, 1.5],
+        &[18.0, 1.0, 18.0, 18.0, 18.0],
+        2,
+    );
     assert_eq!(a.capacity[0].to_bits(), 0f64.to_bits());
     assert_eq!(a.capacity[1].to_bits(), 0f64.to_bits());
     assert_abs_diff_eq!(a.total_capacity, 2.0, epsilon = 1e-12);
@@ -239,7 +256,10 @@ fn workspace_matches_the_wrapper_and_validates_slices() {
     let mut ws = Allocator::new();
     let v = [0.5, 1.0, 1.0, 1.0, 1.0, 1.0];
     for d in 1..=6 {
-        let a = ws.allocate_slices(&v, &[18.0; 6], d).expect("valid").clone();
+        let a = ws
+            .allocate_slices(&v, &[18.0; 6], d)
+            .expect("valid")
+            .clone();
         assert_eq!(a, solve(&v, &[18.0; 6], d));
     }
     assert!(ws.allocate_slices(&[1.0, -1.0], &[5.0, 5.0], 1).is_err());
@@ -285,10 +305,7 @@ fn arb_mixed(max_n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<f64>, usize)>
     (2..=max_n).prop_flat_map(|n| {
         (
             prop::collection::vec(0.05f64..3.0, n),
-            prop::collection::vec(
-                prop_oneof![1.05f64..3.0, 3.2f64..30.0, Just(3.0)],
-                n,
-            ),
+            prop::collection::vec(prop_oneof![1.05f64..3.0, 3.2f64..30.0, Just(3.0)], n),
             1..n,
         )
     })
@@ -413,7 +430,11 @@ fn mixed_optimum_equals_brute_force_on_small_instances() {
         let a = solve(&v, &k, d);
         let brute = brute_force(&v, &k, d, steps);
         // The optimum is no worse than any grid point…
-        assert!(a.loss <= brute + 1e-12, "case {case}: {} > grid {brute}", a.loss);
+        assert!(
+            a.loss <= brute + 1e-12,
+            "case {case}: {} > grid {brute}",
+            a.loss
+        );
         // …and the grid comes within a Lipschitz bound of it: moving the optimum to a grid
         // point changes each Cᵢ by ≤ (N−1)h and L by ≤ max mᵢ per unit capacity.
         let lip: f64 = (0..n)
@@ -426,7 +447,11 @@ fn mixed_optimum_equals_brute_force_on_small_instances() {
             })
             .fold(0.0, f64::max);
         let bound = lip * 2.0 * (n - 1) as f64 * h;
-        assert!(brute - a.loss <= bound, "case {case}: grid {brute} vs {} (bound {bound})", a.loss);
+        assert!(
+            brute - a.loss <= bound,
+            "case {case}: grid {brute} vs {} (bound {bound})",
+            a.loss
+        );
     }
 }
 

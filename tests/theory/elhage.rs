@@ -77,7 +77,11 @@ fn e10_expected_squared_minimum_is_one_sixth() {
 fn e9_ignored_cost_is_the_variance() {
     for &p in &[0.01, 0.2, 0.5, 1.0] {
         // E x = p/2, E x² = p/3.
-        assert_relative_eq!(ignored_cost(p), p / 3.0 - (p / 2.0) * (p / 2.0), max_relative = 1e-15);
+        assert_relative_eq!(
+            ignored_cost(p),
+            p / 3.0 - (p / 2.0) * (p / 2.0),
+            max_relative = 1e-15
+        );
     }
     assert_relative_eq!(ignored_cost(1.0), 1.0 / 12.0, max_relative = 1e-15);
 }
@@ -99,9 +103,23 @@ fn configuration_losses_equal_the_relu_model_at_the_explicit_weights() {
     }
 }
 
-fn assert_switch(model: ToyModel, below: (f64, f64), above: (f64, f64), lo: Configuration, hi: Configuration) {
-    assert_eq!(best_configuration(model, below.0, below.1).expect("valid"), lo, "at {below:?}");
-    assert_eq!(best_configuration(model, above.0, above.1).expect("valid"), hi, "at {above:?}");
+fn assert_switch(
+    model: ToyModel,
+    below: (f64, f64),
+    above: (f64, f64),
+    lo: Configuration,
+    hi: Configuration,
+) {
+    assert_eq!(
+        best_configuration(model, below.0, below.1).expect("valid"),
+        lo,
+        "at {below:?}"
+    );
+    assert_eq!(
+        best_configuration(model, above.0, above.1).expect("valid"),
+        hi,
+        "at {above:?}"
+    );
 }
 
 #[test]
@@ -114,26 +132,52 @@ fn e11_boundaries_equal_direct_comparison_two_in_one() {
         let a = configuration_loss(m, Configuration::ExtraAntipodal, r, p).expect("valid");
         let b = configuration_loss(m, Configuration::ExtraIgnored, r, p).expect("valid");
         assert_relative_eq!(a, b, max_relative = 1e-12);
-        assert_switch(m, (r, p * (1.0 - eps)), (r, p * (1.0 + eps)), Configuration::ExtraAntipodal, Configuration::ExtraIgnored);
+        assert_switch(
+            m,
+            (r, p * (1.0 - eps)),
+            (r, p * (1.0 + eps)),
+            Configuration::ExtraAntipodal,
+            Configuration::ExtraIgnored,
+        );
     }
     for &r in &[1.01, 1.5, 3.0, 10.0] {
         let p = superposition_density_above(r);
         let a = configuration_loss(m, Configuration::ExtraAntipodal, r, p).expect("valid");
         let b = configuration_loss(m, Configuration::FirstIgnored, r, p).expect("valid");
         assert_relative_eq!(a, b, max_relative = 1e-12);
-        assert_switch(m, (r, p * (1.0 - eps)), (r, p * (1.0 + eps)), Configuration::ExtraAntipodal, Configuration::FirstIgnored);
+        assert_switch(
+            m,
+            (r, p * (1.0 - eps)),
+            (r, p * (1.0 + eps)),
+            Configuration::ExtraAntipodal,
+            Configuration::FirstIgnored,
+        );
     }
     // Vertical line r = 1 above 4/7: ignored feature switches.
     for &p in &[0.6, 0.8, 1.0] {
-        assert_switch(m, (1.0 - eps, p), (1.0 + eps, p), Configuration::ExtraIgnored, Configuration::FirstIgnored);
+        assert_switch(
+            m,
+            (1.0 - eps, p),
+            (1.0 + eps, p),
+            Configuration::ExtraIgnored,
+            Configuration::FirstIgnored,
+        );
     }
 }
 
 #[test]
 fn e11_antipodal_region_peaks_at_four_sevenths() {
     let m = ToyModel::TwoInOne;
-    assert_relative_eq!(superposition_density_below(1.0), 4.0 / 7.0, max_relative = 1e-15);
-    assert_relative_eq!(superposition_density_above(1.0), 4.0 / 7.0, max_relative = 1e-15);
+    assert_relative_eq!(
+        superposition_density_below(1.0),
+        4.0 / 7.0,
+        max_relative = 1e-15
+    );
+    assert_relative_eq!(
+        superposition_density_above(1.0),
+        4.0 / 7.0,
+        max_relative = 1e-15
+    );
     // Highest antipodal density over a fine r grid, found by bisection in p at each r.
     let mut best = (0.0, 0.0);
     for i in 0..=400 {
@@ -161,25 +205,47 @@ fn e12_boundaries_equal_direct_comparison_three_in_two() {
     let eps = 1e-7;
     for &r in &[0.1, 0.4, 0.8] {
         let p = superposition_density_below(r);
-        assert_switch(m, (r, p * (1.0 - eps)), (r, p * (1.0 + eps)), Configuration::ExtraAntipodal, Configuration::ExtraIgnored);
+        assert_switch(
+            m,
+            (r, p * (1.0 - eps)),
+            (r, p * (1.0 + eps)),
+            Configuration::ExtraAntipodal,
+            Configuration::ExtraIgnored,
+        );
     }
     for &r in &[1.2, 3.0, 10.0] {
         let p = ANTIPODAL_PEAK_DENSITY;
-        assert_switch(m, (r, p * (1.0 - eps)), (r, p * (1.0 + eps)), Configuration::PairAntipodal, Configuration::FirstIgnored);
+        assert_switch(
+            m,
+            (r, p * (1.0 - eps)),
+            (r, p * (1.0 + eps)),
+            Configuration::PairAntipodal,
+            Configuration::FirstIgnored,
+        );
     }
     for &p in &[0.01, 0.3, 0.9] {
         let lo = best_configuration(m, 1.0 - eps, p).expect("valid");
         let hi = best_configuration(m, 1.0 + eps, p).expect("valid");
         assert_ne!(lo.region(m), hi.region(m), "r = 1 is a boundary at p = {p}");
     }
-    assert_eq!(Configuration::FirstIgnored.region(m), Region::DedicatedFirstIgnored);
-    assert_eq!(Configuration::FirstIgnored.region(ToyModel::TwoInOne), Region::Dedicated);
+    assert_eq!(
+        Configuration::FirstIgnored.region(m),
+        Region::DedicatedFirstIgnored
+    );
+    assert_eq!(
+        Configuration::FirstIgnored.region(ToyModel::TwoInOne),
+        Region::Dedicated
+    );
 }
 
 #[test]
 fn grid_labels_and_polylines() {
-    let r: Vec<f64> = (0..41).map(|i| 10f64.powf(-1.0 + i as f64 / 20.0)).collect();
-    let p: Vec<f64> = (0..31).map(|i| 10f64.powf(-2.0 + i as f64 / 15.0)).collect();
+    let r: Vec<f64> = (0..41)
+        .map(|i| 10f64.powf(-1.0 + i as f64 / 20.0))
+        .collect();
+    let p: Vec<f64> = (0..31)
+        .map(|i| 10f64.powf(-2.0 + i as f64 / 15.0))
+        .collect();
     for model in [ToyModel::TwoInOne, ToyModel::ThreeInTwo] {
         let g = elhage_grid(model, &r, &p).expect("valid axes");
         for (row, &pp) in p.iter().enumerate() {
@@ -192,7 +258,10 @@ fn grid_labels_and_polylines() {
         for line in &g.boundaries {
             assert!(line.points.len() >= 2, "{}", line.formula);
             for &(rr, pp) in &line.points {
-                assert!(rr >= r[0] && rr <= r[40] && pp >= p[0] && pp <= p[30], "({rr}, {pp})");
+                assert!(
+                    rr >= r[0] && rr <= r[40] && pp >= p[0] && pp <= p[30],
+                    "({rr}, {pp})"
+                );
             }
         }
         let formulas: Vec<&str> = g.boundaries.iter().map(|l| l.formula).collect();
@@ -218,12 +287,18 @@ fn e13_dense_reference_loss() {
     // Agrees with the n = 2 configuration "extra ignored" (r < 1) at every density.
     for &p in &[0.1, 0.5, 1.0] {
         let a = dense_reference_loss(&[1.0, 0.4], 1, p).expect("valid");
-        let b = configuration_loss(ToyModel::TwoInOne, Configuration::ExtraIgnored, 0.4, p).expect("valid");
+        let b = configuration_loss(ToyModel::TwoInOne, Configuration::ExtraIgnored, 0.4, p)
+            .expect("valid");
         assert_relative_eq!(a, b, max_relative = 1e-15);
     }
     // And with the ReLU model itself at the dense reference weights (n = 3, m = 2, p = 1).
-    let (w, b) = configuration_weights(ToyModel::ThreeInTwo, Configuration::ExtraIgnored, 1.0).expect("valid");
+    let (w, b) = configuration_weights(ToyModel::ThreeInTwo, Configuration::ExtraIgnored, 1.0)
+        .expect("valid");
     let direct = relu_loss_quadrature(&w, &b, &[1.0, 1.0, 0.5], 1.0, 60);
-    assert_relative_eq!(direct, dense_reference_loss(&[1.0, 1.0, 0.5], 2, 1.0).expect("valid"), max_relative = 1e-3);
+    assert_relative_eq!(
+        direct,
+        dense_reference_loss(&[1.0, 1.0, 0.5], 2, 1.0).expect("valid"),
+        max_relative = 1e-3
+    );
     assert!(dense_reference_loss(&[1.0, f64::NAN], 1, 1.0).is_err());
 }

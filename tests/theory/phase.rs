@@ -13,7 +13,11 @@ use rand_pcg::Pcg64;
 fn bisection_capacities(v: &[f64], k: f64, d: usize) -> Vec<f64> {
     let a = (k - 1.0) / (k - 3.0);
     let beta = 2.0 / (k - 3.0);
-    let caps = |lam: f64| -> Vec<f64> { v.iter().map(|&x| (a * x / lam - beta).clamp(0.0, 1.0)).collect() };
+    let caps = |lam: f64| -> Vec<f64> {
+        v.iter()
+            .map(|&x| (a * x / lam - beta).clamp(0.0, 1.0))
+            .collect()
+    };
     let vmax = v.iter().cloned().fold(0.0, f64::max);
     let vmin = v.iter().cloned().fold(f64::INFINITY, f64::min);
     let (mut lo, mut hi) = ((vmin * 0.5).ln(), ((k - 1.0) / 2.0 * vmax * 2.0).ln());
@@ -43,19 +47,31 @@ fn expand(groups: &[FeatureGroup], caps: &[GroupCapacity]) -> Vec<f64> {
 fn grouped_sweep_reproduces_the_worked_example() {
     // §6.6: N = 6, D = 3, k = 18, v = (0.5, 1, …, 1): C₁ = 7/33, C₂..₆ = 92/165.
     let groups = [
-        FeatureGroup { importance: 0.5, count: 1 },
-        FeatureGroup { importance: 1.0, count: 5 },
+        FeatureGroup {
+            importance: 0.5,
+            count: 1,
+        },
+        FeatureGroup {
+            importance: 1.0,
+            count: 5,
+        },
     ];
     let c = allocate_grouped(&groups, 18.0, 3).expect("valid");
     assert_relative_eq!(c[0].capacity, 7.0 / 33.0, max_relative = 1e-14);
     assert_relative_eq!(c[1].capacity, 92.0 / 165.0, max_relative = 1e-14);
     // Also (P2) and the grid.
     let s = PhaseSetting::default();
-    assert_relative_eq!(capacity_closed_form(&s, 0.5, 18.0).expect("valid"), 7.0 / 33.0, max_relative = 1e-14);
+    assert_relative_eq!(
+        capacity_closed_form(&s, 0.5, 18.0).expect("valid"),
+        7.0 / 33.0,
+        max_relative = 1e-14
+    );
     let g = phase_grid(&s, &[0.5], &[0.1]).expect("valid");
     assert_relative_eq!(g.capacity_at(0, 0), 7.0 / 33.0, max_relative = 1e-13);
     // (P1): λ = 187/114.
-    let lam = lambda_closed_form(&s, 0.5, 18.0).expect("valid").expect("interior");
+    let lam = lambda_closed_form(&s, 0.5, 18.0)
+        .expect("valid")
+        .expect("interior");
     assert_relative_eq!(lam, 187.0 / 114.0, max_relative = 1e-14);
 }
 
@@ -74,12 +90,22 @@ fn grouped_sweep_equals_bisection_on_random_groups() {
         let k = 3.0 + 10f64.powf(rng.random_range(-1.0..3.0));
         let d = rng.random_range(1..total + 1);
         let got = expand(&groups, &allocate_grouped(&groups, k, d).expect("valid"));
-        let v: Vec<f64> = groups.iter().flat_map(|g| std::iter::repeat_n(g.importance, g.count)).collect();
-        let want = if d >= total { vec![1.0; total] } else { bisection_capacities(&v, k, d) };
+        let v: Vec<f64> = groups
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.importance, g.count))
+            .collect();
+        let want = if d >= total {
+            vec![1.0; total]
+        } else {
+            bisection_capacities(&v, k, d)
+        };
         let sum: f64 = got.iter().sum();
         assert_relative_eq!(sum, d as f64, max_relative = 1e-12);
         for (a, b) in got.iter().zip(&want) {
-            assert!((a - b).abs() < 1e-9, "groups {groups:?}, k {k}, D {d}: {got:?} vs {want:?}");
+            assert!(
+                (a - b).abs() < 1e-9,
+                "groups {groups:?}, k {k}, D {d}: {got:?} vs {want:?}"
+            );
         }
     }
 }
@@ -88,8 +114,14 @@ fn grouped_sweep_equals_bisection_on_random_groups() {
 fn grouped_sweep_top_d_breaks_ties_by_index() {
     // k ≤ 3: the D most important features are full; ties go to the lower index.
     let groups = [
-        FeatureGroup { importance: 1.0, count: 1 },
-        FeatureGroup { importance: 1.0, count: 5 },
+        FeatureGroup {
+            importance: 1.0,
+            count: 1,
+        },
+        FeatureGroup {
+            importance: 1.0,
+            count: 5,
+        },
     ];
     let c = allocate_grouped(&groups, 2.0, 3).expect("valid");
     assert_relative_eq!(c[0].capacity, 1.0);
@@ -125,17 +157,30 @@ fn grid_equals_closed_form_everywhere() {
             for (c, &vv) in v.iter().enumerate() {
                 let want = capacity_closed_form(&s, vv, s.kurtosis_at(pp)).expect("valid");
                 let got = g.capacity_at(r, c);
-                assert!((got - want).abs() < 1e-10, "{s:?} V = {vv}, p = {pp}: {got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-10,
+                    "{s:?} V = {vv}, p = {pp}: {got} vs {want}"
+                );
             }
         }
         // (P6): the reference features share the rest.
         let groups = [
-            FeatureGroup { importance: 0.7, count: 1 },
-            FeatureGroup { importance: 1.0, count: s.features() - 1 },
+            FeatureGroup {
+                importance: 0.7,
+                count: 1,
+            },
+            FeatureGroup {
+                importance: 1.0,
+                count: s.features() - 1,
+            },
         ];
         let k = 40.0;
         let caps = allocate_grouped(&groups, k, s.dims()).expect("valid");
-        assert_relative_eq!(caps[1].capacity, other_capacity(&s, caps[0].capacity), max_relative = 1e-12);
+        assert_relative_eq!(
+            caps[1].capacity,
+            other_capacity(&s, caps[0].capacity),
+            max_relative = 1e-12
+        );
     }
 }
 
@@ -186,7 +231,10 @@ fn boundaries_are_where_the_grouped_solver_jumps_to_zero_and_one() {
             let v_full = importance_full(&s, k).expect("applies");
             assert_relative_eq!(jump(&cap, false), v_ign, max_relative = 1e-9);
             let jf = jump(&cap, true);
-            assert!((jf - v_full).abs() < 1e-9 * v_full, "{s:?} k {k}: jump {jf} vs V_full {v_full}");
+            assert!(
+                (jf - v_full).abs() < 1e-9 * v_full,
+                "{s:?} k {k}: jump {jf} vs V_full {v_full}"
+            );
             assert!(v_ign < 1.0 && 1.0 < v_full);
         }
         // k ≤ 3: first-order line at V = 1.
@@ -211,7 +259,10 @@ fn contour_levels_lie_where_the_grid_crosses_them() {
             let j = (0..v.len() - 1)
                 .find(|&j| g.capacity_at(r, j) < c && g.capacity_at(r, j + 1) >= c)
                 .expect("the row crosses the level");
-            assert!(v[j] <= vc * (1.0 + 1e-12) && vc <= v[j + 1] * (1.0 + 1e-12), "c {c}, p {pp}");
+            assert!(
+                v[j] <= vc * (1.0 + 1e-12) && vc <= v[j + 1] * (1.0 + 1e-12),
+                "c {c}, p {pp}"
+            );
             // And the solver at V_c gives exactly c.
             let at = phase_grid(&s, &[vc], &[pp]).expect("valid").capacity[0];
             assert_relative_eq!(at, c, max_relative = 1e-10);
@@ -241,7 +292,11 @@ fn critical_point_and_applicability() {
     let v_full = importance_full(&s, 3.0 + 1e-9).expect("applies");
     assert!((v_ign - 1.0).abs() < 1e-8 && (v_full - 1.0).abs() < 1e-8);
     // Limits as k → ∞: V_full → (N−1)/(D−1) = 5/2.
-    assert_relative_eq!(importance_full(&s, 1e12).expect("applies"), 2.5, max_relative = 1e-9);
+    assert_relative_eq!(
+        importance_full(&s, 1e12).expect("applies"),
+        2.5,
+        max_relative = 1e-9
+    );
 }
 
 #[test]
@@ -258,7 +313,9 @@ fn log_axis_includes_both_ends() {
 }
 
 fn all_levels() -> Vec<Fraction> {
-    (0..=10).map(|i| Fraction::new(i, 10).expect("valid")).collect()
+    (0..=10)
+        .map(|i| Fraction::new(i, 10).expect("valid"))
+        .collect()
 }
 
 #[test]
@@ -269,11 +326,25 @@ fn symbolic_boundaries_equal_the_numeric_closed_forms() {
         for d in 1..n {
             let s = PhaseSetting::new(n, d, Magnitude::Uniform).expect("valid");
             let sp = symbolic_phase(&s, &levels).expect("derives");
-            assert_eq!(sp.critical_kurtosis, vec![Fraction::integer(3)], "N {n} D {d}");
-            assert_eq!(sp.critical_density, Some(Fraction::new(3, 5).expect("valid")));
+            assert_eq!(
+                sp.critical_kurtosis,
+                vec![Fraction::integer(3)],
+                "N {n} D {d}"
+            );
+            assert_eq!(
+                sp.critical_density,
+                Some(Fraction::new(3, 5).expect("valid"))
+            );
             for b in &sp.boundaries {
                 let c = b.level.to_f64();
-                assert_eq!(b.others, Fraction::new(d as i128 * b.level.denom() - b.level.numer(), (n as i128 - 1) * b.level.denom()).expect("valid"));
+                assert_eq!(
+                    b.others,
+                    Fraction::new(
+                        d as i128 * b.level.denom() - b.level.numer(),
+                        (n as i128 - 1) * b.level.denom()
+                    )
+                    .expect("valid")
+                );
                 for _ in 0..5 {
                     let k = 3.0 + 10f64.powf(rng.random_range(-1.0..3.0));
                     let want = importance_at_capacity(&s, c, k).expect("applies");
@@ -283,7 +354,9 @@ fn symbolic_boundaries_equal_the_numeric_closed_forms() {
                     assert_relative_eq!(vp.eval(p), want, max_relative = 1e-12);
                     // λ on the line agrees with (P1)/(A6) at V = V_c (interior levels).
                     if c > 0.0 && c < 1.0 {
-                        let lam = lambda_closed_form(&s, want, k).expect("valid").expect("interior");
+                        let lam = lambda_closed_form(&s, want, k)
+                            .expect("valid")
+                            .expect("interior");
                         assert_relative_eq!(b.lambda.eval(k), lam, max_relative = 1e-10);
                     }
                 }
@@ -297,25 +370,51 @@ fn symbolic_formulas_of_the_paper_diagram() {
     let s = PhaseSetting::default();
     let sp = symbolic_phase(&s, &[Fraction::ZERO, Fraction::ONE]).expect("derives");
     // V_ign = 10/(3k + 1) = 50p/(5p + 27);  V_full = (5k − 5)/(2k + 4) = (45 − 25p)/(20p + 18).
-    assert_eq!(sp.boundaries[0].importance.format("k", false), "10/(3k + 1)");
     assert_eq!(
-        sp.boundaries[0].importance_density.as_ref().expect("rational").format("p", false),
+        sp.boundaries[0].importance.format("k", false),
+        "10/(3k + 1)"
+    );
+    assert_eq!(
+        sp.boundaries[0]
+            .importance_density
+            .as_ref()
+            .expect("rational")
+            .format("p", false),
         "50p/(5p + 27)"
     );
-    assert_eq!(sp.boundaries[1].importance.format("k", false), "(5k - 5)/(2k + 4)");
-    assert_eq!(sp.boundaries[1].importance.format("k", true), "\\frac{5k - 5}{2k + 4}");
+    assert_eq!(
+        sp.boundaries[1].importance.format("k", false),
+        "(5k - 5)/(2k + 4)"
+    );
+    assert_eq!(
+        sp.boundaries[1].importance.format("k", true),
+        "\\frac{5k - 5}{2k + 4}"
+    );
     // Exact evaluation at k = 18: V_ign = 2/11, V_full = 17/8.
     let k = Fraction::integer(18);
-    assert_eq!(sp.boundaries[0].importance.eval_exact(k).expect("no pole"), Fraction::new(2, 11).expect("valid"));
-    assert_eq!(sp.boundaries[1].importance.eval_exact(k).expect("no pole"), Fraction::new(17, 8).expect("valid"));
+    assert_eq!(
+        sp.boundaries[0].importance.eval_exact(k).expect("no pole"),
+        Fraction::new(2, 11).expect("valid")
+    );
+    assert_eq!(
+        sp.boundaries[1].importance.eval_exact(k).expect("no pole"),
+        Fraction::new(17, 8).expect("valid")
+    );
     // The c = D/N line is V = 1 exactly.
     let half = symbolic_phase(&s, &[Fraction::new(1, 2).expect("valid")]).expect("derives");
     assert_eq!(half.boundaries[0].importance.format("k", false), "1");
     let text = sp.to_text();
     assert!(text.contains("critical point: (V, p) = (1, 3/5)"));
-    assert!(sp.to_latex().contains("V_{\\mathrm{ign}}(k) &= \\frac{10}{3k + 1}"));
+    assert!(
+        sp.to_latex()
+            .contains("V_{\\mathrm{ign}}(k) &= \\frac{10}{3k + 1}")
+    );
     // Laplace: k = 6/p never reaches 3.
-    let lap = symbolic_phase(&PhaseSetting::new(6, 3, Magnitude::Laplace).expect("valid"), &[Fraction::ZERO]).expect("derives");
+    let lap = symbolic_phase(
+        &PhaseSetting::new(6, 3, Magnitude::Laplace).expect("valid"),
+        &[Fraction::ZERO],
+    )
+    .expect("derives");
     assert_eq!(lap.critical_density, None);
     assert!(symbolic_phase(&s, &[Fraction::new(3, 2).expect("valid")]).is_err());
 }
@@ -325,13 +424,29 @@ fn fractions_and_polynomials() {
     let f = Fraction::new(6, -4).expect("valid");
     assert_eq!((f.numer(), f.denom()), (-3, 2));
     assert!(Fraction::new(1, 0).is_err());
-    assert_eq!(Fraction::from_f64_exact(0.375).expect("dyadic"), Fraction::new(3, 8).expect("valid"));
-    assert_eq!(Fraction::from_f64_exact(-5.0).expect("integer"), Fraction::integer(-5));
+    assert_eq!(
+        Fraction::from_f64_exact(0.375).expect("dyadic"),
+        Fraction::new(3, 8).expect("valid")
+    );
+    assert_eq!(
+        Fraction::from_f64_exact(-5.0).expect("integer"),
+        Fraction::integer(-5)
+    );
     // (x − 3)(2x + 1) = 2x² − 5x − 3: rational roots ≥ −1 are −1/2 and 3.
-    let p = Polynomial::new(vec![Fraction::integer(-3), Fraction::integer(-5), Fraction::integer(2)]);
-    assert_eq!(p.rational_roots(Fraction::integer(-1)).expect("small"), vec![Fraction::new(-1, 2).expect("valid"), Fraction::integer(3)]);
+    let p = Polynomial::new(vec![
+        Fraction::integer(-3),
+        Fraction::integer(-5),
+        Fraction::integer(2),
+    ]);
+    assert_eq!(
+        p.rational_roots(Fraction::integer(-1)).expect("small"),
+        vec![Fraction::new(-1, 2).expect("valid"), Fraction::integer(3)]
+    );
     assert_eq!(p.format("x", false), "2x^2 - 5x - 3");
-    assert_eq!(magnitude_kurtosis_exact(Magnitude::StudentT { nu: 6.0 }), Some(Fraction::integer(6)));
+    assert_eq!(
+        magnitude_kurtosis_exact(Magnitude::StudentT { nu: 6.0 }),
+        Some(Fraction::integer(6))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -360,9 +475,21 @@ fn grid_equals_the_allocation_solver_at_sampled_points() {
             let f = s.feature_set(v[c], p[r]).expect("valid");
             let a = allocate(&f, s.dims()).expect("solves");
             let got = g.capacity_at(r, c);
-            assert!((got - a.capacity[0]).abs() < 1e-10, "{s:?} V {} p {}: grid {got} vs allocate {}", v[c], p[r], a.capacity[0]);
+            assert!(
+                (got - a.capacity[0]).abs() < 1e-10,
+                "{s:?} V {} p {}: grid {got} vs allocate {}",
+                v[c],
+                p[r],
+                a.capacity[0]
+            );
             if (got - 0.5).abs() < 0.5 - 1e-9 || got <= 0.0 || got >= 1.0 {
-                assert_eq!(Phase::of_capacity(got), a.phase[0], "{s:?} V {} p {}", v[c], p[r]);
+                assert_eq!(
+                    Phase::of_capacity(got),
+                    a.phase[0],
+                    "{s:?} V {} p {}",
+                    v[c],
+                    p[r]
+                );
             }
         }
     }
@@ -375,7 +502,11 @@ fn grouped_sweep_equals_the_allocation_solver_on_random_groups() {
         let ng = rng.random_range(1..5usize);
         let groups: Vec<FeatureGroup> = (0..ng)
             .map(|_| FeatureGroup {
-                importance: if rng.random::<f64>() < 0.1 { 0.0 } else { 10f64.powf(rng.random_range(-2.0..1.0)) },
+                importance: if rng.random::<f64>() < 0.1 {
+                    0.0
+                } else {
+                    10f64.powf(rng.random_range(-2.0..1.0))
+                },
                 count: rng.random_range(1..5usize),
             })
             .collect();
@@ -386,11 +517,18 @@ fn grouped_sweep_equals_the_allocation_solver_on_random_groups() {
         };
         let d = rng.random_range(1..total + 2);
         let got = expand(&groups, &allocate_grouped(&groups, k, d).expect("valid"));
-        let v: Vec<f64> = groups.iter().flat_map(|g| std::iter::repeat_n(g.importance, g.count)).collect();
+        let v: Vec<f64> = groups
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.importance, g.count))
+            .collect();
         let f = FeatureSet::from_kurtosis(v, vec![k; total]).expect("valid");
         let a = allocate(&f, d).expect("solves");
         for (x, y) in got.iter().zip(&a.capacity) {
-            assert!((x - y).abs() < 1e-9, "groups {groups:?} k {k} D {d}: {got:?} vs {:?}", a.capacity);
+            assert!(
+                (x - y).abs() < 1e-9,
+                "groups {groups:?} k {k} D {d}: {got:?} vs {:?}",
+                a.capacity
+            );
         }
     }
 }
@@ -421,8 +559,14 @@ fn boundaries_are_where_the_allocation_solver_jumps_to_zero_and_one() {
             let v_ign = importance_ignored(&s, k).expect("applies");
             let v_full = importance_full(&s, k).expect("applies");
             let (a, b) = (allocate_jump(&s, k, false), allocate_jump(&s, k, true));
-            assert!((a - v_ign).abs() < 1e-9 * v_ign, "{s:?} k {k}: allocate {a} vs V_ign {v_ign}");
-            assert!((b - v_full).abs() < 1e-9 * v_full, "{s:?} k {k}: allocate {b} vs V_full {v_full}");
+            assert!(
+                (a - v_ign).abs() < 1e-9 * v_ign,
+                "{s:?} k {k}: allocate {a} vs V_ign {v_ign}"
+            );
+            assert!(
+                (b - v_full).abs() < 1e-9 * v_full,
+                "{s:?} k {k}: allocate {b} vs V_full {v_full}"
+            );
             // Iso-capacity lines: allocate gives C₁ = c on V_c.
             for &c in &CONTOUR_LEVELS {
                 let vc = importance_at_capacity(&s, c, k).expect("applies");
@@ -431,8 +575,17 @@ fn boundaries_are_where_the_allocation_solver_jumps_to_zero_and_one() {
             // (P1): allocate's λ inside the band.
             let vm = (v_ign * v_full).sqrt();
             let f = s.feature_set_kurtosis(vm, k).expect("valid");
-            let lam = allocate(&f, s.dims()).expect("solves").lambda.expect("interior features");
-            assert_relative_eq!(lam, lambda_closed_form(&s, vm, k).expect("valid").expect("interior"), max_relative = 1e-12);
+            let lam = allocate(&f, s.dims())
+                .expect("solves")
+                .lambda
+                .expect("interior features");
+            assert_relative_eq!(
+                lam,
+                lambda_closed_form(&s, vm, k)
+                    .expect("valid")
+                    .expect("interior"),
+                max_relative = 1e-12
+            );
         }
     }
 }
@@ -445,7 +598,11 @@ fn points_a_to_f_are_in_their_regimes() {
     assert_eq!(labels, "ABCDEF");
     let want_p = [0.8, 0.8, 0.6, 0.1, 0.1, 0.1];
     for (pt, &p) in pts.iter().zip(&want_p) {
-        assert_relative_eq!(pt.density.expect("uniform reaches every k here"), p, max_relative = 1e-12);
+        assert_relative_eq!(
+            pt.density.expect("uniform reaches every k here"),
+            p,
+            max_relative = 1e-12
+        );
         assert_relative_eq!(s.kurtosis_at(p), pt.kurtosis, max_relative = 1e-12);
     }
     let phase = |i: usize| {
@@ -459,12 +616,23 @@ fn points_a_to_f_are_in_their_regimes() {
     assert_eq!(phase(5), Phase::Monosemantic);
     // A: three of the five reference features are full; μ ranges over [m(0), m(1)] of v = 1.
     let a = panel_curves(&s, &pts[0], 11).expect("valid");
-    assert_eq!(a.allocation.phase.iter().filter(|&&p| p == Phase::Monosemantic).count(), 3);
+    assert_eq!(
+        a.allocation
+            .phase
+            .iter()
+            .filter(|&&p| p == Phase::Monosemantic)
+            .count(),
+        3
+    );
     assert_relative_eq!(a.threshold.0, 1.25f64.powi(2) / 2.0, max_relative = 1e-12);
     assert_relative_eq!(a.threshold.1, 2.0, max_relative = 1e-12);
     // E is the worked example: μ = 2λ², λ = 187/114.
     let e = panel_curves(&s, &pts[4], 11).expect("valid");
-    assert_relative_eq!(e.mu().expect("unique"), 2.0 * (187.0f64 / 114.0).powi(2), max_relative = 1e-12);
+    assert_relative_eq!(
+        e.mu().expect("unique"),
+        2.0 * (187.0f64 / 114.0).powi(2),
+        max_relative = 1e-12
+    );
     assert_relative_eq!(e.threshold.0, e.threshold.1, max_relative = 1e-15);
     // Laplace never reaches k = 2.25.
     let lap = points_a_to_f(&PhaseSetting::new(6, 3, Magnitude::Laplace).expect("valid"));
@@ -504,7 +672,10 @@ fn marginal_curves_of_figure_2() {
     }
     assert!(nign > 0 && nfull > 0 && nint > 0, "{nign} {nfull} {nint}");
     let d_eff = c.allocation.total_capacity;
-    assert!((d_eff - d_eff.round()).abs() > 1e-3, "D_eff = {d_eff} is not an integer");
+    assert!(
+        (d_eff - d_eff.round()).abs() > 1e-3,
+        "D_eff = {d_eff} is not an integer"
+    );
     assert!(marginal_curves(&f, Budget::Dims(3), 1).is_err());
     assert!(marginal_curves(&f, Budget::Lambda(-1.0), 5).is_err());
 }

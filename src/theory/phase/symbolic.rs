@@ -137,7 +137,9 @@ impl Fraction {
 
     fn div(self, o: Fraction) -> Result<Fraction> {
         if o.is_zero() {
-            return Err(Error::Parameter("division by zero in exact arithmetic".into()));
+            return Err(Error::Parameter(
+                "division by zero in exact arithmetic".into(),
+            ));
         }
         self.mul(Fraction {
             num: o.den * o.num.signum(),
@@ -230,7 +232,10 @@ impl Polynomial {
 
     /// Value at x (Horner, f64).
     pub fn eval(&self, x: f64) -> f64 {
-        self.coeffs.iter().rev().fold(0.0, |acc, c| acc * x + c.to_f64())
+        self.coeffs
+            .iter()
+            .rev()
+            .fold(0.0, |acc, c| acc * x + c.to_f64())
     }
 
     /// Exact value at a fraction x.
@@ -734,7 +739,10 @@ pub fn symbolic_phase(setting: &PhaseSetting, levels: &[Fraction]) -> Result<Sym
             importance_density,
         })
     };
-    let boundaries = levels.iter().map(|&c| line(c)).collect::<Result<Vec<_>>>()?;
+    let boundaries = levels
+        .iter()
+        .map(|&c| line(c))
+        .collect::<Result<Vec<_>>>()?;
     let band_width = line(Fraction::ONE)?
         .importance
         .sub(&line(Fraction::ZERO)?.importance)?;
@@ -785,7 +793,11 @@ impl SymbolicPhase {
             "band width V_full(k) - V_ign(k) = {}",
             self.band_width.format("k", false)
         );
-        let roots: Vec<String> = self.critical_kurtosis.iter().map(Fraction::to_text).collect();
+        let roots: Vec<String> = self
+            .critical_kurtosis
+            .iter()
+            .map(Fraction::to_text)
+            .collect();
         let _ = writeln!(t, "critical kurtosis (roots k ≥ 1): {}", roots.join(", "));
         match self.critical_density {
             Some(p) => {
@@ -810,10 +822,7 @@ impl SymbolicPhase {
             } else {
                 format!("V_{{{}}}", b.level.to_latex())
             };
-            lines.push(format!(
-                "{name}(k) &= {}",
-                b.importance.format("k", true)
-            ));
+            lines.push(format!("{name}(k) &= {}", b.importance.format("k", true)));
             if let Some(vp) = &b.importance_density {
                 lines.push(format!("{name}(p) &= {}", vp.format("p", true)));
             }
