@@ -307,11 +307,6 @@ pub fn render(data: &Data, style: &Style) -> String {
         segments.push((w[0].0, w[1].0, w[0].1));
     }
     segments.push((b[b.len() - 1].0, 1.0, MONOSEMANTIC));
-    // The plateaus are swatches below/above the ramp: widen them to be visible.
-    let segments: Vec<(f64, f64, Rgb)> = segments
-        .into_iter()
-        .map(|(a, c, col)| (a, c, col))
-        .collect();
     colorbar(&mut svg, style, bar, &segments, 0.0, 1.0, "capacity C₁");
 
     // Legend below the x label.

@@ -41,7 +41,7 @@ fn quick_writes_every_figure_and_the_index() {
             "index lacks {}",
             e.id
         );
-        assert!(index.contains(&format!("![")) && index.contains(&format!("]({}.svg)", e.id)));
+        assert!(index.contains("![") && index.contains(&format!("]({}.svg)", e.id)));
         assert!(index.contains(&format!("polycap reproduce --only {} --quick", e.id)));
     }
     // Exactly the listed files, no temporaries left behind.

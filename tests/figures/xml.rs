@@ -17,9 +17,9 @@ pub fn check(doc: &str) -> Result<String, String> {
                 i += end + 2;
                 continue;
             }
-            if rest.starts_with("<!--") {
-                let end = rest[4..].find("-->").ok_or("unterminated comment")?;
-                if rest[4..4 + end].contains("--") {
+            if let Some(body) = rest.strip_prefix("<!--") {
+                let end = body.find("-->").ok_or("unterminated comment")?;
+                if body[..end].contains("--") {
                     return Err("'--' inside a comment".into());
                 }
                 i += 4 + end + 3;
