@@ -146,7 +146,7 @@ fn log_ticks(axis: &Axis, length: f64, min_gap: f64) -> Vec<Tick> {
     let first = (elo - 1e-9).ceil() as i64;
     let last = (ehi + 1e-9).floor() as i64;
     let mut out = Vec::new();
-    let minor = per_decade >= 14.0;
+    let minor = per_decade >= 20.0;
     for e in (first - 1)..=last {
         let base = 10f64.powi(e as i32);
         if e >= first {
@@ -170,9 +170,9 @@ fn log_ticks(axis: &Axis, length: f64, min_gap: f64) -> Vec<Tick> {
             }
         }
     }
-    // Fewer than two labels (a range of about a decade or less): label 2× and 5× the
+    // Fewer than three labels (a range of about two decades or less): label 2× and 5× the
     // decades too, and failing that, the ends.
-    if out.iter().filter(|t| t.label.is_some()).count() < 2 {
+    if out.iter().filter(|t| t.label.is_some()).count() < 3 && ehi - elo <= 2.0 + 1e-9 {
         for t in out.iter_mut().filter(|t| t.label.is_some()) {
             t.label = Some(fmt_value(t.value));
         }

@@ -34,13 +34,14 @@ pub struct Params {
 }
 
 impl Params {
-    /// Spec §11 E3: 2-in-1 and 3-in-2, r ∈ [0.1, 10], p ∈ [0.01, 1], 300 × 300.
+    /// Spec §11 E3: 2-in-1 and 3-in-2, r ∈ [0.1, 10], p ∈ [0.01, 1], 200 × 200 (the
+    /// boundaries are drawn from the closed forms, so the grid only colours the regions).
     pub fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],
             ratio_range: DEFAULT_RATIO_RANGE,
             density_range: DEFAULT_DENSITY_RANGE,
-            resolution: 300,
+            resolution: 200,
         }
     }
 
@@ -302,7 +303,16 @@ fn nearest(values: &[f64], map: impl Fn(f64) -> f64, page: f64) -> usize {
     best.0
 }
 
-/// The data as CSV: one row per grid point and model.
+/// A name as a CSV code: lower case, words joined by '-' ("extra ignored" → "extra-ignored").
+fn code(name: &str) -> String {
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The data as CSV: one row per grid point and model; `configuration` and `region` are the
+/// theory's names as codes (spaces and punctuation → '-').
 pub fn csv(data: &Data) -> String {
     let mut rows = Vec::new();
     for g in &data.grids {
@@ -314,8 +324,8 @@ pub fn csv(data: &Data) -> String {
                     g.model.dims().to_string(),
                     cell(*r),
                     cell(*p),
-                    conf.name().to_string(),
-                    g.region_at(i, j).name().to_string(),
+                    code(conf.name()),
+                    code(g.region_at(i, j).name()),
                 ]);
             }
         }

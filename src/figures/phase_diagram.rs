@@ -375,17 +375,16 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
             svg.polyline(&grid.to_page(panel, &line), &thin);
         }
     }
-    let edge = Stroke::solid(Rgb::BLACK, 1.1);
-    for curve in [&data.ignored_boundary, &data.full_boundary] {
+    // Boundaries in black over a white casing: visible on grey, the ramp and dark blue.
+    for (curve, width) in [
+        (&data.ignored_boundary, 1.1),
+        (&data.full_boundary, 1.1),
+        (&data.first_order, 2.2),
+    ] {
         let pts: Vec<(f64, f64)> = curve.iter().map(|(v, p)| panel.at(*v, *p)).collect();
-        svg.polyline(&pts, &edge);
+        svg.polyline(&pts, &Stroke::solid(Rgb::WHITE, width + 1.0));
+        svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, width));
     }
-    let pts: Vec<(f64, f64)> = data
-        .first_order
-        .iter()
-        .map(|(v, p)| panel.at(*v, *p))
-        .collect();
-    svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 2.2));
     svg.end_group();
     let ts = style.tick_size();
     // Labels point away from the line V = 1 where the points crowd (A, B, C near the
