@@ -174,12 +174,8 @@ pub fn num(x: f64) -> String {
     }
     let a = x.abs();
     if (1e-4..1e6).contains(&a) {
-        let digits = 6usize.saturating_sub(a.log10().floor() as i64 as usize + 1);
-        let digits = if a < 1.0 {
-            (5 - a.log10().floor() as i64) as usize
-        } else {
-            digits
-        };
+        // 6 significant digits: 5 − ⌊log₁₀|x|⌋ decimals (was an overflow for |x| < 1).
+        let digits = (5 - a.log10().floor() as i64).max(0) as usize;
         format!("{x:.digits$}")
     } else {
         format!("{x:.5e}")

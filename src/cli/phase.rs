@@ -30,13 +30,13 @@ pub struct Args {
     #[arg(long, default_value = "400x400")]
     grid: String,
     /// Range of the relative importance V, A:B (log-spaced, both ends included).
-    #[arg(long, default_value = "0.01:100")]
+    #[arg(long, default_value = "0.01:100", allow_hyphen_values = true)]
     v_range: String,
     /// Range of the density p = 1 − S, A:B with 0 < A < B ≤ 1 (log-spaced) [default 0.001:1].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     p_range: Option<String>,
     /// Use the kurtosis k = E[x⁴] as vertical axis instead of p, range A:B with 1 ≤ A < B.
-    #[arg(long, conflicts_with = "p_range")]
+    #[arg(long, allow_hyphen_values = true)]
     kurtosis_axis: Option<String>,
     /// Print the boundary formulas derived symbolically (text and LaTeX) instead of the grid.
     #[arg(long)]
@@ -83,6 +83,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (w, h) = parse_grid(&args.grid)?;
     let (v_lo, v_hi) = parse_range("--v-range", &args.v_range)?;
     let v_axis = phase::log_axis(v_lo, v_hi, w)?;
+    if args.kurtosis_axis.is_some() && args.p_range.is_some() {
+        return Err(usage(
+            "give either --p-range or --kurtosis-axis (the vertical axis), not both",
+        ));
+    }
     let grid = match &args.kurtosis_axis {
         Some(s) => {
             let (k_lo, k_hi) = parse_range("--kurtosis-axis", s)?;
@@ -249,8 +254,8 @@ fn render_table(g: &PhaseGrid) -> anyhow::Result<String> {
         num(g.importance[0]),
         num(g.importance[w - 1]),
         match g.axis {
-            VerticalAxis::Density => "densities p = 1 − S",
-            VerticalAxis::Kurtosis => "kurtoses k",
+            VerticalAxis::Density => "values of density p = 1 − S",
+            VerticalAxis::Kurtosis => "values of kurtosis k",
         },
         num(first_last(g).0),
         num(first_last(g).1),

@@ -9,6 +9,7 @@ use polycap::theory::allocation::{
 };
 use polycap::theory::quadratic::FeatureCurve;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
@@ -329,7 +330,12 @@ fn random_feasible(rng: &mut Pcg64Mcg, n: usize, d: usize) -> Vec<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // Regression seeds live beside this file: tests/theory/allocation.regressions.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn sweep_is_feasible_kkt_and_matches_bisection((v, k, d) in arb_sparse(9)) {
@@ -463,4 +469,17 @@ fn per_feature_kurtosis_sparser_feature_gets_more() {
         assert!(w[0] <= w[1] + 1e-15, "{:?}", a.capacity);
     }
     a.check_kkt(1e-10).expect("KKT holds");
+}
+
+#[test]
+fn phases_and_methods_serialise_by_name() {
+    let json = serde_json::to_string(&[Phase::Ignored, Phase::Polysemantic, Phase::Monosemantic])
+        .expect("serialises");
+    assert_eq!(json, r#"["ignored","polysemantic","monosemantic"]"#);
+    assert_eq!(Phase::Polysemantic.name(), "polysemantic");
+    let a = worked_example();
+    let doc: serde_json::Value = serde_json::to_value(&a).expect("serialises");
+    assert_eq!(doc["method"], "sweep");
+    assert_eq!(doc["phase"][0], "polysemantic");
+    assert_eq!(Method::Mixed.name(), "mixed");
 }

@@ -302,3 +302,56 @@ fn e13_dense_reference_loss() {
     );
     assert!(dense_reference_loss(&[1.0, f64::NAN], 1, 1.0).is_err());
 }
+
+use proptest::prelude::*;
+
+/// The region predicted by the closed-form boundaries (E11)/(E12) alone.
+fn region_by_formula(model: ToyModel, r: f64, p: f64) -> Region {
+    match model {
+        ToyModel::TwoInOne if r < 1.0 => {
+            if p < superposition_density_below(r) {
+                Region::Superposition
+            } else {
+                Region::NotRepresented
+            }
+        }
+        ToyModel::TwoInOne => {
+            if p < superposition_density_above(r) {
+                Region::Superposition
+            } else {
+                Region::Dedicated
+            }
+        }
+        ToyModel::ThreeInTwo if r < 1.0 => {
+            if p < superposition_density_below(r) {
+                Region::Superposition
+            } else {
+                Region::NotRepresented
+            }
+        }
+        ToyModel::ThreeInTwo => {
+            if p < ANTIPODAL_PEAK_DENSITY {
+                Region::Dedicated
+            } else {
+                Region::DedicatedFirstIgnored
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Direct comparison of the candidate losses agrees with the closed-form boundaries
+    /// everywhere except within 1e-9 of a boundary.
+    #[test]
+    fn argmin_of_losses_equals_the_closed_form_regions(lr in -1.0f64..1.0, lp in -2.0f64..0.0, three in any::<bool>()) {
+        let (r, p) = (10f64.powf(lr), 10f64.powf(lp));
+        let model = if three { ToyModel::ThreeInTwo } else { ToyModel::TwoInOne };
+        let near = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+        prop_assume!(!near(r, 1.0));
+        prop_assume!(!near(p, superposition_density_below(r)) && !near(p, superposition_density_above(r)) && !near(p, ANTIPODAL_PEAK_DENSITY));
+        let got = best_configuration(model, r, p).expect("valid").region(model);
+        prop_assert_eq!(got, region_by_formula(model, r, p));
+    }
+}

@@ -161,6 +161,28 @@ fn grid_equals_closed_form_everywhere() {
                     (got - want).abs() < 1e-10,
                     "{s:?} V = {vv}, p = {pp}: {got} vs {want}"
                 );
+                // Same phase (0, fractional, 1) away from the boundaries themselves.
+                let k = s.kurtosis_at(pp);
+                let (vi, vf) = (
+                    importance_ignored(&s, k).expect("applies"),
+                    importance_full(&s, k).expect("applies"),
+                );
+                if (vv / vi - 1.0).abs() > 1e-9 && (vv / vf - 1.0).abs() > 1e-9 {
+                    let class = |x: f64| {
+                        if x <= 0.0 {
+                            0
+                        } else if x >= 1.0 {
+                            2
+                        } else {
+                            1
+                        }
+                    };
+                    assert_eq!(
+                        class(got),
+                        class(want),
+                        "{s:?} V = {vv}, p = {pp}: {got} vs {want}"
+                    );
+                }
             }
         }
         // (P6): the reference features share the rest.
@@ -223,9 +245,20 @@ fn boundaries_are_where_the_grouped_solver_jumps_to_zero_and_one() {
     for s in settings() {
         for _ in 0..8 {
             let k = 3.0 + 10f64.powf(rng.random_range(-1.5..3.0));
+            let groups = |v: f64| {
+                [
+                    FeatureGroup {
+                        importance: v,
+                        count: 1,
+                    },
+                    FeatureGroup {
+                        importance: 1.0,
+                        count: s.features() - 1,
+                    },
+                ]
+            };
             let cap = |v: f64| -> f64 {
-                let g = phase_grid_kurtosis(&s, &[v], &[k]).expect("valid");
-                g.capacity[0]
+                allocate_grouped(&groups(v), k, s.dims()).expect("valid")[0].capacity
             };
             let v_ign = importance_ignored(&s, k).expect("applies");
             let v_full = importance_full(&s, k).expect("applies");
@@ -678,4 +711,89 @@ fn marginal_curves_of_figure_2() {
     );
     assert!(marginal_curves(&f, Budget::Dims(3), 1).is_err());
     assert!(marginal_curves(&f, Budget::Lambda(-1.0), 5).is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact cross-check (feature `exact`): the symbolic lines at rational points are exact.
+
+#[cfg(feature = "exact")]
+mod exact {
+    use super::*;
+    use polycap::theory::exact::allocate_exact;
+    use rug::{Integer, Rational};
+
+    fn q(f: Fraction) -> Rational {
+        Rational::from((Integer::from(f.numer()), Integer::from(f.denom())))
+    }
+
+    #[test]
+    fn symbolic_lines_are_exact_against_allocate_exact() {
+        let mut rng = Pcg64::seed_from_u64(41);
+        let levels = all_levels();
+        for (n, d) in [(6usize, 3usize), (6, 1), (6, 5), (9, 4), (4, 2), (2, 1)] {
+            let s = PhaseSetting::new(n, d, Magnitude::Uniform).expect("valid");
+            let sp = symbolic_phase(&s, &levels).expect("derives");
+            for _ in 0..4 {
+                // A random rational k > 3, and a random rational density p < 3/5 (k = 9/(5p)).
+                let k = Fraction::new(3 * 97 + rng.random_range(1..5000i128), 97).expect("valid");
+                let p = Fraction::new(rng.random_range(1..599i128), 1000).expect("valid");
+                let k_of_p = Fraction::new(9 * p.denom(), 5 * p.numer()).expect("valid");
+                for b in &sp.boundaries {
+                    for (kk, v) in [
+                        (k, b.importance.eval_exact(k).expect("no pole")),
+                        (
+                            k_of_p,
+                            b.importance_density
+                                .as_ref()
+                                .expect("uniform")
+                                .eval_exact(p)
+                                .expect("no pole"),
+                        ),
+                    ] {
+                        let mut vs = vec![Rational::from(1); n];
+                        vs[0] = q(v);
+                        let ks = vec![q(kk); n];
+                        let a = allocate_exact(&vs, &ks, d).expect("solves");
+                        assert_eq!(
+                            a.capacity[0],
+                            q(b.level),
+                            "N {n} D {d} k {kk:?} level {:?}",
+                            b.level
+                        );
+                        assert_eq!(a.capacity[1], q(b.others));
+                        if !b.level.is_zero() && b.level != Fraction::ONE {
+                            let lam = a.lambda.clone().expect("interior features");
+                            assert_eq!(lam, q(b.lambda.eval_exact(kk).expect("no pole")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// (PH3): C₁ is non-decreasing in V, within [0, 1], and the references take the rest (P6);
+    /// the solver agrees with the closed form at every sampled point.
+    #[test]
+    fn capacity_is_monotone_in_importance(n in 2usize..12, dd in 0usize..11, lk in 0.0f64..3.0, lv in -2.0f64..2.0) {
+        let d = 1 + dd % (n - 1);
+        let s = PhaseSetting::new(n, d, Magnitude::Uniform).expect("valid");
+        let k = 10f64.powf(lk);
+        let v = 10f64.powf(lv);
+        let c0 = capacity_closed_form(&s, v, k).expect("valid");
+        let c1 = capacity_closed_form(&s, v * 1.01, k).expect("valid");
+        prop_assert!((0.0..=1.0).contains(&c0));
+        prop_assert!(c1 >= c0 - 1e-12);
+        let f = s.feature_set_kurtosis(v, k).expect("valid");
+        let a = allocate(&f, d).expect("solves");
+        prop_assert!((a.capacity[0] - c0).abs() < 1e-9, "allocate {} vs closed form {}", a.capacity[0], c0);
+        if k > 3.0 {
+            prop_assert!((a.capacity[1] - other_capacity(&s, c0)).abs() < 1e-9);
+        }
+    }
 }

@@ -625,9 +625,9 @@ fn solve_linear(
                 continue;
             }
             let f = a[r][col].div(&a[col][col])?;
-            for c in col..n {
-                let t = f.mul(&a[col][c])?;
-                a[r][c] = a[r][c].sub(&t)?;
+            let pivot_row = a[col].clone();
+            for (x, y) in a[r].iter_mut().zip(&pivot_row).skip(col) {
+                *x = x.sub(&f.mul(y)?)?;
             }
             let t = f.mul(&b[col])?;
             b[r] = b[r].sub(&t)?;
@@ -777,7 +777,12 @@ impl SymbolicPhase {
             s.magnitude().name()
         );
         if let Some(kp) = self.magnitude_kurtosis {
-            let _ = writeln!(t, "k = Kurt[z]/p = {}/p", kp.to_text());
+            let kp = if kp.denom() == 1 {
+                kp.to_text()
+            } else {
+                format!("({})", kp.to_text())
+            };
+            let _ = writeln!(t, "k = Kurt[z]/p = {kp}/p");
         }
         for b in &self.boundaries {
             let _ = writeln!(t, "C_1 = {}:", b.level.to_text());
