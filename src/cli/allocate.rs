@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use polycap::base::{Error, FeatureSet, Magnitude};
-use polycap::theory::allocation::{Allocation, allocate};
+use polycap::theory::allocation::{Allocation, Method, allocate};
 use polycap::theory::quadratic::FeatureCurve;
 use serde_json::{Value, json};
 
@@ -352,7 +352,7 @@ fn render(
                     m.name()
                 ));
             }
-            if alloc.mu.is_none() && alloc.method.name() != "all-full" {
+            if alloc.mu.is_none() && alloc.method != Method::AllFull {
                 s.push_str(
                     "note: every feature is integral and the multipliers μ satisfying the KKT \
                      conditions form an interval, so λ and μ are not unique\n",

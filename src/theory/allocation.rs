@@ -475,13 +475,13 @@ impl Allocator {
                 best.offer(&self.cand, &mut self.best, lam, v, k);
             }
             // f given: fractional increasing-returns feature sharing λ with J (B6.iii).
-            for fi in 0..n_i {
-                if n_i - 1 < q {
-                    continue;
+            // (I \ {f} must hold the q full features.)
+            if q < n_i {
+                for fi in 0..n_i {
+                    let f = self.order[fi];
+                    self.set_integral_i(q, Some(fi));
+                    self.fractional_candidates(v, k, f, t, &mut best);
                 }
-                let f = self.order[fi];
-                self.set_integral_i(q, Some(fi));
-                self.fractional_candidates(v, k, f, t, &mut best);
             }
         }
         self.out.capacity.copy_from_slice(&self.best);
@@ -539,6 +539,7 @@ impl Allocator {
         if kf >= 3.0 {
             // k_f = 3: m_f ≡ 2v_f² = μ = 2λ², so λ = v_f and c_f = T − S_J(1/v_f).
             let u = u_lo;
+            let (full, sigma, beta) = self.segment_sums(v, k);
             let cf = t - (full + sigma * u - beta);
             if cf > 0.0 && cf < 1.0 {
                 self.cand[f] = cf;
@@ -566,7 +567,10 @@ impl Allocator {
                 let slack = 1e-12 * s1;
                 let u = (t - full + beta + bf) / slope;
                 if u >= s0 - slack && u <= s1 + slack {
-                    let u = u.clamp(s0, s1);
+                    // Re-solve with the segment sums recomputed from the sets (the running
+                    // sums may carry cancellation), as the sweep does for (A6).
+                    let (full, sigma, beta) = self.segment_sums(v, k);
+                    let u = ((t - full + beta + bf) / (sigma + af)).clamp(s0, s1);
                     let cf = af * u - bf;
                     if cf > 0.0 && cf < 1.0 {
                         self.cand[f] = cf;
@@ -584,6 +588,25 @@ impl Allocator {
             s0 = s1;
         }
         self.cand[f] = 0.0;
+    }
+
+    /// (|F|, Σ_P aⱼvⱼ, Σ_P βⱼ) of J from the current sets, summed afresh (B5).
+    fn segment_sums(&self, v: &[f64], k: &[f64]) -> (f64, f64, f64) {
+        let (mut full, mut sigma, mut beta) = (0.0, 0.0, 0.0);
+        for e in &self.events {
+            if e.enter {
+                match self.state[e.i] {
+                    ACTIVE => {
+                        let (a, b) = slope_terms(v[e.i], k[e.i]);
+                        sigma += a;
+                        beta += b;
+                    }
+                    FULL => full += 1.0,
+                    _ => {}
+                }
+            }
+        }
+        (full, sigma, beta)
     }
 
     /// J's capacities at λ from the current sets (B5).
