@@ -176,9 +176,9 @@ pub fn render(data: &Data, style: &Style) -> String {
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let gap = if one_row { 10.0 + ts * 2.0 } else { 0.0 };
     let panel_w = if one_row {
-        (width - left - 6.0 - gap * (cols as f64 - 1.0)) / cols as f64
+        (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64
     } else {
-        width - left - 8.0
+        width - left - ts * 1.8
     };
     let panel_h = panel_w * 0.78;
     let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;

@@ -269,7 +269,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
-    let panel_w = (width - left - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
+    let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
     let panel_h = panel_w * 0.62;
     let head_h = ls * 1.25 * 3.0 + 2.0;
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;

@@ -187,7 +187,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
     let left = 8.0 + ts * 2.6 + ls * 1.5;
     let gap = 8.0 + ts * 2.6 + 6.0;
-    let panel_w = (width - left - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
+    let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
     let panel_h = panel_w * 0.75;
     let head_h = ts * 1.2 * 3.0 + 3.0;
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 4.0;

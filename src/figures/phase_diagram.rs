@@ -11,7 +11,7 @@ use crate::theory::phase::{
     self, CONTOUR_LEVELS, DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseGrid, PhaseSetting,
 };
 
-use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend};
+use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
 use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
 use super::contour::Grid;
 use super::style::Style;
@@ -264,8 +264,65 @@ pub fn render(data: &Data, style: &Style) -> String {
         w: side,
         h: side * 0.9,
     };
-    let legend_rows = 3.0;
-    let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 6.0 + ts * 1.35 * legend_rows + 10.0;
+    // Legend below the x label.
+    let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
+    let entries = vec![
+        (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
+        (
+            LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
+            "0 < C₁ < 1: polysemantic".to_string(),
+        ),
+        (
+            LegendKey::Swatch(MONOSEMANTIC),
+            "C₁ = 1: monosemantic".to_string(),
+        ),
+    ];
+    let mut right = vec![
+        (
+            LegendKey::Line(stroke_b),
+            "V_{ign} (P4), V_{full} (P3)".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
+            "first order, V = 1 (k ≤ 3)".to_string(),
+        ),
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
+            format!(
+                "C₁ = {} … {}",
+                fmt_value(CONTOUR_LEVELS[0]),
+                fmt_value(CONTOUR_LEVELS[CONTOUR_LEVELS.len() - 1])
+            ),
+        ),
+    ];
+    if data.critical.is_some() {
+        right.push((
+            LegendKey::Marker(Marker::Star, Rgb::WHITE),
+            "critical point, k = 3".to_string(),
+        ));
+    }
+    if !data.points.is_empty() {
+        let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
+        right.push((
+            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            format!(
+                "points {}–{} (spec §7.4)",
+                labels.first().copied().unwrap_or(""),
+                labels.last().copied().unwrap_or("")
+            ),
+        ));
+    }
+    let legend_top = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
+    let (w1, h1) = legend_size(style, &entries);
+    let (w2, h2) = legend_size(style, &right);
+    // Side by side if they fit, else stacked.
+    let side_by_side = 4.0 + w1 + 4.0 + w2 + 4.0 <= width;
+    let legend_h = if side_by_side {
+        h1.max(h2)
+    } else {
+        h1 + 4.0 + h2
+    };
+    let height = legend_top + legend_h + 6.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
@@ -309,43 +366,12 @@ pub fn render(data: &Data, style: &Style) -> String {
     segments.push((b[b.len() - 1].0, 1.0, MONOSEMANTIC));
     colorbar(&mut svg, style, bar, &segments, 0.0, 1.0, "capacity C₁");
 
-    // Legend below the x label.
-    let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
-    let mut entries = vec![
-        (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
-        (
-            LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
-            "0 < C₁ < 1: polysemantic".to_string(),
-        ),
-        (
-            LegendKey::Swatch(MONOSEMANTIC),
-            "C₁ = 1: monosemantic".to_string(),
-        ),
-    ];
-    let mut right = vec![
-        (
-            LegendKey::Line(stroke_b),
-            "V_{ign} (P4), V_{full} (P3)".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
-            "first order, V = 1 (k ≤ 3)".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
-            format!("C₁ = {}", levels_text().replace(", ", ",")),
-        ),
-    ];
-    if data.critical.is_some() {
-        right[2] = (
-            LegendKey::Marker(Marker::Star, Rgb::WHITE),
-            "critical point, k = 3".to_string(),
-        );
+    legend(&mut svg, style, 4.0, legend_top, &entries);
+    if side_by_side {
+        legend(&mut svg, style, 4.0 + w1 + 4.0, legend_top, &right);
+    } else {
+        legend(&mut svg, style, 4.0, legend_top + h1 + 4.0, &right);
     }
-    let ly = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
-    let (w1, _) = legend(&mut svg, style, 4.0, ly, &entries);
-    legend(&mut svg, style, 4.0 + w1 + 4.0, ly, &right);
-    entries.clear();
     svg.finish()
 }
 
