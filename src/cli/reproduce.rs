@@ -96,6 +96,18 @@ fn command(e: &Entry, args: &Args) -> String {
     c
 }
 
+/// Text safe inside Markdown prose and tables: `\ * _ | [ ]` escaped.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '_' | '|' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The index README.md: one section per figure.
 fn index(done: &[(Entry, Rendered)], args: &Args) -> String {
     let mut s = String::new();
@@ -122,28 +134,23 @@ fn index(done: &[(Entry, Rendered)], args: &Args) -> String {
         let _ = writeln!(
             s,
             "| [{id}](#{id}) | {} | [{id}.svg]({id}.svg), [{id}.csv]({id}.csv) |",
-            r.title.replace('|', "\\|"),
+            md(&r.title),
             id = e.id
         );
     }
     for (e, r) in done {
         let _ = writeln!(s, "\n## {}\n", e.id);
-        let _ = writeln!(s, "**{}**\n", r.title);
+        let _ = writeln!(s, "**{}**\n", md(&r.title));
         let _ = writeln!(s, "Source: {}.\n", e.source);
         let _ = writeln!(s, "```sh\n{}\n```\n", command(e, args));
         s.push_str("| parameter | value |\n|---|---|\n");
         for (k, v) in &r.params {
-            let _ = writeln!(
-                s,
-                "| {} | {} |",
-                k.replace('|', "\\|"),
-                v.replace('|', "\\|")
-            );
+            let _ = writeln!(s, "| {} | {} |", md(k), md(v));
         }
         let _ = writeln!(
             s,
             "\nFiles: [{id}.svg]({id}.svg), [{id}.csv]({id}.csv)\n\n![{}]({id}.svg)",
-            r.title.replace(['[', ']'], ""),
+            md(&r.title),
             id = e.id
         );
     }
