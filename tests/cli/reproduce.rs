@@ -117,3 +117,39 @@ fn unknown_figure_id_is_a_usage_error() {
     assert!(!dir.join("README.md").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The committed figures/ directory is exactly what `polycap reproduce` writes: rerun it
+/// in a scratch directory (default --out, so the index's command lines match) and compare
+/// every file byte for byte. Regenerate with `polycap reproduce` when this fails.
+#[test]
+fn committed_figures_are_current() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("figures");
+    let dir = scratch("committed");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_polycap"))
+        .arg("reproduce")
+        .current_dir(&dir)
+        .output()
+        .expect("invariant: the polycap binary runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fresh = dir.join("figures");
+    let list = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+            .map(|x| x.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        list(&committed),
+        list(&fresh),
+        "figures/ lists other files than reproduce writes"
+    );
+    for name in list(&fresh) {
+        assert!(
+            read(&committed.join(&name)) == read(&fresh.join(&name)),
+            "figures/{name} is stale: run `polycap reproduce` and commit figures/"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
