@@ -189,7 +189,19 @@ pub fn render(data: &Data, style: &Style) -> String {
     let gap = 8.0 + ts * 2.6 + 6.0;
     let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
     let panel_h = panel_w * 0.75;
-    let head_h = ts * 1.2 * 3.0 + 3.0;
+    // Header lines wrapped to the panel width; all rows get the height of the longest.
+    let headers: Vec<Vec<String>> = data
+        .cases
+        .iter()
+        .map(|c| {
+            header(c)
+                .iter()
+                .flat_map(|h| wrap(h, ts, panel_w))
+                .collect()
+        })
+        .collect();
+    let head_lines = headers.iter().map(Vec::len).max().unwrap_or(3);
+    let head_h = ts * 1.2 * head_lines as f64 + 3.0;
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
     let entries = vec![
         (
@@ -296,8 +308,9 @@ pub fn render(data: &Data, style: &Style) -> String {
                 Some(&Stroke::solid(Rgb::WHITE, 0.5)),
             );
         }
-        for (k, h) in header(c).iter().enumerate() {
-            let y = frame.y - 3.0 - ts * 1.2 * (2 - k) as f64;
+        let lines = &headers[j];
+        for (k, h) in lines.iter().enumerate() {
+            let y = frame.y - 3.0 - ts * 1.2 * (lines.len() - 1 - k) as f64;
             svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
         }
     }

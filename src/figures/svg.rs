@@ -231,9 +231,22 @@ fn plain_width(s: &str, size: f64) -> f64 {
 /// Splits `s` at spaces into lines no wider than `max_width` points (estimated); a single
 /// word wider than the limit gets a line of its own.
 pub fn wrap(s: &str, size: f64, max_width: f64) -> Vec<String> {
+    // "N = 6" stays on one line: '=' glues to both neighbours.
+    let mut words: Vec<String> = Vec::new();
+    let mut glue = false;
+    for w in s.split(' ') {
+        match words.last_mut() {
+            Some(last) if glue || w == "=" => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+        glue = w == "=";
+    }
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
-    for word in s.split(' ') {
+    for word in words.iter().map(String::as_str) {
         let candidate = if cur.is_empty() {
             word.to_string()
         } else {
