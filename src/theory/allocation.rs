@@ -134,8 +134,11 @@ pub struct Allocation {
     pub capacity: Vec<f64>,
     /// Squared lengths nᵢ = ‖Wᵢ‖² = nᵢ*(Cᵢ) (spec (Q13)/(A3)).
     pub sq_norm: Vec<f64>,
-    /// Common ratio λ = nᵢ/Cᵢ of the fractional features (A6); `None` when no multiplier is
-    /// determined (all features integral and the admissible μ form an interval).
+    /// Common ratio λ = nᵢ/Cᵢ of the fractional features (A6). When every feature is
+    /// integral the multipliers satisfying (K3) form an interval [max_ign mᵢ(0),
+    /// min_full mᵢ(1)]: λ is then `Some` only if that interval is one point (a k = 3 tie,
+    /// λ = vᵢ of the binding full feature) and `None` otherwise (k < 3, D ≥ N, or D landing
+    /// on a flat stretch of the sweep). In prescribed-λ mode, the given λ.
     pub lambda: Option<f64>,
     /// Lagrange multiplier of Σ Cᵢ = D, μ = 2λ² (A4) = the common marginal benefit.
     pub mu: Option<f64>,

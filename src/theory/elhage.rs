@@ -327,8 +327,9 @@ impl ElhageGrid {
     }
 }
 
-/// Winning configurations on the grid `r_axis` × `p_axis` plus the boundary polylines,
-/// sampled with `samples` points per curve over the axes' ranges.
+/// Winning configurations on the grid `r_axis` × `p_axis` (rows = densities) plus the
+/// boundary polylines over the axes' ranges (200 points per curve; use
+/// [`boundary_polylines`] for another resolution).
 ///
 /// Spec: (E11), (E12), §11 E3. Derivation: derivations/elhage.md (EL5), (EL8).
 pub fn elhage_grid(model: ToyModel, r_axis: &[f64], p_axis: &[f64]) -> Result<ElhageGrid> {

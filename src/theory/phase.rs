@@ -190,6 +190,19 @@ pub fn log_axis(lo: f64, hi: f64, n: usize) -> Result<Vec<f64>> {
     Ok(out)
 }
 
+/// The default axes of spec §7.1: `width` importances V ∈ [10⁻², 10²] and `height`
+/// densities p ∈ [10⁻³, 1], log-spaced with both ends included.
+pub fn default_axes(width: usize, height: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    Ok((
+        log_axis(
+            DEFAULT_IMPORTANCE_RANGE.0,
+            DEFAULT_IMPORTANCE_RANGE.1,
+            width,
+        )?,
+        log_axis(DEFAULT_DENSITY_RANGE.0, DEFAULT_DENSITY_RANGE.1, height)?,
+    ))
+}
+
 /// `count` identical features of one importance (a run of consecutive feature indices).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeatureGroup {
@@ -681,7 +694,8 @@ pub fn critical_point(setting: &PhaseSetting) -> Option<(f64, f64)> {
 }
 
 /// The iso-capacity line C₁ = `level` as (V, p) points, one per density of `p_axis`
-/// (closed form (P5) with k = Kurt[z]/p; V = 1 on the first-order line k ≤ 3).
+/// (closed form (P5) with k = Kurt[z]/p). Densities with k ≤ 3 give V = 1: every level line
+/// runs into the first-order line there ([`first_order_line`] draws that part on its own).
 ///
 /// Spec: (P3)–(P5). Derivation: derivations/phase.md (PH6).
 pub fn boundary_curve(
@@ -715,5 +729,24 @@ pub fn boundary_curve_kurtosis(
     k_axis
         .iter()
         .map(|&k| Ok((importance_at_capacity(setting, level, k)?, k)))
+        .collect()
+}
+
+/// The first-order line of the diagram (spec §7.3): the points (1, p) of `p_axis` with
+/// k = Kurt[z]/p ≤ 3 (1 < k), where C₁ jumps from 0 to 1 at V = 1. Empty when the closed forms
+/// do not apply (D ≥ N).
+///
+/// Spec: §7.2, §7.3, (A9). Derivation: derivations/phase.md (PH8).
+pub fn first_order_line(setting: &PhaseSetting, p_axis: &[f64]) -> Vec<(f64, f64)> {
+    if !setting.closed_form_applies() {
+        return Vec::new();
+    }
+    p_axis
+        .iter()
+        .filter(|&&p| {
+            let k = setting.kurtosis_at(p);
+            k > 1.0 && k <= 3.0
+        })
+        .map(|&p| (1.0, p))
         .collect()
 }

@@ -333,6 +333,29 @@ fn critical_point_and_applicability() {
 }
 
 #[test]
+fn first_order_line_and_default_axes() {
+    let s = PhaseSetting::default();
+    let (v, p) = default_axes(5, 7).expect("valid");
+    assert_eq!((v.len(), p.len()), (5, 7));
+    assert_relative_eq!(v[0], 1e-2);
+    assert_relative_eq!(p[6], 1.0);
+    let line = first_order_line(&s, &[0.1, 0.5, 0.6, 0.7, 1.0]);
+    assert_eq!(line.len(), 3);
+    // Across the line the solver jumps from 0 to 1.
+    for &(vl, pl) in &line {
+        let g = phase_grid(&s, &[vl * 0.999, vl * 1.001], &[pl]).expect("valid");
+        assert_eq!(g.phase_counts(), [1, 0, 1]);
+    }
+    assert!(
+        first_order_line(
+            &PhaseSetting::new(3, 3, Magnitude::Uniform).expect("valid"),
+            &[1.0]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
 fn log_axis_includes_both_ends() {
     let a = log_axis(1e-3, 1.0, 1000).expect("valid");
     assert_eq!(a.len(), 1000);
@@ -773,9 +796,15 @@ mod exact {
 }
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    // Regression seeds live beside this file: tests/theory/phase.regressions.
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     /// (PH3): C₁ is non-decreasing in V, within [0, 1], and the references take the rest (P6);
     /// the solver agrees with the closed form at every sampled point.
