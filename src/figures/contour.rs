@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::axis::Panel;
 
-/// Node values z[j][i] at x = xs[i], y = ys[j].
+/// Node values `z[j][i]` at `x = xs[i]`, `y = ys[j]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
     /// Node x coordinates (increasing), length nx.

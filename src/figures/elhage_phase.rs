@@ -1,4 +1,4 @@
-//! [E] theory phase diagrams ("toy model of the toy model", spec §9.4, §11 E3): which
+//! \[E\] theory phase diagrams ("toy model of the toy model", spec §9.4, §11 E3): which
 //! configuration of the ReLU-output model wins for n = 2 features in m = 1 dimension and
 //! n = 3 in m = 2, over the extra feature's relative importance r and the density p.
 //!

@@ -115,7 +115,7 @@ fn input_name(s: &SparseInput) -> String {
 pub struct LossCurve {
     /// Input law behind the curve.
     pub input: SparseInput,
-    /// Kurtosis k = E[x⁴] (Pearson).
+    /// Kurtosis k = E(x⁴) (Pearson).
     pub kurtosis: f64,
     /// Capacities C at which the curve is sampled.
     pub capacity: Vec<f64>,

@@ -1,4 +1,4 @@
-//! [S] Fig. 2: marginal benefit m(C) = −∂L/∂Cᵢ (Q16) of many features against their
+//! \[S\] Fig. 2: marginal benefit m(C) = −∂L/∂Cᵢ (Q16) of many features against their
 //! capacity, with the prescribed-λ optimum (A8) and the threshold μ = 2λ² (A4).
 //!
 //! Features below the threshold at C = 0 are ignored, those above it at C = 1 are

@@ -3,11 +3,11 @@
 //!
 //! | module | figure |
 //! |---|---|
-//! | [`marginal`] | [S] Fig. 2: marginal benefit of 20 features with the prescribed-λ optimum |
-//! | [`phase_diagram`] | [S] Fig. 4 top left: analytic C₁ over (V, p) with boundaries and A–F |
-//! | [`phase_cases`] | [S] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
+//! | [`marginal`] | \[S\] Fig. 2: marginal benefit of 20 features with the prescribed-λ optimum |
+//! | [`phase_diagram`] | \[S\] Fig. 4 top left: analytic C₁ over (V, p) with boundaries and A–F |
+//! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
-//! | [`elhage_phase`] | [E] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
 //! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.

@@ -1,4 +1,4 @@
-//! [S] Fig. 4, bottom row: the six marginal-benefit cases A–F (spec §7.4), computed from
+//! \[S\] Fig. 4, bottom row: the six marginal-benefit cases A–F (spec §7.4), computed from
 //! the closed form (Q16) and the optimal allocation (A7) — not copied from the paper's
 //! sketches (spec §13, pitfall 14).
 //!
@@ -30,7 +30,7 @@ pub struct Params {
 }
 
 impl Params {
-    /// [S] Fig. 4: N = 6, D = 3, sparse uniform; 401 points per curve.
+    /// \[S\] Fig. 4: N = 6, D = 3, sparse uniform; 401 points per curve.
     pub fn paper() -> Self {
         Params {
             setting: PhaseSetting::default(),

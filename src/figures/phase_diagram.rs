@@ -1,4 +1,4 @@
-//! [S] Fig. 4, top left: the analytic phase diagram — capacity C₁ of the varied feature over
+//! \[S\] Fig. 4, top left: the analytic phase diagram — capacity C₁ of the varied feature over
 //! relative importance V and density p = 1 − S (spec §7, §11 S4).
 //!
 //! Grey where C₁ = 0 (ignored), a red → magenta ramp in bands of 0.05 for 0 < C₁ < 1
@@ -36,7 +36,7 @@ pub struct Params {
 }
 
 impl Params {
-    /// [S] Fig. 4: N = 6, D = 3, sparse uniform, V ∈ [10⁻², 10²], p ∈ [10⁻³, 1], 400 × 400.
+    /// \[S\] Fig. 4: N = 6, D = 3, sparse uniform, V ∈ [10⁻², 10²], p ∈ [10⁻³, 1], 400 × 400.
     pub fn paper() -> Self {
         Params {
             setting: PhaseSetting::default(),
@@ -468,14 +468,18 @@ fn sorted(g: Grid) -> Grid {
     }
 }
 
-/// The grid as CSV (one row per grid point) followed by nothing else: boundaries are in
-/// [`boundaries_csv`].
+/// The data as CSV in long form. `kind` is `grid` (one row per grid point, with C₁),
+/// `v_ign` / `v_full` (points of the boundaries (P4)/(P3), C₁ = 0 / 1), `first_order` (the
+/// line V = 1 for k ≤ 3), `critical` (the critical point) or `point` (A–F, with `label`).
 pub fn csv(data: &Data) -> String {
     let g = &data.grid;
-    let mut rows = Vec::with_capacity(g.capacity.len());
+    let setting = g.setting;
+    let mut rows = Vec::with_capacity(g.capacity.len() + 2000);
     for (r, p) in g.density.iter().enumerate() {
         for (c, v) in g.importance.iter().enumerate() {
             rows.push(vec![
+                "grid".to_string(),
+                String::new(),
                 cell(*v),
                 cell(*p),
                 cell(g.kurtosis[r]),
@@ -483,8 +487,40 @@ pub fn csv(data: &Data) -> String {
             ]);
         }
     }
+    let mut extra = |kind: &str, label: &str, v: f64, p: f64, c: Option<f64>| {
+        rows.push(vec![
+            kind.to_string(),
+            label.to_string(),
+            cell(v),
+            cell(p),
+            cell(setting.kurtosis_at(p)),
+            c.map_or_else(String::new, cell),
+        ]);
+    };
+    for (v, p) in &data.ignored_boundary {
+        extra("v_ign", "", *v, *p, Some(0.0));
+    }
+    for (v, p) in &data.full_boundary {
+        extra("v_full", "", *v, *p, Some(1.0));
+    }
+    for (v, p) in &data.first_order {
+        extra("first_order", "", *v, *p, None);
+    }
+    if let Some((v, p)) = data.critical {
+        extra("critical", "", v, p, None);
+    }
+    for m in &data.points {
+        extra("point", &m.label, m.importance, m.density, None);
+    }
     csv_text(
-        &["importance_V", "density_p", "kurtosis_k", "capacity_C1"],
+        &[
+            "kind",
+            "label",
+            "importance_V",
+            "density_p",
+            "kurtosis_k",
+            "capacity_C1",
+        ],
         &rows,
     )
 }

@@ -182,8 +182,21 @@ fn phase_diagram_csv_round_trips() {
     p.columns = 23;
     p.rows = 17;
     let d = phase_diagram::data(&p).expect("data");
-    let (h, rows) = read(&phase_diagram::csv(&d));
+    let (h, all) = read(&phase_diagram::csv(&d));
+    let kind = col(&h, "kind");
+    let rows: Vec<&Vec<String>> = all.iter().filter(|r| r[kind] == "grid").collect();
     assert_eq!(rows.len(), 23 * 17);
+    let points: Vec<&str> = all
+        .iter()
+        .filter(|r| r[kind] == "point")
+        .map(|r| r[col(&h, "label")].as_str())
+        .collect();
+    assert_eq!(points, ["A", "B", "C", "D", "E", "F"]);
+    assert_eq!(all.iter().filter(|r| r[kind] == "critical").count(), 1);
+    // Boundary rows: the closed-form V_ign puts C₁ = 0 there.
+    for r in all.iter().filter(|r| r[kind] == "v_ign") {
+        assert_eq!(r[col(&h, "capacity_C1")], "0");
+    }
     let (v, pp, c) = (
         col(&h, "importance_V"),
         col(&h, "density_p"),
