@@ -115,7 +115,7 @@ pub fn title(data: &Data) -> String {
     )
 }
 
-fn header(c: &Case) -> [String; 3] {
+fn header(c: &Case) -> Vec<String> {
     let p = &c.point;
     let mut first = format!("{}: V = {}", p.label, fmt_value(p.importance));
     if let Some(d) = p.density {
@@ -136,11 +136,16 @@ fn header(c: &Case) -> [String; 3] {
     };
     let returns = shape(sign).split(": ").nth(1).unwrap_or("");
     let blue = c.curves.allocation.phase.first().map_or("", Phase::name);
-    [
+    let mut lines = vec![
         first,
         returns.to_string(),
         format!("varied feature: {blue}"),
-    ]
+    ];
+    // Spec §13, pitfall 15: say when ties were broken.
+    if c.curves.allocation.ties {
+        lines.push("tied optimum: lower index first".to_string());
+    }
+    lines
 }
 
 const BLUE: Rgb = CATEGORICAL[4];
@@ -200,9 +205,32 @@ pub fn render(data: &Data, style: &Style) -> String {
                 .collect()
         })
         .collect();
-    let head_lines = headers.iter().map(Vec::len).max().unwrap_or(3);
-    let head_h = ts * 1.2 * head_lines as f64 + 3.0;
-    let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+    // Per row: header height from its longest header, then the panel and its x labels.
+    let head_h: Vec<f64> = headers
+        .chunks(cols)
+        .map(|row| ts * 1.2 * row.iter().map(Vec::len).max().unwrap_or(3) as f64 + 3.0)
+        .collect();
+    // x tick labels and the x label only under panels with no panel below them.
+    let labelled = |j: usize| j + cols >= n;
+    let body_h: Vec<f64> = (0..rows)
+        .map(|r| {
+            if (r * cols..((r + 1) * cols).min(n)).any(labelled) {
+                panel_h + ts * 2.0 + ls * 2.2 + 4.0
+            } else {
+                panel_h + 10.0
+            }
+        })
+        .collect();
+    let row_top: Vec<f64> = head_h
+        .iter()
+        .zip(&body_h)
+        .scan(title_h, |y, (h, b)| {
+            let top = *y;
+            *y += h + b;
+            Some(top)
+        })
+        .collect();
+    let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
     let entries = vec![
         (
             LegendKey::Line(Stroke::solid(BLUE, 1.3)),
@@ -226,7 +254,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         ),
     ];
     let (leg_w, leg_h) = legend_size(style, &entries);
-    let height = title_h + rows as f64 * row_h + leg_h + 8.0;
+    let height = rows_end + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
@@ -243,7 +271,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         let (r, q) = (j / cols, j % cols);
         let frame = Frame {
             x: left + q as f64 * (panel_w + gap),
-            y: title_h + r as f64 * row_h + head_h,
+            y: row_top[r] + head_h[r],
             w: panel_w,
             h: panel_h,
         };
@@ -289,7 +317,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             );
         }
         svg.end_group();
-        panel.draw_axes_with(&mut svg, style, r == rows - 1 || j + cols >= n, true);
+        panel.draw_axes_with(&mut svg, style, labelled(j), true);
         // Dots: reference features first, the varied one on top.
         for (i, (cap, ben)) in m
             .allocation
@@ -318,7 +346,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         &mut svg,
         style,
         (width - leg_w) / 2.0,
-        title_h + rows as f64 * row_h + 2.0,
+        rows_end + 2.0,
         &entries,
     );
     svg.finish()
