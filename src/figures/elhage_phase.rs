@@ -185,6 +185,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let rows = n.div_ceil(cols);
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
             width / 2.0,

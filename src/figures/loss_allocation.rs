@@ -275,6 +275,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
     let height = title_h + rows as f64 * row_h;
     let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
             width / 2.0,

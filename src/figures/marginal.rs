@@ -153,6 +153,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     };
     let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
     let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
             width / 2.0,

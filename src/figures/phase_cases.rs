@@ -256,6 +256,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (leg_w, leg_h) = legend_size(style, &entries);
     let height = rows_end + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
             width / 2.0,

@@ -324,6 +324,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     };
     let height = legend_top + legend_h + 6.0;
     let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
         svg.text(
             width / 2.0,

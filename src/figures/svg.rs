@@ -275,6 +275,7 @@ pub struct Svg {
     body: String,
     next_id: usize,
     open_groups: usize,
+    title: Option<String>,
 }
 
 impl Svg {
@@ -288,6 +289,7 @@ impl Svg {
             body: String::new(),
             next_id: 0,
             open_groups: 0,
+            title: None,
         }
     }
 
@@ -299,6 +301,11 @@ impl Svg {
     /// Document height in points.
     pub fn height(&self) -> f64 {
         self.height
+    }
+
+    /// Sets the document's `<title>` (shown by viewers, read by screen readers).
+    pub fn set_title(&mut self, title: &str) {
+        self.title = Some(title.to_string());
     }
 
     /// Adds a comment (e.g. the figure's parameters) to the document.
@@ -549,6 +556,9 @@ impl Svg {
             num(self.height),
             self.family
         );
+        if let Some(t) = &self.title {
+            let _ = writeln!(out, "<title>{}</title>", escape(t));
+        }
         if !self.defs.is_empty() {
             out.push_str("<defs>\n");
             out.push_str(&self.defs);

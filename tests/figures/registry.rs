@@ -58,7 +58,17 @@ fn every_figure_is_well_formed_labelled_and_deterministic() {
         for l in labels {
             assert!(r.svg.contains(l), "{}: missing {l:?}", e.id);
         }
-        // The title (wrapped into lines) is in the SVG: its first three words are.
+        let escaped = r
+            .title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(
+            r.svg.contains(&format!("<title>{escaped}</title>")),
+            "{}",
+            e.id
+        );
+        // The title (wrapped into lines) is drawn: its first three words are.
         let head: Vec<&str> = r.title.split(' ').take(3).collect();
         assert!(
             r.svg.contains(&head.join(" ")),
