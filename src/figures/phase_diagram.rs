@@ -535,7 +535,15 @@ pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
                 (lo.min(x), hi.max(x))
             })
     };
-    let (vr, pr) = (range(&grid.importance), range(&grid.density));
+    // A single row or column still gets a drawable (non-degenerate) log axis.
+    let widen = |(lo, hi): (f64, f64)| {
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo / 10f64.sqrt(), hi * 10f64.sqrt())
+        }
+    };
+    let (vr, pr) = (widen(range(&grid.importance)), widen(range(&grid.density)));
     let data = from_grid(grid.clone(), vr, pr)?;
     Ok(render(&data, style))
 }

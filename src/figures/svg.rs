@@ -119,8 +119,14 @@ pub enum Marker {
     Diamond,
 }
 
-/// Formats a coordinate with at most two decimals and no trailing zeros ("-0" is "0").
+/// Formats a coordinate with at most two decimals and no trailing zeros ("-0" is "0";
+/// non-finite values are written as "0").
 pub fn num(x: f64) -> String {
+    // Never write NaN or inf into a document (invalid SVG): callers keep data finite, this
+    // is the last guard.
+    if !x.is_finite() {
+        return "0".to_string();
+    }
     let r = (x * 100.0).round() / 100.0;
     if r.abs() < 0.005 {
         return "0".to_string();

@@ -339,6 +339,12 @@ fn phase_svg_for_any_grid() {
     let svg = phase_diagram::svg_for_grid(&grid, &Style::default()).expect("svg");
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(svg.contains("N = 8 features"));
+    assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    // A single column and row is still a valid document.
+    let one = phase_grid(&setting, &[1.0], &[0.1]).expect("grid");
+    let svg = phase_diagram::svg_for_grid(&one, &Style::default()).expect("svg");
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(!svg.contains("NaN"));
     assert!(svg.contains("sparse gaussian inputs"));
 }
 
