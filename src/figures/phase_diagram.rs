@@ -9,6 +9,7 @@
 use crate::base::{Magnitude, Result};
 use crate::theory::phase::{
     self, CONTOUR_LEVELS, DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseGrid, PhaseSetting,
+    VerticalAxis,
 };
 
 use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
@@ -105,26 +106,27 @@ pub struct MarkedPoint {
     pub label: String,
     /// Importance V.
     pub importance: f64,
-    /// Density p.
-    pub density: f64,
+    /// Density p (or kurtosis k when the grid's vertical axis is k).
+    pub vertical: f64,
 }
 
-/// Computed data of the figure.
+/// Computed data of the figure. Points are (V, y) with y the grid's vertical variable:
+/// density p, or kurtosis k for a grid made by `phase_grid_kurtosis`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     /// The grid of C₁ values.
     pub grid: PhaseGrid,
     /// Range of V drawn.
     pub importance_range: (f64, f64),
-    /// Range of p drawn.
-    pub density_range: (f64, f64),
-    /// V_ign(p) (P4) for k > 3, as (V, p) points.
+    /// Range of the vertical variable (p or k) drawn.
+    pub vertical_range: (f64, f64),
+    /// V_ign (P4) for k > 3, as (V, y) points.
     pub ignored_boundary: Vec<(f64, f64)>,
-    /// V_full(p) (P3) for k > 3, as (V, p) points.
+    /// V_full (P3) for k > 3, as (V, y) points.
     pub full_boundary: Vec<(f64, f64)>,
-    /// The first-order line V = 1 over the densities with k ≤ 3, as (V, p) points.
+    /// The first-order line V = 1 where k ≤ 3, as (V, y) points.
     pub first_order: Vec<(f64, f64)>,
-    /// The critical point (V, p) where k = 3, if inside the diagram.
+    /// The critical point (V, y) where k = 3, if inside the diagram.
     pub critical: Option<(f64, f64)>,
     /// Points marked on the diagram (A–F).
     pub points: Vec<MarkedPoint>,
@@ -145,7 +147,7 @@ pub fn data(params: &Params) -> Result<Data> {
             .into_iter()
             .filter(|m| {
                 in_range(m.importance, params.importance_range)
-                    && in_range(m.density, params.density_range)
+                    && in_range(m.vertical, params.density_range)
             })
             .collect();
     }
@@ -160,48 +162,60 @@ fn case_points(setting: &PhaseSetting) -> Vec<MarkedPoint> {
             pt.density.map(|p| MarkedPoint {
                 label: pt.label.to_string(),
                 importance: pt.importance,
-                density: p,
+                vertical: p,
             })
         })
         .collect()
 }
 
-/// Wraps an already computed grid (e.g. from `polycap phase`) with its boundaries, over the
-/// grid's own ranges unless given.
+/// Wraps an already computed grid (e.g. from `polycap phase`) with its closed-form
+/// boundaries, drawn over the given ranges of V and of the grid's vertical variable (density
+/// p, or kurtosis k for a grid from `phase_grid_kurtosis`).
 pub fn from_grid(
     grid: PhaseGrid,
     importance_range: (f64, f64),
-    density_range: (f64, f64),
+    vertical_range: (f64, f64),
 ) -> Result<Data> {
     let setting = grid.setting;
+    let axis = grid.axis;
+    let kurtosis_of = |y: f64| match axis {
+        VerticalAxis::Density => setting.kurtosis_at(y),
+        VerticalAxis::Kurtosis => y,
+    };
     let mut ignored_boundary = Vec::new();
     let mut full_boundary = Vec::new();
     let mut first_order = Vec::new();
-    let critical = phase::critical_point(&setting)
-        .filter(|(cv, cp)| in_range(*cv, importance_range) && in_range(*cp, density_range));
+    // The critical point k = 3 at V = 1, in the vertical variable.
+    let critical_y = match axis {
+        VerticalAxis::Density => phase::critical_point(&setting).map(|(_, p)| p),
+        VerticalAxis::Kurtosis => setting.closed_form_applies().then_some(3.0),
+    };
+    let critical = critical_y
+        .map(|y| (1.0, y))
+        .filter(|(cv, cy)| in_range(*cv, importance_range) && in_range(*cy, vertical_range));
     if setting.closed_form_applies() {
-        // Boundary curves sampled finely in p, with the critical density itself included.
-        let mut ps = phase::log_axis(density_range.0, density_range.1, 600)?;
-        if let Some((_, pc)) = phase::critical_point(&setting)
-            && in_range(pc, density_range)
-        {
-            ps.push(pc);
-            ps.sort_by(f64::total_cmp);
+        // Boundary curves sampled finely, with the critical point itself included.
+        let mut ys = phase::log_axis(vertical_range.0, vertical_range.1, 600)?;
+        if let Some((_, yc)) = critical {
+            ys.push(yc);
+            ys.sort_by(f64::total_cmp);
         }
-        for &p in &ps {
-            let k = setting.kurtosis_at(p);
+        for &y in &ys {
+            let k = kurtosis_of(y);
             if k > 3.0 {
-                ignored_boundary.push((phase::importance_ignored(&setting, k)?, p));
-                full_boundary.push((phase::importance_full(&setting, k)?, p));
+                ignored_boundary.push((phase::importance_ignored(&setting, k)?, y));
+                full_boundary.push((phase::importance_full(&setting, k)?, y));
             } else {
-                first_order.push((1.0, p));
+                first_order.push((1.0, y));
             }
         }
+        // Order the first-order line and the boundaries so they meet at the critical point.
         if let Some(c) = critical {
-            ignored_boundary.push(c);
-            full_boundary.push(c);
-            if first_order.first() != Some(&c) {
-                first_order.insert(0, c);
+            for curve in [&mut ignored_boundary, &mut full_boundary, &mut first_order] {
+                if !curve.contains(&c) {
+                    curve.push(c);
+                }
+                curve.sort_by(|a, b| a.1.total_cmp(&b.1));
             }
         }
         ignored_boundary.retain(|(v, _)| in_range(*v, importance_range));
@@ -213,13 +227,21 @@ pub fn from_grid(
     Ok(Data {
         grid,
         importance_range,
-        density_range,
+        vertical_range,
         ignored_boundary,
         full_boundary,
         first_order,
         critical,
         points: Vec::new(),
     })
+}
+
+/// The grid's vertical coordinates: densities, or kurtoses for a kurtosis-axis grid.
+fn vertical_values(g: &PhaseGrid) -> &[f64] {
+    match g.axis {
+        VerticalAxis::Density => &g.density,
+        VerticalAxis::Kurtosis => &g.kurtosis,
+    }
 }
 
 fn in_range(x: f64, r: (f64, f64)) -> bool {
@@ -344,9 +366,12 @@ pub fn render(data: &Data, style: &Style) -> String {
             "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
         ),
         y: Axis::log(
-            data.density_range.0,
-            data.density_range.1,
-            "feature density p = 1 − S",
+            data.vertical_range.0,
+            data.vertical_range.1,
+            match data.grid.axis {
+                VerticalAxis::Density => "feature density p = 1 − S",
+                VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
+            },
         ),
     };
     draw_map(&mut svg, &panel, data, style);
@@ -381,7 +406,7 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
     let g = &data.grid;
     let grid = Grid {
         xs: g.importance.clone(),
-        ys: g.density.clone(),
+        ys: vertical_values(g).to_vec(),
         z: g.capacity.clone(),
     };
     let grid = sorted(grid);
@@ -417,7 +442,7 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
     // Labels point away from the line V = 1 where the points crowd (A, B, C near the
     // critical point): left of it to the left, right of it to the right, on it below.
     for m in &data.points {
-        let c = panel.at(m.importance, m.density);
+        let c = panel.at(m.importance, m.vertical);
         svg.marker(
             Marker::Circle,
             c,
@@ -437,7 +462,7 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
         );
     }
     for m in &data.points {
-        let c = panel.at(m.importance, m.density);
+        let c = panel.at(m.importance, m.vertical);
         let size = ts * 1.05;
         let (x, y, anchor) = if (m.importance - 1.0).abs() < 1e-9 {
             (c.0 + ts * 0.5, c.1 + ts * 0.6 + size * 0.7, Anchor::Start)
@@ -488,13 +513,18 @@ pub fn csv(data: &Data) -> String {
             ]);
         }
     }
-    let mut extra = |kind: &str, label: &str, v: f64, p: f64, c: Option<f64>| {
+    let axis = g.axis;
+    let mut extra = |kind: &str, label: &str, v: f64, y: f64, c: Option<f64>| {
+        let (p, k) = match axis {
+            VerticalAxis::Density => (y, setting.kurtosis_at(y)),
+            VerticalAxis::Kurtosis => (setting.density_at(y), y),
+        };
         rows.push(vec![
             kind.to_string(),
             label.to_string(),
             cell(v),
             cell(p),
-            cell(setting.kurtosis_at(p)),
+            cell(k),
             c.map_or_else(String::new, cell),
         ]);
     };
@@ -511,7 +541,7 @@ pub fn csv(data: &Data) -> String {
         extra("critical", "", v, p, None);
     }
     for m in &data.points {
-        extra("point", &m.label, m.importance, m.density, None);
+        extra("point", &m.label, m.importance, m.vertical, None);
     }
     csv_text(
         &[
@@ -543,7 +573,10 @@ pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
             (lo / 10f64.sqrt(), hi * 10f64.sqrt())
         }
     };
-    let (vr, pr) = (widen(range(&grid.importance)), widen(range(&grid.density)));
+    let (vr, pr) = (
+        widen(range(&grid.importance)),
+        widen(range(vertical_values(grid))),
+    );
     let data = from_grid(grid.clone(), vr, pr)?;
     Ok(render(&data, style))
 }

@@ -340,6 +340,18 @@ fn phase_svg_for_any_grid() {
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(svg.contains("N = 8 features"));
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    // A grid over kurtosis k instead of density (polycap phase --kurtosis-axis): the y axis
+    // says so, and the critical point k = 3 is on it even for Laplace inputs (Kurt = 6, so no
+    // density p ≤ 1 reaches k = 3).
+    let laplace = PhaseSetting::new(6, 3, Magnitude::Laplace).expect("setting");
+    let k = log_axis(1.5, 100.0, 25).expect("axis");
+    let kgrid = polycap::theory::phase::phase_grid_kurtosis(&laplace, &v, &k).expect("grid");
+    let data = phase_diagram::from_grid(kgrid.clone(), (0.05, 20.0), (1.5, 100.0)).expect("data");
+    assert_eq!(data.critical, Some((1.0, 3.0)));
+    assert!(data.ignored_boundary.iter().all(|(_, y)| *y >= 3.0));
+    let svg = phase_diagram::svg_for_grid(&kgrid, &Style::default()).expect("svg");
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(svg.contains("kurtosis k = E[x⁴]") && !svg.contains("feature density"));
     // A single column and row is still a valid document.
     let one = phase_grid(&setting, &[1.0], &[0.1]).expect("grid");
     let svg = phase_diagram::svg_for_grid(&one, &Style::default()).expect("svg");
