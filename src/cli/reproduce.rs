@@ -143,6 +143,14 @@ fn index(done: &[(Entry, Rendered)], args: &Args) -> String {
         let _ = writeln!(s, "**{}**\n", md(&r.title));
         let _ = writeln!(s, "Source: {}.\n", e.source);
         let _ = writeln!(s, "```sh\n{}\n```\n", command(e, args));
+        if !r.commands.is_empty() {
+            s.push_str("The same numbers from the other subcommands:\n\n```sh\n");
+            for c in &r.commands {
+                s.push_str(c);
+                s.push('\n');
+            }
+            s.push_str("```\n\n");
+        }
         s.push_str("| parameter | value |\n|---|---|\n");
         for (k, v) in &r.params {
             let _ = writeln!(s, "| {} | {} |", md(k), md(v));

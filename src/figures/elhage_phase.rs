@@ -121,6 +121,11 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
+/// No subcommand prints these grids yet: use the CSV.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
+}
+
 /// Title generated from the models.
 pub fn title(data: &Data) -> String {
     let models: Vec<String> = data.params.models.iter().map(|m| model_name(*m)).collect();

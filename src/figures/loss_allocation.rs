@@ -239,6 +239,11 @@ pub fn shape(sign: i8) -> &'static str {
     }
 }
 
+/// No single subcommand prints this figure's numbers: use its CSV.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
+}
+
 /// Title of the figure.
 pub fn title(data: &Data) -> String {
     let ks: Vec<String> = data.curves.iter().map(|c| fmt_value(c.kurtosis)).collect();

@@ -116,6 +116,18 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
+/// The `polycap marginal` command that prints the same curves and allocation.
+pub fn commands(params: &Params) -> Vec<String> {
+    let v: Vec<String> = params.importance().iter().map(|x| format!("{x}")).collect();
+    vec![format!(
+        "polycap marginal --importance {} --kurtosis const:{} --lambda {} --points {} --format csv",
+        v.join(","),
+        params.kurtosis,
+        params.lambda,
+        params.samples
+    )]
+}
+
 /// Title generated from the parameters.
 pub fn title(data: &Data) -> String {
     let p = &data.params;

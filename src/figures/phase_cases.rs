@@ -104,6 +104,25 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
+/// One `polycap marginal` command per panel, printing its curves and optimum.
+pub fn commands(params: &Params) -> Vec<String> {
+    let s = &params.setting;
+    phase::points_a_to_f(s)
+        .iter()
+        .map(|pt| {
+            let mut v = vec![format!("{}", pt.importance)];
+            v.extend(std::iter::repeat_n("1".to_string(), s.features() - 1));
+            format!(
+                "polycap marginal --importance {} --kurtosis const:{} --dims {} --points {} --format csv",
+                v.join(","),
+                pt.kurtosis,
+                s.dims(),
+                params.samples
+            )
+        })
+        .collect()
+}
+
 /// Title generated from the setting.
 pub fn title(data: &Data) -> String {
     let s = &data.params.setting;

@@ -248,6 +248,23 @@ fn in_range(x: f64, r: (f64, f64)) -> bool {
     x >= r.0 * (1.0 - 1e-12) && x <= r.1 * (1.0 + 1e-12)
 }
 
+/// The `polycap phase` command that prints the same grid.
+pub fn commands(params: &Params) -> Vec<String> {
+    let s = &params.setting;
+    vec![format!(
+        "polycap phase --features {} --dims {} --input {} --grid {}x{} --v-range {}:{} --p-range {}:{} --format csv",
+        s.features(),
+        s.dims(),
+        s.magnitude().name(),
+        params.columns,
+        params.rows,
+        params.importance_range.0,
+        params.importance_range.1,
+        params.density_range.0,
+        params.density_range.1
+    )]
+}
+
 /// Title generated from the setting.
 pub fn title(data: &Data) -> String {
     let s = &data.grid.setting;

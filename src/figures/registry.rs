@@ -1,7 +1,8 @@
 //! The list of figures `polycap reproduce` writes: one [`Entry`] per figure.
 //!
 //! To add a figure: write `src/figures/<name>.rs` with `Params::{paper, quick, describe}`,
-//! `data`, `title`, `render` and `csv`, then add one `Entry` to [`registry`].
+//! `data`, `title`, `render`, `csv` and `commands`, then add one `entry!` line to
+//! [`registry`].
 
 use crate::base::Result;
 
@@ -23,6 +24,8 @@ pub struct Rendered {
     pub title: String,
     /// Parameters (name, value) for the index.
     pub params: Vec<(String, String)>,
+    /// Command lines of other subcommands that print the same numbers (may be empty).
+    pub commands: Vec<String>,
     /// The SVG document.
     pub svg: String,
     /// The data behind it as CSV.
@@ -50,7 +53,7 @@ impl Entry {
 }
 
 /// An [`Entry`] for a figure module with the standard interface
-/// (`Params::{paper, quick, describe}`, `data`, `title`, `render`, `csv`).
+/// (`Params::{paper, quick, describe}`, `data`, `title`, `render`, `csv`, `commands`).
 macro_rules! entry {
     ($module:ident, $id:literal, $source:literal, $width:expr) => {
         Entry {
@@ -67,6 +70,7 @@ macro_rules! entry {
                 Ok(Rendered {
                     title: f::title(&data),
                     params: params.describe(),
+                    commands: f::commands(&params),
                     svg: f::render(&data, style),
                     csv: f::csv(&data),
                 })

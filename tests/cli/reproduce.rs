@@ -153,3 +153,32 @@ fn committed_figures_are_current() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The index's "same numbers" command lines run: every one exits 0 and prints CSV.
+#[test]
+fn equivalent_commands_run() {
+    use polycap::figures::Quality;
+    use polycap::figures::style::FontChoice;
+    let mut count = 0;
+    for e in registry() {
+        let r = e
+            .render(Quality::Quick, FontChoice::Serif)
+            .expect("figure renders");
+        for c in &r.commands {
+            let args: Vec<&str> = c.split_whitespace().collect();
+            assert_eq!(args.first(), Some(&"polycap"), "{c}");
+            let o = polycap(&args[1..]);
+            assert!(o.status.success(), "{c}: {}", stderr(&o));
+            let out = super::stdout(&o);
+            assert!(
+                out.lines().count() > 1 && out.contains(','),
+                "{c} printed no CSV"
+            );
+            count += 1;
+        }
+    }
+    assert!(
+        count >= 2,
+        "expected commands for Fig. 2 and the phase diagram"
+    );
+}
