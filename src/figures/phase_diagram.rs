@@ -439,11 +439,18 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
         svg.loops(&loops, colour);
     }
     let thin = Stroke::solid(Rgb::BLACK, 0.45);
+    let mut labels = Vec::new();
+    let label_y = f.y + f.h * 0.88;
     for level in CONTOUR_LEVELS {
         for line in grid.contour_lines(level) {
-            svg.polyline(&grid.to_page(panel, &line), &thin);
+            let page = grid.to_page(panel, &line);
+            svg.polyline(&page, &thin);
+            if let Some(at) = crossing_at_y(&page, label_y) {
+                labels.push((level, at));
+            }
         }
     }
+    contour_labels(svg, style, label_y, &mut labels);
     // Boundaries in black over a white casing: visible on grey, the ramp and dark blue.
     for (curve, width) in [
         (&data.ignored_boundary, 1.1),
@@ -489,6 +496,51 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
             (c.0 + ts * 0.6, c.1 + size * 0.35, Anchor::Start)
         };
         svg.text_halo(x, y, &m.label, size, anchor);
+    }
+}
+
+/// Where the polyline first crosses the horizontal line `y`: (x, direction angle in degrees,
+/// folded so that text along it reads upwards or rightwards).
+fn crossing_at_y(pts: &[(f64, f64)], y: f64) -> Option<(f64, f64)> {
+    pts.windows(2).find_map(|w| {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if (y0 - y) * (y1 - y) > 0.0 || (y1 - y0).abs() < 1e-12 {
+            return None;
+        }
+        let t = (y - y0) / (y1 - y0);
+        // Fold into (−135°, 45°]: text reads rightwards or upwards (page y grows down).
+        let mut angle = (y1 - y0).atan2(x1 - x0).to_degrees();
+        if angle > 45.0 {
+            angle -= 180.0;
+        } else if angle <= -135.0 {
+            angle += 180.0;
+        }
+        Some((x0 + t * (x1 - x0), angle))
+    })
+}
+
+/// Labels contour lines where they cross one horizontal line, along each line, skipping
+/// any label closer than its font allows to the previous one (left to right).
+fn contour_labels(svg: &mut Svg, style: &Style, y: f64, labels: &mut [(f64, (f64, f64))]) {
+    let size = style.tick_size() * 0.8;
+    labels.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
+    let mut last = f64::NEG_INFINITY;
+    let f = |v: f64| fmt_value(v);
+    for (level, (x, angle)) in labels.iter() {
+        // Labels along near-vertical lines need only their height across; others their width.
+        let across = if angle.abs() > 60.0 {
+            size * 1.3
+        } else {
+            super::svg::text_width(&f(*level), size) + size * 0.4
+        };
+        if x - last < across {
+            continue;
+        }
+        last = *x;
+        // Centre the glyphs on the line: shift the baseline by 0.35 em across it.
+        let (sin, cos) = angle.to_radians().sin_cos();
+        let (ax, ay) = (x - 0.35 * size * sin, y + 0.35 * size * cos);
+        svg.text_halo_rotated(ax, ay, &f(*level), size, Anchor::Middle, *angle);
     }
 }
 
@@ -596,4 +648,25 @@ pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
     );
     let data = from_grid(grid.clone(), vr, pr)?;
     Ok(render(&data, style))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crossing_at_y;
+
+    #[test]
+    fn crossing_and_reading_direction() {
+        // A line going down the page (y grows) is read upwards: angle −90°.
+        let (x, a) = crossing_at_y(&[(10.0, 0.0), (10.0, 100.0)], 40.0).expect("crosses");
+        assert!((x - 10.0).abs() < 1e-12 && (a + 90.0).abs() < 1e-9);
+        // The same line drawn the other way gives the same reading direction.
+        let (_, b) = crossing_at_y(&[(10.0, 100.0), (10.0, 0.0)], 40.0).expect("crosses");
+        assert!((b + 90.0).abs() < 1e-9);
+        // A rising diagonal is read rightwards-up, a falling one rightwards-down.
+        let (x, c) = crossing_at_y(&[(0.0, 10.0), (10.0, 0.0)], 5.0).expect("crosses");
+        assert!((x - 5.0).abs() < 1e-12 && (c + 45.0).abs() < 1e-9);
+        let (_, d) = crossing_at_y(&[(10.0, 10.0), (0.0, 0.0)], 5.0).expect("crosses");
+        assert!((d - 45.0).abs() < 1e-9);
+        assert!(crossing_at_y(&[(0.0, 0.0), (1.0, 1.0)], 5.0).is_none());
+    }
 }

@@ -501,14 +501,37 @@ impl Svg {
     /// Text with a white halo (a wide white stroke painted under the glyphs), readable on
     /// top of colour fills and lines.
     pub fn text_halo(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
+        self.text_halo_rotated(x, y, s, size, anchor, 0.0);
+    }
+
+    /// [`Svg::text_halo`] rotated by `rotate` degrees about its anchor point.
+    pub fn text_halo_rotated(
+        &mut self,
+        x: f64,
+        y: f64,
+        s: &str,
+        size: f64,
+        anchor: Anchor,
+        rotate: f64,
+    ) {
         let anchor = match anchor {
             Anchor::Start => "start",
             Anchor::Middle => "middle",
             Anchor::End => "end",
         };
+        let transform = if rotate.abs() > 1e-9 {
+            format!(
+                r#" transform="rotate({} {} {})""#,
+                num(rotate),
+                num(x),
+                num(y)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             self.body,
-            r#"<text x="{}" y="{}" font-size="{}" text-anchor="{anchor}" stroke="white" stroke-width="{}" stroke-linejoin="round" paint-order="stroke">{}</text>"#,
+            r#"<text x="{}" y="{}" font-size="{}" text-anchor="{anchor}"{transform} stroke="white" stroke-width="{}" stroke-linejoin="round" paint-order="stroke">{}</text>"#,
             num(x),
             num(y),
             num(size),
