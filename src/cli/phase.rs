@@ -2,6 +2,7 @@
 //! (importance V, density p = 1 − S) or (V, kurtosis k), its closed-form boundaries, the
 //! critical point, and (`--symbolic`) the boundary formulas derived exactly.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use polycap::base::Magnitude;
@@ -11,7 +12,8 @@ use polycap::theory::phase::{
 };
 use serde_json::{Value, json};
 
-use super::output::{Format, csv_text, emit, num, table, usage};
+use super::output::{Format, csv_text, emit, num, table, usage, write_atomic};
+use polycap::figures::style::{FontChoice, Style, Width};
 
 /// Flags of `polycap phase`.
 #[derive(Debug, clap::Args)]
@@ -41,9 +43,37 @@ pub struct Args {
     /// Print the boundary formulas derived symbolically (text and LaTeX) instead of the grid.
     #[arg(long)]
     symbolic: bool,
+    /// Also draw the diagram as a paper-ready SVG to this file (boundaries, contours,
+    /// critical point); the table/JSON/CSV still goes to stdout.
+    #[arg(long, value_name = "FILE.svg")]
+    out: Option<PathBuf>,
+    /// Font family of the SVG.
+    #[arg(long, value_enum, default_value_t = SvgFont::Serif)]
+    font: SvgFont,
+    /// Printed width of the SVG: one column (3.3 in) or two columns (7 in).
+    #[arg(long, value_enum, default_value_t = SvgWidth::One)]
+    width: SvgWidth,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+}
+
+/// Font family of `--out` SVGs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SvgFont {
+    /// Serif (journals).
+    Serif,
+    /// Sans-serif (slides).
+    Sans,
+}
+
+/// Printed width of `--out` SVGs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SvgWidth {
+    /// One column, 3.3 in.
+    One,
+    /// Two columns, 7 in.
+    Two,
 }
 
 /// Parses `W×H`, `WxH` or `WXH` into (W, H), both ≥ 1.
@@ -116,6 +146,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Json => serde_json::to_string_pretty(&render_json(&grid)?)? + "\n",
         Format::Table => render_table(&grid)?,
     };
+    if let Some(path) = &args.out {
+        let style = Style::new(
+            match args.font {
+                SvgFont::Serif => FontChoice::Serif,
+                SvgFont::Sans => FontChoice::Sans,
+            },
+            match args.width {
+                SvgWidth::One => Width::OneColumn,
+                SvgWidth::Two => Width::TwoColumn,
+            },
+        );
+        let svg = polycap::figures::phase_diagram::svg_for_grid(&grid, &style)?;
+        write_atomic(path, svg.as_bytes())?;
+    }
     emit(None, &text)
 }
 

@@ -143,3 +143,34 @@ fn bad_inputs_are_one_line_usage_errors() {
         assert!(o.stdout.is_empty());
     }
 }
+
+#[test]
+fn out_writes_the_phase_diagram_svg_beside_the_table() {
+    let dir = std::env::temp_dir().join(format!("polycap-phase-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let svg = dir.join("pd.svg");
+    let svg_arg = svg.to_string_lossy().to_string();
+    let o = polycap(&[
+        "phase", "--grid", "12x10", "--format", "csv", "--out", &svg_arg, "--font", "sans",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        1 + 12 * 10,
+        "CSV still on stdout"
+    );
+    let text = std::fs::read_to_string(&svg).expect("SVG written");
+    assert!(
+        text.starts_with("<svg") || text.starts_with("<?xml"),
+        "an SVG document"
+    );
+    assert!(text.contains("feature density p = 1 − S"), "axis label");
+    assert!(text.contains("sans-serif"), "the chosen font family");
+    assert!(text.trim_end().ends_with("</svg>"), "complete document");
+    // A directory that does not exist: runtime error, exit 1, nothing half-written.
+    let bad = dir.join("missing").join("x.svg");
+    let o = polycap(&["phase", "--grid", "4x4", "--out", &bad.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
