@@ -13,17 +13,18 @@
 //!
 //! Derivation: derivations/tms.md (TM1)–(TM6).
 
-use wide::{CmpGt, f32x8 as V};
-
 use super::data::SparseBatch;
 use super::model::Activation;
+use super::simd::{F8, Lanes};
+
+use wide::f32x8;
 
 /// Lanes per block of the dense kernel.
 const L: usize = 8;
 
 /// The embedding dimension D, either a compile-time constant (per-block vectors on the
 /// stack, in registers) or a run-time value (on the heap).
-trait Dims: Copy {
+trait Dims<V: Lanes>: Copy {
     type Arr: AsMut<[V]>;
     fn get(self) -> usize;
     fn zeros(self) -> Self::Arr;
@@ -32,7 +33,7 @@ trait Dims: Copy {
 #[derive(Clone, Copy)]
 struct Fixed<const D: usize>;
 
-impl<const D: usize> Dims for Fixed<D> {
+impl<const D: usize, V: Lanes> Dims<V> for Fixed<D> {
     type Arr = [V; D];
     #[inline(always)]
     fn get(self) -> usize {
@@ -47,11 +48,13 @@ impl<const D: usize> Dims for Fixed<D> {
 #[derive(Clone, Copy)]
 struct Dyn(usize);
 
-impl Dims for Dyn {
+impl<V: Lanes> Dims<V> for Dyn {
     type Arr = Vec<V>;
+    #[inline(always)]
     fn get(self) -> usize {
         self.0
     }
+    #[inline(always)]
     fn zeros(self) -> Self::Arr {
         vec![V::splat(0.0); self.0]
     }
@@ -70,9 +73,15 @@ pub struct Autoencoder {
     pub importance: Vec<f32>,
 }
 
-/// Scratch space reused across steps.
+/// Scratch space reused across steps (one set of buffers per lane type).
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
+    portable: Bufs<f32x8>,
+    avx2: Bufs<F8>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Bufs<V> {
     vxs: Vec<V>,
     vg: Vec<V>,
     vacc: Vec<V>,
@@ -80,12 +89,34 @@ pub struct Scratch {
     ws: Vec<V>,
 }
 
+/// Lane types the kernels run on: each has its own scratch buffers.
+pub(crate) trait KernelLanes: Lanes {
+    #[allow(private_interfaces)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self>;
+}
+
+impl KernelLanes for f32x8 {
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self> {
+        &mut sc.portable
+    }
+}
+
+impl KernelLanes for F8 {
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self> {
+        &mut sc.avx2
+    }
+}
+
 /// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
 #[inline(always)]
-fn act_v(act: Activation, z: V) -> (V, V) {
+fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
     let zero = V::splat(0.0);
     match act {
-        Activation::Relu => (z.max(zero), z.cmp_gt(zero) & V::splat(1.0)),
+        Activation::Relu => (z.max(zero), z.positive()),
         Activation::Identity => (z, V::splat(1.0)),
         Activation::Square => (z * z, z * V::splat(2.0)),
         Activation::Gelu => {
@@ -93,7 +124,7 @@ fn act_v(act: Activation, z: V) -> (V, V) {
             for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
                 (*ol, *dl) = act.eval32(zl);
             }
-            (V::new(o), V::new(d))
+            (V::from_array(o), V::from_array(d))
         }
     }
 }
@@ -105,6 +136,9 @@ impl Autoencoder {
     ///
     /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
     /// registers; larger D uses heap vectors.
+    ///
+    /// Inlined into its callers (the portable and AVX2 copies of the training step,
+    /// simd.md (SD2)).
     #[allow(clippy::too_many_arguments)]
     pub fn dense_grad(
         &self,
@@ -116,18 +150,35 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
+        self.dense_grad_in::<f32x8>(w, b, x, bsz, gw, gb, sc)
+    }
+
+    /// [`Autoencoder::dense_grad`] on lane type `V` (simd.md (SD1), (SD2)).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn dense_grad_in<V: KernelLanes>(
+        &self,
+        w: &[f32],
+        b: &[f32],
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        let sc = V::bufs(sc);
         macro_rules! with_dims {
             ($act:expr) => {
                 match self.d {
-                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
-                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
-                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
-                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
-                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
-                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
-                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
-                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
-                    d => self.dense_impl($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
+                    1 => self.dense_impl::<V, _>($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
+                    2 => self.dense_impl::<V, _>($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
+                    3 => self.dense_impl::<V, _>($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
+                    4 => self.dense_impl::<V, _>($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
+                    5 => self.dense_impl::<V, _>($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
+                    6 => self.dense_impl::<V, _>($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
+                    7 => self.dense_impl::<V, _>($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
+                    8 => self.dense_impl::<V, _>($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
+                    d => self.dense_impl::<V, _>($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
                 }
             };
         }
@@ -141,7 +192,7 @@ impl Autoencoder {
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn dense_impl<Dm: Dims>(
+    fn dense_impl<V: Lanes, Dm: Dims<V>>(
         &self,
         act: Activation,
         dims: Dm,
@@ -151,7 +202,7 @@ impl Autoencoder {
         bsz: usize,
         gw: &mut [f64],
         gb: &mut [f64],
-        sc: &mut Scratch,
+        sc: &mut Bufs<V>,
     ) -> f64 {
         let n = self.n;
         let d = dims.get();
@@ -184,11 +235,11 @@ impl Autoencoder {
             for mk in mask.iter_mut().take(m) {
                 *mk = 1.0;
             }
-            let mask = V::new(mask);
+            let mask = V::from_array(mask);
             // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
             let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
             for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
-                *xi = V::new(c.try_into().expect("invariant: chunk of L"));
+                *xi = V::from_array(c.try_into().expect("invariant: chunk of L"));
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
             for hd in h.iter_mut() {
@@ -239,18 +290,17 @@ impl Autoencoder {
             }
             blk += L;
         }
-        let lane_sum = |v: &V| v.to_array().iter().map(|&x| x as f64).sum::<f64>();
         for (o, a) in gw.iter_mut().zip(acc.iter()) {
-            *o = lane_sum(a);
+            *o = a.sum_f64();
         }
         for (o, a) in gb.iter_mut().zip(accb.iter()) {
-            *o = lane_sum(a);
+            *o = a.sum_f64();
         }
-        lane_sum(&lossv) * scale as f64
+        lossv.sum_f64() * scale as f64
     }
 
     /// Gram kernel: the same loss and gradient as [`Autoencoder::dense_grad`] from a sparse
-    /// batch, via G = WᵀW and S = Σ_samples x gᵀ (TM5), (TM6).
+    /// batch, via G = WᵀW and S = Σ_samples x gᵀ (TM5), (TM6). Inlined like `dense_grad`.
     pub fn gram_grad(
         &self,
         w: &[f32],
@@ -260,17 +310,34 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
+        self.gram_grad_in::<f32x8>(w, b, batch, gw, gb, sc)
+    }
+
+    /// [`Autoencoder::gram_grad`] on lane type `V` (simd.md (SD1), (SD2)).
+    #[inline(always)]
+    pub(crate) fn gram_grad_in<V: KernelLanes>(
+        &self,
+        w: &[f32],
+        b: &[f32],
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        let sc = V::bufs(sc);
         match self.act {
-            Activation::Relu => self.gram_impl(Activation::Relu, w, b, batch, gw, gb, sc),
-            Activation::Gelu => self.gram_impl(Activation::Gelu, w, b, batch, gw, gb, sc),
-            Activation::Square => self.gram_impl(Activation::Square, w, b, batch, gw, gb, sc),
-            Activation::Identity => self.gram_impl(Activation::Identity, w, b, batch, gw, gb, sc),
+            Activation::Relu => self.gram_impl::<V>(Activation::Relu, w, b, batch, gw, gb, sc),
+            Activation::Gelu => self.gram_impl::<V>(Activation::Gelu, w, b, batch, gw, gb, sc),
+            Activation::Square => self.gram_impl::<V>(Activation::Square, w, b, batch, gw, gb, sc),
+            Activation::Identity => {
+                self.gram_impl::<V>(Activation::Identity, w, b, batch, gw, gb, sc)
+            }
         }
     }
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn gram_impl(
+    fn gram_impl<V: Lanes>(
         &self,
         act: Activation,
         w: &[f32],
@@ -278,7 +345,7 @@ impl Autoencoder {
         batch: &SparseBatch,
         gw: &mut [f64],
         gb: &mut [f64],
-        sc: &mut Scratch,
+        sc: &mut Bufs<V>,
     ) -> f64 {
         let (n, d) = (self.n, self.d);
         let bsz = batch.len();
@@ -292,8 +359,8 @@ impl Autoencoder {
             impc[j / L][j % L] = self.importance[j];
             bc[j / L][j % L] = b[j];
         }
-        let impc: Vec<V> = impc.into_iter().map(V::new).collect();
-        let bc: Vec<V> = bc.into_iter().map(V::new).collect();
+        let impc: Vec<V> = impc.into_iter().map(V::from_array).collect();
+        let bc: Vec<V> = bc.into_iter().map(V::from_array).collect();
         // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
         let mut grow = vec![[0f32; L]; n * nc];
         for a in 0..n {
@@ -304,7 +371,7 @@ impl Autoencoder {
             }
         }
         sc.vacc.clear();
-        sc.vacc.extend(grow.into_iter().map(V::new));
+        sc.vacc.extend(grow.into_iter().map(V::from_array));
         sc.vxs.clear();
         sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
         sc.vg.clear();
@@ -341,7 +408,7 @@ impl Autoencoder {
                 let a = a as usize;
                 let mut c = z[a / L].to_array();
                 c[a % L] -= xa;
-                z[a / L] = V::new(c);
+                z[a / L] = V::from_array(c);
             }
             for ((((gc, bacc), &ec), &dc), &ic) in g
                 .iter_mut()
@@ -364,7 +431,7 @@ impl Autoencoder {
                 }
             }
         }
-        let mut loss: f64 = lossv.to_array().iter().map(|&v| v as f64).sum();
+        let mut loss = lossv.sum_f64();
         // All-zero samples: z = b, e = σ(b), identical for each of them.
         let e0 = empty as f64;
         for j in 0..n {
