@@ -78,19 +78,19 @@ impl Xoshiro {
     /// `len` uniforms on [0, 1) with 24 random bits each, from eight interleaved
     /// xoshiro128++ streams stepped as one 8-lane vector (R6).
     pub fn bulk_f32(&mut self, len: usize) -> &[f32] {
-        self.bulk_f32_in::<Portable>(len)
+        self.bulk_f32_in::<Portable>((), len)
     }
 
     /// [`Xoshiro::bulk_f32`] on the lane types of one kernel copy (simd.md (SD1)); inlined
     /// into its callers so that the AVX2 copy of a step gets an AVX2 copy of this loop.
     #[inline(always)]
-    pub(crate) fn bulk_f32_in<P: Path>(&mut self, len: usize) -> &[f32] {
+    pub(crate) fn bulk_f32_in<P: Path>(&mut self, c: P::Ctx, len: usize) -> &[f32] {
         let padded = len.next_multiple_of(8);
         if self.fbuf.len() != padded {
             self.fbuf.clear();
             self.fbuf.resize(padded, 0.0);
         }
-        let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(P::U::from_array);
+        let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(|a| P::U::from_array(c, a));
         for out in self.fbuf.chunks_exact_mut(8) {
             let r = (s0 + s3).rotl(7) + s0;
             let t = s1.shl(9);

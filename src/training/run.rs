@@ -19,7 +19,9 @@ use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::quadratic::QuadraticNet;
 use super::rng::Xoshiro;
-use super::simd::{Avx2, Isa, Path, Portable, Simd};
+#[cfg(target_arch = "x86_64")]
+use super::simd::Avx2;
+use super::simd::{Isa, Path, Portable, Simd};
 use super::tms::{Autoencoder, KernelLanes, Scratch};
 
 /// Which autoencoder kernel to use.
@@ -168,31 +170,26 @@ impl Step {
     /// with respect to θ into `grad` (RN2). Runs the AVX2 copy when the run selected it.
     fn loss_grad(&mut self, theta: &[f64], grad: &mut [f64], rng: &mut Xoshiro, bsz: usize) -> f64 {
         #[cfg(target_arch = "x86_64")]
-        if self.isa.avx2() {
-            // SAFETY: `isa.avx2()` is true only when `is_x86_feature_detected!("avx2")` said so (Isa::select).
-            #[allow(unsafe_code)]
-            return unsafe { self.loss_grad_avx2(theta, grad, rng, bsz) };
+        if let Some(v3) = self.isa.v3 {
+            // The token exists only if the CPU has AVX2 (pulp detects it); `vectorize` runs the
+            // inlined step inside a function compiled with those features (SD2).
+            return v3.vectorize(Avx2Step {
+                step: self,
+                v3,
+                theta,
+                grad,
+                rng,
+                bsz,
+            });
         }
-        self.loss_grad_inline::<Portable>(theta, grad, rng, bsz)
-    }
-
-    /// The AVX2 copy: the same source, compiled with 8-lane instructions (SD2), (SD3).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn loss_grad_avx2(
-        &mut self,
-        theta: &[f64],
-        grad: &mut [f64],
-        rng: &mut Xoshiro,
-        bsz: usize,
-    ) -> f64 {
-        self.loss_grad_inline::<Avx2>(theta, grad, rng, bsz)
+        self.loss_grad_inline::<Portable>((), theta, grad, rng, bsz)
     }
 
     /// One step on the lane types of `P` (SD1).
     #[inline(always)]
     fn loss_grad_inline<P: Path>(
         &mut self,
+        cx: P::Ctx,
         theta: &[f64],
         grad: &mut [f64],
         rng: &mut Xoshiro,
@@ -205,7 +202,7 @@ impl Step {
         let (gw, gb) = grad.split_at_mut(n * d);
         match &self.net {
             Net::Quad(q) => {
-                self.sampler.sparse_in::<P>(bsz, rng, &mut self.batch);
+                self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
                 q.batch_grad(&theta[..n * d], theta[n * d], &self.batch, gw, gb)
             }
             Net::Auto(a) => {
@@ -217,14 +214,37 @@ impl Step {
                 }
                 let (w32, b32, sc) = (&self.w32, &self.b32, &mut self.scratch);
                 if self.sparse {
-                    self.sampler.sparse_in::<P>(bsz, rng, &mut self.batch);
-                    a.gram_grad_in::<P::F>(w32, b32, &self.batch, gw, gb, sc)
+                    self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
+                    a.gram_grad_in::<P::F>(cx, w32, b32, &self.batch, gw, gb, sc)
                 } else {
-                    self.sampler.dense_in::<P>(bsz, rng, &mut self.dense_x);
-                    a.dense_grad_in::<P::F>(w32, b32, &self.dense_x, bsz, gw, gb, sc)
+                    self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x);
+                    a.dense_grad_in::<P::F>(cx, w32, b32, &self.dense_x, bsz, gw, gb, sc)
                 }
             }
         }
+    }
+}
+
+/// The AVX2 copy of [`Step::loss_grad`] as a value `pulp` can run inside its target-feature
+/// function; `call` is `inline(always)` so that the whole step is compiled there (SD2).
+#[cfg(target_arch = "x86_64")]
+struct Avx2Step<'a> {
+    step: &'a mut Step,
+    v3: pulp::x86::V3,
+    theta: &'a [f64],
+    grad: &'a mut [f64],
+    rng: &'a mut Xoshiro,
+    bsz: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for Avx2Step<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn call(self) -> f64 {
+        self.step
+            .loss_grad_inline::<Avx2>(self.v3, self.theta, self.grad, self.rng, self.bsz)
     }
 }
 

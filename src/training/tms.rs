@@ -15,7 +15,9 @@
 
 use super::data::SparseBatch;
 use super::model::Activation;
-use super::simd::{F8, Lanes};
+use super::simd::Lanes;
+#[cfg(target_arch = "x86_64")]
+use super::simd::Y8;
 
 use wide::f32x8;
 
@@ -27,7 +29,7 @@ const L: usize = 8;
 trait Dims<V: Lanes>: Copy {
     type Arr: AsMut<[V]>;
     fn get(self) -> usize;
-    fn zeros(self) -> Self::Arr;
+    fn zeros(self, cx: V::Ctx) -> Self::Arr;
 }
 
 #[derive(Clone, Copy)]
@@ -40,8 +42,8 @@ impl<const D: usize, V: Lanes> Dims<V> for Fixed<D> {
         D
     }
     #[inline(always)]
-    fn zeros(self) -> Self::Arr {
-        [V::splat(0.0); D]
+    fn zeros(self, cx: V::Ctx) -> Self::Arr {
+        [V::splat(cx, 0.0); D]
     }
 }
 
@@ -55,8 +57,8 @@ impl<V: Lanes> Dims<V> for Dyn {
         self.0
     }
     #[inline(always)]
-    fn zeros(self) -> Self::Arr {
-        vec![V::splat(0.0); self.0]
+    fn zeros(self, cx: V::Ctx) -> Self::Arr {
+        vec![V::splat(cx, 0.0); self.0]
     }
 }
 
@@ -77,16 +79,29 @@ pub struct Autoencoder {
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
     portable: Bufs<f32x8>,
-    avx2: Bufs<F8>,
+    #[cfg(target_arch = "x86_64")]
+    avx2: Bufs<Y8>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Bufs<V> {
     vxs: Vec<V>,
     vg: Vec<V>,
     vacc: Vec<V>,
     vaccb: Vec<V>,
     ws: Vec<V>,
+}
+
+impl<V> Default for Bufs<V> {
+    fn default() -> Self {
+        Bufs {
+            vxs: Vec::new(),
+            vg: Vec::new(),
+            vacc: Vec::new(),
+            vaccb: Vec::new(),
+            ws: Vec::new(),
+        }
+    }
 }
 
 /// Lane types the kernels run on: each has its own scratch buffers.
@@ -103,7 +118,8 @@ impl KernelLanes for f32x8 {
     }
 }
 
-impl KernelLanes for F8 {
+#[cfg(target_arch = "x86_64")]
+impl KernelLanes for Y8 {
     #[allow(private_interfaces)]
     #[inline(always)]
     fn bufs(sc: &mut Scratch) -> &mut Bufs<Self> {
@@ -114,17 +130,18 @@ impl KernelLanes for F8 {
 /// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
 #[inline(always)]
 fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
-    let zero = V::splat(0.0);
+    let cx = z.ctx();
+    let zero = V::splat(cx, 0.0);
     match act {
         Activation::Relu => (z.max(zero), z.positive()),
-        Activation::Identity => (z, V::splat(1.0)),
-        Activation::Square => (z * z, z * V::splat(2.0)),
+        Activation::Identity => (z, V::splat(cx, 1.0)),
+        Activation::Square => (z * z, z * V::splat(cx, 2.0)),
         Activation::Gelu => {
             let (mut o, mut d) = ([0f32; L], [0f32; L]);
             for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
                 (*ol, *dl) = act.eval32(zl);
             }
-            (V::from_array(o), V::from_array(d))
+            (V::from_array(cx, o), V::from_array(cx, d))
         }
     }
 }
@@ -150,7 +167,7 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
-        self.dense_grad_in::<f32x8>(w, b, x, bsz, gw, gb, sc)
+        self.dense_grad_in::<f32x8>((), w, b, x, bsz, gw, gb, sc)
     }
 
     /// [`Autoencoder::dense_grad`] on lane type `V` (simd.md (SD1), (SD2)).
@@ -158,6 +175,7 @@ impl Autoencoder {
     #[inline(always)]
     pub(crate) fn dense_grad_in<V: KernelLanes>(
         &self,
+        cx: V::Ctx,
         w: &[f32],
         b: &[f32],
         x: &[f32],
@@ -170,15 +188,15 @@ impl Autoencoder {
         macro_rules! with_dims {
             ($act:expr) => {
                 match self.d {
-                    1 => self.dense_impl::<V, _>($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
-                    2 => self.dense_impl::<V, _>($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
-                    3 => self.dense_impl::<V, _>($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
-                    4 => self.dense_impl::<V, _>($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
-                    5 => self.dense_impl::<V, _>($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
-                    6 => self.dense_impl::<V, _>($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
-                    7 => self.dense_impl::<V, _>($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
-                    8 => self.dense_impl::<V, _>($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
-                    d => self.dense_impl::<V, _>($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
+                    1 => self.dense_impl::<V, _>(cx, $act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
+                    2 => self.dense_impl::<V, _>(cx, $act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
+                    3 => self.dense_impl::<V, _>(cx, $act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
+                    4 => self.dense_impl::<V, _>(cx, $act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
+                    5 => self.dense_impl::<V, _>(cx, $act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
+                    6 => self.dense_impl::<V, _>(cx, $act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
+                    7 => self.dense_impl::<V, _>(cx, $act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
+                    8 => self.dense_impl::<V, _>(cx, $act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
+                    d => self.dense_impl::<V, _>(cx, $act, Dyn(d), w, b, x, bsz, gw, gb, sc),
                 }
             };
         }
@@ -194,6 +212,7 @@ impl Autoencoder {
     #[allow(clippy::too_many_arguments)]
     fn dense_impl<V: Lanes, Dm: Dims<V>>(
         &self,
+        cx: V::Ctx,
         act: Activation,
         dims: Dm,
         w: &[f32],
@@ -207,7 +226,7 @@ impl Autoencoder {
         let n = self.n;
         let d = dims.get();
         let scale = 1.0 / (bsz * n) as f32;
-        let zero = V::splat(0.0);
+        let zero = V::splat(cx, 0.0);
         sc.vxs.clear();
         sc.vxs.resize(n, zero);
         sc.vg.clear();
@@ -217,15 +236,15 @@ impl Autoencoder {
         sc.vaccb.clear();
         sc.vaccb.resize(n, zero);
         let (xs, g, acc, accb) = (&mut sc.vxs, &mut sc.vg, &mut sc.vacc, &mut sc.vaccb);
-        let (mut h_store, mut gh_store) = (dims.zeros(), dims.zeros());
+        let (mut h_store, mut gh_store) = (dims.zeros(cx), dims.zeros(cx));
         let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
         let imp = &self.importance[..n];
         let b = &b[..n];
         // W broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane.
         sc.ws.clear();
-        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(v)));
+        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(cx, v)));
         let w = &sc.ws[..];
-        let two_scale = V::splat(2.0 * scale);
+        let two_scale = V::splat(cx, 2.0 * scale);
         let mut lossv = zero;
         let mut blk = 0;
         // One f32x8 per feature or dimension holds eight samples, one per lane.
@@ -235,11 +254,11 @@ impl Autoencoder {
             for mk in mask.iter_mut().take(m) {
                 *mk = 1.0;
             }
-            let mask = V::from_array(mask);
+            let mask = V::from_array(cx, mask);
             // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
             let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
             for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
-                *xi = V::from_array(c.try_into().expect("invariant: chunk of L"));
+                *xi = V::from_array(cx, c.try_into().expect("invariant: chunk of L"));
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
             for hd in h.iter_mut() {
@@ -258,12 +277,12 @@ impl Autoencoder {
                 .zip(b)
                 .zip(imp)
             {
-                let mut z = V::splat(bj);
+                let mut z = V::splat(cx, bj);
                 for (&hd, &wjd) in h.iter().zip(wj) {
                     z += wjd * hd;
                 }
                 let (o, dz) = act_v(act, z);
-                let ie = V::splat(ij) * (o - xj) * mask;
+                let ie = V::splat(cx, ij) * (o - xj) * mask;
                 lossv += ie * (o - xj);
                 *gj = ie * dz * two_scale;
             }
@@ -310,13 +329,15 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
-        self.gram_grad_in::<f32x8>(w, b, batch, gw, gb, sc)
+        self.gram_grad_in::<f32x8>((), w, b, batch, gw, gb, sc)
     }
 
     /// [`Autoencoder::gram_grad`] on lane type `V` (simd.md (SD1), (SD2)).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(crate) fn gram_grad_in<V: KernelLanes>(
         &self,
+        cx: V::Ctx,
         w: &[f32],
         b: &[f32],
         batch: &SparseBatch,
@@ -326,11 +347,13 @@ impl Autoencoder {
     ) -> f64 {
         let sc = V::bufs(sc);
         match self.act {
-            Activation::Relu => self.gram_impl::<V>(Activation::Relu, w, b, batch, gw, gb, sc),
-            Activation::Gelu => self.gram_impl::<V>(Activation::Gelu, w, b, batch, gw, gb, sc),
-            Activation::Square => self.gram_impl::<V>(Activation::Square, w, b, batch, gw, gb, sc),
+            Activation::Relu => self.gram_impl::<V>(cx, Activation::Relu, w, b, batch, gw, gb, sc),
+            Activation::Gelu => self.gram_impl::<V>(cx, Activation::Gelu, w, b, batch, gw, gb, sc),
+            Activation::Square => {
+                self.gram_impl::<V>(cx, Activation::Square, w, b, batch, gw, gb, sc)
+            }
             Activation::Identity => {
-                self.gram_impl::<V>(Activation::Identity, w, b, batch, gw, gb, sc)
+                self.gram_impl::<V>(cx, Activation::Identity, w, b, batch, gw, gb, sc)
             }
         }
     }
@@ -339,6 +362,7 @@ impl Autoencoder {
     #[allow(clippy::too_many_arguments)]
     fn gram_impl<V: Lanes>(
         &self,
+        cx: V::Ctx,
         act: Activation,
         w: &[f32],
         b: &[f32],
@@ -353,14 +377,14 @@ impl Autoencoder {
         // Feature vectors are padded to nc chunks of L lanes; padded features have zero
         // importance, bias and input, so they contribute nothing.
         let nc = n.div_ceil(L);
-        let zero = V::splat(0.0);
+        let zero = V::splat(cx, 0.0);
         let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
         for j in 0..n {
             impc[j / L][j % L] = self.importance[j];
             bc[j / L][j % L] = b[j];
         }
-        let impc: Vec<V> = impc.into_iter().map(V::from_array).collect();
-        let bc: Vec<V> = bc.into_iter().map(V::from_array).collect();
+        let impc: Vec<V> = impc.into_iter().map(|a| V::from_array(cx, a)).collect();
+        let bc: Vec<V> = bc.into_iter().map(|a| V::from_array(cx, a)).collect();
         // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
         let mut grow = vec![[0f32; L]; n * nc];
         for a in 0..n {
@@ -371,7 +395,8 @@ impl Autoencoder {
             }
         }
         sc.vacc.clear();
-        sc.vacc.extend(grow.into_iter().map(V::from_array));
+        sc.vacc
+            .extend(grow.into_iter().map(|a| V::from_array(cx, a)));
         sc.vxs.clear();
         sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
         sc.vg.clear();
@@ -381,7 +406,7 @@ impl Autoencoder {
         let (gram, s) = (&sc.vacc, &mut sc.vxs);
         let (z, dz) = sc.vg.split_at_mut(nc);
         let (g, gbacc) = sc.vaccb.split_at_mut(nc);
-        let two_scale = V::splat(2.0 * scale);
+        let two_scale = V::splat(cx, 2.0 * scale);
         let mut lossv = zero;
         let mut empty = 0usize;
         for r in 0..bsz {
@@ -394,7 +419,7 @@ impl Autoencoder {
             // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
             z.copy_from_slice(&bc);
             for (&a, &xa) in idx.iter().zip(val) {
-                let xa = V::splat(xa);
+                let xa = V::splat(cx, xa);
                 let row = &gram[a as usize * nc..(a as usize + 1) * nc];
                 for (zc, &gc) in z.iter_mut().zip(row) {
                     *zc += xa * gc;
@@ -408,7 +433,7 @@ impl Autoencoder {
                 let a = a as usize;
                 let mut c = z[a / L].to_array();
                 c[a % L] -= xa;
-                z[a / L] = V::from_array(c);
+                z[a / L] = V::from_array(cx, c);
             }
             for ((((gc, bacc), &ec), &dc), &ic) in g
                 .iter_mut()
@@ -424,7 +449,7 @@ impl Autoencoder {
             }
             // (TM6) S[a][j] += xₐ gⱼ.
             for (&a, &xa) in idx.iter().zip(val) {
-                let xa = V::splat(xa);
+                let xa = V::splat(cx, xa);
                 let row = &mut s[a as usize * nc..(a as usize + 1) * nc];
                 for (sr, &gc) in row.iter_mut().zip(g.iter()) {
                     *sr += xa * gc;
