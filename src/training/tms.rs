@@ -387,11 +387,14 @@ impl Autoencoder {
         let bc: Vec<V> = bc.into_iter().map(|a| V::from_array(cx, a)).collect();
         // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
         let mut grow = vec![[0f32; L]; n * nc];
+        // G is symmetric and pᵢqᵢ = qᵢpᵢ exactly: compute j ≥ a and mirror.
         for a in 0..n {
             let wa = &w[a * d..(a + 1) * d];
-            for j in 0..n {
+            for j in a..n {
                 let wj = &w[j * d..(j + 1) * d];
-                grow[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+                let g: f32 = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+                grow[a * nc + j / L][j % L] = g;
+                grow[j * nc + a / L][a % L] = g;
             }
         }
         sc.vacc.clear();
@@ -466,15 +469,19 @@ impl Autoencoder {
             gb[j] = gbacc[j / L].to_array()[j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
         }
         let s_rows: Vec<[f32; L]> = s.iter().map(|v| v.to_array()).collect();
-        let sv = |a: usize, j: usize| s_rows[a * nc + j / L][j % L] as f64;
-        // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ.
-        for m in 0..n {
-            for dd in 0..d {
-                let mut t = 0f64;
-                for a in 0..n {
-                    t += (sv(m, a) + sv(a, m)) * w[a * d + dd] as f64;
+        let sf: Vec<f64> = (0..n * n)
+            .map(|k| s_rows[(k / n) * nc + (k % n) / L][(k % n) % L] as f64)
+            .collect();
+        let w64: Vec<f64> = w[..n * d].iter().map(|&v| v as f64).collect();
+        // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ, summed over a = 0, 1, … for every entry
+        // (the inner loop runs over the D entries, so it vectorises without reordering).
+        for (m, out) in gw[..n * d].chunks_exact_mut(d).enumerate() {
+            out.fill(0.0);
+            for (a, wa) in w64.chunks_exact(d).enumerate() {
+                let c = sf[m * n + a] + sf[a * n + m];
+                for (o, &wv) in out.iter_mut().zip(wa) {
+                    *o += c * wv;
                 }
-                gw[m * d + dd] = t;
             }
         }
         loss * scale as f64
