@@ -3,7 +3,7 @@
 //!
 //! * ReLU-output (TMS) models: x = U[0, 1) with probability p, else 0 (spec (E2), (T1)).
 //! * Quadratic models: x = z/√p with probability p, z a standardised magnitude (spec (Q4),
-//!   sparse uniform (Q5)), so E x = 0, E x² = 1, E x⁴ = Kurt[z]/p.
+//!   sparse uniform (Q5)), so E x = 0, E x² = 1, E x⁴ = Kurt\[z\]/p.
 //!
 //! Batches come dense (B×N row-major) or sparse (compressed rows, active entries only). The
 //! sparse sampler costs O(active + B): below [`SKIP_BELOW`] it jumps from one active position

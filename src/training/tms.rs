@@ -1,9 +1,9 @@
 //! Batch loss and gradient of the autoencoder family x′ = σ(WᵀWx + b) (spec (E1)–(E3)), in
 //! two kernels that give the same numbers:
 //!
-//! * [`dense_grad`]: eight samples per SIMD lane block, cost ∝ N·D per sample (T1 at high
+//! * [`Autoencoder::dense_grad`]: eight samples per SIMD lane block, cost ∝ N·D per sample (T1 at high
 //!   density);
-//! * [`gram_grad`]: through the Gram matrix G = WᵀW, cost ∝ |active|·N per non-empty sample,
+//! * [`Autoencoder::gram_grad`]: through the Gram matrix G = WᵀW, cost ∝ |active|·N per non-empty sample,
 //!   and O(1) per all-zero sample (low density).
 //!
 //! Both use the notebook normalisation: the mean over batch and features of
