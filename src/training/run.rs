@@ -37,7 +37,7 @@ pub enum Kernel {
 
 /// The Gram kernel is chosen when Σᵢ pᵢ < `GRAM_BELOW`·D (measured crossover, see
 /// derivations/run.md "Kernel crossover").
-pub const GRAM_BELOW: f64 = 0.25;
+pub const GRAM_BELOW: f64 = 0.15;
 
 /// Hyper-parameters of a run.
 #[derive(Debug, Clone, PartialEq)]
