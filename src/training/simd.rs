@@ -76,6 +76,8 @@ pub(crate) struct Isa {
 impl Isa {
     /// Resolves a choice once per run (SD2).
     pub(crate) fn select(simd: Simd) -> Isa {
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = simd; // one copy only
         Isa {
             #[cfg(target_arch = "x86_64")]
             v3: match simd {
