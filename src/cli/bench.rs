@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use polycap::base::{FeatureSet, Magnitude};
-use polycap::training::{Kernel, Model, Run, TrainConfig, Trainer};
+use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer};
 
 use super::output::{Format, emit, num, table, usage};
 
@@ -59,6 +59,15 @@ enum KernelArg {
     Sparse,
 }
 
+/// Instruction-set choice on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SimdArg {
+    /// The widest copy this CPU supports (AVX2 or portable).
+    Auto,
+    /// The baseline copy.
+    Portable,
+}
+
 /// Flags of `polycap bench tms`.
 #[derive(Debug, clap::Args)]
 struct TmsArgs {
@@ -89,6 +98,10 @@ struct TmsArgs {
     /// Kernel.
     #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
     kernel: KernelArg,
+    /// Instruction set of the kernels: `auto` (AVX2 when the CPU has it) or `portable`
+    /// (baseline SSE2 on x86-64). Results are bit-identical.
+    #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
+    simd: SimdArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -127,6 +140,11 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
         KernelArg::Dense => Kernel::Dense,
         KernelArg::Sparse => Kernel::Sparse,
     };
+    cfg.simd = match a.simd {
+        SimdArg::Auto => Simd::Auto,
+        SimdArg::Portable => Simd::Portable,
+    };
+    let simd = cfg.simd.path();
     let trainer = Trainer::new(Model::TmsRelu, a.dims, cfg)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
@@ -156,7 +174,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
             let v = serde_json::json!({
                 "benchmark": "tms",
                 "instances": k, "features": a.features, "dims": a.dims, "batch": a.batch,
-                "steps": a.steps, "threads": threads, "eval_batch": a.eval_batch,
+                "steps": a.steps, "threads": threads, "eval_batch": a.eval_batch, "simd": simd,
                 "wall_seconds": wall, "instance_steps_per_second": isps,
                 "loss_normalisation": "mean over batch and features",
                 "results": inst,
@@ -165,7 +183,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
         }
         Format::Table | Format::Csv => {
             let mut s = format!(
-                "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s)\n\
+                "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s), simd {simd}\n\
                  wall {wall:.3} s (training + evaluation)  ->  {} steps/s  ({} instance-steps/s)\n\
                  loss = mean over batch and features of I·(x − x′)² on {} fresh samples\n",
                 a.features,

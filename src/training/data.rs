@@ -3,7 +3,7 @@
 //!
 //! * ReLU-output (TMS) models: x = U[0, 1) with probability p, else 0 (spec (E2), (T1)).
 //! * Quadratic models: x = z/√p with probability p, z a standardised magnitude (spec (Q4),
-//!   sparse uniform (Q5)), so E x = 0, E x² = 1, E x⁴ = Kurt[z]/p.
+//!   sparse uniform (Q5)), so E x = 0, E x² = 1, E x⁴ = Kurt\[z\]/p.
 //!
 //! Batches come dense (B×N row-major) or sparse (compressed rows, active entries only). The
 //! sparse sampler costs O(active + B): below [`SKIP_BELOW`] it jumps from one active position
@@ -13,9 +13,10 @@
 
 use crate::base::{Error, FeatureSet, Magnitude, Result};
 
-use wide::{CmpLt, f32x8};
+use wide::f32x8;
 
 use super::rng::Xoshiro;
+use super::simd::{Lanes, Path, Portable};
 
 /// Densities below this are sampled by geometric skips; at or above, every position is
 /// tested with one uniform. Measured crossover (derivations/data.md, "Crossover"): one skip
@@ -54,9 +55,9 @@ impl SkipStream {
 
     /// The next (skip, value uniform) pair.
     #[inline(always)]
-    fn next(&mut self, rng: &mut Xoshiro) -> (u64, f32) {
+    fn next<P: Path>(&mut self, c: P::Ctx, rng: &mut Xoshiro) -> (u64, f32) {
         if self.at == CHUNK {
-            let r = rng.bulk_f32(2 * CHUNK);
+            let r = rng.bulk_f32_in::<P>(c, 2 * CHUNK);
             let (us, vs) = r.split_at(CHUNK);
             let one = f32x8::splat(1.0);
             for (out, uc) in self.skips.chunks_exact_mut(8).zip(us.chunks_exact(8)) {
@@ -206,6 +207,19 @@ impl Sampler {
     /// lanes of a last partial block are 0). One uniform per position tests activity (S1), an
     /// independent one gives the value.
     pub fn dense(&self, b: usize, rng: &mut Xoshiro, x: &mut Vec<f32>) {
+        self.dense_in::<Portable>((), b, rng, x)
+    }
+
+    /// [`Sampler::dense`] on the lane types of one kernel copy; inlined into its callers
+    /// (simd.md (SD2)).
+    #[inline(always)]
+    pub(crate) fn dense_in<P: Path>(
+        &self,
+        c: P::Ctx,
+        b: usize,
+        rng: &mut Xoshiro,
+        x: &mut Vec<f32>,
+    ) {
         let n = self.features();
         let len = b.div_ceil(BLOCK) * n * BLOCK;
         // Every position is overwritten below, so a buffer of the right length is reused as is.
@@ -217,35 +231,34 @@ impl Sampler {
         let equal = self.density.iter().all(|&p| p.to_bits() == p0.to_bits());
         if self.law == InputLaw::UnitUniform && self.density.iter().all(|&p| p >= 1.0) {
             // Every position active: the values alone.
-            x.copy_from_slice(rng.bulk_f32(len));
+            x.copy_from_slice(rng.bulk_f32_in::<P>(c, len));
         } else if self.law == InputLaw::UnitUniform && equal && p0 < DENSE_SKIP_BELOW {
             // One geometric walk over the buffer (S3): with equal densities the memory order
             // is as good as any.
             x.iter_mut().for_each(|v| *v = 0.0);
             let mut walk = SkipStream::new(self.ln_q[0]);
-            let (g, mut u) = walk.next(rng);
+            let (g, mut u) = walk.next::<P>(c, rng);
             let mut q = g;
             while q < len as u64 {
                 x[q as usize] = u;
-                let (g, next_u) = walk.next(rng);
+                let (g, next_u) = walk.next::<P>(c, rng);
                 q = q.saturating_add(1).saturating_add(g);
                 u = next_u;
             }
         } else if self.law == InputLaw::UnitUniform {
             // Branch-free: x = u·[t < p], t and u from the two halves of one bulk draw.
-            let (t, u) = rng.bulk_f32(2 * len).split_at(len);
-            let zero = f32x8::splat(0.0);
+            let (t, u) = rng.bulk_f32_in::<P>(c, 2 * len).split_at(len);
             // Chunk c of 8 holds feature (c mod N) of one block.
-            let p32: Vec<f32x8> = self.density32.iter().map(|&p| f32x8::splat(p)).collect();
+            let p32: Vec<P::F> = self.density32.iter().map(|&p| P::F::splat(c, p)).collect();
             for (((xo, tc), uc), p) in x
                 .chunks_exact_mut(BLOCK)
                 .zip(t.chunks_exact(BLOCK))
                 .zip(u.chunks_exact(BLOCK))
                 .zip(p32.iter().cycle())
             {
-                let tv = f32x8::new(tc.try_into().expect("invariant: chunk of 8"));
-                let uv = f32x8::new(uc.try_into().expect("invariant: chunk of 8"));
-                xo.copy_from_slice(&tv.cmp_lt(*p).blend(uv, zero).to_array());
+                let tv = P::F::from_array(c, tc.try_into().expect("invariant: chunk of 8"));
+                let uv = P::F::from_array(c, uc.try_into().expect("invariant: chunk of 8"));
+                xo.copy_from_slice(&tv.lt_select(*p, uv).to_array());
             }
         } else {
             for (c, xo) in x.chunks_exact_mut(BLOCK).enumerate() {
@@ -272,6 +285,19 @@ impl Sampler {
 
     /// Fills `batch` with `b` samples in compressed-row form, costing O(active + B).
     pub fn sparse(&self, b: usize, rng: &mut Xoshiro, batch: &mut SparseBatch) {
+        self.sparse_in::<Portable>((), b, rng, batch)
+    }
+
+    /// [`Sampler::sparse`] on the lane types of one kernel copy; inlined into its callers
+    /// (simd.md (SD2)).
+    #[inline(always)]
+    pub(crate) fn sparse_in<P: Path>(
+        &self,
+        c: P::Ctx,
+        b: usize,
+        rng: &mut Xoshiro,
+        batch: &mut SparseBatch,
+    ) {
         let n = self.features();
         batch.start.clear();
         batch.index.clear();
@@ -287,7 +313,7 @@ impl Sampler {
                 batch.index.resize(b * n, 0);
                 batch.value.resize(b * n, 0.0);
                 let mut k = 0usize;
-                let (t, u) = rng.bulk_f32(2 * b * n).split_at(b * n);
+                let (t, u) = rng.bulk_f32_in::<P>(c, 2 * b * n).split_at(b * n);
                 for (trow, urow) in t.chunks_exact(n).zip(u.chunks_exact(n)) {
                     for (i, ((&p, &ti), &ui)) in
                         self.density32.iter().zip(trow).zip(urow).enumerate()
@@ -318,7 +344,7 @@ impl Sampler {
             // is kept as (row, column) and advanced without a division for short jumps.
             let mut walk = SkipStream::new(self.ln_q[0]);
             let (mut row, mut col) = (0usize, 0u64);
-            let (mut jump, mut u) = walk.next(rng);
+            let (mut jump, mut u) = walk.next::<P>(c, rng);
             batch.start.push(0);
             loop {
                 col = col.saturating_add(jump);
@@ -348,7 +374,7 @@ impl Sampler {
                 let v = self.value(i, u, rng);
                 batch.index.push(i as u32);
                 batch.value.push(v);
-                let (g, next_u) = walk.next(rng);
+                let (g, next_u) = walk.next::<P>(c, rng);
                 jump = 1u64.saturating_add(g);
                 u = next_u;
             }
@@ -359,10 +385,10 @@ impl Sampler {
                 let p = self.density[i];
                 if p < SKIP_BELOW {
                     let mut walk = SkipStream::new(self.ln_q[i]);
-                    let (mut s, mut u) = walk.next(rng);
+                    let (mut s, mut u) = walk.next::<P>(c, rng);
                     while s < b as u64 {
                         entries.push((s as u32, i as u32, self.value(i, u, rng)));
-                        let (g, next_u) = walk.next(rng);
+                        let (g, next_u) = walk.next::<P>(c, rng);
                         s = s.saturating_add(1).saturating_add(g);
                         u = next_u;
                     }

@@ -10,6 +10,7 @@
 //! | [`tms`] | loss and gradient of the autoencoders (E1)–(E3): dense and Gram kernels |
 //! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
+//! | [`simd`] | eight-lane vectors; portable or AVX2 kernels chosen at run time |
 //! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
 //!
 //! # Example
@@ -34,9 +35,11 @@ pub mod optim;
 pub mod quadratic;
 pub mod rng;
 pub mod run;
+pub mod simd;
 pub mod tms;
 
 pub use deterministic::{ExactConfig, ExactRun, ExactTrainer};
 pub use model::{Activation, Family, Init, Model};
 pub use optim::{Optimizer, Schedule};
 pub use run::{Kernel, Run, TrainConfig, Trainer, best_by};
+pub use simd::Simd;

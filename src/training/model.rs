@@ -14,7 +14,7 @@ use crate::base::{Error, Result};
 pub enum Activation {
     /// σ(z) = z², σ′(z) = 2z.
     Square,
-    /// σ(z) = max(z, 0), σ′(z) = [z > 0].
+    /// σ(z) = max(z, 0), σ′(z) = \[z > 0\].
     Relu,
     /// GeLU, tanh form (JAX's default): σ(z) = ½ z (1 + tanh(c (z + 0.044715 z³))), c = √(2/π).
     Gelu,
@@ -84,9 +84,9 @@ pub enum Model {
     QuadraticGelu,
     /// ReLU-output autoencoder x′ = ReLU(WᵀWx + b) (spec (E1)).
     TmsRelu,
-    /// GeLU-output autoencoder x′ = GeLU(WᵀWx + b) ([S] Fig. 7).
+    /// GeLU-output autoencoder x′ = GeLU(WᵀWx + b) (\[S\] Fig. 7).
     TmsGelu,
-    /// Square-output autoencoder x′ = (WᵀWx + b)² ([S] Fig. 7).
+    /// Square-output autoencoder x′ = (WᵀWx + b)² (\[S\] Fig. 7).
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,

@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 
-use wide::{f32x8, i32x8, u32x8 as U8};
+use super::simd::{Bits, Lanes, Path, Portable};
 
 /// xoshiro256++: 256 bits of state, period 2²⁵⁶ − 1, no weak low bits.
 ///
@@ -78,28 +78,34 @@ impl Xoshiro {
     /// `len` uniforms on [0, 1) with 24 random bits each, from eight interleaved
     /// xoshiro128++ streams stepped as one 8-lane vector (R6).
     pub fn bulk_f32(&mut self, len: usize) -> &[f32] {
+        self.bulk_f32_in::<Portable>((), len)
+    }
+
+    /// [`Xoshiro::bulk_f32`] on the lane types of one kernel copy (simd.md (SD1)); inlined
+    /// into its callers so that the AVX2 copy of a step gets an AVX2 copy of this loop.
+    #[inline(always)]
+    pub(crate) fn bulk_f32_in<P: Path>(&mut self, c: P::Ctx, len: usize) -> &[f32] {
         let padded = len.next_multiple_of(8);
         if self.fbuf.len() != padded {
             self.fbuf.clear();
             self.fbuf.resize(padded, 0.0);
         }
-        let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(U8::new);
-        let rotl = |x: U8, k: u32| (x << k) | (x >> (32 - k));
-        let scale = f32x8::splat(1.0 / (1u32 << 24) as f32);
+        let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(|a| P::U::from_array(c, a));
         for out in self.fbuf.chunks_exact_mut(8) {
-            let r = rotl(s0 + s3, 7) + s0;
-            let t = s1 << 9u32;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 11);
+            let r = (s0 + s3).rotl(7) + s0;
+            let t = s1.shl(9);
+            s2 = s2 ^ s0;
+            s3 = s3 ^ s1;
+            s1 = s1 ^ s2;
+            s0 = s0 ^ s3;
+            s2 = s2 ^ t;
+            s3 = s3.rotl(11);
             // The top 24 bits as a non-negative i32, converted exactly to f32.
-            let top: i32x8 = bytemuck::cast(r >> 8u32);
-            out.copy_from_slice(&(top.round_float() * scale).to_array());
+            for (o, v) in out.iter_mut().zip(r.unit_f32().to_array()) {
+                *o = v;
+            }
         }
-        self.narrow = [s0, s1, s2, s3].map(U8::to_array);
+        self.narrow = [s0, s1, s2, s3].map(P::U::to_array);
         &self.fbuf[..len]
     }
 

@@ -19,7 +19,10 @@ use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::quadratic::QuadraticNet;
 use super::rng::Xoshiro;
-use super::tms::{Autoencoder, Scratch};
+#[cfg(target_arch = "x86_64")]
+use super::simd::Avx2;
+use super::simd::{Isa, Path, Portable, Simd};
+use super::tms::{Autoencoder, KernelLanes, Scratch};
 
 /// Which autoencoder kernel to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +37,7 @@ pub enum Kernel {
 
 /// The Gram kernel is chosen when Σᵢ pᵢ < `GRAM_BELOW`·D (measured crossover, see
 /// derivations/run.md "Kernel crossover").
-pub const GRAM_BELOW: f64 = 0.25;
+pub const GRAM_BELOW: f64 = 0.15;
 
 /// Hyper-parameters of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,9 @@ pub struct TrainConfig {
     pub curve_points: usize,
     /// Autoencoder kernel choice.
     pub kernel: Kernel,
+    /// Instruction set of the kernels: [`Simd::Auto`] (AVX2 when the CPU has it) or
+    /// [`Simd::Portable`]. Results are bit-identical either way (simd.md (SD3)).
+    pub simd: Simd,
 }
 
 impl TrainConfig {
@@ -75,6 +81,7 @@ impl TrainConfig {
                 eval_batch: 65_536,
                 curve_points: 100,
                 kernel: Kernel::Auto,
+                simd: Simd::Auto,
             }
         } else {
             TrainConfig {
@@ -87,6 +94,7 @@ impl TrainConfig {
                 eval_batch: 65_536,
                 curve_points: 100,
                 kernel: Kernel::Auto,
+                simd: Simd::Auto,
             }
         }
     }
@@ -139,6 +147,105 @@ pub struct Run {
     pub seed: u64,
     /// Whether the Gram (sparse) kernel was used (autoencoders).
     pub sparse_kernel: bool,
+}
+
+/// One batch of one run: the sampler, the model and their buffers, and the instruction set
+/// chosen for the run (simd.md (SD2)).
+struct Step {
+    net: Net,
+    sampler: Sampler,
+    sparse: bool,
+    n: usize,
+    d: usize,
+    w32: Vec<f32>,
+    b32: Vec<f32>,
+    dense_x: Vec<f32>,
+    batch: SparseBatch,
+    scratch: Scratch,
+    isa: Isa,
+}
+
+impl Step {
+    /// Draws a batch of `bsz` samples from `rng` and returns its loss, writing the gradient
+    /// with respect to θ into `grad` (RN2). Runs the AVX2 copy when the run selected it.
+    fn loss_grad(&mut self, theta: &[f64], grad: &mut [f64], rng: &mut Xoshiro, bsz: usize) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v3) = self.isa.v3 {
+            // The token exists only if the CPU has AVX2 (pulp detects it); `vectorize` runs the
+            // inlined step inside a function compiled with those features (SD2).
+            return v3.vectorize(Avx2Step {
+                step: self,
+                v3,
+                theta,
+                grad,
+                rng,
+                bsz,
+            });
+        }
+        self.loss_grad_inline::<Portable>((), theta, grad, rng, bsz)
+    }
+
+    /// One step on the lane types of `P` (SD1).
+    #[inline(always)]
+    fn loss_grad_inline<P: Path>(
+        &mut self,
+        cx: P::Ctx,
+        theta: &[f64],
+        grad: &mut [f64],
+        rng: &mut Xoshiro,
+        bsz: usize,
+    ) -> f64
+    where
+        P::F: KernelLanes,
+    {
+        let (n, d) = (self.n, self.d);
+        let (gw, gb) = grad.split_at_mut(n * d);
+        match &self.net {
+            Net::Quad(q) => {
+                self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
+                q.batch_grad(&theta[..n * d], theta[n * d], &self.batch, gw, gb)
+            }
+            Net::Auto(a) => {
+                for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
+                    *o = p as f32;
+                }
+                for (o, &p) in self.b32.iter_mut().zip(theta[n * d..].iter()) {
+                    *o = p as f32;
+                }
+                let (w32, b32, sc) = (&self.w32, &self.b32, &mut self.scratch);
+                if self.sparse {
+                    self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
+                    a.gram_grad_in::<P::F>(cx, w32, b32, &self.batch, gw, gb, sc)
+                } else {
+                    self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x);
+                    a.dense_grad_in::<P::F>(cx, w32, b32, &self.dense_x, bsz, gw, gb, sc)
+                }
+            }
+        }
+    }
+}
+
+/// The AVX2 copy of [`Step::loss_grad`] as a value `pulp` can run inside its target-feature
+/// function; `call` is `inline(always)` so that the whole step is compiled there (SD2).
+#[cfg(target_arch = "x86_64")]
+struct Avx2Step<'a> {
+    step: &'a mut Step,
+    v3: pulp::x86::V3,
+    theta: &'a [f64],
+    grad: &'a mut [f64],
+    rng: &'a mut Xoshiro,
+    bsz: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for Avx2Step<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn call(self) -> f64 {
+        self.step
+            .loss_grad_inline::<Avx2>(self.v3, self.theta, self.grad, self.rng, self.bsz)
+    }
 }
 
 /// Trains one model type at one size with one configuration.
@@ -221,48 +328,25 @@ impl Trainer {
         theta.resize(n * d + nb, 0.0);
         let mut grad = vec![0f64; n * d + nb];
         let mut opt = OptState::new(cfg.optimizer, theta.len());
-        let mut w32 = vec![0f32; n * d];
-        let mut b32 = vec![0f32; nb];
-        let mut dense_x = Vec::new();
-        let mut batch = SparseBatch::default();
-        let mut scratch = Scratch::default();
+        let mut step = Step {
+            net,
+            sampler,
+            sparse,
+            n,
+            d,
+            w32: vec![0f32; n * d],
+            b32: vec![0f32; nb],
+            dense_x: Vec::new(),
+            batch: SparseBatch::default(),
+            scratch: Scratch::default(),
+            isa: Isa::select(cfg.simd),
+        };
         let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
 
-        let mut step_loss = |theta: &[f64],
-                             grad: &mut [f64],
-                             rng: &mut Xoshiro,
-                             bsz: usize,
-                             w32: &mut [f32],
-                             b32: &mut [f32]|
-         -> f64 {
-            let (gw, gb) = grad.split_at_mut(n * d);
-            match &net {
-                Net::Quad(q) => {
-                    sampler.sparse(bsz, rng, &mut batch);
-                    q.batch_grad(&theta[..n * d], theta[n * d], &batch, gw, gb)
-                }
-                Net::Auto(a) => {
-                    for (o, &p) in w32.iter_mut().zip(theta.iter()) {
-                        *o = p as f32;
-                    }
-                    for (o, &p) in b32.iter_mut().zip(theta[n * d..].iter()) {
-                        *o = p as f32;
-                    }
-                    if sparse {
-                        sampler.sparse(bsz, rng, &mut batch);
-                        a.gram_grad(w32, b32, &batch, gw, gb, &mut scratch)
-                    } else {
-                        sampler.dense(bsz, rng, &mut dense_x);
-                        a.dense_grad(w32, b32, &dense_x, bsz, gw, gb, &mut scratch)
-                    }
-                }
-            }
-        };
-
         // (RN2) T steps of the optimiser on fresh batches.
         for t in 0..cfg.steps {
-            let l = step_loss(&theta, &mut grad, &mut rng, cfg.batch, &mut w32, &mut b32);
+            let l = step.loss_grad(&theta, &mut grad, &mut rng, cfg.batch);
             if t % every == 0 || t + 1 == cfg.steps {
                 curve.push((t, l));
             }
@@ -276,7 +360,7 @@ impl Trainer {
         let mut total = 0f64;
         while remaining > 0 {
             let c = remaining.min(8192);
-            total += c as f64 * step_loss(&theta, &mut grad, &mut eval_rng, c, &mut w32, &mut b32);
+            total += c as f64 * step.loss_grad(&theta, &mut grad, &mut eval_rng, c);
             remaining -= c;
         }
         let loss = total / cfg.eval_batch as f64;

@@ -1,9 +1,9 @@
 //! Batch loss and gradient of the autoencoder family x′ = σ(WᵀWx + b) (spec (E1)–(E3)), in
 //! two kernels that give the same numbers:
 //!
-//! * [`dense_grad`]: eight samples per SIMD lane block, cost ∝ N·D per sample (T1 at high
+//! * [`Autoencoder::dense_grad`]: eight samples per SIMD lane block, cost ∝ N·D per sample (T1 at high
 //!   density);
-//! * [`gram_grad`]: through the Gram matrix G = WᵀW, cost ∝ |active|·N per non-empty sample,
+//! * [`Autoencoder::gram_grad`]: through the Gram matrix G = WᵀW, cost ∝ |active|·N per non-empty sample,
 //!   and O(1) per all-zero sample (low density).
 //!
 //! Both use the notebook normalisation: the mean over batch and features of
@@ -13,47 +13,52 @@
 //!
 //! Derivation: derivations/tms.md (TM1)–(TM6).
 
-use wide::{CmpGt, f32x8 as V};
-
 use super::data::SparseBatch;
 use super::model::Activation;
+use super::simd::Lanes;
+#[cfg(target_arch = "x86_64")]
+use super::simd::Y8;
+
+use wide::f32x8;
 
 /// Lanes per block of the dense kernel.
 const L: usize = 8;
 
 /// The embedding dimension D, either a compile-time constant (per-block vectors on the
 /// stack, in registers) or a run-time value (on the heap).
-trait Dims: Copy {
+trait Dims<V: Lanes>: Copy {
     type Arr: AsMut<[V]>;
     fn get(self) -> usize;
-    fn zeros(self) -> Self::Arr;
+    fn zeros(self, cx: V::Ctx) -> Self::Arr;
 }
 
 #[derive(Clone, Copy)]
 struct Fixed<const D: usize>;
 
-impl<const D: usize> Dims for Fixed<D> {
+impl<const D: usize, V: Lanes> Dims<V> for Fixed<D> {
     type Arr = [V; D];
     #[inline(always)]
     fn get(self) -> usize {
         D
     }
     #[inline(always)]
-    fn zeros(self) -> Self::Arr {
-        [V::splat(0.0); D]
+    fn zeros(self, cx: V::Ctx) -> Self::Arr {
+        [V::splat(cx, 0.0); D]
     }
 }
 
 #[derive(Clone, Copy)]
 struct Dyn(usize);
 
-impl Dims for Dyn {
+impl<V: Lanes> Dims<V> for Dyn {
     type Arr = Vec<V>;
+    #[inline(always)]
     fn get(self) -> usize {
         self.0
     }
-    fn zeros(self) -> Self::Arr {
-        vec![V::splat(0.0); self.0]
+    #[inline(always)]
+    fn zeros(self, cx: V::Ctx) -> Self::Arr {
+        vec![V::splat(cx, 0.0); self.0]
     }
 }
 
@@ -70,9 +75,16 @@ pub struct Autoencoder {
     pub importance: Vec<f32>,
 }
 
-/// Scratch space reused across steps.
+/// Scratch space reused across steps (one set of buffers per lane type).
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
+    portable: Bufs<f32x8>,
+    #[cfg(target_arch = "x86_64")]
+    avx2: Bufs<Y8>,
+}
+
+#[derive(Debug, Clone)]
+struct Bufs<V> {
     vxs: Vec<V>,
     vg: Vec<V>,
     vacc: Vec<V>,
@@ -80,20 +92,56 @@ pub struct Scratch {
     ws: Vec<V>,
 }
 
+impl<V> Default for Bufs<V> {
+    fn default() -> Self {
+        Bufs {
+            vxs: Vec::new(),
+            vg: Vec::new(),
+            vacc: Vec::new(),
+            vaccb: Vec::new(),
+            ws: Vec::new(),
+        }
+    }
+}
+
+/// Lane types the kernels run on: each has its own scratch buffers.
+pub(crate) trait KernelLanes: Lanes {
+    #[allow(private_interfaces)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self>;
+}
+
+impl KernelLanes for f32x8 {
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self> {
+        &mut sc.portable
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl KernelLanes for Y8 {
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn bufs(sc: &mut Scratch) -> &mut Bufs<Self> {
+        &mut sc.avx2
+    }
+}
+
 /// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
 #[inline(always)]
-fn act_v(act: Activation, z: V) -> (V, V) {
-    let zero = V::splat(0.0);
+fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
+    let cx = z.ctx();
+    let zero = V::splat(cx, 0.0);
     match act {
-        Activation::Relu => (z.max(zero), z.cmp_gt(zero) & V::splat(1.0)),
-        Activation::Identity => (z, V::splat(1.0)),
-        Activation::Square => (z * z, z * V::splat(2.0)),
+        Activation::Relu => (z.max(zero), z.positive()),
+        Activation::Identity => (z, V::splat(cx, 1.0)),
+        Activation::Square => (z * z, z * V::splat(cx, 2.0)),
         Activation::Gelu => {
             let (mut o, mut d) = ([0f32; L], [0f32; L]);
             for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
                 (*ol, *dl) = act.eval32(zl);
             }
-            (V::new(o), V::new(d))
+            (V::from_array(cx, o), V::from_array(cx, d))
         }
     }
 }
@@ -105,6 +153,9 @@ impl Autoencoder {
     ///
     /// D ≤ 8 runs a copy compiled for that D, whose per-block vectors h and ∂L/∂h live in
     /// registers; larger D uses heap vectors.
+    ///
+    /// Inlined into its callers (the portable and AVX2 copies of the training step,
+    /// simd.md (SD2)).
     #[allow(clippy::too_many_arguments)]
     pub fn dense_grad(
         &self,
@@ -116,18 +167,36 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
+        self.dense_grad_in::<f32x8>((), w, b, x, bsz, gw, gb, sc)
+    }
+
+    /// [`Autoencoder::dense_grad`] on lane type `V` (simd.md (SD1), (SD2)).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn dense_grad_in<V: KernelLanes>(
+        &self,
+        cx: V::Ctx,
+        w: &[f32],
+        b: &[f32],
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Scratch,
+    ) -> f64 {
+        let sc = V::bufs(sc);
         macro_rules! with_dims {
             ($act:expr) => {
                 match self.d {
-                    1 => self.dense_impl($act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
-                    2 => self.dense_impl($act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
-                    3 => self.dense_impl($act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
-                    4 => self.dense_impl($act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
-                    5 => self.dense_impl($act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
-                    6 => self.dense_impl($act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
-                    7 => self.dense_impl($act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
-                    8 => self.dense_impl($act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
-                    d => self.dense_impl($act, Dyn(d), w, b, x, bsz, gw, gb, sc),
+                    1 => self.dense_impl::<V, _>(cx, $act, Fixed::<1>, w, b, x, bsz, gw, gb, sc),
+                    2 => self.dense_impl::<V, _>(cx, $act, Fixed::<2>, w, b, x, bsz, gw, gb, sc),
+                    3 => self.dense_impl::<V, _>(cx, $act, Fixed::<3>, w, b, x, bsz, gw, gb, sc),
+                    4 => self.dense_impl::<V, _>(cx, $act, Fixed::<4>, w, b, x, bsz, gw, gb, sc),
+                    5 => self.dense_impl::<V, _>(cx, $act, Fixed::<5>, w, b, x, bsz, gw, gb, sc),
+                    6 => self.dense_impl::<V, _>(cx, $act, Fixed::<6>, w, b, x, bsz, gw, gb, sc),
+                    7 => self.dense_impl::<V, _>(cx, $act, Fixed::<7>, w, b, x, bsz, gw, gb, sc),
+                    8 => self.dense_impl::<V, _>(cx, $act, Fixed::<8>, w, b, x, bsz, gw, gb, sc),
+                    d => self.dense_impl::<V, _>(cx, $act, Dyn(d), w, b, x, bsz, gw, gb, sc),
                 }
             };
         }
@@ -141,8 +210,9 @@ impl Autoencoder {
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn dense_impl<Dm: Dims>(
+    fn dense_impl<V: Lanes, Dm: Dims<V>>(
         &self,
+        cx: V::Ctx,
         act: Activation,
         dims: Dm,
         w: &[f32],
@@ -151,12 +221,12 @@ impl Autoencoder {
         bsz: usize,
         gw: &mut [f64],
         gb: &mut [f64],
-        sc: &mut Scratch,
+        sc: &mut Bufs<V>,
     ) -> f64 {
         let n = self.n;
         let d = dims.get();
         let scale = 1.0 / (bsz * n) as f32;
-        let zero = V::splat(0.0);
+        let zero = V::splat(cx, 0.0);
         sc.vxs.clear();
         sc.vxs.resize(n, zero);
         sc.vg.clear();
@@ -166,15 +236,15 @@ impl Autoencoder {
         sc.vaccb.clear();
         sc.vaccb.resize(n, zero);
         let (xs, g, acc, accb) = (&mut sc.vxs, &mut sc.vg, &mut sc.vacc, &mut sc.vaccb);
-        let (mut h_store, mut gh_store) = (dims.zeros(), dims.zeros());
+        let (mut h_store, mut gh_store) = (dims.zeros(cx), dims.zeros(cx));
         let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
         let imp = &self.importance[..n];
         let b = &b[..n];
         // W broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane.
         sc.ws.clear();
-        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(v)));
+        sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(cx, v)));
         let w = &sc.ws[..];
-        let two_scale = V::splat(2.0 * scale);
+        let two_scale = V::splat(cx, 2.0 * scale);
         let mut lossv = zero;
         let mut blk = 0;
         // One f32x8 per feature or dimension holds eight samples, one per lane.
@@ -184,11 +254,11 @@ impl Autoencoder {
             for mk in mask.iter_mut().take(m) {
                 *mk = 1.0;
             }
-            let mask = V::new(mask);
+            let mask = V::from_array(cx, mask);
             // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
             let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
             for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
-                *xi = V::new(c.try_into().expect("invariant: chunk of L"));
+                *xi = V::from_array(cx, c.try_into().expect("invariant: chunk of L"));
             }
             // (TM1) h = Σᵢ xᵢ Wᵢ.
             for hd in h.iter_mut() {
@@ -207,12 +277,12 @@ impl Autoencoder {
                 .zip(b)
                 .zip(imp)
             {
-                let mut z = V::splat(bj);
+                let mut z = V::splat(cx, bj);
                 for (&hd, &wjd) in h.iter().zip(wj) {
                     z += wjd * hd;
                 }
                 let (o, dz) = act_v(act, z);
-                let ie = V::splat(ij) * (o - xj) * mask;
+                let ie = V::splat(cx, ij) * (o - xj) * mask;
                 lossv += ie * (o - xj);
                 *gj = ie * dz * two_scale;
             }
@@ -239,18 +309,17 @@ impl Autoencoder {
             }
             blk += L;
         }
-        let lane_sum = |v: &V| v.to_array().iter().map(|&x| x as f64).sum::<f64>();
         for (o, a) in gw.iter_mut().zip(acc.iter()) {
-            *o = lane_sum(a);
+            *o = a.sum_f64();
         }
         for (o, a) in gb.iter_mut().zip(accb.iter()) {
-            *o = lane_sum(a);
+            *o = a.sum_f64();
         }
-        lane_sum(&lossv) * scale as f64
+        lossv.sum_f64() * scale as f64
     }
 
     /// Gram kernel: the same loss and gradient as [`Autoencoder::dense_grad`] from a sparse
-    /// batch, via G = WᵀW and S = Σ_samples x gᵀ (TM5), (TM6).
+    /// batch, via G = WᵀW and S = Σ_samples x gᵀ (TM5), (TM6). Inlined like `dense_grad`.
     pub fn gram_grad(
         &self,
         w: &[f32],
@@ -260,19 +329,15 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
-        match self.act {
-            Activation::Relu => self.gram_impl(Activation::Relu, w, b, batch, gw, gb, sc),
-            Activation::Gelu => self.gram_impl(Activation::Gelu, w, b, batch, gw, gb, sc),
-            Activation::Square => self.gram_impl(Activation::Square, w, b, batch, gw, gb, sc),
-            Activation::Identity => self.gram_impl(Activation::Identity, w, b, batch, gw, gb, sc),
-        }
+        self.gram_grad_in::<f32x8>((), w, b, batch, gw, gb, sc)
     }
 
-    #[inline(always)]
+    /// [`Autoencoder::gram_grad`] on lane type `V` (simd.md (SD1), (SD2)).
     #[allow(clippy::too_many_arguments)]
-    fn gram_impl(
+    #[inline(always)]
+    pub(crate) fn gram_grad_in<V: KernelLanes>(
         &self,
-        act: Activation,
+        cx: V::Ctx,
         w: &[f32],
         b: &[f32],
         batch: &SparseBatch,
@@ -280,31 +345,61 @@ impl Autoencoder {
         gb: &mut [f64],
         sc: &mut Scratch,
     ) -> f64 {
+        let sc = V::bufs(sc);
+        match self.act {
+            Activation::Relu => self.gram_impl::<V>(cx, Activation::Relu, w, b, batch, gw, gb, sc),
+            Activation::Gelu => self.gram_impl::<V>(cx, Activation::Gelu, w, b, batch, gw, gb, sc),
+            Activation::Square => {
+                self.gram_impl::<V>(cx, Activation::Square, w, b, batch, gw, gb, sc)
+            }
+            Activation::Identity => {
+                self.gram_impl::<V>(cx, Activation::Identity, w, b, batch, gw, gb, sc)
+            }
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn gram_impl<V: Lanes>(
+        &self,
+        cx: V::Ctx,
+        act: Activation,
+        w: &[f32],
+        b: &[f32],
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut Bufs<V>,
+    ) -> f64 {
         let (n, d) = (self.n, self.d);
         let bsz = batch.len();
         let scale = 1.0 / (bsz * n) as f32;
         // Feature vectors are padded to nc chunks of L lanes; padded features have zero
         // importance, bias and input, so they contribute nothing.
         let nc = n.div_ceil(L);
-        let zero = V::splat(0.0);
+        let zero = V::splat(cx, 0.0);
         let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
         for j in 0..n {
             impc[j / L][j % L] = self.importance[j];
             bc[j / L][j % L] = b[j];
         }
-        let impc: Vec<V> = impc.into_iter().map(V::new).collect();
-        let bc: Vec<V> = bc.into_iter().map(V::new).collect();
+        let impc: Vec<V> = impc.into_iter().map(|a| V::from_array(cx, a)).collect();
+        let bc: Vec<V> = bc.into_iter().map(|a| V::from_array(cx, a)).collect();
         // G[a][j] = Wₐ·Wⱼ, row a in nc chunks.
         let mut grow = vec![[0f32; L]; n * nc];
+        // G is symmetric and pᵢqᵢ = qᵢpᵢ exactly: compute j ≥ a and mirror.
         for a in 0..n {
             let wa = &w[a * d..(a + 1) * d];
-            for j in 0..n {
+            for j in a..n {
                 let wj = &w[j * d..(j + 1) * d];
-                grow[a * nc + j / L][j % L] = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+                let g: f32 = wa.iter().zip(wj).map(|(p, q)| p * q).sum();
+                grow[a * nc + j / L][j % L] = g;
+                grow[j * nc + a / L][a % L] = g;
             }
         }
         sc.vacc.clear();
-        sc.vacc.extend(grow.into_iter().map(V::new));
+        sc.vacc
+            .extend(grow.into_iter().map(|a| V::from_array(cx, a)));
         sc.vxs.clear();
         sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
         sc.vg.clear();
@@ -314,7 +409,7 @@ impl Autoencoder {
         let (gram, s) = (&sc.vacc, &mut sc.vxs);
         let (z, dz) = sc.vg.split_at_mut(nc);
         let (g, gbacc) = sc.vaccb.split_at_mut(nc);
-        let two_scale = V::splat(2.0 * scale);
+        let two_scale = V::splat(cx, 2.0 * scale);
         let mut lossv = zero;
         let mut empty = 0usize;
         for r in 0..bsz {
@@ -327,7 +422,7 @@ impl Autoencoder {
             // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
             z.copy_from_slice(&bc);
             for (&a, &xa) in idx.iter().zip(val) {
-                let xa = V::splat(xa);
+                let xa = V::splat(cx, xa);
                 let row = &gram[a as usize * nc..(a as usize + 1) * nc];
                 for (zc, &gc) in z.iter_mut().zip(row) {
                     *zc += xa * gc;
@@ -341,7 +436,7 @@ impl Autoencoder {
                 let a = a as usize;
                 let mut c = z[a / L].to_array();
                 c[a % L] -= xa;
-                z[a / L] = V::new(c);
+                z[a / L] = V::from_array(cx, c);
             }
             for ((((gc, bacc), &ec), &dc), &ic) in g
                 .iter_mut()
@@ -357,14 +452,14 @@ impl Autoencoder {
             }
             // (TM6) S[a][j] += xₐ gⱼ.
             for (&a, &xa) in idx.iter().zip(val) {
-                let xa = V::splat(xa);
+                let xa = V::splat(cx, xa);
                 let row = &mut s[a as usize * nc..(a as usize + 1) * nc];
                 for (sr, &gc) in row.iter_mut().zip(g.iter()) {
                     *sr += xa * gc;
                 }
             }
         }
-        let mut loss: f64 = lossv.to_array().iter().map(|&v| v as f64).sum();
+        let mut loss = lossv.sum_f64();
         // All-zero samples: z = b, e = σ(b), identical for each of them.
         let e0 = empty as f64;
         for j in 0..n {
@@ -374,15 +469,19 @@ impl Autoencoder {
             gb[j] = gbacc[j / L].to_array()[j % L] as f64 + e0 * 2.0 * ie * dzj * scale as f64;
         }
         let s_rows: Vec<[f32; L]> = s.iter().map(|v| v.to_array()).collect();
-        let sv = |a: usize, j: usize| s_rows[a * nc + j / L][j % L] as f64;
-        // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ.
-        for m in 0..n {
-            for dd in 0..d {
-                let mut t = 0f64;
-                for a in 0..n {
-                    t += (sv(m, a) + sv(a, m)) * w[a * d + dd] as f64;
+        let sf: Vec<f64> = (0..n * n)
+            .map(|k| s_rows[(k / n) * nc + (k % n) / L][(k % n) % L] as f64)
+            .collect();
+        let w64: Vec<f64> = w[..n * d].iter().map(|&v| v as f64).collect();
+        // (TM6) ∂L/∂Wₘ = Σₐ (S[m][a] + S[a][m]) Wₐ, summed over a = 0, 1, … for every entry
+        // (the inner loop runs over the D entries, so it vectorises without reordering).
+        for (m, out) in gw[..n * d].chunks_exact_mut(d).enumerate() {
+            out.fill(0.0);
+            for (a, wa) in w64.chunks_exact(d).enumerate() {
+                let c = sf[m * n + a] + sf[a * n + m];
+                for (o, &wv) in out.iter_mut().zip(wa) {
+                    *o += c * wv;
                 }
-                gw[m * d + dd] = t;
             }
         }
         loss * scale as f64

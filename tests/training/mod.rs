@@ -5,3 +5,4 @@ mod deterministic;
 mod gradients;
 mod optim;
 mod run;
+mod simd;

@@ -1,0 +1,392 @@
+//! Eight-lane vectors for the training kernels, and the run-time choice of instruction set.
+//!
+//! The hot kernels (dense and Gram autoencoder kernels, the batch samplers, the bulk uniform
+//! generator) are written once, generic over the lane types of a `Path`. The training step
+//! (`run.rs`) is compiled twice:
+//!
+//! * `Portable`: `wide`'s `f32x8`/`u32x8`, i.e. two 128-bit SSE2 registers per eight lanes on
+//!   the x86-64 baseline (and `wide`'s own fallback elsewhere);
+//! * `Avx2` (x86-64 only): `Y8`/`Yu8`, one 256-bit register per eight lanes, through
+//!   `pulp`'s safe intrinsics, inside `pulp::x86::V3::vectorize` (a function compiled with the
+//!   x86-64-v3 features). `pulp` hands out the `V3` token only after run-time detection, so
+//!   this crate needs no `unsafe`.
+//!
+//! [`Simd`] chooses; `Isa::select` resolves the choice once per run. Both copies compute the
+//! same IEEE-754 results bit for bit (SD3): every lane operation is the same correctly rounded
+//! f32 operation or exact integer operation in both, applied in the same order; no fused
+//! multiply-add is used (Rust never contracts a·b + c, and neither copy calls an FMA); the
+//! reductions across lanes go through `to_array` in lane order.
+//!
+//! Derivation: derivations/simd.md (SD1)–(SD3).
+
+use std::ops::{Add, AddAssign, BitXor, Mul, Sub};
+
+use wide::{CmpGt, CmpLt, f32x8, i32x8, u32x8};
+
+#[cfg(target_arch = "x86_64")]
+use pulp::x86::V3;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::{__m256, __m256i, _CMP_GT_OQ, _CMP_LT_OQ};
+
+/// Lanes per vector.
+pub const LANES: usize = 8;
+
+/// Which instruction set the training kernels may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Simd {
+    /// The widest copy the CPU supports, detected at run time (AVX2 on x86-64 when present,
+    /// else portable). Results are bit-identical to [`Simd::Portable`] (SD3).
+    #[default]
+    Auto,
+    /// The baseline copy (SSE2 on x86-64): for comparisons and timings.
+    Portable,
+}
+
+impl Simd {
+    /// Parses `auto` or `portable`.
+    pub fn parse(s: &str) -> crate::base::Result<Self> {
+        match s.trim() {
+            "auto" => Ok(Simd::Auto),
+            "portable" => Ok(Simd::Portable),
+            other => Err(crate::base::Error::Parameter(format!(
+                "unknown SIMD choice '{other}' (expected auto or portable)"
+            ))),
+        }
+    }
+
+    /// Name of the kernel copy this choice runs on this CPU: `"avx2"` or `"portable"`.
+    pub fn path(self) -> &'static str {
+        if Isa::select(self).avx2() {
+            "avx2"
+        } else {
+            "portable"
+        }
+    }
+}
+
+/// The instruction set actually used by a run (SD2): the x86-64-v3 token (AVX2, FMA, …) when
+/// the CPU has it and [`Simd::Auto`] asked for it. `pulp` builds the token only after run-time
+/// detection, so holding one proves the AVX2 copy may run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Isa {
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) v3: Option<V3>,
+}
+
+impl Isa {
+    /// Resolves a choice once per run (SD2).
+    pub(crate) fn select(simd: Simd) -> Isa {
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = simd; // one copy only
+        Isa {
+            #[cfg(target_arch = "x86_64")]
+            v3: match simd {
+                Simd::Auto => V3::try_new(),
+                Simd::Portable => None,
+            },
+        }
+    }
+
+    /// True when the AVX2 copy was chosen.
+    pub(crate) fn avx2(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.v3.is_some()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+}
+
+/// The lane types of one compiled copy of the kernels (SD1): [`Portable`] for the baseline
+/// copy, [`Avx2`] for the AVX2 copy.
+pub(crate) trait Path {
+    /// What building a vector needs: nothing, or the AVX2 token.
+    type Ctx: Copy;
+    /// Eight f32 lanes.
+    type F: Lanes<Ctx = Self::Ctx>;
+    /// Eight u32 lanes, converting to `F`.
+    type U: Bits<F = Self::F, Ctx = Self::Ctx>;
+}
+
+/// The baseline copy: `wide`'s vectors (two 128-bit registers per eight lanes on SSE2).
+pub(crate) struct Portable;
+
+impl Path for Portable {
+    type Ctx = ();
+    type F = f32x8;
+    type U = u32x8;
+}
+
+/// The AVX2 copy: one 256-bit register per eight lanes, through `pulp`'s safe intrinsics.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Path for Avx2 {
+    type Ctx = V3;
+    type F = Y8;
+    type U = Yu8;
+}
+
+/// Eight f32 lanes: the operations of the kernels, each one IEEE-754 f32 operation per lane.
+pub(crate) trait Lanes:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + AddAssign
+{
+    /// What building a vector needs.
+    type Ctx: Copy;
+    /// Every lane `v`.
+    fn splat(c: Self::Ctx, v: f32) -> Self;
+    /// From the lanes.
+    fn from_array(c: Self::Ctx, a: [f32; LANES]) -> Self;
+    /// The context this vector was built with.
+    fn ctx(self) -> Self::Ctx;
+    /// The lanes.
+    fn to_array(self) -> [f32; LANES];
+    /// Lane-wise `self > o ? self : o` (x86 `maxps`; used with o = 0, never NaN).
+    fn max(self, o: Self) -> Self;
+    /// Lane-wise 1 where `self > 0`, else +0 (the ReLU derivative).
+    fn positive(self) -> Self;
+    /// Lane-wise `self < p ? then : +0`.
+    fn lt_select(self, p: Self, then: Self) -> Self;
+    /// Σ of the lanes in f64, in lane order.
+    #[inline(always)]
+    fn sum_f64(self) -> f64 {
+        self.to_array().iter().map(|&x| x as f64).sum()
+    }
+}
+
+/// Eight u32 lanes: the integer operations of the bulk generator (rng.md (R6)).
+pub(crate) trait Bits: Copy + Add<Output = Self> + BitXor<Output = Self> {
+    /// What building a vector needs.
+    type Ctx: Copy;
+    /// The matching f32 lanes.
+    type F: Lanes;
+    /// From the lanes.
+    fn from_array(c: Self::Ctx, a: [u32; LANES]) -> Self;
+    /// The lanes.
+    fn to_array(self) -> [u32; LANES];
+    /// Lane-wise left shift by `k` < 32.
+    fn shl(self, k: u32) -> Self;
+    /// Lane-wise rotation left by 0 < `k` < 32.
+    fn rotl(self, k: u32) -> Self;
+    /// Lane-wise uniform on [0, 1): the top 24 bits times 2⁻²⁴, both steps exact.
+    fn unit_f32(self) -> Self::F;
+}
+
+impl Lanes for f32x8 {
+    type Ctx = ();
+    #[inline(always)]
+    fn splat(_: (), v: f32) -> Self {
+        f32x8::splat(v)
+    }
+    #[inline(always)]
+    fn from_array(_: (), a: [f32; LANES]) -> Self {
+        f32x8::new(a)
+    }
+    #[inline(always)]
+    fn ctx(self) {}
+    #[inline(always)]
+    fn to_array(self) -> [f32; LANES] {
+        f32x8::to_array(self)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        f32x8::max(self, o)
+    }
+    #[inline(always)]
+    fn positive(self) -> Self {
+        self.cmp_gt(f32x8::splat(0.0)) & f32x8::splat(1.0)
+    }
+    #[inline(always)]
+    fn lt_select(self, p: Self, then: Self) -> Self {
+        self.cmp_lt(p).blend(then, f32x8::splat(0.0))
+    }
+}
+
+impl Bits for u32x8 {
+    type Ctx = ();
+    type F = f32x8;
+    #[inline(always)]
+    fn from_array(_: (), a: [u32; LANES]) -> Self {
+        u32x8::new(a)
+    }
+    #[inline(always)]
+    fn to_array(self) -> [u32; LANES] {
+        u32x8::to_array(self)
+    }
+    #[inline(always)]
+    fn shl(self, k: u32) -> Self {
+        self << k
+    }
+    #[inline(always)]
+    fn rotl(self, k: u32) -> Self {
+        (self << k) | (self >> (32 - k))
+    }
+    #[inline(always)]
+    fn unit_f32(self) -> f32x8 {
+        let top: i32x8 = bytemuck::cast(self >> 8u32);
+        top.round_float() * f32x8::splat(1.0 / (1u32 << 24) as f32)
+    }
+}
+
+/// Eight f32 lanes in one AVX register, with the token that proves AVX2 (SD1).
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Y8 {
+    s: V3,
+    v: __m256,
+}
+
+/// Eight u32 lanes in one AVX register, with the token that proves AVX2 (SD1).
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Yu8 {
+    s: V3,
+    v: __m256i,
+}
+
+#[cfg(target_arch = "x86_64")]
+macro_rules! binop {
+    ($t:ident, $tr:ident, $f:ident, $feat:ident, $intr:ident) => {
+        impl $tr for $t {
+            type Output = $t;
+            #[inline(always)]
+            fn $f(self, o: $t) -> $t {
+                $t {
+                    s: self.s,
+                    v: self.s.$feat.$intr(self.v, o.v),
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+binop!(Y8, Add, add, avx, _mm256_add_ps);
+#[cfg(target_arch = "x86_64")]
+binop!(Y8, Sub, sub, avx, _mm256_sub_ps);
+#[cfg(target_arch = "x86_64")]
+binop!(Y8, Mul, mul, avx, _mm256_mul_ps);
+#[cfg(target_arch = "x86_64")]
+binop!(Yu8, Add, add, avx2, _mm256_add_epi32);
+#[cfg(target_arch = "x86_64")]
+binop!(Yu8, BitXor, bitxor, avx2, _mm256_xor_si256);
+
+#[cfg(target_arch = "x86_64")]
+impl AddAssign for Y8 {
+    #[inline(always)]
+    fn add_assign(&mut self, o: Y8) {
+        *self = *self + o;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Y8 {
+    type Ctx = V3;
+    #[inline(always)]
+    fn splat(s: V3, v: f32) -> Self {
+        Y8 {
+            s,
+            v: s.avx._mm256_set1_ps(v),
+        }
+    }
+    #[inline(always)]
+    fn from_array(s: V3, a: [f32; LANES]) -> Self {
+        Y8 {
+            s,
+            v: bytemuck::cast(a),
+        }
+    }
+    #[inline(always)]
+    fn ctx(self) -> V3 {
+        self.s
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f32; LANES] {
+        bytemuck::cast(self.v)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // maxps: self > o ? self : o, as wide's SSE `max` for a non-NaN o.
+        Y8 {
+            s: self.s,
+            v: self.s.avx._mm256_max_ps(self.v, o.v),
+        }
+    }
+    #[inline(always)]
+    fn positive(self) -> Self {
+        let s = self.s;
+        let gt = s
+            .avx
+            ._mm256_cmp_ps::<_CMP_GT_OQ>(self.v, s.avx._mm256_setzero_ps());
+        Y8 {
+            s,
+            v: s.avx._mm256_and_ps(gt, s.avx._mm256_set1_ps(1.0)),
+        }
+    }
+    #[inline(always)]
+    fn lt_select(self, p: Self, then: Self) -> Self {
+        let s = self.s;
+        let lt = s.avx._mm256_cmp_ps::<_CMP_LT_OQ>(self.v, p.v);
+        Y8 {
+            s,
+            v: s.avx._mm256_and_ps(lt, then.v),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Bits for Yu8 {
+    type Ctx = V3;
+    type F = Y8;
+    #[inline(always)]
+    fn from_array(s: V3, a: [u32; LANES]) -> Self {
+        Yu8 {
+            s,
+            v: bytemuck::cast(a),
+        }
+    }
+    #[inline(always)]
+    fn to_array(self) -> [u32; LANES] {
+        bytemuck::cast(self.v)
+    }
+    #[inline(always)]
+    fn shl(self, k: u32) -> Self {
+        let s = self.s;
+        Yu8 {
+            s,
+            v: s.avx2
+                ._mm256_sllv_epi32(self.v, s.avx._mm256_set1_epi32(k as i32)),
+        }
+    }
+    #[inline(always)]
+    fn rotl(self, k: u32) -> Self {
+        let s = self.s;
+        let l = s
+            .avx2
+            ._mm256_sllv_epi32(self.v, s.avx._mm256_set1_epi32(k as i32));
+        let r = s
+            .avx2
+            ._mm256_srlv_epi32(self.v, s.avx._mm256_set1_epi32(32 - k as i32));
+        Yu8 {
+            s,
+            v: s.avx2._mm256_or_si256(l, r),
+        }
+    }
+    #[inline(always)]
+    fn unit_f32(self) -> Y8 {
+        let s = self.s;
+        // (x >> 8) < 2²⁴ is a non-negative i32, converted exactly; the scale is a power of 2.
+        let top = s.avx2._mm256_srli_epi32::<8>(self.v);
+        Y8 {
+            s,
+            v: s.avx._mm256_mul_ps(
+                s.avx._mm256_cvtepi32_ps(top),
+                s.avx._mm256_set1_ps(1.0 / (1u32 << 24) as f32),
+            ),
+        }
+    }
+}
