@@ -149,7 +149,7 @@ fn trained_relu_model_at_medium_density_forms_antipodal_pairs() {
 fn pruning_drops_only_short_columns() {
     let w = DMatrix::from_row_slice(2, 3, &[1.0, 0.0, 1e-3, 0.0, 2.0, 1e-3]);
     let p = prune_short_columns(&w, 1e-2);
-    assert_eq!(p.column(2).norm_squared(), 0.0);
+    assert!(p.column(2).iter().all(|x| x.abs() < f64::MIN_POSITIVE));
     assert_relative_eq!((p.columns(0, 2) - w.columns(0, 2)).norm(), 0.0);
     let g = decompose_trained(&w, 1e-2).expect("finite");
     assert_eq!(g.ignored, vec![2]);
