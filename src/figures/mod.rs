@@ -8,6 +8,7 @@
 //! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
 //! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
@@ -28,6 +29,7 @@ pub mod heatmap;
 pub mod style;
 pub mod svg;
 
+pub mod capacity_examples;
 pub mod elhage_phase;
 pub mod loss_allocation;
 pub mod marginal;

@@ -112,5 +112,11 @@ pub fn registry() -> Vec<Entry> {
             "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
             Width::TwoColumn
         ),
+        entry!(
+            capacity_examples,
+            "fig6-capacity-examples",
+            "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)",
+            Width::TwoColumn
+        ),
     ]
 }
