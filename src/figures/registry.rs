@@ -118,5 +118,11 @@ pub fn registry() -> Vec<Entry> {
             "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)",
             Width::TwoColumn
         ),
+        entry!(
+            feature_geometry,
+            "e4-e5-feature-geometry",
+            "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)",
+            Width::TwoColumn
+        ),
     ]
 }
