@@ -9,6 +9,7 @@
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
 //! | [`feature_geometry`] | \[E\] dimensions per feature (E7) and feature dimensionality (E6) of trained models |
+//! | [`two_block`] | \[S\] Fig. 5: a two-block efficient matrix, its graph and its 3-D picture |
 //! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
@@ -34,9 +35,11 @@ pub mod capacity_examples;
 pub mod elhage_phase;
 pub mod feature_geometry;
 pub mod loss_allocation;
+pub mod matrix_map;
 pub mod marginal;
 pub mod phase_cases;
 pub mod phase_diagram;
+pub mod two_block;
 
 mod registry;
 

@@ -124,5 +124,11 @@ pub fn registry() -> Vec<Entry> {
             "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)",
             Width::TwoColumn
         ),
+        entry!(
+            two_block,
+            "fig5-two-block-matrix",
+            "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)",
+            Width::TwoColumn
+        ),
     ]
 }
