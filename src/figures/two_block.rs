@@ -329,7 +329,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         let ys = el.sin() * (az.sin() * x + az.cos() * y) + el.cos() * z;
         (centre.0 + sc * xs, centre.1 - sc * ys)
     };
-    // The plane h₁ = 0 as a projected circle, and the h₁ axis.
+    // The plane h₁ = 0 as a projected (dashed) circle, and the h₁ axis.
     let ring: Vec<(f64, f64)> = (0..=72)
         .map(|k| {
             let t = f64::from(k) * std::f64::consts::TAU / 72.0;
@@ -346,8 +346,6 @@ pub fn render(data: &Data, style: &Style) -> String {
     );
     let (x, y) = project([longest * 1.3, 0.0, 0.0]);
     svg.text_mid(x + 2.0, y, &neuron_name(0), ts * 0.85, Anchor::Start);
-    let (x, y) = project([0.0, longest * 1.15, 0.0]);
-    svg.text_mid(x + 2.0, y + ts * 0.6, "plane h₁ = 0", ts * 0.85, Anchor::Start);
     for i in 0..n {
         let v = [w[(0, i)], w[(1, i)], w[(2, i)]];
         let tip = project(v);
