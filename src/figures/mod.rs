@@ -10,6 +10,7 @@
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
 //! | [`feature_geometry`] | \[E\] dimensions per feature (E7) and feature dimensionality (E6) of trained models |
 //! | [`two_block`] | \[S\] Fig. 5: a two-block efficient matrix, its graph and its 3-D picture |
+//! | [`block_structure`] | block structure of the trained quadratic and ReLU-output models side by side |
 //! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
@@ -31,6 +32,7 @@ pub mod heatmap;
 pub mod style;
 pub mod svg;
 
+pub mod block_structure;
 pub mod capacity_examples;
 pub mod elhage_phase;
 pub mod feature_geometry;

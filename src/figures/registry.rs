@@ -130,5 +130,11 @@ pub fn registry() -> Vec<Entry> {
             "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)",
             Width::TwoColumn
         ),
+        entry!(
+            block_structure,
+            "block-structure-quadratic-vs-relu",
+            "spec §8, (C6), (C7), (A7), (E6); [S] §4",
+            Width::TwoColumn
+        ),
     ]
 }
