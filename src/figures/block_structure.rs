@@ -99,10 +99,7 @@ impl Params {
             ),
             (
                 "ReLU-output model".into(),
-                format!(
-                    "Adam η = 1e-3, batch 1024, {} steps",
-                    self.relu_steps
-                ),
+                format!("Adam η = 1e-3, batch 1024, {} steps", self.relu_steps),
             ),
             (
                 "selection".into(),
@@ -252,11 +249,18 @@ pub fn render(data: &Data, style: &Style) -> String {
         ),
     ];
     let max_blocks = models.iter().map(|m| m.1.blocks.len()).max().unwrap_or(1);
-    let col_w = (width - 24.0) / 2.0;
+    // Side by side at two-column width, stacked at one-column width.
+    let stacked = width < 400.0;
+    let col_w = if stacked {
+        width - 24.0
+    } else {
+        (width - 24.0) / 2.0
+    };
     let side = (col_w * 0.55).min(180.0);
     let caption_h = ts * 1.2 * (2.0 * max_blocks as f64 + 2.0) + 4.0;
-    let top = title_h + ls * 1.3 + ts * 1.6;
-    let height = top + side + ts * 2.0 + caption_h;
+    let head = ls * 1.3 + ts * 1.6;
+    let row_h = head + side + ts * 2.0 + caption_h;
+    let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
     let mut svg = Svg::new(width, height, style);
     svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
@@ -272,7 +276,11 @@ pub fn render(data: &Data, style: &Style) -> String {
     }
     let lam = data.quadratic.theory.lambda;
     for (k, (name, dec, w)) in models.iter().enumerate() {
-        let x0 = 12.0 + k as f64 * (col_w + 12.0);
+        let (x0, top) = if stacked {
+            (12.0, title_h + head + k as f64 * row_h)
+        } else {
+            (12.0 + k as f64 * (col_w + 12.0), title_h + head)
+        };
         let (order, ranges) = block_order(dec);
         let g = permuted_gram(w, &order);
         let range = abs_max(&g, 1e-12);
@@ -294,7 +302,10 @@ pub fn render(data: &Data, style: &Style) -> String {
         svg.text(
             x0 + col_w / 2.0,
             top - 3.0,
-            &format!("WᵀW, features in block order, colour range ±{}", fmt_value(range)),
+            &format!(
+                "WᵀW, features in block order, colour range ±{}",
+                fmt_value(range)
+            ),
             ts,
             Anchor::Middle,
             0.0,
@@ -303,7 +314,16 @@ pub fn render(data: &Data, style: &Style) -> String {
         let nn = order.len();
         draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
         for (b, &(s, e)) in ranges.iter().enumerate() {
-            outline(&mut svg, frame, nn, nn, (s, e), (s, e), block_colour(b), 1.8);
+            outline(
+                &mut svg,
+                frame,
+                nn,
+                nn,
+                (s, e),
+                (s, e),
+                block_colour(b),
+                1.8,
+            );
         }
         let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
         index_labels(&mut svg, style, frame, &labels, &labels, true);
@@ -337,7 +357,15 @@ pub fn render(data: &Data, style: &Style) -> String {
                 format!("C = {}", caps.join(", ")),
             ];
             for l in &lines {
-                svg.text(x0 + ts * 1.3, y, l, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
+                svg.text(
+                    x0 + ts * 1.3,
+                    y,
+                    l,
+                    ts * 0.9,
+                    Anchor::Start,
+                    0.0,
+                    Rgb::BLACK,
+                );
                 y += ts * 1.2;
             }
         }
@@ -384,7 +412,14 @@ pub fn csv(data: &Data) -> String {
         }
     }
     csv_text(
-        &["model", "feature", "block", "block_dims", "block_scale", "capacity"],
+        &[
+            "model",
+            "feature",
+            "block",
+            "block_dims",
+            "block_scale",
+            "capacity",
+        ],
         &rows,
     )
 }

@@ -226,9 +226,16 @@ pub fn render(data: &Data, style: &Style) -> String {
         .fold(0.0, f64::max)
         + 4.0;
     let gap = 14.0 + ts * 2.6 + ls * 1.5;
-    let panel_w = (width - left - gap - label_w - 6.0) / 2.0;
+    // Side by side at two-column width, stacked at one-column width.
+    let stacked = width < 400.0;
+    let panel_w = if stacked {
+        width - left - label_w - 6.0
+    } else {
+        (width - left - gap - label_w - 6.0) / 2.0
+    };
     let panel_h = panel_w * 0.8;
-    let height = title_h + ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
+    let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
+    let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
     let mut svg = Svg::new(width, height, style);
     svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
@@ -295,7 +302,11 @@ pub fn render(data: &Data, style: &Style) -> String {
     }
 
     // E5: Dᵢ against 1/p.
-    let x5 = left + panel_w + gap;
+    let (x5, top) = if stacked {
+        (left, top + row_h)
+    } else {
+        (left + panel_w + gap, top)
+    };
     let p5 = Panel {
         frame: Frame {
             x: x5,
@@ -308,7 +319,11 @@ pub fn render(data: &Data, style: &Style) -> String {
     };
     p5.clip(&mut svg);
     for f in &POLYTOPE_FRACTIONS {
-        svg.line(p5.at(x_lo, f.value()), p5.at(x_hi, f.value()), &guide(f.value()));
+        svg.line(
+            p5.at(x_lo, f.value()),
+            p5.at(x_hi, f.value()),
+            &guide(f.value()),
+        );
     }
     let dot = point.mix(Rgb::WHITE, 0.15);
     for inst in &data.instances {

@@ -11,6 +11,7 @@
 //! | [`feature_geometry`] | \[E\] dimensions per feature (E7) and feature dimensionality (E6) of trained models |
 //! | [`two_block`] | \[S\] Fig. 5: a two-block efficient matrix, its graph and its 3-D picture |
 //! | [`block_structure`] | block structure of the trained quadratic and ReLU-output models side by side |
+//! | [`sparsity_sweep`] | \[E\] WᵀW and ‖Wᵢ‖ coloured by superposition (E8) across densities |
 //! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
@@ -37,10 +38,11 @@ pub mod capacity_examples;
 pub mod elhage_phase;
 pub mod feature_geometry;
 pub mod loss_allocation;
-pub mod matrix_map;
 pub mod marginal;
+pub mod matrix_map;
 pub mod phase_cases;
 pub mod phase_diagram;
+pub mod sparsity_sweep;
 pub mod two_block;
 
 mod registry;

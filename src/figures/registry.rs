@@ -136,5 +136,11 @@ pub fn registry() -> Vec<Entry> {
             "spec §8, (C6), (C7), (A7), (E6); [S] §4",
             Width::TwoColumn
         ),
+        entry!(
+            sparsity_sweep,
+            "e2-superposition-sweep",
+            "[E] superposition across densities; spec §9.3, §11 E2, (E7), (E8)",
+            Width::TwoColumn
+        ),
     ]
 }

@@ -162,7 +162,12 @@ pub fn title(data: &Data) -> String {
 
 /// Colour of block `b`: orange-yellow, blue, then the rest of the palette.
 pub fn block_colour(b: usize) -> Rgb {
-    [CATEGORICAL[1], CATEGORICAL[4], CATEGORICAL[3], CATEGORICAL[6]][b % 4]
+    [
+        CATEGORICAL[1],
+        CATEGORICAL[4],
+        CATEGORICAL[3],
+        CATEGORICAL[6],
+    ][b % 4]
 }
 
 fn feature_name(i: usize) -> String {
@@ -182,11 +187,25 @@ pub fn render(data: &Data, style: &Style) -> String {
     let w = &data.w;
     let dec = &data.decomposition;
     let (d, n) = w.shape();
-    let col_w = (width - 16.0) / 3.0;
-    let panel_h = col_w * 0.72;
+    // Three panels in a row at two-column width, stacked at one-column width.
+    let stacked = width < 400.0;
+    let col_w = if stacked {
+        width - 16.0
+    } else {
+        (width - 16.0) / 3.0
+    };
+    let panel_h = if stacked { col_w * 0.62 } else { col_w * 0.72 };
     let head = ls * 1.6;
-    let caption_h = ts * 1.3 * dec.blocks.len() as f64 + 4.0;
-    let height = title_h + head + panel_h + caption_h + 8.0;
+    let caption_h = ts * 1.3 * 2.0 * dec.blocks.len() as f64 + 4.0;
+    let panels = if stacked { 3.0 } else { 1.0 };
+    let height = title_h + panels * (head + panel_h) + caption_h + 8.0;
+    let origin = |k: usize| -> (f64, f64) {
+        if stacked {
+            (8.0, title_h + head + k as f64 * (head + panel_h))
+        } else {
+            (8.0 + k as f64 * (col_w + 8.0), title_h + head)
+        }
+    };
     let mut svg = Svg::new(width, height, style);
     svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
@@ -200,9 +219,9 @@ pub fn render(data: &Data, style: &Style) -> String {
             Rgb::BLACK,
         );
     }
-    let top = title_h + head;
+    let (_, top) = origin(0);
     let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
-    let heading = |svg: &mut Svg, x: f64, s: &str| {
+    let heading = |svg: &mut Svg, x: f64, top: f64, s: &str| {
         svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
     };
 
@@ -219,6 +238,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     heading(
         &mut svg,
         frame.x + frame.w / 2.0,
+        top,
         &format!("W ({d}×{n}) and its blocks"),
     );
     draw_matrix(&mut svg, frame, w, &|x| diverging(x, range));
@@ -247,7 +267,15 @@ pub fn render(data: &Data, style: &Style) -> String {
                 } else {
                     Rgb::BLACK
                 };
-                svg.text(x, y + ts * 0.3, &format!("{v:.2}"), ts * 0.8, Anchor::Middle, 0.0, c);
+                svg.text(
+                    x,
+                    y + ts * 0.3,
+                    &format!("{v:.2}"),
+                    ts * 0.8,
+                    Anchor::Middle,
+                    0.0,
+                    c,
+                );
             }
         }
     }
@@ -256,10 +284,11 @@ pub fn render(data: &Data, style: &Style) -> String {
     index_labels(&mut svg, style, frame, &cols, &rows, true);
 
     // Centre: bipartite graph feature → neuron.
-    let gx0 = 8.0 + col_w + 8.0;
+    let (gx0, top) = origin(1);
     heading(
         &mut svg,
         gx0 + col_w / 2.0,
+        top,
         "features → neurons (|W_{rj}| > 10⁻⁹)",
     );
     let fy = top + ts * 1.5;
@@ -313,8 +342,13 @@ pub fn render(data: &Data, style: &Style) -> String {
 
     // Right: oblique 3-D view. Neuron 1 (the antipodal line) points up; neurons 2 and 3 span
     // the horizontal plane, seen from (azimuth, elevation).
-    let vx0 = 8.0 + 2.0 * (col_w + 8.0);
-    heading(&mut svg, vx0 + col_w / 2.0, "3-D view of the five vectors");
+    let (vx0, top) = origin(2);
+    heading(
+        &mut svg,
+        vx0 + col_w / 2.0,
+        top,
+        "3-D view of the five vectors",
+    );
     let (az, el) = (
         data.params.azimuth.to_radians(),
         data.params.elevation.to_radians(),
@@ -362,32 +396,47 @@ pub fn render(data: &Data, style: &Style) -> String {
         );
     }
 
-    // Caption: one line per block, from the decomposition.
+    // Caption: two lines per block, from the decomposition.
     for (b, blk) in dec.blocks.iter().enumerate() {
         let feats: Vec<String> = blk.features.iter().map(|&i| feature_name(i)).collect();
         let caps: Vec<String> = blk.capacities.iter().map(|&c| capacity_label(c)).collect();
-        let y = top + panel_h + ts * 1.3 * (b as f64 + 1.0) + 4.0;
+        let y = top + panel_h + ts * 1.3 * (2.0 * b as f64 + 1.0) + 4.0;
         let x = 12.0;
-        svg.rect(x, y - ts * 0.75, ts * 0.9, ts * 0.9, Some(block_colour(b)), None);
-        svg.text(
-            x + ts * 1.3,
-            y,
-            &format!(
-                "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}, C = {}, ΣC = {}{}",
+        svg.rect(
+            x,
+            y - ts * 0.75,
+            ts * 0.9,
+            ts * 0.9,
+            Some(block_colour(b)),
+            None,
+        );
+        let lines = [
+            format!(
+                "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}{}",
                 b + 1,
                 blk.dims,
                 blk.len(),
                 feats.join(", "),
                 fmt_value(blk.scale),
-                caps.join(", "),
-                capacity_label(blk.capacity_sum),
                 if blk.efficient { ", efficient" } else { "" }
             ),
-            ts,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
+            format!(
+                "C = {}, ΣC = {}",
+                caps.join(", "),
+                capacity_label(blk.capacity_sum)
+            ),
+        ];
+        for (j, l) in lines.iter().enumerate() {
+            svg.text(
+                x + ts * 1.3,
+                y + ts * 1.3 * j as f64,
+                l,
+                ts,
+                Anchor::Start,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
     }
     svg.finish()
 }
