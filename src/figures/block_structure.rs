@@ -399,7 +399,7 @@ pub fn csv(data: &Data) -> String {
         ("relu", &data.relu.decomposition),
     ] {
         let caps = dec.capacities();
-        for i in 0..dec.feature_count {
+        for (i, &ci) in caps.iter().enumerate() {
             let b = dec.block_of(i);
             rows.push(vec![
                 name.to_string(),
@@ -407,7 +407,7 @@ pub fn csv(data: &Data) -> String {
                 b.map_or_else(String::new, |b| b.to_string()),
                 b.map_or_else(String::new, |b| dec.blocks[b].dims.to_string()),
                 b.map_or_else(String::new, |b| cell(dec.blocks[b].scale)),
-                cell(caps[i]),
+                cell(ci),
             ]);
         }
     }

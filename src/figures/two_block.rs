@@ -308,8 +308,8 @@ pub fn render(data: &Data, style: &Style) -> String {
             }
         }
     }
-    for i in 0..n {
-        let c = block_of[i].map_or(Rgb::BLACK, block_colour);
+    for (i, blk) in block_of.iter().enumerate() {
+        let c = blk.map_or(Rgb::BLACK, block_colour);
         svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
         svg.text(
             fx(i),
@@ -445,7 +445,7 @@ pub fn render(data: &Data, style: &Style) -> String {
 pub fn csv(data: &Data) -> String {
     let caps = data.decomposition.capacities();
     let mut rows = Vec::new();
-    for i in 0..data.w.ncols() {
+    for (i, &ci) in caps.iter().enumerate() {
         for r in 0..data.w.nrows() {
             rows.push(vec![
                 r.to_string(),
@@ -454,7 +454,7 @@ pub fn csv(data: &Data) -> String {
                 data.decomposition
                     .block_of(i)
                     .map_or_else(String::new, |b| b.to_string()),
-                cell(caps[i]),
+                cell(ci),
             ]);
         }
     }
