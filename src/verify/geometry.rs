@@ -42,7 +42,10 @@ pub const TRAINED_TOLERANCE: f64 = 1e-2;
 /// Largest denominator tried when recognising a trained capacity as a fraction.
 pub const MAX_DENOMINATOR: u32 = 8;
 
-/// W with every column of ‖Wᵢ‖² ≤ `tol`·maxⱼ‖Wⱼ‖² set to zero.
+/// W with every column of ‖Wᵢ‖² ≤ `tol`·maxⱼ‖Wⱼ‖² set to zero: nᵢ ≤ τ·maxⱼ nⱼ (G12). No
+/// kept capacity changes by more than the relative amount nᵢ/nⱼ.
+///
+/// Derivation: derivations/geometry.md (G12).
 pub fn prune_short_columns(w: &DMatrix<f64>, tol: f64) -> DMatrix<f64> {
     let sq: Vec<f64> = w.column_iter().map(|c| c.norm_squared()).collect();
     let max = sq.iter().copied().fold(0.0, f64::max);
