@@ -137,9 +137,11 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// `polycap capacity --matrix FILE` prints the same capacities for a file holding W.
+/// No subcommand builds these matrices from the parameters (the index lists only
+/// self-contained commands); `polycap capacity --matrix FILE` prints the same capacities for a
+/// file holding one of them, and the CSV holds every W.
 pub fn commands(_params: &Params) -> Vec<String> {
-    vec!["polycap capacity --matrix W.csv".to_string()]
+    Vec::new()
 }
 
 /// Title generated from the cases.

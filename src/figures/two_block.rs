@@ -137,9 +137,11 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// `polycap geometry --matrix` prints the same decomposition for a file holding W.
+/// No subcommand builds this matrix from the parameters (the index lists only self-contained
+/// commands); `polycap geometry --matrix FILE` prints the same decomposition for a file
+/// holding W, which the CSV holds.
 pub fn commands(_params: &Params) -> Vec<String> {
-    vec!["polycap geometry --matrix W.csv".to_string()]
+    Vec::new()
 }
 
 /// Title generated from the decomposition.

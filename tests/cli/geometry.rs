@@ -495,3 +495,38 @@ fn from_train_reads_every_instance_of_a_training_run() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The command lines the side-by-side figure documents train and decompose the same models:
+/// the quadratic model is one block, the ReLU-output model three antipodal pairs.
+#[test]
+fn block_structure_command_lines_reproduce_the_figure() {
+    use polycap::figures::block_structure;
+    let dir = temp_dir("block-structure");
+    let lines = block_structure::cli_equivalent(&block_structure::Params::quick());
+    assert_eq!(lines.len(), 4);
+    let mut blocks = Vec::new();
+    for line in &lines {
+        let args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|a| {
+                if a.ends_with(".json") {
+                    dir.join(a).to_string_lossy().into_owned()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if args[0] == "geometry" {
+            args.extend(["--format", "json"]);
+            let doc = json(&args);
+            blocks.push(doc[0]["blocks"].as_array().map_or(0, Vec::len));
+        } else {
+            let o = polycap(&args);
+            assert!(o.status.success(), "{line}: {}", stderr(&o));
+        }
+    }
+    assert_eq!(blocks, vec![1, 3]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
