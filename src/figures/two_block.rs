@@ -197,7 +197,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         (width - 16.0) / 3.0
     };
     let panel_h = if stacked { col_w * 0.62 } else { col_w * 0.72 };
-    let head = ls * 1.6;
+    let head = if stacked { ls * 3.0 } else { ls * 1.6 };
     let caption_h = ts * 1.3 * 2.0 * dec.blocks.len() as f64 + 4.0;
     let panels = if stacked { 3.0 } else { 1.0 };
     let height = title_h + panels * (head + panel_h) + caption_h + 8.0;
