@@ -1,4 +1,5 @@
-//! `polycap geometry`: block structure (tegum factors) of a user's embedding matrix.
+//! `polycap geometry`: block structure (tegum factors) of a user's embedding matrix, or of
+//! every trained W in the JSON output of `polycap train`.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,8 @@ use polycap::theory::geometry::{
     polytope, superposition,
 };
 use serde::Serialize;
+
+use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained};
 
 use super::matrix::read_matrix;
 use super::output::{Format, csv_text, emit, num, table, usage};
@@ -26,22 +29,39 @@ matched to the nearest fraction p/q (q ≤ --max-denominator) within --fraction-
 named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 2/5 pentagon, \
 3/8 square antiprism, 0).
 
-TOL = 1e-9 suits matrices built from exact structure; trained matrices need a tolerance at \
-their noise level (e.g. 0.02).
+TOL defaults to 1e-9 with --matrix (matrices built from exact structure) and to 1e-2 with \
+--from-train (trained matrices: Adam leaves cosines of order 1e-3 between features that \
+theory puts at exactly 0, and capacities within about 1e-3 of their fractions). With \
+--from-train, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
+drives a dropped feature exactly to 0, and its leftover direction would join every block).
 
-Input: CSV or NPY as for `polycap capacity`. Exit codes: 0 success; 1 the file cannot be read \
+Input: --matrix FILE (CSV or NPY as for `polycap capacity`) or --from-train RUN.json (the \
+output of `polycap train --format json`: every instance's \"w\", D×N as rows; all \
+instances, or only --instance K, 0-based). Exit codes: 0 success; 1 the file cannot be read \
 or written; 2 malformed input or a bad flag value.")]
 pub struct Args {
     /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
-    #[arg(long, value_name = "FILE")]
-    pub matrix: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "from_train",
+        required_unless_present = "from_train"
+    )]
+    pub matrix: Option<PathBuf>,
+    /// JSON output of `polycap train --format json`: decompose the W of each instance.
+    #[arg(long, value_name = "RUN.json")]
+    pub from_train: Option<PathBuf>,
+    /// With --from-train: only instance K (0-based, in file order).
+    #[arg(long, value_name = "K")]
+    pub instance: Option<usize>,
     /// The file stores one feature per row (N×D, e.g. the Anthropic notebook layout).
     #[arg(long)]
     pub features_as_rows: bool,
     /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
-    /// threshold and the tolerance of the efficiency tests.
-    #[arg(long, value_name = "TOL", default_value_t = DEFAULT_TOLERANCE, allow_negative_numbers = true)]
-    pub tolerance: f64,
+    /// threshold and the tolerance of the efficiency tests (default 1e-9 with --matrix,
+    /// 1e-2 with --from-train).
+    #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
+    pub tolerance: Option<f64>,
     /// Largest denominator of a recognised fraction.
     #[arg(long, value_name = "Q", default_value_t = 12)]
     pub max_denominator: u32,
@@ -58,31 +78,185 @@ pub struct Args {
 
 /// Runs `polycap geometry`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if !(args.tolerance.is_finite() && args.tolerance > 0.0 && args.tolerance < 1.0) {
-        return Err(usage(format!(
-            "--tolerance must be in (0, 1), got {}",
-            args.tolerance
-        )));
+    let tol = args.tolerance.unwrap_or(if args.from_train.is_some() {
+        TRAINED_TOLERANCE
+    } else {
+        DEFAULT_TOLERANCE
+    });
+    if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+        return Err(usage(format!("--tolerance must be in (0, 1), got {tol}")));
+    }
+    if args.instance.is_some() && args.from_train.is_none() {
+        return Err(usage("--instance K needs --from-train RUN.json"));
     }
     if args.max_denominator == 0 {
         return Err(usage("--max-denominator must be ≥ 1, got 0"));
     }
-    let ftol = args.fraction_tolerance.unwrap_or(args.tolerance);
+    let ftol = args.fraction_tolerance.unwrap_or(tol);
     if !(ftol.is_finite() && ftol >= 0.0) {
         return Err(usage(format!(
             "--fraction-tolerance must be finite and ≥ 0, got {ftol}"
         )));
     }
-    let w = read_matrix(&args.matrix, args.features_as_rows)?;
-    let dec = decompose(&w, args.tolerance)
-        .with_context(|| format!("geometry of {}", args.matrix.display()))?;
-    let report = Report::new(&dec, &w, args.max_denominator, ftol);
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Csv => render_csv(&report)?,
-        Format::Table => render_table(&report),
+    let text = match (&args.matrix, &args.from_train) {
+        (Some(path), _) => {
+            let w = read_matrix(path, args.features_as_rows)?;
+            let dec =
+                decompose(&w, tol).with_context(|| format!("geometry of {}", path.display()))?;
+            let report = Report::new(&dec, &w, args.max_denominator, ftol);
+            match args.format {
+                Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+                Format::Csv => render_csv(&report, None)?,
+                Format::Table => render_table(&report),
+            }
+        }
+        (None, Some(path)) => {
+            let runs = read_train_json(path, args.instance)?;
+            let mut reports = Vec::with_capacity(runs.len());
+            for run in runs {
+                let w = if args.features_as_rows {
+                    run.w.transpose()
+                } else {
+                    run.w
+                };
+                let dec = decompose_trained(&w, tol).with_context(|| {
+                    format!(
+                        "geometry of instance {} of {}",
+                        run.instance,
+                        path.display()
+                    )
+                })?;
+                reports.push(InstanceReport {
+                    instance: run.instance,
+                    density: run.density,
+                    report: Report::new(&dec, &w, args.max_denominator, ftol),
+                });
+            }
+            match args.format {
+                Format::Json => serde_json::to_string_pretty(&reports)? + "\n",
+                Format::Csv => {
+                    let mut all = String::new();
+                    for (k, r) in reports.iter().enumerate() {
+                        let text = render_csv(&r.report, Some(r.instance))?;
+                        // One header for the whole file.
+                        let skip = if k == 0 {
+                            0
+                        } else {
+                            text.find('\n').map_or(0, |e| e + 1)
+                        };
+                        all.push_str(&text[skip..]);
+                    }
+                    all
+                }
+                Format::Table => reports
+                    .iter()
+                    .map(|r| {
+                        let p = r.density.map_or_else(String::new, |p| {
+                            format!(", density p = 1 − S = {}", num(p))
+                        });
+                        format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }
+        }
+        (None, None) => return Err(usage("give --matrix FILE or --from-train RUN.json")),
     };
     emit(args.out.as_deref(), &text)
+}
+
+/// One instance's W read from `polycap train --format json`.
+struct TrainedW {
+    instance: usize,
+    density: Option<f64>,
+    w: nalgebra::DMatrix<f64>,
+}
+
+/// Reads the "w" (D×N as rows) of every instance, or of instance `only`.
+fn read_train_json(path: &std::path::Path, only: Option<usize>) -> anyhow::Result<Vec<TrainedW>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read training output {}", path.display()))?;
+    let shown = path.display();
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| usage(format!("{shown}: not JSON ({e})")))?;
+    let instances = doc
+        .get("instances")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| {
+            usage(format!(
+                "{shown}: no \"instances\" array (expected the output of `polycap train --format json`)"
+            ))
+        })?;
+    if instances.is_empty() {
+        return Err(usage(format!("{shown}: \"instances\" is empty")));
+    }
+    let picked: Vec<usize> = match only {
+        Some(k) if k >= instances.len() => {
+            return Err(usage(format!(
+                "--instance {k} out of range: {shown} has {} instance(s) (0-based)",
+                instances.len()
+            )));
+        }
+        Some(k) => vec![k],
+        None => (0..instances.len()).collect(),
+    };
+    picked
+        .into_iter()
+        .map(|k| {
+            let inst = &instances[k];
+            let rows = inst.get("w").and_then(|v| v.as_array()).ok_or_else(|| {
+                usage(format!("{shown}: instance {k} has no \"w\" array of rows"))
+            })?;
+            let d = rows.len();
+            let mut cells: Vec<f64> = Vec::new();
+            let mut n = None;
+            for (r, row) in rows.iter().enumerate() {
+                let row = row.as_array().ok_or_else(|| {
+                    usage(format!("{shown}: instance {k}, w row {}: not an array", r + 1))
+                })?;
+                if *n.get_or_insert(row.len()) != row.len() {
+                    return Err(usage(format!(
+                        "{shown}: instance {k}, w row {} has {} entries, row 1 has {}",
+                        r + 1,
+                        row.len(),
+                        n.unwrap_or(0)
+                    )));
+                }
+                for (c, x) in row.iter().enumerate() {
+                    match x.as_f64() {
+                        Some(v) if v.is_finite() => cells.push(v),
+                        _ => {
+                            return Err(usage(format!(
+                                "{shown}: instance {k}, w row {}, column {} is {x} (entries must be finite numbers)",
+                                r + 1,
+                                c + 1
+                            )));
+                        }
+                    }
+                }
+            }
+            let n = n.unwrap_or(0);
+            if d == 0 || n == 0 {
+                return Err(usage(format!("{shown}: instance {k}: w is empty ({d}×{n})")));
+            }
+            Ok(TrainedW {
+                instance: k,
+                density: inst.get("density").and_then(serde_json::Value::as_f64),
+                w: nalgebra::DMatrix::from_row_slice(d, n, &cells),
+            })
+        })
+        .collect()
+}
+
+/// The report of one trained instance.
+#[derive(Serialize)]
+struct InstanceReport {
+    /// 0-based index in the training output.
+    instance: usize,
+    /// Shared density p of the instance (null if the file has none).
+    density: Option<f64>,
+    #[serde(flatten)]
+    report: Report,
 }
 
 /// Everything printed, computed once and rendered to every format.
@@ -194,7 +368,7 @@ impl Report {
     }
 }
 
-fn render_csv(r: &Report) -> anyhow::Result<String> {
+fn render_csv(r: &Report, instance: Option<usize>) -> anyhow::Result<String> {
     let mut rows = Vec::new();
     for (k, b) in r.blocks.iter().enumerate() {
         for (j, &i) in b.features.iter().enumerate() {
@@ -219,21 +393,25 @@ fn render_csv(r: &Report) -> anyhow::Result<String> {
         row.extend(std::iter::repeat_n(String::new(), 2));
         rows.push(row);
     }
-    csv_text(
-        &[
-            "feature",
-            "block",
-            "block_dims",
-            "block_scale",
-            "block_efficient",
-            "capacity",
-            "fraction",
-            "polytope",
-            "sq_norm",
-            "superposition",
-        ],
-        &rows,
-    )
+    let mut header = vec![
+        "feature",
+        "block",
+        "block_dims",
+        "block_scale",
+        "block_efficient",
+        "capacity",
+        "fraction",
+        "polytope",
+        "sq_norm",
+        "superposition",
+    ];
+    if let Some(k) = instance {
+        header.insert(0, "instance");
+        for row in &mut rows {
+            row.insert(0, k.to_string());
+        }
+    }
+    csv_text(&header, &rows)
 }
 
 fn render_table(r: &Report) -> String {

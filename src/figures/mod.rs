@@ -8,6 +8,11 @@
 //! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//! | [`feature_geometry`] | \[E\] dimensions per feature (E7) and feature dimensionality (E6) of trained models |
+//! | [`two_block`] | \[S\] Fig. 5: a two-block efficient matrix, its graph and its 3-D picture |
+//! | [`block_structure`] | block structure of the trained quadratic and ReLU-output models side by side |
+//! | [`sparsity_sweep`] | \[E\] WᵀW and ‖Wᵢ‖ coloured by superposition (E8) across densities |
+//! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
 //! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
@@ -28,11 +33,17 @@ pub mod heatmap;
 pub mod style;
 pub mod svg;
 
+pub mod block_structure;
+pub mod capacity_examples;
 pub mod elhage_phase;
+pub mod feature_geometry;
 pub mod loss_allocation;
 pub mod marginal;
+pub mod matrix_map;
 pub mod phase_cases;
 pub mod phase_diagram;
+pub mod sparsity_sweep;
+pub mod two_block;
 
 mod registry;
 

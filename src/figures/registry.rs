@@ -112,5 +112,35 @@ pub fn registry() -> Vec<Entry> {
             "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
             Width::TwoColumn
         ),
+        entry!(
+            capacity_examples,
+            "fig6-capacity-examples",
+            "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)",
+            Width::TwoColumn
+        ),
+        entry!(
+            feature_geometry,
+            "e4-e5-feature-geometry",
+            "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)",
+            Width::TwoColumn
+        ),
+        entry!(
+            two_block,
+            "fig5-two-block-matrix",
+            "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)",
+            Width::TwoColumn
+        ),
+        entry!(
+            block_structure,
+            "block-structure-quadratic-vs-relu",
+            "spec §8, (C6), (C7), (A7), (E6); [S] §4",
+            Width::TwoColumn
+        ),
+        entry!(
+            sparsity_sweep,
+            "e2-superposition-sweep",
+            "[E] superposition across densities; spec §9.3, §11 E2, (E7), (E8)",
+            Width::TwoColumn
+        ),
     ]
 }

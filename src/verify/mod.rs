@@ -1,1 +1,2 @@
 //! Theory against training: the only room that sees both.
+pub mod geometry;

@@ -381,3 +381,152 @@ fn npy_input_and_all_zero_matrix() {
     assert!(stdout(&o).contains("no blocks"), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `polycap train … --format json` then `polycap geometry --from-train`: the quadratic model
+/// trained on its exact loss (worked example, spec §6.6) is one efficient 3-D block of all
+/// six features with scale λ = 187/114, read back from the training output.
+#[test]
+fn from_train_reads_every_instance_of_a_training_run() {
+    let dir = temp_dir("from-train");
+    let run = dir.join("run.json");
+    let r = run.to_str().expect("utf-8");
+    let o = polycap(&[
+        "train",
+        "--model",
+        "quadratic-exact",
+        "--features",
+        "6",
+        "--dims",
+        "3",
+        "--importance",
+        "0.5,1,1,1,1,1",
+        "--instances-density",
+        "logspace:0.1:0.05:2",
+        "--steps",
+        "4000",
+        "--format",
+        "json",
+        "--out",
+        r,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let doc = json(&["geometry", "--from-train", r, "--format", "json"]);
+    let all = doc.as_array().expect("one report per instance");
+    assert_eq!(all.len(), 2);
+    let first = &all[0];
+    assert_eq!(first["instance"].as_u64(), Some(0));
+    assert_relative_eq!(first["density"].as_f64().expect("p"), 0.1, epsilon = 1e-12);
+    assert_relative_eq!(first["tolerance"].as_f64().expect("tol"), 1e-2);
+    let blocks = first["blocks"].as_array().expect("blocks");
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    assert_eq!(indices(&blocks[0]["features"]), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(blocks[0]["dims"].as_u64(), Some(3));
+    assert_eq!(blocks[0]["efficient"].as_bool(), Some(true));
+    assert_relative_eq!(
+        blocks[0]["scale"].as_f64().expect("γ"),
+        187.0 / 114.0,
+        max_relative = 1e-4
+    );
+
+    // --instance picks one; the table names it and its density.
+    let one = json(&[
+        "geometry",
+        "--from-train",
+        r,
+        "--instance",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(one.as_array().map(Vec::len), Some(1));
+    assert_eq!(one[0]["instance"].as_u64(), Some(1));
+    let o = polycap(&["geometry", "--from-train", r, "--instance", "0"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("instance 0, density p = 1 − S = 0.1"),
+        "{text}"
+    );
+    assert!(text.contains("efficient (ΣC = D)"), "{text}");
+    let o = polycap(&["geometry", "--from-train", r, "--format", "csv"]);
+    let csv = stdout(&o);
+    assert!(csv.starts_with("instance,feature,block"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 2 * 6);
+
+    // Bad input: one line, exit 2 for malformed, 1 for unreadable.
+    let check = |args: &[&str], code: i32, needle: &str| {
+        let o = polycap(args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("error:") && err.contains(needle), "{err}");
+        assert!(stdout(&o).is_empty());
+    };
+    check(
+        &["geometry", "--from-train", r, "--instance", "2"],
+        2,
+        "--instance 2 out of range",
+    );
+    let bad = dir.join("bad.json");
+    let b = bad.to_str().expect("utf-8");
+    std::fs::write(&bad, "{\"instances\": [{\"w\": [[1, 2], [3]]}]}").expect("written");
+    check(&["geometry", "--from-train", b], 2, "row 2 has 1 entries");
+    std::fs::write(&bad, "{\"instances\": [{\"w\": [[1, \"x\"]]}]}").expect("written");
+    check(&["geometry", "--from-train", b], 2, "column 2");
+    std::fs::write(&bad, "not json").expect("written");
+    check(&["geometry", "--from-train", b], 2, "not JSON");
+    std::fs::write(&bad, "{\"model\": 1}").expect("written");
+    check(
+        &["geometry", "--from-train", b],
+        2,
+        "no \"instances\" array",
+    );
+    let missing = dir.join("missing.json");
+    check(
+        &["geometry", "--from-train", missing.to_str().expect("utf-8")],
+        1,
+        "missing.json",
+    );
+    check(
+        &["geometry", "--instance", "0", "--matrix", r],
+        2,
+        "--instance",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The command lines the side-by-side figure documents train and decompose the same models:
+/// the quadratic model is one block, the ReLU-output model three antipodal pairs.
+#[test]
+fn block_structure_command_lines_reproduce_the_figure() {
+    use polycap::figures::block_structure;
+    let dir = temp_dir("block-structure");
+    let lines = block_structure::cli_equivalent(&block_structure::Params::quick());
+    assert_eq!(lines.len(), 4);
+    let mut blocks = Vec::new();
+    for line in &lines {
+        let args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|a| {
+                if a.ends_with(".json") {
+                    dir.join(a).to_string_lossy().into_owned()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if args[0] == "geometry" {
+            args.extend(["--format", "json"]);
+            let doc = json(&args);
+            blocks.push(doc[0]["blocks"].as_array().map_or(0, Vec::len));
+        } else {
+            let o = polycap(&args);
+            assert!(o.status.success(), "{line}: {}", stderr(&o));
+        }
+    }
+    assert_eq!(blocks, vec![1, 3]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

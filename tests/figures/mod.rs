@@ -1,5 +1,6 @@
 //! Tests of figures (mirrors src/figures): the drawing layer, then every registered figure.
 
 mod drawing;
+mod geometry;
 mod registry;
 mod xml;

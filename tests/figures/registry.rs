@@ -30,6 +30,23 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
             "feature density p = 1 − S",
             "n = 3 features in m = 2 dimensions",
         ],
+        "fig6-capacity-examples" => &["C = 2/3", "C = 1/10", "C = 9/10", "ΣC = 8/7, not efficient"],
+        "e4-e5-feature-geometry" => &[
+            "1/p (p = 1 − S, feature density)",
+            "2/5 pentagon",
+            "3/8 square antiprism",
+            "(E7) dimensions per feature",
+        ],
+        "fig5-two-block-matrix" => &[
+            "W (3×5) and its blocks",
+            "ΣC = 3",
+            "C = 2/3, 2/3, 2/3, ΣC = 2",
+        ],
+        "block-structure-quadratic-vs-relu" => &[
+            "quadratic model (exact loss)",
+            "theory (A7): one block, γ = λ = 1.6404",
+        ],
+        "e2-superposition-sweep" => &["linear", "p = 0.1", "superposition score"],
         _ => &[],
     }
 }

@@ -1,1 +1,2 @@
 //! Tests of verify (theory against training).
+mod geometry;

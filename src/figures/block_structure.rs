@@ -1,0 +1,435 @@
+//! Block structure of the two toy models at the same point (spec §8): the quadratic model
+//! trained on its exact loss (T4) against the ReLU-output model trained by SGD (T1), same
+//! features, importances, density and D. For each, WᵀW as a diverging heat map (symmetric
+//! range) with the features permuted into the blocks found by
+//! `verify::geometry::decompose_trained` and the blocks outlined; below, each block's size,
+//! scale γ_b and capacities. The quadratic optimum is one block with γ = λ of (A7); the
+//! ReLU-output model breaks into small blocks.
+
+use nalgebra::DMatrix;
+
+use crate::base::{FeatureSet, Magnitude, Result};
+use crate::theory::geometry::BlockDecomposition;
+use crate::training::{ExactConfig, Model, TrainConfig};
+use crate::verify::geometry::{
+    AutoencoderGeometry, QuadraticGeometry, TRAINED_TOLERANCE, autoencoder_geometry,
+    quadratic_geometry,
+};
+
+use super::axis::{Frame, fmt_value, subscript};
+use super::capacity_examples::capacity_label;
+use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
+use super::style::Style;
+use super::svg::{Anchor, Rgb, Svg, wrap};
+use super::two_block::block_colour;
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Importances vᵢ = Iᵢ.
+    pub importance: Vec<f64>,
+    /// Density p shared by all features.
+    pub density: f64,
+    /// Embedding dimension D = m.
+    pub dims: usize,
+    /// Steps of exact-loss Adam (quadratic model).
+    pub quadratic_steps: usize,
+    /// Adam steps of the ReLU-output model.
+    pub relu_steps: usize,
+    /// Seeds per model (best by loss).
+    pub seeds: usize,
+    /// Tolerance of the decompositions.
+    pub tolerance: f64,
+    /// Whether this is the quick variant.
+    pub quick: bool,
+}
+
+impl Params {
+    /// The worked example (spec §6.6): N = 6, D = 3, v = (0.5, 1, 1, 1, 1, 1), p = 0.1;
+    /// 4000 exact-loss steps, 5000 SGD steps, best of 4 seeds, tolerance 1e-2.
+    pub fn paper() -> Self {
+        Params {
+            importance: vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+            density: 0.1,
+            dims: 3,
+            quadratic_steps: 4000,
+            relu_steps: 5000,
+            seeds: 4,
+            tolerance: TRAINED_TOLERANCE,
+            quick: false,
+        }
+    }
+
+    /// Quick: 3000 steps each, 3 seeds.
+    pub fn quick() -> Self {
+        Params {
+            quadratic_steps: 3000,
+            relu_steps: 3000,
+            seeds: 3,
+            quick: true,
+            ..Params::paper()
+        }
+    }
+
+    fn importance_text(&self) -> String {
+        let v: Vec<String> = self.importance.iter().map(|x| fmt_value(*x)).collect();
+        format!("({})", v.join(", "))
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "features".into(),
+                format!(
+                    "N = {} in D = {}, importance v = {}, density p = 1 − S = {} (x uniform on [0, 1] when active)",
+                    self.importance.len(),
+                    self.dims,
+                    self.importance_text(),
+                    fmt_value(self.density)
+                ),
+            ),
+            (
+                "quadratic model".into(),
+                format!(
+                    "exact expected loss (Q8), Adam η = 1e-2 cosine, {} steps",
+                    self.quadratic_steps
+                ),
+            ),
+            (
+                "ReLU-output model".into(),
+                format!("Adam η = 1e-3, batch 1024, {} steps", self.relu_steps),
+            ),
+            (
+                "selection".into(),
+                format!(
+                    "best of {} seeds by loss; blocks at tolerance {}{}",
+                    self.seeds,
+                    fmt_value(self.tolerance),
+                    if self.quick { " (quick)" } else { "" }
+                ),
+            ),
+        ]
+    }
+}
+
+/// Computed data.
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// The parameters.
+    pub params: Params,
+    /// The quadratic model, decomposed, with its theory.
+    pub quadratic: QuadraticGeometry,
+    /// The ReLU-output model, decomposed.
+    pub relu: AutoencoderGeometry,
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+            && self.quadratic.run.w == other.quadratic.run.w
+            && self.relu.run.w == other.relu.run.w
+    }
+}
+
+/// Trains both models and decomposes them.
+pub fn data(params: &Params) -> Result<Data> {
+    let n = params.importance.len();
+    let features = FeatureSet::from_densities(
+        params.importance.clone(),
+        &vec![params.density; n],
+        Magnitude::Uniform,
+    )?;
+    let qcfg = ExactConfig {
+        steps: params.quadratic_steps,
+        ..ExactConfig::default()
+    };
+    let quadratic = quadratic_geometry(
+        &features,
+        params.dims,
+        qcfg,
+        params.seeds,
+        0,
+        params.tolerance,
+    )?;
+    let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
+    rcfg.steps = params.relu_steps;
+    rcfg.eval_batch = 16_384;
+    let relu = autoencoder_geometry(
+        Model::TmsRelu,
+        &features,
+        params.dims,
+        rcfg,
+        params.seeds,
+        0,
+        params.tolerance,
+    )?;
+    Ok(Data {
+        params: params.clone(),
+        quadratic,
+        relu,
+    })
+}
+
+/// None: the index lists only self-contained commands that print CSV, and these runs are
+/// too long for that check; [`cli_equivalent`] gives the `polycap train` /
+/// `polycap geometry --from-train` lines that reproduce them.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
+}
+
+/// Command lines of `polycap train` (JSON with every W) and `polycap geometry --from-train`
+/// that train and decompose the same models.
+pub fn cli_equivalent(params: &Params) -> Vec<String> {
+    let v: Vec<String> = params.importance.iter().map(|x| fmt_value(*x)).collect();
+    let common = format!(
+        "--features {} --dims {} --importance {} --density {}",
+        params.importance.len(),
+        params.dims,
+        v.join(","),
+        fmt_value(params.density)
+    );
+    vec![
+        format!(
+            "polycap train --model quadratic-exact {common} --steps {} --seeds {} --format json --out quadratic.json",
+            params.quadratic_steps, params.seeds
+        ),
+        "polycap geometry --from-train quadratic.json".to_string(),
+        format!(
+            "polycap train --model tms-relu {common} --steps {} --seeds {} --format json --out relu.json",
+            params.relu_steps, params.seeds
+        ),
+        "polycap geometry --from-train relu.json".to_string(),
+    ]
+}
+
+/// Title generated from the parameters and the block counts.
+pub fn title(data: &Data) -> String {
+    let p = &data.params;
+    let count = |d: &BlockDecomposition| {
+        let k = d.blocks.len();
+        format!("{k} block{}", if k == 1 { "" } else { "s" })
+    };
+    format!(
+        "Block structure at N = {}, D = {}, p = {}: quadratic model {}, ReLU-output model {}{}",
+        p.importance.len(),
+        p.dims,
+        fmt_value(p.density),
+        count(&data.quadratic.decomposition),
+        count(&data.relu.decomposition),
+        if p.quick { " (quick)" } else { "" }
+    )
+}
+
+/// Features in block order, then the ignored ones; and each block's range in that order.
+pub fn block_order(d: &BlockDecomposition) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut order = Vec::with_capacity(d.feature_count);
+    let mut ranges = Vec::with_capacity(d.blocks.len());
+    for b in &d.blocks {
+        let start = order.len();
+        order.extend(&b.features);
+        ranges.push((start, order.len()));
+    }
+    order.extend(&d.ignored);
+    (order, ranges)
+}
+
+fn permuted_gram(w: &DMatrix<f64>, order: &[usize]) -> DMatrix<f64> {
+    let g = w.tr_mul(w);
+    DMatrix::from_fn(order.len(), order.len(), |a, b| g[(order[a], order[b])])
+}
+
+/// The SVG: two heat maps side by side with block outlines and per-block captions.
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
+        (
+            "quadratic model (exact loss)",
+            &data.quadratic.decomposition,
+            &data.quadratic.run.w,
+        ),
+        (
+            "ReLU-output model x′ = ReLU(WᵀWx + b)",
+            &data.relu.decomposition,
+            &data.relu.run.w,
+        ),
+    ];
+    let max_blocks = models.iter().map(|m| m.1.blocks.len()).max().unwrap_or(1);
+    // Side by side at two-column width, stacked at one-column width.
+    let stacked = width < 400.0;
+    let col_w = if stacked {
+        width - 24.0
+    } else {
+        (width - 24.0) / 2.0
+    };
+    let side = (col_w * 0.55).min(180.0);
+    let caption_h = ts * 1.2 * (2.0 * max_blocks as f64 + 2.0) + 4.0;
+    let head = ls * 1.3 + ts * 1.6;
+    let row_h = head + side + ts * 2.0 + caption_h;
+    let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
+    let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    let lam = data.quadratic.theory.lambda;
+    for (k, (name, dec, w)) in models.iter().enumerate() {
+        let (x0, top) = if stacked {
+            (12.0, title_h + head + k as f64 * row_h)
+        } else {
+            (12.0 + k as f64 * (col_w + 12.0), title_h + head)
+        };
+        let (order, ranges) = block_order(dec);
+        let g = permuted_gram(w, &order);
+        let range = abs_max(&g, 1e-12);
+        let frame = Frame {
+            x: x0 + (col_w - side) / 2.0,
+            y: top,
+            w: side,
+            h: side,
+        };
+        svg.text(
+            x0 + col_w / 2.0,
+            top - ts * 1.4 - 2.0,
+            name,
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        svg.text(
+            x0 + col_w / 2.0,
+            top - 3.0,
+            &format!(
+                "WᵀW, features in block order, colour range ±{}",
+                fmt_value(range)
+            ),
+            ts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        let nn = order.len();
+        draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
+        for (b, &(s, e)) in ranges.iter().enumerate() {
+            outline(
+                &mut svg,
+                frame,
+                nn,
+                nn,
+                (s, e),
+                (s, e),
+                block_colour(b),
+                1.8,
+            );
+        }
+        let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
+        index_labels(&mut svg, style, frame, &labels, &labels, true);
+        // Captions: one line per block.
+        let mut y = top + side + ts * 2.6;
+        for (b, blk) in dec.blocks.iter().enumerate() {
+            let caps: Vec<String> = blk.capacities.iter().map(|c| format!("{c:.3}")).collect();
+            let feats: Vec<String> = blk
+                .features
+                .iter()
+                .map(|&i| format!("f{}", subscript(i + 1)))
+                .collect();
+            svg.rect(
+                x0,
+                y - ts * 0.75,
+                ts * 0.9,
+                ts * 0.9,
+                Some(block_colour(b)),
+                None,
+            );
+            let lines = [
+                format!(
+                    "block {}: {}×{} ({}), γ = {:.4}{}",
+                    b + 1,
+                    blk.dims,
+                    blk.len(),
+                    feats.join(" "),
+                    blk.scale,
+                    if blk.efficient { ", efficient" } else { "" }
+                ),
+                format!("C = {}", caps.join(", ")),
+            ];
+            for l in &lines {
+                svg.text(
+                    x0 + ts * 1.3,
+                    y,
+                    l,
+                    ts * 0.9,
+                    Anchor::Start,
+                    0.0,
+                    Rgb::BLACK,
+                );
+                y += ts * 1.2;
+            }
+        }
+        let extra = if k == 0 {
+            match lam {
+                Some(l) => format!(
+                    "theory (A7): one block, γ = λ = {l:.4}, ΣC = {}",
+                    capacity_label(data.quadratic.theory.total_capacity)
+                ),
+                None => "theory (A7): no interior features".to_string(),
+            }
+        } else {
+            let fr: Vec<String> = data
+                .relu
+                .fractions
+                .iter()
+                .map(|f| f.map_or_else(|| "–".to_string(), |(p, q)| format!("{p}/{q}")))
+                .collect();
+            format!("C as fractions: {}", fr.join(", "))
+        };
+        svg.text(x0, y, &extra, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
+    }
+    svg.finish()
+}
+
+/// One row per (model, feature): block, D_b, γ_b, capacity, ‖Wᵢ‖².
+pub fn csv(data: &Data) -> String {
+    let mut rows = Vec::new();
+    for (name, dec) in [
+        ("quadratic", &data.quadratic.decomposition),
+        ("relu", &data.relu.decomposition),
+    ] {
+        let caps = dec.capacities();
+        for (i, &ci) in caps.iter().enumerate() {
+            let b = dec.block_of(i);
+            rows.push(vec![
+                name.to_string(),
+                i.to_string(),
+                b.map_or_else(String::new, |b| b.to_string()),
+                b.map_or_else(String::new, |b| dec.blocks[b].dims.to_string()),
+                b.map_or_else(String::new, |b| cell(dec.blocks[b].scale)),
+                cell(ci),
+            ]);
+        }
+    }
+    csv_text(
+        &[
+            "model",
+            "feature",
+            "block",
+            "block_dims",
+            "block_scale",
+            "capacity",
+        ],
+        &rows,
+    )
+}

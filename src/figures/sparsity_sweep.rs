@@ -1,0 +1,374 @@
+//! \[E\] superposition across densities (spec §9.3, §11 E2): n features in m dimensions with
+//! importance Iᵢ = rⁱ, one ReLU-output model x′ = ReLU(WᵀWx + b) per density p = 1 − S and
+//! a linear model x′ = WᵀWx + b at p = 1. Per model: WᵀW as a diverging heat map (symmetric
+//! range), and bars of ‖Wᵢ‖ coloured by the superposition score (E8) Σ_{j≠i}(Ŵᵢ·Wⱼ)², blue
+//! at 0 and red at ≥ 1.
+
+use nalgebra::DMatrix;
+
+use crate::base::{FeatureSet, Magnitude, Result};
+use crate::theory::geometry::{dimensions_per_feature, superposition};
+use crate::training::{Model, TrainConfig, Trainer, best_by};
+
+use super::axis::{Frame, fmt_value};
+use super::matrix_map::{abs_max, diverging, draw_matrix};
+use super::style::Style;
+use super::svg::{Anchor, Rgb, Stroke, Svg, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Features n.
+    pub features: usize,
+    /// Hidden dimensions m.
+    pub dims: usize,
+    /// Importance ratio r: Iᵢ = rⁱ (i = 0, 1, …).
+    pub importance_ratio: f64,
+    /// Densities p of the ReLU-output models, left to right.
+    pub densities: Vec<f64>,
+    /// Adam steps per model.
+    pub steps: usize,
+    /// Seeds per model (best by loss).
+    pub seeds: usize,
+    /// Whether this is the quick variant.
+    pub quick: bool,
+}
+
+impl Params {
+    /// Spec §11 E2: n = 20, m = 5, Iᵢ = 0.7ⁱ, p ∈ {1, .3, .1, .03, .01, .003, .001} plus a
+    /// linear model; Adam η = 1e-3, batch 1024, 10 000 steps, best of 2 seeds.
+    pub fn paper() -> Self {
+        Params {
+            features: 20,
+            dims: 5,
+            importance_ratio: 0.7,
+            densities: vec![1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
+            steps: 10_000,
+            seeds: 2,
+            quick: false,
+        }
+    }
+
+    /// Quick: four densities 1, 0.1, 0.01, 0.001, 2000 steps, 1 seed.
+    pub fn quick() -> Self {
+        Params {
+            densities: vec![1.0, 0.1, 0.01, 0.001],
+            steps: 2000,
+            seeds: 1,
+            quick: true,
+            ..Params::paper()
+        }
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
+        vec![
+            (
+                "models".into(),
+                format!(
+                    "n = {} features in m = {} dimensions, importance {}^i; linear x′ = WᵀWx + b at p = 1, ReLU output x′ = ReLU(WᵀWx + b)",
+                    self.features,
+                    self.dims,
+                    fmt_value(self.importance_ratio)
+                ),
+            ),
+            ("density p = 1 − S (ReLU)".into(), p.join(", ")),
+            (
+                "training".into(),
+                format!(
+                    "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
+                    self.steps,
+                    self.seeds,
+                    if self.quick { " (quick)" } else { "" }
+                ),
+            ),
+        ]
+    }
+
+    fn importance(&self) -> Vec<f64> {
+        (0..self.features)
+            .map(|i| self.importance_ratio.powi(i as i32))
+            .collect()
+    }
+}
+
+/// One trained model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// "linear" or "ReLU".
+    pub model: &'static str,
+    /// Density p.
+    pub density: f64,
+    /// Trained W (m×n).
+    pub w: DMatrix<f64>,
+    /// ‖Wᵢ‖ per feature.
+    pub norms: Vec<f64>,
+    /// Superposition score (E8) per feature.
+    pub superposition: Vec<f64>,
+    /// D* (E7).
+    pub dims_per_feature: f64,
+}
+
+/// Computed data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The parameters.
+    pub params: Params,
+    /// The linear model first, then one ReLU-output model per density.
+    pub panels: Vec<Panel>,
+}
+
+fn train(
+    params: &Params,
+    model: Model,
+    densities: &[f64],
+    name: &'static str,
+) -> Result<Vec<Panel>> {
+    let n = params.features;
+    let sets: Vec<FeatureSet> = densities
+        .iter()
+        .map(|&p| FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform))
+        .collect::<Result<_>>()?;
+    let mut cfg = TrainConfig::defaults(model);
+    cfg.steps = params.steps;
+    cfg.eval_batch = 8192;
+    let runs = Trainer::new(model, params.dims, cfg)?.sweep(&sets, params.seeds, 0, &|| {})?;
+    Ok(runs
+        .iter()
+        .zip(densities)
+        .filter_map(|(r, &p)| best_by(r, |r| r.loss).map(|b| (b, p)))
+        .map(|(b, p)| Panel {
+            model: name,
+            density: p,
+            norms: b.w.column_iter().map(|c| c.norm()).collect(),
+            superposition: superposition(&b.w),
+            dims_per_feature: dimensions_per_feature(&b.w),
+            w: b.w.clone(),
+        })
+        .collect())
+}
+
+/// Trains the linear model and every ReLU-output model.
+pub fn data(params: &Params) -> Result<Data> {
+    let mut panels = train(params, Model::Linear, &[1.0], "linear")?;
+    panels.extend(train(params, Model::TmsRelu, &params.densities, "ReLU")?);
+    Ok(Data {
+        params: params.clone(),
+        panels,
+    })
+}
+
+/// None: the index lists only self-contained commands that print CSV, and these runs are
+/// too long for that check; [`cli_equivalent`] gives the `polycap train` /
+/// `polycap geometry --from-train` lines that reproduce them.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
+}
+
+/// Command lines of `polycap train` (JSON with every W) and `polycap geometry --from-train`
+/// that train and decompose the same models (for E2: the ReLU-output models).
+pub fn cli_equivalent(params: &Params) -> Vec<String> {
+    params
+        .densities
+        .iter()
+        .enumerate()
+        .flat_map(|(k, p)| {
+            [
+                format!(
+                    "polycap train --model tms-relu --features {} --dims {} --importance geom:{} --density const:{} --steps {} --seeds {} --format json --out run{k}.json",
+                    params.features,
+                    params.dims,
+                    fmt_value(params.importance_ratio),
+                    fmt_value(*p),
+                    params.steps,
+                    params.seeds
+                ),
+                format!("polycap geometry --from-train run{k}.json"),
+            ]
+        })
+        .collect()
+}
+
+/// Title generated from the parameters.
+pub fn title(data: &Data) -> String {
+    let p = &data.params;
+    format!(
+        "Superposition as density falls: n = {} features in m = {} dimensions, importance {}^{{i}}{}",
+        p.features,
+        p.dims,
+        fmt_value(p.importance_ratio),
+        if p.quick { " (quick)" } else { "" }
+    )
+}
+
+/// Colour of a superposition score: blue at 0, red at ≥ 1.
+pub fn score_colour(s: f64) -> Rgb {
+    Rgb::hex(0x2166ac).mix(Rgb::hex(0xb2182b), s.clamp(0.0, 1.0))
+}
+
+/// The SVG: one column per model, WᵀW above the ‖Wᵢ‖ bars.
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let k = data.panels.len().max(1);
+    let gap = 6.0;
+    let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
+    let n = data.params.features;
+    let bar_row = (col_w * 1.3 / n as f64).max(2.0);
+    let bars_h = bar_row * n as f64;
+    let top = title_h + ts * 2.6;
+    let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
+    let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
+    let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    let max_norm = data
+        .panels
+        .iter()
+        .flat_map(|p| p.norms.iter().copied())
+        .fold(1e-12, f64::max);
+    for (c, p) in data.panels.iter().enumerate() {
+        let x0 = 6.0 + c as f64 * (col_w + gap);
+        let head = if p.model == "linear" {
+            "linear".to_string()
+        } else {
+            format!("p = {}", fmt_value(p.density))
+        };
+        let hs = ts.min(col_w / 4.2);
+        svg.text(
+            x0 + col_w / 2.0,
+            top - ts * 1.4,
+            &head,
+            hs,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        svg.text(
+            x0 + col_w / 2.0,
+            top - ts * 0.4,
+            &format!("D* = {:.2}", p.dims_per_feature),
+            hs * 0.85,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        let g = p.w.tr_mul(&p.w);
+        let range = abs_max(&g, 1e-12);
+        let frame = Frame {
+            x: x0,
+            y: top,
+            w: col_w,
+            h: col_w,
+        };
+        draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
+        // Bars of ‖Wᵢ‖, feature 1 at the top.
+        let by = top + col_w + ts * 1.2;
+        for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
+            let len = col_w * norm / max_norm;
+            svg.rect(
+                x0,
+                by + i as f64 * bar_row + bar_row * 0.1,
+                len,
+                bar_row * 0.8,
+                Some(score_colour(s)),
+                None,
+            );
+        }
+        svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
+    }
+    // Captions and the score legend.
+    let y = top + col_w + ts * 1.2 + bars_h + ts * 1.3;
+    let caption = format!(
+        "above: WᵀW (each on its own symmetric range); below: ‖W_{{i}}‖, i = 1 … {n} top to bottom (full bar = {:.2})",
+        max_norm
+    );
+    let lines = wrap(&caption, ts * 0.9, width - 12.0);
+    for (j, l) in lines.iter().enumerate() {
+        svg.text(
+            6.0,
+            y + ts * 1.1 * j as f64,
+            l,
+            ts * 0.9,
+            Anchor::Start,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
+    svg.text(
+        6.0,
+        ly,
+        "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
+        ts * 0.9,
+        Anchor::Start,
+        0.0,
+        Rgb::BLACK,
+    );
+    let lx = 6.0 + super::svg::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
+    let steps = 20;
+    let lw = 80.0;
+    for j in 0..steps {
+        svg.rect(
+            lx + lw * j as f64 / steps as f64,
+            ly - ts * 0.75,
+            lw / steps as f64 + 0.3,
+            ts * 0.9,
+            Some(score_colour(j as f64 / (steps - 1) as f64)),
+            None,
+        );
+    }
+    svg.text(lx - 2.0, ly, "0", ts * 0.9, Anchor::End, 0.0, Rgb::BLACK);
+    svg.text(
+        lx + lw + 2.0,
+        ly,
+        "≥ 1",
+        ts * 0.9,
+        Anchor::Start,
+        0.0,
+        Rgb::BLACK,
+    );
+    svg.finish()
+}
+
+/// One row per (model, feature): density, ‖Wᵢ‖, superposition score.
+pub fn csv(data: &Data) -> String {
+    let mut rows = Vec::new();
+    for p in &data.panels {
+        for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
+            rows.push(vec![
+                p.model.to_string(),
+                cell(p.density),
+                i.to_string(),
+                cell(norm),
+                cell(s),
+                cell(p.dims_per_feature),
+            ]);
+        }
+    }
+    csv_text(
+        &[
+            "model",
+            "density",
+            "feature",
+            "norm",
+            "superposition",
+            "dims_per_feature",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,117 @@
+//! The geometry figures: their numbers come from the computation (capacities from (C1),
+//! blocks from `decompose`, trained models from the training engine), checked against closed
+//! forms.
+
+use approx::assert_relative_eq;
+use polycap::figures::style::Style;
+use polycap::figures::{block_structure, capacity_examples, sparsity_sweep, two_block};
+
+use super::xml;
+
+/// (C9) and spec §2.4: the four cases' capacities, from the closed forms, not from the
+/// figure's code.
+#[test]
+fn fig6_capacities_match_the_closed_forms() {
+    let d = capacity_examples::data(&capacity_examples::Params::paper()).expect("data");
+    let cos30 = 30f64.to_radians().cos();
+    let expected: [&[f64]; 4] = [
+        &[2.0 / 3.0; 3],
+        &[1.0, 0.5, 0.5],
+        &[1.0, 0.1, 0.9],
+        &[1.0 / (1.0 + cos30 * cos30); 2],
+    ];
+    assert_eq!(d.cases.len(), 4);
+    for (c, e) in d.cases.iter().zip(expected) {
+        assert_eq!(c.capacities.len(), e.len());
+        for (x, y) in c.capacities.iter().zip(e) {
+            assert_relative_eq!(*x, *y, epsilon = 1e-12);
+        }
+    }
+    let eff: Vec<bool> = d.cases.iter().map(|c| c.efficient).collect();
+    assert_eq!(eff, vec![true, true, true, false]);
+    assert_relative_eq!(d.cases[3].total, 8.0 / 7.0, epsilon = 1e-12);
+    // Labels are the computed values as fractions.
+    assert_eq!(capacity_examples::capacity_label(4.0 / 7.0), "4/7");
+    assert_eq!(capacity_examples::capacity_label(8.0 / 7.0), "8/7");
+    assert_eq!(capacity_examples::capacity_label(0.123_456), "0.123");
+    let svg = capacity_examples::render(&d, &Style::default());
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    for l in [
+        "C = 4/7",
+        "C = 1/2",
+        "C = 9/10",
+        "1/3∠90°",
+        "ΣC = 2, efficient, 2 blocks",
+    ] {
+        assert!(svg.contains(l), "missing {l:?}");
+    }
+}
+
+/// Fig. 5: the blocks are found, not typed: a 1×2 antipodal pair (C = ½) and a 2×3
+/// triangle (C = ⅔), each efficient, with γ as set; changing γ changes the labels.
+#[test]
+fn fig5_blocks_are_found_by_decompose() {
+    let mut p = two_block::Params::paper();
+    p.gamma_triangle = 2.5;
+    let d = two_block::data(&p).expect("data");
+    let g = &d.decomposition;
+    assert!(g.efficient && g.tegum);
+    assert_eq!(g.blocks.len(), 2);
+    assert_eq!(g.blocks[0].features, vec![0, 1]);
+    assert_eq!(g.blocks[0].dims, 1);
+    assert_eq!(g.blocks[1].features, vec![2, 3, 4]);
+    assert_eq!(g.blocks[1].dims, 2);
+    assert_relative_eq!(g.blocks[1].scale, 2.5, epsilon = 1e-12);
+    for &c in &g.blocks[0].capacities {
+        assert_relative_eq!(c, 0.5, epsilon = 1e-12);
+    }
+    for &c in &g.blocks[1].capacities {
+        assert_relative_eq!(c, 2.0 / 3.0, epsilon = 1e-12);
+    }
+    assert_eq!(d.block_rows, vec![vec![0], vec![1, 2]]);
+    let svg = two_block::render(&d, &Style::default());
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(
+        svg.contains("γ = 2.5"),
+        "scale label from the decomposition"
+    );
+    assert!(two_block::title(&d).contains("(1×2 ⊕ 2×3)"));
+}
+
+/// The side-by-side figure (quick): the quadratic model is one block of all six features at
+/// γ = λ = 187/114 (to 1e-3: 3000 exact-loss steps), the ReLU-output model splits into
+/// several blocks (three antipodal pairs at this point, C = ½ each).
+#[test]
+fn quadratic_is_one_block_and_relu_splits() {
+    let d = block_structure::data(&block_structure::Params::quick()).expect("data");
+    let q = &d.quadratic.decomposition;
+    assert_eq!(q.blocks.len(), 1);
+    assert_eq!(q.blocks[0].len(), 6);
+    assert_relative_eq!(q.blocks[0].scale, 187.0 / 114.0, max_relative = 1e-3);
+    let r = &d.relu.decomposition;
+    assert!(r.blocks.len() >= 2, "ReLU blocks: {}", r.blocks.len());
+    assert!(r.blocks.iter().all(|b| b.len() <= 3));
+    assert_eq!(d.relu.fractions, vec![Some((1, 2)); 6]);
+    let (order, ranges) = block_structure::block_order(r);
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..6).collect::<Vec<_>>());
+    assert_eq!(ranges.len(), r.blocks.len());
+    let svg = block_structure::render(&d, &Style::default());
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(svg.contains("C as fractions: 1/2, 1/2, 1/2, 1/2, 1/2, 1/2"));
+}
+
+/// E2 (quick): the linear model and the dense ReLU model keep m = 5 features (D* = 1 to
+/// training accuracy), and superposition grows as the density falls (D* decreases).
+#[test]
+fn e2_superposition_grows_as_density_falls() {
+    let d = sparsity_sweep::data(&sparsity_sweep::Params::quick()).expect("data");
+    assert_eq!(d.panels.len(), 5);
+    assert_eq!(d.panels[0].model, "linear");
+    assert_relative_eq!(d.panels[0].dims_per_feature, 1.0, epsilon = 0.05);
+    assert_relative_eq!(d.panels[1].dims_per_feature, 1.0, epsilon = 0.05);
+    let dstar: Vec<f64> = d.panels[1..].iter().map(|p| p.dims_per_feature).collect();
+    assert!(dstar.windows(2).all(|w| w[1] < w[0] + 0.02), "{dstar:?}");
+    assert!(dstar[3] < 0.6, "{dstar:?}");
+}
