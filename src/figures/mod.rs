@@ -1,1 +1,58 @@
-//! Paper-ready figures: one file per figure, `data() -> FigureData`, `render() -> SVG`.
+//! Paper-ready figures: one file per figure, each with `data(&Params) -> Data` (compute once),
+//! `render(&Data, &Style) -> String` (SVG) and `csv(&Data) -> String` (the numbers behind it).
+//!
+//! | module | figure |
+//! |---|---|
+//! | [`marginal`] | \[S\] Fig. 2: marginal benefit of 20 features with the prescribed-λ optimum |
+//! | [`phase_diagram`] | \[S\] Fig. 4 top left: analytic C₁ over (V, p) with boundaries and A–F |
+//! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
+//! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
+//! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//!
+//! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
+//! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
+//!
+//! # Example
+//! ```
+//! use polycap::figures::{loss_allocation, style::Style};
+//! let params = loss_allocation::Params::quick();
+//! let data = loss_allocation::data(&params).expect("valid parameters");
+//! let svg = loss_allocation::render(&data, &Style::default());
+//! assert!(svg.starts_with("<?xml"));
+//! ```
+
+pub mod axis;
+pub mod colormap;
+pub mod contour;
+pub mod heatmap;
+pub mod style;
+pub mod svg;
+
+pub mod elhage_phase;
+pub mod loss_allocation;
+pub mod marginal;
+pub mod phase_cases;
+pub mod phase_diagram;
+
+mod registry;
+
+pub use registry::{Entry, Quality, Rendered, registry};
+
+/// CSV text from a header and rows of already formatted cells.
+pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let bytes = (|| -> std::result::Result<Vec<u8>, Box<dyn std::error::Error>> {
+        w.write_record(header)?;
+        for r in rows {
+            w.write_record(r)?;
+        }
+        Ok(w.into_inner()?)
+    })()
+    .expect("invariant: writing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("invariant: CSV of UTF-8 cells is UTF-8")
+}
+
+/// Shortest text that parses back to exactly `x` (Rust's round-trip float formatting).
+pub(crate) fn cell(x: f64) -> String {
+    format!("{x}")
+}

@@ -1,1 +1,5 @@
-//! Tests of figures (mirrors src/figures).
+//! Tests of figures (mirrors src/figures): the drawing layer, then every registered figure.
+
+mod drawing;
+mod registry;
+mod xml;

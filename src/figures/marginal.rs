@@ -1,0 +1,337 @@
+//! \[S\] Fig. 2: marginal benefit m(C) = −∂L/∂Cᵢ (Q16) of many features against their
+//! capacity, with the prescribed-λ optimum (A8) and the threshold μ = 2λ² (A4).
+//!
+//! Features below the threshold at C = 0 are ignored, those above it at C = 1 are
+//! monosemantic, the others sit on the μ line (equal marginal returns). The total capacity
+//! Σ Cᵢ of this allocation is in general not an integer (spec §13, pitfall 13).
+
+use crate::base::{FeatureSet, Result};
+use crate::theory::allocation::Allocation;
+use crate::theory::phase::{Budget, marginal_curves};
+
+use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
+use super::colormap::Colormap;
+use super::style::Style;
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, text_width, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Number of features.
+    pub count: usize,
+    /// Importances vᵢ = baseⁱ, i = 1..count.
+    pub base: f64,
+    /// Kurtosis k shared by all features.
+    pub kurtosis: f64,
+    /// Prescribed λ (A8).
+    pub lambda: f64,
+    /// Range of the log y axis.
+    pub y_range: (f64, f64),
+    /// Points per curve.
+    pub samples: usize,
+}
+
+impl Params {
+    /// The setting of spec §11 S2: 20 features, vᵢ = 2ⁱ, k = 100, λ = 10⁴, y ∈ [10¹, 10¹⁶].
+    pub fn paper() -> Self {
+        Params {
+            count: 20,
+            base: 2.0,
+            kurtosis: 100.0,
+            lambda: 1e4,
+            y_range: (1e1, 1e16),
+            samples: 401,
+        }
+    }
+
+    /// The same with fewer points per curve.
+    pub fn quick() -> Self {
+        Params {
+            samples: 41,
+            ..Params::paper()
+        }
+    }
+
+    /// Importances vᵢ = baseⁱ.
+    pub fn importance(&self) -> Vec<f64> {
+        (1..=self.count).map(|i| self.base.powi(i as i32)).collect()
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            ("features".into(), self.count.to_string()),
+            (
+                "importance".into(),
+                format!("vᵢ = {}ⁱ, i = 1…{}", fmt_value(self.base), self.count),
+            ),
+            ("kurtosis k".into(), fmt_value(self.kurtosis)),
+            ("prescribed λ (A8)".into(), fmt_value(self.lambda)),
+            (
+                "y range".into(),
+                format!(
+                    "{} … {}",
+                    fmt_value(self.y_range.0),
+                    fmt_value(self.y_range.1)
+                ),
+            ),
+            ("points per curve".into(), self.samples.to_string()),
+        ]
+    }
+}
+
+/// Computed data of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The parameters.
+    pub params: Params,
+    /// Capacities at which the curves are sampled.
+    pub capacity: Vec<f64>,
+    /// m_i(C) for each feature (outer) at each sampled capacity (inner).
+    pub curves: Vec<Vec<f64>>,
+    /// The prescribed-λ allocation (A8).
+    pub allocation: Allocation,
+    /// m_i(C_i) at the optimum.
+    pub optimum_benefit: Vec<f64>,
+}
+
+/// Computes the curves and the allocation (via `theory::phase::marginal_curves` with a
+/// prescribed λ).
+pub fn data(params: &Params) -> Result<Data> {
+    if params.count == 0 {
+        return Err(crate::base::Error::Parameter(
+            "Fig. 2 needs at least one feature, got 0".into(),
+        ));
+    }
+    let v = params.importance();
+    let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
+    let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
+    Ok(Data {
+        params: params.clone(),
+        capacity: m.capacity,
+        curves: m.benefit,
+        allocation: m.allocation,
+        optimum_benefit: m.optimum_benefit,
+    })
+}
+
+/// The `polycap marginal` command that prints the same curves and allocation.
+pub fn commands(params: &Params) -> Vec<String> {
+    let v: Vec<String> = params.importance().iter().map(|x| format!("{x}")).collect();
+    vec![format!(
+        "polycap marginal --importance {} --kurtosis const:{} --lambda {} --points {} --format csv",
+        v.join(","),
+        params.kurtosis,
+        params.lambda,
+        params.samples
+    )]
+}
+
+/// Title generated from the parameters.
+pub fn title(data: &Data) -> String {
+    let p = &data.params;
+    format!(
+        "Marginal benefit of {} features, vᵢ = {}ⁱ, k = {}, prescribed λ = {} (Σ Cᵢ = {})",
+        p.count,
+        fmt_value(p.base),
+        fmt_value(p.kurtosis),
+        fmt_value(p.lambda),
+        fmt_value(data.allocation.total_capacity)
+    )
+}
+
+fn colour(i: usize, n: usize) -> Rgb {
+    Colormap::Viridis.at(0.88 * i as f64 / (n.max(2) - 1) as f64)
+}
+
+/// The SVG (one column).
+pub fn render(data: &Data, style: &Style) -> String {
+    let p = &data.params;
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let label_room = text_width(
+        &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
+        ts * 0.9,
+    ) + 6.0;
+    let left = 8.0 + ts * 2.6 + ls * 1.5;
+    let frame = Frame {
+        x: left,
+        y: title_h + ts * 1.4 + 4.0,
+        w: width - left - label_room - 6.0,
+        h: width * 0.95,
+    };
+    let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
+    let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    let panel = Panel {
+        frame,
+        x: Axis::linear(0.0, 1.0, "capacity C_{i}"),
+        y: Axis::log(p.y_range.0, p.y_range.1, "marginal benefit −∂L/∂C_{i}"),
+    };
+    let n = data.curves.len();
+    let lw = style.line_width() * 0.9;
+    panel.clip(&mut svg);
+    if let Some(mu) = data.allocation.mu {
+        svg.line(
+            panel.at(0.0, mu),
+            panel.at(1.0, mu),
+            &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
+        );
+    }
+    for (i, m) in data.curves.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = data
+            .capacity
+            .iter()
+            .zip(m)
+            .map(|(c, y)| panel.at(*c, *y))
+            .collect();
+        svg.polyline(&pts, &Stroke::solid(colour(i, n), lw));
+    }
+    svg.end_group();
+    panel.draw_axes(&mut svg, style);
+    // Optimum dots (drawn over the frame so the ones at C = 0 and C = 1 stay whole).
+    for (i, (c, m)) in data
+        .allocation
+        .capacity
+        .iter()
+        .zip(&data.optimum_benefit)
+        .enumerate()
+    {
+        let y = panel.py(*m);
+        if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
+            continue;
+        }
+        svg.marker(
+            Marker::Circle,
+            (panel.px(*c), y),
+            ts * 0.62,
+            colour(i, n),
+            Some(&Stroke::solid(Rgb::BLACK, 0.4)),
+        );
+    }
+    // Feature labels at the right end of each curve, thinned to avoid overlaps.
+    let fs = ts * 0.9;
+    let mut last_y = f64::INFINITY;
+    svg.text(
+        frame.x + frame.w + 3.0,
+        frame.y - 3.0,
+        "v_{i}",
+        fs,
+        Anchor::Start,
+        0.0,
+        Rgb::BLACK,
+    );
+    for (i, m) in data.curves.iter().enumerate().rev() {
+        let Some(end) = m.last() else { continue };
+        let y = panel.py(*end);
+        if y < frame.y + fs * 0.3
+            || y > frame.y + frame.h - fs * 0.3
+            || (y - last_y).abs() < fs * 1.05
+        {
+            continue;
+        }
+        last_y = y;
+        let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
+        svg.text(
+            frame.x + frame.w + 3.0,
+            y + 0.35 * fs,
+            &label,
+            fs,
+            Anchor::Start,
+            0.0,
+            colour(i, n).mix(Rgb::BLACK, 0.25),
+        );
+    }
+    // Legend of the μ line and the dots.
+    if let Some(mu) = data.allocation.mu {
+        let entries = vec![
+            (
+                LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+                format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
+            ),
+            (
+                LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
+                "optimum (A8)".to_string(),
+            ),
+        ];
+        let (lw, _) = legend_size(style, &entries);
+        legend(
+            &mut svg,
+            style,
+            frame.x + frame.w - lw - 4.0,
+            frame.y + 4.0,
+            &entries,
+        );
+    }
+    svg.finish()
+}
+
+/// The data as CSV: the sampled curves (kind = curve), the optimum of every feature
+/// (kind = optimum, with its phase) and the threshold (kind = threshold).
+pub fn csv(data: &Data) -> String {
+    let v = data.params.importance();
+    let mut rows = Vec::new();
+    for (i, m) in data.curves.iter().enumerate() {
+        for (c, y) in data.capacity.iter().zip(m) {
+            rows.push(vec![
+                "curve".into(),
+                (i + 1).to_string(),
+                cell(v[i]),
+                cell(*c),
+                cell(*y),
+                String::new(),
+            ]);
+        }
+    }
+    for (i, (c, y)) in data
+        .allocation
+        .capacity
+        .iter()
+        .zip(&data.optimum_benefit)
+        .enumerate()
+    {
+        rows.push(vec![
+            "optimum".into(),
+            (i + 1).to_string(),
+            cell(v[i]),
+            cell(*c),
+            cell(*y),
+            data.allocation.phase[i].name().to_string(),
+        ]);
+    }
+    if let Some(mu) = data.allocation.mu {
+        rows.push(vec![
+            "threshold".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            cell(mu),
+            String::new(),
+        ]);
+    }
+    csv_text(
+        &[
+            "kind",
+            "feature",
+            "importance_v",
+            "capacity_C",
+            "marginal_benefit",
+            "phase",
+        ],
+        &rows,
+    )
+}

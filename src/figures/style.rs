@@ -1,0 +1,96 @@
+//! Figure style: font family and column width, and the sizes that follow from them.
+
+/// Font family of every text element of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FontChoice {
+    /// Serif text (journal default): DejaVu Serif, Times New Roman, serif.
+    #[default]
+    Serif,
+    /// Sans-serif text (slides, posters): DejaVu Sans, Helvetica, Arial, sans-serif.
+    Sans,
+}
+
+impl FontChoice {
+    /// The CSS font-family list written into the SVG.
+    pub fn family(self) -> &'static str {
+        match self {
+            FontChoice::Serif => "DejaVu Serif, Times New Roman, serif",
+            FontChoice::Sans => "DejaVu Sans, Helvetica, Arial, sans-serif",
+        }
+    }
+
+    /// Parses `serif` or `sans`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "serif" => Some(FontChoice::Serif),
+            "sans" => Some(FontChoice::Sans),
+            _ => None,
+        }
+    }
+}
+
+/// Printed width of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Width {
+    /// One journal column, 3.3 in.
+    #[default]
+    OneColumn,
+    /// Full page width (two columns), 7 in.
+    TwoColumn,
+}
+
+/// How a figure looks on the page: font family and width. Font sizes follow from the width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// Font family of all text.
+    pub font: FontChoice,
+    /// Printed width.
+    pub width: Width,
+}
+
+impl Style {
+    /// A style with the given font and width.
+    pub fn new(font: FontChoice, width: Width) -> Self {
+        Style { font, width }
+    }
+
+    /// Figure width in points (1 in = 72 pt): 237.6 pt (3.3 in) or 504 pt (7 in).
+    pub fn width_pt(&self) -> f64 {
+        match self.width {
+            Width::OneColumn => 3.3 * 72.0,
+            Width::TwoColumn => 7.0 * 72.0,
+        }
+    }
+
+    /// Tick-label font size in points.
+    pub fn tick_size(&self) -> f64 {
+        match self.width {
+            Width::OneColumn => 6.5,
+            Width::TwoColumn => 7.5,
+        }
+    }
+
+    /// Axis-label and legend font size in points.
+    pub fn label_size(&self) -> f64 {
+        match self.width {
+            Width::OneColumn => 7.5,
+            Width::TwoColumn => 8.5,
+        }
+    }
+
+    /// Title font size in points.
+    pub fn title_size(&self) -> f64 {
+        match self.width {
+            Width::OneColumn => 8.0,
+            Width::TwoColumn => 9.5,
+        }
+    }
+
+    /// Width of data lines in points.
+    pub fn line_width(&self) -> f64 {
+        match self.width {
+            Width::OneColumn => 0.9,
+            Width::TwoColumn => 1.0,
+        }
+    }
+}

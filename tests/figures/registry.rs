@@ -1,0 +1,436 @@
+//! Every registered figure: well-formed SVG naming its font and axis labels, CSV that parses
+//! back to the data, and byte-identical output on a second render.
+
+use polycap::figures::style::{FontChoice, Style, Width};
+use polycap::figures::{
+    Quality, elhage_phase, loss_allocation, marginal, phase_cases, phase_diagram, registry,
+};
+
+use super::xml;
+
+/// Text that must appear in each figure's SVG (axis labels, before markup).
+fn expected_labels(id: &str) -> &'static [&'static str] {
+    match id {
+        "fig2-marginal-benefit" => &["capacity C", "marginal benefit −∂L/∂C", "10¹⁶", "μ = 2λ"],
+        "fig4-phase-diagram" => &[
+            "relative importance V = v",
+            "feature density p = 1 − S",
+            "10⁻³",
+            "capacity C₁",
+        ],
+        "fig4-cases-a-f" => &["capacity C", "m(C) = −∂L/∂C", "A: V = 0.75", "F: V = 27.5"],
+        "loss-allocation" => &[
+            "L*(C) / L*(0)",
+            "total capacity D = Σ C",
+            "concave",
+            "convex",
+        ],
+        "e3-elhage-theory" => &[
+            "relative importance r of the extra feature",
+            "feature density p = 1 − S",
+            "n = 3 features in m = 2 dimensions",
+        ],
+        _ => &[],
+    }
+}
+
+#[test]
+fn every_figure_is_well_formed_labelled_and_deterministic() {
+    let entries = registry();
+    assert!(entries.len() >= 5);
+    let mut ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), entries.len(), "duplicate figure ids");
+    for e in &entries {
+        let r = e
+            .render(Quality::Quick, FontChoice::Serif)
+            .expect("figure renders");
+        assert_eq!(xml::check(&r.svg), Ok("svg".to_string()), "{}", e.id);
+        assert!(
+            r.svg
+                .contains("font-family=\"DejaVu Serif, Times New Roman, serif\""),
+            "{}",
+            e.id
+        );
+        let labels = expected_labels(e.id);
+        assert!(!labels.is_empty(), "no expected labels listed for {}", e.id);
+        for l in labels {
+            assert!(r.svg.contains(l), "{}: missing {l:?}", e.id);
+        }
+        let escaped = r
+            .title
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(
+            r.svg.contains(&format!("<title>{escaped}</title>")),
+            "{}",
+            e.id
+        );
+        // The title (wrapped into lines) is drawn: its first three words are.
+        let head: Vec<&str> = r.title.split(' ').take(3).collect();
+        assert!(
+            r.svg.contains(&head.join(" ")),
+            "{}: title {:?} not drawn",
+            e.id,
+            r.title
+        );
+        assert!(!r.params.is_empty());
+        let again = e
+            .render(Quality::Quick, FontChoice::Serif)
+            .expect("figure renders");
+        assert_eq!(r, again, "{} is not deterministic", e.id);
+        let sans = e
+            .render(Quality::Quick, FontChoice::Sans)
+            .expect("figure renders");
+        assert!(sans.svg.contains("font-family=\"DejaVu Sans"), "{}", e.id);
+        // CSV: a header and rows of equal length.
+        let mut rdr = csv::Reader::from_reader(r.csv.as_bytes());
+        let width = rdr.headers().expect("CSV header").len();
+        let mut rows = 0;
+        for rec in rdr.records() {
+            assert_eq!(rec.expect("CSV record").len(), width, "{}", e.id);
+            rows += 1;
+        }
+        assert!(rows > 0, "{}: empty CSV", e.id);
+    }
+}
+
+#[test]
+fn both_widths_render() {
+    for e in registry() {
+        for width in [Width::OneColumn, Width::TwoColumn] {
+            let style = Style::new(FontChoice::Serif, width);
+            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            assert_eq!(
+                xml::check(&r.svg),
+                Ok("svg".to_string()),
+                "{} at {width:?}",
+                e.id
+            );
+            let inches = if width == Width::OneColumn {
+                "3.3in"
+            } else {
+                "7in"
+            };
+            assert!(r.svg.contains(&format!("width=\"{inches}\"")), "{}", e.id);
+        }
+    }
+}
+
+/// Reads a CSV into (header, rows).
+fn read(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+fn f(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+/// Exact round trip: the CSV text parses back to the same bits.
+fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits()
+}
+
+#[test]
+fn marginal_csv_round_trips() {
+    let d = marginal::data(&marginal::Params::quick()).expect("data");
+    let (h, rows) = read(&marginal::csv(&d));
+    let (kind, feat, c, m) = (
+        col(&h, "kind"),
+        col(&h, "feature"),
+        col(&h, "capacity_C"),
+        col(&h, "marginal_benefit"),
+    );
+    let mut curve = 0;
+    let mut opt = 0;
+    for r in &rows {
+        let i: usize = r[feat].parse().unwrap_or(0);
+        match r[kind].as_str() {
+            "curve" => {
+                let j = curve % d.capacity.len();
+                assert!(same(f(&r[c]), d.capacity[j]) && same(f(&r[m]), d.curves[i - 1][j]));
+                curve += 1;
+            }
+            "optimum" => {
+                assert!(
+                    same(f(&r[c]), d.allocation.capacity[i - 1])
+                        && same(f(&r[m]), d.optimum_benefit[i - 1])
+                );
+                opt += 1;
+            }
+            "threshold" => assert!(d.allocation.mu.is_some_and(|mu| same(f(&r[m]), mu))),
+            other => panic!("unknown kind {other}"),
+        }
+    }
+    assert_eq!(curve, d.capacity.len() * d.curves.len());
+    assert_eq!(opt, d.params.count);
+}
+
+#[test]
+fn phase_diagram_csv_round_trips() {
+    let mut p = phase_diagram::Params::quick();
+    p.columns = 23;
+    p.rows = 17;
+    let d = phase_diagram::data(&p).expect("data");
+    let (h, all) = read(&phase_diagram::csv(&d));
+    let kind = col(&h, "kind");
+    let rows: Vec<&Vec<String>> = all.iter().filter(|r| r[kind] == "grid").collect();
+    assert_eq!(rows.len(), 23 * 17);
+    let points: Vec<&str> = all
+        .iter()
+        .filter(|r| r[kind] == "point")
+        .map(|r| r[col(&h, "label")].as_str())
+        .collect();
+    assert_eq!(points, ["A", "B", "C", "D", "E", "F"]);
+    assert_eq!(all.iter().filter(|r| r[kind] == "critical").count(), 1);
+    // Boundary rows: the closed-form V_ign puts C₁ = 0 there.
+    for r in all.iter().filter(|r| r[kind] == "v_ign") {
+        assert_eq!(r[col(&h, "capacity_C1")], "0");
+    }
+    let (v, pp, c) = (
+        col(&h, "importance_V"),
+        col(&h, "density_p"),
+        col(&h, "capacity_C1"),
+    );
+    for (k, r) in rows.iter().enumerate() {
+        let (row, column) = (k / 23, k % 23);
+        assert!(same(f(&r[v]), d.grid.importance[column]));
+        assert!(same(f(&r[pp]), d.grid.density[row]));
+        assert!(same(f(&r[c]), d.grid.capacity_at(row, column)));
+    }
+}
+
+#[test]
+fn phase_cases_csv_round_trips() {
+    let d = phase_cases::data(&phase_cases::Params::quick()).expect("data");
+    let (h, rows) = read(&phase_cases::csv(&d));
+    let (pt, kind, feat, c) = (
+        col(&h, "point"),
+        col(&h, "kind"),
+        col(&h, "feature"),
+        col(&h, "capacity_C"),
+    );
+    for case in &d.cases {
+        let label = case.point.label.to_string();
+        let got: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[pt] == label && r[kind] == "optimum")
+            .map(|r| {
+                let i: usize = r[feat].parse().expect("feature index");
+                assert!(same(f(&r[c]), case.curves.allocation.capacity[i - 1]));
+                f(&r[c])
+            })
+            .collect();
+        assert_eq!(got.len(), case.curves.allocation.capacity.len());
+    }
+}
+
+#[test]
+fn loss_allocation_csv_round_trips() {
+    let d = loss_allocation::data(&loss_allocation::Params::quick()).expect("data");
+    let (h, rows) = read(&loss_allocation::csv(&d));
+    let (panel, c, l, k) = (
+        col(&h, "panel"),
+        col(&h, "capacity_C"),
+        col(&h, "loss_L"),
+        col(&h, "kurtosis_k"),
+    );
+    let loss_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[panel] == "loss").collect();
+    let expected: Vec<(f64, f64, f64)> = d
+        .curves
+        .iter()
+        .flat_map(|cv| {
+            cv.capacity
+                .iter()
+                .zip(&cv.loss)
+                .map(move |(x, y)| (cv.kurtosis, *x, *y))
+        })
+        .collect();
+    assert_eq!(loss_rows.len(), expected.len());
+    for (r, (kk, x, y)) in loss_rows.iter().zip(&expected) {
+        assert!(same(f(&r[k]), *kk) && same(f(&r[c]), *x) && same(f(&r[l]), *y));
+    }
+    let integer: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[panel] == "budget:integer-D")
+        .collect();
+    assert_eq!(
+        integer.len(),
+        d.budget.integer.len() * d.budget.importance.len()
+    );
+}
+
+#[test]
+fn elhage_csv_round_trips() {
+    let mut p = elhage_phase::Params::quick();
+    p.resolution = 12;
+    let d = elhage_phase::data(&p).expect("data");
+    let (h, rows) = read(&elhage_phase::csv(&d));
+    assert_eq!(rows.len(), 2 * 12 * 12);
+    let (r_col, p_col, conf) = (
+        col(&h, "ratio_r"),
+        col(&h, "density_p"),
+        col(&h, "configuration"),
+    );
+    for (g_index, g) in d.grids.iter().enumerate() {
+        for (k, r) in rows[g_index * 144..(g_index + 1) * 144].iter().enumerate() {
+            let (i, j) = (k / 12, k % 12);
+            assert!(same(f(&r[r_col]), g.ratio[j]) && same(f(&r[p_col]), g.density[i]));
+            let name: Vec<&str> = g.configuration[k]
+                .name()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(r[conf], name.join("-"));
+        }
+    }
+}
+
+/// The optimum dots of Fig. 2 lie where the spec says: ignored at C = 0 below μ, full at
+/// C = 1 above μ, interior ones on the μ line.
+#[test]
+fn fig2_dots_follow_the_threshold() {
+    let d = marginal::data(&marginal::Params::quick()).expect("data");
+    let mu = d.allocation.mu.expect("prescribed λ gives μ");
+    assert!((mu - 2.0 * d.params.lambda * d.params.lambda).abs() <= 1e-9 * mu);
+    for (c, m) in d.allocation.capacity.iter().zip(&d.optimum_benefit) {
+        if *c <= 0.0 {
+            assert!(*m <= mu * (1.0 + 1e-12));
+        } else if *c >= 1.0 {
+            assert!(*m >= mu * (1.0 - 1e-12));
+        } else {
+            assert!((m / mu - 1.0).abs() < 1e-9);
+        }
+    }
+    // Σ C is not an integer for the paper's parameters (spec §13, pitfall 13).
+    let total = d.allocation.total_capacity;
+    assert!((total - total.round()).abs() > 1e-3, "Σ C = {total}");
+}
+
+/// The phase-diagram SVG for an arbitrary grid (the `polycap phase --out FILE.svg` path).
+#[test]
+fn phase_svg_for_any_grid() {
+    use polycap::base::Magnitude;
+    use polycap::theory::phase::{PhaseSetting, log_axis, phase_grid};
+    let setting = PhaseSetting::new(8, 3, Magnitude::Gaussian).expect("setting");
+    let v = log_axis(0.05, 20.0, 30).expect("axis");
+    let p = log_axis(0.01, 1.0, 20).expect("axis");
+    let grid = phase_grid(&setting, &v, &p).expect("grid");
+    let svg = phase_diagram::svg_for_grid(&grid, &Style::default()).expect("svg");
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(svg.contains("N = 8 features"));
+    assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    // A grid over kurtosis k instead of density (polycap phase --kurtosis-axis): the y axis
+    // says so, and the critical point k = 3 is on it even for Laplace inputs (Kurt = 6, so no
+    // density p ≤ 1 reaches k = 3).
+    let laplace = PhaseSetting::new(6, 3, Magnitude::Laplace).expect("setting");
+    let k = log_axis(1.5, 100.0, 25).expect("axis");
+    let kgrid = polycap::theory::phase::phase_grid_kurtosis(&laplace, &v, &k).expect("grid");
+    let data = phase_diagram::from_grid(kgrid.clone(), (0.05, 20.0), (1.5, 100.0)).expect("data");
+    assert_eq!(data.critical, Some((1.0, 3.0)));
+    assert!(data.ignored_boundary.iter().all(|(_, y)| *y >= 3.0));
+    let svg = phase_diagram::svg_for_grid(&kgrid, &Style::default()).expect("svg");
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(svg.contains("kurtosis k = E[x⁴]") && !svg.contains("feature density"));
+    // A single column and row is still a valid document.
+    let one = phase_grid(&setting, &[1.0], &[0.1]).expect("grid");
+    let svg = phase_diagram::svg_for_grid(&one, &Style::default()).expect("svg");
+    assert_eq!(xml::check(&svg), Ok("svg".to_string()));
+    assert!(!svg.contains("NaN"));
+    assert!(svg.contains("sparse gaussian inputs"));
+}
+
+/// Value of attribute `name` in the tag text `tag`.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+/// No text runs off the page: every `<text>` element's estimated box (width from
+/// `text_width`, which errs wide) lies inside the viewBox, at both widths and both fonts.
+#[test]
+fn no_text_leaves_the_page() {
+    use polycap::figures::svg::text_width;
+    for e in registry() {
+        for width in [Width::OneColumn, Width::TwoColumn] {
+            let style = Style::new(FontChoice::Serif, width);
+            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            let view = attr(&r.svg, "viewBox").expect("viewBox");
+            let dims: Vec<f64> = view
+                .split(' ')
+                .map(|x| x.parse().expect("number"))
+                .collect();
+            let (w, h) = (dims[2], dims[3]);
+            let mut rest = r.svg.as_str();
+            while let Some(k) = rest.find("<text ") {
+                let tag_end = rest[k..].find('>').expect("tag end") + k;
+                let tag = &rest[k..tag_end];
+                let close = rest[tag_end..].find("</text>").expect("closed") + tag_end;
+                // Text content without tags; entities count as one character.
+                let mut content = String::new();
+                let mut in_tag = false;
+                for c in rest[tag_end + 1..close].chars() {
+                    match c {
+                        '<' => in_tag = true,
+                        '>' => in_tag = false,
+                        c if !in_tag => content.push(c),
+                        _ => {}
+                    }
+                }
+                let content = content
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">");
+                rest = &rest[close..];
+                let num = |n: &str| attr(tag, n).map(|v| v.parse::<f64>().expect("number"));
+                let (x, y, size) = (
+                    num("x").expect("x"),
+                    num("y").expect("y"),
+                    num("font-size").expect("size"),
+                );
+                let tw = text_width(&content, size) * 0.9; // estimates err wide by about 10 %
+                let rotated = attr(tag, "transform").is_some();
+                let (along, across) = if rotated { (y, x) } else { (x, y) };
+                let limit = if rotated { h } else { w };
+                let (lo, hi) = match attr(tag, "text-anchor") {
+                    Some("middle") => (along - tw / 2.0, along + tw / 2.0),
+                    Some("end") => (along - tw, along),
+                    _ => (along, along + tw),
+                };
+                assert!(
+                    lo >= -0.5 && hi <= limit + 0.5,
+                    "{} at {width:?}: {content:?} spans {lo:.1}..{hi:.1} of 0..{limit:.1}",
+                    e.id
+                );
+                let cross_limit = if rotated { w } else { h };
+                assert!(
+                    across - size >= -0.5 && across <= cross_limit + 0.5,
+                    "{}: {content:?} outside vertically",
+                    e.id
+                );
+            }
+        }
+    }
+}
