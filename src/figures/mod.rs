@@ -8,6 +8,8 @@
 //! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//! | [`fig4_trained`] | \[S\] Fig. 4 top right: trained C₁ beside the theory and their difference |
+//! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
 //! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
@@ -29,6 +31,8 @@ pub mod style;
 pub mod svg;
 
 pub mod elhage_phase;
+pub mod empirical;
+pub mod fig4_trained;
 pub mod loss_allocation;
 pub mod marginal;
 pub mod phase_cases;

@@ -112,5 +112,11 @@ pub fn registry() -> Vec<Entry> {
             "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
             Width::TwoColumn
         ),
+        entry!(
+            fig4_trained,
+            "fig4-trained-phase-diagram",
+            "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)",
+            Width::TwoColumn
+        ),
     ]
 }
