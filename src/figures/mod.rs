@@ -9,6 +9,8 @@
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
 //! | [`fig4_trained`] | \[S\] Fig. 4 top right: trained C₁ beside the theory and their difference |
+//! | [`fig7_empirical`] | \[S\] Fig. 7: trained C₁ of 9 models (3 × 3), compared qualitatively |
+//! | [`verify_scatter`] | trained Cᵢ against theory Cᵢ over the grid, (T4) and (T3), with (T5) bands |
 //! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
@@ -33,6 +35,8 @@ pub mod svg;
 pub mod elhage_phase;
 pub mod empirical;
 pub mod fig4_trained;
+pub mod fig7_empirical;
+pub mod verify_scatter;
 pub mod loss_allocation;
 pub mod marginal;
 pub mod phase_cases;

@@ -118,5 +118,17 @@ pub fn registry() -> Vec<Entry> {
             "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)",
             Width::TwoColumn
         ),
+        entry!(
+            fig7_empirical,
+            "fig7-empirical-phase-diagrams",
+            "[S] Fig. 7; spec §10.4, §11 S7",
+            Width::TwoColumn
+        ),
+        entry!(
+            verify_scatter,
+            "verify-scatter",
+            "spec (T3)–(T5); polycap verify",
+            Width::TwoColumn
+        ),
     ]
 }
