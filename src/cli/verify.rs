@@ -11,8 +11,8 @@ use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::phase::PhaseSetting;
 use polycap::training::Model;
 use polycap::verify::{
-    Bands, GridReport, GridSpec, PointReport, Protocol, QuadraticTheory, Shard, Summary,
-    Verifier, verify_grid,
+    Bands, GridReport, GridSpec, PointReport, Protocol, QuadraticTheory, Shard, Summary, Verifier,
+    verify_grid,
 };
 
 use super::output::{Format, emit, num, progress, table, usage};
@@ -106,6 +106,9 @@ struct Flags {
     /// Write to FILE instead of stdout (atomically).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Exit 0 even when a point disagrees (the verdicts stay in the report).
+    #[arg(long)]
+    exit_zero: bool,
 }
 
 /// Runs `polycap verify`.
@@ -200,6 +203,9 @@ fn run_flags(f: Flags) -> anyhow::Result<()> {
         _ => grid_table(&report),
     };
     emit(f.out.as_deref(), &text)?;
+    if f.exit_zero {
+        return Ok(());
+    }
     verdict(&report.summary)
 }
 
@@ -217,12 +223,13 @@ fn run_point(f: &Flags, verifier: &Verifier, magnitude: Magnitude) -> anyhow::Re
     let features = FeatureSet::from_densities(v, &p, magnitude)?;
     let r = verifier.point(&features, f.dims, 0)?;
     let text = match f.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&r).context("serialising the report")? + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&r).context("serialising the report")? + "\n",
         _ => point_table(&r, verifier),
     };
     emit(f.out.as_deref(), &text)?;
+    if f.exit_zero {
+        return Ok(());
+    }
     verdict(&Summary::of(std::slice::from_ref(&r)))
 }
 
@@ -232,8 +239,8 @@ fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Res
     }
     let mut shards = Vec::with_capacity(files.len());
     for path in files {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let r: GridReport = serde_json::from_str(&text)
             .map_err(|e| usage(format!("{}: not a verify report: {e}", path.display())))?;
         shards.push(r);
@@ -351,8 +358,18 @@ fn grid_table(r: &GridReport) -> String {
         .collect();
     out += &table(
         &[
-            "point", "V", "p", "k", "regime", "C₁ theory", "C₁ trained", "max|ΔCᵢ|", "|ΔΣC|",
-            "ΔL/L*", "nearest", "verdict",
+            "point",
+            "V",
+            "p",
+            "k",
+            "regime",
+            "C₁ theory",
+            "C₁ trained",
+            "max|ΔCᵢ|",
+            "|ΔΣC|",
+            "ΔL/L*",
+            "nearest",
+            "verdict",
         ],
         &rows,
     );
@@ -389,8 +406,17 @@ fn point_table(r: &PointReport, verifier: &Verifier) -> String {
         .collect();
     out += &table(
         &[
-            "i", "vᵢ", "pᵢ", "kᵢ", "Cᵢ theory", "Cᵢ trained", "|ΔCᵢ|", "nᵢ theory", "nᵢ trained",
-            "phase theory", "phase trained",
+            "i",
+            "vᵢ",
+            "pᵢ",
+            "kᵢ",
+            "Cᵢ theory",
+            "Cᵢ trained",
+            "|ΔCᵢ|",
+            "nᵢ theory",
+            "nᵢ trained",
+            "phase theory",
+            "phase trained",
         ],
         &rows,
     );

@@ -46,11 +46,7 @@ pub fn boundaries(
     v_range: (f64, f64),
     p_range: (f64, f64),
 ) -> Result<phase_diagram::Data> {
-    let g = phase::phase_grid(
-        &setting,
-        &[v_range.0, v_range.1],
-        &[p_range.0, p_range.1],
-    )?;
+    let g = phase::phase_grid(&setting, &[v_range.0, v_range.1], &[p_range.0, p_range.1])?;
     phase_diagram::from_grid(g, v_range, p_range)
 }
 

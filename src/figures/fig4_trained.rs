@@ -7,11 +7,15 @@
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
-use crate::verify::{GridReport, GridSpec, Protocol, QuadraticTheory, Verdict, Verifier, verify_grid};
+use crate::verify::{
+    GridReport, GridSpec, Protocol, QuadraticTheory, Verdict, Verifier, verify_grid,
+};
 
 use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
 use super::colormap::Colormap;
-use super::empirical::{boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption};
+use super::empirical::{
+    boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
+};
 use super::heatmap::heatmap;
 use super::phase_diagram::{self, inputs_name};
 use super::style::Style;
@@ -67,7 +71,10 @@ impl Params {
             ("features N".into(), self.setting.features().to_string()),
             ("dimensions D".into(), self.setting.dims().to_string()),
             ("inputs".into(), inputs_name(self.setting.magnitude())),
-            ("training".into(), protocol_caption(&self.protocol, self.seeds)),
+            (
+                "training".into(),
+                protocol_caption(&self.protocol, self.seeds),
+            ),
             (
                 "grid (V × p), log".into(),
                 format!(
@@ -121,7 +128,11 @@ pub fn data(params: &Params) -> Result<Data> {
     )?;
     let report = verify_grid(&verifier, &grid, None, &|| ())?;
     Ok(Data {
-        boundaries: boundaries(params.setting, DEFAULT_IMPORTANCE_RANGE, DEFAULT_DENSITY_RANGE)?,
+        boundaries: boundaries(
+            params.setting,
+            DEFAULT_IMPORTANCE_RANGE,
+            DEFAULT_DENSITY_RANGE,
+        )?,
         report,
         grid,
         protocol: protocol_caption(&params.protocol, params.seeds),
@@ -131,7 +142,7 @@ pub fn data(params: &Params) -> Result<Data> {
 /// The `polycap verify` command that prints the same numbers.
 pub fn commands(params: &Params) -> Vec<String> {
     vec![format!(
-        "polycap verify --model {} --features {} --dims {} --input {} --grid {}x{} --seeds {} --seed {} --steps {} --format json",
+        "polycap verify --model {} --features {} --dims {} --input {} --grid {}x{} --seeds {} --seed {} --steps {} --format json --exit-zero",
         params.protocol.name(),
         params.setting.features(),
         params.setting.dims(),
@@ -205,7 +216,15 @@ pub fn render(data: &Data, style: &Style) -> String {
     let mut svg = Svg::new(width, height, style);
     svg.set_title(&title(data));
     for (j, l) in title_lines.iter().enumerate() {
-        svg.text(width / 2.0, tts * (1.1 + 1.25 * j as f64), l, tts, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
     }
     let g = &data.grid;
     let xs = [
@@ -220,9 +239,22 @@ pub fn render(data: &Data, style: &Style) -> String {
     ];
     for (q, x) in xs.iter().enumerate() {
         let panel = Panel {
-            frame: Frame { x: *x, y: top, w: panel_w, h: panel_h },
-            x: Axis::log(g.importance[0], g.importance[g.importance.len() - 1], "importance V"),
-            y: Axis::log(g.density[0], g.density[g.density.len() - 1], "feature density p = 1 − S"),
+            frame: Frame {
+                x: *x,
+                y: top,
+                w: panel_w,
+                h: panel_h,
+            },
+            x: Axis::log(
+                g.importance[0],
+                g.importance[g.importance.len() - 1],
+                "importance V",
+            ),
+            y: Axis::log(
+                g.density[0],
+                g.density[g.density.len() - 1],
+                "feature density p = 1 − S",
+            ),
         };
         let colours: Vec<Rgb> = match q {
             0 => theory.iter().map(|c| capacity_colour(*c)).collect(),
@@ -254,13 +286,39 @@ pub fn render(data: &Data, style: &Style) -> String {
             }
         }
         panel.draw_axes_with(&mut svg, style, true, q == 0);
-        svg.text(x + panel_w / 2.0, top - 3.0, &names[q], ls, Anchor::Middle, 0.0, Rgb::BLACK);
+        svg.text(
+            x + panel_w / 2.0,
+            top - 3.0,
+            &names[q],
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
         if q == 1 {
-            let bar = Frame { x: x + panel_w + 8.0, y: top, w: 7.0, h: panel_h };
-            colorbar(&mut svg, style, bar, &capacity_segments(), 0.0, 1.0, "capacity C₁");
+            let bar = Frame {
+                x: x + panel_w + 8.0,
+                y: top,
+                w: 7.0,
+                h: panel_h,
+            };
+            colorbar(
+                &mut svg,
+                style,
+                bar,
+                &capacity_segments(),
+                0.0,
+                1.0,
+                "capacity C₁",
+            );
         }
         if q == 2 {
-            let bar = Frame { x: x + panel_w + 8.0, y: top, w: 7.0, h: panel_h };
+            let bar = Frame {
+                x: x + panel_w + 8.0,
+                y: top,
+                w: 7.0,
+                h: panel_h,
+            };
             let segs: Vec<(f64, f64, Rgb)> = (0..32)
                 .map(|j| {
                     let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;
@@ -301,8 +359,17 @@ pub fn csv(data: &Data) -> String {
         .collect();
     csv_text(
         &[
-            "point", "importance_V", "density_p", "kurtosis_k", "C1_theory", "C1_trained",
-            "abs_diff_C1", "max_abs_diff_Ci", "abs_diff_total_C", "rel_diff_loss", "verdict",
+            "point",
+            "importance_V",
+            "density_p",
+            "kurtosis_k",
+            "C1_theory",
+            "C1_trained",
+            "abs_diff_C1",
+            "max_abs_diff_Ci",
+            "abs_diff_total_C",
+            "rel_diff_loss",
+            "verdict",
             "boundary_distance_decades",
         ],
         &rows,

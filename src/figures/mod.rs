@@ -36,11 +36,11 @@ pub mod elhage_phase;
 pub mod empirical;
 pub mod fig4_trained;
 pub mod fig7_empirical;
-pub mod verify_scatter;
 pub mod loss_allocation;
 pub mod marginal;
 pub mod phase_cases;
 pub mod phase_diagram;
+pub mod verify_scatter;
 
 mod registry;
 

@@ -124,7 +124,8 @@ impl Protocol {
                     }
                 }
                 Protocol::Sampled { model, config } => {
-                    let run = Trainer::new(*model, dims, config.clone())?.train(features, seed, 0)?;
+                    let run =
+                        Trainer::new(*model, dims, config.clone())?.train(features, seed, 0)?;
                     let loss = if *model == Model::Quadratic {
                         ExpectedLoss::new(features, dims)?.loss(&run.w)
                     } else {
@@ -271,6 +272,8 @@ pub struct PointReport {
     pub theory_capacity: Vec<f64>,
     /// Trained capacities Cᵢ (C1) of the best run.
     pub trained_capacity: Vec<f64>,
+    /// Trained Cᵢ permuted within groups of equal (vᵢ, kᵢ) to pair with the theory's (V2).
+    pub trained_capacity_matched: Vec<f64>,
     /// Theoretical ‖Wᵢ‖².
     pub theory_sq_norm: Vec<f64>,
     /// Trained ‖Wᵢ‖².
@@ -418,9 +421,7 @@ impl Verifier {
     pub fn point(&self, features: &FeatureSet, dims: usize, index: usize) -> Result<PointReport> {
         let theory = self.theory.predict(features, dims)?;
         let seed = point_seed(self.base_seed, index as u64);
-        let trained = self
-            .protocol
-            .train_best(features, dims, seed, self.seeds)?;
+        let trained = self.protocol.train_best(features, dims, seed, self.seeds)?;
         Ok(compare(
             features,
             dims,
@@ -497,7 +498,8 @@ pub fn compare(
             0.0
         };
         excess = excess.max(r);
-        if !(value <= bound) {
+        // NaN counts as outside.
+        if value.is_nan() || value > bound {
             reasons.push(format!("{name} = {value:.4} > {bound}"));
         }
     };
@@ -553,10 +555,14 @@ pub fn compare(
         seed: trained.seed,
         theory_capacity: theory.capacity.clone(),
         trained_capacity: c_tr.clone(),
+        trained_capacity_matched: matched,
         theory_sq_norm: theory.sq_norm.clone(),
         trained_sq_norm: sq_tr,
         theory_phase: theory.phase.iter().map(|p| p.name().to_string()).collect(),
-        trained_phase: c_tr.iter().map(|&c| phase_of(c).name().to_string()).collect(),
+        trained_phase: c_tr
+            .iter()
+            .map(|&c| phase_of(c).name().to_string())
+            .collect(),
         capacity_diff,
         max_capacity_diff,
         total_diff,
@@ -600,12 +606,15 @@ pub fn boundary_of(features: &FeatureSet, dims: usize) -> Option<Boundary> {
         return None;
     }
     let u = v[1];
-    if !(u > 0.0) || v.iter().skip(1).any(|&x| !same(x, u)) || k.iter().any(|&x| !same(x, k[0]))
+    if u.is_nan()
+        || u <= 0.0
+        || v.iter().skip(1).any(|&x| !same(x, u))
+        || k.iter().any(|&x| !same(x, k[0]))
     {
         return None;
     }
     let (big_v, k) = (v[0] / u, k[0]);
-    if !(big_v > 0.0) {
+    if big_v.is_nan() || big_v <= 0.0 {
         return None;
     }
     let lv = big_v.log10();

@@ -101,7 +101,13 @@ pub struct Departure {
 /// Derivation: derivations/verify.md (V8).
 pub fn departure(t: &TrainedGrid) -> Departure {
     let n = t.trained.len();
-    let frac = |count: usize, of: usize| if of == 0 { 0.0 } else { count as f64 / of as f64 };
+    let frac = |count: usize, of: usize| {
+        if of == 0 {
+            0.0
+        } else {
+            count as f64 / of as f64
+        }
+    };
     let in_plateau = |c: f64| (PLATEAU.0..=PLATEAU.1).contains(&c);
     let diff: Vec<f64> = t
         .trained

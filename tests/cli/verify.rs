@@ -15,11 +15,32 @@ fn agreeing_grid_exits_0_with_a_summary() {
 
 #[test]
 fn untrained_grid_exits_1_with_one_line() {
-    let o = polycap(&["verify", "--grid", "2x2", "--p-range", "0.01:0.1", "--steps", "1"]);
+    let o = polycap(&[
+        "verify",
+        "--grid",
+        "2x2",
+        "--p-range",
+        "0.01:0.1",
+        "--steps",
+        "1",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let err = stderr(&o);
     assert!(err.contains("disagreement"), "{err}");
     assert_eq!(err.trim().lines().count(), 1);
+    // --exit-zero keeps the verdicts in the report but exits 0.
+    let o = polycap(&[
+        "verify",
+        "--grid",
+        "2x2",
+        "--p-range",
+        "0.01:0.1",
+        "--steps",
+        "1",
+        "--exit-zero",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("DISAGREE"));
 }
 
 #[test]
@@ -42,8 +63,17 @@ fn usage_errors_exit_2() {
 #[test]
 fn single_point_table() {
     let o = polycap(&[
-        "verify", "--importance", "first:0.5", "--density", "const:0.1", "--features", "6",
-        "--steps", "6000", "--seeds", "1",
+        "verify",
+        "--importance",
+        "first:0.5",
+        "--density",
+        "const:0.1",
+        "--features",
+        "6",
+        "--steps",
+        "6000",
+        "--seeds",
+        "1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);

@@ -2,4 +2,5 @@
 
 mod drawing;
 mod registry;
+mod verify_figures;
 mod xml;

@@ -32,7 +32,11 @@ impl Theory for WrongKurtosis {
         format!("allocation with k × {}", self.0)
     }
     fn predict(&self, features: &FeatureSet, dims: usize) -> Result<Prediction> {
-        let k: Vec<f64> = features.kurtosis().iter().map(|k| (k * self.0).max(1.0)).collect();
+        let k: Vec<f64> = features
+            .kurtosis()
+            .iter()
+            .map(|k| (k * self.0).max(1.0))
+            .collect();
         let wrong = FeatureSet::from_kurtosis(features.importance().to_vec(), k)?;
         QuadraticTheory.predict(&wrong, dims)
     }
@@ -50,7 +54,11 @@ fn small_exact_grid_agrees_within_t5() {
     // Sparse points also match the lengths ‖Wᵢ‖² and the loss.
     for p in report.points.iter().filter(|p| p.regime == Regime::Sparse) {
         for (a, b) in p.theory_sq_norm.iter().zip(&p.trained_sq_norm) {
-            assert!((a - b).abs() <= 0.02 * a.max(1.0), "point {}: n {a} vs {b}", p.index);
+            assert!(
+                (a - b).abs() <= 0.02 * a.max(1.0),
+                "point {}: n {a} vs {b}",
+                p.index
+            );
         }
         assert!(p.loss_relative.abs() <= 0.01, "point {}", p.index);
     }
@@ -104,8 +112,14 @@ fn boundary_points_are_classified_separately() {
     let k = s.kurtosis_at(0.1);
     // Exactly on V_ign(k) and on V_full(k).
     for (v, kind) in [
-        (phase::importance_ignored(&s, k).expect("closed form"), BoundaryKind::VIgn),
-        (phase::importance_full(&s, k).expect("closed form"), BoundaryKind::VFull),
+        (
+            phase::importance_ignored(&s, k).expect("closed form"),
+            BoundaryKind::VIgn,
+        ),
+        (
+            phase::importance_full(&s, k).expect("closed form"),
+            BoundaryKind::VFull,
+        ),
     ] {
         let f = s.feature_set(v, 0.1).expect("valid features");
         let b = boundary_of(&f, 3).expect("phase-diagram point");
@@ -219,6 +233,14 @@ fn sampled_t3_point_agrees_within_005() {
 
 #[test]
 fn models_without_closed_form_are_refused() {
-    assert!(Verifier::new(Box::new(QuadraticTheory), Protocol::sampled(Model::TmsRelu), 1, 0).is_err());
+    assert!(
+        Verifier::new(
+            Box::new(QuadraticTheory),
+            Protocol::sampled(Model::TmsRelu),
+            1,
+            0
+        )
+        .is_err()
+    );
     assert!(Verifier::new(Box::new(QuadraticTheory), exact(10), 0, 0).is_err());
 }
