@@ -3,7 +3,7 @@
 //! colour scale, and the difference |C₁,trained − C₁,theory|, with the closed-form
 //! boundaries overlaid. Numbers from `verify::verify_grid` (quadratic model, (T4) by default).
 //!
-//! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: about 20 s.
+//! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
@@ -91,7 +91,7 @@ impl Params {
                 if self.quick {
                     "< 1 s".into()
                 } else {
-                    "about 20 s".into()
+                    "about 25 s (measured 24 s)".into()
                 },
             ),
         ]
