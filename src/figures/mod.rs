@@ -13,6 +13,10 @@
 //! | [`block_structure`] | block structure of the trained quadratic and ReLU-output models side by side |
 //! | [`sparsity_sweep`] | \[E\] WᵀW and ‖Wᵢ‖ coloured by superposition (E8) across densities |
 //! | [`capacity_examples`] | \[S\] Fig. 6: four 2-D embeddings with their computed capacities |
+//! | [`fig4_trained`] | \[S\] Fig. 4 top right: trained C₁ beside the theory and their difference |
+//! | [`fig7_empirical`] | \[S\] Fig. 7: trained C₁ of 9 models (3 × 3), compared qualitatively |
+//! | [`verify_scatter`] | trained Cᵢ against theory Cᵢ over the grid, (T4) and (T3), with (T5) bands |
+//! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
 //! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
 //! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
@@ -36,7 +40,10 @@ pub mod svg;
 pub mod block_structure;
 pub mod capacity_examples;
 pub mod elhage_phase;
+pub mod empirical;
 pub mod feature_geometry;
+pub mod fig4_trained;
+pub mod fig7_empirical;
 pub mod loss_allocation;
 pub mod marginal;
 pub mod matrix_map;
@@ -44,6 +51,7 @@ pub mod phase_cases;
 pub mod phase_diagram;
 pub mod sparsity_sweep;
 pub mod two_block;
+pub mod verify_scatter;
 
 mod registry;
 

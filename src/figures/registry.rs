@@ -155,5 +155,26 @@ pub fn registry() -> Vec<Entry> {
             Width::TwoColumn,
             trained
         ),
+        entry!(
+            fig4_trained,
+            "fig4-trained-phase-diagram",
+            "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)",
+            Width::TwoColumn,
+            trained
+        ),
+        entry!(
+            fig7_empirical,
+            "fig7-empirical-phase-diagrams",
+            "[S] Fig. 7; spec §10.4, §11 S7",
+            Width::TwoColumn,
+            trained
+        ),
+        entry!(
+            verify_scatter,
+            "verify-scatter",
+            "spec (T3)–(T5); polycap verify",
+            Width::TwoColumn,
+            trained
+        ),
     ]
 }

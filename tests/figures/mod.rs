@@ -3,4 +3,5 @@
 mod drawing;
 mod geometry;
 mod registry;
+mod verify_figures;
 mod xml;

@@ -47,6 +47,19 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
             "theory (A7): one block, γ = λ = 1.6404",
         ],
         "e2-superposition-sweep" => &["linear", "p = 0.1", "superposition score"],
+        "fig4-trained-phase-diagram" => &[
+            "importance V",
+            "feature density p = 1 − S",
+            "capacity C₁",
+            "log₁₀ |ΔC₁|",
+        ],
+        "fig7-empirical-phase-diagrams" => &[
+            "tms-relu, 6 in 5",
+            "quadratic-gelu, 6 in 3",
+            "density p = 1 − S",
+            "capacity C₁ (trained)",
+        ],
+        "verify-scatter" => &["theory Cᵢ, allocation (A7)", "trained Cᵢ (C1)", "(T5)"],
         _ => &[],
     }
 }

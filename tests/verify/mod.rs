@@ -1,2 +1,247 @@
-//! Tests of verify (theory against training).
+//! Tests of verify (theory against training): agreement on a small exact-loss grid,
+//! rejection of a deliberately wrong theory, boundary classification, shard + merge, and
+//! reproducibility across thread counts.
+
 mod geometry;
+mod qualitative;
+
+use polycap::base::{FeatureSet, Result};
+use polycap::theory::allocation::allocate;
+use polycap::theory::phase::{self, PhaseSetting};
+use polycap::training::Model;
+use polycap::verify::{
+    BoundaryKind, GridReport, GridSpec, Prediction, Protocol, QuadraticTheory, Regime, Shard,
+    Theory, Verdict, Verifier, boundary_of, point_seed, verify_grid,
+};
+
+/// (T4) with fewer steps than the default: enough on these grids (checked by the tests).
+fn exact(steps: usize) -> Protocol {
+    let mut p = Protocol::exact();
+    p.set_steps(steps);
+    p
+}
+
+fn verifier(seeds: usize) -> Verifier {
+    Verifier::new(Box::new(QuadraticTheory), exact(8000), seeds, 7).expect("valid verifier")
+}
+
+/// The quadratic allocation with every kurtosis multiplied by a factor: a wrong theory.
+struct WrongKurtosis(f64);
+
+impl Theory for WrongKurtosis {
+    fn name(&self) -> String {
+        format!("allocation with k × {}", self.0)
+    }
+    fn predict(&self, features: &FeatureSet, dims: usize) -> Result<Prediction> {
+        let k: Vec<f64> = features
+            .kurtosis()
+            .iter()
+            .map(|k| (k * self.0).max(1.0))
+            .collect();
+        let wrong = FeatureSet::from_kurtosis(features.importance().to_vec(), k)?;
+        QuadraticTheory.predict(&wrong, dims)
+    }
+}
+
+#[test]
+fn small_exact_grid_agrees_within_t5() {
+    let grid = GridSpec::fig4(4, 4).expect("valid grid");
+    let report = verify_grid(&verifier(3), &grid, None, &|| ()).expect("runs");
+    let s = &report.summary;
+    assert_eq!(s.points, 16);
+    assert!(s.checked >= 12, "{s:?}");
+    assert!(report.passed(), "{s:?}");
+    assert!(s.max_capacity_diff <= 0.02);
+    // Sparse points also match the lengths ‖Wᵢ‖² and the loss.
+    for p in report.points.iter().filter(|p| p.regime == Regime::Sparse) {
+        for (a, b) in p.theory_sq_norm.iter().zip(&p.trained_sq_norm) {
+            assert!(
+                (a - b).abs() <= 0.02 * a.max(1.0),
+                "point {}: n {a} vs {b}",
+                p.index
+            );
+        }
+        assert!(p.loss_relative.abs() <= 0.01, "point {}", p.index);
+    }
+}
+
+#[test]
+fn worked_example_point_matches_theory_closely() {
+    // Spec §6.6: C₁ = 7/33, C₂…₆ = 92/165 at V = ½, p = 0.1.
+    let f = PhaseSetting::default()
+        .feature_set(0.5, 0.1)
+        .expect("valid features");
+    let r = verifier(2).point(&f, 3, 0).expect("runs");
+    assert_eq!(r.verdict, Verdict::Agree);
+    assert!((r.trained_capacity[0] - 7.0 / 33.0).abs() < 1e-6);
+    assert!((r.theory_capacity[1] - 92.0 / 165.0).abs() < 1e-9);
+    assert!(r.total_diff < 1e-6);
+}
+
+#[test]
+fn wrong_theory_is_rejected() {
+    for factor in [0.5, 2.0] {
+        let v = Verifier::new(Box::new(WrongKurtosis(factor)), exact(8000), 2, 7)
+            .expect("valid verifier");
+        let f = PhaseSetting::default()
+            .feature_set(0.5, 0.1)
+            .expect("valid features");
+        let r = v.point(&f, 3, 0).expect("runs");
+        assert_eq!(r.verdict, Verdict::Disagree, "k × {factor}: {r:?}");
+        assert!(r.max_capacity_diff > 0.02);
+        let grid = GridSpec::fig4(4, 4).expect("valid grid");
+        let report = verify_grid(&v, &grid, None, &|| ()).expect("runs");
+        assert!(!report.passed(), "k × {factor}: {:?}", report.summary);
+        assert!(!report.summary.worst.is_empty());
+    }
+}
+
+#[test]
+fn untrained_model_is_rejected() {
+    let v = Verifier::new(Box::new(QuadraticTheory), exact(1), 1, 0).expect("valid verifier");
+    let f = PhaseSetting::default()
+        .feature_set(2.0, 0.01)
+        .expect("valid features");
+    let r = v.point(&f, 3, 0).expect("runs");
+    assert_eq!(r.verdict, Verdict::Disagree);
+    assert!(!r.reasons.is_empty());
+}
+
+#[test]
+fn boundary_points_are_classified_separately() {
+    let s = PhaseSetting::default();
+    let k = s.kurtosis_at(0.1);
+    // Exactly on V_ign(k) and on V_full(k).
+    for (v, kind) in [
+        (
+            phase::importance_ignored(&s, k).expect("closed form"),
+            BoundaryKind::VIgn,
+        ),
+        (
+            phase::importance_full(&s, k).expect("closed form"),
+            BoundaryKind::VFull,
+        ),
+    ] {
+        let f = s.feature_set(v, 0.1).expect("valid features");
+        let b = boundary_of(&f, 3).expect("phase-diagram point");
+        assert_eq!(b.kind, kind);
+        assert!(b.distance < 1e-9);
+        let r = verifier(1).point(&f, 3, 0).expect("runs");
+        assert_eq!(r.verdict, Verdict::Boundary);
+        assert!(r.near_boundary);
+    }
+    // Just outside the band: checked.
+    let v = phase::importance_full(&s, k).expect("closed form") * 10f64.powf(0.06);
+    let f = s.feature_set(v, 0.1).expect("valid features");
+    let r = verifier(1).point(&f, 3, 0).expect("runs");
+    assert_ne!(r.verdict, Verdict::Boundary);
+    // The first-order line V = 1 at k < 3, and the critical kurtosis k = 3 (p = 0.6).
+    let f = s.feature_set(1.05, 1.0).expect("valid features");
+    let b = boundary_of(&f, 3).expect("phase-diagram point");
+    assert_eq!(b.kind, BoundaryKind::FirstOrder);
+    assert!((b.distance - 1.05f64.log10()).abs() < 1e-12);
+    let f = s.feature_set(30.0, 0.6).expect("valid features");
+    let b = boundary_of(&f, 3).expect("phase-diagram point");
+    assert_eq!(b.kind, BoundaryKind::Critical);
+    assert!(b.distance < 1e-12);
+    // Not of the phase-diagram form: no V boundary.
+    let f = FeatureSet::from_kurtosis(vec![1.0, 2.0, 3.0], vec![10.0; 3]).expect("valid");
+    assert!(boundary_of(&f, 2).is_none());
+}
+
+#[test]
+fn dense_points_compare_the_pattern_up_to_ties() {
+    // p = 1 (k = 1.8): feature 1 at V = 5 is full, two of the five tied v = 1 features too.
+    let f = PhaseSetting::default()
+        .feature_set(5.0, 1.0)
+        .expect("valid features");
+    let r = verifier(5).point(&f, 3, 3).expect("runs");
+    assert_eq!(r.regime, Regime::Dense);
+    assert_eq!(r.pattern_ok, Some(true), "{r:?}");
+    assert_eq!(r.verdict, Verdict::Agree);
+    let th = allocate(&f, 3).expect("allocates");
+    let full = th.capacity.iter().filter(|&&c| c > 0.5).count();
+    assert_eq!(full, 3);
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_report_byte_for_byte() {
+    let grid = GridSpec::fig4(3, 3).expect("valid grid");
+    let v = verifier(1);
+    let full = verify_grid(&v, &grid, None, &|| ()).expect("runs");
+    let shards: Vec<GridReport> = (0..4)
+        .map(|i| {
+            let s = Shard::new(i, 4).expect("valid shard");
+            let r = verify_grid(&v, &grid, Some(s), &|| ()).expect("runs");
+            // Through JSON, as the CLI does.
+            let text = serde_json::to_string(&r).expect("serialises");
+            serde_json::from_str(&text).expect("parses")
+        })
+        .collect();
+    assert_eq!(shards[1].points.len(), 2);
+    assert!(shards[1].points.iter().all(|p| p.index % 4 == 1));
+    let merged = GridReport::merge(shards.clone()).expect("merges");
+    assert_eq!(
+        serde_json::to_string_pretty(&merged).expect("serialises"),
+        serde_json::to_string_pretty(&full).expect("serialises")
+    );
+    // Overlap, missing points and different settings are errors.
+    let mut twice = shards.clone();
+    twice.push(shards[0].clone());
+    assert!(GridReport::merge(twice).is_err());
+    assert!(GridReport::merge(shards[..3].to_vec()).is_err());
+    let mut other = shards.clone();
+    other[2].settings.steps += 1;
+    assert!(GridReport::merge(other).is_err());
+    assert!(GridReport::merge(Vec::new()).is_err());
+    assert!(Shard::new(4, 4).is_err() && Shard::new(0, 0).is_err());
+}
+
+#[test]
+fn thread_count_does_not_change_the_numbers() {
+    let grid = GridSpec::fig4(3, 2).expect("valid grid");
+    let v = Verifier::new(Box::new(QuadraticTheory), exact(500), 2, 11).expect("valid");
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| verify_grid(&v, &grid, None, &|| ()).expect("runs"))
+    };
+    assert_eq!(run(1), run(3));
+}
+
+#[test]
+fn point_seeds_differ_between_points_and_bases() {
+    let seeds: std::collections::HashSet<u64> = (0..1000).map(|i| point_seed(0, i)).collect();
+    assert_eq!(seeds.len(), 1000);
+    assert_ne!(point_seed(0, 5), point_seed(1, 5));
+}
+
+#[test]
+fn sampled_t3_point_agrees_within_005() {
+    let mut p = Protocol::sampled(Model::Quadratic);
+    p.set_steps(3000);
+    let v = Verifier::new(Box::new(QuadraticTheory), p, 1, 0).expect("valid");
+    assert!((v.tolerance().capacity - 0.05).abs() < 1e-15);
+    let f = PhaseSetting::default()
+        .feature_set(0.5, 0.1)
+        .expect("valid features");
+    let r = v.point(&f, 3, 0).expect("runs");
+    assert!(r.max_capacity_diff <= 0.05, "{r:?}");
+    assert_eq!(r.verdict, Verdict::Agree);
+}
+
+#[test]
+fn models_without_closed_form_are_refused() {
+    assert!(
+        Verifier::new(
+            Box::new(QuadraticTheory),
+            Protocol::sampled(Model::TmsRelu),
+            1,
+            0
+        )
+        .is_err()
+    );
+    assert!(Verifier::new(Box::new(QuadraticTheory), exact(10), 0, 0).is_err());
+}

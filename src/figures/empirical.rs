@@ -1,0 +1,91 @@
+//! Shared pieces of the trained (empirical) phase diagrams: the capacity colours of the
+//! analytic diagram, the closed-form boundaries to overlay, and the caption of a training
+//! protocol.
+
+use crate::base::Result;
+use crate::theory::phase::{self, PhaseSetting};
+use crate::verify::Protocol;
+
+use super::axis::Panel;
+use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
+use super::phase_diagram;
+use super::svg::{Marker, Rgb, Stroke, Svg};
+
+/// Trained capacities within this of 0 (or 1) are drawn as ignored (monosemantic).
+pub const PLATEAU_EPS: f64 = 1e-3;
+
+/// The analytic diagram's colour scale ([`phase_diagram`]): grey for C₁ ≤ ε, red → magenta
+/// bands of 0.05 in between, dark blue for C₁ ≥ 1 − ε (ε = [`PLATEAU_EPS`]).
+pub fn capacity_colour(c: f64) -> Rgb {
+    if c <= PLATEAU_EPS {
+        IGNORED
+    } else if c >= 1.0 - PLATEAU_EPS {
+        MONOSEMANTIC
+    } else {
+        let band = (c / 0.05).floor().clamp(0.0, 19.0);
+        Colormap::RedMagenta.at(band * 0.05 + 0.025)
+    }
+}
+
+/// Colour-bar segments matching [`capacity_colour`].
+pub fn capacity_segments() -> Vec<(f64, f64, Rgb)> {
+    let mut s = vec![(0.0, PLATEAU_EPS, IGNORED)];
+    for j in 0..20 {
+        let lo = (j as f64 * 0.05).max(PLATEAU_EPS);
+        let hi = ((j + 1) as f64 * 0.05).min(1.0 - PLATEAU_EPS);
+        s.push((lo, hi, Colormap::RedMagenta.at(j as f64 * 0.05 + 0.025)));
+    }
+    s.push((1.0 - PLATEAU_EPS, 1.0, MONOSEMANTIC));
+    s
+}
+
+/// The closed-form boundaries V_ign (P4), V_full (P3), the first-order line and the critical
+/// point of `setting` over the ranges (empty when D ≥ N).
+pub fn boundaries(
+    setting: PhaseSetting,
+    v_range: (f64, f64),
+    p_range: (f64, f64),
+) -> Result<phase_diagram::Data> {
+    let g = phase::phase_grid(&setting, &[v_range.0, v_range.1], &[p_range.0, p_range.1])?;
+    phase_diagram::from_grid(g, v_range, p_range)
+}
+
+/// Draws the boundaries (black over a white casing) and the critical point into `panel`.
+pub fn draw_boundaries(svg: &mut Svg, panel: &Panel, b: &phase_diagram::Data, scale: f64) {
+    panel.clip(svg);
+    for (curve, width) in [
+        (&b.ignored_boundary, 0.9),
+        (&b.full_boundary, 0.9),
+        (&b.first_order, 1.8),
+    ] {
+        let pts: Vec<(f64, f64)> = curve.iter().map(|(v, p)| panel.at(*v, *p)).collect();
+        svg.polyline(&pts, &Stroke::solid(Rgb::WHITE, (width + 0.9) * scale));
+        svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, width * scale));
+    }
+    svg.end_group();
+    if let Some((v, p)) = b.critical {
+        svg.marker(
+            Marker::Star,
+            panel.at(v, p),
+            8.0 * scale,
+            Rgb::WHITE,
+            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+        );
+    }
+}
+
+/// "quadratic model, exact loss (T4), 20000 steps, best of 5 seeds" etc.
+pub fn protocol_caption(protocol: &Protocol, seeds: usize) -> String {
+    let what = match protocol {
+        Protocol::Exact(_) => "quadratic model, exact expected loss (T4)".to_string(),
+        Protocol::Sampled { model, .. } => match model.name() {
+            "quadratic" => "quadratic model, sampled SGD (T3)".to_string(),
+            name => format!("{name}, sampled"),
+        },
+    };
+    format!(
+        "{what}, {} steps, best of {seeds} seed{}",
+        protocol.steps(),
+        if seeds == 1 { "" } else { "s" }
+    )
+}

@@ -1,0 +1,377 @@
+//! \[S\] Fig. 4, top right: the empirical phase diagram — C₁ of the trained model over V and
+//! the density p = 1 − S (spec §10.4, §11 S4) — beside the analytic C₁ on the same grid and
+//! colour scale, and the difference |C₁,trained − C₁,theory|, with the closed-form
+//! boundaries overlaid. Numbers from `verify::verify_grid` (quadratic model, (T4) by default).
+//!
+//! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
+
+use crate::base::Result;
+use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
+use crate::verify::{
+    GridReport, GridSpec, Protocol, QuadraticTheory, Verdict, Verifier, verify_grid,
+};
+
+use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
+use super::colormap::Colormap;
+use super::empirical::{
+    boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
+};
+use super::heatmap::heatmap;
+use super::phase_diagram::{self, inputs_name};
+use super::style::Style;
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// N, D, magnitude law.
+    pub setting: PhaseSetting,
+    /// Grid columns (V) and rows (p).
+    pub grid: (usize, usize),
+    /// Training protocol.
+    pub protocol: Protocol,
+    /// Seeds per point.
+    pub seeds: usize,
+    /// Base seed.
+    pub base_seed: u64,
+    /// True for the reduced quick run.
+    pub quick: bool,
+}
+
+impl Params {
+    /// 25 × 25 (the spec's §10.4 default), (T4) with 20 000 steps, best of 5 seeds.
+    pub fn paper() -> Self {
+        Params {
+            setting: PhaseSetting::default(),
+            grid: (25, 25),
+            protocol: Protocol::exact(),
+            seeds: 5,
+            base_seed: 0,
+            quick: false,
+        }
+    }
+
+    /// Quick: 4 × 4, (T4) with 4000 steps, 1 seed.
+    pub fn quick() -> Self {
+        let mut protocol = Protocol::exact();
+        protocol.set_steps(4000);
+        Params {
+            grid: (4, 4),
+            protocol,
+            seeds: 1,
+            quick: true,
+            ..Params::paper()
+        }
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            ("features N".into(), self.setting.features().to_string()),
+            ("dimensions D".into(), self.setting.dims().to_string()),
+            ("inputs".into(), inputs_name(self.setting.magnitude())),
+            (
+                "training".into(),
+                protocol_caption(&self.protocol, self.seeds),
+            ),
+            (
+                "grid (V × p), log".into(),
+                format!(
+                    "{} × {}{}",
+                    self.grid.0,
+                    self.grid.1,
+                    if self.quick { " (quick)" } else { "" }
+                ),
+            ),
+            ("importance V".into(), "0.01 … 100".into()),
+            ("density p = 1 − S".into(), "0.001 … 1".into()),
+            (
+                "wall time (release, 2 cores)".into(),
+                if self.quick {
+                    "< 1 s".into()
+                } else {
+                    "about 25 s (measured 24 s)".into()
+                },
+            ),
+        ]
+    }
+}
+
+/// Computed data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The verification report of every grid point.
+    pub report: GridReport,
+    /// The grid.
+    pub grid: GridSpec,
+    /// Closed-form boundaries.
+    pub boundaries: phase_diagram::Data,
+    /// Caption of the protocol.
+    pub protocol: String,
+}
+
+/// Trains and compares every grid point.
+pub fn data(params: &Params) -> Result<Data> {
+    let grid = GridSpec::new(
+        params.setting,
+        DEFAULT_IMPORTANCE_RANGE,
+        DEFAULT_DENSITY_RANGE,
+        params.grid.0,
+        params.grid.1,
+    )?;
+    let verifier = Verifier::new(
+        Box::new(QuadraticTheory),
+        params.protocol.clone(),
+        params.seeds,
+        params.base_seed,
+    )?;
+    let report = verify_grid(&verifier, &grid, None, &|| ())?;
+    Ok(Data {
+        boundaries: boundaries(
+            params.setting,
+            DEFAULT_IMPORTANCE_RANGE,
+            DEFAULT_DENSITY_RANGE,
+        )?,
+        report,
+        grid,
+        protocol: protocol_caption(&params.protocol, params.seeds),
+    })
+}
+
+/// The `polycap verify` command that prints the same numbers.
+pub fn commands(params: &Params) -> Vec<String> {
+    vec![format!(
+        "polycap verify --model {} --features {} --dims {} --input {} --grid {}x{} --seeds {} --seed {} --steps {} --format json --exit-zero",
+        params.protocol.name(),
+        params.setting.features(),
+        params.setting.dims(),
+        params.setting.magnitude().name(),
+        params.grid.0,
+        params.grid.1,
+        params.seeds,
+        params.base_seed,
+        params.protocol.steps()
+    )]
+}
+
+/// Title generated from the data.
+pub fn title(data: &Data) -> String {
+    let s = &data.grid.setting;
+    format!(
+        "Trained C₁ against theory, N = {} features in D = {} dims, {}; {}",
+        s.features(),
+        s.dims(),
+        inputs_name(s.magnitude()),
+        data.protocol
+    )
+}
+
+const DIFF_LO: f64 = -16.0;
+
+fn diff_colour(d: f64) -> Rgb {
+    let l = d.max(1e-300).log10().clamp(DIFF_LO, 0.0);
+    Colormap::Viridis.at((l - DIFF_LO) / -DIFF_LO)
+}
+
+/// The SVG: analytic C₁, trained C₁, log₁₀ |ΔC₁|.
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let left = 8.0 + ts * 2.4 + ls * 1.5;
+    let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
+    let gap = 10.0 + ts * 1.2;
+    let panel_w = ((width - left - 2.0 * gap - 2.0 * bar_room - 4.0) / 3.0).min(200.0);
+    let panel_h = panel_w * 0.9;
+    let top = title_h + ls * 1.6;
+    let points = &data.report.points;
+    let theory: Vec<f64> = points.iter().map(|p| p.theory_capacity[0]).collect();
+    let trained: Vec<f64> = points.iter().map(|p| p.trained_capacity[0]).collect();
+    let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
+    let s = &data.report.summary;
+    let entries = vec![
+        (
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
+            "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)".to_string(),
+        ),
+        (
+            LegendKey::Marker(Marker::Star, Rgb::WHITE),
+            "critical point, k = 3".to_string(),
+        ),
+        (
+            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            format!(
+                "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
+                s.checked - s.agree,
+                s.checked,
+                s.boundary
+            ),
+        ),
+    ];
+    let (_, leg_h) = legend_size(style, &entries);
+    let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+    let height = legend_top + leg_h + 6.0;
+    let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    let g = &data.grid;
+    let xs = [
+        left,
+        left + panel_w + gap,
+        left + 2.0 * (panel_w + gap) + bar_room,
+    ];
+    let names = [
+        "theory, allocation (A7)".to_string(),
+        "trained".to_string(),
+        "|C₁,trained − C₁,theory|".to_string(),
+    ];
+    for (q, x) in xs.iter().enumerate() {
+        let panel = Panel {
+            frame: Frame {
+                x: *x,
+                y: top,
+                w: panel_w,
+                h: panel_h,
+            },
+            x: Axis::log(
+                g.importance[0],
+                g.importance[g.importance.len() - 1],
+                "importance V",
+            ),
+            y: Axis::log(
+                g.density[0],
+                g.density[g.density.len() - 1],
+                "feature density p = 1 − S",
+            ),
+        };
+        let colours: Vec<Rgb> = match q {
+            0 => theory.iter().map(|c| capacity_colour(*c)).collect(),
+            1 => trained.iter().map(|c| capacity_colour(*c)).collect(),
+            _ => diff.iter().map(|d| diff_colour(*d)).collect(),
+        };
+        heatmap(&mut svg, &panel, &g.importance, &g.density, &colours);
+        draw_boundaries(&mut svg, &panel, &data.boundaries, 1.0);
+        if q > 0 {
+            for p in points {
+                let (v, d) = g.coordinates(p.index);
+                match p.verdict {
+                    Verdict::Disagree => svg.marker(
+                        Marker::Circle,
+                        panel.at(v, d),
+                        ts * 0.6,
+                        Rgb::WHITE,
+                        Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+                    ),
+                    Verdict::Boundary if q == 2 => {
+                        let (cx, cy) = panel.at(v, d);
+                        let r = ts * 0.22;
+                        let st = Stroke::solid(Rgb::WHITE, 0.6);
+                        svg.line((cx - r, cy - r), (cx + r, cy + r), &st);
+                        svg.line((cx - r, cy + r), (cx + r, cy - r), &st);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        panel.draw_axes_with(&mut svg, style, true, q == 0);
+        svg.text(
+            x + panel_w / 2.0,
+            top - 3.0,
+            &names[q],
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        if q == 1 {
+            let bar = Frame {
+                x: x + panel_w + 8.0,
+                y: top,
+                w: 7.0,
+                h: panel_h,
+            };
+            colorbar(
+                &mut svg,
+                style,
+                bar,
+                &capacity_segments(),
+                0.0,
+                1.0,
+                "capacity C₁",
+            );
+        }
+        if q == 2 {
+            let bar = Frame {
+                x: x + panel_w + 8.0,
+                y: top,
+                w: 7.0,
+                h: panel_h,
+            };
+            let segs: Vec<(f64, f64, Rgb)> = (0..32)
+                .map(|j| {
+                    let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;
+                    let b = DIFF_LO + (-DIFF_LO) * (j + 1) as f64 / 32.0;
+                    (a, b, Colormap::Viridis.at((a - DIFF_LO + 0.25) / -DIFF_LO))
+                })
+                .collect();
+            colorbar(&mut svg, style, bar, &segs, DIFF_LO, 0.0, "log₁₀ |ΔC₁|");
+        }
+    }
+    legend(&mut svg, style, 4.0, legend_top, &entries);
+    svg.finish()
+}
+
+/// One row per grid point.
+pub fn csv(data: &Data) -> String {
+    let rows: Vec<Vec<String>> = data
+        .report
+        .points
+        .iter()
+        .map(|p| {
+            let (v, d) = data.grid.coordinates(p.index);
+            vec![
+                p.index.to_string(),
+                cell(v),
+                cell(d),
+                cell(p.kurtosis[0]),
+                cell(p.theory_capacity[0]),
+                cell(p.trained_capacity[0]),
+                cell(p.capacity_diff[0]),
+                cell(p.max_capacity_diff),
+                cell(p.total_diff),
+                cell(p.loss_relative),
+                format!("{:?}", p.verdict).to_lowercase(),
+                p.boundary.map_or(String::new(), |b| cell(b.distance)),
+            ]
+        })
+        .collect();
+    csv_text(
+        &[
+            "point",
+            "importance_V",
+            "density_p",
+            "kurtosis_k",
+            "C1_theory",
+            "C1_trained",
+            "abs_diff_C1",
+            "max_abs_diff_Ci",
+            "abs_diff_total_C",
+            "rel_diff_loss",
+            "verdict",
+            "boundary_distance_decades",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,319 @@
+//! Theory against training, feature by feature: trained Cᵢ against the theory's Cᵢ for
+//! every feature of every point of the V × p grid (spec (T5)), with the identity line and
+//! the tolerance band; one panel for (T4) (exact loss) and one for (T3) (sampled SGD).
+//! Points are coloured by the verdict of their grid point (`verify::Verdict`).
+//!
+//! Measured (release, 2 shared cores): paper (13 × 13; T4 5 seeds × 20 000 steps, T3 2 seeds
+//! × 3000 steps) 54 s.
+
+use crate::base::Result;
+use crate::theory::phase::PhaseSetting;
+use crate::training::Model;
+use crate::verify::{
+    GridReport, GridSpec, Protocol, QuadraticTheory, Verdict, Verifier, verify_grid,
+};
+
+use super::axis::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::colormap::CATEGORICAL;
+use super::empirical::protocol_caption;
+use super::phase_diagram::inputs_name;
+use super::style::Style;
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, path_data, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// N, D, magnitude law (the Fig. 4 setting).
+    pub setting: PhaseSetting,
+    /// Grid columns (V) and rows (p), over V ∈ [10⁻², 10²], p ∈ [10⁻³, 1].
+    pub grid: (usize, usize),
+    /// (T4) protocol and seeds.
+    pub exact: (Protocol, usize),
+    /// (T3) protocol and seeds.
+    pub sampled: (Protocol, usize),
+    /// Base seed.
+    pub base_seed: u64,
+    /// True for the reduced quick run.
+    pub quick: bool,
+}
+
+impl Params {
+    /// 13 × 13; (T4) 20 000 steps × 5 seeds; (T3) 3000 steps × 2 seeds (batch 2048).
+    pub fn paper() -> Self {
+        let mut sampled = Protocol::sampled(Model::Quadratic);
+        sampled.set_steps(3000);
+        if let Protocol::Sampled { config, .. } = &mut sampled {
+            config.eval_batch = 8192;
+        }
+        Params {
+            setting: PhaseSetting::default(),
+            grid: (13, 13),
+            exact: (Protocol::exact(), 5),
+            sampled: (sampled, 2),
+            base_seed: 0,
+            quick: false,
+        }
+    }
+
+    /// Quick: 4 × 4; (T4) 3000 steps, (T3) 300 steps, 1 seed each.
+    pub fn quick() -> Self {
+        let mut p = Params::paper();
+        p.grid = (4, 4);
+        p.exact.0.set_steps(3000);
+        p.exact.1 = 1;
+        p.sampled.0.set_steps(300);
+        p.sampled.1 = 1;
+        p.quick = true;
+        p
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        vec![
+            ("features N".into(), self.setting.features().to_string()),
+            ("dimensions D".into(), self.setting.dims().to_string()),
+            ("inputs".into(), inputs_name(self.setting.magnitude())),
+            (
+                "grid (V × p), log".into(),
+                format!(
+                    "{} × {} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
+                    self.grid.0,
+                    self.grid.1,
+                    if self.quick { " (quick)" } else { "" }
+                ),
+            ),
+            ("left".into(), protocol_caption(&self.exact.0, self.exact.1)),
+            (
+                "right".into(),
+                protocol_caption(&self.sampled.0, self.sampled.1),
+            ),
+            (
+                "wall time (release, 2 cores)".into(),
+                if self.quick {
+                    "< 1 s".into()
+                } else {
+                    "54 s".into()
+                },
+            ),
+        ]
+    }
+}
+
+/// Computed data: the two verification reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// (caption, report) for (T4) and (T3).
+    pub reports: Vec<(String, GridReport)>,
+    /// The grid.
+    pub grid: GridSpec,
+}
+
+/// Runs both verifications.
+pub fn data(params: &Params) -> Result<Data> {
+    let grid = GridSpec::fig4(params.grid.0, params.grid.1)?;
+    let grid = GridSpec {
+        setting: params.setting,
+        ..grid
+    };
+    let mut reports = Vec::new();
+    for (protocol, seeds) in [&params.exact, &params.sampled] {
+        let v = Verifier::new(
+            Box::new(QuadraticTheory),
+            protocol.clone(),
+            *seeds,
+            params.base_seed,
+        )?;
+        reports.push((
+            protocol_caption(protocol, *seeds),
+            verify_grid(&v, &grid, None, &|| ())?,
+        ));
+    }
+    Ok(Data { reports, grid })
+}
+
+/// The `polycap verify` commands that print the same numbers.
+pub fn commands(params: &Params) -> Vec<String> {
+    [&params.exact, &params.sampled]
+        .iter()
+        .map(|(p, seeds)| {
+            format!(
+                "polycap verify --model {} --grid {}x{} --seeds {} --seed {} --steps {} --format json --exit-zero",
+                p.name(),
+                params.grid.0,
+                params.grid.1,
+                seeds,
+                params.base_seed,
+                p.steps()
+            )
+        })
+        .collect()
+}
+
+/// Title generated from the data.
+pub fn title(data: &Data) -> String {
+    let s = &data.grid.setting;
+    format!(
+        "Trained against theoretical capacity Cᵢ of every feature at {} points, N = {} features in D = {} dims, {}",
+        data.grid.len(),
+        s.features(),
+        s.dims(),
+        inputs_name(s.magnitude())
+    )
+}
+
+fn verdict_colour(v: Verdict) -> Rgb {
+    match v {
+        Verdict::Agree => CATEGORICAL[4],
+        Verdict::Boundary => CATEGORICAL[1],
+        Verdict::Disagree => CATEGORICAL[5],
+    }
+}
+
+/// The SVG: two scatter panels.
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+    let title_lines = wrap(&title(data), tts, width - 10.0);
+    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let left = 8.0 + ts * 2.4 + ls * 1.5;
+    let gap = 14.0 + ts * 2.4;
+    let panel_w = ((width - left - gap - 8.0) / 2.0).min(220.0);
+    let head = ls * 2.6;
+    let top = title_h + head;
+    let mut entries_all = Vec::new();
+    for (_, r) in &data.reports {
+        let s = &r.summary;
+        let t = r.settings.tolerance.capacity;
+        entries_all.push(vec![
+            (
+                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
+                format!("agree: {} of {} points", s.agree, s.checked),
+            ),
+            (
+                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
+                format!("outside tolerance: {}", s.checked - s.agree),
+            ),
+            (
+                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
+                format!("near a boundary: {}", s.boundary),
+            ),
+            (
+                LegendKey::Swatch(Rgb::hex(0xdddddd)),
+                format!("|ΔCᵢ| ≤ {t} (T5)"),
+            ),
+        ]);
+    }
+    let leg_h = entries_all
+        .iter()
+        .map(|e| legend_size(style, e).1)
+        .fold(0.0, f64::max);
+    let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
+    let height = legend_top + leg_h + 6.0;
+    let mut svg = Svg::new(width, height, style);
+    svg.set_title(&title(data));
+    for (j, l) in title_lines.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            tts * (1.1 + 1.25 * j as f64),
+            l,
+            tts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    for (q, (caption, r)) in data.reports.iter().enumerate() {
+        let x = left + q as f64 * (panel_w + gap);
+        let frame = Frame {
+            x,
+            y: top,
+            w: panel_w,
+            h: panel_w,
+        };
+        let panel = Panel {
+            frame,
+            x: Axis::linear(0.0, 1.0, "theory Cᵢ, allocation (A7)"),
+            y: Axis::linear(0.0, 1.0, "trained Cᵢ (C1)"),
+        };
+        let t = r.settings.tolerance.capacity;
+        panel.clip(&mut svg);
+        let band = [
+            panel.at(0.0, -t),
+            panel.at(1.0, 1.0 - t),
+            panel.at(1.0, 1.0 + t),
+            panel.at(0.0, t),
+        ];
+        svg.fill_path(&path_data(&band, true), Rgb::hex(0xdddddd));
+        svg.line(
+            panel.at(0.0, 0.0),
+            panel.at(1.0, 1.0),
+            &Stroke::solid(Rgb::BLACK, 0.5),
+        );
+        // Boundary points first, then agreeing, then disagreeing on top.
+        for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
+            for p in r.points.iter().filter(|p| p.verdict == verdict) {
+                for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
+                    svg.marker(
+                        Marker::Circle,
+                        panel.at(*a, *b),
+                        ts * 0.42,
+                        verdict_colour(verdict),
+                        None,
+                    );
+                }
+            }
+        }
+        svg.end_group();
+        panel.draw_axes_with(&mut svg, style, true, q == 0);
+        let lines = wrap(caption, ls * 0.85, panel_w);
+        for (j, l) in lines.iter().take(2).enumerate() {
+            svg.text(
+                x + panel_w / 2.0,
+                top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
+                l,
+                ls * 0.85,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
+        legend(&mut svg, style, x, legend_top, &entries_all[q]);
+    }
+    svg.finish()
+}
+
+/// One row per protocol, point and feature.
+pub fn csv(data: &Data) -> String {
+    let mut rows = Vec::new();
+    for (_, r) in &data.reports {
+        for p in &r.points {
+            let (v, d) = data.grid.coordinates(p.index);
+            for i in 0..p.theory_capacity.len() {
+                rows.push(vec![
+                    r.settings.model.clone(),
+                    p.index.to_string(),
+                    cell(v),
+                    cell(d),
+                    (i + 1).to_string(),
+                    cell(p.theory_capacity[i]),
+                    cell(p.trained_capacity_matched[i]),
+                    format!("{:?}", p.verdict).to_lowercase(),
+                ]);
+            }
+        }
+    }
+    csv_text(
+        &[
+            "model",
+            "point",
+            "importance_V",
+            "density_p",
+            "feature",
+            "C_theory",
+            "C_trained_matched",
+            "verdict",
+        ],
+        &rows,
+    )
+}

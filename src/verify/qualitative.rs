@@ -1,0 +1,138 @@
+//! Models without a closed-form theory (quadratic-relu/gelu, the autoencoders) compared
+//! qualitatively with the quadratic theory: trained C₁ over the grid beside the theory's,
+//! and where they depart (V8).
+//!
+//! Derivation: derivations/verify.md (V8).
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::base::Result;
+use crate::theory::capacity::capacities;
+
+use super::grid::GridSpec;
+use super::point::{Protocol, point_seed};
+use super::theory::Theory;
+
+/// The antipodal plateau: C₁ ∈ [0.47, 0.53] (spec §10.4, §11 S7).
+pub const PLATEAU: (f64, f64) = (0.47, 0.53);
+
+/// A departure: |C₁,trained − C₁,theory| above this counts as a qualitative difference.
+pub const DEPARTURE: f64 = 0.1;
+
+/// Trained and theoretical C₁ over a grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainedGrid {
+    /// The grid.
+    pub grid: GridSpec,
+    /// Protocol name (model).
+    pub model: String,
+    /// Trained C₁ per point (index = row · columns + column).
+    pub trained: Vec<f64>,
+    /// Trained Cᵢ of every feature per point.
+    pub trained_all: Vec<Vec<f64>>,
+    /// The theory's C₁ per point.
+    pub theory: Vec<f64>,
+    /// The theory's Cᵢ of every feature per point.
+    pub theory_all: Vec<Vec<f64>>,
+}
+
+/// Trains `protocol` at every grid point (best of `seeds`, seeds from (base, index)) and
+/// predicts with `theory`, in parallel; `on_done` after each point.
+pub fn train_grid(
+    protocol: &Protocol,
+    theory: &dyn Theory,
+    grid: &GridSpec,
+    seeds: usize,
+    base_seed: u64,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<TrainedGrid> {
+    let dims = grid.setting.dims();
+    let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..grid.len())
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|i| {
+            let (v, p) = grid.coordinates(i);
+            let features = grid.setting.feature_set(v, p)?;
+            let t = protocol.train_best(&features, dims, point_seed(base_seed, i as u64), seeds)?;
+            let th = theory.predict(&features, dims)?;
+            on_done();
+            Ok((capacities(&t.w), th.capacity))
+        })
+        .collect::<Result<_>>()?;
+    let (trained_all, theory_all): (Vec<Vec<f64>>, Vec<Vec<f64>>) = rows.into_iter().unzip();
+    Ok(TrainedGrid {
+        grid: grid.clone(),
+        model: protocol.name(),
+        trained: trained_all.iter().map(|c| c[0]).collect(),
+        theory: theory_all.iter().map(|c| c[0]).collect(),
+        trained_all,
+        theory_all,
+    })
+}
+
+/// Where a trained diagram departs from the theory's (V8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Departure {
+    /// Points.
+    pub points: usize,
+    /// Fraction of points with trained C₁ ∈ [0.47, 0.53].
+    pub plateau_trained: f64,
+    /// Fraction of points with theoretical C₁ ∈ [0.47, 0.53].
+    pub plateau_theory: f64,
+    /// Mean |ΔC₁|.
+    pub mean_abs_diff: f64,
+    /// Fraction of points with |ΔC₁| > 0.1.
+    pub departed: f64,
+    /// The same among the dense points (k < 3).
+    pub departed_dense: f64,
+    /// The same among the sparse points (k > 3).
+    pub departed_sparse: f64,
+    /// Fraction of points where the trained feature 1 is represented (C₁ > 0.1) while the
+    /// theory ignores it (C₁ = 0).
+    pub kept_when_ignored: f64,
+    /// Fraction of points where the trained C₁ < 0.9 while the theory makes it
+    /// monosemantic (C₁ = 1): "stays in superposition although important".
+    pub shared_when_full: f64,
+}
+
+/// Compares trained and theoretical C₁ over the grid (V8).
+///
+/// Derivation: derivations/verify.md (V8).
+pub fn departure(t: &TrainedGrid) -> Departure {
+    let n = t.trained.len();
+    let frac = |count: usize, of: usize| {
+        if of == 0 {
+            0.0
+        } else {
+            count as f64 / of as f64
+        }
+    };
+    let in_plateau = |c: f64| (PLATEAU.0..=PLATEAU.1).contains(&c);
+    let diff: Vec<f64> = t
+        .trained
+        .iter()
+        .zip(&t.theory)
+        .map(|(a, b)| (a - b).abs())
+        .collect();
+    let dense: Vec<bool> = (0..n)
+        .map(|i| t.grid.setting.kurtosis_at(t.grid.coordinates(i).1) < 3.0)
+        .collect();
+    let count = |f: &dyn Fn(usize) -> bool| (0..n).filter(|&i| f(i)).count();
+    let n_dense = count(&|i| dense[i]);
+    Departure {
+        points: n,
+        plateau_trained: frac(count(&|i| in_plateau(t.trained[i])), n),
+        plateau_theory: frac(count(&|i| in_plateau(t.theory[i])), n),
+        mean_abs_diff: if n == 0 {
+            0.0
+        } else {
+            diff.iter().sum::<f64>() / n as f64
+        },
+        departed: frac(count(&|i| diff[i] > DEPARTURE), n),
+        departed_dense: frac(count(&|i| dense[i] && diff[i] > DEPARTURE), n_dense),
+        departed_sparse: frac(count(&|i| !dense[i] && diff[i] > DEPARTURE), n - n_dense),
+        kept_when_ignored: frac(count(&|i| t.theory[i] <= 0.0 && t.trained[i] > 0.1), n),
+        shared_when_full: frac(count(&|i| t.theory[i] >= 1.0 && t.trained[i] < 0.9), n),
+    }
+}

@@ -1,0 +1,88 @@
+//! The verify figures: Fig. 4 top right (trained C₁), Fig. 7 (3 × 3 trained diagrams) and the
+//! theory-versus-training scatter. Quick parameters only; CSVs round-trip to the data.
+
+use polycap::figures::{fig4_trained, fig7_empirical, verify_scatter};
+
+fn read(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = rdr
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn col(h: &[String], name: &str) -> usize {
+    h.iter()
+        .position(|x| x == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+fn f(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+#[test]
+fn fig4_trained_matches_its_report() {
+    let p = fig4_trained::Params::quick();
+    assert!(p.describe().iter().any(|(_, v)| v.contains("quick")));
+    let d = fig4_trained::data(&p).expect("data");
+    assert_eq!(d.report.points.len(), 16);
+    assert!(fig4_trained::title(&d).contains("exact expected loss (T4)"));
+    let (h, rows) = read(&fig4_trained::csv(&d));
+    assert_eq!(rows.len(), 16);
+    let (th, tr) = (col(&h, "C1_theory"), col(&h, "C1_trained"));
+    for (r, pt) in rows.iter().zip(&d.report.points) {
+        assert_eq!(f(&r[th]).to_bits(), pt.theory_capacity[0].to_bits());
+        assert_eq!(f(&r[tr]).to_bits(), pt.trained_capacity[0].to_bits());
+    }
+    // The analytic boundaries are overlaid and the command reproduces the grid.
+    assert!(!d.boundaries.ignored_boundary.is_empty());
+    let cmd = &fig4_trained::commands(&p)[0];
+    assert!(
+        cmd.contains("--grid 4x4") && cmd.contains("--steps 4000"),
+        "{cmd}"
+    );
+}
+
+#[test]
+fn fig7_has_nine_panels_with_departures() {
+    let d = fig7_empirical::data(&fig7_empirical::Params::quick()).expect("data");
+    assert_eq!(d.panels.len(), 9);
+    assert_eq!(d.panels[0].model.name(), "quadratic");
+    assert_eq!(d.panels[8].trained.grid.setting.dims(), 5);
+    for p in &d.panels {
+        assert_eq!(p.departure.points, 16);
+        assert!((0.0..=1.0).contains(&p.departure.plateau_trained));
+    }
+    let (h, rows) = read(&fig7_empirical::csv(&d));
+    assert_eq!(rows.len(), 9 * 16);
+    let c = col(&h, "C1_trained");
+    assert_eq!(
+        f(&rows[17][c]).to_bits(),
+        d.panels[1].trained.trained[1].to_bits()
+    );
+    assert_eq!(fig7_empirical::LEVELS.len(), 12);
+}
+
+#[test]
+fn scatter_pairs_every_feature() {
+    let d = verify_scatter::data(&verify_scatter::Params::quick()).expect("data");
+    assert_eq!(d.reports.len(), 2);
+    let (h, rows) = read(&verify_scatter::csv(&d));
+    assert_eq!(rows.len(), 2 * 16 * 6);
+    let (th, tr) = (col(&h, "C_theory"), col(&h, "C_trained_matched"));
+    // (T4) points off the boundaries lie in the tolerance band.
+    for (r, row) in rows.iter().enumerate().take(16 * 6) {
+        let p = &d.reports[0].1.points[r / 6];
+        if p.verdict == polycap::verify::Verdict::Agree && p.pattern_ok.is_none() {
+            assert!((f(&row[th]) - f(&row[tr])).abs() <= 0.02, "row {r}");
+        }
+    }
+}
