@@ -158,7 +158,7 @@ fn on_grid_edge(p: (f64, f64), nx: usize, ny: usize) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(40))]
+    #![proptest_config(crate::prop_config(40))]
 
     /// Every contour point lies on a grid edge where the linear interpolation of the two
     /// node values equals the level; open lines end on the border.

@@ -9,7 +9,6 @@ use polycap::theory::allocation::{
 };
 use polycap::theory::quadratic::FeatureCurve;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
@@ -331,11 +330,7 @@ fn random_feasible(rng: &mut Pcg64Mcg, n: usize, d: usize) -> Vec<f64> {
 
 proptest! {
     // Regression seeds live beside this file: tests/theory/allocation.regressions.
-    #![proptest_config(ProptestConfig {
-        cases: 200,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::prop_config(200))]
 
     #[test]
     fn sweep_is_feasible_kkt_and_matches_bisection((v, k, d) in arb_sparse(9)) {

@@ -217,7 +217,7 @@ fn matrix_strategy() -> impl Strategy<Value = DMatrix<f64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::prop_config(256))]
 
     /// (C4), (C5): 0 ≤ Cᵢ ≤ 1 and 1 ≤ ΣC ≤ rank W ≤ D for W ≠ 0.
     #[test]

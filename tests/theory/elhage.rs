@@ -304,7 +304,6 @@ fn e13_dense_reference_loss() {
 }
 
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 
 /// The region predicted by the closed-form boundaries (E11)/(E12) alone.
 fn region_by_formula(model: ToyModel, r: f64, p: f64) -> Region {
@@ -342,11 +341,7 @@ fn region_by_formula(model: ToyModel, r: f64, p: f64) -> Region {
 
 proptest! {
     // Regression seeds live beside this file: tests/theory/elhage.regressions.
-    #![proptest_config(ProptestConfig {
-        cases: 400,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::prop_config(400))]
 
     /// Direct comparison of the candidate losses agrees with the closed-form boundaries
     /// everywhere except within 1e-9 of a boundary.

@@ -8,7 +8,6 @@ use polycap::theory::allocation::allocate;
 use polycap::theory::equalize::{MarginalCurve, equalize};
 use polycap::theory::quadratic::FeatureCurve;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 
 fn curves(v: &[f64], k: &[f64]) -> Vec<FeatureCurve> {
     v.iter()
@@ -99,11 +98,7 @@ fn jump_in_the_capacity_sum_is_not_convergence() {
 
 proptest! {
     // Regression seeds live beside this file: tests/theory/equalize.regressions.
-    #![proptest_config(ProptestConfig {
-        cases: 150,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::prop_config(150))]
 
     /// The general solver reproduces the exact sweep (A7)/(B5) to 1e-9 on C (per-feature
     /// k > 3; k ≥ 3.5 keeps dC/dμ ∝ 1/(k − 3) moderate).

@@ -7,7 +7,6 @@ use polycap::theory::exact::{
     allocate_exact, certify, from_decimal, from_f64, rational, sparse_kurtosis,
 };
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use rug::Rational;
 
 fn r(p: i64, q: i64) -> Rational {
@@ -119,11 +118,7 @@ fn arb_instance() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, usize)> {
 
 proptest! {
     // Regression seeds live beside this file: tests/theory/exact.regressions.
-    #![proptest_config(ProptestConfig {
-        cases: 120,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::prop_config(120))]
 
     /// (B8): the exact solution of the f64 inputs (taken exactly as dyadic rationals)
     /// certifies the f64 solver to 1e-12, for the sweep, TOP_D and mixed cases.

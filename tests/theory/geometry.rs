@@ -590,7 +590,7 @@ fn gcd(a: u32, b: u32) -> u32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::prop_config(256))]
 
     #[test]
     fn nearest_fraction_is_the_best_approximation(x in 0.0f64..5.0, max_den in 1u32..200) {

@@ -796,15 +796,10 @@ mod exact {
 }
 
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 
 proptest! {
     // Regression seeds live beside this file: tests/theory/phase.regressions.
-    #![proptest_config(ProptestConfig {
-        cases: 300,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::prop_config(300))]
 
     /// (PH3): C₁ is non-decreasing in V, within [0, 1], and the references take the rest (P6);
     /// the solver agrees with the closed form at every sampled point.

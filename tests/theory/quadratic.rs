@@ -285,7 +285,7 @@ fn curves_are_derivatives_of_each_other() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(crate::prop_config(64))]
 
     /// (Q11) = (Q8) for arbitrary W, D and per-feature k.
     #[test]

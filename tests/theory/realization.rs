@@ -110,7 +110,7 @@ fn feasible_validates_input() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(crate::prop_config(200))]
 
     /// Theorem 1 / (A1): for any c ∈ [0, 1]ᴺ with Σ c = D (N ≤ 12) the errors are ≤ 1e-12.
     #[test]
@@ -260,7 +260,7 @@ fn random_orthogonal_is_orthogonal_and_seeded() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(100))]
+    #![proptest_config(crate::prop_config(100))]
 
     /// (A10) on random allocations: full features (C = 1, free length), one interior block with
     /// common λ, ignored features; capacities and lengths are reproduced to 1e-12.
