@@ -6,7 +6,7 @@ use polycap::figures::{
     Quality, elhage_phase, loss_allocation, marginal, phase_cases, phase_diagram, registry,
 };
 
-use super::xml;
+use super::{col, read, xml};
 
 /// Text that must appear in each figure's SVG (axis labels, before markup).
 fn expected_labels(id: &str) -> &'static [&'static str] {
@@ -147,29 +147,6 @@ fn both_widths_render() {
             assert!(r.svg.contains(&format!("width=\"{inches}\"")), "{}", e.id);
         }
     }
-}
-
-/// Reads a CSV into (header, rows).
-fn read(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    let header = rdr
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = rdr
-        .records()
-        .map(|r| r.expect("record").iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
-}
-
-fn col(header: &[String], name: &str) -> usize {
-    header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 fn f(s: &str) -> f64 {

@@ -3,26 +3,7 @@
 
 use polycap::figures::{fig4_trained, fig7_empirical, verify_scatter};
 
-fn read(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header = rdr
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = rdr
-        .records()
-        .map(|r| r.expect("record").iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
-}
-
-fn col(h: &[String], name: &str) -> usize {
-    h.iter()
-        .position(|x| x == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-}
+use super::{col, read};
 
 fn f(s: &str) -> f64 {
     s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
