@@ -38,3 +38,45 @@ fn bench_rejects_zero_steps() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).starts_with("error:"));
 }
+
+/// `--simd portable` and `--simd auto` print the same losses to the bit (the AVX2 copy of the
+/// training step computes the same IEEE operations in the same order), and say which path ran.
+#[test]
+fn bench_tms_simd_paths_agree_bit_for_bit() {
+    let run = |simd: &str| {
+        let o = polycap(&[
+            "bench",
+            "tms",
+            "--steps",
+            "30",
+            "--eval-batch",
+            "1024",
+            "--simd",
+            simd,
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("JSON")
+    };
+    let portable = run("portable");
+    let auto = run("auto");
+    assert_eq!(portable["simd"], "portable");
+    assert!(
+        auto["simd"] == "avx2" || auto["simd"] == "portable",
+        "{}",
+        auto["simd"]
+    );
+    let losses = |v: &serde_json::Value| -> Vec<u64> {
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|e| e["loss"].as_f64().expect("loss").to_bits())
+            .collect()
+    };
+    assert_eq!(losses(&portable), losses(&auto));
+    let o = polycap(&["bench", "tms", "--simd", "sse9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+}
