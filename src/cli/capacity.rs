@@ -101,17 +101,22 @@ fn render_table(r: &CapacityReport, d: usize, n: usize) -> String {
         .map(|(i, (&c, &s))| vec![i.to_string(), num(c), num(s)])
         .collect();
     let mut text = table(&["feature", "capacity C_i", "‖W_i‖²"], &rows);
-    let verdict = if r.efficient {
-        "efficient (ΣC = D)".to_string()
-    } else if r.rank < d {
-        format!("not efficient (rank W = {} < D = {d})", r.rank)
-    } else {
-        format!("not efficient (ΣC < D = {d})")
-    };
+    let verdict = efficiency_verdict(r.efficient, r.rank, d);
     text.push_str(&format!(
         "D = {d}, N = {n}: ΣC = {}, rank W = {}, {verdict}\n",
         num(r.total_capacity),
         r.rank
     ));
     text
+}
+
+/// The efficiency verdict of the tables of `capacity` and `geometry` (spec (C5), (C6)).
+pub(super) fn efficiency_verdict(efficient: bool, rank: usize, d: usize) -> String {
+    if efficient {
+        "efficient (ΣC = D)".to_string()
+    } else if rank < d {
+        format!("not efficient (rank W = {rank} < D = {d})")
+    } else {
+        format!("not efficient (ΣC < D = {d})")
+    }
 }

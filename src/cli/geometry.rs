@@ -470,13 +470,7 @@ fn render_table(r: &Report) -> String {
             list(&r.ignored)
         ));
     }
-    let verdict = if r.efficient {
-        "efficient (ΣC = D)".to_string()
-    } else if r.rank < d {
-        format!("not efficient (rank W = {} < D = {d})", r.rank)
-    } else {
-        format!("not efficient (ΣC < D = {d})")
-    };
+    let verdict = super::capacity::efficiency_verdict(r.efficient, r.rank, d);
     text.push_str(&format!(
         "D = {d}, N = {n}: blocks {}, ΣC = {}, rank W = {}, {verdict}; D* = D/‖W‖²_F = {}\n",
         r.blocks.len(),

@@ -20,7 +20,7 @@ use super::axis::{Frame, fmt_value, subscript};
 use super::capacity_examples::capacity_label;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, wrap};
+use super::svg::{Anchor, Rgb, Svg, TitleBlock};
 use super::two_block::block_colour;
 use super::{cell, csv_text};
 
@@ -244,8 +244,8 @@ fn permuted_gram(w: &DMatrix<f64>, order: &[usize]) -> DMatrix<f64> {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
         (
             "quadratic model (exact loss)",
@@ -272,18 +272,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = head + side + ts * 2.0 + caption_h;
     let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let lam = data.quadratic.theory.lambda;
     for (k, (name, dec, w)) in models.iter().enumerate() {
         let (x0, top) = if stacked {

@@ -14,7 +14,7 @@ use crate::theory::geometry::{DEFAULT_TOLERANCE, decompose, nearest_fraction};
 use super::axis::fmt_value;
 use super::colormap::CATEGORICAL;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, text_width, wrap};
+use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
@@ -197,8 +197,8 @@ pub(crate) fn arrow(svg: &mut Svg, a: (f64, f64), b: (f64, f64), color: Rgb, wid
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let n = data.cases.len().max(1);
     let cols = if width > 400.0 { n } else { 2 };
     let rows = n.div_ceil(cols);
@@ -208,18 +208,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = side + caption_h + 6.0;
     let height = title_h + rows as f64 * row_h + 4.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let grey = Rgb::hex(0xbbbbbb);
     for (k, c) in data.cases.iter().enumerate() {
         let (r, q) = (k / cols, k % cols);

@@ -17,7 +17,7 @@ use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size}
 use super::colormap::{IGNORED, MONOSEMANTIC};
 use super::heatmap::heatmap;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, text_width, wrap};
+use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -156,8 +156,8 @@ const REGIONS: [Region; 4] = [
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let present: Vec<Region> = REGIONS
         .into_iter()
         .filter(|r| {
@@ -190,18 +190,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let rows = n.div_ceil(cols);
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     for (k, g) in data.grids.iter().enumerate() {
         let (r, q) = (k / cols, k % cols);
         let frame = Frame {

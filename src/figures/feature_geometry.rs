@@ -14,7 +14,7 @@ use crate::training::{Model, TrainConfig, Trainer, best_by};
 use super::axis::{Axis, Frame, Panel, fmt_value};
 use super::colormap::CATEGORICAL;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, text_width, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -221,8 +221,8 @@ const X_LABEL: &str = "1/p (p = 1 − S, feature density)";
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
     let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
     let x_lo = 0.9;
@@ -244,18 +244,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
     let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let top = title_h + ls * 1.6;
     let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
     let point = CATEGORICAL[4];

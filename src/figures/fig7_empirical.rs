@@ -23,7 +23,7 @@ use super::contour::Grid;
 use super::empirical::{boundaries, draw_boundaries};
 use super::phase_diagram::{self, inputs_name};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, wrap};
+use super::svg::{Anchor, Rgb, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
@@ -241,8 +241,8 @@ fn band_colour(j: usize) -> Rgb {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
     let gap = 8.0 + ts * 1.2;
@@ -254,18 +254,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let xlab = ts * 2.0 + ls * 1.4;
     let height = title_h + 3.0 * row_h + xlab + 6.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     for (k, pd) in data.panels.iter().enumerate() {
         let (r, q) = (k / 3, k % 3);
         let g = &pd.trained.grid;

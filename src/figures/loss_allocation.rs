@@ -19,7 +19,7 @@ use crate::theory::quadratic::FeatureCurve;
 use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::colormap::{CATEGORICAL, Colormap};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -270,8 +270,8 @@ pub fn render(data: &Data, style: &Style) -> String {
     let n = data.curves.len() + 1;
     let cols = if width < 300.0 { 1 } else { 2 };
     let rows = n.div_ceil(cols);
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
     let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
@@ -280,18 +280,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
     let height = title_h + rows as f64 * row_h;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let frame_at = |j: usize| {
         let (r, q) = (j / cols, j % cols);
         Frame {

@@ -12,7 +12,7 @@ use crate::theory::phase::{Budget, marginal_curves};
 use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
 use super::colormap::Colormap;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, text_width, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -150,8 +150,8 @@ pub fn render(data: &Data, style: &Style) -> String {
     let p = &data.params;
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let label_room = text_width(
         &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
         ts * 0.9,
@@ -165,18 +165,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     };
     let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let panel = Panel {
         frame,
         x: Axis::linear(0.0, 1.0, "capacity C_{i}"),

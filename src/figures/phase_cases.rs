@@ -17,7 +17,7 @@ use super::colormap::CATEGORICAL;
 use super::loss_allocation::shape;
 use super::phase_diagram::inputs_name;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -207,8 +207,8 @@ pub fn render(data: &Data, style: &Style) -> String {
     let cols = if width < 300.0 { 2 } else { 3 };
     let n = data.cases.len().max(1);
     let rows = n.div_ceil(cols);
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let left = 8.0 + ts * 2.6 + ls * 1.5;
     let gap = 8.0 + ts * 2.6 + 6.0;
     let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
@@ -275,18 +275,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (leg_w, leg_h) = legend_size(style, &entries);
     let height = rows_end + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     for (j, c) in data.cases.iter().enumerate() {
         let (r, q) = (j / cols, j % cols);
         let frame = Frame {

@@ -16,7 +16,7 @@ use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, le
 use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
 use super::contour::Grid;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -292,8 +292,8 @@ fn bands() -> Vec<(f64, Rgb)> {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let left = 10.0 + ts * 2.4 + ls * 1.5;
     let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
     let side = (width - left - bar_room - 6.0).min(360.0);
@@ -363,18 +363,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     };
     let height = legend_top + legend_h + 6.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let panel = Panel {
         frame,
         x: Axis::log(

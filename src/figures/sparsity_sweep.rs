@@ -13,7 +13,7 @@ use crate::training::{Model, TrainConfig, Trainer, best_by};
 use super::axis::{Frame, fmt_value};
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, wrap};
+use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -212,8 +212,8 @@ pub fn score_colour(s: f64) -> Rgb {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let k = data.panels.len().max(1);
     let gap = 6.0;
     let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
@@ -224,18 +224,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
     let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let max_norm = data
         .panels
         .iter()

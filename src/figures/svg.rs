@@ -234,6 +234,50 @@ fn plain_width(s: &str, size: f64) -> f64 {
     em * size
 }
 
+/// A figure's title: wrapped to the page width and drawn centred at the top of the page,
+/// also set as the document's `<title>`. Every figure starts its layout with one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TitleBlock {
+    text: String,
+    lines: Vec<String>,
+    size: f64,
+    width: f64,
+}
+
+impl TitleBlock {
+    /// Wraps `text` at font size `size` to a page `width` points wide (5 pt margins).
+    pub fn new(text: String, size: f64, width: f64) -> Self {
+        let lines = wrap(&text, size, width - 10.0);
+        TitleBlock {
+            text,
+            lines,
+            size,
+            width,
+        }
+    }
+
+    /// Height the title takes at the top of the page, in points.
+    pub fn height(&self) -> f64 {
+        self.size * 1.25 * self.lines.len() as f64 + 4.0
+    }
+
+    /// Sets the document title and draws the lines centred.
+    pub fn draw(&self, svg: &mut Svg) {
+        svg.set_title(&self.text);
+        for (j, l) in self.lines.iter().enumerate() {
+            svg.text(
+                self.width / 2.0,
+                self.size * (1.1 + 1.25 * j as f64),
+                l,
+                self.size,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
+    }
+}
+
 /// Splits `s` at spaces into lines no wider than `max_width` points (estimated); a single
 /// word wider than the limit gets a line of its own.
 pub fn wrap(s: &str, size: f64, max_width: f64) -> Vec<String> {

@@ -16,7 +16,7 @@ use super::capacity_examples::{arrow, capacity_label};
 use super::colormap::CATEGORICAL;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -184,8 +184,8 @@ fn neuron_name(r: usize) -> String {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let w = &data.w;
     let dec = &data.decomposition;
     let (d, n) = w.shape();
@@ -209,18 +209,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         }
     };
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     let (_, top) = origin(0);
     let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
     let heading = |svg: &mut Svg, x: f64, top: f64, s: &str| {

@@ -18,7 +18,7 @@ use super::colormap::CATEGORICAL;
 use super::empirical::protocol_caption;
 use super::phase_diagram::inputs_name;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, path_data, wrap};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, path_data, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -174,8 +174,8 @@ fn verdict_colour(v: Verdict) -> Rgb {
 pub fn render(data: &Data, style: &Style) -> String {
     let width = style.width_pt();
     let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let title_lines = wrap(&title(data), tts, width - 10.0);
-    let title_h = tts * 1.25 * title_lines.len() as f64 + 4.0;
+    let heading = TitleBlock::new(title(data), tts, width);
+    let title_h = heading.height();
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let gap = 14.0 + ts * 2.4;
     let panel_w = ((width - left - gap - 8.0) / 2.0).min(220.0);
@@ -211,18 +211,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
     let height = legend_top + leg_h + 6.0;
     let mut svg = Svg::new(width, height, style);
-    svg.set_title(&title(data));
-    for (j, l) in title_lines.iter().enumerate() {
-        svg.text(
-            width / 2.0,
-            tts * (1.1 + 1.25 * j as f64),
-            l,
-            tts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+    heading.draw(&mut svg);
     for (q, (caption, r)) in data.reports.iter().enumerate() {
         let x = left + q as f64 * (panel_w + gap);
         let frame = Frame {
