@@ -14,7 +14,9 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn sample() -> Array {
     Array::new(
         vec![2, 3, 2],
-        vec![1.5, -2.0, 0.0, 1e-300, 3.25, 7.0, -0.5, 8.0, 9.0, 1e10, -1e-7, 2.0],
+        vec![
+            1.5, -2.0, 0.0, 1e-300, 3.25, 7.0, -0.5, 8.0, 9.0, 1e10, -1e-7, 2.0,
+        ],
     )
     .expect("12 values")
 }
@@ -39,7 +41,10 @@ fn npz_and_safetensors_round_trip_arrays_and_metadata() {
     }
     let p = temp("x.npy");
     io::save(&p, &arrays[..1], &BTreeMap::new()).expect("writable");
-    assert_eq!(io::read_archive(&p).expect("readable").arrays[0].1, sample());
+    assert_eq!(
+        io::read_archive(&p).expect("readable").arrays[0].1,
+        sample()
+    );
     assert!(io::save(&temp("y.npy"), &arrays, &BTreeMap::new()).is_err());
     assert!(io::save(&temp("y.txt"), &arrays, &BTreeMap::new()).is_err());
 }
@@ -52,9 +57,18 @@ fn safetensors_half_precision_and_integer_tensors() {
     let bf16 = [0x80u8, 0x3f, 0x00, 0xc0];
     let i32s = [1u8, 0, 0, 0];
     let views = vec![
-        ("a", TensorView::new(Dtype::F16, vec![2], &f16).expect("view")),
-        ("b", TensorView::new(Dtype::BF16, vec![1, 2], &bf16).expect("view")),
-        ("c", TensorView::new(Dtype::I32, vec![1], &i32s).expect("view")),
+        (
+            "a",
+            TensorView::new(Dtype::F16, vec![2], &f16).expect("view"),
+        ),
+        (
+            "b",
+            TensorView::new(Dtype::BF16, vec![1, 2], &bf16).expect("view"),
+        ),
+        (
+            "c",
+            TensorView::new(Dtype::I32, vec![1], &i32s).expect("view"),
+        ),
     ];
     let bytes = safetensors::serialize(views, None).expect("serialises");
     let p = temp("half.safetensors");
@@ -63,22 +77,28 @@ fn safetensors_half_precision_and_integer_tensors() {
     assert_eq!(a.get("a").map(Array::data), Some(&[1.0, -2.0][..]));
     assert_eq!(a.get("b").map(Array::shape), Some(&[1, 2][..]));
     assert_eq!(a.get("b").map(Array::data), Some(&[1.0, -2.0][..]));
-    assert!(a.skipped.iter().any(|(n, why)| n == "c" && why.contains("I32")));
+    assert!(
+        a.skipped
+            .iter()
+            .any(|(n, why)| n == "c" && why.contains("I32"))
+    );
     let err = io::read_matrices(&p, Some("c"), false).expect_err("not a float");
-    assert!(err.to_string().contains("'c': dtype I32 is not a float"), "{err}");
+    assert!(
+        err.to_string().contains("'c': dtype I32 is not a float"),
+        "{err}"
+    );
 }
 
 #[test]
 fn matrix_stack_checks_shape_emptiness_and_finiteness() {
     let ok = matrix_stack(&[2, 2, 3], sample().data(), false).expect("a stack");
     assert_eq!(ok.len(), 2);
-    assert_eq!(ok[1][(1, 2)], 2.0);
+    assert_eq!(ok[1][(1, 2)].to_bits(), 2f64.to_bits());
     let rows = matrix_stack(&[2, 3], &sample().data()[..6], true).expect("transposed");
     assert_eq!(rows[0].shape(), (3, 2));
-    assert_eq!(rows[0][(2, 1)], 7.0);
-    let msg = |shape: &[usize], data: &[f64]| {
-        matrix_stack(shape, data, false).expect_err("invalid")
-    };
+    assert_eq!(rows[0][(2, 1)].to_bits(), 7f64.to_bits());
+    let msg =
+        |shape: &[usize], data: &[f64]| matrix_stack(shape, data, false).expect_err("invalid");
     assert!(msg(&[4], &[0.0; 4]).contains("got shape (4,) (1 dimension)"));
     assert!(msg(&[0, 3], &[]).contains("empty"));
     assert!(msg(&[2, 0, 3], &[]).contains("empty"));

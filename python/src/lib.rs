@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use nalgebra::DMatrix;
-use numpy::{
-    IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
-};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use polycap::base::{Error, FeatureSet, Magnitude};
 use polycap::io::run::TrainedInstance;
 use polycap::io::{self, Array};
@@ -27,9 +25,7 @@ use polycap::training::{
     ExactConfig, ExactTrainer, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, best_by,
 };
 use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained, fractions};
-use polycap::verify::{
-    Bands, GridSpec, Protocol, QuadraticTheory, Verifier, verify_grid,
-};
+use polycap::verify::{Bands, GridSpec, Protocol, QuadraticTheory, Verifier, verify_grid};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -125,7 +121,12 @@ fn arr1<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
 }
 
 /// A row-major [rows, cols] float array.
-fn arr2<'py>(py: Python<'py>, rows: usize, cols: usize, v: Vec<f64>) -> PyResult<Bound<'py, PyAny>> {
+fn arr2<'py>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    v: Vec<f64>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(v.into_pyarray(py).reshape([rows, cols])?.into_any())
 }
 
@@ -133,7 +134,11 @@ fn arr2<'py>(py: Python<'py>, rows: usize, cols: usize, v: Vec<f64>) -> PyResult
 fn arr3<'py>(py: Python<'py>, ms: &[DMatrix<f64>]) -> PyResult<Bound<'py, PyAny>> {
     let a = Array::stack(ms, false).map_err(py_err)?;
     let s = a.shape().to_vec();
-    Ok(a.data().to_vec().into_pyarray(py).reshape([s[0], s[1], s[2]])?.into_any())
+    Ok(a.data()
+        .to_vec()
+        .into_pyarray(py)
+        .reshape([s[0], s[1], s[2]])?
+        .into_any())
 }
 
 /// Capacities (C1), squared lengths, ΣC, rank and efficiency of each matrix.
@@ -239,11 +244,20 @@ fn phase_diagram<'py>(
             let g = phase::phase_grid(&setting, &v_axis, &p_axis)?;
             let curves = if setting.closed_form_applies() {
                 let mut c = vec![
-                    ("ignored".to_string(), phase::boundary_curve(&setting, 0.0, &p_axis)?),
-                    ("full".to_string(), phase::boundary_curve(&setting, 1.0, &p_axis)?),
+                    (
+                        "ignored".to_string(),
+                        phase::boundary_curve(&setting, 0.0, &p_axis)?,
+                    ),
+                    (
+                        "full".to_string(),
+                        phase::boundary_curve(&setting, 1.0, &p_axis)?,
+                    ),
                 ];
-                for &level in CONTOUR_LEVELS {
-                    c.push((format!("{level}"), phase::boundary_curve(&setting, level, &p_axis)?));
+                for level in CONTOUR_LEVELS {
+                    c.push((
+                        format!("{level}"),
+                        phase::boundary_curve(&setting, level, &p_axis)?,
+                    ));
                 }
                 Some(c)
             } else {
@@ -305,7 +319,10 @@ fn marginal<'py>(
         .map_err(py_err)?;
     let d = PyDict::new(py);
     let n = c.benefit.len();
-    d.set_item("benefit", arr2(py, n, c.capacity.len(), c.benefit.concat())?)?;
+    d.set_item(
+        "benefit",
+        arr2(py, n, c.capacity.len(), c.benefit.concat())?,
+    )?;
     d.set_item("capacity", arr1(py, c.capacity.clone()))?;
     d.set_item("optimum_benefit", arr1(py, c.optimum_benefit.clone()))?;
     d.set_item("threshold", c.threshold)?;
@@ -440,7 +457,9 @@ fn train<'py>(
         return Err(value_err("seeds must be ≥ 1, got 0"));
     }
     if let Some(p) = &save {
-        let ext = p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let ext = p
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         if !matches!(ext.as_deref(), Some("safetensors" | "npz")) {
             return Err(value_err(format!(
                 "save {}: the file name must end in .safetensors or .npz",
@@ -463,10 +482,7 @@ fn train<'py>(
     let optimizer_name = optimizer.trim().to_string();
     let optimizer = Optimizer::parse(optimizer, weight_decay).map_err(py_err)?;
     let schedule_text = schedule.map(str::to_string);
-    let schedule = schedule
-        .map(Schedule::parse)
-        .transpose()
-        .map_err(py_err)?;
+    let schedule = schedule.map(Schedule::parse).transpose().map_err(py_err)?;
     let trained = py
         .detach(|| -> Result<Vec<TrainedInstance>, Error> {
             if exact {
@@ -566,7 +582,12 @@ fn train<'py>(
     let b_len = trained[0].bias.len();
     d.set_item(
         "b",
-        arr2(py, k, b_len, trained.iter().flat_map(|t| t.bias.clone()).collect())?,
+        arr2(
+            py,
+            k,
+            b_len,
+            trained.iter().flat_map(|t| t.bias.clone()).collect(),
+        )?,
     )?;
     d.set_item(
         "capacity",
@@ -597,15 +618,29 @@ fn train<'py>(
     )?;
     d.set_item(
         "seed",
-        trained.iter().map(|t| t.seed).collect::<Vec<_>>().into_pyarray(py),
+        trained
+            .iter()
+            .map(|t| t.seed)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
     )?;
     d.set_item(
         "density",
-        arr2(py, k, features, trained.iter().flat_map(|t| t.density.clone()).collect())?,
+        arr2(
+            py,
+            k,
+            features,
+            trained.iter().flat_map(|t| t.density.clone()).collect(),
+        )?,
     )?;
     d.set_item(
         "importance",
-        arr2(py, k, features, trained.iter().flat_map(|t| t.importance.clone()).collect())?,
+        arr2(
+            py,
+            k,
+            features,
+            trained.iter().flat_map(|t| t.importance.clone()).collect(),
+        )?,
     )?;
     Ok(d)
 }
@@ -674,8 +709,7 @@ fn verify_json(
         let r = py.detach(|| verifier.point(&f, dims, 0)).map_err(py_err)?;
         serde_json::to_string(&r)
     } else {
-        let setting =
-            PhaseSetting::new(features.unwrap_or(6), dims, magnitude).map_err(py_err)?;
+        let setting = PhaseSetting::new(features.unwrap_or(6), dims, magnitude).map_err(py_err)?;
         let spec = GridSpec::new(setting, v_range, p_range, grid.0, grid.1).map_err(py_err)?;
         let r = py
             .detach(|| verify_grid(&verifier, &spec, None, &|| ()))
@@ -703,7 +737,10 @@ fn load<'py>(
 
 /// Every float array of a file by name, and its string metadata.
 #[pyfunction]
-fn read<'py>(py: Python<'py>, path: PathBuf) -> PyResult<(Bound<'py, PyDict>, BTreeMap<String, String>)> {
+fn read<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+) -> PyResult<(Bound<'py, PyDict>, BTreeMap<String, String>)> {
     let archive = py.detach(|| io::read_archive(&path)).map_err(py_err)?;
     let d = PyDict::new(py);
     for (name, a) in archive.arrays {

@@ -84,11 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .iter()
                 .enumerate()
                 .flat_map(|(k, (r, _))| {
-                    r.capacity.iter().zip(&r.sq_norm).enumerate().map(
-                        move |(i, (c, s))| {
+                    r.capacity
+                        .iter()
+                        .zip(&r.sq_norm)
+                        .enumerate()
+                        .map(move |(i, (c, s))| {
                             vec![k.to_string(), i.to_string(), c.to_string(), s.to_string()]
-                        },
-                    )
+                        })
                 })
                 .collect();
             csv_text(&["instance", "feature", "capacity", "sq_norm"], &rows)?

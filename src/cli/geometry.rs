@@ -187,9 +187,9 @@ fn render_instances(reports: &[InstanceReport], format: Format) -> anyhow::Resul
         Format::Table => reports
             .iter()
             .map(|r| {
-                let p = r.density.map_or_else(String::new, |p| {
-                    format!(", density p = 1 − S = {}", num(p))
-                });
+                let p = r
+                    .density
+                    .map_or_else(String::new, |p| format!(", density p = 1 − S = {}", num(p)));
                 format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
             })
             .collect::<Vec<_>>()

@@ -79,10 +79,12 @@ pub fn archive(instances: &[TrainedInstance], settings: &Value) -> Result<Archiv
         Array::new(vec![k, first_len], data)
     };
     let steps: Vec<usize> = first.loss_curve.iter().map(|&(s, _)| s).collect();
-    if instances
-        .iter()
-        .any(|r| r.loss_curve.iter().map(|&(s, _)| s).ne(steps.iter().copied()))
-    {
+    if instances.iter().any(|r| {
+        r.loss_curve
+            .iter()
+            .map(|&(s, _)| s)
+            .ne(steps.iter().copied())
+    }) {
         return Err(Error::Format(
             "loss curves of the instances are taken at different steps".into(),
         ));
@@ -96,7 +98,9 @@ pub fn archive(instances: &[TrainedInstance], settings: &Value) -> Result<Archiv
         ),
         (
             "losses".into(),
-            rows("losses", &|r| r.loss_curve.iter().map(|&(_, l)| l).collect())?,
+            rows("losses", &|r| {
+                r.loss_curve.iter().map(|&(_, l)| l).collect()
+            })?,
         ),
         (
             "loss_steps".into(),
@@ -208,9 +212,10 @@ pub(crate) fn parse_json(bytes: &[u8]) -> std::result::Result<Archive, String> {
                 return Err(format!("instance {}: ragged w", k + 1));
             }
             for x in row {
-                data.push(x.as_f64().ok_or_else(|| {
-                    format!("instance {}: w holds {x}, not a number", k + 1)
-                })?);
+                data.push(
+                    x.as_f64()
+                        .ok_or_else(|| format!("instance {}: w holds {x}, not a number", k + 1))?,
+                );
             }
         }
         ws.push(DMatrix::from_row_slice(

@@ -54,13 +54,21 @@ fn values(t: &TensorView<'_>) -> Result<Vec<f64>, String> {
             .collect(),
         Dtype::BF16 => d
             .chunks_exact(2)
-            .map(|c| f64::from(f32::from_bits(u32::from(u16::from_le_bytes([c[0], c[1]])) << 16)))
+            .map(|c| {
+                f64::from(f32::from_bits(
+                    u32::from(u16::from_le_bytes([c[0], c[1]])) << 16,
+                ))
+            })
             .collect(),
         Dtype::F16 => d
             .chunks_exact(2)
             .map(|c| half_to_f64(u16::from_le_bytes([c[0], c[1]])))
             .collect(),
-        other => return Err(format!("dtype {other} is not a float (F64, F32, F16, BF16)")),
+        other => {
+            return Err(format!(
+                "dtype {other} is not a float (F64, F32, F16, BF16)"
+            ));
+        }
     })
 }
 

@@ -69,9 +69,9 @@ pub fn export(dir: &Path, model: &SyntheticModel) -> Result<()> {
     if model.w.iter().any(|x| !x.is_finite()) {
         return Err(Error::Format("W has a non-finite entry".into()));
     }
-    let (lo, hi) = p
-        .iter()
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let (lo, hi) = p.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
     let firing = if hi - lo <= 1e-15 * hi {
         json!({"generator_name": "constant", "probability": hi})
     } else {
@@ -91,8 +91,11 @@ pub fn export(dir: &Path, model: &SyntheticModel) -> Result<()> {
         "seed": model.seed,
     });
     let arrays = vec![
-        (FEATURES_KEY.to_string(), Array::stack(std::slice::from_ref(&model.w), true)
-            .and_then(|a| Array::new(vec![n, d], a.data().to_vec()))?),
+        (
+            FEATURES_KEY.to_string(),
+            Array::stack(std::slice::from_ref(&model.w), true)
+                .and_then(|a| Array::new(vec![n, d], a.data().to_vec()))?,
+        ),
         ("bias".to_string(), Array::new(vec![d], vec![0.0; d])?),
         (
             "firing_probabilities".to_string(),

@@ -201,7 +201,13 @@ fn npy_stack_gives_one_result_per_instance() {
     let doubled: Vec<f64> = c_order.iter().map(|x| 2.0 * x).collect();
     let p = write(
         "stack.npy",
-        &npy(1, "<f8", false, "(2, 2, 3)", &le64(&[c_order, doubled].concat())),
+        &npy(
+            1,
+            "<f8",
+            false,
+            "(2, 2, 3)",
+            &le64(&[c_order, doubled].concat()),
+        ),
     );
     let path = p.to_str().expect("utf-8");
     let o = polycap(&["capacity", "--matrix", path, "--format", "json"]);
@@ -211,14 +217,22 @@ fn npy_stack_gives_one_result_per_instance() {
     assert_eq!(inst.len(), 2);
     for (k, scale) in [(0, 1.0), (1, 4.0)] {
         assert_eq!(inst[k]["instance"], k);
-        for (i, f) in inst[k]["features"].as_array().expect("features").iter().enumerate() {
+        for (i, f) in inst[k]["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .enumerate()
+        {
             let c = f["capacity"].as_f64().expect("capacity");
             let s = f["sq_norm"].as_f64().expect("sq_norm");
             assert!((c - CAPS[i]).abs() < 1e-12 && (s - scale * SQ[i]).abs() < 1e-12);
         }
     }
     let table = stdout(&polycap(&["capacity", "--matrix", path]));
-    assert!(table.starts_with("instance 0\n") && table.contains("\ninstance 1\n"), "{table}");
+    assert!(
+        table.starts_with("instance 0\n") && table.contains("\ninstance 1\n"),
+        "{table}"
+    );
     let csv = stdout(&polycap(&["capacity", "--matrix", path, "--format", "csv"]));
     assert!(csv.starts_with("instance,feature,capacity,sq_norm\n"));
     assert_eq!(csv.lines().count(), 1 + 2 * 3);

@@ -60,7 +60,14 @@ fn train_save_reads_back_as_the_trained_capacities() {
         npz.to_str().expect("utf-8"),
         world.to_str().expect("utf-8"),
     );
-    args.extend(["--format", "json", "--save", st_s, "--export-synthetic", world_s]);
+    args.extend([
+        "--format",
+        "json",
+        "--save",
+        st_s,
+        "--export-synthetic",
+        world_s,
+    ]);
     let trained = json(&args);
     let mut args = TRAIN.to_vec();
     args.extend(["--save", npz_s]);
@@ -74,17 +81,29 @@ fn train_save_reads_back_as_the_trained_capacities() {
         .collect();
     for file in [st_s, npz_s] {
         let got = json(&["capacity", "--matrix", file, "--format", "json"]);
-        let inst = got["instances"].as_array().expect("one result per instance");
+        let inst = got["instances"]
+            .as_array()
+            .expect("one result per instance");
         assert_eq!(inst.len(), 2);
         for (k, (g, e)) in inst.iter().zip(&expect).enumerate() {
             assert_eq!(g["instance"].as_u64(), Some(k as u64));
-            for (a, b) in floats(&g["features"].as_array().expect("features").iter().map(|f| f["capacity"].clone()).collect()).iter().zip(e) {
+            for (a, b) in floats(
+                &g["features"]
+                    .as_array()
+                    .expect("features")
+                    .iter()
+                    .map(|f| f["capacity"].clone())
+                    .collect(),
+            )
+            .iter()
+            .zip(e)
+            {
                 assert_abs_diff_eq!(a, b, epsilon = 1e-12);
             }
         }
     }
     // The synthetic-model folders (float32): one per instance, read back as W.
-    for k in 0..2 {
+    for (k, expect) in expect.iter().enumerate() {
         let folder = world.join(format!("instance-{k}"));
         assert!(folder.join("synthetic_model_config.json").is_file());
         let got = json(&[
@@ -100,14 +119,18 @@ fn train_save_reads_back_as_the_trained_capacities() {
             .iter()
             .map(|f| f["capacity"].as_f64().expect("number"))
             .collect();
-        for (a, b) in caps.iter().zip(&expect[k]) {
+        for (a, b) in caps.iter().zip(expect) {
             assert_abs_diff_eq!(a, b, epsilon = 1e-5);
         }
     }
     // A train file declares its layout: --features-as-rows is a usage error.
     let o = polycap(&["capacity", "--matrix", st_s, "--features-as-rows"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("drop --features-as-rows"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("drop --features-as-rows"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -127,7 +150,11 @@ fn save_needs_a_known_extension_before_training() {
         "run.txt",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(".safetensors or .npz"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(".safetensors or .npz"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Fig. 6(c) of Scherlis et al.: capacities 1, 0.1, 0.9.
@@ -159,7 +186,9 @@ fn archives_choose_their_array_by_key() {
         let o = polycap(&["capacity", "--matrix", ps, "--key", "missing"]);
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("no array named 'missing'"));
-        let v = json(&["capacity", "--matrix", ps, "--key", "enc", "--format", "json"]);
+        let v = json(&[
+            "capacity", "--matrix", ps, "--key", "enc", "--format", "json",
+        ]);
         let caps: Vec<f64> = v["features"]
             .as_array()
             .expect("features")
@@ -169,7 +198,9 @@ fn archives_choose_their_array_by_key() {
         for (a, b) in caps.iter().zip([1.0, 0.1, 0.9]) {
             assert_abs_diff_eq!(a, &b, epsilon = 1e-12);
         }
-        let g = json(&["geometry", "--matrix", ps, "--key", "enc", "--format", "json"]);
+        let g = json(&[
+            "geometry", "--matrix", ps, "--key", "enc", "--format", "json",
+        ]);
         assert_eq!(g["shape"], serde_json::json!([2, 3]));
     }
 }
@@ -204,7 +235,13 @@ fn geometry_of_a_stack_reports_each_instance() {
     let stack = Array::new(vec![2, 2, 3], [a.data(), &doubled[..]].concat()).expect("2×2×3");
     let p = dir.join("stack.npy");
     save(&p, &[(String::new(), stack)], &BTreeMap::new()).expect("writable");
-    let v = json(&["geometry", "--matrix", p.to_str().expect("utf-8"), "--format", "json"]);
+    let v = json(&[
+        "geometry",
+        "--matrix",
+        p.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     let inst = v.as_array().expect("one report per instance");
     assert_eq!(inst.len(), 2);
     assert_eq!(inst[1]["instance"], 1);
