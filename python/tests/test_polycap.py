@@ -288,3 +288,22 @@ def test_verify_point_agrees_with_theory():
     a = polycap.allocate([0.5, 1, 1, 1, 1, 1], 3, density=0.1)
     predicted = np.array(rep["theory_capacity"])
     np.testing.assert_allclose(predicted, a.capacity, rtol=1e-12)
+
+
+# --- the README ------------------------------------------------------------------------------
+
+
+def test_readme_python_example_prints_what_the_readme_says(tmp_path, monkeypatch, capsys):
+    """Runs the README's "From Python" example and compares its output with the README."""
+    import pathlib
+    import re
+
+    readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+    if not readme.is_file():
+        pytest.skip("not run from a clone of the repository")
+    section = readme.read_text(encoding="utf-8").split("## From Python", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == shown

@@ -6,13 +6,13 @@
 //!
 //! | name | shape | content |
 //! |---|---|---|
-//! | `W` | [instances, features, hidden] | trained embedding, one feature per row (Wᵀ of D×N) |
-//! | `b_final` | [instances, biases] | output bias (N for the autoencoders, 1 for the quadratic models) |
-//! | `loss` | [instances] | final loss of the reported seed |
-//! | `losses` | [instances, points] | loss curve at the steps `loss_steps` |
-//! | `loss_steps` | [points] | optimisation steps of the curve |
-//! | `seed` | [instances] | the reported (best) seed |
-//! | `importance`, `density` | [instances, features] | the feature set of each instance |
+//! | `W` | `[instances, features, hidden]` | trained embedding, one feature per row (Wᵀ of D×N) |
+//! | `b_final` | `[instances, biases]` | output bias (N for the autoencoders, 1 for the quadratic models) |
+//! | `loss` | `[instances]` | final loss of the reported seed |
+//! | `losses` | `[instances, points]` | loss curve at the steps `loss_steps` |
+//! | `loss_steps` | `[points]` | optimisation steps of the curve |
+//! | `seed` | `[instances]` | the reported (best) seed |
+//! | `importance`, `density` | `[instances, features]` | the feature set of each instance |
 //!
 //! Metadata: `format` = `polycap-train`, `w_layout` = `[instances, features, hidden]`, and
 //! `settings`: a JSON object of the run's settings (model, dims, steps, …).

@@ -3,10 +3,10 @@
 //! ground truth.
 //!
 //! The folder holds
-//! * `synthetic_model.safetensors` (float32): `feature_vectors` [features, hidden] (row i is
-//!   feature i's embedding Wᵢ, the i-th column of W), `bias` [hidden] (added to every hidden
+//! * `synthetic_model.safetensors` (float32): `feature_vectors` `[features, hidden]` (row i is
+//!   feature i's embedding Wᵢ, the i-th column of W), `bias` `[hidden]` (added to every hidden
 //!   vector; zero for the toy models, whose hidden layer has none) and `firing_probabilities`
-//!   [features] (the densities pᵢ);
+//!   `[features]` (the densities pᵢ);
 //! * `synthetic_model_config.json`: `num_features`, `hidden_dim`, a `firing_probability`
 //!   generator (`constant` when all pᵢ agree, else `linear` between the extremes; the loader
 //!   replaces its values by the saved tensor), the magnitudes' mean and standard deviation
@@ -118,7 +118,7 @@ pub(crate) fn weights_key(archive: &Archive) -> Option<&'static str> {
     is_synthetic(archive).then_some(FEATURES_KEY)
 }
 
-/// True for `feature_vectors` of a synthetic model: [features, hidden].
+/// True for `feature_vectors` of a synthetic model: `[features, hidden]`.
 pub(crate) fn declares_features_as_rows(archive: &Archive, name: &str) -> bool {
     is_synthetic(archive) && name == FEATURES_KEY
 }
