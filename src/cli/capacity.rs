@@ -48,7 +48,7 @@ pub struct Args {
 
 /// Runs `polycap capacity`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let ws = read_matrices(&args.matrix, args.key.as_deref(), args.features_as_rows)?;
+    let ws = read_matrices(&args.matrix, args.key.as_deref(), args.features_as_rows)?.matrices;
     let stacked = ws.len() > 1;
     let mut reports = Vec::with_capacity(ws.len());
     for (k, w) in ws.iter().enumerate() {

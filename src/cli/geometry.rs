@@ -30,9 +30,9 @@ named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 
 3/8 square antiprism, 0).
 
 TOL defaults to 1e-9 with --matrix (matrices built from exact structure) and to 1e-2 with \
---from-train (trained matrices: Adam leaves cosines of order 1e-3 between features that \
+--from-train or a --matrix that is a polycap train file (trained matrices: Adam leaves cosines of order 1e-3 between features that \
 theory puts at exactly 0, and capacities within about 1e-3 of their fractions). With \
---from-train, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
+trained matrices, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
 drives a dropped feature exactly to 0, and its leftover direction would join every block).
 
 Input: --matrix FILE (any format `polycap capacity` reads; a stack gives one report per \
@@ -83,7 +83,17 @@ pub struct Args {
 
 /// Runs `polycap geometry`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let tol = args.tolerance.unwrap_or(if args.from_train.is_some() {
+    // Read first: a polycap train file holds trained matrices, decomposed as --from-train's.
+    let weights = match &args.matrix {
+        Some(path) => Some(read_matrices(
+            path,
+            args.key.as_deref(),
+            args.features_as_rows,
+        )?),
+        None => None,
+    };
+    let trained = args.from_train.is_some() || weights.as_ref().is_some_and(|w| w.trained);
+    let tol = args.tolerance.unwrap_or(if trained {
         TRAINED_TOLERANCE
     } else {
         DEFAULT_TOLERANCE
@@ -105,11 +115,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let text = match (&args.matrix, &args.from_train) {
         (Some(path), _) => {
-            let ws = read_matrices(path, args.key.as_deref(), args.features_as_rows)?;
+            let ws = weights.map(|w| w.matrices).unwrap_or_default();
             let stacked = ws.len() > 1;
             let mut reports = Vec::with_capacity(ws.len());
             for (k, w) in ws.iter().enumerate() {
-                let dec = decompose(w, tol).with_context(|| {
+                let dec = if trained {
+                    decompose_trained(w, tol)
+                } else {
+                    decompose(w, tol)
+                };
+                let dec = dec.with_context(|| {
                     if stacked {
                         format!("geometry of instance {} of {}", k + 1, path.display())
                     } else {

@@ -7,25 +7,26 @@
 
 use std::path::Path;
 
-use nalgebra::DMatrix;
 use polycap::base::Error;
+use polycap::io::Weights;
 
 use super::output::usage;
 
-/// Reads the matrices of `path`; see [`polycap::io::read_matrices`]. When every matrix has
-/// fewer features than dimensions (N < D) and the layout was not given, a note on stderr
-/// suggests `--features-as-rows`.
+/// Reads the matrices of `path`; see [`polycap::io::read_weights`]. When the matrices have
+/// fewer features than dimensions (N < D) and neither the flag nor the file gave the layout,
+/// a note on stderr suggests `--features-as-rows`.
 pub fn read_matrices(
     path: &Path,
     key: Option<&str>,
     features_as_rows: bool,
-) -> anyhow::Result<Vec<DMatrix<f64>>> {
-    let ws = polycap::io::read_matrices(path, key, features_as_rows).map_err(|e| match e {
+) -> anyhow::Result<Weights> {
+    let ws = polycap::io::read_weights(path, key, features_as_rows).map_err(|e| match e {
         Error::Format(m) => usage(m),
         other => anyhow::Error::new(other),
     })?;
     if !features_as_rows
-        && let Some(w) = ws.first()
+        && !ws.declared_layout
+        && let Some(w) = ws.matrices.first()
         && w.ncols() < w.nrows()
     {
         eprintln!(

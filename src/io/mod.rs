@@ -183,6 +183,18 @@ fn parse_archive(bytes: &[u8], path: &Path) -> std::result::Result<Archive, Stri
     })
 }
 
+/// Embedding matrices read from a file, and what the file says about them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// The matrices W (D×N, columns = features), one per instance.
+    pub matrices: Vec<DMatrix<f64>>,
+    /// The file is a polycap train output: the matrices are trained, not constructed.
+    pub trained: bool,
+    /// The file declares its layout (a train output or a synthetic model), so the reader
+    /// knows which axis holds the features.
+    pub declared_layout: bool,
+}
+
 /// Reads the embedding matrices W (D×N, columns = features) of a file: the array named
 /// `key`, or else the file's only float array, or the weights of a polycap `train` file or a
 /// synthetic-model folder. A 2-D array is one matrix, a 3-D array a stack (one matrix per
@@ -197,18 +209,32 @@ pub fn read_matrices(
     key: Option<&str>,
     features_as_rows: bool,
 ) -> Result<Vec<DMatrix<f64>>> {
+    read_weights(path, key, features_as_rows).map(|w| w.matrices)
+}
+
+/// [`read_matrices`], with what the file says about its matrices.
+///
+/// # Errors
+/// As [`read_matrices`].
+pub fn read_weights(path: &Path, key: Option<&str>, features_as_rows: bool) -> Result<Weights> {
     let archive = read_archive(path)?;
     let shown = path.display();
     let fail = |m: String| Error::Format(format!("{shown}: {m}"));
     let (name, array) = select(&archive, key).map_err(fail)?;
-    let declared = run::declares_features_as_rows(&archive, &name)
-        || synthetic::declares_features_as_rows(&archive, &name);
+    let trained = run::declares_features_as_rows(&archive, &name);
+    let declared = trained || synthetic::declares_features_as_rows(&archive, &name);
     if declared && features_as_rows {
         return Err(fail(format!(
             "'{name}' already stores one feature per row (its file says so): drop --features-as-rows"
         )));
     }
-    matrix_stack(array.shape(), array.data(), features_as_rows || declared).map_err(fail)
+    let matrices =
+        matrix_stack(array.shape(), array.data(), features_as_rows || declared).map_err(fail)?;
+    Ok(Weights {
+        matrices,
+        trained,
+        declared_layout: declared,
+    })
 }
 
 /// Chooses the array to analyse: by key, or the declared weights of a known file, or the

@@ -102,6 +102,11 @@ fn train_save_reads_back_as_the_trained_capacities() {
             }
         }
     }
+    // geometry of a train file decomposes trained matrices (tolerance 1e-2, as --from-train).
+    let g = json(&["geometry", "--matrix", st_s, "--format", "json"]);
+    let reports = g.as_array().expect("one report per instance");
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r["tolerance"] == 0.01), "{g}");
     // The synthetic-model folders (float32): one per instance, read back as W.
     for (k, expect) in expect.iter().enumerate() {
         let folder = world.join(format!("instance-{k}"));
