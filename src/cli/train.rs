@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::output::{Format, emit, num, progress, table, usage};
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
-/// Flags of `polycap train` (boxed: the subcommand enum stays small), or its `merge`
+/// Flags of `polycap train` (boxed in the command enum: it is large), or its `merge`
 /// subcommand.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]

@@ -289,7 +289,7 @@ fn sharded_train_merges_to_the_unsharded_output() {
         err
     };
     for bad in ["2/2", "0/0", "1/"] {
-        let o = polycap(&[&sweeps[0][..], &["--shard", bad, "--out", &out]].concat());
+        let o = polycap(&[sweeps[0], &["--shard", bad, "--out", &out]].concat());
         assert!(one_line_2(&o).contains("--shard"));
     }
     let s = |t: usize, i: usize| {
