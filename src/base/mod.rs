@@ -1,12 +1,15 @@
-//! Shared types: features, input distributions, the objective seam and the error type.
+//! Shared types: features, input distributions, the objective seam, the error type and
+//! sharded sweeps.
 //! Imports nothing local.
 
 mod distribution;
 mod error;
 mod features;
 mod objective;
+mod shard;
 
 pub use distribution::{Magnitude, SparseInput};
 pub use error::{Error, Result};
 pub use features::FeatureSet;
 pub use objective::Objective;
+pub use shard::{Shard, ShardResults, collect_indexed, merge_shards, nonfinite, run_jobs};
