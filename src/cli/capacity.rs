@@ -7,21 +7,25 @@ use polycap::theory::capacity::{CapacityReport, analyze};
 use serde::Serialize;
 
 use super::matrix::read_matrix;
-use super::output::{Format, csv_text, emit, num, table};
+use super::output::{Format, check_out, csv_text, emit, num, table};
 
 /// Flags of `polycap capacity`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Reports, for W (D×N, columns = features): the capacity Cᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)² of each \
-feature (0 for a column with ‖Wᵢ‖² ≤ 1e-10), its squared length ‖Wᵢ‖², the total ΣC, rank W, \
-and whether W is efficient (ΣC = D within 1e-9·N and rank W = D).
+feature (0 for a column with ‖Wᵢ‖² ≤ 1e-10·maxⱼ ‖Wⱼ‖²: the cut-off is relative, so W and c·W \
+get the same capacities), its squared length ‖Wᵢ‖², the total ΣC, rank W (singular values \
+above σ_max·max(D, N)·2.2e-16), and whether W is efficient (ΣC = D within 1e-9·N and rank W = \
+D). Features are numbered from 1 (JSON: \"index_base\": 1). A result that breaks 0 ≤ Cᵢ ≤ 1 \
+or ΣC ≤ rank W is an error, never output.
 
 Input: CSV (comma-separated numbers, one matrix row per line; whitespace-separated if the file \
 has no comma; an optional first line with no numbers is a header; '#' lines are comments) or NPY (float32/float64, 2-D, C or Fortran \
 order), detected from the file's content.
 
 Exit codes: 0 success; 1 the file cannot be read or written (I/O); 2 malformed input (ragged \
-CSV, a cell that is not a number, a non-finite entry, NPY with a wrong dtype, shape or length).")]
+CSV, a cell that is not a number, a non-finite entry or one beyond 1e154, NPY with a wrong \
+dtype, shape or length).")]
 pub struct Args {
     /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
     #[arg(long, value_name = "FILE")]
@@ -39,6 +43,7 @@ pub struct Args {
 
 /// Runs `polycap capacity`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    check_out(args.out.as_deref(), args.format)?;
     let w = read_matrix(&args.matrix, args.features_as_rows)?;
     let report =
         analyze(&w).with_context(|| format!("capacity analysis of {}", args.matrix.display()))?;
@@ -54,6 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The JSON document, fields in this order.
 #[derive(Serialize)]
 struct JsonReport {
+    index_base: usize,
     total_capacity: f64,
     rank: usize,
     efficient: bool,
@@ -62,12 +68,14 @@ struct JsonReport {
 
 #[derive(Serialize)]
 struct JsonFeature {
+    feature: usize,
     capacity: f64,
     sq_norm: f64,
 }
 
 fn render_json(r: &CapacityReport) -> anyhow::Result<String> {
     let doc = JsonReport {
+        index_base: 1,
         total_capacity: r.total_capacity,
         rank: r.rank,
         efficient: r.efficient,
@@ -75,7 +83,12 @@ fn render_json(r: &CapacityReport) -> anyhow::Result<String> {
             .capacity
             .iter()
             .zip(&r.sq_norm)
-            .map(|(&capacity, &sq_norm)| JsonFeature { capacity, sq_norm })
+            .enumerate()
+            .map(|(i, (&capacity, &sq_norm))| JsonFeature {
+                feature: i + 1,
+                capacity,
+                sq_norm,
+            })
             .collect(),
     };
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
@@ -87,7 +100,7 @@ fn render_csv(r: &CapacityReport) -> anyhow::Result<String> {
         .iter()
         .zip(&r.sq_norm)
         .enumerate()
-        .map(|(i, (c, s))| vec![i.to_string(), c.to_string(), s.to_string()])
+        .map(|(i, (c, s))| vec![(i + 1).to_string(), c.to_string(), s.to_string()])
         .collect();
     csv_text(&["feature", "capacity", "sq_norm"], &rows)
 }
@@ -98,7 +111,7 @@ fn render_table(r: &CapacityReport, d: usize, n: usize) -> String {
         .iter()
         .zip(&r.sq_norm)
         .enumerate()
-        .map(|(i, (&c, &s))| vec![i.to_string(), num(c), num(s)])
+        .map(|(i, (&c, &s))| vec![(i + 1).to_string(), num(c), num(s)])
         .collect();
     let mut text = table(&["feature", "capacity C_i", "‖W_i‖²"], &rows);
     let verdict = efficiency_verdict(r.efficient, r.rank, d);
