@@ -17,6 +17,24 @@ pub enum Format {
     Csv,
 }
 
+/// Output format of commands whose reports have no tabular CSV form (`verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(f: ReportFormat) -> Format {
+        match f {
+            ReportFormat::Table => Format::Table,
+            ReportFormat::Json => Format::Json,
+        }
+    }
+}
+
 /// A usage error (bad flag value): exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -27,7 +45,8 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Usage(msg.into()))
 }
 
-/// Exit code for an error: 2 for usage (bad input values), 1 for runtime failures.
+/// Exit code for an error: 2 for usage (bad input values, sizes beyond the machine), 1 for
+/// runtime failures (I/O, divergence, a failed certificate or invariant).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.downcast_ref::<Usage>().is_some() {
@@ -44,12 +63,43 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 | Error::NoFeatures
                 | Error::Length { .. }
                 | Error::Format(_)
-                | Error::Parameter(_) => 2,
+                | Error::Matrix(_)
+                | Error::Parameter(_)
+                | Error::Resource { .. } => 2,
                 _ => 1,
             };
         }
     }
     1
+}
+
+/// `--out FILE` must end in the extension of `--format` (.json, .csv; .txt or none for a
+/// table): a file named x.png never holds a table. Checked before any work is done.
+pub fn check_out(out: Option<&Path>, format: Format) -> anyhow::Result<()> {
+    let Some(path) = out else { return Ok(()) };
+    let Some(ext) = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return Ok(());
+    };
+    let (name, fits) = match format {
+        Format::Table => ("table", ext == "txt"),
+        Format::Json => ("json", ext == "json"),
+        Format::Csv => ("csv", ext == "csv"),
+    };
+    if fits {
+        return Ok(());
+    }
+    let want = match format {
+        Format::Table => ".txt (or no extension)",
+        Format::Json => ".json",
+        Format::Csv => ".csv",
+    };
+    Err(usage(format!(
+        "--out {}: the extension .{ext} does not match --format {name} (expected {want})",
+        path.display()
+    )))
 }
 
 /// True if the error is a closed stdout (e.g. `polycap … | head`): not an error.

@@ -85,7 +85,9 @@ fn check_json(args: &[&str]) {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys.len(), 4);
+    assert_eq!(keys.len(), 5);
+    assert_eq!(v["index_base"].as_u64(), Some(1));
+    assert_eq!(feats[0]["feature"].as_u64(), Some(1));
 }
 
 #[test]
@@ -393,7 +395,7 @@ fn bad_inputs_fail_cleanly() {
 #[test]
 fn unwritable_out_is_a_runtime_error() {
     let p = write("out_bad.csv", csv_text().as_bytes());
-    let out = temp_path("no-such-dir").join("report.json");
+    let out = temp_path("no-such-dir").join("report.txt");
     let o = polycap(&[
         "capacity",
         "--matrix",

@@ -1,6 +1,7 @@
 //! End-to-end runs of the real binary.
 
 mod allocate;
+mod bad_inputs;
 mod bench;
 mod capacity;
 mod files;
