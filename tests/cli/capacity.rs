@@ -218,7 +218,7 @@ fn npy_stack_gives_one_result_per_instance() {
     let inst = v["instances"].as_array().expect("instances");
     assert_eq!(inst.len(), 2);
     for (k, scale) in [(0, 1.0), (1, 4.0)] {
-        assert_eq!(inst[k]["instance"], k);
+        assert_eq!(inst[k]["instance"], k + 1); // numbered from 1, like the features
         for (i, f) in inst[k]["features"]
             .as_array()
             .expect("features")
@@ -232,7 +232,7 @@ fn npy_stack_gives_one_result_per_instance() {
     }
     let table = stdout(&polycap(&["capacity", "--matrix", path]));
     assert!(
-        table.starts_with("instance 0\n") && table.contains("\ninstance 1\n"),
+        table.starts_with("instance 1\n") && table.contains("\ninstance 2\n"),
         "{table}"
     );
     let csv = stdout(&polycap(&["capacity", "--matrix", path, "--format", "csv"]));
