@@ -46,7 +46,7 @@ def test_allocate_by_kurtosis_equals_allocate_by_density():
 
 
 def test_allocate_errors_are_value_errors_with_the_cli_message():
-    with pytest.raises(ValueError, match=r"density p = 1 − S of feature 1 must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"density p = 1 − S of feature 2 must be in \(0, 1\], got 2"):
         polycap.allocate([1, 1], 1, density=[0.5, 2.0])
     with pytest.raises(ValueError, match="embedding dimension D must be ≥ 1"):
         polycap.allocate([1, 1], 0, density=0.5)
