@@ -6,10 +6,12 @@ mod distribution;
 mod error;
 mod features;
 mod objective;
+pub mod resources;
 mod shard;
 
 pub use distribution::{Magnitude, SparseInput};
 pub use error::{Error, Result};
-pub use features::FeatureSet;
+pub(crate) use features::check_slices;
+pub use features::{FeatureSet, MAX_IMPORTANCE, MAX_KURTOSIS};
 pub use objective::Objective;
 pub use shard::{Shard, ShardResults, collect_indexed, merge_shards, nonfinite, run_jobs};

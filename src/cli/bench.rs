@@ -8,10 +8,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use polycap::base::{FeatureSet, Magnitude};
-use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer};
+use polycap::base::{FeatureSet, Magnitude, resources};
+use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
 
-use super::output::{Format, emit, num, table, usage};
+use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap bench`.
 #[derive(Debug, clap::Args)]
@@ -164,18 +164,32 @@ struct TmsArgs {
     /// (baseline SSE2 on x86-64). Results are bit-identical.
     #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
     simd: SimdArg,
-    /// Output format.
+    /// Output format (csv: one row per instance, numbered from 1).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
 }
 
 fn tms(a: TmsArgs) -> anyhow::Result<()> {
+    check_out(a.out.as_deref(), a.format)?;
     if a.instances == 0 || a.features == 0 || a.steps == 0 {
         return Err(usage(format!(
             "need ≥ 1 instance, feature and step, got instances = {}, features = {}, steps = {}",
             a.instances, a.features, a.steps
         )));
     }
+    let threads = resources::threads(a.threads)?;
+    guard::check_sweep(
+        a.features,
+        a.dims,
+        a.steps,
+        a.batch,
+        a.eval_batch,
+        a.instances,
+        threads,
+    )?;
     let k = a.instances;
     let density: Vec<f64> = (0..k)
         .map(|i| {
@@ -209,7 +223,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
     let simd = cfg.simd.path();
     let trainer = Trainer::new(Model::TmsRelu, a.dims, cfg)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads)
+        .num_threads(threads)
         .build()
         .context("cannot start the thread pool")?;
     let t0 = Instant::now();
@@ -243,7 +257,35 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
             });
             serde_json::to_string_pretty(&v)? + "\n"
         }
-        Format::Table | Format::Csv => {
+        Format::Csv => {
+            let rows: Vec<Vec<String>> = runs
+                .iter()
+                .zip(&density)
+                .enumerate()
+                .map(|(i, (r, p))| {
+                    vec![
+                        (i + 1).to_string(),
+                        p.to_string(),
+                        r.loss.to_string(),
+                        represented(r).to_string(),
+                        if r.sparse_kernel { "gram" } else { "dense" }.to_string(),
+                        r.wall_seconds.to_string(),
+                    ]
+                })
+                .collect();
+            csv_text(
+                &[
+                    "instance",
+                    "density",
+                    "loss",
+                    "represented",
+                    "kernel",
+                    "wall_seconds",
+                ],
+                &rows,
+            )?
+        }
+        Format::Table => {
             let mut s = format!(
                 "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s), simd {simd}\n\
                  wall {wall:.3} s (training + evaluation)  ->  {} steps/s  ({} instance-steps/s)\n\
@@ -262,7 +304,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
                 .enumerate()
                 .map(|(i, (r, p))| {
                     vec![
-                        i.to_string(),
+                        (i + 1).to_string(),
                         format!("{p:.5}"),
                         format!("{:.6}", r.loss),
                         represented(r).to_string(),
@@ -282,10 +324,11 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
                 ],
                 &rows,
             ));
+            s.push_str("repr: features with ‖Wᵢ‖ > 0.5 (the reference script's count)\n");
             s
         }
     };
-    emit(None, &text)
+    emit(a.out.as_deref(), &text)
 }
 
 /// Features with ‖Wᵢ‖ > 0.5 (the reference script's "represented").

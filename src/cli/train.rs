@@ -8,17 +8,21 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use nalgebra::DMatrix;
-use polycap::base::{FeatureSet, Magnitude, Shard, ShardResults, merge_shards};
+use polycap::base::{FeatureSet, Magnitude, Shard, ShardResults, merge_shards, resources};
 use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::{
-    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, best_by,
+    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer,
+    best_by, guard,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::output::{Format, emit, num, progress, table, usage};
+use polycap::io::run::TrainedInstance;
+
+use super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
+use super::save;
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
 /// Flags of `polycap train` (boxed in the command enum: it is large), or its `merge`
@@ -41,7 +45,7 @@ enum Sub {
         /// Shard files (written by `polycap train ... --shard i/N --out FILE`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Output format (table or json).
+        /// Output format: table, json or csv, as for the unsharded run.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// Write the output to this file (atomically) instead of stdout.
@@ -69,15 +73,15 @@ struct Flags {
     #[arg(long)]
     dims: usize,
     /// Importances: SPEC (`0.5,1,1`, `geom:R`, `const:X`, `first:V`).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     importance: String,
-    /// Densities p = 1 − S per feature: SPEC.
-    #[arg(long, default_value = "1")]
-    density: String,
-    /// Magnitude of the quadratic models' inputs: uniform, gaussian, laplace, rademacher,
-    /// student-t:NU (the autoencoders always draw U[0, 1), spec (E2)).
-    #[arg(long, default_value = "uniform")]
-    input: String,
+    /// Densities p = 1 − S per feature: SPEC [default: 1]. Not with --instances-density.
+    #[arg(long, allow_hyphen_values = true)]
+    density: Option<String>,
+    /// Magnitude of the quadratic models' inputs: uniform (default), gaussian, laplace,
+    /// rademacher, student-t:NU. Not for the autoencoders, which always draw U[0, 1) (E2).
+    #[arg(long)]
+    input: Option<String>,
     /// Sweep: one instance per density `logspace:HI:LO:K` (all features share it; replaces
     /// --density).
     #[arg(long)]
@@ -100,9 +104,9 @@ struct Flags {
     /// Optimiser: adam, adamw, sgd.
     #[arg(long, default_value = "adam")]
     optimizer: String,
-    /// Decoupled weight decay of adamw.
-    #[arg(long, default_value_t = 0.01)]
-    weight_decay: f64,
+    /// Decoupled weight decay of adamw [default: 0.01]; only with --optimizer adamw.
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Schedule: constant, cosine, warmup:N (default: cosine quadratic, constant autoencoders).
     #[arg(long)]
     schedule: Option<String>,
@@ -112,11 +116,12 @@ struct Flags {
     /// Fresh samples for the evaluation loss.
     #[arg(long, default_value_t = 65_536)]
     eval_batch: usize,
-    /// Worker threads (0 = all cores).
+    /// Worker threads (0 = all cores; more than the cores are capped at the cores).
     #[arg(long, default_value_t = 0)]
     #[serde(skip)]
     threads: usize,
-    /// Output format (table or json).
+    /// Output format: table, json (everything, W included) or csv (one row per instance and
+    /// feature, features numbered from 1).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     #[serde(skip, default = "table_format")]
     format: Format,
@@ -124,12 +129,25 @@ struct Flags {
     #[arg(long)]
     #[serde(skip)]
     out: Option<PathBuf>,
+    /// Also save the trained weights to FILE (.safetensors or .npz): W as [instances,
+    /// features, hidden], b_final, losses, and the settings as metadata.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    save: Option<PathBuf>,
+    /// Also write the trained world as an SAE synthetic-model folder (synthetic_model_config.json
+    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 0).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    export_synthetic: Option<PathBuf>,
     /// Train only shard i/N (0-based i < N) of the instances (i, i + N, …) and write their
     /// results as JSON (to --out); then `polycap train merge`.
     #[arg(long, value_name = "I/N")]
     #[serde(skip)]
     shard: Option<String>,
 }
+
+/// Weight decay of adamw when --weight-decay is not given.
+const DEFAULT_DECAY: f64 = 0.01;
 
 /// One reported instance.
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,6 +162,20 @@ struct Report {
     bias: Vec<f64>,
     curve: Vec<(usize, f64)>,
     wall: f64,
+}
+
+impl Report {
+    fn to_trained(&self) -> TrainedInstance {
+        TrainedInstance {
+            w: self.w.clone(),
+            bias: self.bias.clone(),
+            loss: self.loss,
+            loss_curve: self.curve.clone(),
+            seed: self.seed,
+            importance: self.importance.clone(),
+            density: self.densities.clone(),
+        }
+    }
 }
 
 /// W as (rows, cols, column-major entries): exact through JSON.
@@ -206,23 +238,67 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
                 .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))
         })
         .transpose()?;
-    if a.format == Format::Csv {
-        return Err(usage("--format: train writes table or json, not csv"));
-    }
+    check_out(a.out.as_deref(), a.format)?;
     if a.dims == 0 {
         return Err(usage("--dims must be ≥ 1, got 0"));
     }
     if a.seeds == 0 {
         return Err(usage("--seeds must be ≥ 1, got 0"));
     }
+    save::check_path(a.save.as_deref())?;
+    if shard.is_some() && (a.save.is_some() || a.export_synthetic.is_some()) {
+        return Err(usage(
+            "--save and --export-synthetic write the whole run and cannot be combined with --shard",
+        ));
+    }
+    if a.input.is_some() && !model.is_quadratic() {
+        return Err(usage(format!(
+            "--input does not apply to {}: the autoencoders always draw U[0, 1) (E2)",
+            a.model
+        )));
+    }
+    if exact && a.batch.is_some() {
+        return Err(usage(
+            "--batch does not apply to quadratic-exact: it trains on the exact expected loss (Q8)",
+        ));
+    }
+    if a.density.is_some() && a.instances_density.is_some() {
+        return Err(usage(
+            "--density and --instances-density both set the densities: give one of them",
+        ));
+    }
+    if a.weight_decay.is_some() && a.optimizer.trim() != "adamw" {
+        return Err(usage(format!(
+            "--weight-decay only applies with --optimizer adamw, not {}",
+            a.optimizer
+        )));
+    }
     let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
-    let den_spec = ValueSpec::parse("--density", &a.density)?;
+    let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
     let n = feature_count(
         a.features,
         &[("--importance", &imp_spec), ("--density", &den_spec)],
     )?;
+    // Sizes first, before any per-feature vector exists (RN6 guard, training/guard.rs).
+    let instances_count = match &a.instances_density {
+        Some(s) => parse_logspace("--instances-density", s)?.len(),
+        None => 1,
+    };
+    let threads = resources::threads(a.threads)?;
+    {
+        let d = TrainConfig::defaults(model);
+        guard::check_sweep(
+            n,
+            a.dims,
+            a.steps.unwrap_or(d.steps),
+            if exact { 0 } else { a.batch.unwrap_or(d.batch) },
+            if exact { 0 } else { a.eval_batch },
+            instances_count.saturating_mul(a.seeds),
+            threads,
+        )?;
+    }
     let importance = imp_spec.expand("--importance", n)?;
-    let magnitude = Magnitude::parse(&a.input)?;
+    let magnitude = Magnitude::parse(a.input.as_deref().unwrap_or("uniform"))?;
     let density_sets: Vec<Vec<f64>> = match &a.instances_density {
         Some(s) => parse_logspace("--instances-density", s)?
             .into_iter()
@@ -236,7 +312,7 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
         .collect::<polycap::base::Result<Vec<_>>>()?;
 
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads)
+        .num_threads(threads)
         .build()
         .context("cannot start the thread pool")?;
     let indices: Vec<usize> = match shard {
@@ -256,6 +332,17 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
         return emit(results.settings.out.as_deref(), &text);
     }
     let reports: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
+    if a.save.is_some() || a.export_synthetic.is_some() {
+        let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
+        let settings = json!({
+            "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().map(str::trim),
+            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
+            "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
+            "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
+            "defaults": "null values are the model's defaults (polycap train --help)",
+        });
+        save::write(&a.save, &a.export_synthetic, &trained, model, &settings)?;
+    }
     output(&a, model, exact, n, &reports)
 }
 
@@ -268,15 +355,14 @@ fn output(
 ) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Json => json_text(a, model, exact, n, reports)?,
-        _ => table_text(a, exact, reports),
+        Format::Csv => csv(reports)?,
+        Format::Table => table_text(a, exact, reports),
     };
     emit(a.out.as_deref(), &text)
 }
 
 fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Result<()> {
-    if format == Format::Csv {
-        return Err(usage("--format: train writes table or json, not csv"));
-    }
+    check_out(out.as_deref(), format)?;
     let mut shards = Vec::with_capacity(files.len());
     for path in files {
         let text =
@@ -307,7 +393,7 @@ fn train_exact(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay)?;
+    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -360,7 +446,7 @@ fn train_sampled(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay)?;
+    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -526,6 +612,10 @@ fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
         ],
         &rows,
     ));
+    s.push_str(
+        "represented: features with ‖Wᵢ‖ > 0.5; superposed: represented with \
+         Σ_{j≠i} (Ŵᵢ·Wⱼ)² > 0.1 (E8)\n",
+    );
     s
 }
 
@@ -576,11 +666,44 @@ fn json_text(
         "model": a.model.trim(),
         "features": n,
         "dims": a.dims,
-        "input": if model.is_quadratic() { a.input.trim().to_string() } else { "unit-uniform (E2)".to_string() },
+        "input": if model.is_quadratic() { a.input.as_deref().unwrap_or("uniform").trim().to_string() } else { "unit-uniform (E2)".to_string() },
         "seeds": a.seeds,
         "loss_normalisation": normalisation,
         "w_layout": "D×N row-major: w[r][i] is row r, feature i",
         "instances": instances,
     });
     Ok(serde_json::to_string_pretty(&v)? + "\n")
+}
+
+/// One CSV row per instance and feature (instances and features numbered from 1).
+fn csv(reports: &[Report]) -> anyhow::Result<String> {
+    let mut rows = Vec::new();
+    for (k, r) in reports.iter().enumerate() {
+        let c = capacities(&r.w);
+        for (i, (col, &ci)) in r.w.column_iter().zip(&c).enumerate() {
+            rows.push(vec![
+                (k + 1).to_string(),
+                r.densities.get(i).map(f64::to_string).unwrap_or_default(),
+                r.seed.to_string(),
+                r.loss.to_string(),
+                (i + 1).to_string(),
+                r.importance[i].to_string(),
+                ci.to_string(),
+                col.norm_squared().to_string(),
+            ]);
+        }
+    }
+    csv_text(
+        &[
+            "instance",
+            "density",
+            "seed",
+            "loss",
+            "feature",
+            "importance",
+            "capacity",
+            "sq_norm",
+        ],
+        &rows,
+    )
 }

@@ -11,6 +11,7 @@
 //! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
 //! | [`simd`] | eight-lane vectors; portable or AVX2 kernels chosen at run time |
+//! | [`guard`] | size checks before a run, divergence checks during it (RN6) |
 //! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
 //!
 //! # Example
@@ -30,6 +31,7 @@
 
 pub mod data;
 pub mod deterministic;
+pub mod guard;
 pub mod model;
 pub mod optim;
 pub mod quadratic;

@@ -39,6 +39,13 @@ impl GridSpec {
                 density_range.0, density_range.1
             )));
         }
+        // Each point keeps a report of its trained and theoretical capacities (about 2 kB).
+        let cells = columns as f64 * rows as f64;
+        crate::base::resources::check_memory(
+            "grid W×H",
+            format!("{columns}x{rows}"),
+            2048.0 * cells,
+        )?;
         Ok(GridSpec {
             setting,
             importance: phase::log_axis(importance_range.0, importance_range.1, columns)?,
