@@ -238,7 +238,13 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
                 .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))
         })
         .transpose()?;
-    check_out(a.out.as_deref(), a.format)?;
+    // A shard's results are always JSON, whatever --format says.
+    let written = if shard.is_some() {
+        Format::Json
+    } else {
+        a.format
+    };
+    check_out(a.out.as_deref(), written)?;
     if a.dims == 0 {
         return Err(usage("--dims must be ≥ 1, got 0"));
     }
