@@ -27,6 +27,23 @@ enum BenchCommand {
     Tms(TmsArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
+    /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
+    /// (shard 0/K), the whole figure extrapolated.
+    Figure(FigureArgs),
+}
+
+/// Flags of `polycap bench figure`.
+#[derive(Debug, clap::Args)]
+struct FigureArgs {
+    /// Figure id (a trained figure, e.g. fig7-empirical-phase-diagrams).
+    id: String,
+    /// Resolution.
+    #[arg(long, value_enum, default_value_t = super::reproduce::Resolution::Paper)]
+    resolution: super::reproduce::Resolution,
+    /// Time every K-th job only (shard 0/K) and extrapolate; pick K coprime with the grid
+    /// width so that every column and row is sampled (1 = every job).
+    #[arg(long, default_value_t = 1)]
+    sample: usize,
 }
 
 /// Flags of `polycap bench phase`.
@@ -45,7 +62,52 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let (w, h) = super::phase::parse_grid(&a.grid)?;
             super::phase::run_bench(w, h)
         }
+        BenchCommand::Figure(a) => figure(&a),
     }
+}
+
+fn figure(a: &FigureArgs) -> anyhow::Result<()> {
+    let entry = polycap::figures::registry()
+        .into_iter()
+        .find(|e| e.id == a.id && e.trains)
+        .ok_or_else(|| {
+            usage(format!(
+                "bench figure: {:?} is not a trained figure id",
+                a.id
+            ))
+        })?;
+    let shard = polycap::base::Shard::new(0, a.sample)
+        .map_err(|_| usage(format!("--sample must be ≥ 1, got {}", a.sample)))?;
+    let sweep = polycap::figures::Reproduction::new(
+        vec![entry],
+        a.resolution.quality(),
+        polycap::figures::style::FontChoice::Serif,
+    )?;
+    let start = Instant::now();
+    let done = sweep.run(Some(shard), &|| ())?.len();
+    let wall = start.elapsed().as_secs_f64();
+    let total = sweep.jobs();
+    let text = table(
+        &[
+            "figure",
+            "resolution",
+            "jobs",
+            "timed",
+            "wall s",
+            "s per job",
+            "estimated total s",
+        ],
+        &[vec![
+            a.id.clone(),
+            a.resolution.quality().name().to_string(),
+            total.to_string(),
+            done.to_string(),
+            format!("{wall:.1}"),
+            format!("{:.3}", wall / done.max(1) as f64),
+            format!("{:.0}", wall * total as f64 / done.max(1) as f64),
+        ]],
+    );
+    emit(None, &text)
 }
 
 /// Kernel choice on the command line.

@@ -11,6 +11,7 @@ mod marginal;
 mod matrix;
 mod phase;
 mod reproduce;
+mod save;
 mod train;
 mod verify;
 
@@ -37,7 +38,7 @@ enum Command {
     /// Marginal-benefit curves m(C) = −dL*/dC and the equal-returns threshold.
     Marginal(marginal::Args),
     /// Train the toy models (quadratic, ReLU/GeLU variants, TMS autoencoder, linear).
-    Train(train::Args),
+    Train(Box<train::Args>),
     /// Benchmarks of the hot kernels (timings for people, never in tests).
     Bench(bench::Args),
     /// Block structure of an embedding: orthogonal blocks, scales, capacities, fractions.
@@ -63,7 +64,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Capacity(a) => capacity::run(a),
         Command::Phase(a) => phase::run(a),
         Command::Marginal(a) => marginal::run(a),
-        Command::Train(a) => train::run(a),
+        Command::Train(a) => train::run(*a),
         Command::Bench(a) => bench::run(a),
         Command::Reproduce(a) => reproduce::run(a),
         Command::Geometry(a) => geometry::run(a),

@@ -308,7 +308,9 @@ pub struct PointReport {
     pub verdict: Verdict,
     /// Why it disagrees (empty when within tolerance).
     pub reasons: Vec<String>,
-    /// Largest ratio (value / tolerance) over the applicable criteria: > 1 outside.
+    /// Largest ratio (value / tolerance) over the applicable criteria: > 1 outside (∞ for a
+    /// wrong 0/1 pattern; written as `"inf"` in JSON).
+    #[serde(with = "crate::base::nonfinite")]
     pub excess: f64,
 }
 

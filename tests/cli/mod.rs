@@ -4,6 +4,7 @@ mod allocate;
 mod bad_inputs;
 mod bench;
 mod capacity;
+mod files;
 mod geometry;
 mod marginal;
 mod phase;

@@ -134,7 +134,9 @@ fn both_widths_render() {
     for e in registry() {
         for width in [Width::OneColumn, Width::TwoColumn] {
             let style = Style::new(FontChoice::Serif, width);
-            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            let r = e
+                .render_with(Quality::Quick, &style)
+                .expect("figure renders");
             assert_eq!(
                 xml::check(&r.svg),
                 Ok("svg".to_string()),
@@ -401,7 +403,9 @@ fn no_text_leaves_the_page() {
     for e in registry() {
         for width in [Width::OneColumn, Width::TwoColumn] {
             let style = Style::new(FontChoice::Serif, width);
-            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            let r = e
+                .render_with(Quality::Quick, &style)
+                .expect("figure renders");
             let view = attr(&r.svg, "viewBox").expect("viewBox");
             let dims: Vec<f64> = view
                 .split(' ')
