@@ -16,8 +16,8 @@ Reports, for W (D×N, columns = features): the capacity Cᵢ = (Wᵢ·Wᵢ)² / 
 feature (0 for a column with ‖Wᵢ‖² ≤ 1e-10·maxⱼ ‖Wⱼ‖²: the cut-off is relative, so W and c·W \
 get the same capacities), its squared length ‖Wᵢ‖², the total ΣC, rank W (singular values \
 above σ_max·max(D, N)·2.2e-16), and whether W is efficient (ΣC = D within 1e-9·N and rank W = \
-D). Features are numbered from 1 (JSON: \"index_base\": 1). A result that breaks 0 ≤ Cᵢ ≤ 1 \
-or ΣC ≤ rank W is an error, never output.
+D). Features and instances are numbered from 1 (JSON: \"index_base\": 1). A result that \
+breaks 0 ≤ Cᵢ ≤ 1 or ΣC ≤ rank W is an error, never output.
 
 Input (detected from the file's content): CSV (comma-separated numbers, one matrix row per \
 line; whitespace-separated if the file has no comma; an optional first line with no numbers is \
@@ -28,8 +28,8 @@ with --key when a file holds several. A 3-D array (instances×D×N) gives one re
 instance (numbered from 1, like the features).
 
 Exit codes: 0 success; 1 the file cannot be read or written (I/O); 2 malformed input (ragged \
-CSV, a cell that is not a number, a non-finite entry or one beyond 1e154, NPY with a wrong \
-dtype, shape or length, a missing or ambiguous --key).")]
+CSV, a cell that is not a number, a non-finite entry, NPY with a wrong dtype, shape or length, \
+a missing or ambiguous --key).")]
 pub struct Args {
     /// Matrix file (CSV, NPY, NPZ, safetensors, a train output); rows = embedding
     /// dimensions, columns = features.
@@ -118,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// One instance of a stacked input in the JSON document.
 #[derive(Serialize)]
 struct InstanceJson {
-    /// 0-based position in the stack.
+    /// Position in the stack, numbered from 1.
     instance: usize,
     #[serde(flatten)]
     report: JsonReport,

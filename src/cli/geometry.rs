@@ -110,9 +110,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.instance.is_some() && args.from_train.is_none() {
         return Err(usage("--instance K needs --from-train RUN.json"));
     }
-    let max_den =
-        args.max_denominator
-            .unwrap_or(if trained { TRAINED_MAX_DENOMINATOR } else { 12 });
+    let max_den = args
+        .max_denominator
+        .unwrap_or(if args.from_train.is_some() {
+            TRAINED_MAX_DENOMINATOR
+        } else {
+            12
+        });
     if max_den == 0 {
         return Err(usage("--max-denominator must be ≥ 1, got 0"));
     }
@@ -126,11 +130,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (Some(path), _) => {
             let ws = weights.map(|w| w.matrices).unwrap_or_default();
             let stacked = ws.len() > 1;
-            let cut = if trained {
-                TRAINED_CUT_TEXT
-            } else {
-                ZERO_CUT_TEXT
-            };
             let mut reports = Vec::with_capacity(ws.len());
             for (k, w) in ws.iter().enumerate() {
                 let dec = if trained {
@@ -148,7 +147,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 reports.push(InstanceReport {
                     instance: k + 1,
                     density: None,
-                    report: Report::new(&dec, w, max_den, ftol, cut),
+                    report: Report::new(
+                        &dec,
+                        w,
+                        max_den,
+                        ftol,
+                        if trained {
+                            TRAINED_CUT_TEXT
+                        } else {
+                            ZERO_CUT_TEXT
+                        },
+                    ),
                 });
             }
             match (stacked, reports.pop()) {
@@ -324,7 +333,8 @@ struct InstanceReport {
 
 /// The zero-column cut-off of `decompose` ((C1), relative to the longest column).
 const ZERO_CUT_TEXT: &str = "1e-10·max_j ‖W_j‖²";
-/// The cut-off of trained matrices, as the footer states it.
+
+/// The cut-off of trained matrices (G12): features shorter than this are not learned.
 const TRAINED_CUT_TEXT: &str = "TOL·max_j ‖W_j‖²";
 
 /// Everything printed, computed once and rendered to every format. Feature and block numbers

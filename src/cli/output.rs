@@ -62,8 +62,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 | Error::Dims(_)
                 | Error::NoFeatures
                 | Error::Length { .. }
-                | Error::Format(_)
                 | Error::Matrix(_)
+                | Error::Format(_)
                 | Error::Parameter(_)
                 | Error::Resource { .. } => 2,
                 _ => 1,

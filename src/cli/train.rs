@@ -45,7 +45,7 @@ enum Sub {
         /// Shard files (written by `polycap train ... --shard i/N --out FILE`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Output format: table, json or csv, as for the unsharded run.
+        /// Output format (table or json).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// Write the output to this file (atomically) instead of stdout.
@@ -238,18 +238,15 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
                 .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))
         })
         .transpose()?;
-    check_out(a.out.as_deref(), a.format)?;
+    // A shard always writes JSON (for `polycap train merge`); otherwise --out must match.
+    if shard.is_none() {
+        check_out(a.out.as_deref(), a.format)?;
+    }
     if a.dims == 0 {
         return Err(usage("--dims must be ≥ 1, got 0"));
     }
     if a.seeds == 0 {
         return Err(usage("--seeds must be ≥ 1, got 0"));
-    }
-    save::check_path(a.save.as_deref())?;
-    if shard.is_some() && (a.save.is_some() || a.export_synthetic.is_some()) {
-        return Err(usage(
-            "--save and --export-synthetic write the whole run and cannot be combined with --shard",
-        ));
     }
     if a.input.is_some() && !model.is_quadratic() {
         return Err(usage(format!(
@@ -272,6 +269,12 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             "--weight-decay only applies with --optimizer adamw, not {}",
             a.optimizer
         )));
+    }
+    save::check_path(a.save.as_deref())?;
+    if shard.is_some() && (a.save.is_some() || a.export_synthetic.is_some()) {
+        return Err(usage(
+            "--save and --export-synthetic write the whole run and cannot be combined with --shard",
+        ));
     }
     let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
     let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
@@ -335,7 +338,7 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
     if a.save.is_some() || a.export_synthetic.is_some() {
         let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
         let settings = json!({
-            "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().map(str::trim),
+            "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().unwrap_or("uniform").trim(),
             "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
             "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
             "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
@@ -362,7 +365,9 @@ fn output(
 }
 
 fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Result<()> {
-    check_out(out.as_deref(), format)?;
+    if format == Format::Csv {
+        return Err(usage("--format: train writes table or json, not csv"));
+    }
     let mut shards = Vec::with_capacity(files.len());
     for path in files {
         let text =

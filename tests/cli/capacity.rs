@@ -218,7 +218,7 @@ fn npy_stack_gives_one_result_per_instance() {
     let inst = v["instances"].as_array().expect("instances");
     assert_eq!(inst.len(), 2);
     for (k, scale) in [(0, 1.0), (1, 4.0)] {
-        assert_eq!(inst[k]["instance"], k + 1); // numbered from 1, like the features
+        assert_eq!(inst[k]["instance"], k + 1);
         for (i, f) in inst[k]["features"]
             .as_array()
             .expect("features")
@@ -237,6 +237,7 @@ fn npy_stack_gives_one_result_per_instance() {
     );
     let csv = stdout(&polycap(&["capacity", "--matrix", path, "--format", "csv"]));
     assert!(csv.starts_with("instance,feature,capacity,sq_norm\n"));
+    assert!(csv.contains("\n1,1,"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + 2 * 3);
 }
 

@@ -86,7 +86,7 @@ fn train_save_reads_back_as_the_trained_capacities() {
             .expect("one result per instance");
         assert_eq!(inst.len(), 2);
         for (k, (g, e)) in inst.iter().zip(&expect).enumerate() {
-            assert_eq!(g["instance"].as_u64(), Some(k as u64 + 1)); // numbered from 1
+            assert_eq!(g["instance"].as_u64(), Some(k as u64 + 1));
             for (a, b) in floats(
                 &g["features"]
                     .as_array()
@@ -249,7 +249,7 @@ fn geometry_of_a_stack_reports_each_instance() {
     ]);
     let inst = v.as_array().expect("one report per instance");
     assert_eq!(inst.len(), 2);
-    assert_eq!(inst[1]["instance"], 2); // numbered from 1
+    assert_eq!(inst[1]["instance"], 2);
     let scale = |r: &serde_json::Value| r["blocks"][0]["scale"].as_f64().expect("scale");
     assert_abs_diff_eq!(scale(&inst[1]), 4.0 * scale(&inst[0]), epsilon = 1e-12);
 }
