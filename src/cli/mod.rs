@@ -5,6 +5,7 @@ mod spec;
 
 mod allocate;
 mod bench;
+mod bench_tiny;
 mod capacity;
 mod geometry;
 mod marginal;
@@ -13,6 +14,7 @@ mod phase;
 mod reproduce;
 mod train;
 mod verify;
+mod verify_elhage;
 
 use clap::{Parser, Subcommand};
 
