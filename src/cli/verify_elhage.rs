@@ -227,10 +227,12 @@ fn grid_table(r: &ElhageReport) -> String {
 fn summary_text(r: &ElhageReport) -> String {
     let s = &r.summary;
     let mut out = format!(
-        "{} of {} points off the boundaries agree ({:.1} %); {} within {} decades of a boundary reported separately ({} of them agree anyway); {} outside the closed form (n = 3, r > 1, p > 4/7)",
+        "{} of {} points off the boundaries agree ({:.1} %; of the {} that differ, {} stopped in a local minimum worse than the predicted configuration); {} within {} decades of a boundary reported separately ({} of them agree anyway); {} outside the closed form (n = 3, r > 1, p > 4/7)",
         s.agree,
         s.checked,
         100.0 * s.fraction,
+        s.checked - s.agree,
+        s.disagree_stuck,
         s.boundary,
         r.settings.band,
         s.boundary_within,
@@ -251,9 +253,10 @@ fn summary_text(r: &ElhageReport) -> String {
     );
     let fmt = |o: Option<f64>| o.map_or("-".to_string(), |x| format!("{x:+.3}"));
     out += &format!(
-        "empirical boundary offset log₁₀(p_trained / p_theory), median: {} decades for r < 1, {} for r > 1\n",
+        "empirical boundary (step fit of the best seeds' classes) offset log₁₀(p_trained / p_theory), median: {} decades for r < 1, {} for r > 1; seeds reaching the predicted configuration: {:.1} % (checked points)\n",
         fmt(s.median_offset_below),
-        fmt(s.median_offset_above)
+        fmt(s.median_offset_above),
+        100.0 * s.seed_share
     );
     out
 }

@@ -2,7 +2,7 @@
 //! for 2 features in 1 dimension and 3 in 2, three panels each: the closed-form winner
 //! (E11)/(E12), the trained phase map (hue = the best seed's configuration, saturation = the
 //! extra feature's norm ‖W_extra‖, as the public replication colours it) with the analytic
-//! boundaries (black) and the empirical boundary fitted from the seeds' votes (dashed), and
+//! boundaries (black) and the empirical boundary fitted to the best seeds' classes (dashed), and
 //! the disagreement (agree, disagree, within the band of a boundary, outside the closed form).
 //!
 //! The numbers come from `verify::elhage` (the same run as `polycap verify --model tms-relu`).
@@ -240,12 +240,16 @@ pub fn render(data: &Data, style: &Style) -> String {
         }
     }
     entries.push((
+        LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
+        "trained: saturation = ‖W_extra‖ (pale: extra near 0)".into(),
+    ));
+    entries.push((
         LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
         "closed-form boundaries (E11), (E12)".into(),
     ));
     entries.push((
         LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
-        "trained boundary (half the seeds switched)".into(),
+        "trained boundary (step fit of the best seeds)".into(),
     ));
     for v in [
         ElhageVerdict::Disagree,
@@ -259,7 +263,9 @@ pub fn render(data: &Data, style: &Style) -> String {
     let gap = 8.0 + ts * 1.0;
     let panel_w = (width - left - ts * 1.8 - 2.0 * gap) / 3.0;
     let panel_h = panel_w * 0.85;
-    let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+    let caption_h = ls * 1.6;
+    let row_h = caption_h + ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+    let wide = width > 400.0;
     let rows = data.reports.len();
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
     let mut svg = Svg::new(width, height, style);
@@ -268,18 +274,36 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (p0, p1) = data.params.density_range;
     for (row, ((m, rep), lines)) in data.reports.iter().zip(&data.boundaries).enumerate() {
         let s = &rep.settings;
-        let heads = [
-            format!("{}: theory", model_name(*m)),
-            "trained (saturation = ‖W_extra‖)".to_string(),
+        let caption = if wide {
             format!(
-                "disagreement: {} of {} agree",
-                rep.summary.agree, rep.summary.checked
-            ),
-        ];
+                "{}: {} of {} points off the boundaries agree",
+                model_name(*m),
+                rep.summary.agree,
+                rep.summary.checked
+            )
+        } else {
+            format!(
+                "{} in {}: {} of {} agree",
+                m.features(),
+                m.dims(),
+                rep.summary.agree,
+                rep.summary.checked
+            )
+        };
+        svg.text(
+            width / 2.0,
+            title_h + row as f64 * row_h + ls * 1.1,
+            &caption,
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        let heads = ["theory", "trained", "agreement"];
         for (col, head) in heads.iter().enumerate() {
             let frame = Frame {
                 x: left + col as f64 * (panel_w + gap),
-                y: title_h + row as f64 * row_h + ls * 1.5,
+                y: title_h + row as f64 * row_h + caption_h + ls * 1.5,
                 w: panel_w,
                 h: panel_h,
             };

@@ -317,11 +317,19 @@ impl Block {
         cx: P::Ctx,
         config: &TinyConfig,
     ) {
-        let lanes = |a: &[f32; LANES]| P::F::from_array(cx, *a);
-        let imp: [P::F; N] = std::array::from_fn(|i| lanes(&self.importance[i]));
-        let den: [P::F; N] = std::array::from_fn(|i| lanes(&self.density[i]));
-        let inv: [P::F; N] = std::array::from_fn(|i| lanes(&self.inv_density[i]));
-        let mut rng = self.rng.map(|a| P::U::from_array(cx, a));
+        let mut imp = [P::F::splat(cx, 0.0); N];
+        let mut den = imp;
+        let mut inv = imp;
+        for i in 0..N {
+            imp[i] = P::F::from_array(cx, self.importance[i]);
+            den[i] = P::F::from_array(cx, self.density[i]);
+            inv[i] = P::F::from_array(cx, self.inv_density[i]);
+        }
+        let mut rng = [P::U::from_array(cx, self.rng[0]); 4];
+        for (r, a) in rng.iter_mut().zip(self.rng) {
+            *r = P::U::from_array(cx, a);
+        }
+        let mut x = [P::F::splat(cx, 0.0); N];
         let len = N * D + N;
         let mut grad = vec![0f64; len];
         // (LN1) gradient of the notebook loss: 2/(B·N) times the sums below.
@@ -331,7 +339,7 @@ impl Block {
             let mut gw = [[P::F::splat(cx, 0.0); D]; N];
             let mut gb = [P::F::splat(cx, 0.0); N];
             for _ in 0..config.batch {
-                let x = sample::<P, N>(&mut rng, &den, &inv);
+                sample::<P, N>(&mut rng, &den, &inv, &mut x);
                 let s = forward::<P, N, D>(&w, &b, &x, &imp);
                 // (LN1) ∂/∂W_ik of Σ_j g_j (Σ_m W_jm h_m + b_j)·…: g_i h_k + u_k x_i, u = Wg.
                 let mut u = [P::F::splat(cx, 0.0); D];
@@ -350,9 +358,8 @@ impl Block {
             let lr = config.lr * config.schedule.factor(t, config.steps);
             for l in 0..self.used {
                 for i in 0..N {
-                    let row = gw[i].map(|v| v.to_array()[l]);
                     for k in 0..D {
-                        grad[i * D + k] = row[k] as f64 * scale;
+                        grad[i * D + k] = gw[i][k].to_array()[l] as f64 * scale;
                     }
                     grad[N * D + i] = gb[i].to_array()[l] as f64 * scale;
                 }
@@ -367,7 +374,7 @@ impl Block {
             let c = left.min(1024);
             let mut loss = P::F::splat(cx, 0.0);
             for _ in 0..c {
-                let x = sample::<P, N>(&mut rng, &den, &inv);
+                sample::<P, N>(&mut rng, &den, &inv, &mut x);
                 loss += forward::<P, N, D>(&w, &b, &x, &imp).loss;
             }
             for (t, v) in total.iter_mut().zip(loss.to_array()) {
@@ -378,7 +385,9 @@ impl Block {
         for (o, t) in self.loss.iter_mut().zip(total) {
             *o = t / (config.eval_batch as f64 * config.features as f64);
         }
-        self.rng = rng.map(P::U::to_array);
+        for (a, r) in self.rng.iter_mut().zip(rng) {
+            *a = r.to_array();
+        }
     }
 
     /// W and b of every lane as lane vectors (f32).
@@ -387,11 +396,22 @@ impl Block {
         &self,
         cx: P::Ctx,
     ) -> ([[P::F; D]; N], [P::F; N]) {
-        let at = |j: usize| P::F::from_array(cx, std::array::from_fn(|l| self.theta[l][j] as f32));
-        (
-            std::array::from_fn(|i| std::array::from_fn(|k| at(i * D + k))),
-            std::array::from_fn(|i| at(N * D + i)),
-        )
+        let mut w = [[P::F::splat(cx, 0.0); D]; N];
+        let mut b = [P::F::splat(cx, 0.0); N];
+        let mut lanes = [0f32; LANES];
+        for i in 0..N {
+            for k in 0..D {
+                for (o, t) in lanes.iter_mut().zip(&self.theta) {
+                    *o = t[i * D + k] as f32;
+                }
+                w[i][k] = P::F::from_array(cx, lanes);
+            }
+            for (o, t) in lanes.iter_mut().zip(&self.theta) {
+                *o = t[N * D + i] as f32;
+            }
+            b[i] = P::F::from_array(cx, lanes);
+        }
+        (w, b)
     }
 
     /// The real instances' runs, W back in the D×N layout.
@@ -412,15 +432,17 @@ impl Block {
 }
 
 /// One sample per lane: xᵢ = u/pᵢ if u < pᵢ else 0 with u ~ U[0, 1) (24 bits), so xᵢ is 0 with
-/// probability 1 − pᵢ and U[0, 1) otherwise from a single draw (LN4).
+/// probability 1 − pᵢ and U[0, 1) otherwise from a single draw (LN4). Plain loops, no
+/// closures: everything must inline into the AVX2 copy (SD2).
 #[inline(always)]
 fn sample<P: Path, const N: usize>(
     rng: &mut [P::U; 4],
     den: &[P::F; N],
     inv: &[P::F; N],
-) -> [P::F; N] {
-    std::array::from_fn(|i| {
-        let [s0, s1, s2, s3] = rng;
+    x: &mut [P::F; N],
+) {
+    let [s0, s1, s2, s3] = rng;
+    for i in 0..N {
         // xoshiro128++ (rng.md (R6)).
         let r = (*s0 + *s3).rotl(7) + *s0;
         let t = s1.shl(9);
@@ -431,8 +453,8 @@ fn sample<P: Path, const N: usize>(
         *s2 = *s2 ^ t;
         *s3 = s3.rotl(11);
         let u = r.unit_f32();
-        u.lt_select(den[i], u * inv[i])
-    })
+        x[i] = u.lt_select(den[i], u * inv[i]);
+    }
 }
 
 /// Hidden vector, per-feature gradient factor gᵢ = Iᵢ eᵢ 1[yᵢ > 0] and the weighted squared

@@ -114,12 +114,13 @@ pub struct Thresholds {
 }
 
 impl Default for Thresholds {
-    /// ‖Wᵢ‖² ≥ 0.1, |cos| ≥ 0.9 for antipodal or shared, |cos| ≤ 0.3 for orthogonal
-    /// (measured distributions: derivations/verify-elhage.md (VE1)).
+    /// ‖Wᵢ‖² ≥ 0.1, |cos| ≥ 0.8 for antipodal or shared, |cos| ≤ 0.3 for orthogonal: both
+    /// well away from the nearest other geometry, the triangle's |cos| = ½
+    /// (derivations/verify-elhage.md (VE1)).
     fn default() -> Self {
         Thresholds {
             represented: 0.1,
-            parallel: 0.9,
+            parallel: 0.8,
             orthogonal: 0.3,
         }
     }
@@ -320,6 +321,9 @@ pub struct ElhagePoint {
     pub boundary_distance: f64,
     /// Verdict.
     pub verdict: ElhageVerdict,
+    /// The trained configuration differs and its (E3) loss is above the closed-form loss of
+    /// the predicted configuration: the optimiser stopped in a worse local minimum (VE4).
+    pub stuck_minimum: bool,
     /// Why it disagrees (empty otherwise).
     pub reasons: Vec<String>,
 }
@@ -331,8 +335,8 @@ pub struct BoundaryOffset {
     pub ratio: f64,
     /// The analytic switch density.
     pub theory_density: f64,
-    /// The density where the vote for the low-density configuration falls below ½
-    /// (log-interpolated between rows), or absent if it never does inside the grid.
+    /// The fitted switch of the best seeds' classes (geometric mean of the two rows around
+    /// it), or absent if the step does not fall inside the grid.
     pub trained_density: Option<f64>,
     /// log₁₀(trained / theory), decades.
     pub offset: Option<f64>,
@@ -357,6 +361,9 @@ pub struct ElhageSummary {
     pub outside: usize,
     /// Trained classes of the outside points, in the order of [`Classified::ALL`].
     pub outside_classes: Vec<usize>,
+    /// Disagreeing points whose trained loss is above the predicted configuration's: the
+    /// theory's configuration is better than what training found (VE4).
+    pub disagree_stuck: usize,
     /// Dense (p = 1) points whose loss was checked against (E13).
     pub loss_checked: usize,
     /// … within the bound.
@@ -365,6 +372,9 @@ pub struct ElhageSummary {
     pub max_loss_relative: f64,
     /// The empirical boundary per column (VE5).
     pub offsets: Vec<BoundaryOffset>,
+    /// Mean over the checked points of the share of seeds that reach the predicted
+    /// configuration (the rest stop in other local minima).
+    pub seed_share: f64,
     /// Median offset over the columns with r < 1 (decades), if any.
     pub median_offset_below: Option<f64>,
     /// Median offset over the columns with r > 1 (decades), if any.
@@ -571,12 +581,29 @@ impl ElhageVerifier {
         };
         let distance = boundary_distance(lines, ratio, density);
         let mut reasons = Vec::new();
+        let mut stuck_minimum = false;
         if trained != theory {
+            // (VE4) Is the predicted configuration cheaper than what training found? Then the
+            // optimiser stopped in a worse local minimum.
+            let predicted = theory
+                .configuration()
+                .map(|c| elhage::configuration_loss(model, c, ratio, density))
+                .transpose()?;
+            let stuck = predicted.is_some_and(|l| l < loss);
             reasons.push(format!(
-                "trained '{}', theory '{}'",
+                "trained '{}', theory '{}'{}",
                 trained.name(),
-                theory.name()
+                theory.name(),
+                if stuck {
+                    format!(
+                        " (trained loss {loss:.3e} > the predicted configuration's {:.3e}: a worse local minimum)",
+                        predicted.unwrap_or(0.0)
+                    )
+                } else {
+                    String::new()
+                }
             ));
+            stuck_minimum = stuck;
         }
         if let Some(rel) = loss_relative
             && rel > self.loss_relative
@@ -612,6 +639,7 @@ impl ElhageVerifier {
             bias: run.bias.clone(),
             boundary_distance: distance,
             verdict,
+            stuck_minimum,
             reasons,
         })
     }
@@ -624,10 +652,11 @@ fn class_index(c: Classified) -> usize {
         .expect("invariant: ALL lists every class")
 }
 
-/// (VE5) The empirical boundary per column: along increasing p, the first row where the share
-/// of seeds in the theory's low-density configuration drops below ½, log-interpolated with
-/// the row below; compared with the analytic switch at that r (the density where the
-/// theory's configuration changes, by bisection on the theory).
+/// (VE5) The empirical boundary per column: the best seeds' classes along increasing p are
+/// fitted by one step from the theory's low-density configuration to anything else (the cut
+/// between two rows that misclassifies the fewest rows; ties: the lowest cut), placed at the
+/// geometric mean of the two rows; compared with the analytic switch at that r (bisection on
+/// the theory's own prediction).
 pub fn boundary_offsets(
     model: ToyModel,
     settings: &ElhageSettings,
@@ -659,20 +688,17 @@ pub fn boundary_offsets(
         let theory_density = (0.5 * (a + b)).exp();
         let mut col: Vec<&ElhagePoint> = points.iter().filter(|p| p.index % cols == j).collect();
         col.sort_by(|x, y| x.density.total_cmp(&y.density));
-        let low_class = class_index(Classified::of(low));
-        let share = |p: &ElhagePoint| {
-            p.votes[low_class] as f64 / p.votes.iter().sum::<usize>().max(1) as f64
+        let is_low: Vec<bool> = col
+            .iter()
+            .map(|p| p.trained == Classified::of(low))
+            .collect();
+        let errors = |k: usize| {
+            is_low[..k].iter().filter(|&&x| !x).count() + is_low[k..].iter().filter(|&&x| x).count()
         };
-        let mut trained_density = None;
-        for w in col.windows(2) {
-            let (s0, s1) = (share(w[0]), share(w[1]));
-            if s0 >= 0.5 && s1 < 0.5 {
-                let t = (s0 - 0.5) / (s0 - s1);
-                let lp = w[0].density.ln() + t * (w[1].density.ln() - w[0].density.ln());
-                trained_density = Some(lp.exp());
-                break;
-            }
-        }
+        let best = (0..=col.len()).min_by_key(|&k| errors(k));
+        let trained_density = best
+            .filter(|&k| k > 0 && k < col.len())
+            .map(|k| (col[k - 1].density * col[k].density).sqrt());
         out.push(BoundaryOffset {
             ratio: r,
             theory_density,
@@ -739,12 +765,34 @@ fn summarize(
             .count(),
         outside: count(ElhageVerdict::Outside),
         outside_classes,
+        disagree_stuck: points
+            .iter()
+            .filter(|p| p.verdict == ElhageVerdict::Disagree && p.stuck_minimum)
+            .count(),
         loss_checked: dense.len(),
         loss_agree: dense
             .iter()
             .filter(|&&x| x <= settings.loss_relative)
             .count(),
         max_loss_relative: dense.iter().copied().fold(0.0, f64::max),
+        seed_share: {
+            let checked: Vec<&ElhagePoint> = points
+                .iter()
+                .filter(|p| matches!(p.verdict, ElhageVerdict::Agree | ElhageVerdict::Disagree))
+                .collect();
+            if checked.is_empty() {
+                1.0
+            } else {
+                checked
+                    .iter()
+                    .map(|p| {
+                        p.votes[class_index(p.theory)] as f64
+                            / p.votes.iter().sum::<usize>().max(1) as f64
+                    })
+                    .sum::<f64>()
+                    / checked.len() as f64
+            }
+        },
         median_offset_below: side(true),
         median_offset_above: side(false),
         offsets,

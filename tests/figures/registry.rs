@@ -62,8 +62,8 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
         "e3-elhage-trained" => &[
             "relative importance r",
             "density p = 1 − S",
-            "trained (saturation = ‖W_extra‖)",
-            "n = 3 features in m = 2 dimensions: theory",
+            "trained: saturation = ‖W_extra‖",
+            "agreement",
         ],
         "verify-scatter" => &["theory Cᵢ, allocation (A7)", "trained Cᵢ (C1)", "(T5)"],
         _ => &[],
