@@ -144,7 +144,7 @@ fn tms_relu_usage_errors_exit_2() {
             "--v-range",
         ),
         (
-            &["verify", "--model", "tms-relu", "--v-range", "-1:1"],
+            &["verify", "--model", "tms-relu", "--v-range=-1:1"],
             "--v-range",
         ),
         (
