@@ -343,9 +343,9 @@ impl Block {
                 let s = forward::<P, N, D>(&w, &b, &x, &imp);
                 // (LN1) ∂/∂W_ik of Σ_j g_j (Σ_m W_jm h_m + b_j)·…: g_i h_k + u_k x_i, u = Wg.
                 let mut u = [P::F::splat(cx, 0.0); D];
-                for i in 0..N {
-                    for k in 0..D {
-                        u[k] += w[i][k] * s.g[i];
+                for (wi, &gi) in w.iter().zip(&s.g) {
+                    for (uk, &wik) in u.iter_mut().zip(wi) {
+                        *uk += wik * gi;
                     }
                 }
                 for i in 0..N {
