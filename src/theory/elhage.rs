@@ -458,7 +458,7 @@ pub fn dense_reference_loss(importance: &[f64], dims: usize, density: f64) -> Re
 }
 
 /// (E3) Expected loss of the ReLU-output model x′ = ReLU(WᵀWx + b) at given (W, b), summed
-/// over features: Σ_S p^|S| (1 − p)^(n−|S|) ∫_{[0,1]^S} Σᵢ Iᵢ (xᵢ − x′ᵢ)² over the active sets S
+/// over features: Σ_S p^|S| (1 − p)^(n−|S|) ∫ over \[0, 1\]^S of Σᵢ Iᵢ (xᵢ − x′ᵢ)² over the active sets S
 /// (E5), each integral by the midpoint rule with `points` nodes per active coordinate.
 ///
 /// The integrand is piecewise quadratic with kinks where a ReLU switches, so the error
