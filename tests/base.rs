@@ -100,3 +100,72 @@ fn per_feature_densities_give_per_feature_kurtosis() {
     assert!((fs.kurtosis()[1] - 3.0 / 0.9).abs() < 1e-12);
     assert_eq!(fs.densities(), Some(vec![0.1, 0.9]));
 }
+
+/// Shards of a sweep merge into the unsharded list; every malformed set of shards is an
+/// error naming the problem (V7).
+#[test]
+fn shards_merge_and_bad_sets_are_rejected() {
+    use polycap::base::{Shard, ShardResults, merge_shards, run_jobs};
+    let f = |j: usize| Ok(((j * 7919) % 13) as f64 / 3.0);
+    let whole: Vec<f64> = run_jobs(11, None, f, &|| ())
+        .expect("runs")
+        .into_iter()
+        .map(|(_, x)| x)
+        .collect();
+    let shard = |i: usize, n: usize, settings: &str| {
+        let s = Shard::new(i, n).expect("valid shard");
+        ShardResults::new(
+            settings.to_string(),
+            s,
+            11,
+            run_jobs(11, Some(s), f, &|| ()).expect("runs"),
+        )
+    };
+    let three: Vec<_> = (0..3).map(|i| shard(i, 3, "a")).collect();
+    assert_eq!(
+        three[1].items.iter().map(|(j, _)| *j).collect::<Vec<_>>(),
+        [1, 4, 7, 10]
+    );
+    // Any order of the shards; through JSON text and back.
+    let text: Vec<String> = three
+        .iter()
+        .rev()
+        .map(|s| serde_json::to_string(s).expect("serialises"))
+        .collect();
+    let parsed: Vec<ShardResults<String, f64>> = text
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("parses"))
+        .collect();
+    let (settings, merged) = merge_shards(parsed).expect("merges");
+    assert_eq!(settings, "a");
+    assert_eq!(
+        merged.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        whole.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    let err = |shards: Vec<ShardResults<String, f64>>| match merge_shards(shards) {
+        Err(Error::Parameter(m)) => m,
+        other => panic!("expected a parameter error, got {other:?}"),
+    };
+    assert!(err(vec![shard(0, 3, "a"), shard(1, 3, "a")]).contains("missing shard(s): 2/3"));
+    assert!(err(vec![shard(0, 2, "a"), shard(1, 2, "a"), shard(1, 2, "a")]).contains("twice"));
+    assert!(err(vec![shard(0, 2, "a"), shard(1, 2, "b")]).contains("different settings"));
+    assert!(err(vec![shard(0, 2, "a"), shard(1, 3, "a")]).contains("different counts"));
+    assert!(err(Vec::new()).contains("no shards"));
+    // A shard whose items were tampered with: an index outside, or one repeated.
+    let mut bad = vec![shard(0, 2, "a"), shard(1, 2, "a")];
+    bad[1].items.push((99, 0.0));
+    assert!(err(bad).contains("outside"));
+    let mut bad = vec![shard(0, 2, "a"), shard(1, 2, "a")];
+    bad[1].items.push((0, 0.0));
+    assert!(err(bad).contains("appears twice"));
+    // i ≥ N and N = 0 are rejected when the shard is made or parsed.
+    assert!(Shard::new(3, 3).is_err() && Shard::new(0, 0).is_err());
+    for s in ["3/3", "0/0", "1", "a/2", "-1/2", "1/2/3"] {
+        assert!(s.parse::<Shard>().is_err(), "{s}");
+    }
+    assert_eq!(
+        "2/5".parse::<Shard>().expect("parses"),
+        Shard::new(2, 5).expect("valid")
+    );
+    assert_eq!(Shard::new(2, 5).expect("valid").to_string(), "2/5");
+}

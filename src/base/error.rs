@@ -1,11 +1,14 @@
 //! The library's one error type. Every variant carries the offending values.
+//!
+//! Feature indices are stored 0-based (as in the code) and *displayed* 1-based, the numbering
+//! people read in every table and figure.
 
 /// Errors returned by polycap's library functions.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An importance vᵢ that is not a finite number ≥ 0.
-    #[error("importance of feature {index} must be finite and ≥ 0, got {value}")]
+    /// An importance vᵢ outside \[0, 1e12\] (or not a number).
+    #[error("importance of feature {} must be in [0, 1e12], got {}", .index + 1, shown(*.value))]
     Importance {
         /// Feature index (0-based).
         index: usize,
@@ -13,7 +16,7 @@ pub enum Error {
         value: f64,
     },
     /// A density p outside (0, 1].
-    #[error("density p = 1 − S of feature {index} must be in (0, 1], got {value}")]
+    #[error("density p = 1 − S of feature {} must be in (0, 1], got {}", .index + 1, shown(*.value))]
     Density {
         /// Feature index (0-based).
         index: usize,
@@ -21,7 +24,7 @@ pub enum Error {
         value: f64,
     },
     /// A kurtosis k = E\[x⁴\] that is not finite or below 1 (Jensen: k ≥ 1).
-    #[error("kurtosis k = E[x⁴] of feature {index} must be finite and {bound}, got {value}")]
+    #[error("kurtosis k = E[x⁴] of feature {} must be finite and {bound}, got {}", .index + 1, shown(*.value))]
     Kurtosis {
         /// Feature index (0-based).
         index: usize,
@@ -70,9 +73,58 @@ pub enum Error {
         /// Iterations used.
         iterations: u64,
     },
+    /// A file whose content is not what its format promises (dtype, shape, missing tensor):
+    /// the message names the file and the problem.
+    #[error("{0}")]
+    Format(String),
+    /// A file that cannot be read or written (the message names it and the OS error).
+    #[error("{0}")]
+    Io(String),
     /// A certificate (KKT residuals, exact cross-check) failed.
     #[error("certificate failed: {0}")]
     Certificate(String),
+    /// A size-like parameter whose memory or work estimate exceeds what this machine allows.
+    #[error(
+        "{what} = {value} needs about {estimate} ({limit_name} limit {limit}); choose a smaller {what}"
+    )]
+    Resource {
+        /// The parameter (flag name as the user typed it, e.g. "--grid").
+        what: String,
+        /// Its value as given.
+        value: String,
+        /// The estimate, with its unit ("80.0 GB", "4.0e11 operations").
+        estimate: String,
+        /// The kind of limit ("memory" or "work").
+        limit_name: &'static str,
+        /// The limit, with its unit.
+        limit: String,
+    },
+    /// A computed result broke one of its invariants (Cᵢ ∉ \[0, 1\], ΣC > rank W, a
+    /// non-finite number): never returned as a result.
+    #[error("{0}")]
+    Invariant(String),
+    /// Training became non-finite or diverged (the loss far above its start).
+    #[error(
+        "training diverged at step {step}: loss {loss:.3e} (started at {start:.3e}); lower the learning rate (--lr) or the initial scale (--init)"
+    )]
+    Diverged {
+        /// The step (0-based count of optimiser steps done) at which it was detected.
+        step: usize,
+        /// The loss at that step.
+        loss: f64,
+        /// The loss at step 0.
+        start: f64,
+    },
+}
+
+/// A rejected value as a person reads it: plain for ordinary magnitudes, scientific beyond
+/// them (1e300, not three hundred digits).
+fn shown(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 /// Result alias for polycap.

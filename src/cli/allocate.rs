@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use polycap::base::{Error, FeatureSet, Magnitude};
+use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::allocation::{Allocation, Method, allocate};
 use polycap::theory::quadratic::FeatureCurve;
 use serde_json::{Value, json};
 
-use super::output::{Format, csv_text, emit, num, table, usage};
+use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 use super::spec::{ValueSpec, feature_count};
 
 /// Flags of `polycap allocate`.
@@ -32,7 +32,7 @@ pub struct Args {
     /// rademacher or student-t:NU.
     #[arg(long, value_name = "DIST")]
     input: Option<String>,
-    /// Kurtoses kᵢ = E[xᵢ⁴] > 1 directly, same SPEC forms. Exclusive with --density.
+    /// Kurtoses kᵢ = E[xᵢ⁴] in [1, 1e12] directly, same SPEC forms. Exclusive with --density.
     #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
     kurtosis: Option<String>,
     /// Number of features N (needed when no SPEC is an explicit list).
@@ -47,7 +47,7 @@ pub struct Args {
     format: Format,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    out: Option<PathBuf>,
 }
 
 /// Where the kurtoses came from.
@@ -70,6 +70,7 @@ struct ExactView {
 
 /// Runs `polycap allocate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    check_out(args.out.as_deref(), args.format)?;
     let importance = ValueSpec::parse("--importance", &args.importance)?;
     let (flag, spec_text) = match (&args.density, &args.kurtosis) {
         (Some(_), Some(_)) => {
@@ -96,16 +97,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let f = FeatureSet::from_densities(v, &values, magnitude)?;
         (f, Source::Density(values, magnitude))
     } else {
-        for (index, &value) in values.iter().enumerate() {
-            if !(value.is_finite() && value > 1.0) {
-                return Err(Error::Kurtosis {
-                    index,
-                    value,
-                    bound: "> 1",
-                }
-                .into());
-            }
-        }
         (FeatureSet::from_kurtosis(v, values)?, Source::Kurtosis)
     };
     let alloc = allocate(&features, args.dims)?;
@@ -118,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None
     };
     let text = render(&features, &source, &alloc, exact.as_ref(), args.format)?;
-    emit(args.output.as_deref(), &text)
+    emit(args.out.as_deref(), &text)
 }
 
 #[cfg(not(feature = "exact"))]

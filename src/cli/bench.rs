@@ -8,10 +8,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use polycap::base::{FeatureSet, Magnitude};
-use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer};
+use polycap::base::{FeatureSet, Magnitude, resources};
+use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
 
-use super::output::{Format, emit, num, table, usage};
+use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap bench`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,23 @@ enum BenchCommand {
     Tiny(super::bench_tiny::TinyArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
+    /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
+    /// (shard 0/K), the whole figure extrapolated.
+    Figure(FigureArgs),
+}
+
+/// Flags of `polycap bench figure`.
+#[derive(Debug, clap::Args)]
+struct FigureArgs {
+    /// Figure id (a trained figure, e.g. fig7-empirical-phase-diagrams).
+    id: String,
+    /// Resolution.
+    #[arg(long, value_enum, default_value_t = super::reproduce::Resolution::Paper)]
+    resolution: super::reproduce::Resolution,
+    /// Time every K-th job only (shard 0/K) and extrapolate; pick K coprime with the grid
+    /// width so that every column and row is sampled (1 = every job).
+    #[arg(long, default_value_t = 1)]
+    sample: usize,
 }
 
 /// Flags of `polycap bench phase`.
@@ -48,7 +65,52 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let (w, h) = super::phase::parse_grid(&a.grid)?;
             super::phase::run_bench(w, h)
         }
+        BenchCommand::Figure(a) => figure(&a),
     }
+}
+
+fn figure(a: &FigureArgs) -> anyhow::Result<()> {
+    let entry = polycap::figures::registry()
+        .into_iter()
+        .find(|e| e.id == a.id && e.trains)
+        .ok_or_else(|| {
+            usage(format!(
+                "bench figure: {:?} is not a trained figure id",
+                a.id
+            ))
+        })?;
+    let shard = polycap::base::Shard::new(0, a.sample)
+        .map_err(|_| usage(format!("--sample must be ≥ 1, got {}", a.sample)))?;
+    let sweep = polycap::figures::Reproduction::new(
+        vec![entry],
+        a.resolution.quality(),
+        polycap::figures::style::FontChoice::Serif,
+    )?;
+    let start = Instant::now();
+    let done = sweep.run(Some(shard), &|| ())?.len();
+    let wall = start.elapsed().as_secs_f64();
+    let total = sweep.jobs();
+    let text = table(
+        &[
+            "figure",
+            "resolution",
+            "jobs",
+            "timed",
+            "wall s",
+            "s per job",
+            "estimated total s",
+        ],
+        &[vec![
+            a.id.clone(),
+            a.resolution.quality().name().to_string(),
+            total.to_string(),
+            done.to_string(),
+            format!("{wall:.1}"),
+            format!("{:.3}", wall / done.max(1) as f64),
+            format!("{:.0}", wall * total as f64 / done.max(1) as f64),
+        ]],
+    );
+    emit(None, &text)
 }
 
 /// Kernel choice on the command line.
@@ -105,18 +167,32 @@ struct TmsArgs {
     /// (baseline SSE2 on x86-64). Results are bit-identical.
     #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
     simd: SimdArg,
-    /// Output format.
+    /// Output format (csv: one row per instance, numbered from 1).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
 }
 
 fn tms(a: TmsArgs) -> anyhow::Result<()> {
+    check_out(a.out.as_deref(), a.format)?;
     if a.instances == 0 || a.features == 0 || a.steps == 0 {
         return Err(usage(format!(
             "need ≥ 1 instance, feature and step, got instances = {}, features = {}, steps = {}",
             a.instances, a.features, a.steps
         )));
     }
+    let threads = resources::threads(a.threads)?;
+    guard::check_sweep(
+        a.features,
+        a.dims,
+        a.steps,
+        a.batch,
+        a.eval_batch,
+        a.instances,
+        threads,
+    )?;
     let k = a.instances;
     let density: Vec<f64> = (0..k)
         .map(|i| {
@@ -150,7 +226,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
     let simd = cfg.simd.path();
     let trainer = Trainer::new(Model::TmsRelu, a.dims, cfg)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads)
+        .num_threads(threads)
         .build()
         .context("cannot start the thread pool")?;
     let t0 = Instant::now();
@@ -184,7 +260,35 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
             });
             serde_json::to_string_pretty(&v)? + "\n"
         }
-        Format::Table | Format::Csv => {
+        Format::Csv => {
+            let rows: Vec<Vec<String>> = runs
+                .iter()
+                .zip(&density)
+                .enumerate()
+                .map(|(i, (r, p))| {
+                    vec![
+                        (i + 1).to_string(),
+                        p.to_string(),
+                        r.loss.to_string(),
+                        represented(r).to_string(),
+                        if r.sparse_kernel { "gram" } else { "dense" }.to_string(),
+                        r.wall_seconds.to_string(),
+                    ]
+                })
+                .collect();
+            csv_text(
+                &[
+                    "instance",
+                    "density",
+                    "loss",
+                    "represented",
+                    "kernel",
+                    "wall_seconds",
+                ],
+                &rows,
+            )?
+        }
+        Format::Table => {
             let mut s = format!(
                 "polycap bench tms: {k} instances, {} → {}, batch {}, {} steps, Adam lr 1e-3, importance 0.9^i, {threads} thread(s), simd {simd}\n\
                  wall {wall:.3} s (training + evaluation)  ->  {} steps/s  ({} instance-steps/s)\n\
@@ -203,7 +307,7 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
                 .enumerate()
                 .map(|(i, (r, p))| {
                     vec![
-                        i.to_string(),
+                        (i + 1).to_string(),
                         format!("{p:.5}"),
                         format!("{:.6}", r.loss),
                         represented(r).to_string(),
@@ -223,10 +327,11 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
                 ],
                 &rows,
             ));
+            s.push_str("repr: features with ‖Wᵢ‖ > 0.5 (the reference script's count)\n");
             s
         }
     };
-    emit(None, &text)
+    emit(a.out.as_deref(), &text)
 }
 
 /// Features with ‖Wᵢ‖ > 0.5 (the reference script's "represented").

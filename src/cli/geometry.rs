@@ -10,17 +10,19 @@ use polycap::theory::geometry::{
 };
 use serde::Serialize;
 
-use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained};
+use polycap::verify::geometry::{
+    MAX_DENOMINATOR as TRAINED_MAX_DENOMINATOR, TRAINED_TOLERANCE, decompose_trained,
+};
 
-use super::matrix::read_matrix;
-use super::output::{Format, csv_text, emit, num, table, usage};
+use super::matrix::read_matrices;
+use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap geometry`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Splits W (D×N, columns = features) into blocks: the connected components of the graph with an \
-edge between features i and j wherever |cos∠(W_i, W_j)| > TOL. Features with ‖W_i‖² ≤ 1e-10 \
-are ignored (capacity 0). Per block: its dimension D_b (numerical rank, singular values > \
+edge between features i and j wherever |cos∠(W_i, W_j)| > TOL. Features with ‖W_i‖² ≤ \
+1e-10·max_j ‖W_j‖² are ignored (capacity 0). Per block: its dimension D_b (numerical rank, singular values > \
 TOL·σ_max), its features, its scale γ_b = Σn_i/ΣC_i (= n_i/C_i for every feature of an \
 efficient block), the capacities C_i (computed on the whole W), and whether it is efficient \
 (ΣC_i = D_b within TOL·N_b and its non-zero squared singular values equal within TOL). The blocks' column spaces are checked for mutual orthogonality \
@@ -30,17 +32,20 @@ named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 
 3/8 square antiprism, 0).
 
 TOL defaults to 1e-9 with --matrix (matrices built from exact structure) and to 1e-2 with \
---from-train (trained matrices: Adam leaves cosines of order 1e-3 between features that \
+--from-train or a --matrix that is a polycap train file (trained matrices: Adam leaves cosines of order 1e-3 between features that \
 theory puts at exactly 0, and capacities within about 1e-3 of their fractions). With \
---from-train, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
+trained matrices, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
 drives a dropped feature exactly to 0, and its leftover direction would join every block).
 
-Input: --matrix FILE (CSV or NPY as for `polycap capacity`) or --from-train RUN.json (the \
-output of `polycap train --format json`: every instance's \"w\", D×N as rows; all \
-instances, or only --instance K, 0-based). Exit codes: 0 success; 1 the file cannot be read \
+Input: --matrix FILE (any format `polycap capacity` reads; a stack gives one report per \
+instance) or --from-train RUN.json (the output of `polycap train --format json`: every \
+instance's \"w\", D×N as rows, decomposed as trained matrices; all instances, or only \
+--instance K). Features, blocks and instances are numbered from 1 in every format (JSON: \
+\"index_base\": 1). Exit codes: 0 success; 1 the file cannot be read \
 or written; 2 malformed input or a bad flag value.")]
 pub struct Args {
-    /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
+    /// Matrix file (CSV, NPY, NPZ, safetensors, a train output); rows = embedding
+    /// dimensions, columns = features.
     #[arg(
         long,
         value_name = "FILE",
@@ -51,20 +56,25 @@ pub struct Args {
     /// JSON output of `polycap train --format json`: decompose the W of each instance.
     #[arg(long, value_name = "RUN.json")]
     pub from_train: Option<PathBuf>,
-    /// With --from-train: only instance K (0-based, in file order).
+    /// With --from-train: only instance K (numbered from 1, in file order).
     #[arg(long, value_name = "K")]
     pub instance: Option<usize>,
     /// The file stores one feature per row (N×D, e.g. the Anthropic notebook layout).
     #[arg(long)]
     pub features_as_rows: bool,
+    /// With --matrix: the array to read from an NPZ or safetensors file holding several.
+    #[arg(long, value_name = "NAME", requires = "matrix")]
+    pub key: Option<String>,
     /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
     /// threshold and the tolerance of the efficiency tests (default 1e-9 with --matrix,
     /// 1e-2 with --from-train).
     #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
     pub tolerance: Option<f64>,
-    /// Largest denominator of a recognised fraction.
-    #[arg(long, value_name = "Q", default_value_t = 12)]
-    pub max_denominator: u32,
+    /// Largest denominator of a recognised fraction (default 12 with --matrix; 8 with
+    /// --from-train, where capacities are only within about TOL of their fractions and the
+    /// fractions with q ≤ 12 lie closer together than that).
+    #[arg(long, value_name = "Q")]
+    pub max_denominator: Option<u32>,
     /// Largest |C_i − p/q| for a recognised fraction (default: TOL).
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub fraction_tolerance: Option<f64>,
@@ -78,7 +88,18 @@ pub struct Args {
 
 /// Runs `polycap geometry`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let tol = args.tolerance.unwrap_or(if args.from_train.is_some() {
+    check_out(args.out.as_deref(), args.format)?;
+    // Read first: a polycap train file holds trained matrices, decomposed as --from-train's.
+    let weights = match &args.matrix {
+        Some(path) => Some(read_matrices(
+            path,
+            args.key.as_deref(),
+            args.features_as_rows,
+        )?),
+        None => None,
+    };
+    let trained = args.from_train.is_some() || weights.as_ref().is_some_and(|w| w.trained);
+    let tol = args.tolerance.unwrap_or(if trained {
         TRAINED_TOLERANCE
     } else {
         DEFAULT_TOLERANCE
@@ -89,7 +110,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.instance.is_some() && args.from_train.is_none() {
         return Err(usage("--instance K needs --from-train RUN.json"));
     }
-    if args.max_denominator == 0 {
+    let max_den =
+        args.max_denominator
+            .unwrap_or(if trained { TRAINED_MAX_DENOMINATOR } else { 12 });
+    if max_den == 0 {
         return Err(usage("--max-denominator must be ≥ 1, got 0"));
     }
     let ftol = args.fraction_tolerance.unwrap_or(tol);
@@ -100,14 +124,46 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let text = match (&args.matrix, &args.from_train) {
         (Some(path), _) => {
-            let w = read_matrix(path, args.features_as_rows)?;
-            let dec =
-                decompose(&w, tol).with_context(|| format!("geometry of {}", path.display()))?;
-            let report = Report::new(&dec, &w, args.max_denominator, ftol);
-            match args.format {
-                Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-                Format::Csv => render_csv(&report, None)?,
-                Format::Table => render_table(&report),
+            let ws = weights.map(|w| w.matrices).unwrap_or_default();
+            let stacked = ws.len() > 1;
+            let cut = if trained {
+                TRAINED_CUT_TEXT
+            } else {
+                ZERO_CUT_TEXT
+            };
+            let mut reports = Vec::with_capacity(ws.len());
+            for (k, w) in ws.iter().enumerate() {
+                let dec = if trained {
+                    decompose_trained(w, tol)
+                } else {
+                    decompose(w, tol)
+                };
+                let dec = dec.with_context(|| {
+                    if stacked {
+                        format!("geometry of instance {} of {}", k + 1, path.display())
+                    } else {
+                        format!("geometry of {}", path.display())
+                    }
+                })?;
+                reports.push(InstanceReport {
+                    instance: k + 1,
+                    density: None,
+                    report: Report::new(&dec, w, max_den, ftol, cut),
+                });
+            }
+            match (stacked, reports.pop()) {
+                (false, Some(one)) => {
+                    let report = one.report;
+                    match args.format {
+                        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+                        Format::Csv => render_csv(&report, None)?,
+                        Format::Table => render_table(&report),
+                    }
+                }
+                (_, last) => {
+                    reports.extend(last);
+                    render_instances(&reports, args.format)?
+                }
             }
         }
         (None, Some(path)) => {
@@ -129,40 +185,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 reports.push(InstanceReport {
                     instance: run.instance,
                     density: run.density,
-                    report: Report::new(&dec, &w, args.max_denominator, ftol),
+                    report: Report::new(&dec, &w, max_den, ftol, TRAINED_CUT_TEXT),
                 });
             }
-            match args.format {
-                Format::Json => serde_json::to_string_pretty(&reports)? + "\n",
-                Format::Csv => {
-                    let mut all = String::new();
-                    for (k, r) in reports.iter().enumerate() {
-                        let text = render_csv(&r.report, Some(r.instance))?;
-                        // One header for the whole file.
-                        let skip = if k == 0 {
-                            0
-                        } else {
-                            text.find('\n').map_or(0, |e| e + 1)
-                        };
-                        all.push_str(&text[skip..]);
-                    }
-                    all
-                }
-                Format::Table => reports
-                    .iter()
-                    .map(|r| {
-                        let p = r.density.map_or_else(String::new, |p| {
-                            format!(", density p = 1 − S = {}", num(p))
-                        });
-                        format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            }
+            render_instances(&reports, args.format)?
         }
         (None, None) => return Err(usage("give --matrix FILE or --from-train RUN.json")),
     };
     emit(args.out.as_deref(), &text)
+}
+
+/// The reports of several instances (a `--from-train` run or a stacked `--matrix`).
+fn render_instances(reports: &[InstanceReport], format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => serde_json::to_string_pretty(&reports)? + "\n",
+        Format::Csv => {
+            let mut all = String::new();
+            for (k, r) in reports.iter().enumerate() {
+                let text = render_csv(&r.report, Some(r.instance))?;
+                // One header for the whole file.
+                let skip = if k == 0 {
+                    0
+                } else {
+                    text.find('\n').map_or(0, |e| e + 1)
+                };
+                all.push_str(&text[skip..]);
+            }
+            all
+        }
+        Format::Table => reports
+            .iter()
+            .map(|r| {
+                let p = r
+                    .density
+                    .map_or_else(String::new, |p| format!(", density p = 1 − S = {}", num(p)));
+                format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })
 }
 
 /// One instance's W read from `polycap train --format json`.
@@ -191,19 +252,21 @@ fn read_train_json(path: &std::path::Path, only: Option<usize>) -> anyhow::Resul
         return Err(usage(format!("{shown}: \"instances\" is empty")));
     }
     let picked: Vec<usize> = match only {
-        Some(k) if k >= instances.len() => {
+        Some(k) if k == 0 || k > instances.len() => {
             return Err(usage(format!(
-                "--instance {k} out of range: {shown} has {} instance(s) (0-based)",
+                "--instance {k} out of range: {shown} has {} instance(s), numbered from 1",
                 instances.len()
             )));
         }
-        Some(k) => vec![k],
+        Some(k) => vec![k - 1],
         None => (0..instances.len()).collect(),
     };
     picked
         .into_iter()
-        .map(|k| {
-            let inst = &instances[k];
+        .map(|index| {
+            // Instances are numbered from 1 wherever a person reads them.
+            let k = index + 1;
+            let inst = &instances[index];
             let rows = inst.get("w").and_then(|v| v.as_array()).ok_or_else(|| {
                 usage(format!("{shown}: instance {k} has no \"w\" array of rows"))
             })?;
@@ -251,7 +314,7 @@ fn read_train_json(path: &std::path::Path, only: Option<usize>) -> anyhow::Resul
 /// The report of one trained instance.
 #[derive(Serialize)]
 struct InstanceReport {
-    /// 0-based index in the training output.
+    /// Position in the training output, numbered from 1.
     instance: usize,
     /// Shared density p of the instance (null if the file has none).
     density: Option<f64>,
@@ -259,9 +322,19 @@ struct InstanceReport {
     report: Report,
 }
 
-/// Everything printed, computed once and rendered to every format.
+/// The zero-column cut-off of `decompose` ((C1), relative to the longest column).
+const ZERO_CUT_TEXT: &str = "1e-10·max_j ‖W_j‖²";
+/// The cut-off of trained matrices, as the footer states it.
+const TRAINED_CUT_TEXT: &str = "TOL·max_j ‖W_j‖²";
+
+/// Everything printed, computed once and rendered to every format. Feature and block numbers
+/// are 1-based (`index_base`).
 #[derive(Serialize)]
 struct Report {
+    /// Base of every feature, block and instance number: 1.
+    index_base: usize,
+    /// Cut-off below which a feature is ignored, as text.
+    ignored_below: &'static str,
     blocks: Vec<JsonBlock>,
     ignored: Vec<usize>,
     /// [D, N].
@@ -298,7 +371,13 @@ struct JsonBlock {
 }
 
 impl Report {
-    fn new(dec: &BlockDecomposition, w: &nalgebra::DMatrix<f64>, max_den: u32, ftol: f64) -> Self {
+    fn new(
+        dec: &BlockDecomposition,
+        w: &nalgebra::DMatrix<f64>,
+        max_den: u32,
+        ftol: f64,
+        ignored_below: &'static str,
+    ) -> Self {
         let sup = superposition(w);
         let dstar = dimensions_per_feature(w);
         let blocks = dec
@@ -312,7 +391,7 @@ impl Report {
                     .collect();
                 JsonBlock {
                     dims: b.dims,
-                    features: b.features.clone(),
+                    features: b.features.iter().map(|i| i + 1).collect(),
                     scale: b.scale,
                     capacities: b.capacities.clone(),
                     efficient: b.efficient,
@@ -332,8 +411,10 @@ impl Report {
             })
             .collect();
         Report {
+            index_base: 1,
+            ignored_below,
             blocks,
-            ignored: dec.ignored.clone(),
+            ignored: dec.ignored.iter().map(|i| i + 1).collect(),
             shape: [dec.embedding_dims, dec.feature_count],
             rank: dec.rank,
             total_capacity: dec.total_capacity,
@@ -355,7 +436,7 @@ impl Report {
             for (j, &i) in b.features.iter().enumerate() {
                 rows.push(vec![
                     i.to_string(),
-                    k.to_string(),
+                    (k + 1).to_string(),
                     num(b.capacities[j]),
                     b.fractions[j].clone().unwrap_or_else(|| "-".into()),
                     b.polytopes[j].unwrap_or("-").to_string(),
@@ -374,7 +455,7 @@ fn render_csv(r: &Report, instance: Option<usize>) -> anyhow::Result<String> {
         for (j, &i) in b.features.iter().enumerate() {
             rows.push(vec![
                 i.to_string(),
-                k.to_string(),
+                (k + 1).to_string(),
                 b.dims.to_string(),
                 b.scale.to_string(),
                 b.efficient.to_string(),
@@ -418,7 +499,8 @@ fn render_table(r: &Report) -> String {
     let [d, n] = r.shape;
     if r.blocks.is_empty() {
         return format!(
-            "D = {d}, N = {n}: no blocks, every feature has ‖W_i‖² ≤ 1e-10 (ignored, C = 0)\n"
+            "D = {d}, N = {n}: no blocks, every feature has ‖W_i‖² ≤ {} (ignored, C = 0)\n",
+            r.ignored_below
         );
     }
     let block_rows: Vec<Vec<String>> = r
@@ -427,7 +509,7 @@ fn render_table(r: &Report) -> String {
         .enumerate()
         .map(|(k, b)| {
             vec![
-                k.to_string(),
+                (k + 1).to_string(),
                 b.dims.to_string(),
                 b.features.len().to_string(),
                 num(b.scale),
@@ -466,7 +548,8 @@ fn render_table(r: &Report) -> String {
     ));
     if !r.ignored.is_empty() {
         text.push_str(&format!(
-            "ignored (‖W_i‖² ≤ 1e-10, C = 0): {}\n",
+            "ignored (‖W_i‖² ≤ {}, C = 0): {}\n",
+            r.ignored_below,
             list(&r.ignored)
         ));
     }

@@ -2,28 +2,31 @@
 //! equal-returns threshold μ and the optimal allocation on the curves (spec Fig. 2 with
 //! `--lambda`, the A–F panels of Fig. 4 with `--dims`).
 
-use polycap::base::{FeatureSet, Magnitude};
+use std::path::PathBuf;
+
+use polycap::base::{FeatureSet, Magnitude, resources};
 use polycap::theory::phase::{Budget, MarginalCurves, marginal_curves};
 use serde_json::{Value, json};
 
-use super::output::{Format, csv_text, emit, num, table, usage};
+use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 use super::spec::{ValueSpec, feature_count};
 
 /// Flags of `polycap marginal`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Importances vᵢ: a list `0.5,1,1`, `geom:R`, `const:X` or `first:V`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     importance: String,
     /// Kurtoses kᵢ = E[xᵢ⁴] (same SPEC forms); alternative to --density.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kurtosis: Option<String>,
     /// Densities pᵢ = 1 − Sᵢ (same SPEC forms), with --input; alternative to --kurtosis.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     density: Option<String>,
-    /// Magnitude law with --density: uniform, gaussian, laplace, rademacher, student-t:NU.
-    #[arg(long, default_value = "uniform")]
-    input: String,
+    /// Magnitude law with --density: uniform (default), gaussian, laplace, rademacher,
+    /// student-t:NU.
+    #[arg(long)]
+    input: Option<String>,
     /// Number of features N (needed by geom:/const:/first: SPECs without a list).
     #[arg(long)]
     features: Option<usize>,
@@ -36,13 +39,20 @@ pub struct Args {
     /// Number of capacity points from 0 to 1 (≥ 2).
     #[arg(long, default_value_t = 101)]
     points: usize,
-    /// Output format.
+    /// Output format (features numbered from 1; JSON: "index_base": 1).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// Runs `polycap marginal`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    check_out(args.out.as_deref(), args.format)?;
+    if args.input.is_some() && args.density.is_none() {
+        return Err(usage("--input only applies with --density"));
+    }
     let imp = ValueSpec::parse("--importance", &args.importance)?;
     let (law_flag, law) = match (&args.kurtosis, &args.density) {
         (Some(k), None) => ("--kurtosis", ValueSpec::parse("--kurtosis", k)?),
@@ -75,10 +85,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let v = imp.expand("--importance", n)?;
     let values = law.expand(law_flag, n)?;
     let features = if args.density.is_some() {
-        FeatureSet::from_densities(v, &values, Magnitude::parse(&args.input)?)?
+        let input = Magnitude::parse(args.input.as_deref().unwrap_or("uniform"))?;
+        FeatureSet::from_densities(v, &values, input)?
     } else {
         FeatureSet::from_kurtosis(v, values)?
     };
+    // The rendered text: about 350 bytes per (feature, point) as CSV rows, 40 as JSON.
+    let per_value = match args.format {
+        Format::Csv => 350.0,
+        Format::Json => 40.0,
+        Format::Table => 0.0,
+    };
+    let values = args.points as f64 * n as f64;
+    resources::check_memory("--points", args.points, per_value * values)?;
     let curves = marginal_curves(&features, budget, args.points)?;
     let text = match args.format {
         Format::Table => render_table(&features, budget, &curves),
@@ -87,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Format::Csv => render_csv(&curves)?,
     };
-    emit(None, &text)
+    emit(args.out.as_deref(), &text)
 }
 
 fn finite(x: f64) -> Value {
@@ -180,6 +199,7 @@ fn render_json(features: &FeatureSet, budget: Budget, c: &MarginalCurves) -> Val
         .enumerate()
         .map(|(i, f)| {
             json!({
+                "feature": i + 1,
                 "importance": f.importance,
                 "kurtosis": f.kurtosis,
                 "density": dens.as_ref().map(|d| d[i]),
@@ -191,6 +211,7 @@ fn render_json(features: &FeatureSet, budget: Budget, c: &MarginalCurves) -> Val
         })
         .collect();
     json!({
+        "index_base": 1,
         "budget": match budget {
             Budget::Dims(d) => json!({"dims": d}),
             Budget::Lambda(l) => json!({"lambda": l}),

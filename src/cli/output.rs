@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use anyhow::Context;
 use polycap::base::Error;
 
 /// Output format chosen with `--format`.
@@ -18,6 +17,24 @@ pub enum Format {
     Csv,
 }
 
+/// Output format of commands whose reports have no tabular CSV form (`verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(f: ReportFormat) -> Format {
+        match f {
+            ReportFormat::Table => Format::Table,
+            ReportFormat::Json => Format::Json,
+        }
+    }
+}
+
 /// A usage error (bad flag value): exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -28,7 +45,8 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Usage(msg.into()))
 }
 
-/// Exit code for an error: 2 for usage (bad input values), 1 for runtime failures.
+/// Exit code for an error: 2 for usage (bad input values, sizes beyond the machine), 1 for
+/// runtime failures (I/O, divergence, a failed certificate or invariant).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.downcast_ref::<Usage>().is_some() {
@@ -44,12 +62,44 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 | Error::Dims(_)
                 | Error::NoFeatures
                 | Error::Length { .. }
-                | Error::Parameter(_) => 2,
+                | Error::Format(_)
+                | Error::Matrix(_)
+                | Error::Parameter(_)
+                | Error::Resource { .. } => 2,
                 _ => 1,
             };
         }
     }
     1
+}
+
+/// `--out FILE` must end in the extension of `--format` (.json, .csv; .txt or none for a
+/// table): a file named x.png never holds a table. Checked before any work is done.
+pub fn check_out(out: Option<&Path>, format: Format) -> anyhow::Result<()> {
+    let Some(path) = out else { return Ok(()) };
+    let Some(ext) = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return Ok(());
+    };
+    let (name, fits) = match format {
+        Format::Table => ("table", ext == "txt"),
+        Format::Json => ("json", ext == "json"),
+        Format::Csv => ("csv", ext == "csv"),
+    };
+    if fits {
+        return Ok(());
+    }
+    let want = match format {
+        Format::Table => ".txt (or no extension)",
+        Format::Json => ".json",
+        Format::Csv => ".csv",
+    };
+    Err(usage(format!(
+        "--out {}: the extension .{ext} does not match --format {name} (expected {want})",
+        path.display()
+    )))
 }
 
 /// True if the error is a closed stdout (e.g. `polycap … | head`): not an error.
@@ -60,31 +110,10 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
-/// A failure never leaves half a file.
+/// Writes `contents` to `path` atomically ([`polycap::io::write_atomic`]): a temporary file
+/// beside it, then a rename. A failure never leaves half a file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("not a file path: {}", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    Ok(polycap::io::write_atomic(path, contents)?)
 }
 
 /// Writes text to stdout (or to `out` atomically when given).

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use polycap::base::Magnitude;
+use polycap::base::{Magnitude, resources};
 use polycap::theory::phase::{
     self, CONTOUR_LEVELS, DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, Fraction, PhaseGrid,
     PhaseSetting, VerticalAxis,
@@ -105,12 +105,35 @@ fn parse_range(flag: &str, s: &str) -> anyhow::Result<(f64, f64)> {
 
 /// Runs `polycap phase`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(path) = &args.out {
+        let svg = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        if !svg {
+            return Err(usage(format!(
+                "--out {}: phase draws an SVG, so the file must end in .svg",
+                path.display()
+            )));
+        }
+    }
     let magnitude = Magnitude::parse(&args.input)?;
     let setting = PhaseSetting::new(args.features, args.dims, magnitude)?;
     if args.symbolic {
+        if args.out.is_some() {
+            return Err(usage(
+                "--out draws the grid's SVG; --symbolic prints formulas only: drop one of them",
+            ));
+        }
         return run_symbolic(&setting, args.format);
     }
     let (w, h) = parse_grid(&args.grid)?;
+    // The rendered text: about 300 bytes per cell as CSV rows, 40 as JSON, a few for a table.
+    let per_cell = match args.format {
+        Format::Csv => 300.0,
+        Format::Json => 40.0,
+        Format::Table => 8.0,
+    };
+    resources::check_memory("--grid", &args.grid, per_cell * w as f64 * h as f64)?;
     let (v_lo, v_hi) = parse_range("--v-range", &args.v_range)?;
     let v_axis = phase::log_axis(v_lo, v_hi, w)?;
     if args.kurtosis_axis.is_some() && args.p_range.is_some() {
@@ -121,11 +144,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let grid = match &args.kurtosis_axis {
         Some(s) => {
             let (k_lo, k_hi) = parse_range("--kurtosis-axis", s)?;
-            if k_lo < 1.0 {
-                return Err(usage(format!(
-                    "--kurtosis-axis: kurtosis k = E[x⁴] is ≥ 1 (Jensen), got '{s}'"
-                )));
-            }
             phase::phase_grid_kurtosis(&setting, &v_axis, &phase::log_axis(k_lo, k_hi, h)?)?
         }
         None => {
@@ -133,11 +151,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 Some(s) => parse_range("--p-range", s)?,
                 None => DEFAULT_DENSITY_RANGE,
             };
-            if p_hi > 1.0 {
-                return Err(usage(format!(
-                    "--p-range: density p = 1 − S must be ≤ 1, got {p_lo}:{p_hi}"
-                )));
-            }
             phase::phase_grid(&setting, &v_axis, &phase::log_axis(p_lo, p_hi, h)?)?
         }
     };
@@ -225,7 +238,7 @@ fn render_csv(g: &PhaseGrid) -> anyhow::Result<String> {
         for (c, &v) in g.importance.iter().enumerate() {
             rows.push(vec![
                 format!("{v}"),
-                format!("{p}"),
+                realizable(p).map(|p| p.to_string()).unwrap_or_default(),
                 format!("{k}"),
                 format!("{}", g.capacity_at(r, c)),
             ]);
@@ -234,13 +247,19 @@ fn render_csv(g: &PhaseGrid) -> anyhow::Result<String> {
     csv_text(&["importance", "density", "kurtosis", "capacity"], &rows)
 }
 
+/// The density p = Kurt[z]/k of a kurtosis-axis row, when one p ≤ 1 realises it: below
+/// k = Kurt[z] none does, and no impossible p > 1 is printed (shown as "-", empty or null).
+fn realizable(p: f64) -> Option<f64> {
+    (p.is_finite() && p > 0.0 && p <= 1.0).then_some(p)
+}
+
 /// The closed-form curves (V, p, k) along the grid's vertical axis for level c.
-fn curve_points(g: &PhaseGrid, level: f64) -> anyhow::Result<Vec<[f64; 3]>> {
+fn curve_points(g: &PhaseGrid, level: f64) -> anyhow::Result<Vec<Value>> {
     let pts = phase::boundary_curve_kurtosis(&g.setting, level, &g.kurtosis)?;
     Ok(pts
         .iter()
         .zip(&g.density)
-        .map(|(&(v, k), &p)| [v, p, k])
+        .map(|(&(v, k), &p)| json!([v, realizable(p), k]))
         .collect())
 }
 
@@ -273,7 +292,7 @@ fn render_json(g: &PhaseGrid) -> anyhow::Result<Value> {
         "axes": {
             "vertical": match g.axis { VerticalAxis::Density => "density", VerticalAxis::Kurtosis => "kurtosis" },
             "importance": g.importance,
-            "density": g.density,
+            "density": g.density.iter().map(|&p| realizable(p)).collect::<Vec<_>>(),
             "kurtosis": g.kurtosis,
         },
         "capacity": capacity,
@@ -333,7 +352,7 @@ fn render_table(g: &PhaseGrid) -> anyhow::Result<String> {
         for r in picks {
             let k = g.kurtosis[r];
             rows.push(vec![
-                num(g.density[r]),
+                realizable(g.density[r]).map_or_else(|| "-".into(), num),
                 num(k),
                 num(phase::importance_ignored(s, k)?),
                 num(phase::importance_at_capacity(s, 0.25, k)?),

@@ -5,6 +5,8 @@
 //! * `const:X` — X for every feature;
 //! * `first:V` — V for the first feature, 1 for the others.
 
+use polycap::base::resources;
+
 use super::output::usage;
 
 /// A parsed SPEC, not yet expanded to a length.
@@ -96,9 +98,12 @@ pub fn feature_count(
             }
         }
     }
-    n.ok_or_else(|| {
+    let n = n.ok_or_else(|| {
         usage("cannot tell the number of features: give --features N or a list with one value per feature")
-    })
+    })?;
+    // Per feature: its parameters, the solver's work arrays and a line of output.
+    resources::check_memory("--features", n, 256.0 * n as f64)?;
+    Ok(n)
 }
 
 /// `logspace:HI:LO:K` — K values log-spaced from HI to LO inclusive.
@@ -128,6 +133,7 @@ pub fn parse_logspace(flag: &str, s: &str) -> anyhow::Result<Vec<f64>> {
             "{flag}: need HI, LO > 0 and K ≥ 1, got '{s}'"
         )));
     }
+    resources::check_memory(flag, s, 8.0 * k as f64)?;
     if k == 1 {
         return Ok(vec![hi]);
     }

@@ -1,31 +1,66 @@
 //! `polycap train`: train the toy models over a sweep of instances, several seeds each,
 //! keep the best seed, and report per-feature capacities (computed here with
-//! `theory::capacity`, since capacity is a theory quantity).
+//! `theory::capacity`, since capacity is a theory quantity). `--shard i/N` trains every
+//! N-th instance and writes its results; `polycap train merge` prints the unsharded output
+//! from all N shards (V7).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use nalgebra::DMatrix;
-use polycap::base::{FeatureSet, Magnitude};
+use polycap::base::{FeatureSet, Magnitude, Shard, ShardResults, merge_shards, resources};
 use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::{
-    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, best_by,
+    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer,
+    best_by, guard,
 };
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::output::{Format, emit, num, progress, table, usage};
+use polycap::io::run::TrainedInstance;
+
+use super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
+use super::save;
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
-/// Flags of `polycap train` (boxed: the subcommand enum stays small).
+/// Flags of `polycap train` (boxed in the command enum: it is large), or its `merge`
+/// subcommand.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    /// Absent only with the `merge` subcommand.
     #[command(flatten)]
-    flags: Box<Flags>,
+    flags: Option<Flags>,
 }
 
-/// The flags themselves.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Join the files of `--shard i/N` runs and print what the unsharded run prints.
+    /// Errors if the shards' settings differ or a shard is missing or given twice.
+    Merge {
+        /// Shard files (written by `polycap train ... --shard i/N --out FILE`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format: table, json or csv, as for the unsharded run.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the output to this file (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn table_format() -> Format {
+    Format::Table
+}
+
+/// The flags themselves; serialised (without format, output, threads and shard) as the
+/// settings that shards must share.
+#[derive(Debug, PartialEq, clap::Args, Serialize, Deserialize)]
 struct Flags {
     /// Model: quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu,
     /// tms-square, linear.
@@ -38,15 +73,15 @@ struct Flags {
     #[arg(long)]
     dims: usize,
     /// Importances: SPEC (`0.5,1,1`, `geom:R`, `const:X`, `first:V`).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     importance: String,
-    /// Densities p = 1 − S per feature: SPEC.
-    #[arg(long, default_value = "1")]
-    density: String,
-    /// Magnitude of the quadratic models' inputs: uniform, gaussian, laplace, rademacher,
-    /// student-t:NU (the autoencoders always draw U[0, 1), spec (E2)).
-    #[arg(long, default_value = "uniform")]
-    input: String,
+    /// Densities p = 1 − S per feature: SPEC [default: 1]. Not with --instances-density.
+    #[arg(long, allow_hyphen_values = true)]
+    density: Option<String>,
+    /// Magnitude of the quadratic models' inputs: uniform (default), gaussian, laplace,
+    /// rademacher, student-t:NU. Not for the autoencoders, which always draw U[0, 1) (E2).
+    #[arg(long)]
+    input: Option<String>,
     /// Sweep: one instance per density `logspace:HI:LO:K` (all features share it; replaces
     /// --density).
     #[arg(long)]
@@ -69,9 +104,9 @@ struct Flags {
     /// Optimiser: adam, adamw, sgd.
     #[arg(long, default_value = "adam")]
     optimizer: String,
-    /// Decoupled weight decay of adamw.
-    #[arg(long, default_value_t = 0.01)]
-    weight_decay: f64,
+    /// Decoupled weight decay of adamw [default: 0.01]; only with --optimizer adamw.
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Schedule: constant, cosine, warmup:N (default: cosine quadratic, constant autoencoders).
     #[arg(long)]
     schedule: Option<String>,
@@ -81,33 +116,104 @@ struct Flags {
     /// Fresh samples for the evaluation loss.
     #[arg(long, default_value_t = 65_536)]
     eval_batch: usize,
-    /// Worker threads (0 = all cores).
+    /// Worker threads (0 = all cores; more than the cores are capped at the cores).
     #[arg(long, default_value_t = 0)]
+    #[serde(skip)]
     threads: usize,
-    /// Output format (table or json).
+    /// Output format: table, json (everything, W included) or csv (one row per instance and
+    /// feature, features numbered from 1).
     #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[serde(skip, default = "table_format")]
     format: Format,
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long)]
+    #[serde(skip)]
     out: Option<PathBuf>,
+    /// Also save the trained weights to FILE (.safetensors or .npz): W as [instances,
+    /// features, hidden], b_final, losses, and the settings as metadata.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    save: Option<PathBuf>,
+    /// Also write the trained world as an SAE synthetic-model folder (synthetic_model_config.json
+    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 0).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    export_synthetic: Option<PathBuf>,
+    /// Train only shard i/N (0-based i < N) of the instances (i, i + N, …) and write their
+    /// results as JSON (to --out); then `polycap train merge`.
+    #[arg(long, value_name = "I/N")]
+    #[serde(skip)]
+    shard: Option<String>,
 }
 
+/// Weight decay of adamw when --weight-decay is not given.
+const DEFAULT_DECAY: f64 = 0.01;
+
 /// One reported instance.
+#[derive(Debug, Serialize, Deserialize)]
 struct Report {
     densities: Vec<f64>,
     importance: Vec<f64>,
     seed: u64,
     loss: f64,
     exact_loss: Option<f64>,
+    #[serde(with = "matrix")]
     w: DMatrix<f64>,
     bias: Vec<f64>,
     curve: Vec<(usize, f64)>,
     wall: f64,
 }
 
+impl Report {
+    fn to_trained(&self) -> TrainedInstance {
+        TrainedInstance {
+            w: self.w.clone(),
+            bias: self.bias.clone(),
+            loss: self.loss,
+            loss_curve: self.curve.clone(),
+            seed: self.seed,
+            importance: self.importance.clone(),
+            density: self.densities.clone(),
+        }
+    }
+}
+
+/// W as (rows, cols, column-major entries): exact through JSON.
+mod matrix {
+    use nalgebra::DMatrix;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(w: &DMatrix<f64>, s: S) -> Result<S::Ok, S::Error> {
+        (w.nrows(), w.ncols(), w.as_slice()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DMatrix<f64>, D::Error> {
+        let (rows, cols, v): (usize, usize, Vec<f64>) = Deserialize::deserialize(d)?;
+        if v.len() != rows.saturating_mul(cols) {
+            return Err(D::Error::custom(format!(
+                "a {rows}×{cols} W needs {} entries, got {}",
+                rows.saturating_mul(cols),
+                v.len()
+            )));
+        }
+        Ok(DMatrix::from_vec(rows, cols, v))
+    }
+}
+
 /// Runs `polycap train`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let a = *args.flags;
+    match (args.command, args.flags) {
+        (Some(Sub::Merge { files, format, out }), _) => merge(&files, format, out),
+        (None, Some(flags)) => run_flags(flags),
+        (None, None) => Err(usage(
+            "train needs --model and --dims (or the merge subcommand)",
+        )),
+    }
+}
+
+/// The model and whether it is trained on the exact loss (quadratic-exact).
+fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
     let exact = a.model.trim() == "quadratic-exact";
     let model = if exact {
         Model::Quadratic
@@ -119,23 +225,80 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ))
         })?
     };
-    if a.format == Format::Csv {
-        return Err(usage("--format: train writes table or json, not csv"));
-    }
+    Ok((model, exact))
+}
+
+fn run_flags(a: Flags) -> anyhow::Result<()> {
+    let (model, exact) = model_of(&a)?;
+    let shard = a
+        .shard
+        .as_deref()
+        .map(|s| {
+            s.parse::<Shard>()
+                .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))
+        })
+        .transpose()?;
+    check_out(a.out.as_deref(), a.format)?;
     if a.dims == 0 {
         return Err(usage("--dims must be ≥ 1, got 0"));
     }
     if a.seeds == 0 {
         return Err(usage("--seeds must be ≥ 1, got 0"));
     }
+    save::check_path(a.save.as_deref())?;
+    if shard.is_some() && (a.save.is_some() || a.export_synthetic.is_some()) {
+        return Err(usage(
+            "--save and --export-synthetic write the whole run and cannot be combined with --shard",
+        ));
+    }
+    if a.input.is_some() && !model.is_quadratic() {
+        return Err(usage(format!(
+            "--input does not apply to {}: the autoencoders always draw U[0, 1) (E2)",
+            a.model
+        )));
+    }
+    if exact && a.batch.is_some() {
+        return Err(usage(
+            "--batch does not apply to quadratic-exact: it trains on the exact expected loss (Q8)",
+        ));
+    }
+    if a.density.is_some() && a.instances_density.is_some() {
+        return Err(usage(
+            "--density and --instances-density both set the densities: give one of them",
+        ));
+    }
+    if a.weight_decay.is_some() && a.optimizer.trim() != "adamw" {
+        return Err(usage(format!(
+            "--weight-decay only applies with --optimizer adamw, not {}",
+            a.optimizer
+        )));
+    }
     let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
-    let den_spec = ValueSpec::parse("--density", &a.density)?;
+    let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
     let n = feature_count(
         a.features,
         &[("--importance", &imp_spec), ("--density", &den_spec)],
     )?;
+    // Sizes first, before any per-feature vector exists (RN6 guard, training/guard.rs).
+    let instances_count = match &a.instances_density {
+        Some(s) => parse_logspace("--instances-density", s)?.len(),
+        None => 1,
+    };
+    let threads = resources::threads(a.threads)?;
+    {
+        let d = TrainConfig::defaults(model);
+        guard::check_sweep(
+            n,
+            a.dims,
+            a.steps.unwrap_or(d.steps),
+            if exact { 0 } else { a.batch.unwrap_or(d.batch) },
+            if exact { 0 } else { a.eval_batch },
+            instances_count.saturating_mul(a.seeds),
+            threads,
+        )?;
+    }
     let importance = imp_spec.expand("--importance", n)?;
-    let magnitude = Magnitude::parse(&a.input)?;
+    let magnitude = Magnitude::parse(a.input.as_deref().unwrap_or("uniform"))?;
     let density_sets: Vec<Vec<f64>> = match &a.instances_density {
         Some(s) => parse_logspace("--instances-density", s)?
             .into_iter()
@@ -149,29 +312,80 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<polycap::base::Result<Vec<_>>>()?;
 
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads)
+        .num_threads(threads)
         .build()
         .context("cannot start the thread pool")?;
-    let bar = progress((instances.len() * a.seeds) as u64, "training");
+    let indices: Vec<usize> = match shard {
+        Some(s) => s.jobs(instances.len()).collect(),
+        None => (0..instances.len()).collect(),
+    };
+    let bar = progress((indices.len() * a.seeds) as u64, "training");
     let reports = if exact {
-        pool.install(|| train_exact(&a, &instances, &bar))?
+        pool.install(|| train_exact(&a, &instances, &indices, &bar))?
     } else {
-        pool.install(|| train_sampled(&a, model, &instances, &bar))?
+        pool.install(|| train_sampled(&a, model, &instances, shard, &bar))?
     };
     bar.finish_and_clear();
+    if let Some(shard) = shard {
+        let results = ShardResults::new(a, shard, instances.len(), reports);
+        let text = serde_json::to_string(&results).context("serialising the shard")? + "\n";
+        return emit(results.settings.out.as_deref(), &text);
+    }
+    let reports: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
+    if a.save.is_some() || a.export_synthetic.is_some() {
+        let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
+        let settings = json!({
+            "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().map(str::trim),
+            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
+            "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
+            "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
+            "defaults": "null values are the model's defaults (polycap train --help)",
+        });
+        save::write(&a.save, &a.export_synthetic, &trained, model, &settings)?;
+    }
+    output(&a, model, exact, n, &reports)
+}
 
+fn output(
+    a: &Flags,
+    model: Model,
+    exact: bool,
+    n: usize,
+    reports: &[Report],
+) -> anyhow::Result<()> {
     let text = match a.format {
-        Format::Json => json_text(&a, model, exact, n, &reports)?,
-        _ => table_text(&a, exact, &reports),
+        Format::Json => json_text(a, model, exact, n, reports)?,
+        Format::Csv => csv(reports)?,
+        Format::Table => table_text(a, exact, reports),
     };
     emit(a.out.as_deref(), &text)
 }
 
+fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Result<()> {
+    check_out(out.as_deref(), format)?;
+    let mut shards = Vec::with_capacity(files.len());
+    for path in files {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let s: ShardResults<Flags, Report> = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("{}: not a train shard: {e}", path.display())))?;
+        shards.push(s);
+    }
+    let (mut a, reports) = merge_shards(shards)?;
+    a.format = format;
+    a.out = out;
+    let (model, exact) = model_of(&a)?;
+    let n = reports.first().map_or(0, |r| r.importance.len());
+    output(&a, model, exact, n, &reports)
+}
+
+/// Instances `indices` on the exact loss, (index, report) in order.
 fn train_exact(
     a: &Flags,
     instances: &[FeatureSet],
+    indices: &[usize],
     bar: &indicatif::ProgressBar,
-) -> anyhow::Result<Vec<Report>> {
+) -> anyhow::Result<Vec<(usize, Report)>> {
     let mut cfg = ExactConfig::default();
     if let Some(s) = a.steps {
         cfg.steps = s;
@@ -179,7 +393,7 @@ fn train_exact(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay)?;
+    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -191,31 +405,37 @@ fn train_exact(
     }
     let trainer = ExactTrainer::new(cfg)?;
     let mut out = Vec::new();
-    for f in instances {
+    for &k in indices {
+        let f = &instances[k];
         let obj = ExpectedLoss::new(f, a.dims)?;
         let r = trainer.train_best(&obj, a.seeds, a.seed)?;
         bar.inc(a.seeds as u64);
-        out.push(Report {
-            densities: f.densities().unwrap_or_default(),
-            importance: f.importance().to_vec(),
-            seed: r.seed,
-            loss: r.loss,
-            exact_loss: Some(obj.loss(&r.w)),
-            bias: vec![obj.optimal_bias(&r.w)],
-            w: r.w,
-            curve: r.loss_curve,
-            wall: r.wall_seconds,
-        });
+        out.push((
+            k,
+            Report {
+                densities: f.densities().unwrap_or_default(),
+                importance: f.importance().to_vec(),
+                seed: r.seed,
+                loss: r.loss,
+                exact_loss: Some(obj.loss(&r.w)),
+                bias: vec![obj.optimal_bias(&r.w)],
+                w: r.w,
+                curve: r.loss_curve,
+                wall: r.wall_seconds,
+            },
+        ));
     }
     Ok(out)
 }
 
+/// The instances of `shard` (all for `None`) trained by SGD, (index, report) in order.
 fn train_sampled(
     a: &Flags,
     model: Model,
     instances: &[FeatureSet],
+    shard: Option<Shard>,
     bar: &indicatif::ProgressBar,
-) -> anyhow::Result<Vec<Report>> {
+) -> anyhow::Result<Vec<(usize, Report)>> {
     let mut cfg = TrainConfig::defaults(model);
     if let Some(s) = a.steps {
         cfg.steps = s;
@@ -226,7 +446,7 @@ fn train_sampled(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay)?;
+    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -240,9 +460,37 @@ fn train_sampled(
     }
     cfg.eval_batch = a.eval_batch;
     let trainer = Trainer::new(model, a.dims, cfg)?;
-    let runs = trainer.sweep(instances, a.seeds, a.seed, &|| bar.inc(1))?;
+    let runs: Vec<(usize, Vec<Run>)> = match shard {
+        None => trainer
+            .sweep(instances, a.seeds, a.seed, &|| bar.inc(1))?
+            .into_iter()
+            .enumerate()
+            .collect(),
+        // The runs `Trainer::sweep` makes for these instances: seed base + s, stream index
+        // = the instance's index in the whole sweep.
+        Some(sh) => {
+            let jobs: Vec<(usize, u64)> = sh
+                .jobs(instances.len())
+                .flat_map(|k| (0..a.seeds as u64).map(move |s| (k, a.seed.wrapping_add(s))))
+                .collect();
+            let runs: Vec<Run> = jobs
+                .par_iter()
+                .with_max_len(1)
+                .map(|&(k, seed)| {
+                    let r = trainer.train(&instances[k], seed, k as u64);
+                    bar.inc(1);
+                    r
+                })
+                .collect::<polycap::base::Result<_>>()?;
+            let mut it = runs.into_iter();
+            sh.jobs(instances.len())
+                .map(|k| (k, it.by_ref().take(a.seeds).collect()))
+                .collect()
+        }
+    };
     let mut out = Vec::new();
-    for (f, seeds) in instances.iter().zip(&runs) {
+    for (k, seeds) in &runs {
+        let f = &instances[*k];
         // The Redwood model has an exact loss (Q8): select by it (spec (T3)); the others
         // by the evaluation loss.
         let obj = if model == Model::Quadratic {
@@ -255,17 +503,20 @@ fn train_sampled(
             None => best_by(seeds, |r| r.loss),
         }
         .context("invariant: at least one seed")?;
-        out.push(Report {
-            densities: f.densities().unwrap_or_default(),
-            importance: f.importance().to_vec(),
-            seed: best.seed,
-            loss: best.loss,
-            exact_loss: obj.as_ref().map(|o| o.loss(&best.w)),
-            w: best.w.clone(),
-            bias: best.bias.clone(),
-            curve: best.loss_curve.clone(),
-            wall: best.wall_seconds,
-        });
+        out.push((
+            *k,
+            Report {
+                densities: f.densities().unwrap_or_default(),
+                importance: f.importance().to_vec(),
+                seed: best.seed,
+                loss: best.loss,
+                exact_loss: obj.as_ref().map(|o| o.loss(&best.w)),
+                w: best.w.clone(),
+                bias: best.bias.clone(),
+                curve: best.loss_curve.clone(),
+                wall: best.wall_seconds,
+            },
+        ));
     }
     Ok(out)
 }
@@ -361,6 +612,10 @@ fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
         ],
         &rows,
     ));
+    s.push_str(
+        "represented: features with ‖Wᵢ‖ > 0.5; superposed: represented with \
+         Σ_{j≠i} (Ŵᵢ·Wⱼ)² > 0.1 (E8)\n",
+    );
     s
 }
 
@@ -411,11 +666,44 @@ fn json_text(
         "model": a.model.trim(),
         "features": n,
         "dims": a.dims,
-        "input": if model.is_quadratic() { a.input.trim().to_string() } else { "unit-uniform (E2)".to_string() },
+        "input": if model.is_quadratic() { a.input.as_deref().unwrap_or("uniform").trim().to_string() } else { "unit-uniform (E2)".to_string() },
         "seeds": a.seeds,
         "loss_normalisation": normalisation,
         "w_layout": "D×N row-major: w[r][i] is row r, feature i",
         "instances": instances,
     });
     Ok(serde_json::to_string_pretty(&v)? + "\n")
+}
+
+/// One CSV row per instance and feature (instances and features numbered from 1).
+fn csv(reports: &[Report]) -> anyhow::Result<String> {
+    let mut rows = Vec::new();
+    for (k, r) in reports.iter().enumerate() {
+        let c = capacities(&r.w);
+        for (i, (col, &ci)) in r.w.column_iter().zip(&c).enumerate() {
+            rows.push(vec![
+                (k + 1).to_string(),
+                r.densities.get(i).map(f64::to_string).unwrap_or_default(),
+                r.seed.to_string(),
+                r.loss.to_string(),
+                (i + 1).to_string(),
+                r.importance[i].to_string(),
+                ci.to_string(),
+                col.norm_squared().to_string(),
+            ]);
+        }
+    }
+    csv_text(
+        &[
+            "instance",
+            "density",
+            "seed",
+            "loss",
+            "feature",
+            "importance",
+            "capacity",
+            "sq_norm",
+        ],
+        &rows,
+    )
 }

@@ -15,7 +15,7 @@ use polycap::verify::{
     verify_grid,
 };
 
-use super::output::{Format, emit, num, progress, table, usage};
+use super::output::{ReportFormat, check_out, emit, num, progress, table, usage};
 use super::phase::parse_grid;
 use super::spec::{ValueSpec, feature_count};
 
@@ -38,8 +38,8 @@ enum Sub {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
         /// Write to FILE instead of stdout (atomically).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -61,10 +61,10 @@ pub(super) struct Flags {
     pub(super) dims: Option<usize>,
     /// Single point instead of a grid: importances SPEC (`0.5,1,1`, `first:V`, `const:X`,
     /// `geom:R`).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(super) importance: Option<String>,
     /// Single point: densities p = 1 − S, SPEC (default 1 with --importance).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(super) density: Option<String>,
     /// Magnitude law of the non-zero inputs: uniform, gaussian, laplace, rademacher,
     /// student-t:NU.
@@ -106,8 +106,8 @@ pub(super) struct Flags {
     #[arg(long)]
     pub(super) shard: Option<String>,
     /// Output format: table or json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(super) format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub(super) format: ReportFormat,
     /// Write to FILE instead of stdout (atomically).
     #[arg(long)]
     pub(super) out: Option<PathBuf>,
@@ -170,11 +170,9 @@ pub(super) fn parse_shard(s: &str) -> anyhow::Result<Shard> {
 }
 
 fn run_flags(f: Flags) -> anyhow::Result<()> {
+    check_out(f.out.as_deref(), f.format.into())?;
     if f.model.trim().starts_with("tms-") {
         return super::verify_elhage::run(&f);
-    }
-    if !matches!(f.format, Format::Table | Format::Json) {
-        return Err(usage("--format: verify writes table or json"));
     }
     let (protocol, seeds) = protocol_of(&f)?;
     let mut tolerance = protocol.tolerance();
@@ -207,8 +205,8 @@ fn run_flags(f: Flags) -> anyhow::Result<()> {
     let report = verify_grid(&verifier, &grid, shard, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let text = match f.format {
-        Format::Json => json_text(&report)?,
-        _ => grid_table(&report),
+        ReportFormat::Json => json_text(&report)?,
+        ReportFormat::Table => grid_table(&report),
     };
     emit(f.out.as_deref(), &text)?;
     if f.exit_zero {
@@ -223,16 +221,13 @@ fn run_point(f: &Flags, verifier: &Verifier, magnitude: Magnitude) -> anyhow::Re
     let n = feature_count(f.features, &[("--importance", &imp), ("--density", &den)])?;
     let v = imp.expand("--importance", n)?;
     let p = den.expand("--density", n)?;
-    if p.iter().any(|&x| !(x > 0.0 && x <= 1.0)) {
-        return Err(usage(format!(
-            "--density: every density p = 1 − S must be in (0, 1], got {p:?}"
-        )));
-    }
     let features = FeatureSet::from_densities(v, &p, magnitude)?;
     let r = verifier.point(&features, f.dims.unwrap_or(3), 0)?;
     let text = match f.format {
-        Format::Json => serde_json::to_string_pretty(&r).context("serialising the report")? + "\n",
-        _ => point_table(&r, verifier),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&r).context("serialising the report")? + "\n"
+        }
+        ReportFormat::Table => point_table(&r, verifier),
     };
     emit(f.out.as_deref(), &text)?;
     if f.exit_zero {
@@ -241,10 +236,8 @@ fn run_point(f: &Flags, verifier: &Verifier, magnitude: Magnitude) -> anyhow::Re
     verdict(&Summary::of(std::slice::from_ref(&r)))
 }
 
-fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Result<()> {
-    if !matches!(format, Format::Table | Format::Json) {
-        return Err(usage("--format: verify writes table or json"));
-    }
+fn merge(files: &[PathBuf], format: ReportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+    check_out(out.as_deref(), format.into())?;
     if let Some(first) = files.first() {
         let text = std::fs::read_to_string(first)
             .with_context(|| format!("reading {}", first.display()))?;
@@ -262,8 +255,8 @@ fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Res
     }
     let report = GridReport::merge(shards)?;
     let text = match format {
-        Format::Json => json_text(&report)?,
-        _ => grid_table(&report),
+        ReportFormat::Json => json_text(&report)?,
+        ReportFormat::Table => grid_table(&report),
     };
     emit(out.as_deref(), &text)?;
     verdict(&report.summary)

@@ -8,7 +8,7 @@ use anyhow::Context;
 use polycap::theory::elhage::ToyModel;
 use polycap::verify::elhage::{Classified, ElhageReport, ElhageVerdict, ElhageVerifier};
 
-use super::output::{Format, emit, num, progress, table, usage};
+use super::output::{ReportFormat, emit, num, progress, table, usage};
 use super::phase::parse_grid;
 use super::verify::{Flags, parse_range, parse_shard};
 
@@ -24,9 +24,6 @@ pub(super) fn run(f: &Flags) -> anyhow::Result<()> {
                 "--model {other}: no closed-form theory (only tms-relu has one, for {SUPPORTED}: spec (E11), (E12)); see `polycap reproduce` fig7"
             )));
         }
-    }
-    if !matches!(f.format, Format::Table | Format::Json) {
-        return Err(usage("--format: verify writes table or json"));
     }
     for (flag, given) in [
         ("--importance", f.importance.is_some()),
@@ -91,15 +88,15 @@ pub(super) fn run(f: &Flags) -> anyhow::Result<()> {
 
 fn finish(
     report: &ElhageReport,
-    format: Format,
+    format: ReportFormat,
     out: Option<&std::path::Path>,
     exit_zero: bool,
 ) -> anyhow::Result<()> {
     let text = match format {
-        Format::Json => {
+        ReportFormat::Json => {
             serde_json::to_string_pretty(report).context("serialising the report")? + "\n"
         }
-        _ => grid_table(report),
+        ReportFormat::Table => grid_table(report),
     };
     emit(out, &text)?;
     if exit_zero || report.passed() {
@@ -135,7 +132,11 @@ pub(super) fn is_report(text: &str) -> bool {
 }
 
 /// `polycap verify merge` of tms-relu shard reports.
-pub(super) fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Result<()> {
+pub(super) fn merge(
+    files: &[PathBuf],
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let mut shards = Vec::with_capacity(files.len());
     for path in files {
         let text =

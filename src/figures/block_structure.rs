@@ -8,12 +8,17 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{FeatureSet, Magnitude, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::theory::geometry::BlockDecomposition;
-use crate::training::{ExactConfig, Model, TrainConfig};
+use crate::theory::quadratic::ExpectedLoss;
+use crate::training::{
+    ExactConfig, ExactRun, ExactTrainer, Model, Run, TrainConfig, Trainer, best_by,
+};
 use crate::verify::geometry::{
-    AutoencoderGeometry, QuadraticGeometry, TRAINED_TOLERANCE, autoencoder_geometry,
-    quadratic_geometry,
+    AutoencoderGeometry, QuadraticGeometry, TRAINED_TOLERANCE, autoencoder_geometry_of,
+    quadratic_geometry_of,
 };
 
 use super::axis::{Frame, fmt_value, subscript};
@@ -133,36 +138,155 @@ impl PartialEq for Data {
     }
 }
 
-/// Trains both models and decomposes them.
-pub fn data(params: &Params) -> Result<Data> {
+/// W as (rows, cols, column-major entries): exact through JSON.
+type Matrix = (usize, usize, Vec<f64>);
+
+fn pack(w: &DMatrix<f64>) -> Matrix {
+    (w.nrows(), w.ncols(), w.as_slice().to_vec())
+}
+
+fn unpack((rows, cols, data): Matrix) -> Result<DMatrix<f64>> {
+    if data.len() != rows * cols {
+        return Err(Error::Parameter(format!(
+            "a {rows}×{cols} W needs {} entries, got {}",
+            rows * cols,
+            data.len()
+        )));
+    }
+    Ok(DMatrix::from_column_slice(rows, cols, &data))
+}
+
+/// The result of one job: the best run of one model, every field kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Item {
+    /// The quadratic model's best exact-loss run: W, loss, ‖Wᵢ‖², loss curve, wall time,
+    /// seed.
+    Quadratic(Matrix, f64, Vec<f64>, Vec<(usize, f64)>, f64, u64),
+    /// The ReLU-output model's best run: W, bias, loss, ‖Wᵢ‖², loss curve, wall time, seed,
+    /// Gram kernel used.
+    Relu(
+        Matrix,
+        Vec<f64>,
+        f64,
+        Vec<f64>,
+        Vec<(usize, f64)>,
+        f64,
+        u64,
+        bool,
+    ),
+}
+
+fn features_of(params: &Params) -> Result<FeatureSet> {
     let n = params.importance.len();
-    let features = FeatureSet::from_densities(
+    FeatureSet::from_densities(
         params.importance.clone(),
         &vec![params.density; n],
         Magnitude::Uniform,
-    )?;
-    let qcfg = ExactConfig {
-        steps: params.quadratic_steps,
-        ..ExactConfig::default()
+    )
+}
+
+/// Number of jobs: the quadratic model, then the ReLU-output model.
+pub fn jobs(_params: &Params) -> usize {
+    2
+}
+
+/// Job 0 trains the quadratic model (exact loss, best of the seeds), job 1 the ReLU-output
+/// model (best of the seeds by evaluation loss).
+///
+/// # Errors
+/// [`Error::Parameter`] for j > 1; parameter and training errors.
+pub fn job(params: &Params, j: usize) -> Result<Item> {
+    let features = features_of(params)?;
+    match j {
+        0 => {
+            let qcfg = ExactConfig {
+                steps: params.quadratic_steps,
+                ..ExactConfig::default()
+            };
+            let objective = ExpectedLoss::new(&features, params.dims)?;
+            let r = ExactTrainer::new(qcfg)?.train_best(&objective, params.seeds, 0)?;
+            Ok(Item::Quadratic(
+                pack(&r.w),
+                r.loss,
+                r.sq_norm,
+                r.loss_curve,
+                r.wall_seconds,
+                r.seed,
+            ))
+        }
+        1 => {
+            let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
+            rcfg.steps = params.relu_steps;
+            rcfg.eval_batch = 16_384;
+            let runs = Trainer::new(Model::TmsRelu, params.dims, rcfg)?.sweep(
+                std::slice::from_ref(&features),
+                params.seeds,
+                0,
+                &|| {},
+            )?;
+            let r = runs
+                .first()
+                .and_then(|r| best_by(r, |r| r.loss))
+                .cloned()
+                .ok_or_else(|| Error::Parameter("no runs".into()))?;
+            Ok(Item::Relu(
+                pack(&r.w),
+                r.bias,
+                r.loss,
+                r.sq_norm,
+                r.loss_curve,
+                r.wall_seconds,
+                r.seed,
+                r.sparse_kernel,
+            ))
+        }
+        _ => Err(Error::Parameter(format!(
+            "block structure has 2 jobs, no job {j}"
+        ))),
+    }
+}
+
+/// Decomposes both trained models: the data from the results of both jobs.
+///
+/// # Errors
+/// [`Error::Parameter`] for results in the wrong order; decomposition errors.
+pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+    let features = features_of(params)?;
+    let mut it = items.into_iter();
+    let (
+        Some(Item::Quadratic(w, loss, sq_norm, loss_curve, wall_seconds, seed)),
+        Some(Item::Relu(rw, bias, rloss, rsq, rcurve, rwall, rseed, sparse_kernel)),
+        None,
+    ) = (it.next(), it.next(), it.next())
+    else {
+        return Err(Error::Parameter(
+            "block structure needs the quadratic then the ReLU-output result".into(),
+        ));
     };
-    let quadratic = quadratic_geometry(
+    let quadratic = quadratic_geometry_of(
+        ExactRun {
+            w: unpack(w)?,
+            loss,
+            sq_norm,
+            loss_curve,
+            wall_seconds,
+            seed,
+        },
         &features,
         params.dims,
-        qcfg,
-        params.seeds,
-        0,
         params.tolerance,
     )?;
-    let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
-    rcfg.steps = params.relu_steps;
-    rcfg.eval_batch = 16_384;
-    let relu = autoencoder_geometry(
-        Model::TmsRelu,
-        &features,
-        params.dims,
-        rcfg,
-        params.seeds,
-        0,
+    let relu = autoencoder_geometry_of(
+        Run {
+            w: unpack(rw)?,
+            bias,
+            loss: rloss,
+            sq_norm: rsq,
+            loss_curve: rcurve,
+            wall_seconds: rwall,
+            seed: rseed,
+            sparse_kernel,
+        },
         params.tolerance,
     )?;
     Ok(Data {
@@ -170,6 +294,15 @@ pub fn data(params: &Params) -> Result<Data> {
         quadratic,
         relu,
     })
+}
+
+/// Trains both models and decomposes them: [`assemble`] of both [`job`]s.
+///
+/// # Errors
+/// Parameter, training and decomposition errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
 /// None: the index lists only self-contained commands that print CSV, and these runs are

@@ -45,7 +45,7 @@ impl Params {
     /// The default of `polycap verify --model tms-relu` for both models: 25 × 25 points × 5
     /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models, about 80 s of CPU; the
     /// replication's 50 × 50 × 10 (50 000 models, about 10 min of CPU) does not fit the
-    /// reproduce budget and is left to `polycap verify --grid 50x50 --seeds 10`.
+    /// reproduce budget: it is [`Params::paper_resolution`].
     pub fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],
@@ -56,6 +56,16 @@ impl Params {
             steps: 5000,
             base_seed: 0,
             band: 0.1,
+        }
+    }
+
+    /// The replication's resolution (`reproduce --resolution paper`): 50 × 50 points × 10
+    /// seeds × 5000 steps per model, 50 000 models.
+    pub fn paper_resolution() -> Self {
+        Params {
+            grid: (50, 50),
+            seeds: 10,
+            ..Params::paper()
         }
     }
 
@@ -120,30 +130,63 @@ pub struct Data {
     pub boundaries: Vec<Vec<Vec<(f64, f64)>>>,
 }
 
-/// Trains and compares.
-pub fn data(params: &Params) -> Result<Data> {
-    let mut reports = Vec::new();
+/// One job per model.
+pub fn jobs(params: &Params) -> usize {
+    params.models.len()
+}
+
+/// Job `j`: model j trained over the grid and compared (the lane engine runs the models of
+/// the grid in parallel inside the job).
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, j: usize) -> Result<ElhageReport> {
+    let m = *params
+        .models
+        .get(j)
+        .ok_or_else(|| crate::base::Error::Parameter(format!("e3-elhage-trained: no job {j}")))?;
+    let mut v = ElhageVerifier::new(m, params.seeds, params.base_seed)?;
+    v.training.steps = params.steps;
+    v.band = params.band;
+    v.run(
+        params.ratio_range,
+        params.density_range,
+        params.grid.0,
+        params.grid.1,
+        None,
+        &|_| {},
+    )
+}
+
+/// The figure's data from the jobs' reports, in job order.
+///
+/// # Errors
+/// [`crate::base::Error::Parameter`] for the wrong number of reports; boundary errors.
+pub fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(crate::base::Error::Parameter(format!(
+            "e3-elhage-trained: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
     let mut boundaries = Vec::new();
     for &m in &params.models {
-        let mut v = ElhageVerifier::new(m, params.seeds, params.base_seed)?;
-        v.training.steps = params.steps;
-        v.band = params.band;
-        let r = v.run(
-            params.ratio_range,
-            params.density_range,
-            params.grid.0,
-            params.grid.1,
-            None,
-            &|_| {},
-        )?;
         boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);
-        reports.push((m, r));
     }
     Ok(Data {
         params: params.clone(),
-        reports,
+        reports: params.models.iter().copied().zip(items).collect(),
         boundaries,
     })
+}
+
+/// Trains and compares: [`assemble`] of every [`job`].
+pub fn data(params: &Params) -> Result<Data> {
+    let items = (0..jobs(params))
+        .map(|j| job(params, j))
+        .collect::<Result<Vec<_>>>()?;
+    assemble(params, items)
 }
 
 /// The verify command lines that print the same numbers.

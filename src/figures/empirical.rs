@@ -1,9 +1,13 @@
-//! Shared pieces of the trained (empirical) phase diagrams: the capacity colours of the
-//! analytic diagram, the closed-form boundaries to overlay, and the caption of a training
-//! protocol.
+//! Shared pieces of the trained (empirical) figures: the capacity colours of the analytic
+//! diagram, the closed-form boundaries to overlay, the caption of a training protocol, and
+//! the best-of-seeds run of one instance as a job result that shards (V7).
 
-use crate::base::Result;
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::base::{Error, FeatureSet, Result};
 use crate::theory::phase::{self, PhaseSetting};
+use crate::training::{Trainer, best_by};
 use crate::verify::Protocol;
 
 use super::axis::Panel;
@@ -88,4 +92,63 @@ pub fn protocol_caption(protocol: &Protocol, seeds: usize) -> String {
         protocol.steps(),
         if seeds == 1 { "" } else { "s" }
     )
+}
+
+/// The best run of one instance (lowest evaluation loss): the result of one job of a
+/// trained figure, in a form that round-trips through JSON exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestRun {
+    /// Rows of W (D).
+    pub rows: usize,
+    /// Columns of W (N).
+    pub cols: usize,
+    /// W, column-major (column i = feature i).
+    pub w: Vec<f64>,
+    /// Evaluation loss of the run.
+    pub loss: f64,
+}
+
+impl BestRun {
+    /// Trains instance `index` of a sweep with seeds `base_seed`, `base_seed + 1`, … exactly
+    /// as [`Trainer::sweep`] does (seed, instance index) and keeps the lowest evaluation
+    /// loss ([`best_by`]).
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for 0 seeds; training errors.
+    pub fn train(
+        trainer: &Trainer,
+        features: &FeatureSet,
+        seeds: usize,
+        base_seed: u64,
+        index: usize,
+    ) -> Result<BestRun> {
+        let runs = (0..seeds as u64)
+            .map(|s| trainer.train(features, base_seed.wrapping_add(s), index as u64))
+            .collect::<Result<Vec<_>>>()?;
+        let best = best_by(&runs, |r| r.loss)
+            .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
+        Ok(BestRun {
+            rows: best.w.nrows(),
+            cols: best.w.ncols(),
+            w: best.w.as_slice().to_vec(),
+            loss: best.loss,
+        })
+    }
+
+    /// W as a matrix.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] when the entries do not fill rows × cols.
+    pub fn matrix(&self) -> Result<DMatrix<f64>> {
+        if self.w.len() != self.rows * self.cols {
+            return Err(Error::Parameter(format!(
+                "a {}×{} W needs {} entries, got {}",
+                self.rows,
+                self.cols,
+                self.rows * self.cols,
+                self.w.len()
+            )));
+        }
+        Ok(DMatrix::from_column_slice(self.rows, self.cols, &self.w))
+    }
 }

@@ -7,12 +7,13 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{FeatureSet, Magnitude, Result};
+use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
-use crate::training::{Model, TrainConfig, Trainer, best_by};
+use crate::training::{Model, TrainConfig, Trainer};
 
 use super::axis::{Axis, Frame, Panel, fmt_value};
 use super::colormap::CATEGORICAL;
+use super::empirical::BestRun;
 use super::style::Style;
 use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
@@ -137,44 +138,85 @@ pub struct Data {
     pub instances: Vec<Instance>,
 }
 
-/// Trains every instance (in parallel, reproducible from the seeds) and measures (E6), (E7).
-pub fn data(params: &Params) -> Result<Data> {
-    let instances: Vec<FeatureSet> = params
-        .densities()
-        .iter()
-        .map(|&p| {
-            FeatureSet::from_densities(
-                vec![1.0; params.features],
-                &vec![p; params.features],
-                Magnitude::Uniform,
-            )
-        })
-        .collect::<Result<_>>()?;
+fn instance(params: &Params, p: f64) -> Result<FeatureSet> {
+    FeatureSet::from_densities(
+        vec![1.0; params.features],
+        &vec![p; params.features],
+        Magnitude::Uniform,
+    )
+}
+
+fn trainer(params: &Params) -> Result<Trainer> {
     let mut cfg = TrainConfig::defaults(Model::TmsRelu);
     cfg.steps = params.steps;
     cfg.eval_batch = 8192;
-    let runs = Trainer::new(Model::TmsRelu, params.dims, cfg)?.sweep(
-        &instances,
+    Trainer::new(Model::TmsRelu, params.dims, cfg)
+}
+
+/// Number of jobs: one per density.
+pub fn jobs(params: &Params) -> usize {
+    params.densities().len()
+}
+
+/// Job `k`: instance k (density k of the sweep), best of the seeds.
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, k: usize) -> Result<BestRun> {
+    let p = params
+        .densities()
+        .get(k)
+        .copied()
+        .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
+    BestRun::train(
+        &trainer(params)?,
+        &instance(params, p)?,
         params.seeds,
         params.seed,
-        &|| {},
-    )?;
-    let out = runs
+        k,
+    )
+}
+
+/// The figure's data from the results of every job, in job order: (E6), (E7) measured.
+///
+/// # Errors
+/// [`Error::Parameter`] for the wrong number of results or a malformed W.
+pub fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(Error::Parameter(format!(
+            "e4-e5: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
+    let instances = items
         .iter()
         .zip(params.densities())
-        .filter_map(|(r, p)| best_by(r, |r| r.loss).map(|b| (b, p)))
-        .map(|(b, p)| Instance {
-            density: p,
-            dims_per_feature: dimensions_per_feature(&b.w),
-            dimensionality: feature_dimensionality(&b.w),
-            loss: b.loss,
-            w: b.w.clone(),
+        .map(|(b, p)| {
+            let w = b.matrix()?;
+            Ok(Instance {
+                density: p,
+                dims_per_feature: dimensions_per_feature(&w),
+                dimensionality: feature_dimensionality(&w),
+                loss: b.loss,
+                w,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Data {
         params: params.clone(),
-        instances: out,
+        instances,
     })
+}
+
+/// Trains every instance (in parallel, reproducible from the seeds) and measures (E6), (E7):
+/// [`assemble`] of every [`job`].
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
 /// None: the index lists only self-contained commands that print CSV, and these runs are

@@ -5,10 +5,11 @@
 //!
 //! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
 
-use crate::base::Result;
+use crate::base::{Result, run_jobs};
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 use crate::verify::{
-    GridReport, GridSpec, Protocol, QuadraticTheory, Verdict, Verifier, verify_grid,
+    GridReport, GridSpec, PointReport, Protocol, QuadraticTheory, Verdict, Verifier, grid_report,
+    verify_point,
 };
 
 use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
@@ -111,22 +112,52 @@ pub struct Data {
     pub protocol: String,
 }
 
-/// Trains and compares every grid point.
-pub fn data(params: &Params) -> Result<Data> {
-    let grid = GridSpec::new(
+fn grid_of(params: &Params) -> Result<GridSpec> {
+    GridSpec::new(
         params.setting,
         DEFAULT_IMPORTANCE_RANGE,
         DEFAULT_DENSITY_RANGE,
         params.grid.0,
         params.grid.1,
-    )?;
-    let verifier = Verifier::new(
+    )
+}
+
+fn verifier(params: &Params) -> Result<Verifier> {
+    Verifier::new(
         Box::new(QuadraticTheory),
         params.protocol.clone(),
         params.seeds,
         params.base_seed,
-    )?;
-    let report = verify_grid(&verifier, &grid, None, &|| ())?;
+    )
+}
+
+/// Number of jobs: one per grid point.
+pub fn jobs(params: &Params) -> usize {
+    params.grid.0 * params.grid.1
+}
+
+/// Job `j`: grid point j verified.
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, j: usize) -> Result<PointReport> {
+    verify_point(&verifier(params)?, &grid_of(params)?, j)
+}
+
+/// The figure's data from the results of every job, in job order.
+///
+/// # Errors
+/// [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
+pub fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(crate::base::Error::Parameter(format!(
+            "fig4-trained: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
+    let grid = grid_of(params)?;
+    let report = grid_report(&verifier(params)?, &grid, None, items);
     Ok(Data {
         boundaries: boundaries(
             params.setting,
@@ -137,6 +168,15 @@ pub fn data(params: &Params) -> Result<Data> {
         grid,
         protocol: protocol_caption(&params.protocol, params.seeds),
     })
+}
+
+/// Verifies the grid: [`assemble`] of every [`job`], in parallel.
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
 /// The `polycap verify` command that prints the same numbers.

@@ -6,15 +6,18 @@
 //! closed-form boundaries of the quadratic model are drawn for orientation.
 //!
 //! Measured (release, 2 cores shared with other jobs, load ≈ 5): 13 × 13, 2 seeds, 3000 steps
-//! took 322 s; the paper setting (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the
-//! reproduce budget. The spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps) is
-//! estimated at roughly 30–40 min here (not run).
+//! took 322 s; the default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the
+//! reproduce budget. The spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps,
+//! [`Params::paper_resolution`], `--resolution paper`) measured with `polycap bench figure
+//! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 12): 1.65
+//! CPU-s per job, ≈ 9300 CPU-s in all, ≈ 78 min on 2 idle cores (the default: 0.15 CPU-s per
+//! job, ≈ 190 CPU-s; ratio ≈ 48). Shard it (`--shard i/N`, derivations/verify.md (V7)).
 
-use crate::base::Result;
+use crate::base::{Result, run_jobs};
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 use crate::training::{Model, TrainConfig};
 use crate::verify::{
-    Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_grid,
+    Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_point,
 };
 
 use super::axis::{Axis, Frame, Panel, colorbar};
@@ -57,14 +60,16 @@ pub struct Params {
     pub grid: (usize, usize),
     /// Steps of every run.
     pub steps: usize,
-    /// Batch size of every run.
-    pub batch: usize,
+    /// Batch size of every run (`None`: the library's default of each model, (T3)/(T1)).
+    pub batch: Option<usize>,
     /// Seeds per point (best kept).
     pub seeds: usize,
     /// Base seed.
     pub base_seed: u64,
     /// True for the reduced quick run.
     pub quick: bool,
+    /// True for the paper's resolution (stated in the title).
+    pub paper: bool,
 }
 
 impl Params {
@@ -77,10 +82,24 @@ impl Params {
             features: 6,
             grid: (12, 12),
             steps: 2000,
-            batch: 1024,
+            batch: Some(1024),
             seeds: 2,
             base_seed: 0,
             quick: false,
+            paper: false,
+        }
+    }
+
+    /// The paper's resolution (spec §10.4): 25 × 25 points, 10 000 steps, best of 3 seeds,
+    /// each model's default batch (`TrainConfig::defaults`).
+    pub fn paper_resolution() -> Self {
+        Params {
+            grid: (25, 25),
+            steps: 10_000,
+            batch: None,
+            seeds: 3,
+            paper: true,
+            ..Params::paper()
         }
     }
 
@@ -89,7 +108,7 @@ impl Params {
         Params {
             grid: (4, 4),
             steps: 300,
-            batch: 256,
+            batch: Some(256),
             seeds: 1,
             quick: true,
             ..Params::paper()
@@ -107,14 +126,16 @@ impl Params {
                     "{} × {}{}",
                     self.grid.0,
                     self.grid.1,
-                    if self.quick { " (quick)" } else { "" }
+                    if self.quick { " (quick)" } else if self.paper { " (paper resolution)" } else { "" }
                 ),
             ),
             (
                 "training".into(),
                 format!(
                     "{} steps, batch {}, best of {} seed(s); quadratic family (T3) η = 1e-2 cosine, autoencoders (T1) η = 1e-3 constant, no decay",
-                    self.steps, self.batch, self.seeds
+                    self.steps,
+                    self.batch.map_or("per model (library default)".to_string(), |b| b.to_string()),
+                    self.seeds
                 ),
             ),
             (
@@ -133,7 +154,13 @@ impl Params {
             ),
             (
                 "wall time (release, 2 cores)".into(),
-                if self.quick { "< 2 s".into() } else { "about 2–3 min (12 × 12; 13 × 13 × 3000 steps took 322 s under load)".into() },
+                if self.quick {
+                    "< 2 s".into()
+                } else if self.paper {
+                    "≈ 9300 CPU-s, ≈ 78 min on 2 idle cores (estimated from every 37th job); shard it with --shard i/N".into()
+                } else {
+                    "about 2–3 min (12 × 12; 13 × 13 × 3000 steps took 322 s under load)".into()
+                },
             ),
         ]
     }
@@ -163,56 +190,119 @@ pub struct Data {
     pub boundaries: Vec<(usize, phase_diagram::Data)>,
 }
 
-/// Trains all nine panels.
-pub fn data(params: &Params) -> Result<Data> {
+/// One panel's grid, training protocol and base seed.
+struct PanelSetup {
+    family: &'static str,
+    model: Model,
+    grid: GridSpec,
+    protocol: Protocol,
+    seed: u64,
+}
+
+fn panel_setup(params: &Params, k: usize) -> Result<PanelSetup> {
+    let (row, col) = (k / 3, k % 3);
+    let (family, dims, models) = ROWS[row];
+    let model = models[col];
+    let setting = PhaseSetting::new(params.features, dims, crate::base::Magnitude::Uniform)?;
+    let grid = GridSpec::new(
+        setting,
+        DEFAULT_IMPORTANCE_RANGE,
+        DEFAULT_DENSITY_RANGE,
+        params.grid.0,
+        params.grid.1,
+    )?;
+    let mut config = TrainConfig::defaults(model);
+    config.steps = params.steps;
+    if let Some(b) = params.batch {
+        config.batch = b;
+    }
+    config.eval_batch = 8192;
+    Ok(PanelSetup {
+        family,
+        model,
+        grid,
+        protocol: Protocol::Sampled { model, config },
+        seed: params.base_seed.wrapping_add(1000 * k as u64),
+    })
+}
+
+/// Number of jobs: one per panel and grid point.
+pub fn jobs(params: &Params) -> usize {
+    9 * params.grid.0 * params.grid.1
+}
+
+/// (trained Cᵢ, quadratic theory Cᵢ) at one grid point of one panel.
+pub type Item = (Vec<f64>, Vec<f64>);
+
+/// Job `j`: point j mod (W·H) of panel ⌊j / (W·H)⌋ (panels row-major).
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, j: usize) -> Result<Item> {
+    let points = params.grid.0 * params.grid.1;
+    let s = panel_setup(params, j / points)?;
+    train_point(
+        &s.protocol,
+        &QuadraticTheory,
+        &s.grid,
+        params.seeds,
+        s.seed,
+        j % points,
+    )
+}
+
+/// The figure's data from the results of every job, in job order.
+///
+/// # Errors
+/// [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
+pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(crate::base::Error::Parameter(format!(
+            "fig7: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
+    let points = params.grid.0 * params.grid.1;
     let mut panels = Vec::new();
     let mut bounds = Vec::new();
-    for (row, (family, dims, models)) in ROWS.iter().enumerate() {
-        let setting = PhaseSetting::new(params.features, *dims, crate::base::Magnitude::Uniform)?;
-        if !bounds.iter().any(|(d, _)| d == dims) {
+    let mut it = items.into_iter();
+    for k in 0..9 {
+        let s = panel_setup(params, k)?;
+        let dims = s.grid.setting.dims();
+        if !bounds.iter().any(|(d, _)| *d == dims) {
             bounds.push((
-                *dims,
-                boundaries(setting, DEFAULT_IMPORTANCE_RANGE, DEFAULT_DENSITY_RANGE)?,
+                dims,
+                boundaries(
+                    s.grid.setting,
+                    DEFAULT_IMPORTANCE_RANGE,
+                    DEFAULT_DENSITY_RANGE,
+                )?,
             ));
         }
-        let grid = GridSpec::new(
-            setting,
-            DEFAULT_IMPORTANCE_RANGE,
-            DEFAULT_DENSITY_RANGE,
-            params.grid.0,
-            params.grid.1,
-        )?;
-        for (col, model) in models.iter().enumerate() {
-            let mut config = TrainConfig::defaults(*model);
-            config.steps = params.steps;
-            config.batch = params.batch;
-            config.eval_batch = 8192;
-            let protocol = Protocol::Sampled {
-                model: *model,
-                config,
-            };
-            let seed = params.base_seed.wrapping_add(1000 * (row * 3 + col) as u64);
-            let trained = train_grid(
-                &protocol,
-                &QuadraticTheory,
-                &grid,
-                params.seeds,
-                seed,
-                &|| (),
-            )?;
-            panels.push(PanelData {
-                family: family.to_string(),
-                model: *model,
-                departure: departure(&trained),
-                trained,
-            });
-        }
+        let trained =
+            TrainedGrid::from_points(&s.grid, &s.protocol, it.by_ref().take(points).collect());
+        panels.push(PanelData {
+            family: s.family.to_string(),
+            model: s.model,
+            departure: departure(&trained),
+            trained,
+        });
     }
     Ok(Data {
         params: params.clone(),
         panels,
         boundaries: bounds,
     })
+}
+
+/// Trains all nine panels: [`assemble`] of every [`job`], run in parallel.
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
 /// No other subcommand prints these numbers (`polycap train` trains one point per call).
@@ -228,7 +318,16 @@ pub fn title(data: &Data) -> String {
         inputs_name(crate::base::Magnitude::Uniform),
         data.params.steps,
         data.params.seeds,
-        if data.params.quick { " (quick)" } else { "" }
+        if data.params.quick {
+            " (quick)".to_string()
+        } else if data.params.paper {
+            format!(
+                " (paper resolution, {} × {} points)",
+                data.params.grid.0, data.params.grid.1
+            )
+        } else {
+            String::new()
+        }
     )
 }
 

@@ -57,7 +57,7 @@ pub mod verify_scatter;
 
 mod registry;
 
-pub use registry::{Entry, Quality, Rendered, registry};
+pub use registry::{Entry, Plan, Quality, Rendered, Reproduction, ReproductionSettings, registry};
 
 /// CSV text from a header and rows of already formatted cells.
 pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -6,11 +6,12 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{FeatureSet, Magnitude, Result};
+use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::theory::geometry::{dimensions_per_feature, superposition};
-use crate::training::{Model, TrainConfig, Trainer, best_by};
+use crate::training::{Model, TrainConfig, Trainer};
 
 use super::axis::{Frame, fmt_value};
+use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::style::Style;
 use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, wrap};
@@ -120,44 +121,85 @@ pub struct Data {
     pub panels: Vec<Panel>,
 }
 
-fn train(
-    params: &Params,
-    model: Model,
-    densities: &[f64],
-    name: &'static str,
-) -> Result<Vec<Panel>> {
+/// Job k: (model, name, density, instance index within its sweep).
+fn job_setup(params: &Params, k: usize) -> Result<(Model, &'static str, f64, usize)> {
+    match k {
+        0 => Ok((Model::Linear, "linear", 1.0, 0)),
+        _ => params
+            .densities
+            .get(k - 1)
+            .map(|&p| (Model::TmsRelu, "ReLU", p, k - 1))
+            .ok_or_else(|| Error::Parameter(format!("no job {k} in the sweep"))),
+    }
+}
+
+/// Number of jobs: the linear model, then one ReLU-output model per density.
+pub fn jobs(params: &Params) -> usize {
+    1 + params.densities.len()
+}
+
+/// Job `k`: the linear model (k = 0) or the ReLU-output model at density k − 1, trained
+/// exactly as in a sweep over the densities (seeds 0, 1, …), best of the seeds.
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, k: usize) -> Result<BestRun> {
+    let (model, _, p, index) = job_setup(params, k)?;
     let n = params.features;
-    let sets: Vec<FeatureSet> = densities
-        .iter()
-        .map(|&p| FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform))
-        .collect::<Result<_>>()?;
+    let set = FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform)?;
     let mut cfg = TrainConfig::defaults(model);
     cfg.steps = params.steps;
     cfg.eval_batch = 8192;
-    let runs = Trainer::new(model, params.dims, cfg)?.sweep(&sets, params.seeds, 0, &|| {})?;
-    Ok(runs
-        .iter()
-        .zip(densities)
-        .filter_map(|(r, &p)| best_by(r, |r| r.loss).map(|b| (b, p)))
-        .map(|(b, p)| Panel {
-            model: name,
-            density: p,
-            norms: b.w.column_iter().map(|c| c.norm()).collect(),
-            superposition: superposition(&b.w),
-            dims_per_feature: dimensions_per_feature(&b.w),
-            w: b.w.clone(),
-        })
-        .collect())
+    BestRun::train(
+        &Trainer::new(model, params.dims, cfg)?,
+        &set,
+        params.seeds,
+        0,
+        index,
+    )
 }
 
-/// Trains the linear model and every ReLU-output model.
-pub fn data(params: &Params) -> Result<Data> {
-    let mut panels = train(params, Model::Linear, &[1.0], "linear")?;
-    panels.extend(train(params, Model::TmsRelu, &params.densities, "ReLU")?);
+/// The figure's data from the results of every job, in job order.
+///
+/// # Errors
+/// [`Error::Parameter`] for the wrong number of results or a malformed W.
+pub fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(Error::Parameter(format!(
+            "e2: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
+    let panels = items
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            let (_, name, p, _) = job_setup(params, k)?;
+            let w = b.matrix()?;
+            Ok(Panel {
+                model: name,
+                density: p,
+                norms: w.column_iter().map(|c| c.norm()).collect(),
+                superposition: superposition(&w),
+                dims_per_feature: dimensions_per_feature(&w),
+                w,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(Data {
         params: params.clone(),
         panels,
     })
+}
+
+/// Trains the linear model and every ReLU-output model: [`assemble`] of every [`job`].
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
 /// None: the index lists only self-contained commands that print CSV, and these runs are

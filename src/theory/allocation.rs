@@ -162,16 +162,62 @@ pub struct Allocation {
 impl Allocation {
     /// Fails with [`Error::Certificate`] if the KKT self-test (A11) has a residual above
     /// `tol` (the spec uses 1e-10 for the relative marginal benefits).
+    ///
+    /// The residual |ΣC − D| is absolute, and rounding alone makes it grow with N and ΣC: it
+    /// is compared against max(`tol`, N·ε·max(ΣC, 1)), the rounding bound of a sum of N
+    /// non-negative terms (derivations/allocation.md §8), so the test holds for N up to 10⁷
+    /// and beyond. The other residuals are relative and compared against `tol`.
     pub fn check_kkt(&self, tol: f64) -> Result<()> {
         let k = &self.kkt;
-        if k.max_residual <= tol {
+        let n = self.capacity.len() as f64;
+        let sum_tol = tol.max(n * f64::EPSILON * self.total_capacity.max(1.0));
+        let relative = k.interior.max(k.full).max(k.ignored).max(k.ratio);
+        if relative <= tol && k.capacity_sum <= sum_tol {
             return Ok(());
         }
         Err(Error::Certificate(format!(
             "KKT residual {:.3e} > {tol:.1e} (interior {:.3e}, full {:.3e}, ignored {:.3e}, \
-             ΣC {:.3e}, n/C {:.3e})",
-            k.max_residual, k.interior, k.full, k.ignored, k.capacity_sum, k.ratio
+             n/C {:.3e}) or |ΣC − D| {:.3e} > {sum_tol:.1e}",
+            relative, k.interior, k.full, k.ignored, k.ratio, k.capacity_sum
         )))
+    }
+}
+
+impl Allocation {
+    /// (K1) as an error, never a result: every Cᵢ in \[0, 1\], Σ Cᵢ ≤ D up to the rounding
+    /// bound N·ε·max(ΣC, 1) of [`Allocation::check_kkt`], finite lengths and loss. The sweep's
+    /// f64 arithmetic can lose these for importances spanning dozens of decades (e.g. 10⁻³⁰
+    /// next to 10³); such inputs get [`Error::Invariant`] naming the violation.
+    fn check_invariants(&self) -> Result<()> {
+        let n = self.capacity.len() as f64;
+        let slack = 1e-9_f64.max(n * f64::EPSILON * self.total_capacity.max(1.0));
+        if let Some(i) = self
+            .capacity
+            .iter()
+            .position(|c| !(c.is_finite() && (0.0..=1.0).contains(c)))
+        {
+            return Err(Error::Invariant(format!(
+                "allocation: C_{} = {} is outside [0, 1]; the inputs span too many decades for \
+                 f64",
+                i + 1,
+                self.capacity[i]
+            )));
+        }
+        if let Some(d) = self.dims
+            && self.total_capacity > d as f64 + slack
+        {
+            return Err(Error::Invariant(format!(
+                "allocation: ΣC = {} exceeds D = {d}; the importances and kurtoses span too many \
+                 decades for f64 (narrow their range)",
+                self.total_capacity
+            )));
+        }
+        if !(self.loss.is_finite() && self.sq_norm.iter().all(|x| x.is_finite())) {
+            return Err(Error::Invariant(
+                "allocation: a length or the loss is not finite".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -341,7 +387,7 @@ impl Allocator {
             self.out.method = Method::Mixed;
         }
         self.finish(v, k, Some(dims));
-        Ok(())
+        self.out.check_invariants()
     }
 
     /// Sorted sweep breakpoints u = 2/((kᵢ−1)vᵢ) (enter) and u = 1/vᵢ (saturate) of the
@@ -369,40 +415,47 @@ impl Allocator {
     /// finds the first segment [b′, b] with S(b′) < target ≤ S(b), reads off F and P, sets
     /// the members' capacities and returns λ from the segment formula (A6)/(B5).
     fn sweep(&mut self, v: &[f64], k: &[f64], target: f64) -> f64 {
-        let (mut full, mut sigma, mut beta) = (0.0, 0.0, 0.0);
+        // Running sums compensated: features of very different scales enter and leave, and
+        // a plain σ = a₁ + a₃ − a₃ with a₃ = 10³⁹·a₁ would lose a₁ entirely.
+        let (mut full, mut sigma, mut beta) = (0.0, Neumaier::default(), Neumaier::default());
         for e in &self.events {
             // On the current segment S(u) = |F| + σu − Σ_P βᵢ (B5).
-            if sigma > 0.0 && full + sigma * e.u - beta >= target {
+            let (sg, bt) = (sigma.sum(), beta.sum());
+            if sg > 0.0 && full + sg * e.u - bt >= target {
                 break;
             }
             let (a, b) = slope_terms(v[e.i], k[e.i]);
             if e.enter {
                 self.state[e.i] = ACTIVE;
-                sigma += a;
-                beta += b;
+                sigma.add(a);
+                beta.add(b);
             } else {
                 self.state[e.i] = FULL;
                 full += 1.0;
-                sigma -= a;
-                beta -= b;
+                sigma.add(-a);
+                beta.add(-b);
             }
         }
-        // Recompute the segment sums from the sets: no cancellation from the running sums.
-        let (mut num, mut den) = (0.0, target);
+        // Recompute the segment sums from the sets: no cancellation from the running sums,
+        // and compensated sums, so λ carries O(ε) rounding whatever N (a naive sum of N terms
+        // errs by up to Nε, which the cancellation in (A2) near the entry point amplifies:
+        // N = 30 000 equal features missed ΣC = D by 3.5e-9).
+        let (mut num, mut den) = (Neumaier::default(), Neumaier::default());
+        den.add(target);
         for e in &self.events {
             if e.enter {
                 match self.state[e.i] {
                     ACTIVE => {
                         let (a, b) = slope_terms(v[e.i], k[e.i]);
-                        num += a;
-                        den += b;
+                        num.add(a);
+                        den.add(b);
                     }
-                    FULL => den -= 1.0,
+                    FULL => den.add(-1.0),
                     _ => {}
                 }
             }
         }
-        let lam = num / den;
+        let lam = num.sum() / den.sum();
         for e in &self.events {
             if e.enter {
                 let i = e.i;
@@ -517,23 +570,26 @@ impl Allocator {
             (1.0 / vf, 1.0 / vf)
         };
         // J's sets just right of u_lo.
-        let (mut full, mut sigma, mut beta) = (0.0, 0.0, 0.0);
+        let (mut full, mut sigma, mut beta) = (0.0, Neumaier::default(), Neumaier::default());
         let mut pos = 0;
         self.state.iter_mut().for_each(|s| *s = OUT);
-        let step =
-            |e: &Event, state: &mut [u8], full: &mut f64, sigma: &mut f64, beta: &mut f64| {
-                let (a, b) = slope_terms(v[e.i], k[e.i]);
-                if e.enter {
-                    state[e.i] = ACTIVE;
-                    *sigma += a;
-                    *beta += b;
-                } else {
-                    state[e.i] = FULL;
-                    *full += 1.0;
-                    *sigma -= a;
-                    *beta -= b;
-                }
-            };
+        let step = |e: &Event,
+                    state: &mut [u8],
+                    full: &mut f64,
+                    sigma: &mut Neumaier,
+                    beta: &mut Neumaier| {
+            let (a, b) = slope_terms(v[e.i], k[e.i]);
+            if e.enter {
+                state[e.i] = ACTIVE;
+                sigma.add(a);
+                beta.add(b);
+            } else {
+                state[e.i] = FULL;
+                *full += 1.0;
+                sigma.add(-a);
+                beta.add(-b);
+            }
+        };
         while pos < self.events.len() && self.events[pos].u <= u_lo {
             let e = self.events[pos];
             step(&e, &mut self.state, &mut full, &mut sigma, &mut beta);
@@ -563,12 +619,12 @@ impl Allocator {
                 u_hi
             };
             // On [s0, s1]: S_J(u) + c_f(u) = full − β + σu + a_f v_f u − β_f.
-            let slope = sigma + af;
+            let slope = sigma.sum() + af;
             if slope != 0.0 {
                 // A root within rounding of a segment end belongs to this segment too (the
                 // neighbour may miss it by the same rounding): accept and clamp.
                 let slack = 1e-12 * s1;
-                let u = (t - full + beta + bf) / slope;
+                let u = (t - full + beta.sum() + bf) / slope;
                 if u >= s0 - slack && u <= s1 + slack {
                     // Re-solve with the segment sums recomputed from the sets (the running
                     // sums may carry cancellation), as the sweep does for (A6).
@@ -595,21 +651,21 @@ impl Allocator {
 
     /// (|F|, Σ_P aⱼvⱼ, Σ_P βⱼ) of J from the current sets, summed afresh (B5).
     fn segment_sums(&self, v: &[f64], k: &[f64]) -> (f64, f64, f64) {
-        let (mut full, mut sigma, mut beta) = (0.0, 0.0, 0.0);
+        let (mut full, mut sigma, mut beta) = (0.0, Neumaier::default(), Neumaier::default());
         for e in &self.events {
             if e.enter {
                 match self.state[e.i] {
                     ACTIVE => {
                         let (a, b) = slope_terms(v[e.i], k[e.i]);
-                        sigma += a;
-                        beta += b;
+                        sigma.add(a);
+                        beta.add(b);
                     }
                     FULL => full += 1.0,
                     _ => {}
                 }
             }
         }
-        (full, sigma, beta)
+        (full, sigma.sum(), beta.sum())
     }
 
     /// J's capacities at λ from the current sets (B5).
@@ -631,7 +687,7 @@ impl Allocator {
         let out = &mut self.out;
         let n = v.len();
         let mut loss = 0.0;
-        let mut total = 0.0;
+        let mut total = Neumaier::default();
         let mut usable_count = 0usize;
         for i in 0..n {
             let curve = FeatureCurve {
@@ -642,10 +698,11 @@ impl Allocator {
             out.phase[i] = Phase::of_capacity(c);
             out.sq_norm[i] = if c <= 0.0 { 0.0 } else { curve.sq_norm(c) };
             loss += curve.loss(c);
-            total += c;
+            total.add(c);
             usable_count += usize::from(usable(v[i], k[i]));
         }
         out.loss = loss;
+        let total = total.sum();
         out.total_capacity = total;
         if out.method != Method::PrescribedLambda && !out.phase.contains(&Phase::Polysemantic) {
             out.lambda = None;
@@ -835,32 +892,31 @@ fn interior_capacity(v: f64, k: f64, lam: f64) -> f64 {
     }
 }
 
+/// Neumaier's compensated sum: the rounding error of a sum of N terms is O(ε), not O(Nε).
+#[derive(Debug, Clone, Copy, Default)]
+struct Neumaier {
+    sum: f64,
+    carry: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.carry += (self.sum - t) + x;
+        } else {
+            self.carry += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn sum(self) -> f64 {
+        self.sum + self.carry
+    }
+}
+
 fn validate(importance: &[f64], kurtosis: &[f64]) -> Result<()> {
-    if importance.is_empty() {
-        return Err(Error::NoFeatures);
-    }
-    if kurtosis.len() != importance.len() {
-        return Err(Error::Length {
-            what: "kurtosis",
-            expected: importance.len(),
-            got: kurtosis.len(),
-        });
-    }
-    for (index, &value) in importance.iter().enumerate() {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(Error::Importance { index, value });
-        }
-    }
-    for (index, &value) in kurtosis.iter().enumerate() {
-        if !(value.is_finite() && value >= 1.0) {
-            return Err(Error::Kurtosis {
-                index,
-                value,
-                bound: "≥ 1",
-            });
-        }
-    }
-    Ok(())
+    crate::base::check_slices(importance, kurtosis)
 }
 
 /// Optimal capacity allocation of the quadratic model in `dims` dimensions

@@ -5,7 +5,10 @@
 //!
 //! Cᵢ = Gᵢᵢ² / (G²)ᵢᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)²,   0 ≤ Cᵢ ≤ 1,   1 ≤ Σᵢ Cᵢ ≤ rank W ≤ D.
 //!
-//! A column with nᵢ = ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`] has capacity 0 (spec §2.1, pitfall 4).
+//! A column with nᵢ = ‖Wᵢ‖² ≤ τ·maxⱼ nⱼ, τ = [`ZERO_COLUMN_THRESHOLD`], has capacity 0: the
+//! cut-off is relative, so capacity stays scale invariant (C1) and W is rescaled by its largest
+//! entry before anything is squared (no overflow for entries near 1e160, no underflow near
+//! 1e-160).
 //!
 //! Derivation of every formula and bound: derivations/capacity.md.
 //!
@@ -29,11 +32,30 @@ use nalgebra::DMatrix;
 
 use crate::base::{Error, Result};
 
-/// Columns with squared norm nᵢ = ‖Wᵢ‖² ≤ τ = 1e-10 count as zero: Cᵢ = 0 (spec §2.1).
-///
-/// The threshold is absolute, so rescale W (capacity is scale invariant, (C1)) if its
-/// entries are tiny.
+/// Relative zero-column cut-off τ: columns with squared norm nᵢ = ‖Wᵢ‖² ≤ τ·maxⱼ nⱼ count as
+/// zero, Cᵢ = 0 (derivations/capacity.md (C1)). Relative to the longest column, so W and
+/// c·W (c > 0) get the same capacities.
 pub const ZERO_COLUMN_THRESHOLD: f64 = 1e-10;
+
+/// The absolute squared-norm cut-off τ·maxⱼ nⱼ below which a column of a matrix with
+/// squared column norms `sq_norm` counts as zero ([`ZERO_COLUMN_THRESHOLD`]).
+pub fn zero_cut(sq_norm: &[f64]) -> f64 {
+    ZERO_COLUMN_THRESHOLD * sq_norm.iter().copied().fold(0.0, f64::max)
+}
+
+/// W times the power of two that brings its largest |entry| into [1, 2) — exact, no rounding
+/// — when that entry is outside [1e-30, 1e30] (W itself otherwise): every quantity here is
+/// scale invariant, and fourth powers of the rescaled entries neither overflow nor underflow.
+fn rescaled(w: &DMatrix<f64>) -> std::borrow::Cow<'_, DMatrix<f64>> {
+    let m = w.amax();
+    if m == 0.0 || !m.is_finite() || (1e-30..=1e30).contains(&m) {
+        return std::borrow::Cow::Borrowed(w);
+    }
+    // 2^−⌊log₂ m⌋, built in two factors so that neither overflows nor is subnormal.
+    let e = m.log2().floor() as i32;
+    let (a, b) = (-e / 2, -e - (-e / 2));
+    std::borrow::Cow::Owned(w * 2f64.powi(a) * 2f64.powi(b))
+}
 
 /// Relative tolerance of [`CapacityReport::efficient`]: W is efficient when
 /// |Σᵢ Cᵢ − D| ≤ `EFFICIENCY_TOL`·max(N, 1) and rank W = D (spec (C6)).
@@ -42,9 +64,9 @@ pub const EFFICIENCY_TOL: f64 = 1e-9;
 /// Capacity of feature `i`: the fraction of an embedding dimension it occupies.
 ///
 /// Cᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)²  (sum over all j, including j = i),
-/// with Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`]. Cost O(ND).
+/// with Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ τ·maxⱼ nⱼ ([`ZERO_COLUMN_THRESHOLD`]). Cost O(ND).
 ///
-/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1).
+/// Derivation: derivations/capacity.md (C1).
 ///
 /// # Panics
 /// If `i` ≥ N (the number of columns).
@@ -54,9 +76,10 @@ pub fn capacity(w: &DMatrix<f64>, i: usize) -> f64 {
         "feature index {i} out of range for {} columns",
         w.ncols()
     );
+    let w = rescaled(w);
     let wi = w.column(i);
     let n_i = wi.norm_squared();
-    if n_i <= ZERO_COLUMN_THRESHOLD {
+    if n_i <= zero_cut(&sq_norms(&w)) || n_i <= 0.0 {
         return 0.0;
     }
     // g = Wᵀ Wᵢ: the i-th row of the Gram matrix.
@@ -71,23 +94,27 @@ pub fn capacity(w: &DMatrix<f64>, i: usize) -> f64 {
 /// full G are never held). For very large problems (N > D and N²D > 2³⁰) the same number is
 /// computed as (G²)ᵢᵢ = Wᵢᵀ (WWᵀ) Wᵢ, which costs O(ND²) instead of O(N²D) but is less accurate
 /// for columns of very different lengths (derivations/capacity.md (C1′)). Zero columns
-/// (nᵢ ≤ [`ZERO_COLUMN_THRESHOLD`]) get 0.
+/// (nᵢ ≤ τ·maxⱼ nⱼ, [`ZERO_COLUMN_THRESHOLD`]) get 0. Scale invariant: W is rescaled by its
+/// largest entry first.
 ///
-/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1), (C1′).
+/// Derivation: derivations/capacity.md (C1), (C1′).
 pub fn capacities(w: &DMatrix<f64>) -> Vec<f64> {
     capacities_with_threshold(w, ZERO_COLUMN_THRESHOLD)
 }
 
-/// [`capacities`] with a chosen zero-column threshold τ: Cᵢ = 0 when nᵢ = ‖Wᵢ‖² ≤ τ
-/// (spec §2.1: "default τ = 1e-10, configurable"). τ = 0 keeps every non-zero column.
+/// [`capacities`] with a chosen relative zero-column threshold τ: Cᵢ = 0 when
+/// nᵢ = ‖Wᵢ‖² ≤ τ·maxⱼ nⱼ. τ = 0 keeps every non-zero column.
 ///
-/// Spec: capacity-theory.md (C1). Derivation: derivations/capacity.md (C1).
+/// Derivation: derivations/capacity.md (C1).
 pub fn capacities_with_threshold(w: &DMatrix<f64>, threshold: f64) -> Vec<f64> {
     let (d, n) = w.shape();
     if n == 0 {
         return Vec::new();
     }
+    let w = rescaled(w);
+    let w = w.as_ref();
     let sq_norm = sq_norms(w);
+    let threshold = threshold * sq_norm.iter().copied().fold(0.0, f64::max);
     let g2_diag = if n > d && (n * n).saturating_mul(d) > GRAM_WORK_LIMIT {
         outer_sq_diag(w)
     } else {
@@ -151,7 +178,7 @@ fn outer_sq_diag(w: &DMatrix<f64>) -> Vec<f64> {
 /// [`Error::Matrix`] for non-finite entries; [`Error::NotConverged`] if the SVD does not
 /// converge.
 pub fn rank(w: &DMatrix<f64>) -> Result<usize> {
-    let sigma = singular_values(w)?;
+    let sigma = singular_values(&rescaled(w))?;
     let (d, n) = w.shape();
     let smax = sigma.iter().copied().fold(0.0, f64::max);
     if smax <= 0.0 {
@@ -167,8 +194,8 @@ pub(crate) fn check_finite(w: &DMatrix<f64>) -> Result<()> {
         let d = w.nrows();
         return Err(Error::Matrix(format!(
             "entry (row {}, column {}) of W is {}; W must have finite entries",
-            pos % d,
-            pos / d,
+            pos % d + 1,
+            pos / d + 1,
             w[pos]
         )));
     }
@@ -189,7 +216,7 @@ fn singular_values(w: &DMatrix<f64>) -> Result<Vec<f64>> {
 /// [`rank`]. Σᵢ C̃ᵢ = rank W, and C̃ = C when W is efficient (Σ C = D). Optional alternative
 /// to (C1), less continuous in W.
 ///
-/// Spec: capacity-theory.md (C8). Derivation: derivations/capacity.md (C8).
+/// Spec (indexed in derivations/README.md): (C8). Derivation: derivations/capacity.md (C8).
 ///
 /// # Errors
 /// As [`rank`].
@@ -200,7 +227,7 @@ pub fn leverage_capacities(w: &DMatrix<f64>) -> Result<Vec<f64>> {
         return Ok(vec![0.0; n]);
     }
     // The right singular vectors of W are the left ones of Wᵀ (certified Jacobi SVD).
-    let (sigma, v) = super::svd::left_svd(&w.transpose(), true)?;
+    let (sigma, v) = super::svd::left_svd(&rescaled(w).transpose(), true)?;
     let v = v.expect("invariant: vectors requested from the SVD");
     let smax = sigma.iter().copied().fold(0.0, f64::max);
     let tol = smax * (d.max(n) as f64) * f64::EPSILON;
@@ -232,11 +259,15 @@ pub struct CapacityReport {
 
 /// Capacities, squared lengths, total capacity, rank and efficiency of W.
 ///
-/// Spec: capacity-theory.md (C1), (C5), (C6). Derivation: derivations/capacity.md.
+/// The result is checked against its invariants (C2), (C5): 0 ≤ Cᵢ ≤ 1, ΣC ≤ rank W ≤ D (to
+/// rounding); a violation is an [`Error::Invariant`], never a report.
+///
+/// Derivation: derivations/capacity.md (C1), (C5), (C6).
 ///
 /// # Errors
-/// [`Error::Matrix`] if W has a non-finite entry; [`Error::NotConverged`] if the SVD behind
-/// the rank does not converge.
+/// [`Error::Matrix`] if W has a non-finite entry or a squared column length overflows f64
+/// (entries beyond about 1e154); [`Error::NotConverged`] if the SVD behind the rank does not
+/// converge; [`Error::Invariant`] as above.
 pub fn analyze(w: &DMatrix<f64>) -> Result<CapacityReport> {
     CapacityReport::new(w)
 }
@@ -251,8 +282,17 @@ impl CapacityReport {
         let (d, n) = w.shape();
         let capacity = capacities(w);
         let sq_norm = sq_norms(w);
+        if let Some(i) = sq_norm.iter().position(|x| !x.is_finite()) {
+            return Err(Error::Matrix(format!(
+                "‖W_{}‖² overflows f64 (largest entry {:e}); entries must be below 1e154 in \
+                 magnitude: rescale W (capacity is scale invariant)",
+                i + 1,
+                w.amax()
+            )));
+        }
         let total_capacity: f64 = capacity.iter().sum();
         let rank = rank(w)?;
+        check_invariants(&capacity, total_capacity, rank)?;
         let efficient = d > 0
             && rank == d
             && (total_capacity - d as f64).abs() <= EFFICIENCY_TOL * n.max(1) as f64;
@@ -264,6 +304,26 @@ impl CapacityReport {
             efficient,
         })
     }
+}
+
+/// (C2), (C5): 0 ≤ Cᵢ ≤ 1 and ΣC ≤ rank W, to a rounding slack of 1e-9·max(N, 1).
+pub(crate) fn check_invariants(capacity: &[f64], total: f64, rank: usize) -> Result<()> {
+    if let Some(i) = capacity
+        .iter()
+        .position(|c| !(c.is_finite() && (0.0..=1.0).contains(c)))
+    {
+        return Err(Error::Invariant(format!(
+            "capacity C_{} = {} is outside [0, 1] (C2): W is too ill-conditioned for f64",
+            i + 1,
+            capacity[i]
+        )));
+    }
+    if total > rank as f64 + EFFICIENCY_TOL * capacity.len().max(1) as f64 {
+        return Err(Error::Invariant(format!(
+            "ΣC = {total} exceeds rank W = {rank} (C5): W is too ill-conditioned for f64"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

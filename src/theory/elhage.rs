@@ -6,7 +6,7 @@
 //! have importance 1; the extra feature (the last one) has importance r. Each feature is 0
 //! with probability 1 − p and U[0, 1] otherwise (E2).
 //!
-//! Spec: capacity-theory.md (E1)–(E3), (E9)–(E13). Derivation: derivations/elhage.md.
+//! Spec (indexed in derivations/README.md): (E1)–(E3), (E9)–(E13). Derivation: derivations/elhage.md.
 //!
 //! # Example
 //! ```

@@ -17,7 +17,7 @@
 //!   functions of k (and of p), printed as text and LaTeX.
 //! * [`marginal_curves`] and [`points_a_to_f`]: the marginal-benefit panels (Fig. 2, Fig. 4 A–F).
 //!
-//! Spec: capacity-theory.md §7, (P1)–(P6), (A2), (A6), (A7), (A9).
+//! Spec (indexed in derivations/README.md): §7, (P1)–(P6), (A2), (A6), (A7), (A9).
 //! Derivation: derivations/phase.md.
 //!
 //! # Example
@@ -46,7 +46,7 @@ pub use symbolic::{
 
 use rayon::prelude::*;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::{Error, FeatureSet, Magnitude, Result, resources};
 use crate::theory::allocation::Allocator;
 
 /// Default range of the relative importance V (spec §7.1): 10⁻² to 10².
@@ -459,10 +459,13 @@ impl PhaseGrid {
 /// Spec: §7.1, (A7). Derivation: derivations/phase.md (PH2).
 pub fn phase_grid(setting: &PhaseSetting, v_axis: &[f64], p_axis: &[f64]) -> Result<PhaseGrid> {
     check_axis("importance V", v_axis, 0.0, f64::INFINITY)?;
-    for (index, &p) in p_axis.iter().enumerate() {
-        if !(p.is_finite() && p > 0.0 && p <= 1.0) {
-            return Err(Error::Density { index, value: p });
-        }
+    if let Some(&p) = p_axis
+        .iter()
+        .find(|&&p| !(p.is_finite() && p > 0.0 && p <= 1.0))
+    {
+        return Err(Error::Parameter(format!(
+            "density axis: p = 1 − S must be in (0, 1], got {p}"
+        )));
     }
     if p_axis.is_empty() {
         return Err(Error::Parameter("density axis is empty".into()));
@@ -480,14 +483,15 @@ pub fn phase_grid_kurtosis(
     k_axis: &[f64],
 ) -> Result<PhaseGrid> {
     check_axis("importance V", v_axis, 0.0, f64::INFINITY)?;
-    for (index, &k) in k_axis.iter().enumerate() {
-        if !(k.is_finite() && k >= 1.0) {
-            return Err(Error::Kurtosis {
-                index,
-                value: k,
-                bound: "≥ 1",
-            });
-        }
+    // Any k in [1, 1e12] is a valid axis value; below Kurt[z] no density p ≤ 1 realises it
+    // (`PhaseGrid::density` is then above 1, and outputs show no density there).
+    if let Some(&k) = k_axis
+        .iter()
+        .find(|&&k| !(k.is_finite() && (1.0..=crate::base::MAX_KURTOSIS).contains(&k)))
+    {
+        return Err(Error::Parameter(format!(
+            "kurtosis axis: k = E[x⁴] must be in [1, 1e12], got {k}"
+        )));
     }
     if k_axis.is_empty() {
         return Err(Error::Parameter("kurtosis axis is empty".into()));
@@ -519,6 +523,11 @@ fn fill_grid(
 ) -> Result<PhaseGrid> {
     let width = v_axis.len();
     let n = setting.features;
+    let cells = width as f64 * kurtosis.len() as f64;
+    let size = format!("{width}x{}", kurtosis.len());
+    resources::check_memory("grid W×H", &size, 8.0 * cells)?;
+    // One allocation per cell: O(N log N) with a sort of 2N events.
+    resources::check_work("grid W×H", &size, cells * 64.0 * n as f64)?;
     let mut capacity = vec![0.0; width * kurtosis.len()];
     // One solver workspace and one (v, k) buffer per rayon job, reused across the row.
     capacity

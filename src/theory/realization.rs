@@ -52,7 +52,7 @@ pub const CLASS_TOL: f64 = 1e-9;
 /// (1, 1 + 1e-12] to 1 ([`CLAMP_TOL`]); other entries outside [0, 1], non-finite entries, D > N
 /// and |Σ c − D| > 1e-9·N ([`SUM_TOL`]) are rejected.
 ///
-/// Spec: capacity-theory.md (A1), Theorem 1. Derivation: derivations/realization.md (R1)–(R4).
+/// Spec (indexed in derivations/README.md): (A1), Theorem 1. Derivation: derivations/realization.md (R1)–(R4).
 ///
 /// # Errors
 /// [`Error::NoFeatures`] for empty c; [`Error::Parameter`] naming the offending value
@@ -207,7 +207,7 @@ fn feasible_core(c: &[f64], d: usize) -> DMatrix<f64> {
 /// Every interior ratio nᵢ/Cᵢ must equal λ within the relative [`CLASS_TOL`]: one block has
 /// one singular value (spec (C7), §8). The result has Cᵢ(W) = Cᵢ and ‖Wᵢ‖² = nᵢ.
 ///
-/// Spec: capacity-theory.md (A10), (C7), Theorem 1. Derivation: derivations/realization.md (R5).
+/// Spec (indexed in derivations/README.md): (A10), (C7), Theorem 1. Derivation: derivations/realization.md (R5).
 ///
 /// # Errors
 /// [`Error::Dims`] if `dims` = 0, [`Error::NoFeatures`], [`Error::Length`] for lists of
@@ -322,7 +322,7 @@ pub fn random_orthogonal(dims: usize, seed: u64) -> DMatrix<f64> {
 /// W ↦ QW with Q = [`random_orthogonal`](D, seed): capacities (C1) and the quadratic loss
 /// (Q8) are unchanged (spec §2.1 invariances, (A10) step 5).
 ///
-/// Spec: capacity-theory.md (A10). Derivation: derivations/realization.md (R6).
+/// Spec (indexed in derivations/README.md): (A10). Derivation: derivations/realization.md (R6).
 pub fn rotate(w: &DMatrix<f64>, seed: u64) -> DMatrix<f64> {
     random_orthogonal(w.nrows(), seed) * w
 }

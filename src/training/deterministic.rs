@@ -9,8 +9,9 @@ use std::time::Instant;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
-use crate::base::{Error, Objective, Result};
+use crate::base::{Error, Objective, Result, resources};
 
+use super::guard;
 use super::optim::{OptState, Optimizer, Schedule};
 use super::rng::Xoshiro;
 
@@ -69,8 +70,13 @@ pub struct ExactTrainer {
 }
 
 impl ExactTrainer {
-    /// Validates η > 0, std ≥ 0 and the optimiser.
+    /// Validates steps ≥ 1, η > 0, std ≥ 0 and the optimiser.
     pub fn new(config: ExactConfig) -> Result<Self> {
+        if config.steps == 0 {
+            return Err(Error::Parameter(
+                "training needs at least 1 step, got 0".into(),
+            ));
+        }
         if !(config.lr.is_finite() && config.lr > 0.0) {
             return Err(Error::Parameter(format!(
                 "learning rate must be finite and > 0, got {}",
@@ -88,11 +94,16 @@ impl ExactTrainer {
     }
 
     /// One run from W₀ ~ N(0, std²) drawn from stream (seed, 0) (X1)–(X2). Fails with
-    /// `NotConverged` if the loss becomes non-finite.
+    /// [`Error::Diverged`] if the loss becomes non-finite or far above its start (RN6).
     pub fn train(&self, objective: &dyn Objective, seed: u64) -> Result<ExactRun> {
         let start = Instant::now();
         let cfg = &self.config;
         let (d, n) = objective.shape();
+        // Memory: W, its gradient and two optimiser moments; work: O(N²D) per step.
+        let size = format!("{n}×{d}");
+        resources::check_memory("features N × dims D", &size, 48.0 * n as f64 * d as f64)?;
+        let work = cfg.steps as f64 * (n as f64).powi(2) * d as f64 * 4.0;
+        resources::check_work("features N × dims D", &size, work)?;
         let mut rng = Xoshiro::new(seed, 0);
         let mut w = DMatrix::from_fn(d, n, |_, _| 0.0);
         for c in 0..n {
@@ -104,15 +115,11 @@ impl ExactTrainer {
         let mut opt = OptState::new(cfg.optimizer, d * n);
         let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
+        // (RN6): stop when the loss becomes non-finite or far above its start.
+        let mut watch = guard::Divergence::new();
         for t in 0..cfg.steps {
             let l = objective.loss_grad(&w, &mut g);
-            if !l.is_finite() {
-                return Err(Error::NotConverged {
-                    solver: "exact-loss Adam",
-                    reason: format!("loss became {l}"),
-                    iterations: t as u64,
-                });
-            }
+            watch.check(t, l)?;
             if t % every == 0 {
                 curve.push((t, l));
             }
@@ -120,13 +127,7 @@ impl ExactTrainer {
             opt.step(w.as_mut_slice(), g.as_slice(), lr);
         }
         let loss = objective.loss(&w);
-        if !loss.is_finite() {
-            return Err(Error::NotConverged {
-                solver: "exact-loss Adam",
-                reason: format!("loss became {loss}"),
-                iterations: cfg.steps as u64,
-            });
-        }
+        watch.check_final(cfg.steps, loss)?;
         curve.push((cfg.steps, loss));
         let sq_norm = w.column_iter().map(|c| c.norm_squared()).collect();
         Ok(ExactRun {

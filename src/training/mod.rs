@@ -12,6 +12,7 @@
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
 //! | [`lanes`] | thousands of tiny ReLU autoencoders at once, one instance per SIMD lane |
 //! | [`simd`] | eight-lane vectors; portable or AVX2 kernels chosen at run time |
+//! | [`guard`] | size checks before a run, divergence checks during it (RN6) |
 //! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
 //!
 //! # Example
@@ -31,6 +32,7 @@
 
 pub mod data;
 pub mod deterministic;
+pub mod guard;
 pub mod lanes;
 pub mod model;
 pub mod optim;

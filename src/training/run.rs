@@ -5,7 +5,7 @@
 //! (seed, instance index) and is trained start to finish on one thread, with no reduction
 //! across pairs, so results are bit-identical for any rayon thread count.
 //!
-//! Derivation: derivations/run.md (RN1)–(RN4).
+//! Derivation: derivations/run.md (RN1)–(RN6).
 
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::base::{Error, FeatureSet, Result};
 
 use super::data::{InputLaw, Sampler, SparseBatch};
+use super::guard;
 use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::quadratic::QuadraticNet;
@@ -101,6 +102,11 @@ impl TrainConfig {
 
     /// Checks every field once (steps, batch ≥ 1; η finite > 0; decay and init valid).
     pub fn validate(&self) -> Result<()> {
+        if self.steps == 0 {
+            return Err(Error::Parameter(
+                "training needs at least 1 step, got 0".into(),
+            ));
+        }
         if self.batch == 0 {
             return Err(Error::Parameter("batch size must be ≥ 1, got 0".into()));
         }
@@ -291,6 +297,7 @@ impl Trainer {
         let start = Instant::now();
         let cfg = &self.config;
         let (n, d) = (features.len(), self.dims);
+        guard::check_sweep(n, d, cfg.steps, cfg.batch, cfg.eval_batch, 1, 1)?;
         let (net, sampler) = match self.model.family() {
             Family::Quadratic(act) => (
                 Net::Quad(QuadraticNet {
@@ -344,9 +351,15 @@ impl Trainer {
         let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
 
-        // (RN2) T steps of the optimiser on fresh batches.
+        // (RN6) L_ref: the loss of the initial parameters on samples of an independent
+        // stream (the sampler is stateless, so the run itself is unchanged).
+        let mut ref_rng = Xoshiro::new(seed, index ^ 0x6A4D_0000_0000_0000);
+        let l0 = step.loss_grad(&theta, &mut grad, &mut ref_rng, cfg.eval_batch.min(8192));
+        // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
+        let mut watch = guard::Divergence::with_reference(l0);
         for t in 0..cfg.steps {
             let l = step.loss_grad(&theta, &mut grad, &mut rng, cfg.batch);
+            watch.check(t, l)?;
             if t % every == 0 || t + 1 == cfg.steps {
                 curve.push((t, l));
             }
@@ -364,6 +377,7 @@ impl Trainer {
             remaining -= c;
         }
         let loss = total / cfg.eval_batch as f64;
+        watch.check_final(cfg.steps, loss)?;
 
         let w = DMatrix::from_fn(d, n, |r, c| theta[c * d + r]);
         let sq_norm = (0..n)
@@ -394,6 +408,11 @@ impl Trainer {
         if seeds == 0 {
             return Err(Error::Parameter("need at least 1 seed, got 0".into()));
         }
+        let c = &self.config;
+        let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
+        let jobs = instances.len().saturating_mul(seeds);
+        let live = rayon::current_num_threads();
+        guard::check_sweep(n, self.dims, c.steps, c.batch, c.eval_batch, jobs, live)?;
         let jobs: Vec<(usize, u64)> = (0..instances.len())
             .flat_map(|k| (0..seeds as u64).map(move |s| (k, base_seed.wrapping_add(s))))
             .collect();

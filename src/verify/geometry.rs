@@ -114,6 +114,19 @@ pub fn quadratic_geometry(
 ) -> Result<QuadraticGeometry> {
     let objective = ExpectedLoss::new(features, dims)?;
     let run = ExactTrainer::new(config)?.train_best(&objective, seeds, base_seed)?;
+    quadratic_geometry_of(run, features, dims, tol)
+}
+
+/// The comparison of [`quadratic_geometry`] for an already trained `run`.
+///
+/// # Errors
+/// Validation errors of the features or D; [`Error::NotConverged`] from the decomposition.
+pub fn quadratic_geometry_of(
+    run: ExactRun,
+    features: &FeatureSet,
+    dims: usize,
+    tol: f64,
+) -> Result<QuadraticGeometry> {
     let decomposition = decompose_trained(&run.w, tol)?;
     let theory = allocate(features, dims)?;
     let interior: Vec<usize> = theory
@@ -196,6 +209,14 @@ pub fn autoencoder_geometry(
         .and_then(|r| best_by(r, |r| r.loss))
         .cloned()
         .ok_or_else(|| Error::Parameter("no runs".into()))?;
+    autoencoder_geometry_of(run, tol)
+}
+
+/// The decomposition of [`autoencoder_geometry`] for an already trained `run`.
+///
+/// # Errors
+/// [`Error::NotConverged`] from the decomposition.
+pub fn autoencoder_geometry_of(run: Run, tol: f64) -> Result<AutoencoderGeometry> {
     let decomposition = decompose_trained(&run.w, tol)?;
     let fractions = fractions(&decomposition, MAX_DENOMINATOR, tol);
     Ok(AutoencoderGeometry {

@@ -4,10 +4,10 @@
 //!
 //! Derivation: derivations/verify.md (V5)–(V7).
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, Result};
+pub use crate::base::Shard;
+use crate::base::{Error, Result, collect_indexed, run_jobs};
 use crate::theory::phase::{self, DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 
 use super::point::{Bands, PointReport, Tolerance, Verdict, Verifier};
@@ -39,6 +39,13 @@ impl GridSpec {
                 density_range.0, density_range.1
             )));
         }
+        // Each point keeps a report of its trained and theoretical capacities (about 2 kB).
+        let cells = columns as f64 * rows as f64;
+        crate::base::resources::check_memory(
+            "grid W×H",
+            format!("{columns}x{rows}"),
+            2048.0 * cells,
+        )?;
         Ok(GridSpec {
             setting,
             importance: phase::log_axis(importance_range.0, importance_range.1, columns)?,
@@ -72,33 +79,6 @@ impl GridSpec {
     pub fn coordinates(&self, index: usize) -> (f64, f64) {
         let nx = self.importance.len();
         (self.importance[index % nx], self.density[index / nx])
-    }
-}
-
-/// Every `count`-th point starting at `index` (0-based: shard i of N runs points
-/// i, i + N, i + 2N, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 0-based shard index i < N.
-    pub index: usize,
-    /// Number of shards N ≥ 1.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Validated shard: N ≥ 1 and i < N.
-    pub fn new(index: usize, count: usize) -> Result<Self> {
-        if count == 0 || index >= count {
-            return Err(Error::Parameter(format!(
-                "shard must be i/N with 0 ≤ i < N, got {index}/{count}"
-            )));
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether point `p` belongs to this shard.
-    pub fn contains(&self, p: usize) -> bool {
-        p % self.count == self.index
     }
 }
 
@@ -140,7 +120,8 @@ pub struct Worst {
     pub importance: f64,
     /// Density p (absent for inputs without a density).
     pub density: Option<f64>,
-    /// Largest value / tolerance ratio.
+    /// Largest value / tolerance ratio (∞ written as `"inf"` in JSON).
+    #[serde(with = "crate::base::nonfinite")]
     pub excess: f64,
     /// Why.
     pub reasons: Vec<String>,
@@ -251,35 +232,16 @@ impl GridReport {
             .ok_or_else(|| Error::Parameter("nothing to merge: no shard reports".into()))?;
         let settings = first.settings.clone();
         let total = settings.importance.len() * settings.density.len();
-        let mut slots: Vec<Option<PointReport>> = vec![None; total];
+        let mut items = Vec::with_capacity(total);
         for report in std::iter::once(first).chain(it) {
             if report.settings != settings {
                 return Err(Error::Parameter(
                     "shards were run with different settings (model, grid, seeds, steps, tolerances or bands differ)".into(),
                 ));
             }
-            for p in report.points {
-                let i = p.index;
-                let slot = slots.get_mut(i).ok_or_else(|| {
-                    Error::Parameter(format!("point {i} is outside the {total}-point grid"))
-                })?;
-                if slot.is_some() {
-                    return Err(Error::Parameter(format!(
-                        "shards overlap: point {i} appears twice"
-                    )));
-                }
-                *slot = Some(p);
-            }
+            items.extend(report.points.into_iter().map(|p| (p.index, p)));
         }
-        let missing: Vec<usize> = (0..total).filter(|&i| slots[i].is_none()).collect();
-        if !missing.is_empty() {
-            return Err(Error::Parameter(format!(
-                "shards miss {} of {total} points (first missing: {})",
-                missing.len(),
-                missing[0]
-            )));
-        }
-        let points: Vec<PointReport> = slots.into_iter().flatten().collect();
+        let points = collect_indexed("point", total, items)?;
         Ok(GridReport {
             summary: Summary::of(&points),
             settings,
@@ -298,27 +260,42 @@ pub fn verify_grid(
     shard: Option<Shard>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<GridReport> {
-    let indices: Vec<usize> = (0..grid.len())
-        .filter(|&i| shard.is_none_or(|s| s.contains(i)))
-        .collect();
-    let dims = grid.setting.dims();
-    let points: Vec<PointReport> = indices
-        .par_iter()
-        .with_max_len(1)
-        .map(|&i| {
-            let (v, p) = grid.coordinates(i);
-            let features = grid.setting.feature_set(v, p)?;
-            let r = verifier.point(&features, dims, i);
-            on_done();
-            r
-        })
-        .collect::<Result<_>>()?;
-    Ok(GridReport {
+    let points: Vec<PointReport> = run_jobs(
+        grid.len(),
+        shard,
+        |i| verify_point(verifier, grid, i),
+        on_done,
+    )?
+    .into_iter()
+    .map(|(_, p)| p)
+    .collect();
+    Ok(grid_report(verifier, grid, shard, points))
+}
+
+/// Verifies point `index` of `grid`: one job of [`verify_grid`].
+///
+/// # Errors
+/// Validation errors of the point's features; training errors.
+pub fn verify_point(verifier: &Verifier, grid: &GridSpec, index: usize) -> Result<PointReport> {
+    let (v, p) = grid.coordinates(index);
+    let features = grid.setting.feature_set(v, p)?;
+    verifier.point(&features, grid.setting.dims(), index)
+}
+
+/// The report of `points` (in index order) of `grid`, verified by `verifier`, for the
+/// whole grid or one shard.
+pub fn grid_report(
+    verifier: &Verifier,
+    grid: &GridSpec,
+    shard: Option<Shard>,
+    points: Vec<PointReport>,
+) -> GridReport {
+    GridReport {
         settings: settings_of(verifier, grid),
         shard,
         summary: Summary::of(&points),
         points,
-    })
+    }
 }
 
 fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {

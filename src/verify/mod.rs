@@ -33,10 +33,12 @@ pub mod point;
 pub mod qualitative;
 pub mod theory;
 
-pub use grid::{GridReport, GridSpec, Settings, Shard, Summary, verify_grid};
+pub use grid::{
+    GridReport, GridSpec, Settings, Shard, Summary, grid_report, verify_grid, verify_point,
+};
 pub use point::{
     Bands, Boundary, BoundaryKind, PointReport, Protocol, Regime, Tolerance, Trained, Verdict,
     Verifier, boundary_of, compare, point_seed,
 };
-pub use qualitative::{Departure, TrainedGrid, departure, train_grid};
+pub use qualitative::{Departure, TrainedGrid, departure, train_grid, train_point};
 pub use theory::{Prediction, QuadraticTheory, Theory};

@@ -308,7 +308,9 @@ pub struct PointReport {
     pub verdict: Verdict,
     /// Why it disagrees (empty when within tolerance).
     pub reasons: Vec<String>,
-    /// Largest ratio (value / tolerance) over the applicable criteria: > 1 outside.
+    /// Largest ratio (value / tolerance) over the applicable criteria: > 1 outside (∞ for a
+    /// wrong 0/1 pattern; written as `"inf"` in JSON).
+    #[serde(with = "crate::base::nonfinite")]
     pub excess: f64,
 }
 
@@ -363,7 +365,12 @@ impl Verifier {
             && tolerance.loss_relative.is_none_or(ok))
         {
             return Err(Error::Parameter(format!(
-                "tolerances must be finite and ≥ 0, got {tolerance:?}"
+                "verify tolerances must be finite and ≥ 0, got |ΔCᵢ| ≤ {}, |ΔΣC| ≤ {}, ΔL/L* ≤ {}",
+                tolerance.capacity,
+                tolerance.total,
+                tolerance
+                    .loss_relative
+                    .map_or_else(|| "none".to_string(), |l| l.to_string())
             )));
         }
         self.tolerance = tolerance;
@@ -375,7 +382,8 @@ impl Verifier {
         let ok = |x: f64| x.is_finite() && x >= 0.0;
         if !(ok(bands.log_importance) && ok(bands.log_kurtosis)) {
             return Err(Error::Parameter(format!(
-                "boundary bands must be finite and ≥ 0, got {bands:?}"
+                "boundary bands must be finite and ≥ 0, got {} decades in V, {} in k",
+                bands.log_importance, bands.log_kurtosis
             )));
         }
         self.bands = bands;

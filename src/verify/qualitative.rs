@@ -4,10 +4,9 @@
 //!
 //! Derivation: derivations/verify.md (V8).
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::base::Result;
+use crate::base::{Result, run_jobs};
 use crate::theory::capacity::capacities;
 
 use super::grid::GridSpec;
@@ -47,28 +46,56 @@ pub fn train_grid(
     base_seed: u64,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<TrainedGrid> {
+    let rows = run_jobs(
+        grid.len(),
+        None,
+        |i| train_point(protocol, theory, grid, seeds, base_seed, i),
+        on_done,
+    )?;
+    Ok(TrainedGrid::from_points(
+        grid,
+        protocol,
+        rows.into_iter().map(|(_, r)| r).collect(),
+    ))
+}
+
+/// Point `index` of [`train_grid`]: (trained Cᵢ, theory Cᵢ) of every feature.
+///
+/// # Errors
+/// Validation errors of the point's features; training and theory errors.
+pub fn train_point(
+    protocol: &Protocol,
+    theory: &dyn Theory,
+    grid: &GridSpec,
+    seeds: usize,
+    base_seed: u64,
+    index: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (v, p) = grid.coordinates(index);
+    let features = grid.setting.feature_set(v, p)?;
     let dims = grid.setting.dims();
-    let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..grid.len())
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|i| {
-            let (v, p) = grid.coordinates(i);
-            let features = grid.setting.feature_set(v, p)?;
-            let t = protocol.train_best(&features, dims, point_seed(base_seed, i as u64), seeds)?;
-            let th = theory.predict(&features, dims)?;
-            on_done();
-            Ok((capacities(&t.w), th.capacity))
-        })
-        .collect::<Result<_>>()?;
-    let (trained_all, theory_all): (Vec<Vec<f64>>, Vec<Vec<f64>>) = rows.into_iter().unzip();
-    Ok(TrainedGrid {
-        grid: grid.clone(),
-        model: protocol.name(),
-        trained: trained_all.iter().map(|c| c[0]).collect(),
-        theory: theory_all.iter().map(|c| c[0]).collect(),
-        trained_all,
-        theory_all,
-    })
+    let t = protocol.train_best(&features, dims, point_seed(base_seed, index as u64), seeds)?;
+    let th = theory.predict(&features, dims)?;
+    Ok((capacities(&t.w), th.capacity))
+}
+
+impl TrainedGrid {
+    /// The grid of [`train_point`] results, one per point in index order.
+    pub fn from_points(
+        grid: &GridSpec,
+        protocol: &Protocol,
+        rows: Vec<(Vec<f64>, Vec<f64>)>,
+    ) -> Self {
+        let (trained_all, theory_all): (Vec<Vec<f64>>, Vec<Vec<f64>>) = rows.into_iter().unzip();
+        TrainedGrid {
+            grid: grid.clone(),
+            model: protocol.name(),
+            trained: trained_all.iter().map(|c| c[0]).collect(),
+            theory: theory_all.iter().map(|c| c[0]).collect(),
+            trained_all,
+            theory_all,
+        }
+    }
 }
 
 /// Where a trained diagram departs from the theory's (V8).

@@ -38,7 +38,7 @@ impl Theory for QuadraticTheory {
         "quadratic allocation (A7)".into()
     }
 
-    /// Spec: capacity-theory.md (A7). Derivation: derivations/verify.md (V1).
+    /// Spec (indexed in derivations/README.md): (A7). Derivation: derivations/verify.md (V1).
     fn predict(&self, features: &FeatureSet, dims: usize) -> Result<Prediction> {
         let a = allocation::allocate(features, dims)?;
         Ok(Prediction {

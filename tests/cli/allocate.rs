@@ -238,8 +238,8 @@ fn bad_inputs_are_one_line_usage_errors() {
             "0.5",
         ),
         (
-            &["--dims", "1", "--importance", "1,1", "--kurtosis", "1"],
-            "> 1",
+            &["--dims", "1", "--importance", "1,1", "--kurtosis", "0.9"],
+            "kurtosis k = E[x⁴] of feature 1 must be finite and in [1, 1e12], got 0.9",
         ),
         (
             &["--dims", "0", "--importance", "1,1", "--kurtosis", "5"],

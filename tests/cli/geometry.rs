@@ -98,8 +98,8 @@ fn s5_matrix_json_has_the_two_blocks() {
     let blocks = doc["blocks"].as_array().expect("blocks");
     assert_eq!(blocks.len(), 2);
     let want = [
-        (1, vec![0, 1], vec![0.5, 0.5], "1/2", "digon"),
-        (2, vec![2, 3, 4], vec![2.0 / 3.0; 3], "2/3", "triangle"),
+        (1, vec![1, 2], vec![0.5, 0.5], "1/2", "digon"),
+        (2, vec![3, 4, 5], vec![2.0 / 3.0; 3], "2/3", "triangle"),
     ];
     for (b, (dims, feats, caps, frac, name)) in blocks.iter().zip(want) {
         for key in ["dims", "features", "scale", "capacities", "efficient"] {
@@ -119,7 +119,8 @@ fn s5_matrix_json_has_the_two_blocks() {
             assert_eq!(f.as_str(), Some(name));
         }
     }
-    assert_eq!(indices(&doc["ignored"]), vec![5]);
+    assert_eq!(indices(&doc["ignored"]), vec![6]);
+    assert_eq!(doc["index_base"].as_u64(), Some(1));
     assert_eq!(doc["efficient"].as_bool(), Some(true));
     assert_eq!(doc["tegum"].as_bool(), Some(true));
     assert_eq!(doc["rank"].as_u64(), Some(3));
@@ -148,7 +149,7 @@ fn s5_matrix_json_has_the_two_blocks() {
         "json",
     ]);
     assert_eq!(doc_t["blocks"].as_array().map(Vec::len), Some(2));
-    assert_eq!(indices(&doc_t["blocks"][1]["features"]), vec![2, 3, 4]);
+    assert_eq!(indices(&doc_t["blocks"][1]["features"]), vec![3, 4, 5]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -188,7 +189,7 @@ fn table_and_csv_name_blocks_and_polytopes() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("5,") && l.contains("not learned"))
+            .any(|l| l.starts_with("6,") && l.contains("not learned"))
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -359,7 +360,7 @@ fn npy_input_and_all_zero_matrix() {
     ]);
     let blocks = doc["blocks"].as_array().expect("blocks");
     assert_eq!(blocks.len(), 2);
-    assert_eq!(indices(&blocks[1]["features"]), vec![1, 2]);
+    assert_eq!(indices(&blocks[1]["features"]), vec![2, 3]);
     for (c, w) in floats(&blocks[1]["capacities"]).iter().zip([0.1, 0.9]) {
         assert_relative_eq!(*c, w, epsilon = 1e-14);
     }
@@ -374,7 +375,7 @@ fn npy_input_and_all_zero_matrix() {
     let z = zero.to_str().expect("utf-8");
     let doc = json(&["geometry", "--matrix", z, "--format", "json"]);
     assert_eq!(doc["blocks"].as_array().map(Vec::len), Some(0));
-    assert_eq!(indices(&doc["ignored"]), vec![0, 1]);
+    assert_eq!(indices(&doc["ignored"]), vec![1, 2]);
     assert!(doc["dims_per_feature"].is_null());
     let o = polycap(&["geometry", "--matrix", z]);
     assert!(o.status.success());
@@ -415,18 +416,26 @@ fn from_train_reads_every_instance_of_a_training_run() {
     let all = doc.as_array().expect("one report per instance");
     assert_eq!(all.len(), 2);
     let first = &all[0];
-    assert_eq!(first["instance"].as_u64(), Some(0));
+    assert_eq!(first["instance"].as_u64(), Some(1));
+    assert_eq!(first["index_base"].as_u64(), Some(1));
     assert_relative_eq!(first["density"].as_f64().expect("p"), 0.1, epsilon = 1e-12);
     assert_relative_eq!(first["tolerance"].as_f64().expect("tol"), 1e-2);
     let blocks = first["blocks"].as_array().expect("blocks");
     assert_eq!(blocks.len(), 1, "{blocks:?}");
-    assert_eq!(indices(&blocks[0]["features"]), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(indices(&blocks[0]["features"]), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(blocks[0]["dims"].as_u64(), Some(3));
     assert_eq!(blocks[0]["efficient"].as_bool(), Some(true));
     assert_relative_eq!(
         blocks[0]["scale"].as_f64().expect("γ"),
         187.0 / 114.0,
         max_relative = 1e-4
+    );
+    // C = 92/165 ≈ 0.5576 of the importance-1 features is no small fraction: not labelled
+    // 5/9 (= 0.5556, within TOL but q = 9 is beyond the trained default of 8); 7/33 neither.
+    let fractions = blocks[0]["fractions"].as_array().expect("fractions");
+    assert!(
+        fractions.iter().all(serde_json::Value::is_null),
+        "{fractions:?}"
     );
 
     // --instance picks one; the table names it and its density.
@@ -435,17 +444,17 @@ fn from_train_reads_every_instance_of_a_training_run() {
         "--from-train",
         r,
         "--instance",
-        "1",
+        "2",
         "--format",
         "json",
     ]);
     assert_eq!(one.as_array().map(Vec::len), Some(1));
-    assert_eq!(one[0]["instance"].as_u64(), Some(1));
-    let o = polycap(&["geometry", "--from-train", r, "--instance", "0"]);
+    assert_eq!(one[0]["instance"].as_u64(), Some(2));
+    let o = polycap(&["geometry", "--from-train", r, "--instance", "1"]);
     assert!(o.status.success());
     let text = stdout(&o);
     assert!(
-        text.starts_with("instance 0, density p = 1 − S = 0.1"),
+        text.starts_with("instance 1, density p = 1 − S = 0.1"),
         "{text}"
     );
     assert!(text.contains("efficient (ΣC = D)"), "{text}");
@@ -464,9 +473,9 @@ fn from_train_reads_every_instance_of_a_training_run() {
         assert!(stdout(&o).is_empty());
     };
     check(
-        &["geometry", "--from-train", r, "--instance", "2"],
+        &["geometry", "--from-train", r, "--instance", "3"],
         2,
-        "--instance 2 out of range",
+        "--instance 3 out of range",
     );
     let bad = dir.join("bad.json");
     let b = bad.to_str().expect("utf-8");
@@ -489,7 +498,7 @@ fn from_train_reads_every_instance_of_a_training_run() {
         "missing.json",
     );
     check(
-        &["geometry", "--instance", "0", "--matrix", r],
+        &["geometry", "--instance", "1", "--matrix", r],
         2,
         "--instance",
     );

@@ -1,8 +1,10 @@
 //! End-to-end runs of the real binary.
 
 mod allocate;
+mod bad_inputs;
 mod bench;
 mod capacity;
+mod files;
 mod geometry;
 mod marginal;
 mod phase;

@@ -203,3 +203,154 @@ fn equivalent_commands_run() {
         "expected commands for Fig. 2 and the phase diagram"
     );
 }
+
+/// Runs `polycap ARGS…` in directory `dir`.
+fn polycap_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_polycap"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("invariant: the polycap binary runs")
+}
+
+/// Every file of `dir`, sorted by name, with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|d| {
+            let p = d.expect("entry").path();
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                read(&p),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The GNU-parallel recipe of the README at a tiny resolution: one `--shard i/N` run per
+/// shard, then `reproduce merge`; the figures directory equals the unsharded run's byte for
+/// byte (index included), whether the shards sit in one directory or one each.
+#[test]
+fn sharded_reproduce_merges_to_the_unsharded_files() {
+    let dir = scratch("shards");
+    let only = [
+        "--only",
+        "fig7-empirical-phase-diagrams",
+        "--only",
+        "block-structure-quadratic-vs-relu",
+        "--only",
+        "fig2-marginal-benefit",
+    ];
+    let whole = dir.join("whole");
+    std::fs::create_dir_all(&whole).expect("mkdir");
+    let o = polycap_in(
+        &whole,
+        &[&["reproduce", "--resolution", "quick"][..], &only].concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = files(&whole.join("figures"));
+    assert_eq!(expected.len(), 7);
+    for (i, layout) in ["each", "one"].iter().enumerate() {
+        let run = dir.join(format!("sharded{i}"));
+        std::fs::create_dir_all(&run).expect("mkdir");
+        for s in 0..3 {
+            let shard = format!("{s}/3");
+            let out = if *layout == "each" {
+                format!("shards/{s}")
+            } else {
+                "shards".to_string()
+            };
+            let o = polycap_in(
+                &run,
+                &[
+                    &["reproduce", "--quick", "--shard", &shard, "--out", &out][..],
+                    &only,
+                ]
+                .concat(),
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        let o = if *layout == "each" {
+            polycap_in(
+                &run,
+                &["reproduce", "merge", "shards/0", "shards/1", "shards/2"],
+            )
+        } else {
+            polycap_in(&run, &["reproduce", "merge", "shards"])
+        };
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(files(&run.join("figures")), expected, "layout {layout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bad shards: i ≥ N, N = 0, a missing or repeated shard, shards of different settings, a
+/// file that is no shard — one-line errors, exit 2, and no figure written.
+#[test]
+fn bad_shards_are_usage_errors_and_write_nothing() {
+    let dir = scratch("bad-shards");
+    let one_line_2 = |o: &std::process::Output| {
+        let err = stderr(o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with("error: ") && err.lines().count() == 1,
+            "{err}"
+        );
+        err
+    };
+    for bad in ["3/3", "0/0", "x"] {
+        let o = polycap_in(
+            &dir,
+            &["reproduce", "--quick", "--shard", bad, "--out", "s"],
+        );
+        assert!(one_line_2(&o).contains("--shard"));
+        assert!(!dir.join("s").exists());
+    }
+    let o = polycap_in(&dir, &["reproduce", "--quick", "--resolution", "paper"]);
+    assert_eq!(o.status.code(), Some(2));
+    let fig = |id: &str, s: &str| {
+        let o = polycap_in(
+            &dir,
+            &[
+                "reproduce",
+                "--quick",
+                "--only",
+                id,
+                "--shard",
+                s,
+                "--out",
+                "s",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    fig("fig7-empirical-phase-diagrams", "0/2");
+    std::fs::rename(dir.join("s/shard-0-of-2.json"), dir.join("fig7-0.json")).expect("mv");
+    fig("fig7-empirical-phase-diagrams", "1/2");
+    std::fs::rename(dir.join("s/shard-1-of-2.json"), dir.join("fig7-1.json")).expect("mv");
+    fig("verify-scatter", "1/2");
+    std::fs::write(dir.join("junk.json"), "{}").expect("write");
+    for (files, says) in [
+        (vec!["fig7-0.json"], "missing shard"),
+        (vec!["fig7-0.json", "fig7-1.json", "fig7-1.json"], "twice"),
+        (
+            vec!["fig7-0.json", "s/shard-1-of-2.json"],
+            "different settings",
+        ),
+        (vec!["fig7-0.json", "junk.json"], "not a reproduce shard"),
+    ] {
+        let o = polycap_in(&dir, &[&["reproduce", "merge"][..], &files].concat());
+        let err = one_line_2(&o);
+        assert!(err.contains(says), "{err}");
+        assert!(!dir.join("figures").exists(), "{files:?} wrote figures");
+    }
+    let o = polycap_in(&dir, &["reproduce", "merge", "fig7-0.json", "fig7-1.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        dir.join("figures/fig7-empirical-phase-diagrams.svg")
+            .exists()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -201,3 +201,116 @@ fn bad_input_exits_2_with_one_line() {
         assert!(stdout(&o).is_empty());
     }
 }
+
+/// `train --shard i/N` + `train merge` print what the unsharded run prints: the table byte
+/// for byte, the JSON equal except the measured wall times (which differ between any two
+/// runs); for SGD sweeps and for the exact loss.
+#[test]
+fn sharded_train_merges_to_the_unsharded_output() {
+    let dir = std::env::temp_dir().join(format!("polycap-train-shards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let strip = |text: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        for inst in v["instances"].as_array_mut().expect("instances") {
+            inst["wall_seconds"] = serde_json::Value::Null;
+        }
+        v
+    };
+    let sweeps: [&[&str]; 2] = [
+        &[
+            "train",
+            "--model",
+            "tms-relu",
+            "--features",
+            "5",
+            "--dims",
+            "2",
+            "--instances-density",
+            "logspace:1:0.05:5",
+            "--seeds",
+            "2",
+            "--steps",
+            "60",
+            "--eval-batch",
+            "256",
+        ],
+        &[
+            "train",
+            "--model",
+            "quadratic-exact",
+            "--features",
+            "4",
+            "--dims",
+            "2",
+            "--importance",
+            "first:2",
+            "--instances-density",
+            "logspace:1:0.1:3",
+            "--seeds",
+            "2",
+            "--steps",
+            "200",
+        ],
+    ];
+    for (t, sweep) in sweeps.iter().enumerate() {
+        let table = polycap(sweep);
+        assert!(table.status.success(), "{}", stderr(&table));
+        let json = polycap(&[&sweep[..], &["--format", "json"]].concat());
+        assert!(json.status.success(), "{}", stderr(&json));
+        let mut files = Vec::new();
+        for i in 0..2 {
+            let f = dir
+                .join(format!("s{t}-{i}.json"))
+                .to_string_lossy()
+                .into_owned();
+            let shard = format!("{i}/2");
+            let o = polycap(&[&sweep[..], &["--shard", &shard, "--out", &f]].concat());
+            assert!(o.status.success(), "{}", stderr(&o));
+            files.push(f);
+        }
+        let merged = polycap(&["train", "merge", &files[1], &files[0]]);
+        assert!(merged.status.success(), "{}", stderr(&merged));
+        assert_eq!(stdout(&merged), stdout(&table), "sweep {t}");
+        let merged = polycap(&["train", "merge", &files[0], &files[1], "--format", "json"]);
+        assert!(merged.status.success(), "{}", stderr(&merged));
+        assert_eq!(strip(&stdout(&merged)), strip(&stdout(&json)), "sweep {t}");
+    }
+    // Bad shards: i ≥ N, N = 0, a missing or repeated shard, different settings — one
+    // line, exit 2, no output file.
+    let out = dir.join("never.txt").to_string_lossy().into_owned();
+    let one_line_2 = |o: &std::process::Output| {
+        let err = stderr(o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with("error: ") && err.lines().count() == 1,
+            "{err}"
+        );
+        err
+    };
+    for bad in ["2/2", "0/0", "1/"] {
+        let o = polycap(&[sweeps[0], &["--shard", bad, "--out", &out]].concat());
+        assert!(one_line_2(&o).contains("--shard"));
+    }
+    let s = |t: usize, i: usize| {
+        dir.join(format!("s{t}-{i}.json"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    for (files, says) in [
+        (vec![s(0, 0)], "missing shard"),
+        (vec![s(0, 0), s(0, 1), s(0, 1)], "twice"),
+        (vec![s(0, 0), s(1, 1)], "different settings"),
+    ] {
+        let o = polycap(
+            &[
+                &["train", "merge", "--out", &out][..],
+                &files.iter().map(String::as_str).collect::<Vec<_>>(),
+            ]
+            .concat(),
+        );
+        assert!(one_line_2(&o).contains(says));
+    }
+    assert!(!std::path::Path::new(&out).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,6 +3,7 @@
 mod drawing;
 mod geometry;
 mod registry;
+mod shards;
 mod verify_figures;
 mod xml;
 

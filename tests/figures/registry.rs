@@ -1,10 +1,12 @@
 //! Every registered figure: well-formed SVG naming its font and axis labels, CSV that parses
 //! back to the data, and byte-identical output on a second render.
 
+use polycap::base::{FeatureSet, Magnitude};
 use polycap::figures::style::{FontChoice, Style, Width};
 use polycap::figures::{
     Quality, elhage_phase, loss_allocation, marginal, phase_cases, phase_diagram, registry,
 };
+use polycap::theory::allocation::allocate;
 
 use super::{col, read, xml};
 
@@ -138,7 +140,9 @@ fn both_widths_render() {
     for e in registry() {
         for width in [Width::OneColumn, Width::TwoColumn] {
             let style = Style::new(FontChoice::Serif, width);
-            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            let r = e
+                .render_with(Quality::Quick, &style)
+                .expect("figure renders");
             assert_eq!(
                 xml::check(&r.svg),
                 Ok("svg".to_string()),
@@ -216,10 +220,26 @@ fn phase_diagram_csv_round_trips() {
         .collect();
     assert_eq!(points, ["A", "B", "C", "D", "E", "F"]);
     assert_eq!(all.iter().filter(|r| r[kind] == "critical").count(), 1);
-    // Boundary rows: the closed-form V_ign puts C₁ = 0 there.
+    // Boundary rows: the closed-form V_ign (P4) written to the CSV is where the allocation
+    // solver (A7), an independent computation, switches feature 1 on: C₁ = 0 just below it
+    // and C₁ > 0 just above it (6 features in 3 dims, sparse uniform inputs).
+    let (vc, pc) = (col(&h, "importance_V"), col(&h, "density_p"));
+    let c1 = |v: f64, p: f64| {
+        let mut imp = vec![1.0; 6];
+        imp[0] = v;
+        let f = FeatureSet::from_densities(imp, &[p; 6], Magnitude::Uniform).expect("valid");
+        allocate(&f, 3).expect("allocates").capacity[0]
+    };
+    let mut boundary_rows = 0;
     for r in all.iter().filter(|r| r[kind] == "v_ign") {
-        assert_eq!(r[col(&h, "capacity_C1")], "0");
+        let (v, p) = (f(&r[vc]), f(&r[pc]));
+        if 9.0 / (5.0 * p) > 3.0 + 1e-6 {
+            assert!(c1(v * (1.0 - 1e-6), p) <= 1e-9, "V_ign = {v} at p = {p}");
+            assert!(c1(v * (1.0 + 1e-3), p) > 0.0, "V_ign = {v} at p = {p}");
+            boundary_rows += 1;
+        }
     }
+    assert!(boundary_rows > 0, "no V_ign rows with k > 3");
     let (v, pp, c) = (
         col(&h, "importance_V"),
         col(&h, "density_p"),
@@ -389,7 +409,9 @@ fn no_text_leaves_the_page() {
     for e in registry() {
         for width in [Width::OneColumn, Width::TwoColumn] {
             let style = Style::new(FontChoice::Serif, width);
-            let r = (e.make)(Quality::Quick, &style).expect("figure renders");
+            let r = e
+                .render_with(Quality::Quick, &style)
+                .expect("figure renders");
             let view = attr(&r.svg, "viewBox").expect("viewBox");
             let dims: Vec<f64> = view
                 .split(' ')

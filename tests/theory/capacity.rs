@@ -103,7 +103,7 @@ fn non_finite_matrix_is_rejected() {
     let mut w = DMatrix::<f64>::identity(2, 3);
     w[(1, 2)] = f64::NAN;
     let err = analyze(&w).expect_err("NaN entry");
-    assert!(err.to_string().contains("row 1, column 2"), "{err}");
+    assert!(err.to_string().contains("row 2, column 3"), "{err}");
 }
 
 #[test]

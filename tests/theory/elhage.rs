@@ -45,32 +45,41 @@ fn relu_loss_quadrature(
 }
 
 #[test]
-fn e10_expected_squared_minimum_is_one_sixth() {
-    // Midpoint rule on [0,1]²: error O(h²) from the kink on the diagonal.
-    let m = 2000;
-    let h = 1.0 / m as f64;
-    let mut s = 0.0;
-    for i in 0..m {
-        let u = (i as f64 + 0.5) * h;
-        for j in 0..m {
-            let v = (j as f64 + 0.5) * h;
-            let t = u.min(v);
-            s += t * t;
-        }
+fn e10_antipodal_cost_equals_the_relu_model_of_an_antipodal_pair() {
+    // W = [1, −1] (D = 1), b = 0: the ReLU model (E1)–(E3) evaluated by quadrature and by a
+    // seeded Monte Carlo, against the closed form (I₁ + I₂)p²/6 of `antipodal_cost`.
+    let w = DMatrix::from_row_slice(1, 2, &[1.0, -1.0]);
+    let b = DVector::zeros(2);
+    for &(i1, i2, p) in &[(1.0, 1.0, 1.0), (1.0, 0.3, 0.4), (2.0, 0.5, 0.05)] {
+        let quad = relu_loss_quadrature(&w, &b, &[i1, i2], p, 1000);
+        assert_relative_eq!(antipodal_cost(i1, i2, p), quad, max_relative = 1e-5);
     }
-    assert_relative_eq!(s * h * h, 1.0 / 6.0, max_relative = 1e-6);
-    // Monte Carlo, seeded: within 5 standard errors (sd of min² ≤ 1/√12... bounded by 0.3).
+    let (i1, i2, p) = (1.0, 0.7, 0.5);
     let mut rng = Pcg64::seed_from_u64(7);
     let n = 400_000;
     let (mut m1, mut m2) = (0.0, 0.0);
     for _ in 0..n {
-        let t = rng.random::<f64>().min(rng.random::<f64>());
-        m1 += t * t;
-        m2 += t * t * t * t;
+        let x: Vec<f64> = (0..2)
+            .map(|_| {
+                let active = rng.random::<f64>() < p;
+                let u = rng.random::<f64>();
+                if active { u } else { 0.0 }
+            })
+            .collect();
+        // x′ = ReLU(WᵀW x): (x₁ − x₂)₊ and (x₂ − x₁)₊.
+        let e1 = x[0] - (x[0] - x[1]).max(0.0);
+        let e2 = x[1] - (x[1] - x[0]).max(0.0);
+        let l = i1 * e1 * e1 + i2 * e2 * e2;
+        m1 += l;
+        m2 += l * l;
     }
     let mean = m1 / n as f64;
     let se = ((m2 / n as f64 - mean * mean) / n as f64).sqrt();
-    assert!((mean - 1.0 / 6.0).abs() < 5.0 * se, "mean {mean}, se {se}");
+    let want = antipodal_cost(i1, i2, p);
+    assert!(
+        (mean - want).abs() < 5.0 * se,
+        "mean {mean}, closed form {want}, se {se}"
+    );
 }
 
 #[test]

@@ -510,7 +510,7 @@ fn invalid_inputs_are_rejected_with_their_values() {
     }
     let mut bad = w.clone();
     bad[(1, 0)] = f64::NAN;
-    assert!(matches!(decompose(&bad, TOL), Err(Error::Matrix(m)) if m.contains("row 1, column 0")));
+    assert!(matches!(decompose(&bad, TOL), Err(Error::Matrix(m)) if m.contains("row 2, column 1")));
     assert_eq!(
         decompose(&DMatrix::zeros(2, 0), TOL),
         Err(Error::NoFeatures)

@@ -8,3 +8,4 @@ mod geometry;
 mod phase;
 mod quadratic;
 mod realization;
+mod robustness;

@@ -34,11 +34,25 @@ fn run(model: Model, dims: usize, kernel: Kernel, simd: Simd, p: f64) -> Run {
 /// it has it) agree to the last bit on W, b, the evaluation loss and the whole loss curve.
 #[test]
 fn avx2_and_portable_runs_are_bit_identical() {
+    // The dispatch itself: AVX2 exactly when the CPU has AVX2 and FMA, so that on such a CPU
+    // the comparison below is AVX2 against portable — never portable against itself because
+    // the dispatch silently fell back.
     #[cfg(target_arch = "x86_64")]
-    if Simd::Auto.path() == "avx2" {
-        assert!(std::arch::is_x86_feature_detected!("avx2"));
-    } else {
-        eprintln!("note: this CPU has no AVX2; only the portable copy is exercised");
+    {
+        let v3 = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("bmi2");
+        if v3 {
+            assert_eq!(
+                Simd::Auto.path(),
+                "avx2",
+                "the CPU has AVX2 but auto chose portable"
+            );
+        }
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            assert_eq!(Simd::Auto.path(), "portable", "no AVX2 but auto chose it");
+            eprintln!("note: this CPU has no AVX2; only the portable copy is exercised");
+        }
     }
     assert_eq!(Simd::Portable.path(), "portable");
     let cases = [

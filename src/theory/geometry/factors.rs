@@ -19,7 +19,7 @@ use crate::base::{Error, Result};
 /// For an efficient block R_b R_bᵀ = I (semi-orthogonal); for any other block R_b is just
 /// B_b/√γ_b, and [`TegumFactors::semi_orthogonality_residual`] says by how much it fails.
 ///
-/// Spec: capacity-theory.md (C6), (C7), §8. Derivation: derivations/geometry.md (G5).
+/// Spec (indexed in derivations/README.md): (C6), (C7), §8. Derivation: derivations/geometry.md (G5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TegumFactors {
     /// Q ∈ O(D) (to the orthogonality of the blocks, see
@@ -159,7 +159,7 @@ fn complement_basis(u: &DMatrix<f64>, k: usize) -> Result<DMatrix<f64>> {
 /// With every R_b semi-orthogonal (R_bR_bᵀ = I) the result is efficient, with nᵢ = γ_bCᵢ
 /// and Σ_{i∈b} Cᵢ = D_b (C7). R_b need not be semi-orthogonal: any blocks are accepted.
 ///
-/// Spec: capacity-theory.md (C6), (C7), §8. Derivation: derivations/geometry.md (G5).
+/// Spec (indexed in derivations/README.md): (C6), (C7), §8. Derivation: derivations/geometry.md (G5).
 ///
 /// # Errors
 /// [`Error::Parameter`] for a γ_b that is not finite and > 0; [`Error::Matrix`] for an empty

@@ -28,7 +28,7 @@ impl PolytopeFraction {
 /// (tetrahedron, 4 in 3), 2/3 (triangle, 3 in 2), 1/2 (digon = antipodal pair, 2 in 1),
 /// 2/5 (pentagon, 5 in 2), 3/8 (square antiprism, 8 in 3) and 0 (not learned).
 ///
-/// Spec: capacity-theory.md (E6), §9.3. Derivation: derivations/geometry.md (G7).
+/// Spec (indexed in derivations/README.md): (E6), §9.3. Derivation: derivations/geometry.md (G7).
 pub const POLYTOPE_FRACTIONS: [PolytopeFraction; 7] = [
     PolytopeFraction {
         numerator: 1,
@@ -84,7 +84,7 @@ pub const POLYTOPE_FRACTIONS: [PolytopeFraction; 7] = [
 /// The polytope of (E6) whose capacity is the fraction p/q (in any terms: 2/4 is the digon),
 /// or None.
 ///
-/// Spec: capacity-theory.md (E6). Derivation: derivations/geometry.md (G7).
+/// Spec (indexed in derivations/README.md): (E6). Derivation: derivations/geometry.md (G7).
 pub fn polytope(p: u32, q: u32) -> Option<&'static PolytopeFraction> {
     if q == 0 {
         return None;
@@ -107,7 +107,7 @@ pub fn polytope(p: u32, q: u32) -> Option<&'static PolytopeFraction> {
 /// Returns None for non-finite x, `max_den` = 0, a negative or non-finite `tol`, a
 /// numerator above u32::MAX, or x < 0 (capacities are ≥ 0) unless 0/1 is within `tol`.
 ///
-/// Spec: capacity-theory.md (E6). Derivation: derivations/geometry.md (G6).
+/// Spec (indexed in derivations/README.md): (E6). Derivation: derivations/geometry.md (G6).
 pub fn nearest_fraction(x: f64, max_den: u32, tol: f64) -> Option<(u32, u32)> {
     if !x.is_finite() || max_den == 0 || !(tol.is_finite() && tol >= 0.0) {
         return None;

@@ -31,7 +31,7 @@ fn gram_rows(w: &DMatrix<f64>) -> Vec<(f64, f64, f64)> {
 /// continuously. An exactly zero column gives 0/0 in the notebook (NaN); here it gives 0, the
 /// convention of (C1). Cost O(N²D).
 ///
-/// Spec: capacity-theory.md (E6), (C2). Derivation: derivations/geometry.md (G8).
+/// Spec (indexed in derivations/README.md): (E6), (C2). Derivation: derivations/geometry.md (G8).
 pub fn feature_dimensionality(w: &DMatrix<f64>) -> Vec<f64> {
     gram_rows(w)
         .into_iter()
@@ -48,7 +48,7 @@ pub fn feature_dimensionality(w: &DMatrix<f64>) -> Vec<f64> {
 /// For unit-length learned features ‖W‖_F² counts them, so D* is dimensions per learned
 /// feature; it sticks at 1 and at ½ in the ReLU-output model. Infinite for W = 0.
 ///
-/// Spec: capacity-theory.md (E7). Derivation: derivations/geometry.md (G9).
+/// Spec (indexed in derivations/README.md): (E7). Derivation: derivations/geometry.md (G9).
 pub fn dimensions_per_feature(w: &DMatrix<f64>) -> f64 {
     let f2 = w.norm_squared();
     if f2 > 0.0 {
@@ -63,7 +63,7 @@ pub fn dimensions_per_feature(w: &DMatrix<f64>) -> f64 {
 /// columns: the sum is taken over j ≠ i, never as a difference); ≥ 1 when strongly shared.
 /// Cost O(N²D).
 ///
-/// Spec: capacity-theory.md (E8). Derivation: derivations/geometry.md (G10).
+/// Spec (indexed in derivations/README.md): (E8). Derivation: derivations/geometry.md (G10).
 pub fn superposition(w: &DMatrix<f64>) -> Vec<f64> {
     gram_rows(w)
         .into_iter()

@@ -52,7 +52,7 @@ pub use measures::{
 use nalgebra::DMatrix;
 
 use crate::base::{Error, Result};
-use crate::theory::capacity::{self, ZERO_COLUMN_THRESHOLD};
+use crate::theory::capacity::{self, zero_cut};
 
 /// Default tolerance of [`decompose`]: cosines |Ŵᵢ·Ŵⱼ| ≤ 1e-9 count as orthogonal.
 ///
@@ -127,7 +127,7 @@ pub struct BlockDecomposition {
     /// The blocks (connected components), ordered by their smallest feature index.
     /// Monosemantic features are 1×1 blocks.
     pub blocks: Vec<Block>,
-    /// Ignored features: ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`], capacity 0 (spec §2.1).
+    /// Ignored features: ‖Wᵢ‖² ≤ τ·maxⱼ ‖Wⱼ‖², τ = [`capacity::ZERO_COLUMN_THRESHOLD`], capacity 0 (C1).
     pub ignored: Vec<usize>,
     /// Total capacity C = Σᵢ Cᵢ of W, (C1), (C5).
     pub total_capacity: f64,
@@ -177,7 +177,7 @@ impl BlockDecomposition {
     /// The factorisation W = Q·B·P of Theorem 2 (C6), rebuilt from the blocks; see
     /// [`TegumFactors`].
     ///
-    /// Spec: capacity-theory.md (C6). Derivation: derivations/geometry.md (G5).
+    /// Spec (indexed in derivations/README.md): (C6). Derivation: derivations/geometry.md (G5).
     ///
     /// # Errors
     /// [`Error::Matrix`] if `w` is not the matrix this decomposition was computed from (shape);
@@ -190,7 +190,8 @@ impl BlockDecomposition {
 
 /// Splits W (D×N, columns = features) into its tegum factors (spec (C6), §8, §9.3).
 ///
-/// 1. Features with nᵢ = ‖Wᵢ‖² ≤ [`ZERO_COLUMN_THRESHOLD`] are ignored (capacity 0).
+/// 1. Features with nᵢ = ‖Wᵢ‖² ≤ τ·maxⱼ nⱼ, τ = [`capacity::ZERO_COLUMN_THRESHOLD`], are ignored
+///    (capacity 0).
 /// 2. The others are the vertices of a graph with an edge i–j wherever
 ///    |Gᵢⱼ| > tol·√(nᵢnⱼ), i.e. |cos∠(Wᵢ, Wⱼ)| > tol: a tolerance relative to the lengths of
 ///    the two columns, so invariant under W → αQW and under rescaling single columns. The
@@ -205,7 +206,7 @@ impl BlockDecomposition {
 /// For an efficient W the components are exactly the blocks of W = Q·B·P, (C6) and
 /// Theorem 2: derivations/geometry.md (G1)–(G4).
 ///
-/// Spec: capacity-theory.md (C6), (C7), §8, §9.3. Derivation: derivations/geometry.md.
+/// Spec (indexed in derivations/README.md): (C6), (C7), §8, §9.3. Derivation: derivations/geometry.md.
 ///
 /// # Errors
 /// [`Error::Dims`] for D = 0, [`Error::NoFeatures`] for N = 0, [`Error::Matrix`] for a
@@ -227,8 +228,8 @@ pub fn decompose(w: &DMatrix<f64>, tol: f64) -> Result<BlockDecomposition> {
     }
 
     let sq_norm: Vec<f64> = w.column_iter().map(|c| c.norm_squared()).collect();
-    let (kept, ignored): (Vec<usize>, Vec<usize>) =
-        (0..n).partition(|&i| sq_norm[i] > ZERO_COLUMN_THRESHOLD);
+    let cut = zero_cut(&sq_norm);
+    let (kept, ignored): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| sq_norm[i] > cut);
 
     // (G1′) edges |Gᵢⱼ| > tol √(nᵢ nⱼ) between kept features; components by union–find.
     let g = w.tr_mul(w);

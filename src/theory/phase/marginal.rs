@@ -5,7 +5,7 @@
 //! Spec: (Q16), (K3), (A4), (A7), (A8), §7.4. Derivation: derivations/phase.md (PH13).
 
 use super::PhaseSetting;
-use crate::base::{Error, FeatureSet, Result};
+use crate::base::{Error, FeatureSet, Result, resources};
 use crate::theory::allocation::{Allocation, Phase, allocate, allocate_prescribed_lambda};
 use crate::theory::quadratic::FeatureCurve;
 
@@ -60,6 +60,9 @@ pub fn marginal_curves(
             "marginal curves need at least 2 capacity points, got {points}"
         )));
     }
+    // The curves: `points` values per feature, plus the capacity grid.
+    let values = points as f64 * (features.len() as f64 + 1.0);
+    resources::check_memory("capacity points", points, 8.0 * values)?;
     let allocation = match budget {
         Budget::Dims(d) => allocate(features, d)?,
         Budget::Lambda(l) => allocate_prescribed_lambda(features, l)?,

@@ -50,8 +50,14 @@ impl FeatureCurve {
     /// Marginal benefit m(C) = −dL*/dC = 2 (k−1)² v² / ((k−3) C + 2)².
     ///
     /// Spec (Q16)/(B3). Derivation: derivations/quadratic-model.md (QM9).
+    ///
+    /// At C = 1 the ratio (k−1)/((k−3)C + 2) is exactly 1, so m(1) = 2v² for every k, also in
+    /// the limit k → 1 where the formula reads 0/0.
     pub fn marginal_benefit(&self, c: f64) -> f64 {
         let (v, k) = (self.importance, self.kurtosis);
+        if c >= 1.0 {
+            return 2.0 * v * v;
+        }
         let d = (k - 3.0) * c + 2.0;
         2.0 * (k - 1.0) * (k - 1.0) * v * v / (d * d)
     }

@@ -90,7 +90,7 @@ impl ExpectedLoss {
     /// Expected loss at bias b:
     /// E\[L\] = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + (b + Σᵢ (nᵢ − vᵢ))² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
     ///
-    /// Spec: capacity-theory.md (Q6), (B1). Derivation: derivations/quadratic-model.md (QM1)–(QM5).
+    /// Spec (indexed in derivations/README.md): (Q6), (B1). Derivation: derivations/quadratic-model.md (QM1)–(QM3).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -111,7 +111,7 @@ impl ExpectedLoss {
 
     /// Optimal bias b* = −Σᵢ Δᵢᵢ = Σᵢ (vᵢ − nᵢ).
     ///
-    /// Spec: capacity-theory.md (Q7), (B1). Derivation: derivations/quadratic-model.md (Q7).
+    /// Spec (indexed in derivations/README.md): (Q7), (B1). Derivation: derivations/quadratic-model.md (Q7).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -126,7 +126,7 @@ impl ExpectedLoss {
     /// Expected loss at the optimal bias:
     /// E\[L\]|_{b*} = Σᵢ (kᵢ−1)(nᵢ − vᵢ)² + 2 Σ_{i≠j} (Wᵢ·Wⱼ)².
     ///
-    /// Spec: capacity-theory.md (Q8), (B1). Derivation: derivations/quadratic-model.md (Q8).
+    /// Spec (indexed in derivations/README.md): (Q8), (B1). Derivation: derivations/quadratic-model.md (Q8).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -139,7 +139,7 @@ impl ExpectedLoss {
     /// Gradient of the loss at the optimal bias (envelope: b* needs no derivative):
     /// ∂E\[L\]/∂W = 2 W Γ,  Γᵢᵢ = 2(kᵢ−1)(nᵢ − vᵢ),  Γᵢⱼ = 4 Gᵢⱼ (i ≠ j).
     ///
-    /// Spec: capacity-theory.md (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
+    /// Spec (indexed in derivations/README.md): (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -162,7 +162,7 @@ impl ExpectedLoss {
     /// Gradient in W of the loss at a fixed bias b, (Q6):
     /// ∂E\[L\]/∂W = 2 W Γ + 4 (b + Σᵢ Δᵢᵢ) W.
     ///
-    /// Spec: capacity-theory.md (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
+    /// Spec (indexed in derivations/README.md): (Q9), (B1). Derivation: derivations/quadratic-model.md (Q9).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -175,7 +175,7 @@ impl ExpectedLoss {
 
     /// Derivative of (Q6) in the bias: ∂E\[L\]/∂b = 2 (b + Σᵢ Δᵢᵢ) = 2 (b − b*).
     ///
-    /// Spec: capacity-theory.md (Q9). Derivation: derivations/quadratic-model.md (Q9).
+    /// Spec (indexed in derivations/README.md): (Q9). Derivation: derivations/quadratic-model.md (Q9).
     ///
     /// # Panics
     /// If W is not D×N.
@@ -238,7 +238,7 @@ fn check_lengths(features: &FeatureSet, c: &[f64], n: &[f64]) -> Result<()> {
 /// nᵢ²/Cᵢ = 0 (an ignored feature); nᵢ > 0 with Cᵢ = 0 gives +∞. To evaluate an allocation,
 /// prefer [`super::FeatureCurve::loss`] (spec pitfall 16).
 ///
-/// Spec: capacity-theory.md (Q11), (B2). Derivation: derivations/quadratic-model.md (Q11).
+/// Spec (indexed in derivations/README.md): (Q11), (B2). Derivation: derivations/quadratic-model.md (Q11).
 ///
 /// # Errors
 /// [`Error::Length`] if `c` or `n` does not have one entry per feature.
@@ -256,7 +256,7 @@ pub fn loss_in_capacity(features: &FeatureSet, c: &[f64], n: &[f64]) -> Result<f
 /// Partial derivatives of (Q11) in the capacities at fixed n: ∂L/∂Cᵢ = −2 nᵢ²/Cᵢ²
 /// (0 when nᵢ = 0). Their negatives are the marginal benefits at fixed length.
 ///
-/// Spec: capacity-theory.md (Q12), (B2). Derivation: derivations/quadratic-model.md (Q12).
+/// Spec (indexed in derivations/README.md): (Q12), (B2). Derivation: derivations/quadratic-model.md (Q12).
 ///
 /// # Errors
 /// [`Error::Length`] if `c` or `n` does not have one entry per feature.
