@@ -3,7 +3,7 @@
 //! configurations of (E11)/(E12), compare with the analytic winner, check dense losses
 //! against (E13), and fit the empirical boundary from the seeds' votes.
 //!
-//! Derivation: derivations/verify-elhage.md (VE1)–(VE6).
+//! Derivation: derivations/verify-elhage.md (VE1)–(VE5).
 //!
 //! # Example
 //!
