@@ -25,6 +25,8 @@ pub struct Args {
 enum BenchCommand {
     /// The TMS reference run (ReLU-output model, 8 instances, 20 → 5), as the JAX reference.
     Tms(TmsArgs),
+    /// Many tiny models: the 25 000-model 2 → 1 sweep (50 r × 50 p × 10 seeds) on the lane engine.
+    Tiny(super::bench_tiny::TinyArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
     /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
@@ -58,6 +60,7 @@ struct PhaseArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Tms(a) => tms(a),
+        BenchCommand::Tiny(a) => super::bench_tiny::run(a),
         BenchCommand::Phase(a) => {
             let (w, h) = super::phase::parse_grid(&a.grid)?;
             super::phase::run_bench(w, h)

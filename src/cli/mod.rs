@@ -5,6 +5,7 @@ mod spec;
 
 mod allocate;
 mod bench;
+mod bench_tiny;
 mod capacity;
 mod geometry;
 mod marginal;
@@ -14,6 +15,7 @@ mod reproduce;
 mod save;
 mod train;
 mod verify;
+mod verify_elhage;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 

@@ -48,67 +48,72 @@ enum Sub {
 
 /// The flags of a verification run.
 #[derive(Debug, clap::Args)]
-struct Flags {
-    /// Training: quadratic-exact ((T4), exact expected loss) or quadratic ((T3), sampled).
+pub(super) struct Flags {
+    /// Training: quadratic-exact ((T4), exact expected loss), quadratic ((T3), sampled), or
+    /// tms-relu (the ReLU-output model against (E11)/(E12), 2 in 1 or 3 in 2 only).
     #[arg(long, default_value = "quadratic-exact")]
-    model: String,
+    pub(super) model: String,
     /// Number of features N (grid: feature 1 varied, the others importance 1).
     #[arg(long)]
-    features: Option<usize>,
-    /// Embedding dimension D.
-    #[arg(long, default_value_t = 3)]
-    dims: usize,
+    pub(super) features: Option<usize>,
+    /// Embedding dimension D (default 3; tms-relu: 1 for 2 features, 2 for 3).
+    #[arg(long)]
+    pub(super) dims: Option<usize>,
     /// Single point instead of a grid: importances SPEC (`0.5,1,1`, `first:V`, `const:X`,
     /// `geom:R`).
     #[arg(long, allow_hyphen_values = true)]
-    importance: Option<String>,
+    pub(super) importance: Option<String>,
     /// Single point: densities p = 1 − S, SPEC (default 1 with --importance).
     #[arg(long, allow_hyphen_values = true)]
-    density: Option<String>,
+    pub(super) density: Option<String>,
     /// Magnitude law of the non-zero inputs: uniform, gaussian, laplace, rademacher,
     /// student-t:NU.
     #[arg(long, default_value = "uniform")]
-    input: String,
-    /// Grid W×H: W importances V (columns) by H densities p (rows), log-spaced, ends included.
-    #[arg(long, default_value = "25x25")]
-    grid: String,
-    /// Range of V, A:B.
-    #[arg(long, default_value = "0.01:100")]
-    v_range: String,
-    /// Range of the density p = 1 − S, A:B.
-    #[arg(long, default_value = "0.001:1")]
-    p_range: String,
-    /// Seeds per point, best (lowest exact loss) kept (default: 5 quadratic-exact, 3 quadratic).
+    pub(super) input: String,
+    /// Grid W×H: W importances V (columns) by H densities p (rows), log-spaced, ends included
+    /// (default 25x25).
     #[arg(long)]
-    seeds: Option<usize>,
+    pub(super) grid: Option<String>,
+    /// Range of V, A:B (default 0.01:100; tms-relu: the relative importance r of the extra
+    /// feature, default 0.1:10).
+    #[arg(long)]
+    pub(super) v_range: Option<String>,
+    /// Range of the density p = 1 − S, A:B (default 0.001:1; tms-relu 0.01:1).
+    #[arg(long)]
+    pub(super) p_range: Option<String>,
+    /// Seeds per point, best (lowest exact loss) kept (default: 5 quadratic-exact, 3 quadratic,
+    /// 5 tms-relu).
+    #[arg(long)]
+    pub(super) seeds: Option<usize>,
     /// Base seed; point i uses seeds derived from (base, i).
     #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic).
+    pub(super) seed: u64,
+    /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu).
     #[arg(long)]
-    steps: Option<usize>,
+    pub(super) steps: Option<usize>,
     /// Tolerance on |ΔCᵢ| (overrides (T5): 0.02 quadratic-exact, 0.05 quadratic).
     #[arg(long)]
-    tolerance: Option<f64>,
+    pub(super) tolerance: Option<f64>,
     /// Half-width in log₁₀ V of the band around V_ign, V_full and V = 1 whose points are
-    /// reported separately.
-    #[arg(long, default_value_t = 0.05)]
-    band_v: f64,
-    /// Half-width in log₁₀ k of the band around the critical kurtosis k = 3.
-    #[arg(long, default_value_t = 0.05)]
-    band_k: f64,
+    /// reported separately (default 0.05; tms-relu: decades in the (log r, log p) plane
+    /// around (E11)/(E12), default 0.1).
+    #[arg(long)]
+    pub(super) band_v: Option<f64>,
+    /// Half-width in log₁₀ k of the band around the critical kurtosis k = 3 (default 0.05).
+    #[arg(long)]
+    pub(super) band_k: Option<f64>,
     /// Run every N-th point: `i/N` runs points i, i+N, i+2N, … (0-based i < N).
     #[arg(long)]
-    shard: Option<String>,
+    pub(super) shard: Option<String>,
     /// Output format: table or json.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    format: ReportFormat,
+    pub(super) format: ReportFormat,
     /// Write to FILE instead of stdout (atomically).
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Exit 0 even when a point disagrees (the verdicts stay in the report).
     #[arg(long)]
-    exit_zero: bool,
+    pub(super) exit_zero: bool,
 }
 
 /// Runs `polycap verify`.
@@ -125,7 +130,7 @@ fn protocol_of(f: &Flags) -> anyhow::Result<(Protocol, usize)> {
         "quadratic" => Protocol::sampled(Model::Quadratic),
         other => {
             return Err(usage(format!(
-                "--model: expected quadratic-exact or quadratic, got '{other}' (other models have no closed-form theory; see `polycap reproduce` fig7)"
+                "--model: expected quadratic-exact, quadratic or tms-relu, got '{other}' (other models have no closed-form theory; see `polycap reproduce` fig7)"
             )));
         }
     };
@@ -145,7 +150,7 @@ fn protocol_of(f: &Flags) -> anyhow::Result<(Protocol, usize)> {
     Ok((protocol, seeds))
 }
 
-fn parse_range(flag: &str, s: &str) -> anyhow::Result<(f64, f64)> {
+pub(super) fn parse_range(flag: &str, s: &str) -> anyhow::Result<(f64, f64)> {
     let bad = || usage(format!("{flag}: expected A:B with 0 < A ≤ B, got '{s}'"));
     let (a, b) = s.split_once(':').ok_or_else(bad)?;
     let a: f64 = a.trim().parse().map_err(|_| bad())?;
@@ -156,7 +161,7 @@ fn parse_range(flag: &str, s: &str) -> anyhow::Result<(f64, f64)> {
     Ok((a, b))
 }
 
-fn parse_shard(s: &str) -> anyhow::Result<Shard> {
+pub(super) fn parse_shard(s: &str) -> anyhow::Result<Shard> {
     let bad = || usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'"));
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let i: usize = i.trim().parse().map_err(|_| bad())?;
@@ -166,6 +171,9 @@ fn parse_shard(s: &str) -> anyhow::Result<Shard> {
 
 fn run_flags(f: Flags) -> anyhow::Result<()> {
     check_out(f.out.as_deref(), f.format.into())?;
+    if f.model.trim().starts_with("tms-") {
+        return super::verify_elhage::run(&f);
+    }
     let (protocol, seeds) = protocol_of(&f)?;
     let mut tolerance = protocol.tolerance();
     if let Some(t) = f.tolerance {
@@ -174,8 +182,8 @@ fn run_flags(f: Flags) -> anyhow::Result<()> {
     let verifier = Verifier::new(Box::new(QuadraticTheory), protocol, seeds, f.seed)?
         .with_tolerance(tolerance)?
         .with_bands(Bands {
-            log_importance: f.band_v,
-            log_kurtosis: f.band_k,
+            log_importance: f.band_v.unwrap_or(0.05),
+            log_kurtosis: f.band_k.unwrap_or(0.05),
         })?;
     let magnitude = Magnitude::parse(&f.input)?;
     if f.importance.is_some() || f.density.is_some() {
@@ -184,10 +192,10 @@ fn run_flags(f: Flags) -> anyhow::Result<()> {
         }
         return run_point(&f, &verifier, magnitude);
     }
-    let (w, h) = parse_grid(&f.grid)?;
-    let v_range = parse_range("--v-range", &f.v_range)?;
-    let p_range = parse_range("--p-range", &f.p_range)?;
-    let setting = PhaseSetting::new(f.features.unwrap_or(6), f.dims, magnitude)?;
+    let (w, h) = parse_grid(f.grid.as_deref().unwrap_or("25x25"))?;
+    let v_range = parse_range("--v-range", f.v_range.as_deref().unwrap_or("0.01:100"))?;
+    let p_range = parse_range("--p-range", f.p_range.as_deref().unwrap_or("0.001:1"))?;
+    let setting = PhaseSetting::new(f.features.unwrap_or(6), f.dims.unwrap_or(3), magnitude)?;
     let grid = GridSpec::new(setting, v_range, p_range, w, h)?;
     let shard = f.shard.as_deref().map(parse_shard).transpose()?;
     let count = (0..grid.len())
@@ -214,7 +222,7 @@ fn run_point(f: &Flags, verifier: &Verifier, magnitude: Magnitude) -> anyhow::Re
     let v = imp.expand("--importance", n)?;
     let p = den.expand("--density", n)?;
     let features = FeatureSet::from_densities(v, &p, magnitude)?;
-    let r = verifier.point(&features, f.dims, 0)?;
+    let r = verifier.point(&features, f.dims.unwrap_or(3), 0)?;
     let text = match f.format {
         ReportFormat::Json => {
             serde_json::to_string_pretty(&r).context("serialising the report")? + "\n"
@@ -230,6 +238,13 @@ fn run_point(f: &Flags, verifier: &Verifier, magnitude: Magnitude) -> anyhow::Re
 
 fn merge(files: &[PathBuf], format: ReportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
     check_out(out.as_deref(), format.into())?;
+    if let Some(first) = files.first() {
+        let text = std::fs::read_to_string(first)
+            .with_context(|| format!("reading {}", first.display()))?;
+        if super::verify_elhage::is_report(&text) {
+            return super::verify_elhage::merge(files, format, out);
+        }
+    }
     let mut shards = Vec::with_capacity(files.len());
     for path in files {
         let text =
@@ -252,7 +267,7 @@ fn json_text(r: &GridReport) -> anyhow::Result<String> {
 }
 
 /// Exit 1 with a one-line summary when a checked point disagrees.
-fn verdict(s: &Summary) -> anyhow::Result<()> {
+pub(super) fn verdict(s: &Summary) -> anyhow::Result<()> {
     if s.agree == s.checked {
         return Ok(());
     }

@@ -8,6 +8,7 @@
 //! | [`phase_cases`] | \[S\] Fig. 4 bottom: the six marginal-benefit cases A–F from (Q16) |
 //! | [`loss_allocation`] | L*(C) for k < 3, = 3, > 3 and the optimal allocation as D grows |
 //! | [`elhage_phase`] | \[E\] theory phase diagrams for 2 features in 1 and 3 in 2 dimensions |
+//! | [`elhage_trained`] | \[E\] trained 2-in-1 and 3-in-2 phase maps against (E11)/(E12), with the fitted boundary |
 //! | [`feature_geometry`] | \[E\] dimensions per feature (E7) and feature dimensionality (E6) of trained models |
 //! | [`two_block`] | \[S\] Fig. 5: a two-block efficient matrix, its graph and its 3-D picture |
 //! | [`block_structure`] | block structure of the trained quadratic and ReLU-output models side by side |
@@ -40,6 +41,7 @@ pub mod svg;
 pub mod block_structure;
 pub mod capacity_examples;
 pub mod elhage_phase;
+pub mod elhage_trained;
 pub mod empirical;
 pub mod feature_geometry;
 pub mod fig4_trained;

@@ -519,6 +519,14 @@ pub fn registry() -> Vec<Entry> {
             paper_resolution
         ),
         entry!(
+            elhage_trained,
+            "e3-elhage-trained",
+            "[E] phase diagrams, theory and trained; spec §9.4, (E11)–(E13); polycap verify --model tms-relu",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        entry!(
             verify_scatter,
             "verify-scatter",
             "spec (T3)–(T5); polycap verify",

@@ -456,3 +456,65 @@ pub fn dense_reference_loss(importance: &[f64], dims: usize, density: f64) -> Re
     let ignored: f64 = order.iter().skip(dims).map(|&i| importance[i]).sum();
     Ok(ignored * ignored_cost(density))
 }
+
+/// (E3) Expected loss of the ReLU-output model x′ = ReLU(WᵀWx + b) at given (W, b), summed
+/// over features: Σ_S p^|S| (1 − p)^(n−|S|) ∫ over \[0, 1\]^S of Σᵢ Iᵢ (xᵢ − x′ᵢ)² over the active sets S
+/// (E5), each integral by the midpoint rule with `points` nodes per active coordinate.
+///
+/// The integrand is piecewise quadratic with kinks where a ReLU switches, so the error
+/// falls like `points`⁻² (derivations/elhage.md (EL10)).
+///
+/// # Errors
+/// [`Error::Parameter`] for mismatched sizes, more than 8 features, or `points` = 0 or so
+/// large that `points`ⁿ exceeds 10⁸ nodes; a bad density or importance as in
+/// [`dense_reference_loss`].
+pub fn model_loss(
+    w: &DMatrix<f64>,
+    b: &[f64],
+    importance: &[f64],
+    density: f64,
+    points: usize,
+) -> Result<f64> {
+    check_point(1.0, density)?;
+    let n = w.ncols();
+    if b.len() != n || importance.len() != n || n == 0 || n > 8 {
+        return Err(Error::Parameter(format!(
+            "model loss needs 1 ≤ n ≤ 8 features with n biases and importances, got W with {n} columns, {} biases, {} importances",
+            b.len(),
+            importance.len()
+        )));
+    }
+    if points == 0 || (points as f64).powi(n as i32) > 1e8 {
+        return Err(Error::Parameter(format!(
+            "model loss: {points} quadrature points per coordinate for {n} features is out of range"
+        )));
+    }
+    let g = w.transpose() * w;
+    let mut total = 0.0;
+    let mut x = vec![0.0; n];
+    for set in 0u32..(1 << n) {
+        let active: Vec<usize> = (0..n).filter(|&i| set & (1 << i) != 0).collect();
+        let k = active.len();
+        let prob = density.powi(k as i32) * (1.0 - density).powi((n - k) as i32);
+        if prob == 0.0 {
+            continue;
+        }
+        let nodes = points.pow(k as u32);
+        let mut sum = 0.0;
+        for node in 0..nodes {
+            let mut rest = node;
+            x.iter_mut().for_each(|v| *v = 0.0);
+            for &i in &active {
+                x[i] = ((rest % points) as f64 + 0.5) / points as f64;
+                rest /= points;
+            }
+            for j in 0..n {
+                let y: f64 = (0..n).map(|i| g[(j, i)] * x[i]).sum::<f64>() + b[j];
+                let e = x[j] - y.max(0.0);
+                sum += importance[j] * e * e;
+            }
+        }
+        total += prob * sum / nodes as f64;
+    }
+    Ok(total)
+}

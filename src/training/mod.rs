@@ -10,6 +10,7 @@
 //! | [`tms`] | loss and gradient of the autoencoders (E1)–(E3): dense and Gram kernels |
 //! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
+//! | [`lanes`] | thousands of tiny ReLU autoencoders at once, one instance per SIMD lane |
 //! | [`simd`] | eight-lane vectors; portable or AVX2 kernels chosen at run time |
 //! | [`guard`] | size checks before a run, divergence checks during it (RN6) |
 //! | [`deterministic`] | deterministic Adam on an exact [`crate::base::Objective`] (T4) |
@@ -32,6 +33,7 @@
 pub mod data;
 pub mod deterministic;
 pub mod guard;
+pub mod lanes;
 pub mod model;
 pub mod optim;
 pub mod quadratic;

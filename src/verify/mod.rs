@@ -5,6 +5,7 @@
 //! | [`theory`] | the pluggable [`Theory`] (default [`QuadraticTheory`], the (A7) allocation) |
 //! | [`point`] | train best-of-seeds, compare per-feature C, ‖W‖², ΣC, loss, phases; boundaries |
 //! | [`grid`] | the same over a V × p grid, in parallel, sharded and merged |
+//! | [`elhage`] | the ReLU-output model: classify trained (W, b), compare with (E11)/(E12), fit the boundary |
 //! | [`qualitative`] | models without a closed form: where their C₁ departs from the theory |
 //!
 //! Derivation: derivations/verify.md.
@@ -25,6 +26,7 @@
 //! # Ok::<(), polycap::base::Error>(())
 //! ```
 
+pub mod elhage;
 pub mod geometry;
 pub mod grid;
 pub mod point;

@@ -80,3 +80,33 @@ fn bench_tms_simd_paths_agree_bit_for_bit() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
 }
+
+/// `bench tiny` on a tiny grid: JSON with the timing keys and the per-instance ratio.
+#[test]
+fn bench_tiny_small_json() {
+    let o = super::polycap(&[
+        "bench",
+        "tiny",
+        "--grid",
+        "2x2",
+        "--seeds",
+        "2",
+        "--steps",
+        "20",
+        "--per-instance",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&super::stdout(&o)).expect("JSON");
+    assert_eq!(v["models"], 8);
+    assert!(v["wall_seconds"].as_f64().is_some_and(|t| t > 0.0));
+    assert!(
+        v["per_instance_over_lanes_per_model"]
+            .as_f64()
+            .is_some_and(|q| q > 0.0)
+    );
+    let o = super::polycap(&["bench", "tiny", "--features", "9"]);
+    assert_eq!(o.status.code(), Some(2), "{}", super::stderr(&o));
+}

@@ -47,7 +47,7 @@ fn untrained_grid_exits_1_with_one_line() {
 fn usage_errors_exit_2() {
     for args in [
         &["verify", "--grid", "0x3"][..],
-        &["verify", "--model", "tms-relu"],
+        &["verify", "--model", "tms-gelu"],
         &["verify", "--shard", "3/2"],
         &["verify", "--p-range", "0.1:2"],
         &["verify", "--seeds", "0"],
@@ -108,4 +108,129 @@ fn shards_merge_to_the_unsharded_json() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("overlap"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--model tms-relu`: bad sizes, ranges and inapplicable flags are one-line usage errors
+/// naming what is supported.
+#[test]
+fn tms_relu_usage_errors_exit_2() {
+    for (args, needle) in [
+        (
+            &[
+                "verify",
+                "--model",
+                "tms-relu",
+                "--features",
+                "4",
+                "--dims",
+                "2",
+            ][..],
+            "--features 2 --dims 1 or --features 3 --dims 2",
+        ),
+        (
+            &[
+                "verify",
+                "--model",
+                "tms-relu",
+                "--features",
+                "3",
+                "--dims",
+                "1",
+            ],
+            "--features 2 --dims 1 or --features 3 --dims 2",
+        ),
+        (
+            &["verify", "--model", "tms-relu", "--v-range", "0:1"],
+            "--v-range",
+        ),
+        (
+            &["verify", "--model", "tms-relu", "--v-range=-1:1"],
+            "--v-range",
+        ),
+        (
+            &["verify", "--model", "tms-relu", "--p-range", "0.1:1.5"],
+            "(0, 1]",
+        ),
+        (
+            &["verify", "--model", "tms-relu", "--p-range", "0:1"],
+            "--p-range",
+        ),
+        (
+            &["verify", "--model", "tms-relu", "--tolerance", "0.1"],
+            "does not apply",
+        ),
+        (&["verify", "--model", "tms-gelu"], "only tms-relu"),
+    ] {
+        let o = polycap(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error:") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+/// A small tms-relu grid: JSON summary with the quadratic verify's keys, exit 0, and the
+/// shards merge to the same JSON.
+#[test]
+fn tms_relu_grid_json_and_merge() {
+    let dir = std::env::temp_dir().join(format!("polycap-tms-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let base = [
+        "verify",
+        "--model",
+        "tms-relu",
+        "--features",
+        "2",
+        "--dims",
+        "1",
+        "--grid",
+        "3x3",
+        "--p-range",
+        "0.02:1",
+        "--seeds",
+        "2",
+        "--steps",
+        "3000",
+        "--format",
+        "json",
+    ];
+    let o = polycap(&base);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let full: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let s = &full["summary"];
+    for k in [
+        "points",
+        "checked",
+        "agree",
+        "fraction",
+        "boundary",
+        "outside",
+        "loss_checked",
+    ] {
+        assert!(!s[k].is_null(), "missing summary.{k}");
+    }
+    assert_eq!(s["points"], 9);
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let f = dir.join(format!("shard{i}.json"));
+        let shard = format!("{i}/2");
+        let o = polycap(
+            &[
+                &base[..],
+                &["--shard", &shard, "--out", f.to_str().expect("utf-8")],
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        files.push(f);
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.to_str().expect("utf-8")).collect();
+    let o = polycap(&[&["verify", "merge"][..], &names].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(merged, full);
+    let _ = std::fs::remove_dir_all(&dir);
 }

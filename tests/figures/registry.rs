@@ -61,6 +61,12 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
             "density p = 1 − S",
             "capacity C₁ (trained)",
         ],
+        "e3-elhage-trained" => &[
+            "relative importance r",
+            "density p = 1 − S",
+            "trained: saturation = ‖W_extra‖",
+            "agreement",
+        ],
         "verify-scatter" => &["theory Cᵢ, allocation (A7)", "trained Cᵢ (C1)", "(T5)"],
         _ => &[],
     }

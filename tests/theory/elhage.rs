@@ -365,3 +365,30 @@ proptest! {
         prop_assert_eq!(got, region_by_formula(model, r, p));
     }
 }
+
+/// (EL10): the quadrature loss of any (W, b) reproduces the closed forms at the candidates'
+/// weights, and converges like M⁻².
+#[test]
+fn model_loss_matches_the_configuration_losses() {
+    use polycap::theory::elhage::model_loss;
+    for model in [ToyModel::TwoInOne, ToyModel::ThreeInTwo] {
+        let m = if model == ToyModel::TwoInOne { 400 } else { 80 };
+        for &c in model.configurations() {
+            for &(r, p) in &[(0.5, 0.3), (2.0, 1.0), (1.3, 0.05)] {
+                let (w, b) = configuration_weights(model, c, p).expect("weights");
+                let imp = model.importance(r);
+                let want = configuration_loss(model, c, r, p).expect("closed form");
+                let got = model_loss(&w, b.as_slice(), &imp, p, m).expect("quadrature");
+                assert!(
+                    (got - want).abs() <= 1e-3 * want.max(1e-6),
+                    "{model:?} {c:?} r = {r}, p = {p}: {got} vs {want}"
+                );
+            }
+        }
+    }
+    // Bad sizes are errors.
+    let w = nalgebra::DMatrix::from_element(1, 2, 1.0);
+    assert!(model_loss(&w, &[0.0], &[1.0, 1.0], 0.5, 10).is_err());
+    assert!(model_loss(&w, &[0.0, 0.0], &[1.0, 1.0], 0.5, 0).is_err());
+    assert!(model_loss(&w, &[0.0, 0.0], &[1.0, 1.0], 1.5, 10).is_err());
+}

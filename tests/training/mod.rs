@@ -3,6 +3,7 @@
 mod data;
 mod deterministic;
 mod gradients;
+mod lanes;
 mod optim;
 mod run;
 mod simd;

@@ -2,6 +2,7 @@
 //! rejection of a deliberately wrong theory, boundary classification, shard + merge, and
 //! reproducibility across thread counts.
 
+mod elhage;
 mod geometry;
 mod qualitative;
 
