@@ -15,12 +15,14 @@
 //! | [`training`] | the real toy models, optimisers, many instances at once |
 //! | [`verify`] | theory against training, within stated tolerances |
 //! | [`figures`] | every figure as SVG plus the CSV behind it |
+//! | [`io`] | file formats: npy, npz, safetensors, CSV, train files, SAE synthetic models |
 //!
 //! Every formula cites its label in the specification (e.g. (C1), (Q15)) and a file in
 //! `derivations/` that derives it.
 
 pub mod base;
 pub mod figures;
+pub mod io;
 pub mod theory;
 pub mod training;
 pub mod verify;

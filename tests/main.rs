@@ -3,6 +3,7 @@
 mod base;
 mod cli;
 mod figures;
+mod io;
 mod spec_labels;
 mod theory;
 mod training;

@@ -70,6 +70,13 @@ pub enum Error {
         /// Iterations used.
         iterations: u64,
     },
+    /// A file whose content is not what its format promises (dtype, shape, missing tensor):
+    /// the message names the file and the problem.
+    #[error("{0}")]
+    Format(String),
+    /// A file that cannot be read or written (the message names it and the OS error).
+    #[error("{0}")]
+    Io(String),
     /// A certificate (KKT residuals, exact cross-check) failed.
     #[error("certificate failed: {0}")]
     Certificate(String),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained};
 
-use super::matrix::read_matrix;
+use super::matrix::read_matrices;
 use super::output::{Format, csv_text, emit, num, table, usage};
 
 /// Flags of `polycap geometry`.
@@ -30,17 +30,19 @@ named when it is a polytope value (1, 3/4 tetrahedron, 2/3 triangle, 1/2 digon, 
 3/8 square antiprism, 0).
 
 TOL defaults to 1e-9 with --matrix (matrices built from exact structure) and to 1e-2 with \
---from-train (trained matrices: Adam leaves cosines of order 1e-3 between features that \
+--from-train or a --matrix that is a polycap train file (trained matrices: Adam leaves cosines of order 1e-3 between features that \
 theory puts at exactly 0, and capacities within about 1e-3 of their fractions). With \
---from-train, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
+trained matrices, features with ‖W_i‖² ≤ TOL·max_j ‖W_j‖² count as not learned (Adam never \
 drives a dropped feature exactly to 0, and its leftover direction would join every block).
 
-Input: --matrix FILE (CSV or NPY as for `polycap capacity`) or --from-train RUN.json (the \
-output of `polycap train --format json`: every instance's \"w\", D×N as rows; all \
-instances, or only --instance K, 0-based). Exit codes: 0 success; 1 the file cannot be read \
+Input: --matrix FILE (any format `polycap capacity` reads; a stack gives one report per \
+instance, 0-based) or --from-train RUN.json (the output of `polycap train --format json`: every \
+instance's \"w\", D×N as rows, decomposed as trained matrices; all instances, or only \
+--instance K, 0-based). Exit codes: 0 success; 1 the file cannot be read \
 or written; 2 malformed input or a bad flag value.")]
 pub struct Args {
-    /// Matrix file (CSV or NPY); rows = embedding dimensions, columns = features.
+    /// Matrix file (CSV, NPY, NPZ, safetensors, a train output); rows = embedding
+    /// dimensions, columns = features.
     #[arg(
         long,
         value_name = "FILE",
@@ -57,6 +59,9 @@ pub struct Args {
     /// The file stores one feature per row (N×D, e.g. the Anthropic notebook layout).
     #[arg(long)]
     pub features_as_rows: bool,
+    /// With --matrix: the array to read from an NPZ or safetensors file holding several.
+    #[arg(long, value_name = "NAME", requires = "matrix")]
+    pub key: Option<String>,
     /// Tolerance TOL in (0, 1): cosines ≤ TOL count as orthogonal; also the relative rank
     /// threshold and the tolerance of the efficiency tests (default 1e-9 with --matrix,
     /// 1e-2 with --from-train).
@@ -78,7 +83,17 @@ pub struct Args {
 
 /// Runs `polycap geometry`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let tol = args.tolerance.unwrap_or(if args.from_train.is_some() {
+    // Read first: a polycap train file holds trained matrices, decomposed as --from-train's.
+    let weights = match &args.matrix {
+        Some(path) => Some(read_matrices(
+            path,
+            args.key.as_deref(),
+            args.features_as_rows,
+        )?),
+        None => None,
+    };
+    let trained = args.from_train.is_some() || weights.as_ref().is_some_and(|w| w.trained);
+    let tol = args.tolerance.unwrap_or(if trained {
         TRAINED_TOLERANCE
     } else {
         DEFAULT_TOLERANCE
@@ -100,14 +115,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let text = match (&args.matrix, &args.from_train) {
         (Some(path), _) => {
-            let w = read_matrix(path, args.features_as_rows)?;
-            let dec =
-                decompose(&w, tol).with_context(|| format!("geometry of {}", path.display()))?;
-            let report = Report::new(&dec, &w, args.max_denominator, ftol);
-            match args.format {
-                Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-                Format::Csv => render_csv(&report, None)?,
-                Format::Table => render_table(&report),
+            let ws = weights.map(|w| w.matrices).unwrap_or_default();
+            let stacked = ws.len() > 1;
+            let mut reports = Vec::with_capacity(ws.len());
+            for (k, w) in ws.iter().enumerate() {
+                let dec = if trained {
+                    decompose_trained(w, tol)
+                } else {
+                    decompose(w, tol)
+                };
+                let dec = dec.with_context(|| {
+                    if stacked {
+                        format!("geometry of instance {} of {}", k + 1, path.display())
+                    } else {
+                        format!("geometry of {}", path.display())
+                    }
+                })?;
+                reports.push(InstanceReport {
+                    instance: k,
+                    density: None,
+                    report: Report::new(&dec, w, args.max_denominator, ftol),
+                });
+            }
+            match (stacked, reports.pop()) {
+                (false, Some(one)) => {
+                    let report = one.report;
+                    match args.format {
+                        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+                        Format::Csv => render_csv(&report, None)?,
+                        Format::Table => render_table(&report),
+                    }
+                }
+                (_, last) => {
+                    reports.extend(last);
+                    render_instances(&reports, args.format)?
+                }
             }
         }
         (None, Some(path)) => {
@@ -132,37 +174,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     report: Report::new(&dec, &w, args.max_denominator, ftol),
                 });
             }
-            match args.format {
-                Format::Json => serde_json::to_string_pretty(&reports)? + "\n",
-                Format::Csv => {
-                    let mut all = String::new();
-                    for (k, r) in reports.iter().enumerate() {
-                        let text = render_csv(&r.report, Some(r.instance))?;
-                        // One header for the whole file.
-                        let skip = if k == 0 {
-                            0
-                        } else {
-                            text.find('\n').map_or(0, |e| e + 1)
-                        };
-                        all.push_str(&text[skip..]);
-                    }
-                    all
-                }
-                Format::Table => reports
-                    .iter()
-                    .map(|r| {
-                        let p = r.density.map_or_else(String::new, |p| {
-                            format!(", density p = 1 − S = {}", num(p))
-                        });
-                        format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            }
+            render_instances(&reports, args.format)?
         }
         (None, None) => return Err(usage("give --matrix FILE or --from-train RUN.json")),
     };
     emit(args.out.as_deref(), &text)
+}
+
+/// The reports of several instances (a `--from-train` run or a stacked `--matrix`).
+fn render_instances(reports: &[InstanceReport], format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => serde_json::to_string_pretty(&reports)? + "\n",
+        Format::Csv => {
+            let mut all = String::new();
+            for (k, r) in reports.iter().enumerate() {
+                let text = render_csv(&r.report, Some(r.instance))?;
+                // One header for the whole file.
+                let skip = if k == 0 {
+                    0
+                } else {
+                    text.find('\n').map_or(0, |e| e + 1)
+                };
+                all.push_str(&text[skip..]);
+            }
+            all
+        }
+        Format::Table => reports
+            .iter()
+            .map(|r| {
+                let p = r
+                    .density
+                    .map_or_else(String::new, |p| format!(", density p = 1 − S = {}", num(p)));
+                format!("instance {}{p}\n{}", r.instance, render_table(&r.report))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })
 }
 
 /// One instance's W read from `polycap train --format json`.

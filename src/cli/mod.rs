@@ -11,6 +11,7 @@ mod marginal;
 mod matrix;
 mod phase;
 mod reproduce;
+mod save;
 mod train;
 mod verify;
 

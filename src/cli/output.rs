@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use anyhow::Context;
 use polycap::base::Error;
 
 /// Output format chosen with `--format`.
@@ -44,6 +43,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 | Error::Dims(_)
                 | Error::NoFeatures
                 | Error::Length { .. }
+                | Error::Format(_)
                 | Error::Parameter(_) => 2,
                 _ => 1,
             };
@@ -60,31 +60,10 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
-/// A failure never leaves half a file.
+/// Writes `contents` to `path` atomically ([`polycap::io::write_atomic`]): a temporary file
+/// beside it, then a rename. A failure never leaves half a file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("not a file path: {}", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    Ok(polycap::io::write_atomic(path, contents)?)
 }
 
 /// Writes text to stdout (or to `out` atomically when given).

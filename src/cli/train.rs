@@ -14,7 +14,10 @@ use polycap::training::{
 };
 use serde_json::{Value, json};
 
+use polycap::io::run::TrainedInstance;
+
 use super::output::{Format, emit, num, progress, table, usage};
+use super::save;
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
 /// Flags of `polycap train` (boxed: the subcommand enum stays small).
@@ -95,6 +98,14 @@ struct Flags {
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also save the trained weights to FILE (.safetensors or .npz): W as [instances,
+    /// features, hidden], b_final, losses, and the settings as metadata.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Also write the trained world as an SAE synthetic-model folder (synthetic_model_config.json
+    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 0).
+    #[arg(long, value_name = "DIR")]
+    export_synthetic: Option<PathBuf>,
 }
 
 /// One reported instance.
@@ -108,6 +119,20 @@ struct Report {
     bias: Vec<f64>,
     curve: Vec<(usize, f64)>,
     wall: f64,
+}
+
+impl Report {
+    fn to_trained(&self) -> TrainedInstance {
+        TrainedInstance {
+            w: self.w.clone(),
+            bias: self.bias.clone(),
+            loss: self.loss,
+            loss_curve: self.curve.clone(),
+            seed: self.seed,
+            importance: self.importance.clone(),
+            density: self.densities.clone(),
+        }
+    }
 }
 
 /// Runs `polycap train`.
@@ -133,6 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if a.seeds == 0 {
         return Err(usage("--seeds must be ≥ 1, got 0"));
     }
+    save::check_path(a.save.as_deref())?;
     let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
     let den_spec = ValueSpec::parse("--density", &a.density)?;
     let n = feature_count(
@@ -164,6 +190,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pool.install(|| train_sampled(&a, model, &instances, &bar))?
     };
     bar.finish_and_clear();
+
+    if a.save.is_some() || a.export_synthetic.is_some() {
+        let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
+        let settings = json!({
+            "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.trim(),
+            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
+            "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
+            "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
+            "defaults": "null values are the model's defaults (polycap train --help)",
+        });
+        save::write(&a.save, &a.export_synthetic, &trained, model, &settings)?;
+    }
 
     let text = match a.format {
         Format::Json => json_text(&a, model, exact, n, &reports)?,

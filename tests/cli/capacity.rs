@@ -193,6 +193,52 @@ fn npy_input_f64_f32_c_and_fortran_order() {
 }
 
 #[test]
+fn npy_stack_gives_one_result_per_instance() {
+    // Instance 0 is Fig. 6(c), instance 1 the same matrix doubled: capacities are scale-free,
+    // squared norms grow 4×.
+    let le64 = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let c_order: Vec<f64> = ROWS.iter().flatten().copied().collect();
+    let doubled: Vec<f64> = c_order.iter().map(|x| 2.0 * x).collect();
+    let p = write(
+        "stack.npy",
+        &npy(
+            1,
+            "<f8",
+            false,
+            "(2, 2, 3)",
+            &le64(&[c_order, doubled].concat()),
+        ),
+    );
+    let path = p.to_str().expect("utf-8");
+    let o = polycap(&["capacity", "--matrix", path, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let inst = v["instances"].as_array().expect("instances");
+    assert_eq!(inst.len(), 2);
+    for (k, scale) in [(0, 1.0), (1, 4.0)] {
+        assert_eq!(inst[k]["instance"], k);
+        for (i, f) in inst[k]["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .enumerate()
+        {
+            let c = f["capacity"].as_f64().expect("capacity");
+            let s = f["sq_norm"].as_f64().expect("sq_norm");
+            assert!((c - CAPS[i]).abs() < 1e-12 && (s - scale * SQ[i]).abs() < 1e-12);
+        }
+    }
+    let table = stdout(&polycap(&["capacity", "--matrix", path]));
+    assert!(
+        table.starts_with("instance 0\n") && table.contains("\ninstance 1\n"),
+        "{table}"
+    );
+    let csv = stdout(&polycap(&["capacity", "--matrix", path, "--format", "csv"]));
+    assert!(csv.starts_with("instance,feature,capacity,sq_norm\n"));
+    assert_eq!(csv.lines().count(), 1 + 2 * 3);
+}
+
+#[test]
 fn out_flag_writes_the_file() {
     let p = write("out_in.csv", csv_text().as_bytes());
     let out = temp_path("report.json");
@@ -274,9 +320,9 @@ fn bad_inputs_fail_cleanly() {
             "must be 2-D",
         ),
         (
-            "cube.npy",
-            npy(1, "<f8", false, "(1, 1, 2)", &[0; 16]),
-            "must be 2-D",
+            "hypercube.npy",
+            npy(1, "<f8", false, "(1, 1, 1, 2)", &[0; 16]),
+            "must be 2-D (D×N) or a 3-D stack",
         ),
         (
             "short.npy",

@@ -3,6 +3,7 @@
 mod allocate;
 mod bench;
 mod capacity;
+mod files;
 mod geometry;
 mod marginal;
 mod phase;
