@@ -195,7 +195,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
         let settings = json!({
             "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.trim(),
-            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
+            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "active": a.active, "lr": a.lr,
             "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
             "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
             "defaults": "null values are the model's defaults (polycap train --help)",
