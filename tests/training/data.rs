@@ -30,7 +30,7 @@ fn check(got: f64, want: f64, sd_one: f64, b: usize, what: &str) {
 }
 
 fn rows_are_sorted(batch: &SparseBatch) {
-    for s in 0..batch.len() {
+    for s in 0..batch.rows() {
         let row = &batch.index[batch.start[s]..batch.start[s + 1]];
         assert!(
             row.windows(2).all(|w| w[0] < w[1]),

@@ -222,8 +222,7 @@ fn point_seeds_differ_between_points_and_bases() {
 /// and at p = 0.001 (k = 1800, where a batch of 2048 missed by up to 0.33: issue 9).
 #[test]
 fn sampled_t3_points_agree_within_002_down_to_density_0001() {
-    let mut p = Protocol::sampled(Model::Quadratic);
-    p.set_steps(3000);
+    let p = Protocol::sampled(Model::Quadratic);
     let v = Verifier::new(Box::new(QuadraticTheory), p, 1, 0).expect("valid");
     assert!((v.tolerance().capacity - 0.02).abs() < 1e-15);
     for (big_v, density) in [(0.5, 0.1), (4.641_59, 0.001)] {
