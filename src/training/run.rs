@@ -56,7 +56,7 @@ pub const ACTIVE_MAX: usize = BATCH_CAP;
 /// The quadratic family uses the dense lane kernel (QT5) when the mean density Σᵢ pᵢ / N is
 /// at least `QUAD_DENSE_FROM`, the active-entry kernel (QT1)–(QT4) below (measured crossover,
 /// derivations/run.md "Quadratic kernel crossover").
-pub const QUAD_DENSE_FROM: f64 = 0.25;
+pub const QUAD_DENSE_FROM: f64 = 0.5;
 
 /// Most values a training batch may store (2²⁷, 0.5–1.5 GiB with indices and offsets).
 pub const MAX_BATCH_ENTRIES: usize = 1 << 27;
