@@ -521,6 +521,7 @@ fn train<'py>(
                 }
                 if let Some(b) = batch {
                     cfg.batch = b;
+                    cfg.active_per_feature = None;
                 }
                 if let Some(lr) = lr {
                     cfg.lr = lr;

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use polycap::base::{FeatureSet, Magnitude, resources};
+use polycap::training::run::QUAD_DENSE_FROM;
 use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
 
 use super::output::{Format, check_out, csv_text, emit, num, table, usage};
@@ -27,6 +28,9 @@ enum BenchCommand {
     Tms(TmsArgs),
     /// Many tiny models: the 25 000-model 2 → 1 sweep (50 r × 50 p × 10 seeds) on the lane engine.
     Tiny(super::bench_tiny::TinyArgs),
+    /// The quadratic family: both kernels (dense lanes, active entries) at densities
+    /// log-spaced from 1 to 10⁻³, timed one after the other in one run.
+    Quadratic(QuadArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
     /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
@@ -61,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Tms(a) => tms(a),
         BenchCommand::Tiny(a) => super::bench_tiny::run(a),
+        BenchCommand::Quadratic(a) => quadratic(a),
         BenchCommand::Phase(a) => {
             let (w, h) = super::phase::parse_grid(&a.grid)?;
             super::phase::run_bench(w, h)
@@ -337,4 +342,165 @@ fn tms(a: TmsArgs) -> anyhow::Result<()> {
 /// Features with ‖Wᵢ‖ > 0.5 (the reference script's "represented").
 fn represented(r: &Run) -> usize {
     r.sq_norm.iter().filter(|&&n| n > 0.25).count()
+}
+
+/// Flags of `polycap bench quadratic`.
+#[derive(Debug, clap::Args)]
+struct QuadArgs {
+    /// Model: quadratic, quadratic-relu or quadratic-gelu.
+    #[arg(long, default_value = "quadratic")]
+    model: String,
+    /// Optimisation steps.
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Number of densities, log-spaced from 1 to 10⁻³.
+    #[arg(long, default_value_t = 7)]
+    instances: usize,
+    /// Features N.
+    #[arg(long, default_value_t = 6)]
+    features: usize,
+    /// Dimensions D.
+    #[arg(long, default_value_t = 3)]
+    dims: usize,
+    /// Expected active entries per feature and step (batch ⌈m / p⌉).
+    #[arg(long)]
+    active: Option<usize>,
+    /// Fixed batch instead of the density rule.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Instruction set of the kernels: `auto` or `portable`.
+    #[arg(long, value_enum, default_value_t = SimdArg::Auto)]
+    simd: SimdArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// Times the two quadratic kernels at every density, one run after the other on one thread,
+/// and reports seconds, active entries per second and the dense/active ratio.
+fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
+    let model = Model::parse(&a.model)?;
+    if !model.is_quadratic() {
+        return Err(usage(format!(
+            "--model: expected quadratic, quadratic-relu or quadratic-gelu, got '{}'",
+            a.model
+        )));
+    }
+    if a.instances == 0 || a.features == 0 || a.steps == 0 {
+        return Err(usage(format!(
+            "need ≥ 1 instance, feature and step, got instances = {}, features = {}, steps = {}",
+            a.instances, a.features, a.steps
+        )));
+    }
+    let k = a.instances;
+    let density: Vec<f64> = (0..k)
+        .map(|i| {
+            if k == 1 {
+                1.0
+            } else {
+                (1e-3f64.ln() * i as f64 / (k - 1) as f64).exp()
+            }
+        })
+        .collect();
+    let mut importance = vec![1.0; a.features];
+    importance[0] = 2.0;
+    let mut cfg = TrainConfig::defaults(model);
+    cfg.steps = a.steps;
+    cfg.eval_batch = 1;
+    match (a.batch, a.active) {
+        (Some(_), Some(_)) => return Err(usage("--batch and --active exclude each other")),
+        (Some(b), None) => {
+            cfg.batch = b;
+            cfg.active_per_feature = None;
+        }
+        (None, Some(m)) => cfg.active_per_feature = Some(m),
+        (None, None) => {}
+    }
+    cfg.simd = match a.simd {
+        SimdArg::Auto => Simd::Auto,
+        SimdArg::Portable => Simd::Portable,
+    };
+    let simd = cfg.simd.path();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .context("cannot start the thread pool")?;
+    let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    for &p in &density {
+        let f = FeatureSet::from_densities(
+            importance.clone(),
+            &vec![p; a.features],
+            Magnitude::Uniform,
+        )?;
+        let mut secs = [0f64; 2];
+        let mut batch = 0;
+        for (slot, kernel) in [Kernel::Dense, Kernel::Sparse].into_iter().enumerate() {
+            let mut c = cfg.clone();
+            c.kernel = kernel;
+            let t = Trainer::new(model, a.dims, c)?;
+            let t0 = Instant::now();
+            let r = pool.install(|| t.train(&f, a.seed, 0))?;
+            secs[slot] = t0.elapsed().as_secs_f64();
+            batch = r.batch;
+        }
+        let entries = (a.steps * batch) as f64 * p * a.features as f64;
+        let auto = if p >= QUAD_DENSE_FROM {
+            "dense"
+        } else {
+            "active"
+        };
+        rows.push(vec![
+            format!("{p:.5}"),
+            batch.to_string(),
+            format!("{:.3}", secs[0]),
+            format!("{:.3}", secs[1]),
+            format!("{:.2}", secs[0] / secs[1]),
+            num(entries / secs[0]),
+            num(entries / secs[1]),
+            auto.to_string(),
+        ]);
+        json_rows.push(serde_json::json!({
+            "density": p, "batch": batch, "dense_seconds": secs[0], "active_seconds": secs[1],
+            "dense_over_active": secs[0] / secs[1], "auto": auto,
+            "active_entries": entries,
+        }));
+    }
+    let text = match a.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "benchmark": "quadratic", "model": model.name(), "features": a.features,
+                "dims": a.dims, "steps": a.steps, "simd": simd, "threads": 1,
+                "results": json_rows,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        Format::Table | Format::Csv => {
+            let mut s = format!(
+                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both kernels timed one after the other at each density (training + one evaluation sample)\n",
+                model.name(),
+                a.features,
+                a.dims,
+                a.steps
+            );
+            s.push_str(&table(
+                &[
+                    "density p",
+                    "batch",
+                    "dense s",
+                    "active s",
+                    "dense/active",
+                    "entries/s dense",
+                    "entries/s active",
+                    "auto",
+                ],
+                &rows,
+            ));
+            s
+        }
+    };
+    emit(None, &text)
 }

@@ -95,9 +95,14 @@ struct Flags {
     /// Optimisation steps (default per model: T3 10 000, T4 20 000, T1 10 000).
     #[arg(long)]
     steps: Option<usize>,
-    /// Batch size (default: 2048 quadratic, 1024 autoencoders).
+    /// Batch size (default: sized by density for the quadratic family, see --active; 1024
+    /// autoencoders).
     #[arg(long)]
     batch: Option<usize>,
+    /// Quadratic family: expected active entries per feature and step, m; the batch is
+    /// B = min(max(⌈m / p_min⌉, m), 2¹⁸) (default 256; excludes --batch).
+    #[arg(long)]
+    active: Option<usize>,
     /// Learning rate (default: 1e-2 quadratic, 1e-3 autoencoders).
     #[arg(long)]
     lr: Option<f64>,
@@ -339,7 +344,7 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
         let trained: Vec<TrainedInstance> = reports.iter().map(Report::to_trained).collect();
         let settings = json!({
             "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().unwrap_or("uniform").trim(),
-            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr,
+            "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "active": a.active, "lr": a.lr,
             "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
             "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
             "defaults": "null values are the model's defaults (polycap train --help)",
@@ -445,8 +450,21 @@ fn train_sampled(
     if let Some(s) = a.steps {
         cfg.steps = s;
     }
-    if let Some(b) = a.batch {
-        cfg.batch = b;
+    match (a.batch, a.active) {
+        (Some(_), Some(_)) => {
+            return Err(usage("--batch and --active exclude each other"));
+        }
+        (Some(b), None) => {
+            cfg.batch = b;
+            cfg.active_per_feature = None;
+        }
+        (None, Some(m)) if model.is_quadratic() => cfg.active_per_feature = Some(m),
+        (None, Some(_)) => {
+            return Err(usage(
+                "--active applies to the quadratic family (quadratic, quadratic-relu, quadratic-gelu)",
+            ));
+        }
+        (None, None) => {}
     }
     if let Some(lr) = a.lr {
         cfg.lr = lr;

@@ -91,7 +91,12 @@ pub(super) struct Flags {
     /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu).
     #[arg(long)]
     pub(super) steps: Option<usize>,
-    /// Tolerance on |ΔCᵢ| (overrides (T5): 0.02 quadratic-exact, 0.05 quadratic).
+    /// quadratic: expected active entries per feature and step, m (batch ⌈m / p⌉, capped at
+    /// 2¹⁸; default 256).
+    #[arg(long)]
+    pub(super) active: Option<usize>,
+    /// Tolerance on |ΔCᵢ| (default 0.02: (T5) for quadratic-exact, and for quadratic with the
+    /// density-sized batch of (T3)).
     #[arg(long)]
     pub(super) tolerance: Option<f64>,
     /// Half-width in log₁₀ V of the band around V_ign, V_full and V = 1 whose points are
@@ -139,6 +144,16 @@ fn protocol_of(f: &Flags) -> anyhow::Result<(Protocol, usize)> {
             return Err(usage("--steps must be ≥ 1, got 0"));
         }
         protocol.set_steps(s);
+    }
+    if let Some(m) = f.active {
+        match &mut protocol {
+            Protocol::Sampled { config, .. } => config.active_per_feature = Some(m),
+            Protocol::Exact(_) => {
+                return Err(usage(
+                    "--active applies to --model quadratic (sampled training), not quadratic-exact",
+                ));
+            }
+        }
     }
     let seeds = f.seeds.unwrap_or(match protocol {
         Protocol::Exact(_) => 5,

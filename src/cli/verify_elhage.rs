@@ -30,6 +30,7 @@ pub(super) fn run(f: &Flags) -> anyhow::Result<()> {
         ("--density", f.density.is_some()),
         ("--tolerance", f.tolerance.is_some()),
         ("--band-k", f.band_k.is_some()),
+        ("--active", f.active.is_some()),
         ("--input", f.input.trim() != "uniform"),
     ] {
         if given {

@@ -173,6 +173,7 @@ pub enum Item {
         f64,
         u64,
         bool,
+        usize,
     ),
 }
 
@@ -238,6 +239,7 @@ pub fn job(params: &Params, j: usize) -> Result<Item> {
                 r.wall_seconds,
                 r.seed,
                 r.sparse_kernel,
+                r.batch,
             ))
         }
         _ => Err(Error::Parameter(format!(
@@ -255,7 +257,7 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
     let mut it = items.into_iter();
     let (
         Some(Item::Quadratic(w, loss, sq_norm, loss_curve, wall_seconds, seed)),
-        Some(Item::Relu(rw, bias, rloss, rsq, rcurve, rwall, rseed, sparse_kernel)),
+        Some(Item::Relu(rw, bias, rloss, rsq, rcurve, rwall, rseed, sparse_kernel, batch)),
         None,
     ) = (it.next(), it.next(), it.next())
     else {
@@ -286,6 +288,7 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
             wall_seconds: rwall,
             seed: rseed,
             sparse_kernel,
+            batch,
         },
         params.tolerance,
     )?;

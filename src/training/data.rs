@@ -96,21 +96,32 @@ pub fn from_blocks(x: &[f32], n: usize, b: usize) -> Vec<f32> {
     out
 }
 
-/// One batch with its active entries in compressed-row form: sample `s` owns the entries
-/// `start[s]..start[s + 1]` of `index` (feature) and `value`.
+/// One batch with its active entries in compressed-row form: stored row `s` owns the entries
+/// `start[s]..start[s + 1]` of `index` (feature) and `value`. A batch drawn by
+/// [`Sampler::active`] stores only its non-empty samples and counts the all-zero ones in
+/// `zeros` (S7); the other samplers store every sample and leave `zeros` at 0.
 #[derive(Debug, Clone, Default)]
 pub struct SparseBatch {
-    /// Row offsets, length B + 1.
+    /// Row offsets, length (stored rows) + 1.
     pub start: Vec<usize>,
     /// Feature index of each active entry, increasing within a row.
     pub index: Vec<u32>,
     /// Value of each active entry.
     pub value: Vec<f32>,
+    /// All-zero samples of the batch that are not stored as rows (S7).
+    pub zeros: usize,
+    /// (sample, feature, value) scratch of the column-wise active sampler (S7).
+    entries: Vec<(u32, u32, f32)>,
 }
 
 impl SparseBatch {
-    /// Number of samples B.
+    /// Number of samples B: stored rows plus unstored all-zero samples.
     pub fn len(&self) -> usize {
+        self.rows() + self.zeros
+    }
+
+    /// Number of stored rows.
+    pub fn rows(&self) -> usize {
         self.start.len().saturating_sub(1)
     }
 
@@ -302,6 +313,7 @@ impl Sampler {
         batch.start.clear();
         batch.index.clear();
         batch.value.clear();
+        batch.zeros = 0;
         let p0 = self.density[0];
         let equal = self.density.iter().all(|&p| p.to_bits() == p0.to_bits());
         let any_skip = self.density.iter().any(|&p| p < SKIP_BELOW);
@@ -419,5 +431,131 @@ impl Sampler {
                 *at += 1;
             }
         }
+    }
+
+    /// Fills `batch` with `b` samples of which only the non-empty ones are stored; the number
+    /// of all-zero samples goes to `batch.zeros` (S7). Cost O(active + N), independent of B
+    /// when every density is below [`SKIP_BELOW`]; O(B·N) row-wise tests otherwise (then
+    /// every density is ≥ [`SKIP_BELOW`] or some feature is tested per sample, and the active
+    /// entries number at least `SKIP_BELOW`·B).
+    pub fn active(&self, b: usize, rng: &mut Xoshiro, batch: &mut SparseBatch) {
+        self.active_in::<Portable>((), b, rng, batch)
+    }
+
+    /// [`Sampler::active`] on the lane types of one kernel copy (simd.md (SD2)).
+    #[inline(always)]
+    pub(crate) fn active_in<P: Path>(
+        &self,
+        c: P::Ctx,
+        b: usize,
+        rng: &mut Xoshiro,
+        batch: &mut SparseBatch,
+    ) {
+        let n = self.features();
+        batch.start.clear();
+        batch.index.clear();
+        batch.value.clear();
+        batch.start.push(0);
+        if self.density.iter().all(|&p| p >= 1.0)
+            || self.density.iter().all(|&p| p >= SKIP_BELOW)
+                && self
+                    .density
+                    .iter()
+                    .any(|&p| p.to_bits() != self.density[0].to_bits())
+        {
+            // Row-wise tests (S1); an all-zero row is counted, not stored.
+            let mut zeros = 0usize;
+            for _ in 0..b {
+                for i in 0..n {
+                    let (t, u) = rng.uniform_pair_f32();
+                    if self.density[i] >= 1.0 || t < self.density32[i] {
+                        let v = self.value(i, u, rng);
+                        batch.index.push(i as u32);
+                        batch.value.push(v);
+                    }
+                }
+                if batch.index.len() == *batch.start.last().expect("invariant: start[0]") {
+                    zeros += 1;
+                } else {
+                    batch.start.push(batch.index.len());
+                }
+            }
+            batch.zeros = zeros;
+            return;
+        }
+        let p0 = self.density[0];
+        if self.density.iter().all(|&p| p.to_bits() == p0.to_bits()) {
+            // Equal densities: one geometric walk over the B·N positions in row-major order
+            // (S3); the entries come out sorted, a new row starts at every change of sample.
+            let mut walk = SkipStream::new(self.ln_q[0]);
+            let total = (b as u64).saturating_mul(n as u64);
+            let (g, mut u) = walk.next::<P>(c, rng);
+            let mut q = g;
+            let mut last_row = u64::MAX;
+            let mut rows = 0usize;
+            let nn = n as u64;
+            while q < total {
+                let (row, i) = (q / nn, (q % nn) as usize);
+                if row != last_row {
+                    if last_row != u64::MAX {
+                        batch.start.push(batch.index.len());
+                    }
+                    last_row = row;
+                    rows += 1;
+                }
+                let v = self.value(i, u, rng);
+                batch.index.push(i as u32);
+                batch.value.push(v);
+                let (g, next_u) = walk.next::<P>(c, rng);
+                q = q.saturating_add(1).saturating_add(g);
+                u = next_u;
+            }
+            if rows > 0 {
+                batch.start.push(batch.index.len());
+            }
+            batch.zeros = b - rows;
+            return;
+        }
+        // Column-wise walks (S3) or tests (S1) per feature, then a sort of the entries by
+        // (sample, feature): cost O(active·log active), never O(B) for the sparse features.
+        let mut entries = std::mem::take(&mut batch.entries);
+        entries.clear();
+        for i in 0..n {
+            let p = self.density[i];
+            if p < SKIP_BELOW {
+                let mut walk = SkipStream::new(self.ln_q[i]);
+                let (mut s, mut u) = walk.next::<P>(c, rng);
+                while s < b as u64 {
+                    entries.push((s as u32, i as u32, self.value(i, u, rng)));
+                    let (g, next_u) = walk.next::<P>(c, rng);
+                    s = s.saturating_add(1).saturating_add(g);
+                    u = next_u;
+                }
+            } else {
+                for s in 0..b {
+                    let (t, u) = rng.uniform_pair_f32();
+                    if p >= 1.0 || t < self.density32[i] {
+                        entries.push((s as u32, i as u32, self.value(i, u, rng)));
+                    }
+                }
+            }
+        }
+        // Keys (sample, feature) are distinct, so the unstable sort is deterministic.
+        entries.sort_unstable_by_key(|&(s, i, _)| (s, i));
+        let mut rows = 0usize;
+        for (k, &(s, i, v)) in entries.iter().enumerate() {
+            if k > 0 && entries[k - 1].0 != s {
+                batch.start.push(k);
+                rows += 1;
+            }
+            batch.index.push(i);
+            batch.value.push(v);
+        }
+        if !entries.is_empty() {
+            batch.start.push(entries.len());
+            rows += 1;
+        }
+        batch.zeros = b - rows;
+        batch.entries = entries;
     }
 }

@@ -3,15 +3,24 @@
 //! σ(z) = z² this is the Redwood model (spec (Q1)–(Q3)) and the gradient is (Q10); ReLU and
 //! GeLU give the Fig. 7 variants (spec §10.4).
 //!
-//! The kernel walks the active entries only: cost ∝ |active|·D per non-empty sample and O(1)
-//! per all-zero sample (whose residual is b, since σ(0) = 0).
+//! The kernel walks the active entries only: cost ∝ |active|·D per non-empty sample, and the
+//! all-zero samples (residual b, since σ(0) = 0) add b² and 2b each, in O(1) for all of them
+//! together when the batch only counts them (data.md (S7)).
+//!
+//! At high density [`QuadraticNet::dense_grad`] computes the same loss and gradient on a dense
+//! batch in f32 lanes, eight samples per vector (QT5), with the portable or the AVX2 copy
+//! (simd.md (SD1)–(SD3)).
 //!
 //! Internal layout: `w` is N×D row-major (row i = Wᵢ, the column i of the spec's D×N W).
 //!
-//! Derivation: derivations/quadratic.md (QT1)–(QT4).
+//! Derivation: derivations/quadratic.md (QT1)–(QT5).
 
-use super::data::SparseBatch;
+use wide::f32x8;
+
+use super::data::{BLOCK, SparseBatch};
 use super::model::Activation;
+use super::simd::Lanes;
+use super::tms::act_v;
 
 /// One quadratic-family instance.
 #[derive(Debug, Clone)]
@@ -47,11 +56,33 @@ impl QuadraticNet {
         let mut gh = vec![0f64; d];
         let mut loss = 0f64;
         let mut gbs = 0f64;
-        let mut empty = 0usize;
-        for s in 0..bsz {
+        // (QT6) square model: ‖Wₐ‖² once per batch, and per feature the sum of r x² over its
+        // single-entry rows.
+        let square = self.act == Activation::Square;
+        let (mut norm, mut single): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+        if square {
+            norm = w
+                .chunks_exact(d)
+                .map(|wa| wa.iter().map(|x| x * x).sum())
+                .collect();
+            single = vec![0f64; self.n];
+        }
+        // (QT4) all-zero samples, stored as empty rows or only counted (data.md (S7)).
+        let mut empty = batch.zeros;
+        for s in 0..batch.rows() {
             let (lo, hi) = (batch.start[s], batch.start[s + 1]);
             if lo == hi {
                 empty += 1;
+                continue;
+            }
+            if square && hi == lo + 1 {
+                // (QT6) one active feature a: ỹ − y = (‖Wₐ‖² − vₐ) x² + b.
+                let a = batch.index[lo] as usize;
+                let x2 = (batch.value[lo] as f64).powi(2);
+                let r = (norm[a] - self.importance[a]) * x2 + b;
+                loss += r * r;
+                gbs += 2.0 * r;
+                single[a] += r * x2;
                 continue;
             }
             // (QT1) h = Wx over the active entries, y = Σ vᵢ σ(xᵢ).
@@ -84,10 +115,109 @@ impl QuadraticNet {
                 }
             }
         }
+        // (QT6) ∂L/∂Wₐ of the single-entry rows: (4/B) Σ r x² Wₐ.
+        for ((ga, wa), &sa) in gw.chunks_exact_mut(d).zip(w.chunks_exact(d)).zip(&single) {
+            for (g, &wad) in ga.iter_mut().zip(wa) {
+                *g += 4.0 * scale * sa * wad;
+            }
+        }
         // (QT4) all-zero samples: ỹ = b, y = 0, r = b.
         loss += empty as f64 * b * b;
         gbs += empty as f64 * 2.0 * b;
         gb[0] = gbs * scale;
         loss * scale
+    }
+
+    /// The loss and gradient of [`QuadraticNet::batch_grad`] on a dense batch `x` of `bsz`
+    /// samples in block layout ([`super::data::Sampler::dense`]), `w` and `b` rounded to f32:
+    /// eight samples per vector, per-lane f32 sums reduced in f64 at the end (QT5).
+    pub fn dense_grad(
+        &self,
+        w: &[f32],
+        b: f32,
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+    ) -> f64 {
+        self.dense_grad_in::<f32x8>((), w, b, x, bsz, gw, gb)
+    }
+
+    /// [`QuadraticNet::dense_grad`] on the lane type of one kernel copy (simd.md (SD1)).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dense_grad_in<V: Lanes>(
+        &self,
+        cx: V::Ctx,
+        w: &[f32],
+        b: f32,
+        x: &[f32],
+        bsz: usize,
+        gw: &mut [f64],
+        gb: &mut [f64],
+    ) -> f64 {
+        let (n, d) = (self.n, self.d);
+        let zero = V::splat(cx, 0.0);
+        // W and v broadcast once per batch.
+        let ws: Vec<V> = w[..n * d].iter().map(|&v| V::splat(cx, v)).collect();
+        let vs: Vec<V> = self
+            .importance
+            .iter()
+            .map(|&v| V::splat(cx, v as f32))
+            .collect();
+        let bv = V::splat(cx, b);
+        let mut acc = vec![zero; n * d];
+        let mut h = vec![zero; d];
+        let mut gh = vec![zero; d];
+        let mut xs = vec![zero; n];
+        let (mut lossv, mut rsum) = (zero, zero);
+        let mut blk = 0;
+        while blk < bsz {
+            let m = BLOCK.min(bsz - blk);
+            let mut mask = [0f32; BLOCK];
+            mask[..m].iter_mut().for_each(|v| *v = 1.0);
+            let mask = V::from_array(cx, mask);
+            let xblock = &x[(blk / BLOCK) * n * BLOCK..(blk / BLOCK + 1) * n * BLOCK];
+            // (QT1) h = Σᵢ xᵢ Wᵢ, y = Σᵢ vᵢ σ(xᵢ).
+            h.iter_mut().for_each(|v| *v = zero);
+            let mut y = zero;
+            for (((xi, c), wi), &vi) in xs
+                .iter_mut()
+                .zip(xblock.chunks_exact(BLOCK))
+                .zip(ws.chunks_exact(d))
+                .zip(&vs)
+            {
+                *xi = V::from_array(cx, c.try_into().expect("invariant: chunk of 8"));
+                y += vi * act_v(self.act, *xi).0;
+                for (hd, &wid) in h.iter_mut().zip(wi) {
+                    *hd += wid * *xi;
+                }
+            }
+            let mut yt = bv;
+            for (hd, ghd) in h.iter().zip(gh.iter_mut()) {
+                let (o, dz) = act_v(self.act, *hd);
+                yt += o;
+                *ghd = dz;
+            }
+            // Padding lanes hold x = 0, so r = b there: masked out.
+            let r = (yt - y) * mask;
+            lossv += r * r;
+            rsum += r;
+            // (QT2) ∂L/∂Wᵢ ∝ r σ′(h) xᵢ, summed per lane.
+            for (&xi, acci) in xs.iter().zip(acc.chunks_exact_mut(d)) {
+                let rx = r * xi;
+                for (a, &ghd) in acci.iter_mut().zip(gh.iter()) {
+                    *a += rx * ghd;
+                }
+            }
+            blk += BLOCK;
+        }
+        // (QT3) mean over the batch: ∂L/∂W = (2/B) Σ r σ′(h) x, ∂L/∂b = (2/B) Σ r.
+        let two_scale = 2.0 / bsz as f64;
+        for (o, a) in gw.iter_mut().zip(&acc) {
+            *o = two_scale * a.sum_f64();
+        }
+        gb[0] = two_scale * rsum.sum_f64();
+        lossv.sum_f64() / bsz as f64
     }
 }

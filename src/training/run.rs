@@ -25,14 +25,16 @@ use super::simd::Avx2;
 use super::simd::{Isa, Path, Portable, Simd};
 use super::tms::{Autoencoder, KernelLanes, Scratch};
 
-/// Which autoencoder kernel to use.
+/// Which kernel to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// Pick by the expected number of active features per sample (see [`GRAM_BELOW`]).
+    /// Pick by the expected number of active features per sample (see [`GRAM_BELOW`] and
+    /// [`QUAD_DENSE_FROM`]).
     Auto,
     /// Dense lane-blocked kernel (cost ∝ N·D per sample).
     Dense,
-    /// Gram kernel on sparse batches (cost ∝ |active|·N per non-empty sample).
+    /// Sparse kernel: Gram kernel of the autoencoders (cost ∝ |active|·N per non-empty
+    /// sample), active-entry kernel of the quadratic family (cost ∝ |active|·D).
     Sparse,
 }
 
@@ -40,13 +42,36 @@ pub enum Kernel {
 /// derivations/run.md "Kernel crossover").
 pub const GRAM_BELOW: f64 = 0.15;
 
+/// Default expected number of active entries per feature and step of (T3), m in
+/// B = ⌈m / p_min⌉ (derivations/run.md (RN6), "Batch by density").
+pub const ACTIVE_PER_FEATURE: usize = 256;
+
+/// Largest batch the density rule (RN6) chooses: 2¹⁸ samples. Below p_min = m/2¹⁸ the
+/// expected active entries per feature fall under m.
+pub const BATCH_CAP: usize = 1 << 18;
+
+/// Largest accepted active-entry target m (a larger one asks for more than [`BATCH_CAP`]
+/// samples at every density).
+pub const ACTIVE_MAX: usize = BATCH_CAP;
+
+/// The quadratic family uses the dense lane kernel (QT5) when the mean density Σᵢ pᵢ / N is
+/// at least `QUAD_DENSE_FROM`, the active-entry kernel (QT1)–(QT4) below (measured crossover,
+/// derivations/run.md "Quadratic kernel crossover").
+pub const QUAD_DENSE_FROM: f64 = 0.5;
+
+/// Most values a training batch may store (2²⁷, 0.5–1.5 GiB with indices and offsets).
+pub const MAX_BATCH_ENTRIES: usize = 1 << 27;
+
 /// Hyper-parameters of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
     /// Optimisation steps T.
     pub steps: usize,
-    /// Batch size B.
+    /// Batch size B when `active_per_feature` is `None`.
     pub batch: usize,
+    /// Expected active entries per feature and step, m: when set, the batch is sized by the
+    /// density, B = min(max(⌈m / p_min⌉, m), [`BATCH_CAP`]) (RN6), and `batch` is unused.
+    pub active_per_feature: Option<usize>,
     /// Base learning rate η₀.
     pub lr: f64,
     /// Optimiser.
@@ -55,7 +80,8 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Initialisation of W.
     pub init: Init,
-    /// Fresh samples for the final evaluation loss.
+    /// Fresh samples for the final evaluation loss (at least 16 batches when the batch is
+    /// sized by density, so that every feature is active ≈ 16 m times (RN3)).
     pub eval_batch: usize,
     /// Number of points kept on the loss curve.
     pub curve_points: usize,
@@ -67,14 +93,16 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// Spec defaults: (T3) for the quadratic family (Adam, η = 1e-2 cosine, 10 000 steps,
-    /// batch 2048, N(0, 0.3²)); (T1) without weight decay for the autoencoders (Adam, η = 1e-3
-    /// constant, 10 000 steps, batch 1024, per-model Xavier). Evaluation on 65 536 samples.
+    /// Defaults: (T3) for the quadratic family (Adam, η = 1e-2 cosine, 10 000 steps, batch
+    /// sized by density with m = [`ACTIVE_PER_FEATURE`] (RN6), N(0, 0.3²)); (T1) without
+    /// weight decay for the autoencoders (Adam, η = 1e-3 constant, 10 000 steps, batch 1024,
+    /// per-model Xavier). Evaluation on 65 536 samples.
     pub fn defaults(model: Model) -> Self {
         if model.is_quadratic() {
             TrainConfig {
                 steps: 10_000,
                 batch: 2048,
+                active_per_feature: Some(ACTIVE_PER_FEATURE),
                 lr: 1e-2,
                 optimizer: Optimizer::Adam,
                 schedule: Schedule::Cosine,
@@ -88,6 +116,7 @@ impl TrainConfig {
             TrainConfig {
                 steps: 10_000,
                 batch: 1024,
+                active_per_feature: None,
                 lr: 1e-3,
                 optimizer: Optimizer::Adam,
                 schedule: Schedule::Constant,
@@ -127,8 +156,37 @@ impl TrainConfig {
                 self.batch
             )));
         }
+        match self.active_per_feature {
+            Some(0) => {
+                return Err(Error::Parameter(
+                    "active entries per feature must be ≥ 1, got 0".into(),
+                ));
+            }
+            Some(m) if m > ACTIVE_MAX => {
+                return Err(Error::Parameter(format!(
+                    "active entries per feature must be ≤ {ACTIVE_MAX}, got {m}"
+                )));
+            }
+            _ => {}
+        }
         self.optimizer.validate()?;
         self.init.validate()
+    }
+
+    /// The batch size for features whose smallest density is `p_min`: `batch`, or with an
+    /// active-entry target m, B = min(max(⌈m / p_min⌉, m), [`BATCH_CAP`]) (RN6).
+    pub fn batch_for(&self, p_min: f64) -> usize {
+        match self.active_per_feature {
+            None => self.batch,
+            Some(m) => {
+                let b = (m as f64 / p_min).ceil();
+                if b.is_finite() && b < BATCH_CAP as f64 {
+                    (b as usize).max(m).min(BATCH_CAP)
+                } else {
+                    BATCH_CAP
+                }
+            }
+        }
     }
 }
 
@@ -151,8 +209,11 @@ pub struct Run {
     pub wall_seconds: f64,
     /// The seed used.
     pub seed: u64,
-    /// Whether the Gram (sparse) kernel was used (autoencoders).
+    /// Whether the sparse kernel was used (Gram for autoencoders, active-entry for the
+    /// quadratic family).
     pub sparse_kernel: bool,
+    /// Batch size B of the training steps (RN7).
+    pub batch: usize,
 }
 
 /// One batch of one run: the sampler, the model and their buffers, and the instruction set
@@ -207,9 +268,17 @@ impl Step {
         let (n, d) = (self.n, self.d);
         let (gw, gb) = grad.split_at_mut(n * d);
         match &self.net {
-            Net::Quad(q) => {
-                self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
+            Net::Quad(q) if self.sparse => {
+                self.sampler.active_in::<P>(cx, bsz, rng, &mut self.batch);
                 q.batch_grad(&theta[..n * d], theta[n * d], &self.batch, gw, gb)
+            }
+            Net::Quad(q) => {
+                for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
+                    *o = p as f32;
+                }
+                self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x);
+                let b = theta[n * d] as f32;
+                q.dense_grad_in::<P::F>(cx, &self.w32, b, &self.dense_x, bsz, gw, gb)
             }
             Net::Auto(a) => {
                 for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
@@ -322,11 +391,12 @@ impl Trainer {
             Net::Quad(_) => 1,
             Net::Auto(_) => n,
         };
-        let sparse = match cfg.kernel {
-            Kernel::Auto => sampler.mean_active() < GRAM_BELOW * d as f64,
-            Kernel::Dense => false,
-            Kernel::Sparse => true,
-        } || matches!(net, Net::Quad(_));
+        let sparse = match (cfg.kernel, &net) {
+            (Kernel::Auto, Net::Auto(_)) => sampler.mean_active() < GRAM_BELOW * d as f64,
+            (Kernel::Auto, Net::Quad(_)) => sampler.mean_active() < QUAD_DENSE_FROM * n as f64,
+            (Kernel::Dense, _) => false,
+            (Kernel::Sparse, _) => true,
+        };
 
         // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0.
         let mut rng = Xoshiro::new(seed, index);
@@ -350,6 +420,22 @@ impl Trainer {
         };
         let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
+        let p_min = features
+            .densities()
+            .map_or(1.0, |p| p.iter().copied().fold(1.0, f64::min));
+        let bsz = cfg.batch_for(p_min);
+        // Check the batch's memory before allocating it: B·N stored values for the dense
+        // kernel, ≈ B·Σpᵢ active entries (plus row offsets) for the sparse ones.
+        let per_sample = if sparse {
+            step.sampler.mean_active() + 1.0
+        } else {
+            n as f64
+        };
+        if bsz as f64 * per_sample > MAX_BATCH_ENTRIES as f64 {
+            return Err(Error::Parameter(format!(
+                "batch of {bsz} samples × {per_sample:.1} entries each exceeds the limit of {MAX_BATCH_ENTRIES} stored entries; use a smaller batch"
+            )));
+        }
 
         // (RN6) L_ref: the loss of the initial parameters on samples of an independent
         // stream (the sampler is stateless, so the run itself is unchanged).
@@ -358,7 +444,7 @@ impl Trainer {
         // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
         let mut watch = guard::Divergence::with_reference(l0);
         for t in 0..cfg.steps {
-            let l = step.loss_grad(&theta, &mut grad, &mut rng, cfg.batch);
+            let l = step.loss_grad(&theta, &mut grad, &mut rng, bsz);
             watch.check(t, l)?;
             if t % every == 0 || t + 1 == cfg.steps {
                 curve.push((t, l));
@@ -369,14 +455,18 @@ impl Trainer {
 
         // (RN3) Evaluation on fresh samples from an independent stream, in chunks.
         let mut eval_rng = Xoshiro::new(seed, index ^ 0xE7A1_0000_0000_0000);
-        let mut remaining = cfg.eval_batch;
+        let eval_batch = match cfg.active_per_feature {
+            Some(_) => cfg.eval_batch.max(16 * bsz),
+            None => cfg.eval_batch,
+        };
+        let mut remaining = eval_batch;
         let mut total = 0f64;
         while remaining > 0 {
-            let c = remaining.min(8192);
+            let c = remaining.min(bsz.max(8192));
             total += c as f64 * step.loss_grad(&theta, &mut grad, &mut eval_rng, c);
             remaining -= c;
         }
-        let loss = total / cfg.eval_batch as f64;
+        let loss = total / eval_batch as f64;
         watch.check_final(cfg.steps, loss)?;
 
         let w = DMatrix::from_fn(d, n, |r, c| theta[c * d + r]);
@@ -391,7 +481,8 @@ impl Trainer {
             loss_curve: curve,
             wall_seconds: start.elapsed().as_secs_f64(),
             seed,
-            sparse_kernel: sparse && !self.model.is_quadratic(),
+            sparse_kernel: sparse,
+            batch: bsz,
         })
     }
 

@@ -129,7 +129,7 @@ impl KernelLanes for Y8 {
 
 /// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
 #[inline(always)]
-fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
+pub(crate) fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
     let cx = z.ctx();
     let zero = V::splat(cx, 0.0);
     match act {
@@ -411,8 +411,9 @@ impl Autoencoder {
         let (g, gbacc) = sc.vaccb.split_at_mut(nc);
         let two_scale = V::splat(cx, 2.0 * scale);
         let mut lossv = zero;
-        let mut empty = 0usize;
-        for r in 0..bsz {
+        // Unstored all-zero samples (data.md (S7)) count as empty rows.
+        let mut empty = batch.zeros;
+        for r in 0..batch.rows() {
             let (lo, hi) = (batch.start[r], batch.start[r + 1]);
             if lo == hi {
                 empty += 1;

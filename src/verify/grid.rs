@@ -105,6 +105,10 @@ pub struct Settings {
     pub base_seed: u64,
     /// Optimisation steps.
     pub steps: usize,
+    /// Expected active entries per feature and step of sampled training (absent for (T4) or
+    /// a fixed batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<usize>,
     /// Tolerances.
     pub tolerance: Tolerance,
     /// Boundary bands.
@@ -310,6 +314,7 @@ fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {
         seeds: verifier.seeds(),
         base_seed: verifier.base_seed(),
         steps: verifier.protocol().steps(),
+        active: verifier.protocol().active_per_feature(),
         tolerance: verifier.tolerance(),
         bands: verifier.bands(),
     }

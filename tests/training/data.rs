@@ -30,7 +30,7 @@ fn check(got: f64, want: f64, sd_one: f64, b: usize, what: &str) {
 }
 
 fn rows_are_sorted(batch: &SparseBatch) {
-    for s in 0..batch.len() {
+    for s in 0..batch.rows() {
         let row = &batch.index[batch.start[s]..batch.start[s + 1]];
         assert!(
             row.windows(2).all(|w| w[0] < w[1]),
@@ -209,4 +209,39 @@ fn geometric_skips_have_mean_q_over_p() {
     assert!(u.iter().all(|&v| (0.0..1.0).contains(&v)));
     let m = u.iter().map(|&v| v as f64).sum::<f64>() / 1000.0;
     check(m, 0.5, (1.0f64 / 12.0).sqrt(), 1000, "bulk uniform mean");
+}
+
+/// The active-entry sampler (S7) draws the same law as the full sparse one: per-feature
+/// density and moments, and the count of unstored all-zero samples is Binomial(B, Πᵢ(1 − pᵢ)).
+#[test]
+fn active_batches_store_only_nonempty_samples_with_the_right_law() {
+    let b = 200_000;
+    // Walks only; walks and tests mixed; tests only (row-wise path).
+    for dens in [vec![0.002, 0.005], vec![0.3, 0.01], vec![0.3, 0.5]] {
+        let f = FeatureSet::from_densities(vec![1.0, 1.0], &dens, Magnitude::Uniform)
+            .expect("valid features");
+        let s = Sampler::quadratic(&f).expect("valid sampler");
+        let mut batch = SparseBatch::default();
+        s.active(b, &mut Xoshiro::new(7, 1), &mut batch);
+        assert_eq!(batch.len(), b, "{dens:?}");
+        rows_are_sorted(&batch);
+        assert!(
+            batch.start.windows(2).all(|w| w[0] < w[1]),
+            "{dens:?}: an empty row is stored"
+        );
+        let q0: f64 = dens.iter().map(|p| 1.0 - p).product();
+        check(
+            batch.zeros as f64 / b as f64,
+            q0,
+            (q0 * (1.0 - q0)).sqrt(),
+            b,
+            "all-zero fraction",
+        );
+        for (i, &p) in dens.iter().enumerate() {
+            let (frac, mean, var, _) = moments(&batch, i as u32);
+            check(frac, p, (p * (1.0 - p)).sqrt(), b, "density");
+            check(mean, 0.0, 1.0, b, "mean");
+            check(var, 1.0, (9.0 / (5.0 * p) - 1.0).sqrt(), b, "variance");
+        }
+    }
 }

@@ -127,9 +127,11 @@ fn autoencoder_gradients_match_central_differences_and_each_other() {
 }
 
 /// Reference quadratic-family loss in f64: mean of (Σ_r σ((Wx)_r) + b − Σᵢ vᵢ σ(xᵢ))².
+/// Unstored all-zero samples (`batch.zeros`) are added as explicit rows x = 0.
 fn quad_loss(act: Activation, v: &[f64], theta: &[f64], batch: &SparseBatch) -> f64 {
-    let mut tot = 0.0;
-    for s in 0..batch.len() {
+    let b = theta[N * D];
+    let mut tot = batch.zeros as f64 * (act.eval(0.0).0 * D as f64 + b).powi(2);
+    for s in 0..batch.rows() {
         let mut x = [0f64; N];
         for k in batch.start[s]..batch.start[s + 1] {
             x[batch.index[k] as usize] = batch.value[k] as f64;
@@ -149,12 +151,22 @@ fn quad_loss(act: Activation, v: &[f64], theta: &[f64], batch: &SparseBatch) -> 
 fn quadratic_gradients_match_central_differences() {
     let v: Vec<f64> = (0..N).map(|i| 1.0 / (1.0 + i as f64)).collect();
     for act in [Activation::Square, Activation::Relu, Activation::Gelu] {
-        for p in [1.0, 0.2] {
+        // Full sparse batches, and active batches (S7) whose all-zero samples are only counted.
+        for (p, active) in [(1.0, false), (0.2, false), (0.2, true), (0.01, true)] {
             let f = FeatureSet::from_densities(v.clone(), &[p; N], Magnitude::Uniform)
                 .expect("valid features");
             let s = Sampler::quadratic(&f).expect("valid sampler");
             let mut batch = SparseBatch::default();
-            s.sparse(50, &mut Xoshiro::new(8, 2), &mut batch);
+            if active {
+                s.active(
+                    if p < 0.1 { 2000 } else { 50 },
+                    &mut Xoshiro::new(8, 2),
+                    &mut batch,
+                );
+                assert!(batch.zeros > 0 && batch.rows() > 0, "{batch:?}");
+            } else {
+                s.sparse(50, &mut Xoshiro::new(8, 2), &mut batch);
+            }
             let mut theta = params(6, N * D, 0.3);
             theta.push(0.2);
             let net = QuadraticNet {
@@ -173,6 +185,47 @@ fn quadratic_gradients_match_central_differences() {
             );
             let fd = central(&|t| quad_loss(act, &v, t, &batch), &theta, 1e-6);
             assert_close(&got, &fd, 1e-6, &format!("{act:?} p = {p}"));
+        }
+    }
+}
+
+/// The dense lane kernel (QT5) of the quadratic family, in f32 with a partial last block,
+/// against central differences of the f64 reference on the same samples.
+#[test]
+fn quadratic_dense_kernel_matches_central_differences() {
+    let v: Vec<f64> = (0..N).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    for act in [Activation::Square, Activation::Relu, Activation::Gelu] {
+        for p in [1.0, 0.4] {
+            let f = FeatureSet::from_densities(v.clone(), &[p; N], Magnitude::Gaussian)
+                .expect("valid features");
+            let s = Sampler::quadratic(&f).expect("valid sampler");
+            let b = 61;
+            let mut blocks = Vec::new();
+            s.dense(b, &mut Xoshiro::new(4, 2), &mut blocks);
+            let batch = sparse_of(&from_blocks(&blocks, N, b), N);
+            // Parameters on the f32 grid, so that the rounding of W is not part of the check.
+            let mut theta: Vec<f64> = params(9, N * D, 0.3)
+                .into_iter()
+                .map(|x| x as f32 as f64)
+                .collect();
+            theta.push(0.25);
+            let w32: Vec<f32> = theta[..N * D].iter().map(|&x| x as f32).collect();
+            let net = QuadraticNet {
+                act,
+                n: N,
+                d: D,
+                importance: v.clone(),
+            };
+            let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
+            let l = net.dense_grad(&w32, 0.25, &blocks, b, &mut gw, &mut gb);
+            let got: Vec<f64> = gw.iter().chain(&gb).copied().collect();
+            let l_ref = quad_loss(act, &v, &theta, &batch);
+            assert!(
+                (l - l_ref).abs() <= 1e-5 * l_ref.max(1.0),
+                "{act:?}: {l} vs {l_ref}"
+            );
+            let fd = central(&|t| quad_loss(act, &v, t, &batch), &theta, 1e-6);
+            assert_close(&got, &fd, 1e-4, &format!("{act:?} dense p = {p}"));
         }
     }
 }
