@@ -30,7 +30,7 @@ const fn case(args: &'static str, code: i32, says: &'static str) -> Case {
 const CASES: &[Case] = &[
     // no or unknown subcommand
     case("", 2, "'polycap' needs a subcommand: one of allocate, capacity"),
-    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, phase, figure"),
+    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, quadratic, phase, figure"),
     case("alocate --dims 3", 2, "allocate"),
     // allocate: clap keeps the whole message; library validation names the 1-based feature
     case("allocate --importance 1 --density 0.1 --features 6", 2, "--dims <D>"),
