@@ -3,9 +3,9 @@
 //! the tolerance band; one panel for (T4) (exact loss) and one for (T3) (sampled SGD).
 //! Points are coloured by the verdict of their grid point (`verify::Verdict`).
 //!
-//! Measured (release, 2 shared cores): default (13 × 13; T4 5 seeds × 20 000 steps, T3 2 seeds
-//! × 3000 steps) 54 s; paper resolution (25 × 25, T3 with the library's defaults and 3 seeds)
-//! ≈ 1300 CPU-s (every 31st of its 1250 jobs timed by `polycap bench figure`).
+//! Default: 13 × 13, (T4) 5 seeds × 20 000 steps, (T3) with the library's defaults × 3 seeds;
+//! paper resolution: the same protocols on 25 × 25. `polycap bench figure verify-scatter`
+//! measures either.
 
 use crate::base::{Result, run_jobs};
 use crate::theory::phase::PhaseSetting;
@@ -43,10 +43,10 @@ pub struct Params {
 }
 
 impl Params {
-    /// 13 × 13; (T4) 20 000 steps × 5 seeds; (T3) 3000 steps × 2 seeds (batch 2048).
+    /// 13 × 13; (T4) 20 000 steps × 5 seeds; (T3) with the library's defaults
+    /// (`TrainConfig::defaults`: batch sized by density (RN7), 10 000 steps) × 3 seeds.
     pub fn paper() -> Self {
         let mut sampled = Protocol::sampled(Model::Quadratic);
-        sampled.set_steps(3000);
         if let Protocol::Sampled { config, .. } = &mut sampled {
             config.eval_batch = 8192;
         }
@@ -54,7 +54,7 @@ impl Params {
             setting: PhaseSetting::default(),
             grid: (13, 13),
             exact: (Protocol::exact(), 5),
-            sampled: (sampled, 2),
+            sampled: (sampled, 3),
             base_seed: 0,
             quick: false,
             paper: false,
