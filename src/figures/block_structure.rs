@@ -21,11 +21,12 @@ use crate::verify::geometry::{
     quadratic_geometry_of,
 };
 
-use super::axis::{Frame, fmt_value, subscript};
+use super::canvas::{Anchor, Canvas, TitleBlock};
 use super::capacity_examples::capacity_label;
+use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
+use super::panel::{Frame, fmt_value, subscript};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, TitleBlock};
 use super::two_block::block_colour;
 use super::{cell, csv_text};
 
@@ -407,7 +408,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let head = ls * 1.3 + ts * 1.6;
     let row_h = head + side + ts * 2.0 + caption_h;
     let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let lam = data.quadratic.theory.lambda;
     for (k, (name, dec, w)) in models.iter().enumerate() {

@@ -11,10 +11,11 @@ use crate::base::Result;
 use crate::theory::capacity::capacities;
 use crate::theory::geometry::{DEFAULT_TOLERANCE, decompose, nearest_fraction};
 
-use super::axis::fmt_value;
-use super::colormap::CATEGORICAL;
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
+use super::panel::fmt_value;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
@@ -172,7 +173,7 @@ pub fn capacity_label(c: f64) -> String {
 }
 
 /// Draws an arrow from `a` to `b` (page points) with a filled head.
-pub(crate) fn arrow(svg: &mut Svg, a: (f64, f64), b: (f64, f64), color: Rgb, width: f64) {
+pub(crate) fn arrow(svg: &mut Canvas, a: (f64, f64), b: (f64, f64), color: Rgb, width: f64) {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let len = (dx * dx + dy * dy).sqrt();
     if len < 1e-9 {
@@ -207,7 +208,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let caption_h = ls * 1.2 * 2.0 + 2.0;
     let row_h = side + caption_h + 6.0;
     let height = title_h + rows as f64 * row_h + 4.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let grey = Rgb::hex(0xbbbbbb);
     for (k, c) in data.cases.iter().enumerate() {

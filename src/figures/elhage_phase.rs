@@ -13,11 +13,12 @@ use crate::theory::elhage::{
 };
 use crate::theory::phase::log_axis;
 
-use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::colormap::{IGNORED, MONOSEMANTIC};
-use super::heatmap::heatmap;
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::colour::Rgb;
+use super::colour::{IGNORED, MONOSEMANTIC};
+use super::panel::heatmap;
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -189,7 +190,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
     let rows = n.div_ceil(cols);
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (k, g) in data.grids.iter().enumerate() {
         let (r, q) = (k / cols, k % cols);
@@ -222,7 +223,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             let pts: Vec<(f64, f64)> = b.points.iter().map(|(x, y)| panel.at(*x, *y)).collect();
             svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
         }
-        svg.end_group();
+        svg.unclip();
         panel.draw_axes_with(&mut svg, style, true, q == 0);
         svg.text(
             frame.x + frame.w / 2.0,

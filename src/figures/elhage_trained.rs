@@ -13,11 +13,12 @@ use crate::verify::elhage::{
     Classified, ClosedForm, ElhageReport, ElhageTheory, ElhageVerdict, ElhageVerifier,
 };
 
-use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
-use super::heatmap::heatmap;
+use super::panel::heatmap;
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -306,14 +307,24 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (leg_w, leg_h) = legend_size(style, &entries);
     let left = 8.0 + ts * 2.4 + ls * 1.5;
     let gap = 8.0 + ts * 1.0;
-    let panel_w = (width - left - ts * 1.8 - 2.0 * gap) / 3.0;
+    // The x label is centred under the rightmost panel: leave room for it where it is
+    // wider than the panel (one column).
+    let x_label = "relative importance r";
+    let label_w = text_width(x_label, ls);
+    let mut right = ts * 1.8;
+    let mut panel_w = (width - left - right - 2.0 * gap) / 3.0;
+    if label_w > panel_w + 2.0 * right {
+        // label_w − panel_w ≤ 2·right with panel_w = (width − left − right − 2·gap) / 3.
+        right = (3.0 * label_w - width + left + 2.0 * gap) / 5.0 + 2.0;
+        panel_w = (width - left - right - 2.0 * gap) / 3.0;
+    }
     let panel_h = panel_w * 0.85;
     let caption_h = ls * 1.6;
     let row_h = caption_h + ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
     let wide = width > 400.0;
     let rows = data.reports.len();
     let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let (r0, r1) = data.params.ratio_range;
     let (p0, p1) = data.params.density_range;
@@ -354,7 +365,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             };
             let panel = Panel {
                 frame,
-                x: Axis::log(r0, r1, "relative importance r"),
+                x: Axis::log(r0, r1, x_label),
                 y: Axis::log(p0, p1, "density p = 1 − S"),
             };
             let colours: Vec<Rgb> = rep
@@ -390,7 +401,7 @@ pub fn render(data: &Data, style: &Style) -> String {
                     }
                 }
             }
-            svg.end_group();
+            svg.unclip();
             panel.draw_axes_with(&mut svg, style, true, col == 0);
             svg.text(
                 frame.x + frame.w / 2.0,

@@ -10,10 +10,11 @@ use crate::theory::phase::{self, PhaseSetting};
 use crate::training::{Trainer, best_by};
 use crate::verify::Protocol;
 
-use super::axis::Panel;
-use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
+use super::canvas::{Canvas, Marker, Stroke};
+use super::colour::Rgb;
+use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
+use super::panel::Panel;
 use super::phase_diagram;
-use super::svg::{Marker, Rgb, Stroke, Svg};
 
 /// Trained capacities within this of 0 (or 1) are drawn as ignored (monosemantic).
 pub const PLATEAU_EPS: f64 = 1e-3;
@@ -55,7 +56,7 @@ pub fn boundaries(
 }
 
 /// Draws the boundaries (black over a white casing) and the critical point into `panel`.
-pub fn draw_boundaries(svg: &mut Svg, panel: &Panel, b: &phase_diagram::Data, scale: f64) {
+pub fn draw_boundaries(svg: &mut Canvas, panel: &Panel, b: &phase_diagram::Data, scale: f64) {
     panel.clip(svg);
     for (curve, width) in [
         (&b.ignored_boundary, 0.9),
@@ -66,7 +67,7 @@ pub fn draw_boundaries(svg: &mut Svg, panel: &Panel, b: &phase_diagram::Data, sc
         svg.polyline(&pts, &Stroke::solid(Rgb::WHITE, (width + 0.9) * scale));
         svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, width * scale));
     }
-    svg.end_group();
+    svg.unclip();
     if let Some((v, p)) = b.critical {
         svg.marker(
             Marker::Star,

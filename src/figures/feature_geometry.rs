@@ -11,11 +11,12 @@ use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::axis::{Axis, Frame, Panel, fmt_value};
-use super::colormap::CATEGORICAL;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
 use super::empirical::BestRun;
+use super::panel::{Axis, Frame, Panel, fmt_value};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -285,7 +286,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let panel_h = panel_w * 0.8;
     let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
     let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let top = title_h + ls * 1.6;
     let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
@@ -323,7 +324,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     for q in &pts {
         svg.marker(Marker::Circle, *q, ts * 0.55, point, None);
     }
-    svg.end_group();
+    svg.unclip();
     p4.draw_axes(&mut svg, style);
     svg.text(
         left + panel_w / 2.0,
@@ -370,7 +371,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             svg.marker(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
         }
     }
-    svg.end_group();
+    svg.unclip();
     p5.draw_axes(&mut svg, style);
     svg.text(
         x5 + panel_w / 2.0,

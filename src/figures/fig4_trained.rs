@@ -12,15 +12,16 @@ use crate::verify::{
     verify_point,
 };
 
-use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
-use super::colormap::Colormap;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::colour::Colormap;
+use super::colour::Rgb;
 use super::empirical::{
     boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
 };
-use super::heatmap::heatmap;
+use super::panel::heatmap;
+use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
 use super::phase_diagram::{self, inputs_name};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -253,7 +254,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let (_, leg_h) = legend_size(style, &entries);
     let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
     let height = legend_top + leg_h + 6.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let g = &data.grid;
     let xs = [

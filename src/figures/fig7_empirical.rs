@@ -20,13 +20,14 @@ use crate::verify::{
     Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_point,
 };
 
-use super::axis::{Axis, Frame, Panel, colorbar};
-use super::colormap::Colormap;
-use super::contour::Grid;
+use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
+use super::colour::Colormap;
+use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
+use super::isolines::Grid;
+use super::panel::{Axis, Frame, Panel, colorbar};
 use super::phase_diagram::{self, inputs_name};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
@@ -352,7 +353,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let row_h = head + panel_h + foot + 4.0;
     let xlab = ts * 2.0 + ls * 1.4;
     let height = title_h + 3.0 * row_h + xlab + 6.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (k, pd) in data.panels.iter().enumerate() {
         let (r, q) = (k / 3, k % 3);
@@ -398,7 +399,7 @@ pub fn render(data: &Data, style: &Style) -> String {
                 .collect();
             svg.loops(&loops, band_colour(j));
         }
-        svg.end_group();
+        svg.unclip();
         if let Some((_, b)) = data.boundaries.iter().find(|(d, _)| *d == g.setting.dims()) {
             draw_boundaries(&mut svg, &panel, b, 0.6);
         }
@@ -418,16 +419,21 @@ pub fn render(data: &Data, style: &Style) -> String {
             0.0,
             Rgb::BLACK,
         );
+        let caption = format!(
+            "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
+            100.0 * d.plateau_trained,
+            100.0 * d.plateau_theory,
+            100.0 * d.departed
+        );
+        // Smaller where the panel is narrower than the caption (one column), so captions
+        // of neighbouring panels never meet.
+        let size = ts * 0.75;
+        let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
         svg.text(
             frame.x + frame.w / 2.0,
             frame.y - 2.5,
-            &format!(
-                "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
-                100.0 * d.plateau_trained,
-                100.0 * d.plateau_theory,
-                100.0 * d.departed
-            ),
-            ts * 0.75,
+            &caption,
+            size,
             Anchor::Middle,
             0.0,
             Rgb::hex(0x333333),

@@ -16,10 +16,11 @@ use crate::base::{FeatureSet, Magnitude, Result, SparseInput};
 use crate::theory::allocation::{Allocation, allocate, allocate_prescribed_lambda};
 use crate::theory::quadratic::FeatureCurve;
 
-use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::colormap::{CATEGORICAL, Colormap};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::colour::Rgb;
+use super::colour::{CATEGORICAL, Colormap};
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -279,7 +280,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let head_h = ls * 1.25 * 3.0 + 2.0;
     let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
     let height = title_h + rows as f64 * row_h;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let frame_at = |j: usize| {
         let (r, q) = (j / cols, j % cols);
@@ -290,7 +291,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             h: panel_h,
         }
     };
-    let header = |svg: &mut Svg, frame: Frame, text: &str| {
+    let header = |svg: &mut Canvas, frame: Frame, text: &str| {
         let lines: Vec<String> = text
             .split('|')
             .flat_map(|part| wrap(part, ls, frame.w))
@@ -327,7 +328,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         panel.clip(&mut svg);
         svg.line(panel.at(0.0, 1.0), panel.at(1.0, 0.0), &chord);
         svg.polyline(&pts, &curve_stroke);
-        svg.end_group();
+        svg.unclip();
         panel.draw_axes(&mut svg, style);
         let head = format!(
             "k = {} ({}, p = {})|{}",
@@ -376,7 +377,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         pts.push(panel.at(nf as f64, 1.0));
         svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
     }
-    svg.end_group();
+    svg.unclip();
     for a in &b.integer {
         for (i, c) in a.capacity.iter().enumerate() {
             svg.marker(

@@ -9,10 +9,11 @@ use crate::base::{FeatureSet, Result};
 use crate::theory::allocation::Allocation;
 use crate::theory::phase::{Budget, marginal_curves};
 
-use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
-use super::colormap::Colormap;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::colour::Colormap;
+use super::colour::Rgb;
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -164,7 +165,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         h: width * 0.95,
     };
     let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let panel = Panel {
         frame,
@@ -190,7 +191,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             .collect();
         svg.polyline(&pts, &Stroke::solid(colour(i, n), lw));
     }
-    svg.end_group();
+    svg.unclip();
     panel.draw_axes(&mut svg, style);
     // Optimum dots (drawn over the frame so the ones at C = 0 and C = 1 stay whole).
     for (i, (c, m)) in data

@@ -4,28 +4,21 @@
 
 use nalgebra::DMatrix;
 
-use super::axis::{Axis, Frame, Panel};
-use super::heatmap::heatmap;
+use super::canvas::{Anchor, Canvas, Stroke};
+use super::colour::{Colormap, Rgb};
+use super::panel::heatmap;
+use super::panel::{Axis, Frame, Panel};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg};
 
-/// ColorBrewer RdBu (reversed: negative blue, positive red), 11 stops from −1 to 1; monotone
-/// in luminance on each side of the white centre.
-const RDBU: [u32; 11] = [
-    0x053061, 0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7, 0xfddbc7, 0xf4a582, 0xd6604d,
-    0xb2182b, 0x67001f,
-];
-
-/// Colour of `x` on the diverging map over [−range, range] (clamped; white at 0).
+/// Colour of `x` on the diverging map (ColorBrewer RdBu, blue < 0 < red) over
+/// [−range, range] (clamped; white at 0).
 pub fn diverging(x: f64, range: f64) -> Rgb {
     let t = if range > 0.0 && x.is_finite() {
         (x / range).clamp(-1.0, 1.0)
     } else {
         0.0
     };
-    let s = (t + 1.0) / 2.0 * (RDBU.len() - 1) as f64;
-    let j = (s.floor() as usize).min(RDBU.len() - 2);
-    Rgb::hex(RDBU[j]).mix(Rgb::hex(RDBU[j + 1]), s - j as f64)
+    Colormap::Diverging.at((t + 1.0) / 2.0)
 }
 
 /// Segments of the diverging map for a colour bar over [−range, range].
@@ -48,7 +41,7 @@ pub fn abs_max(m: &DMatrix<f64>, floor: f64) -> f64 {
 /// entry from `color`, and a thin frame. Returns the panel (x = column index, y = row index
 /// increasing upwards in data units; use [`cell_rect`] for page rectangles).
 pub fn draw_matrix(
-    svg: &mut Svg,
+    svg: &mut Canvas,
     frame: Frame,
     m: &DMatrix<f64>,
     color: &dyn Fn(f64) -> Rgb,
@@ -100,7 +93,7 @@ pub fn cell_rect(
 /// Outlines rows `r0..r1` × columns `c0..c1` of a matrix drawn into `frame`.
 #[allow(clippy::too_many_arguments)]
 pub fn outline(
-    svg: &mut Svg,
+    svg: &mut Canvas,
     frame: Frame,
     rows: usize,
     cols: usize,
@@ -116,7 +109,7 @@ pub fn outline(
 /// Labels the columns (above or below) and rows (left) of a matrix drawn into `frame` with
 /// the given texts; empty slices are skipped.
 pub fn index_labels(
-    svg: &mut Svg,
+    svg: &mut Canvas,
     style: &Style,
     frame: Frame,
     col_labels: &[String],

@@ -19,8 +19,10 @@
 //! | [`verify_scatter`] | trained Cᵢ against theory Cᵢ over the grid, (T4) and (T3), with (T5) bands |
 //! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
-//! The drawing layer ([`svg`], [`axis`], [`heatmap`], [`contour`], [`colormap`]) writes
-//! deterministic SVG itself; [`registry`] lists every figure that `polycap reproduce` writes.
+//! The drawing layer: [`canvas`] (the page, drawn through plotters' SVG backend with DejaVu
+//! metrics), [`panel`] (axes through plotters' chart mesh, legends, colour bars, heat maps),
+//! [`isolines`] (the `contour` crate) and [`colour`] (`colorous` maps, Okabe–Ito);
+//! [`registry`] lists every figure that `polycap reproduce` writes.
 //!
 //! # Example
 //! ```
@@ -31,12 +33,11 @@
 //! assert!(svg.starts_with("<?xml"));
 //! ```
 
-pub mod axis;
-pub mod colormap;
-pub mod contour;
-pub mod heatmap;
+pub mod canvas;
+pub mod colour;
+pub mod isolines;
+pub mod panel;
 pub mod style;
-pub mod svg;
 
 pub mod block_structure;
 pub mod capacity_examples;

@@ -12,12 +12,13 @@ use crate::theory::allocation::Phase;
 use crate::theory::phase::{self, MarginalCurves, PanelPoint, PhaseSetting};
 use crate::theory::quadratic::FeatureCurve;
 
-use super::axis::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::colormap::CATEGORICAL;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
 use super::loss_allocation::shape;
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::phase_diagram::inputs_name;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -274,7 +275,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     ];
     let (leg_w, leg_h) = legend_size(style, &entries);
     let height = rows_end + leg_h + 8.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (j, c) in data.cases.iter().enumerate() {
         let (r, q) = (j / cols, j % cols);
@@ -325,7 +326,7 @@ pub fn render(data: &Data, style: &Style) -> String {
                 &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
             );
         }
-        svg.end_group();
+        svg.unclip();
         panel.draw_axes_with(&mut svg, style, labelled(j), true);
         // Dots: reference features first, the varied one on top.
         for (i, (cap, ben)) in m

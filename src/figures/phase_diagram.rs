@@ -12,11 +12,12 @@ use crate::theory::phase::{
     VerticalAxis,
 };
 
-use super::axis::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
-use super::colormap::{Colormap, IGNORED, MONOSEMANTIC};
-use super::contour::Grid;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::colour::Rgb;
+use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
+use super::isolines::Grid;
+use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -362,7 +363,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         h1 + 4.0 + h2
     };
     let height = legend_top + legend_h + 6.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let panel = Panel {
         frame,
@@ -408,7 +409,7 @@ pub fn render(data: &Data, style: &Style) -> String {
 }
 
 /// Draws the filled bands, contours, boundaries and markers into `panel`.
-fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
+fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     let g = &data.grid;
     let grid = Grid {
         xs: g.importance.clone(),
@@ -450,7 +451,7 @@ fn draw_map(svg: &mut Svg, panel: &Panel, data: &Data, style: &Style) {
         svg.polyline(&pts, &Stroke::solid(Rgb::WHITE, width + 1.0));
         svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, width));
     }
-    svg.end_group();
+    svg.unclip();
     let ts = style.tick_size();
     // Labels point away from the line V = 1 where the points crowd (A, B, C near the
     // critical point): left of it to the left, right of it to the right, on it below.
@@ -508,28 +509,21 @@ fn crossing_at_y(pts: &[(f64, f64)], y: f64) -> Option<(f64, f64)> {
     })
 }
 
-/// Labels contour lines where they cross one horizontal line, along each line, skipping
-/// any label closer than its font allows to the previous one (left to right).
-fn contour_labels(svg: &mut Svg, style: &Style, y: f64, labels: &mut [(f64, (f64, f64))]) {
+/// Labels contour lines where they cross one horizontal line, upright on a white box
+/// centred on the line (plotters turns text only by quarter turns), skipping any label
+/// closer than its width to the previous one (left to right).
+fn contour_labels(svg: &mut Canvas, style: &Style, y: f64, labels: &mut [(f64, (f64, f64))]) {
     let size = style.tick_size() * 0.8;
     labels.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
     let mut last = f64::NEG_INFINITY;
-    let f = |v: f64| fmt_value(v);
-    for (level, (x, angle)) in labels.iter() {
-        // Labels along near-vertical lines need only their height across; others their width.
-        let across = if angle.abs() > 60.0 {
-            size * 1.3
-        } else {
-            super::svg::text_width(&f(*level), size) + size * 0.4
-        };
+    for (level, (x, _angle)) in labels.iter() {
+        let label = fmt_value(*level);
+        let across = text_width(&label, size) + size * 0.4;
         if x - last < across {
             continue;
         }
         last = *x;
-        // Centre the glyphs on the line: shift the baseline by 0.35 em across it.
-        let (sin, cos) = angle.to_radians().sin_cos();
-        let (ax, ay) = (x - 0.35 * size * sin, y + 0.35 * size * cos);
-        svg.text_halo_rotated(ax, ay, &f(*level), size, Anchor::Middle, *angle);
+        svg.text_halo(*x, y + 0.35 * size, &label, size, Anchor::Middle);
     }
 }
 

@@ -10,11 +10,12 @@ use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::axis::{Frame, fmt_value};
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
+use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
+use super::panel::{Frame, fmt_value};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -265,7 +266,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let top = title_h + ts * 2.6;
     let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
     let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let max_norm = data
         .panels
@@ -350,7 +351,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         0.0,
         Rgb::BLACK,
     );
-    let lx = 6.0 + super::svg::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
+    let lx = 6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
     let steps = 20;
     let lw = 80.0;
     for j in 0..steps {

@@ -11,12 +11,13 @@ use nalgebra::DMatrix;
 use crate::base::{Error, Result};
 use crate::theory::geometry::{BlockDecomposition, DEFAULT_TOLERANCE, decompose, tegum_product};
 
-use super::axis::{Frame, fmt_value, subscript};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::capacity_examples::{arrow, capacity_label};
-use super::colormap::CATEGORICAL;
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
+use super::panel::{Frame, fmt_value, subscript};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -208,11 +209,11 @@ pub fn render(data: &Data, style: &Style) -> String {
             (8.0 + k as f64 * (col_w + 8.0), title_h + head)
         }
     };
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let (_, top) = origin(0);
     let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
-    let heading = |svg: &mut Svg, x: f64, top: f64, s: &str| {
+    let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
         svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
     };
 

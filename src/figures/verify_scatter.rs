@@ -15,12 +15,13 @@ use crate::verify::{
     verify_point,
 };
 
-use super::axis::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::colormap::CATEGORICAL;
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
 use super::empirical::protocol_caption;
+use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
 use super::phase_diagram::inputs_name;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, path_data, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -289,7 +290,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         .fold(0.0, f64::max);
     let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
     let height = legend_top + leg_h + 6.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (q, (caption, r)) in data.reports.iter().enumerate() {
         let x = left + q as f64 * (panel_w + gap);
@@ -312,7 +313,7 @@ pub fn render(data: &Data, style: &Style) -> String {
             panel.at(1.0, 1.0 + t),
             panel.at(0.0, t),
         ];
-        svg.fill_path(&path_data(&band, true), Rgb::hex(0xdddddd));
+        svg.fill_polygon(&band, Rgb::hex(0xdddddd), 1.0);
         svg.line(
             panel.at(0.0, 0.0),
             panel.at(1.0, 1.0),
@@ -332,7 +333,7 @@ pub fn render(data: &Data, style: &Style) -> String {
                 }
             }
         }
-        svg.end_group();
+        svg.unclip();
         panel.draw_axes_with(&mut svg, style, true, q == 0);
         let lines = wrap(caption, ls * 0.85, panel_w);
         for (j, l) in lines.iter().take(2).enumerate() {

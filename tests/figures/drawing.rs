@@ -1,12 +1,13 @@
-//! The drawing layer: ticks, colour maps, marching squares, heat maps, text markup.
+//! The drawing layer: ticks, colour maps, isolines, heat maps, text, the SVG document.
 
 use approx::assert_relative_eq;
-use polycap::figures::axis::{Axis, Frame, Panel, fmt_value, pow10, superscript, ticks};
-use polycap::figures::colormap::{Colormap, IGNORED, MONOSEMANTIC};
-use polycap::figures::contour::Grid;
-use polycap::figures::heatmap::{OVERLAP, heatmap};
+use polycap::figures::canvas::{Anchor, Canvas, Stroke, UNIT, text_width, text_width_in, unicode};
+use polycap::figures::colour::{Colormap, IGNORED, MONOSEMANTIC, Rgb};
+use polycap::figures::isolines::Grid;
+use polycap::figures::panel::{
+    Axis, Frame, OVERLAP, Panel, fmt_value, heatmap, pow10, superscript, ticks,
+};
 use polycap::figures::style::{FontChoice, Style, Width};
-use polycap::figures::svg::{Rgb, Stroke, Svg, markup, num, text_width};
 use proptest::prelude::*;
 
 use super::xml;
@@ -129,7 +130,16 @@ fn colour_maps_are_monotone_in_luminance() {
 fn colour_map_ends_are_the_published_ones() {
     assert_eq!(Colormap::Viridis.at(0.0), Rgb::hex(0x440154));
     assert_eq!(Colormap::Viridis.at(1.0), Rgb::hex(0xfde725));
-    assert_eq!(Colormap::Cividis.at(1.0), Rgb::hex(0xffea46));
+    // colorous's cividis ends within 2/255 of the published #ffea46.
+    let end = Colormap::Cividis.at(1.0);
+    let published = Rgb::hex(0xffea46);
+    for (a, b) in [
+        (end.0, published.0),
+        (end.1, published.1),
+        (end.2, published.2),
+    ] {
+        assert!(a.abs_diff(b) <= 2, "{end:?}");
+    }
 }
 
 /// A seeded pseudo-random grid (xorshift), values in [0, 1).
@@ -278,7 +288,7 @@ fn superlevel_set_with_a_hole() {
 #[test]
 fn heatmap_cells_overlap_their_neighbours() {
     let style = Style::default();
-    let mut svg = Svg::new(100.0, 100.0, &style);
+    let mut svg = Canvas::new(100.0, 100.0, &style);
     let panel = Panel {
         frame: Frame {
             x: 0.0,
@@ -294,13 +304,13 @@ fn heatmap_cells_overlap_their_neighbours() {
     heatmap(&mut svg, &panel, &[0.0, 1.0], &[0.5], &[a, b]);
     let doc = svg.finish();
     xml::check(&doc).expect("well-formed");
-    let expected = format!("M0 0h{}", num(50.0 + OVERLAP));
+    let reach = ((50.0 + OVERLAP) * UNIT).round() as i64;
     assert!(
-        doc.contains(&format!("{expected}v")),
+        doc.contains(&format!("0,0 {reach},0 ")),
         "first cell should reach past x = 50: {doc}"
     );
-    // Clipped to the frame.
-    assert!(doc.contains("clip-path"));
+    // Clipped to the frame: nothing beyond x = 100 pt.
+    assert!(!doc.contains(&format!("{},", ((100.0 + OVERLAP) * UNIT).round() as i64)));
 }
 
 #[test]
@@ -310,42 +320,49 @@ fn svg_document_is_well_formed_and_names_the_font() {
         (FontChoice::Sans, "DejaVu Sans"),
     ] {
         let style = Style::new(font, Width::TwoColumn);
-        let mut svg = Svg::new(504.0, 200.0, &style);
+        let mut svg = Canvas::new(504.0, 200.0, &style);
         svg.text(
             10.0,
             10.0,
             "a < b & V_{ign} > 10⁻³",
             8.0,
-            polycap::figures::svg::Anchor::Start,
+            Anchor::Start,
             0.0,
             Rgb::BLACK,
         );
-        svg.comment("params -- with dashes");
+        // A dashed line 10 pt long with 2 pt dashes and 1 pt gaps: 4 dashes.
         svg.polyline(
-            &[(0.0, 0.0), (1.0, 1.0)],
+            &[(0.0, 5.0), (10.0, 5.0)],
             &Stroke::dashed(Rgb::BLACK, 1.0, 2.0, 1.0),
         );
-        svg.begin_clip(0.0, 0.0, 10.0, 10.0);
         let doc = svg.finish();
         assert_eq!(xml::check(&doc), Ok("svg".to_string()));
         assert!(doc.contains(&format!("font-family=\"{}", family)));
         assert!(doc.contains("width=\"7in\""));
-        assert!(doc.contains("stroke-dasharray=\"2 1\""));
+        assert!(doc.contains("viewBox=\"0 0 50400 20000\""));
+        assert!(doc.contains("a &lt; b &amp; V_ign &gt; 10⁻³"));
+        assert_eq!(doc.matches("<polyline").count(), 4, "{doc}");
     }
 }
 
 #[test]
-fn markup_makes_subscripts() {
-    assert_eq!(markup("a<b"), "a&lt;b");
-    assert_eq!(
-        markup("V_{ign}"),
-        r#"V<tspan baseline-shift="sub" font-size="70%">ign</tspan>"#
-    );
-    assert_eq!(
-        markup("2λ^{2}"),
-        r#"2λ<tspan baseline-shift="super" font-size="70%">2</tspan>"#
-    );
-    assert_eq!(markup("a_b"), "a_b");
-    // Scripts count narrower than the same text inline.
-    assert!(text_width("V_{ign}", 10.0) < text_width("Vign", 10.0));
+fn markup_becomes_unicode_scripts() {
+    assert_eq!(unicode("C_{i}"), "Cᵢ");
+    assert_eq!(unicode("2λ^{2}"), "2λ²");
+    assert_eq!(unicode("a_b"), "a_b");
+    assert_eq!(unicode("V_{ign}"), "V_ign");
+}
+
+/// Text widths are DejaVu's advances: a digit is 0.636 em in DejaVu Sans and Serif alike
+/// (tabular figures), and kerning makes "AV" narrower than "A" plus "V".
+#[test]
+fn text_width_uses_the_font_metrics() {
+    for font in [FontChoice::Serif, FontChoice::Sans] {
+        let w = text_width_in(font, "0123456789", 10.0);
+        assert_relative_eq!(w, 10.0 * 6.362_304_687_5, epsilon = 1e-3);
+        let av = text_width_in(font, "AV", 10.0);
+        let apart = text_width_in(font, "A", 10.0) + text_width_in(font, "V", 10.0);
+        assert!(av < apart, "{font:?}: {av} vs {apart}");
+    }
+    assert!(text_width("mmm", 10.0) > text_width("iii", 10.0));
 }
