@@ -140,7 +140,7 @@ struct Flags {
     #[serde(skip)]
     save: Option<PathBuf>,
     /// Also write the trained world as an SAE synthetic-model folder (synthetic_model_config.json
-    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 0).
+    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 1).
     #[arg(long, value_name = "DIR")]
     #[serde(skip)]
     export_synthetic: Option<PathBuf>,
