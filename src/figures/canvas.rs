@@ -764,16 +764,15 @@ fn clip_segment(
     if t0 > t1 {
         return None;
     }
-    let pt = |t: f64| {
-        if t == 0.0 {
-            a
-        } else if t == 1.0 {
-            b
+    // Unclipped ends stay exactly as given (runs are joined by comparing them).
+    let pt = |t: f64, end: (f64, f64), unclipped: bool| {
+        if unclipped {
+            end
         } else {
             (a.0 + t * dx, a.1 + t * dy)
         }
     };
-    Some((pt(t0), pt(t1)))
+    Some((pt(t0, a, t0 <= 0.0), pt(t1, b, t1 >= 1.0)))
 }
 
 /// A polygon clipped to the rectangle (Sutherland–Hodgman).

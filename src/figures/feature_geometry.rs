@@ -43,7 +43,7 @@ pub struct Params {
 impl Params {
     /// Notebook "feature geometry" set-up scaled to this machine: n = 100, m = 10, equal
     /// importance, 16 densities p = 20^(−t), Adam η = 1e-3, batch 1024, 6000 steps, 1 seed
-    /// (measured ≈ 1 min in release on 2 cores; the notebook trains 200 → 20 for 10 000 steps).
+    /// (the notebook trains 200 → 20 for 10 000 steps).
     pub fn paper() -> Self {
         Params {
             features: 100,

@@ -88,14 +88,6 @@ impl Params {
             ),
             ("importance V".into(), "0.01 … 100".into()),
             ("density p = 1 − S".into(), "0.001 … 1".into()),
-            (
-                "wall time (release, 2 cores)".into(),
-                if self.quick {
-                    "< 1 s".into()
-                } else {
-                    "about 25 s (measured 24 s)".into()
-                },
-            ),
         ]
     }
 }

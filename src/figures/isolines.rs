@@ -145,7 +145,11 @@ impl Grid {
     /// border inside the set; fill them with the even-odd rule. Drawing the loops of
     /// increasing levels on top of each other gives filled contours without seams.
     pub fn superlevel_loops(&self, level: f64) -> Vec<Vec<(f64, f64)>> {
-        let (mx, my) = ((self.nx() - 1) as f64, (self.ny() - 1).max(0) as f64);
+        // rings() is empty unless nx, ny ≥ 2.
+        let (mx, my) = (
+            self.nx().saturating_sub(1) as f64,
+            self.ny().saturating_sub(1) as f64,
+        );
         self.rings(level)
             .into_iter()
             .map(|ring| {

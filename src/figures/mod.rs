@@ -24,6 +24,29 @@
 //! [`isolines`] (the `contour` crate) and [`colour`] (`colorous` maps, Okabe–Ito);
 //! [`registry`] lists every figure that `polycap reproduce` writes.
 //!
+//! # Writing a figure
+//!
+//! A figure module has `Params` (`paper`, `quick`, `describe`), `data`, `title`, `csv`,
+//! `commands` and `render(&Data, &Style) -> String`, and one `entry!` line in [`registry`].
+//! `render` lays out frames in points and draws on a [`canvas::Canvas`]:
+//!
+//! 1. `TitleBlock::new(title(data), style.title_size(), style.width_pt())`, then
+//!    `Canvas::new(width, height, style)` and `heading.draw(&mut canvas)`;
+//! 2. per panel a [`panel::Panel`] (`Frame` in points, `Axis::linear`/`Axis::log` with a
+//!    Unicode label; `_{i}`/`^{2}` become scripts); `panel.clip(&mut canvas)` before data,
+//!    `canvas.unclip()` after (lines and fills are clipped geometrically), then
+//!    `panel.draw_axes(&mut canvas, style)` (plotters' mesh: ticks, labels, frame);
+//! 3. data with `canvas.polyline(&pts, &Stroke::solid(..))`, `canvas.marker`, `canvas.loops`
+//!    (even-odd fills), [`panel::heatmap`], [`isolines::Grid`] for contour lines and filled
+//!    super-level sets, colours from [`colour`];
+//! 4. text with `canvas.text` / `text_mid` / `text_halo`, sized with [`canvas::text_width`]
+//!    (DejaVu's own advances), legends with [`panel::legend`] outside the data, colour bars
+//!    with [`panel::colorbar`];
+//! 5. `canvas.finish()` replays it all through plotters' SVG backend.
+//!
+//! The CSV holds the numbers drawn; the tests (tests/figures/) parse every SVG and check
+//! that no text leaves the page, measured with the same font metrics.
+//!
 //! # Example
 //! ```
 //! use polycap::figures::{loss_allocation, style::Style};

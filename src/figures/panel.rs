@@ -294,7 +294,7 @@ impl ValueFormatter<f64> for AxisCoord {
     fn format_ext(&self, value: &f64) -> String {
         self.labels
             .iter()
-            .find(|(v, _)| v == value)
+            .find(|(v, _)| v.to_bits() == value.to_bits())
             .map_or_else(|| fmt_value(*value), |(_, l)| l.clone())
     }
 }
