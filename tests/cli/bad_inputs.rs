@@ -112,6 +112,8 @@ const CASES: &[Case] = &[
     case("verify --grid 100000x100000", 2, "needs about"),
     case("verify --tolerance NaN --steps 10 --seeds 1 --grid 1x1", 2, "verify tolerances must be finite and ≥ 0, got |ΔCᵢ| ≤ NaN"),
     case("verify --format csv", 2, "invalid value 'csv'"),
+    case("verify --model quadratic --lr 0", 2, "learning rate must be finite and > 0, got 0"),
+    case("verify --model tms-relu --lr inf", 2, "learning rate must be finite and > 0, got inf"),
     case("verify --model tms-gelu", 2, "only tms-relu"),
     case("verify --model tms-relu --features 4 --dims 2", 2, "--features 2 --dims 1 or --features 3 --dims 2"),
     case("verify --shard 3/2 --grid 2x2", 2, "--shard"),
