@@ -22,8 +22,10 @@ pub enum Activation {
     Identity,
 }
 
-const GELU_C: f64 = 0.797_884_560_802_865_4; // √(2/π)
-const GELU_A: f64 = 0.044_715;
+/// c = √(2/π) of the GeLU tanh form (M1).
+pub(crate) const GELU_C: f64 = 0.797_884_560_802_865_4;
+/// a of the GeLU tanh form (M1).
+pub(crate) const GELU_A: f64 = 0.044_715;
 
 impl Activation {
     /// (σ(z), σ′(z)) in f64. Derivation: derivations/model.md (M1).
@@ -41,28 +43,6 @@ impl Activation {
             Activation::Gelu => {
                 let t = (GELU_C * (z + GELU_A * z * z * z)).tanh();
                 let dt = GELU_C * (1.0 + 3.0 * GELU_A * z * z);
-                (
-                    0.5 * z * (1.0 + t),
-                    0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
-                )
-            }
-            Activation::Identity => (z, 1.0),
-        }
-    }
-
-    /// (σ(z), σ′(z)) in f32, the same formulas as [`Activation::eval`] (M1).
-    #[inline(always)]
-    pub fn eval32(self, z: f32) -> (f32, f32) {
-        match self {
-            Activation::Square => (z * z, 2.0 * z),
-            Activation::Relu => {
-                let pos = if z > 0.0 { 1.0 } else { 0.0 };
-                (z * pos, pos)
-            }
-            Activation::Gelu => {
-                let (c, a) = (GELU_C as f32, GELU_A as f32);
-                let t = (c * (z + a * z * z * z)).tanh();
-                let dt = c * (1.0 + 3.0 * a * z * z);
                 (
                     0.5 * z * (1.0 + t),
                     0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
