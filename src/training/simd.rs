@@ -177,12 +177,7 @@ const TANH_Q: [f32; 4] = [
 
 /// Eight f32 lanes: the operations of the kernels, each one IEEE-754 f32 operation per lane.
 pub(crate) trait Lanes:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + AddAssign
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + AddAssign
 {
     /// What building a vector needs.
     type Ctx: Copy;

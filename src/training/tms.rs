@@ -15,9 +15,9 @@
 
 use super::data::SparseBatch;
 use super::model::{Activation, GELU_A, GELU_C};
-use super::simd::{self, Lanes};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Y8;
+use super::simd::{self, Lanes};
 
 use wide::f32x8;
 
