@@ -3,6 +3,7 @@
 mod data;
 mod deterministic;
 mod gradients;
+mod hidden;
 mod lanes;
 mod optim;
 mod run;
