@@ -90,6 +90,9 @@ pub enum Model {
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,
+    /// Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): a privileged hidden basis, no hidden bias
+    /// (spec (Z8)); the hidden activation is [`crate::training::TrainConfig::hidden`].
+    TmsNeuron,
 }
 
 /// The two model families, sharing data, optimisers and runs.
@@ -99,11 +102,14 @@ pub enum Family {
     Quadratic(Activation),
     /// Vector output σ(WᵀWx + b) against x; inputs (E2).
     Autoencoder(Activation),
+    /// Vector output ReLU(Wᵀ act(Wx) + b) against x (Z8); inputs (E2), trained by the zoo
+    /// engine (zoo.rs).
+    Neuron,
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 8] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -111,10 +117,11 @@ impl Model {
         Model::TmsGelu,
         Model::TmsSquare,
         Model::Linear,
+        Model::TmsNeuron,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`.
+    /// `tms-square`, `linear`, `tms-neuron`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -124,6 +131,7 @@ impl Model {
             Model::TmsGelu => "tms-gelu",
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
+            Model::TmsNeuron => "tms-neuron",
         }
     }
 
@@ -145,6 +153,7 @@ impl Model {
             Model::TmsGelu => Family::Autoencoder(Activation::Gelu),
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
+            Model::TmsNeuron => Family::Neuron,
         }
     }
 

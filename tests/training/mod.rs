@@ -8,3 +8,4 @@ mod lanes;
 mod optim;
 mod run;
 mod simd;
+mod zoo;
