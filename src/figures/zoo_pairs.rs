@@ -266,16 +266,11 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
             ),
             _ => {
                 let last = panels.last().is_some_and(|p| p.pass);
-                let cos: Vec<String> = panels
-                    .iter()
-                    .map(|p| format!("{:.2}", mean_partner_cos(&p.w, run.pairs.paired())))
-                    .collect();
                 (
                     last,
                     format!(
-                        "sparsest p: all represented, partner nearest: {}; mean cos(partners) by p: {}",
+                        "at the sparsest p all represented and partners nearest: {}",
                         if last { "yes" } else { "no" },
-                        cos.join(", ")
                     ),
                 )
             }
@@ -421,7 +416,11 @@ pub fn render(data: &Data, style: &Style) -> String {
             svg.text(
                 x0 + side / 2.0,
                 y0 + side + ts * 1.3,
-                &format!("p = {:.4}", p.density),
+                &format!(
+                    "p = {:.4}, cos(partners) {:.2}",
+                    p.density,
+                    mean_partner_cos(&p.w, row.run.pairs.paired())
+                ),
                 ts,
                 Anchor::Middle,
                 0.0,

@@ -462,8 +462,8 @@ pub fn render(data: &Data, style: &Style) -> String {
     );
     svg.text(
         px0 - 3.0,
-        py0 + ts,
-        &format!("{lo:.4}"),
+        py0 + 0.05 * plot_h + ts * 0.35,
+        &format!("{hi:.3e}"),
         ts,
         Anchor::End,
         0.0,
@@ -471,8 +471,8 @@ pub fn render(data: &Data, style: &Style) -> String {
     );
     svg.text(
         px0 - 3.0,
-        py1,
-        &format!("{hi:.4}"),
+        py1 - 0.05 * plot_h + ts * 0.35,
+        &format!("{lo:.3e}"),
         ts,
         Anchor::End,
         0.0,
