@@ -264,18 +264,19 @@ pub fn data(params: &Params) -> Result<Data> {
     assemble(params, items)
 }
 
-/// `polycap train` lines that train one row.
+/// `polycap train` lines that train the densest panel of each row.
 pub fn commands(params: &Params) -> Vec<String> {
     params
         .hidden
         .iter()
         .map(|h| {
             format!(
-                "polycap train --model tms-neuron --hidden {} --dims {} --importance geom:{} --features {} --density P --seeds {} --steps {} --init normal:{:.4}",
+                "polycap train --model tms-neuron --hidden {} --dims {} --importance geom:{} --features {} --density {} --seeds {} --steps {} --init normal:{:.4} --format csv",
                 h.name(),
                 params.d,
                 params.ratio,
                 params.n,
+                params.densities.first().copied().unwrap_or(1.0),
                 params.seeds,
                 params.steps,
                 (2.0 / (params.n * (params.d + 7)) as f64).sqrt()

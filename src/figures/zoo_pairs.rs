@@ -181,7 +181,9 @@ pub fn job(params: &Params, j: usize) -> Result<Item> {
         &vec![run.densities[k]; run.n],
         Magnitude::Uniform,
     )?;
-    let best = best_of(&trainer, &f, params.seeds, params.base_seed, j as u64)?;
+    // Stream index = the density's index within its run, as `polycap train --instances-density`
+    // numbers its instances: the index's command lines print the same weights.
+    let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
     Ok(Item {
         w: best.w.as_slice().to_vec(),
         loss: best.loss,
@@ -311,7 +313,7 @@ pub fn commands(params: &Params) -> Vec<String> {
         .iter()
         .map(|r| {
             format!(
-                "polycap train --model tms-relu --dims 2 --features {} --pairs {} --instances-density logspace:{}:{}:5 --seeds {} --steps {} --init normal:{:.4} --format json",
+                "polycap train --model tms-relu --dims 2 --features {} --pairs {} --instances-density logspace:{}:{}:5 --seeds {} --steps {} --init normal:{:.4} --format csv",
                 r.n,
                 r.pairs.name(),
                 r.densities[0],

@@ -283,13 +283,14 @@ pub fn data(params: &Params) -> Result<Data> {
     assemble(params, items)
 }
 
-/// `polycap train` line for one r.
+/// `polycap train` line for the smallest r (its best seed by the evaluation loss).
 pub fn commands(params: &Params) -> Vec<String> {
+    let p = params.base_density;
     vec![format!(
-        "polycap train --model tms-relu --dims 2 --density P1,{p},{p},{p},{p} --seeds {} --steps {} --format json",
+        "polycap train --model tms-relu --dims 2 --density {},{p},{p},{p},{p} --seeds {} --steps {} --format csv",
+        p * params.r_range.0,
         params.fits,
         params.steps,
-        p = params.base_density
     )]
 }
 
