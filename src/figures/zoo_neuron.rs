@@ -1,5 +1,5 @@
 //! \[E\] "Superposition in a privileged basis" / \[A\] §2: the neuron model (Z8) with N = 10
-//! features of importance 0.75ⁱ in D = 5 neurons at \[A\]'s seven densities, with a ReLU
+//! features of importance 0.75^(i−1) (\[A\]'s 0.75ⁱ up to a common factor) in D = 5 neurons at \[A\]'s seven densities, with a ReLU
 //! hidden layer (the (Z9) check) and, on the same seeds, SoLU and SoLU-LN (Z20), (Z21).
 //! Each panel shows W as features × neurons (blue positive, red negative), neurons ordered by
 //! monosemanticity mono_r, monosemantic ones marked; below, the monosemantic/polysemantic/dead
@@ -29,7 +29,7 @@ pub struct Params {
     pub n: usize,
     /// Neurons D.
     pub d: usize,
-    /// Importance ratio: Iᵢ = ratioⁱ, i = 1..N.
+    /// Importance ratio: Iᵢ = ratio^(i−1), i = 1..N ([A]'s ratioⁱ up to a common factor).
     pub ratio: f64,
     /// Seeds per panel (best of K by the final loss on the fixed batch (Z2)).
     pub seeds: usize,
@@ -81,7 +81,7 @@ impl Params {
             (
                 "model".into(),
                 format!(
-                    "tms-neuron (Z8), N = {}, D = {}, Iᵢ = {}ⁱ; hidden {}",
+                    "tms-neuron (Z8), N = {}, D = {}, Iᵢ = {}^(i−1); hidden {}",
                     self.n,
                     self.d,
                     self.ratio,
@@ -111,7 +111,9 @@ impl Params {
     }
 
     fn importance(&self) -> Vec<f64> {
-        (1..=self.n).map(|i| self.ratio.powi(i as i32)).collect()
+        // [A]'s 0.75ⁱ divided by the common factor 0.75 (the optimum is unchanged, the loss
+        // scales by 1/0.75): `--importance geom:0.75` of the index's command lines.
+        (0..self.n).map(|i| self.ratio.powi(i as i32)).collect()
     }
 }
 
