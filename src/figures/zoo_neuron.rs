@@ -15,7 +15,7 @@ use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock};
+use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -413,8 +413,10 @@ pub fn render(data: &Data, style: &Style) -> String {
             .iter()
             .enumerate()
             {
+                // Centred under the panel, kept on the page at narrow widths.
+                let half = text_width(text, ts * 0.85) / 2.0;
                 svg.text(
-                    x0 + pw / 2.0,
+                    (x0 + pw / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0)),
                     y0 + ph + ts * (1.2 + 1.1 * line as f64),
                     text,
                     ts * 0.85,

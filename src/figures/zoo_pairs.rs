@@ -15,7 +15,7 @@ use crate::verify::zoo::{anti_pairs, correlated_cross, partners_nearest};
 use super::capacity_examples::arrow;
 use super::colormap::CATEGORICAL;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock};
+use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
@@ -367,29 +367,43 @@ pub fn render(data: &Data, style: &Style) -> String {
     let cols = data.rows.iter().map(|r| r.panels.len()).max().unwrap_or(1);
     let gap = 6.0;
     let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let row_h = ls * 1.4 + side + ts * 1.6 + 6.0;
-    let height = heading.height() + data.rows.len() as f64 * row_h + 4.0;
+    let headers: Vec<Vec<String>> = data
+        .rows
+        .iter()
+        .map(|row| {
+            wrap(
+                &format!(
+                    "{} ({}): {} — {}",
+                    row.run.name,
+                    row.run.pairs.name(),
+                    row.check,
+                    if row.pass { "pass" } else { "FAIL" }
+                ),
+                ls,
+                width - 8.0,
+            )
+        })
+        .collect();
+    let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
+    let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
     let mut svg = Svg::new(width, height, style);
     heading.draw(&mut svg);
     let grey = Rgb::hex(0xbbbbbb);
+    let mut y_row = heading.height();
     for (r, row) in data.rows.iter().enumerate() {
-        let y_row = heading.height() + r as f64 * row_h;
-        svg.text(
-            4.0,
-            y_row + ls,
-            &format!(
-                "{} ({}): {} — {}",
-                row.run.name,
-                row.run.pairs.name(),
-                row.check,
-                if row.pass { "pass" } else { "FAIL" }
-            ),
-            ls,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
-        let y0 = y_row + ls * 1.4;
+        for (k, line) in headers[r].iter().enumerate() {
+            svg.text(
+                4.0,
+                y_row + ls * (1.0 + 1.25 * k as f64),
+                line,
+                ls,
+                Anchor::Start,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
+        let y0 = y_row + ls * 1.25 * headers[r].len() as f64;
+        y_row += row_h(r);
         for (k, p) in row.panels.iter().enumerate() {
             let x0 = 4.0 + k as f64 * (side + gap);
             let centre = (x0 + side / 2.0, y0 + side / 2.0);
@@ -415,19 +429,23 @@ pub fn render(data: &Data, style: &Style) -> String {
                 let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
                 arrow(&mut svg, centre, tip, colour, style.line_width());
             }
-            svg.text(
-                x0 + side / 2.0,
-                y0 + side + ts * 1.3,
-                &format!(
-                    "p = {:.4}, cos(partners) {:.2}",
-                    p.density,
-                    mean_partner_cos(&p.w, row.run.pairs.paired())
-                ),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            for (line, text) in [
+                format!("p = {:.4}", p.density),
+                format!("cos {:.2}", mean_partner_cos(&p.w, row.run.pairs.paired())),
+            ]
+            .iter()
+            .enumerate()
+            {
+                svg.text(
+                    x0 + side / 2.0,
+                    y0 + side + ts * (1.2 + 1.1 * line as f64),
+                    text,
+                    ts,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
         }
     }
     svg.finish()

@@ -16,7 +16,7 @@ use super::axis::{Axis, fmt_value};
 use super::capacity_examples::arrow;
 use super::colormap::CATEGORICAL;
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock};
+use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -352,7 +352,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let plot_h = 150.0;
     let y_arrows = heading.height();
     let y_plot = y_arrows + side + ts * 2.5 + 10.0;
-    let height = y_plot + plot_h + ls * 3.0;
+    let height = y_plot + plot_h + ls * 5.0;
     let mut svg = Svg::new(width, height, style);
     heading.draw(&mut svg);
     for (k, p) in shown.iter().enumerate() {
@@ -374,17 +374,23 @@ pub fn render(data: &Data, style: &Style) -> String {
             let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
             arrow(&mut svg, centre, tip, colour, style.line_width());
         }
+        // Centred under the panel, kept on the page at narrow widths.
+        let keep = |t: &str| {
+            let half = text_width(t, ts) / 2.0;
+            (x0 + side / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
+        };
+        let r_label = format!("r = {}", fmt_value(p.r));
         svg.text(
-            x0 + side / 2.0,
+            keep(&r_label),
             y_arrows + side + ts * 1.2,
-            &format!("r = {}", fmt_value(p.r)),
+            &r_label,
             ts,
             Anchor::Middle,
             0.0,
             Rgb::BLACK,
         );
         svg.text(
-            x0 + side / 2.0,
+            keep(fit.class.name()),
             y_arrows + side + ts * 2.3,
             fit.class.name(),
             ts,
@@ -404,7 +410,8 @@ pub fn render(data: &Data, style: &Style) -> String {
         data.points[data.points.len() - 1].r,
         "r = p₁/p",
     );
-    let (px0, px1) = (ls * 4.0, width - 8.0);
+    let label_w = text_width(&format!("{hi:.3e}"), ts).max(text_width(&format!("{lo:.3e}"), ts));
+    let (px0, px1) = ((ls * 4.0).max(label_w + 6.0), width - 8.0);
     let (py0, py1) = (y_plot, y_plot + plot_h);
     let span = (hi - lo).max(1e-12);
     let at = |r: f64, l: f64| {
@@ -452,15 +459,22 @@ pub fn render(data: &Data, style: &Style) -> String {
             );
         }
     }
-    svg.text(
-        (px0 + px1) / 2.0,
-        py1 + ts * 2.6,
+    let caption = wrap(
         "r = p₁/p (log); dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
         ts,
-        Anchor::Middle,
-        0.0,
-        Rgb::BLACK,
+        width - 8.0,
     );
+    for (k, line) in caption.iter().enumerate() {
+        svg.text(
+            width / 2.0,
+            py1 + ts * (2.6 + 1.2 * k as f64),
+            line,
+            ts,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
     svg.text(
         px0 - 3.0,
         py0 + 0.05 * plot_h + ts * 0.35,
