@@ -29,7 +29,7 @@ pub struct Params {
     pub n: usize,
     /// Neurons D.
     pub d: usize,
-    /// Importance ratio: Iᵢ = ratio^(i−1), i = 1..N ([A]'s ratioⁱ up to a common factor).
+    /// Importance ratio: Iᵢ = ratio^(i−1), i = 1..N (\[A\]'s ratioⁱ up to a common factor).
     pub ratio: f64,
     /// Seeds per panel (best of K by the final loss on the fixed batch (Z2)).
     pub seeds: usize,
