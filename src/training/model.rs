@@ -72,6 +72,9 @@ pub enum Model {
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,
+    /// Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): a privileged hidden basis, no hidden bias
+    /// (spec (Z8)); the hidden activation is [`crate::training::TrainConfig::hidden`].
+    TmsNeuron,
 }
 
 /// The two model families, sharing data, optimisers and runs.
@@ -81,11 +84,14 @@ pub enum Family {
     Quadratic(Activation),
     /// Vector output σ(WᵀWx + b) against x; inputs (E2).
     Autoencoder(Activation),
+    /// Vector output ReLU(Wᵀ act(Wx) + b) against x (Z8); inputs (E2), trained by the zoo
+    /// engine (zoo.rs).
+    Neuron,
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 8] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -93,10 +99,11 @@ impl Model {
         Model::TmsGelu,
         Model::TmsSquare,
         Model::Linear,
+        Model::TmsNeuron,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`.
+    /// `tms-square`, `linear`, `tms-neuron`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -106,6 +113,7 @@ impl Model {
             Model::TmsGelu => "tms-gelu",
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
+            Model::TmsNeuron => "tms-neuron",
         }
     }
 
@@ -127,6 +135,7 @@ impl Model {
             Model::TmsGelu => Family::Autoencoder(Activation::Gelu),
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
+            Model::TmsNeuron => Family::Neuron,
         }
     }
 

@@ -3,7 +3,9 @@
 mod data;
 mod deterministic;
 mod gradients;
+mod hidden;
 mod lanes;
 mod optim;
 mod run;
 mod simd;
+mod zoo;
