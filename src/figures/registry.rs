@@ -534,5 +534,13 @@ pub fn registry() -> Vec<Entry> {
             trained,
             paper_resolution
         ),
+        entry!(
+            abs_neurons,
+            "z12-abs-neurons",
+            "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
     ]
 }

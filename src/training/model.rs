@@ -90,6 +90,9 @@ pub enum Model {
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,
+    /// Computation in superposition: y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10), trained
+    /// by [`super::abs::AbsModel`].
+    Abs,
 }
 
 /// The two model families, sharing data, optimisers and runs.
@@ -99,11 +102,13 @@ pub enum Family {
     Quadratic(Activation),
     /// Vector output σ(WᵀWx + b) against x; inputs (E2).
     Autoencoder(Activation),
+    /// Two layers, hidden activation σ: ReLU(W₂σ(W₁x) + b) against |x|; signed inputs (Z10).
+    Abs(Activation),
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 8] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -111,10 +116,11 @@ impl Model {
         Model::TmsGelu,
         Model::TmsSquare,
         Model::Linear,
+        Model::Abs,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`.
+    /// `tms-square`, `linear`, `abs`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -124,6 +130,7 @@ impl Model {
             Model::TmsGelu => "tms-gelu",
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
+            Model::Abs => "abs",
         }
     }
 
@@ -145,6 +152,7 @@ impl Model {
             Model::TmsGelu => Family::Autoencoder(Activation::Gelu),
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
+            Model::Abs => Family::Abs(Activation::Relu),
         }
     }
 

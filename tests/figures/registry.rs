@@ -68,6 +68,7 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
             "agreement",
         ],
         "verify-scatter" => &["theory Cᵢ, allocation (A7)", "trained Cᵢ (C1)", "(T5)"],
+        "z12-abs-neurons" => &["p = 1", "mono ", "computed ", "(Z13)"],
         _ => &[],
     }
 }

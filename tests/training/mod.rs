@@ -7,3 +7,4 @@ mod lanes;
 mod optim;
 mod run;
 mod simd;
+mod zoo_b;
