@@ -10,7 +10,8 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
-use crate::training::abs::{self, AbsConfig, AbsRun, NeuronReadout};
+use crate::training::abs::{self, AbsConfig, AbsRun};
+use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
 use super::axis::{Frame, fmt_value};
 use super::matrix_map::{diverging, draw_matrix};
@@ -151,7 +152,8 @@ pub struct Item {
 
 impl Item {
     fn of(density: f64, r: &AbsRun) -> Self {
-        let nr = NeuronReadout::of(&r.w1);
+        let nr = neurons(&r.w1, MONO_TAU);
+        let counts = NeuronCounts::of(&nr);
         let computed = r.computed();
         Item {
             density,
@@ -162,8 +164,8 @@ impl Item {
                 .row_iter()
                 .map(|row| row.iter().copied().collect())
                 .collect(),
-            live: nr.live(),
-            monosemantic: nr.monosemantic(),
+            live: counts.live,
+            monosemantic: counts.monosemantic,
             computed: computed.iter().filter(|&&c| c).count(),
             paired: (0..computed.len())
                 .filter(|&i| computed[i] && r.has_sign_pair(i, &nr))
@@ -213,7 +215,7 @@ pub fn job(params: &Params, k: usize) -> Result<Item> {
             .map(|i| params.importance_ratio.powi(i as i32))
             .collect();
         let set = FeatureSet::from_densities(imp, &vec![p; n], Magnitude::Uniform)?;
-        let model = abs::AbsModel::new(&set, params.dims)?;
+        let model = abs::AbsModel::new(&set, params.dims, cfg.hidden)?;
         let runs = (0..params.seeds as u64)
             .map(|s| model.train(&cfg, s, k as u64))
             .collect::<Result<Vec<_>>>()?;
@@ -225,7 +227,7 @@ pub fn job(params: &Params, k: usize) -> Result<Item> {
     } else if k < jobs(params) {
         let imp = (0..10).map(|i| params.importance_ratio.powi(i)).collect();
         let set = FeatureSet::from_densities(imp, &[0.35; 10], Magnitude::Uniform)?;
-        let run = abs::AbsModel::new(&set, 10)?.train(&cfg, (k - nd) as u64, 0)?;
+        let run = abs::AbsModel::new(&set, 10, cfg.hidden)?.train(&cfg, (k - nd) as u64, 0)?;
         Ok(Item::of(0.35, &run))
     } else {
         Err(Error::Parameter(format!("no job {k} in the abs figure")))
@@ -295,12 +297,12 @@ fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
     let d = w1.len();
     let n = w1.first().map_or(0, Vec::len);
     let m = DMatrix::from_fn(d, n, |r, i| w1[r][i]);
-    let nr = NeuronReadout::of(&m);
+    let nr = neurons(&m, MONO_TAU);
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| {
-        (nr.dead[a], nr.dominant[a])
-            .cmp(&(nr.dead[b], nr.dominant[b]))
-            .then(nr.mono[b].total_cmp(&nr.mono[a]))
+        (nr[a].dead, nr[a].top)
+            .cmp(&(nr[b].dead, nr[b].top))
+            .then(nr[b].mono.total_cmp(&nr[a].mono))
     });
     DMatrix::from_fn(d, n, |r, i| {
         let row = &w1[order[r]];

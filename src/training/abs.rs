@@ -21,7 +21,9 @@ use rayon::prelude::*;
 use crate::base::{Error, FeatureSet, Result};
 
 use super::guard;
+use super::hidden::{Hidden, HiddenCache};
 use super::optim::{OptState, Optimizer, Schedule};
+use super::readout::{self, Neuron};
 use super::rng::Xoshiro;
 
 /// Initialisation of W₁ and W₂ (b starts at 0) (Z11).
@@ -94,6 +96,8 @@ pub struct AbsConfig {
     pub eval_batch: usize,
     /// Points kept on the loss curve.
     pub curve_points: usize,
+    /// Hidden activation: ReLU (Z10), or SoLU / SoLU-LN for the comparison (Z21).
+    pub hidden: Hidden,
 }
 
 impl Default for AbsConfig {
@@ -109,6 +113,7 @@ impl Default for AbsConfig {
             init: AbsInit::Kaiming,
             eval_batch: 65_536,
             curve_points: 100,
+            hidden: Hidden::Relu,
         }
     }
 }
@@ -147,6 +152,10 @@ pub struct AbsRun {
     pub w2: DMatrix<f64>,
     /// Output bias b ∈ ℝᴺ.
     pub bias: Vec<f64>,
+    /// Hidden activation.
+    pub hidden: Hidden,
+    /// γ then β of a SoLU-LN hidden layer (empty otherwise).
+    pub hidden_params: Vec<f64>,
     /// Mean over `eval_batch` fresh samples and the N features of Iᵢ(|xᵢ| − y′ᵢ)².
     pub loss: f64,
     /// (step, batch loss) pairs.
@@ -158,12 +167,15 @@ pub struct AbsRun {
 }
 
 impl AbsRun {
-    /// The model's output y′ = ReLU(W₂ ReLU(W₁x) + b) at a dense input x (Z10).
+    /// The model's output y′ = ReLU(W₂ σ(W₁x) + b) at a dense input x (Z10).
     pub fn output(&self, x: &[f64]) -> Vec<f64> {
         let (d, n) = self.w1.shape();
-        let h: Vec<f64> = (0..d)
-            .map(|r| (0..n).map(|i| self.w1[(r, i)] * x[i]).sum::<f64>().max(0.0))
+        let z: Vec<f64> = (0..d)
+            .map(|r| (0..n).map(|i| self.w1[(r, i)] * x[i]).sum::<f64>())
             .collect();
+        let mut h = vec![0.0; d];
+        self.hidden
+            .forward(&z, &self.hidden_params, &mut h, &mut HiddenCache::default());
         (0..n)
             .map(|i| {
                 let o: f64 = (0..d).map(|r| self.w2[(i, r)] * h[r]).sum::<f64>() + self.bias[i];
@@ -178,40 +190,48 @@ impl AbsRun {
 pub struct AbsModel {
     n: usize,
     d: usize,
+    hidden: Hidden,
     importance: Vec<f64>,
     density: Vec<f64>,
 }
 
 /// Parameters θ = (W₁ feature-major: θ[i·D + r] = W₁[r, i]; W₂ᵀ neuron-major:
-/// θ[N·D + r·N + i] = W₂[i, r]; b) and the per-sample buffers.
+/// θ[N·D + r·N + i] = W₂[i, r]; b; γ, β of SoLU-LN) and the per-sample buffers.
 struct Buffers {
     active: Vec<(usize, f64)>,
     z: Vec<f64>,
+    h: Vec<f64>,
+    dh: Vec<f64>,
+    dz: Vec<f64>,
+    cache: HiddenCache,
     live: Vec<usize>,
     o: Vec<f64>,
     g: Vec<f64>,
 }
 
 impl AbsModel {
-    /// The model for `features` (importances and densities pᵢ ∈ (0, 1]) and D ≥ 1 neurons.
-    pub fn new(features: &FeatureSet, d: usize) -> Result<Self> {
+    /// The model for `features` (importances and densities pᵢ ∈ (0, 1]), D ≥ 1 neurons and
+    /// the hidden activation (SoLU-LN needs D ≥ 4).
+    pub fn new(features: &FeatureSet, d: usize, hidden: Hidden) -> Result<Self> {
         if d == 0 {
             return Err(Error::Dims(d));
         }
+        hidden.validate(d)?;
         let density = features.densities().ok_or_else(|| {
             Error::Parameter("the abs model needs feature densities p (Z10)".into())
         })?;
         Ok(AbsModel {
             n: features.len(),
             d,
+            hidden,
             importance: features.importance().to_vec(),
             density,
         })
     }
 
-    /// Number of parameters: 2·N·D + N.
+    /// Number of parameters: 2·N·D + N, plus 2D for SoLU-LN.
     pub fn params(&self) -> usize {
-        2 * self.n * self.d + self.n
+        2 * self.n * self.d + self.n + self.hidden.params(self.d)
     }
 
     /// Draws one sample's non-zero inputs: xᵢ ≠ 0 with probability pᵢ, then U[−1, 1] (Z10).
@@ -237,7 +257,8 @@ impl AbsModel {
     ) -> f64 {
         let (n, d) = (self.n, self.d);
         let (w1, rest) = theta.split_at(n * d);
-        let (w2t, b) = rest.split_at(n * d);
+        let (w2t, rest) = rest.split_at(n * d);
+        let (b, ln) = rest.split_at(n);
         // Hidden layer over the active inputs only.
         buf.z.clear();
         buf.z.resize(d, 0.0);
@@ -246,13 +267,20 @@ impl AbsModel {
                 *z += w * x;
             }
         }
+        buf.h.resize(d, 0.0);
+        self.hidden.forward(&buf.z, ln, &mut buf.h, &mut buf.cache);
+        // Rows of the backward pass: the live ReLU neurons, every neuron for SoLU (its
+        // derivative does not vanish where h does).
         buf.live.clear();
-        buf.live.extend((0..d).filter(|&r| buf.z[r] > 0.0));
-        // Output pre-activations o = W₂h + b over the live neurons.
+        match self.hidden {
+            Hidden::Relu => buf.live.extend((0..d).filter(|&r| buf.h[r] > 0.0)),
+            _ => buf.live.extend(0..d),
+        }
+        // Output pre-activations o = W₂h + b.
         buf.o.clear();
         buf.o.extend_from_slice(b);
         for &r in &buf.live {
-            let h = buf.z[r];
+            let h = buf.h[r];
             for (o, &w) in buf.o.iter_mut().zip(&w2t[r * n..(r + 1) * n]) {
                 *o += w * h;
             }
@@ -263,10 +291,9 @@ impl AbsModel {
         let mut loss = 0.0;
         for i in 0..n {
             let y = buf.o[i].max(0.0);
-            let e = y;
-            loss += self.importance[i] * e * e;
+            loss += self.importance[i] * y * y;
             if buf.o[i] > 0.0 {
-                buf.g[i] = 2.0 * scale * self.importance[i] * e;
+                buf.g[i] = 2.0 * scale * self.importance[i] * y;
             }
         }
         for &(i, x) in &buf.active {
@@ -284,13 +311,16 @@ impl AbsModel {
             return loss;
         };
         let (gw1, rest) = grad.split_at_mut(n * d);
-        let (gw2t, gb) = rest.split_at_mut(n * d);
+        let (gw2t, rest) = rest.split_at_mut(n * d);
+        let (gb, gln) = rest.split_at_mut(n);
         for (gb, &g) in gb.iter_mut().zip(&buf.g) {
             *gb += g;
         }
-        // ∂/∂W₂[i, r] = gᵢ hᵣ; ∂/∂hᵣ = Σᵢ gᵢ W₂[i, r]; ∂/∂zᵣ = that for live r.
+        // ∂/∂W₂[i, r] = gᵢ hᵣ; ∂/∂hᵣ = Σᵢ gᵢ W₂[i, r]; then ∂/∂z through the activation.
+        buf.dh.clear();
+        buf.dh.resize(d, 0.0);
         for &r in &buf.live {
-            let h = buf.z[r];
+            let h = buf.h[r];
             let row = &w2t[r * n..(r + 1) * n];
             let grow = &mut gw2t[r * n..(r + 1) * n];
             let mut dh = 0.0;
@@ -298,12 +328,15 @@ impl AbsModel {
                 *gw += g * h;
                 dh += g * w;
             }
-            buf.z[r] = dh; // reuse: dz for live r
+            buf.dh[r] = dh;
         }
+        buf.dz.resize(d, 0.0);
+        self.hidden
+            .backward(&buf.z, ln, &buf.cache, &buf.dh, &mut buf.dz, gln);
         for &(i, x) in &buf.active {
             let gcol = &mut gw1[i * d..(i + 1) * d];
             for &r in &buf.live {
-                gcol[r] += buf.z[r] * x;
+                gcol[r] += buf.dz[r] * x;
             }
         }
         loss
@@ -351,7 +384,8 @@ impl AbsModel {
         (l * scale, grad)
     }
 
-    /// θ from (W₁ D×N, W₂ N×D, b), the layout of the training loop.
+    /// θ from (W₁ D×N, W₂ N×D, b), the layout of the training loop; SoLU-LN's γ, β at
+    /// their initial values.
     pub fn pack(&self, w1: &DMatrix<f64>, w2: &DMatrix<f64>, b: &[f64]) -> Vec<f64> {
         let (n, d) = (self.n, self.d);
         let mut theta = vec![0.0; self.params()];
@@ -361,7 +395,8 @@ impl AbsModel {
                 theta[n * d + r * n + i] = w2[(i, r)];
             }
         }
-        theta[2 * n * d..].copy_from_slice(b);
+        theta[2 * n * d..2 * n * d + n].copy_from_slice(b);
+        theta[2 * n * d + n..].copy_from_slice(&self.hidden.init_params(d));
         theta
     }
 
@@ -370,7 +405,7 @@ impl AbsModel {
         let (n, d) = (self.n, self.d);
         let w1 = DMatrix::from_fn(d, n, |r, i| theta[i * d + r]);
         let w2 = DMatrix::from_fn(n, d, |i, r| theta[n * d + r * n + i]);
-        (w1, w2, theta[2 * n * d..].to_vec())
+        (w1, w2, theta[2 * n * d..2 * n * d + n].to_vec())
     }
 
     /// Trains one instance with stream (`seed`, `index`) (ZB4).
@@ -384,6 +419,7 @@ impl AbsModel {
         for (k, p) in theta[..2 * n * d].iter_mut().enumerate() {
             *p = cfg.init.draw(k < n * d, n, d, &mut rng);
         }
+        theta[2 * n * d + n..].copy_from_slice(&self.hidden.init_params(d));
         let mut grad = vec![0.0; theta.len()];
         let mut opt = OptState::new(cfg.optimizer, theta.len());
         let mut buf = Buffers::new();
@@ -412,6 +448,8 @@ impl AbsModel {
             w1,
             w2,
             bias,
+            hidden: self.hidden,
+            hidden_params: theta[2 * n * d + n..].to_vec(),
             loss,
             loss_curve: curve,
             wall_seconds: start.elapsed().as_secs_f64(),
@@ -425,6 +463,10 @@ impl Buffers {
         Buffers {
             active: Vec::new(),
             z: Vec::new(),
+            h: Vec::new(),
+            dh: Vec::new(),
+            dz: Vec::new(),
+            cache: HiddenCache::default(),
             live: Vec::new(),
             o: Vec::new(),
             g: Vec::new(),
@@ -449,7 +491,7 @@ pub fn sweep(
     cfg.validate()?;
     let models = instances
         .iter()
-        .map(|f| AbsModel::new(f, d))
+        .map(|f| AbsModel::new(f, d, cfg.hidden))
         .collect::<Result<Vec<_>>>()?;
     let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
     let jobs = instances.len().saturating_mul(seeds);
@@ -471,67 +513,6 @@ pub fn sweep(
     Ok((0..instances.len())
         .map(|_| it.by_ref().take(seeds).collect())
         .collect())
-}
-
-/// Monosemanticity threshold τ of the neuron read-outs (Z3): monosemantic ⇔ mono_r ≥ τ.
-pub const MONO_TAU: f64 = 0.9;
-
-/// A neuron is dead when ‖W_{r,:}‖ < `DEAD_REL`·max_r′ ‖W_{r′,:}‖ (Z3).
-pub const DEAD_REL: f64 = 1e-3;
-
-/// Per-neuron read-outs of a D×N first layer W₁ (rows = neurons) (Z3), (ZB5).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NeuronReadout {
-    /// mono_r = max_i |W_ri| / ‖W_{r,:}‖₂ per neuron (0 for a dead one).
-    pub mono: Vec<f64>,
-    /// Whether neuron r is dead.
-    pub dead: Vec<bool>,
-    /// Dominant input argmax_i |W_ri| per neuron (0-based).
-    pub dominant: Vec<usize>,
-}
-
-impl NeuronReadout {
-    /// The read-outs of W₁ (Z3).
-    pub fn of(w1: &DMatrix<f64>) -> Self {
-        let norms: Vec<f64> = w1.row_iter().map(|r| r.norm()).collect();
-        let top = norms.iter().copied().fold(0.0, f64::max);
-        let dead: Vec<bool> = norms
-            .iter()
-            .map(|&x| x < DEAD_REL * top || x == 0.0)
-            .collect();
-        let mut mono = Vec::with_capacity(norms.len());
-        let mut dominant = Vec::with_capacity(norms.len());
-        for (r, row) in w1.row_iter().enumerate() {
-            let (arg, max) = row.iter().enumerate().fold((0, 0.0), |(a, m), (i, &v)| {
-                if v.abs() > m { (i, v.abs()) } else { (a, m) }
-            });
-            mono.push(if dead[r] { 0.0 } else { max / norms[r] });
-            dominant.push(arg);
-        }
-        NeuronReadout {
-            mono,
-            dead,
-            dominant,
-        }
-    }
-
-    /// Live neurons.
-    pub fn live(&self) -> usize {
-        self.dead.iter().filter(|&&d| !d).count()
-    }
-
-    /// Live neurons with mono_r ≥ [`MONO_TAU`].
-    pub fn monosemantic(&self) -> usize {
-        self.mono.iter().filter(|&&m| m >= MONO_TAU).count()
-    }
-
-    /// Monosemantic fraction of the live neurons (0 when none is live).
-    pub fn mono_fraction(&self) -> f64 {
-        match self.live() {
-            0 => 0.0,
-            l => self.monosemantic() as f64 / l as f64,
-        }
-    }
 }
 
 /// Feature i is computed when both y′ᵢ(+eᵢ) and y′ᵢ(−eᵢ) are ≥ `COMPUTED_AT` (Z12).
@@ -564,12 +545,13 @@ impl AbsRun {
 
     /// Whether feature i has a positive-side neuron r⁺ and a negative-side neuron r⁻ with
     /// dominant input i, W₁[r⁺,i] > 0 > W₁[r⁻,i], and W₂[i,r±] > 0 (Z12).
-    pub fn has_sign_pair(&self, i: usize, neurons: &NeuronReadout) -> bool {
+    /// `neurons` is [`readout::neurons`] of W₁.
+    pub fn has_sign_pair(&self, i: usize, neurons: &[Neuron]) -> bool {
         let side = |positive: bool| {
             (0..self.w1.nrows()).any(|r| {
                 let w = self.w1[(r, i)];
-                !neurons.dead[r]
-                    && neurons.dominant[r] == i
+                !neurons[r].dead
+                    && neurons[r].top == i
                     && (if positive { w > 0.0 } else { w < 0.0 })
                     && self.w2[(i, r)] > 0.0
             })
@@ -584,10 +566,10 @@ impl AbsRun {
     /// Dead neurons take no part. Each motif neuron r is counted once per (i, j).
     pub fn motifs(&self) -> Vec<(usize, usize, usize)> {
         let (d, n) = self.w1.shape();
-        let neurons = NeuronReadout::of(&self.w1);
+        let neurons = readout::neurons(&self.w1, readout::MONO_TAU);
         let (w1, w2) = (&self.w1, &self.w2);
         let mut out = Vec::new();
-        for r in (0..d).filter(|&r| !neurons.dead[r]) {
+        for r in (0..d).filter(|&r| !neurons[r].dead) {
             for i in 0..n {
                 for j in (0..n).filter(|&j| j != i) {
                     let (a, c) = (w1[(r, i)].abs(), w1[(r, j)].abs());
@@ -599,7 +581,7 @@ impl AbsRun {
                     let target = -0.5 * w2[(j, r)] * a;
                     let inhibitor = (0..d).any(|q| {
                         q != r
-                            && !neurons.dead[q]
+                            && !neurons[q].dead
                             && w1[(q, i)] != 0.0
                             && w1[(q, i)].signum() == w1[(r, i)].signum()
                             && w2[(j, q)] * w1[(q, i)].abs() <= target

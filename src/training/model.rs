@@ -90,6 +90,9 @@ pub enum Model {
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,
+    /// Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): a privileged hidden basis, no hidden bias
+    /// (spec (Z8)); the hidden activation is [`crate::training::TrainConfig::hidden`].
+    TmsNeuron,
     /// Computation in superposition: y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10), trained
     /// by [`super::abs::AbsModel`].
     Abs,
@@ -102,13 +105,16 @@ pub enum Family {
     Quadratic(Activation),
     /// Vector output σ(WᵀWx + b) against x; inputs (E2).
     Autoencoder(Activation),
+    /// Vector output ReLU(Wᵀ act(Wx) + b) against x (Z8); inputs (E2), trained by the zoo
+    /// engine (zoo.rs).
+    Neuron,
     /// Two layers, hidden activation σ: ReLU(W₂σ(W₁x) + b) against |x|; signed inputs (Z10).
     Abs(Activation),
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 8] = [
+    pub const ALL: [Model; 9] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -116,11 +122,12 @@ impl Model {
         Model::TmsGelu,
         Model::TmsSquare,
         Model::Linear,
+        Model::TmsNeuron,
         Model::Abs,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`, `abs`.
+    /// `tms-square`, `linear`, `tms-neuron`, `abs`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -130,6 +137,7 @@ impl Model {
             Model::TmsGelu => "tms-gelu",
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
+            Model::TmsNeuron => "tms-neuron",
             Model::Abs => "abs",
         }
     }
@@ -152,6 +160,7 @@ impl Model {
             Model::TmsGelu => Family::Autoencoder(Activation::Gelu),
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
+            Model::TmsNeuron => Family::Neuron,
             Model::Abs => Family::Abs(Activation::Relu),
         }
     }

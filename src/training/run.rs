@@ -16,14 +16,17 @@ use crate::base::{Error, FeatureSet, Result};
 
 use super::data::{InputLaw, Sampler, SparseBatch};
 use super::guard;
+use super::hidden::Hidden;
 use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
+use super::pairs::Pairs;
 use super::quadratic::QuadraticNet;
 use super::rng::Xoshiro;
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
 use super::simd::{Isa, Path, Portable, Simd};
 use super::tms::{Autoencoder, KernelLanes, Scratch};
+use super::zoo::{self, ZooNet};
 
 /// Which kernel to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,13 @@ pub struct TrainConfig {
     /// Instruction set of the kernels: [`Simd::Auto`] (AVX2 when the CPU has it) or
     /// [`Simd::Portable`]. Results are bit-identical either way (simd.md (SD3)).
     pub simd: Simd,
+    // --- issue 14a: the zoo engine (zoo.rs) ---
+    /// Hidden activation of the neuron model (Z8), (Z20); ReLU for every other model.
+    pub hidden: Hidden,
+    /// Correlated / anticorrelated pairs leading the features (Z4)–(Z6); autoencoders and
+    /// the neuron model only. With pairs, the autoencoders train on the zoo engine.
+    pub pairs: Pairs,
+    // --- end issue 14a ---
 }
 
 impl TrainConfig {
@@ -111,6 +121,8 @@ impl TrainConfig {
                 curve_points: 100,
                 kernel: Kernel::Auto,
                 simd: Simd::Auto,
+                hidden: Hidden::Relu,
+                pairs: Pairs::default(),
             }
         } else {
             TrainConfig {
@@ -125,6 +137,8 @@ impl TrainConfig {
                 curve_points: 100,
                 kernel: Kernel::Auto,
                 simd: Simd::Auto,
+                hidden: Hidden::Relu,
+                pairs: Pairs::default(),
             }
         }
     }
@@ -197,6 +211,8 @@ pub struct Run {
     pub w: DMatrix<f64>,
     /// Bias: N entries (autoencoders) or 1 (quadratic family).
     pub bias: Vec<f64>,
+    /// Parameters of the hidden activation: γ then β (D each) for SoLU-LN (Z20), else empty.
+    pub hidden_params: Vec<f64>,
     /// Loss on `eval_batch` fresh samples: autoencoders the mean over batch and features of
     /// Iⱼ(xⱼ − x′ⱼ)² (notebook normalisation, spec pitfall 10); quadratic family the mean of
     /// (ỹ − y)².
@@ -337,7 +353,8 @@ enum Net {
 }
 
 impl Trainer {
-    /// Validates D ≥ 1 and the configuration.
+    /// Validates D ≥ 1 and the configuration, and that the hidden activation and pairs apply
+    /// to the model.
     pub fn new(model: Model, dims: usize, config: TrainConfig) -> Result<Self> {
         if dims == 0 {
             return Err(Error::Dims(dims));
@@ -346,6 +363,20 @@ impl Trainer {
             return Err(abs_elsewhere());
         }
         config.validate()?;
+        if config.hidden != Hidden::Relu && model.family() != Family::Neuron {
+            return Err(Error::Parameter(format!(
+                "hidden activation {} applies to tms-neuron only, not {}",
+                config.hidden.name(),
+                model.name()
+            )));
+        }
+        config.hidden.validate(dims)?;
+        if !config.pairs.is_none() && model.is_quadratic() {
+            return Err(Error::Parameter(format!(
+                "pairs apply to the autoencoders and tms-neuron, not {}",
+                model.name()
+            )));
+        }
         Ok(Trainer {
             model,
             dims,
@@ -380,6 +411,15 @@ impl Trainer {
                 }),
                 Sampler::quadratic(features)?,
             ),
+            // Issue 14a: the neuron model, and autoencoders on paired data, on the zoo engine.
+            Family::Neuron => {
+                let net = ZooNet::Neuron(cfg.hidden);
+                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+            }
+            Family::Autoencoder(act) if !cfg.pairs.is_none() => {
+                let net = ZooNet::Autoencoder(act);
+                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+            }
             Family::Autoencoder(act) => (
                 Net::Auto(Autoencoder {
                     act,
@@ -480,6 +520,7 @@ impl Trainer {
         Ok(Run {
             w,
             bias: theta[n * d..].to_vec(),
+            hidden_params: Vec::new(),
             loss,
             sq_norm,
             loss_curve: curve,

@@ -4,10 +4,11 @@ use approx::assert_relative_eq;
 use nalgebra::DMatrix;
 use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::capacity::capacities;
-use polycap::training::abs::{self, AbsConfig, AbsModel, AbsRun, NeuronReadout};
+use polycap::training::abs::{self, AbsConfig, AbsModel, AbsRun};
 use polycap::training::finite::{Dataset, FiniteConfig, FiniteModel};
+use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
 use polycap::training::rng::Xoshiro;
-use polycap::training::{Activation, Schedule};
+use polycap::training::{Activation, Hidden, Schedule};
 
 fn features(n: usize, p: f64, ratio: f64) -> FeatureSet {
     let imp: Vec<f64> = (0..n).map(|i| ratio.powi(i as i32)).collect();
@@ -16,8 +17,28 @@ fn features(n: usize, p: f64, ratio: f64) -> FeatureSet {
 
 #[test]
 fn abs_gradient_matches_central_differences() {
+    for hidden in [Hidden::Solu, Hidden::SoluLn] {
+        let f = features(5, 0.5, 0.8);
+        let m = AbsModel::new(&f, 4, hidden).expect("model");
+        let mut rng = Xoshiro::new(9, 0);
+        let theta: Vec<f64> = (0..m.params()).map(|_| 0.5 * rng.normal()).collect();
+        let x = [0.7, 0.0, -0.4, 0.9, -0.2];
+        let (_, g) = m.loss_grad_at(&theta, &x);
+        let h = 1e-6;
+        for k in 0..theta.len() {
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[k] += h;
+            tm[k] -= h;
+            let fd = (m.loss_grad_at(&tp, &x).0 - m.loss_grad_at(&tm, &x).0) / (2.0 * h);
+            assert!(
+                (fd - g[k]).abs() < 1e-6,
+                "{hidden:?} parameter {k}: {fd} vs {}",
+                g[k]
+            );
+        }
+    }
     let f = features(5, 0.5, 0.8);
-    let m = AbsModel::new(&f, 3).expect("model");
+    let m = AbsModel::new(&f, 3, Hidden::Relu).expect("model");
     let mut rng = Xoshiro::new(7, 0);
     let theta: Vec<f64> = (0..m.params()).map(|_| 0.5 * rng.normal()).collect();
     let x = [0.7, 0.0, -0.4, 0.9, -0.2];
@@ -38,6 +59,8 @@ fn abs_gradient_matches_central_differences() {
         w1,
         w2,
         bias: b,
+        hidden: Hidden::Relu,
+        hidden_params: Vec::new(),
         loss: 0.0,
         loss_curve: Vec::new(),
         wall_seconds: 0.0,
@@ -138,6 +161,8 @@ fn motif_detector_finds_the_asymmetric_superposition_example() {
         w1: w1.clone(),
         w2: w2.clone(),
         bias: vec![0.0; 2],
+        hidden: Hidden::Relu,
+        hidden_params: Vec::new(),
         loss: 0.0,
         loss_curve: Vec::new(),
         wall_seconds: 0.0,
@@ -147,17 +172,6 @@ fn motif_detector_finds_the_asymmetric_superposition_example() {
     // An inhibition of −1.5 is short of −½·2·2 = −2: no motif.
     w2[(1, 1)] = -1.5;
     assert!(run(&w2).motifs().is_empty());
-}
-
-#[test]
-fn neuron_readout_counts_mono_dead_and_dominant() {
-    let w1 = DMatrix::from_row_slice(3, 3, &[0.0, -2.0, 0.1, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
-    let r = NeuronReadout::of(&w1);
-    assert_eq!(r.dead, vec![false, false, true]);
-    assert_eq!(r.dominant[0], 1);
-    assert_relative_eq!(r.mono[0], 2.0 / 4.01f64.sqrt(), epsilon = 1e-12);
-    assert_relative_eq!(r.mono[1], 0.5f64.sqrt(), epsilon = 1e-12);
-    assert_eq!((r.live(), r.monosemantic()), (2, 1));
 }
 
 /// (Z12) at a small size: dense features, twice as many neurons as features: every feature
@@ -176,7 +190,7 @@ fn abs_dense_features_get_a_neuron_per_sign() {
         .iter()
         .min_by(|a, b| a.loss.total_cmp(&b.loss))
         .expect("runs");
-    let nr = NeuronReadout::of(&best.w1);
+    let nr = neurons(&best.w1, MONO_TAU);
     assert!(best.loss < 0.01, "loss {}", best.loss);
     for (i, (gp, gm)) in best.responses().into_iter().enumerate() {
         assert!(
@@ -185,7 +199,7 @@ fn abs_dense_features_get_a_neuron_per_sign() {
         );
         assert!(best.has_sign_pair(i, &nr), "feature {i}");
     }
-    assert!(nr.mono_fraction() >= 0.9, "{:?}", nr.mono);
+    assert!(NeuronCounts::of(&nr).mono_fraction() >= 0.9, "{nr:?}");
 }
 
 /// (Z19) small T on ARENA's sparsity (N = 1000, S = 0.99, D = 2): T = 5 points are memorised

@@ -5,6 +5,7 @@
 mod elhage;
 mod geometry;
 mod qualitative;
+mod zoo;
 
 use polycap::base::{FeatureSet, Result};
 use polycap::theory::allocation::allocate;

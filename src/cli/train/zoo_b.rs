@@ -9,9 +9,10 @@ use anyhow::Context;
 use nalgebra::DMatrix;
 use polycap::base::{FeatureSet, Magnitude, resources};
 use polycap::theory::capacity::capacities;
-use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun, NeuronReadout};
+use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun};
 use polycap::training::finite::{self, FiniteConfig, FiniteRun};
-use polycap::training::{Family, Model, Optimizer, Schedule, guard};
+use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
+use polycap::training::{Family, Hidden, Model, Optimizer, Schedule, guard};
 use serde_json::json;
 
 use super::super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
@@ -58,6 +59,8 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         (a.export_synthetic.is_some(), "--export-synthetic"),
         (a.active.is_some(), "--active"),
         (a.input.is_some(), "--input"),
+        (a.pairs.is_some(), "--pairs"),
+        (dataset.is_some() && a.hidden.is_some(), "--hidden"),
         (
             dataset.is_some() && a.batch.is_some(),
             "--batch (--dataset trains full-batch)",
@@ -221,6 +224,12 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
             }
             if let Some(s) = &a.init {
                 cfg.init = AbsInit::parse(s, instances.len())?;
+            }
+            if let Some(s) = &a.hidden {
+                let h = Hidden::parse(s).map_err(|e| usage(format!("--hidden: {e}")))?;
+                h.validate(a.dims)
+                    .map_err(|e| usage(format!("--hidden: {e}")))?;
+                cfg.hidden = h;
             }
             let bar = progress((instances.len() * a.seeds) as u64, "training");
             let runs = pool.install(|| {
@@ -417,7 +426,8 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
             let body: Vec<Vec<String>> = runs
                 .iter()
                 .map(|(p, r)| {
-                    let nr = NeuronReadout::of(&r.w1);
+                    let nr = neurons(&r.w1, MONO_TAU);
+                    let counts = NeuronCounts::of(&nr);
                     let computed = r.computed();
                     let paired = (0..computed.len())
                         .filter(|&i| computed[i] && r.has_sign_pair(i, &nr))
@@ -426,9 +436,9 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
                         num(p.first().copied().unwrap_or(f64::NAN)),
                         r.seed.to_string(),
                         num(r.loss),
-                        nr.live().to_string(),
-                        nr.monosemantic().to_string(),
-                        format!("{:.3}", nr.mono_fraction()),
+                        counts.live.to_string(),
+                        counts.monosemantic.to_string(),
+                        format!("{:.3}", counts.mono_fraction()),
                         computed.iter().filter(|&&c| c).count().to_string(),
                         paired.to_string(),
                         r.motifs().len().to_string(),
@@ -436,7 +446,8 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
                 })
                 .collect();
             let mut s = format!(
-                "polycap train --model abs (y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10); density p = 1 − S)\n"
+                "polycap train --model abs --hidden {} (y′ = ReLU(W₂ σ(W₁x) + b) against |x| (Z10); density p = 1 − S)\n",
+                runs.first().map_or("relu", |(_, r)| r.hidden.name())
             );
             s.push_str(&table(
                 &[
@@ -454,7 +465,7 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
             ));
             s.push_str(&format!(
                 "monosemantic: mono_r = max_i |W₁[r,i]|/‖W₁[r,:]‖ ≥ {} (Z3); computed: y′ᵢ(±eᵢ) ≥ {} (Z12); ± neurons: one neuron each side with dominant input i (Z12); motifs: (Z13)\n",
-                abs::MONO_TAU,
+                MONO_TAU,
                 abs::COMPUTED_AT
             ));
             Ok(s)
@@ -463,17 +474,18 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
             let items: Vec<serde_json::Value> = runs
                 .iter()
                 .map(|(p, r)| {
-                    let nr = NeuronReadout::of(&r.w1);
+                    let nr = neurons(&r.w1, MONO_TAU);
+                    let counts = NeuronCounts::of(&nr);
                     let computed = r.computed();
                     json!({
                         "densities": p,
                         "seed": r.seed,
                         "loss": r.loss,
-                        "mono": nr.mono,
-                        "dead": nr.dead,
-                        "dominant_feature": nr.dominant.iter().map(|i| i + 1).collect::<Vec<_>>(),
-                        "monosemantic": nr.monosemantic(),
-                        "live": nr.live(),
+                        "mono": nr.iter().map(|q| q.mono).collect::<Vec<_>>(),
+                        "dead": nr.iter().map(|q| q.dead).collect::<Vec<_>>(),
+                        "dominant_feature": nr.iter().map(|q| q.top + 1).collect::<Vec<_>>(),
+                        "monosemantic": counts.monosemantic,
+                        "live": counts.live,
                         "responses": r.responses(),
                         "computed": computed,
                         "sign_pair": (0..computed.len()).map(|i| r.has_sign_pair(i, &nr)).collect::<Vec<_>>(),
@@ -488,6 +500,7 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
                 .collect();
             let v = json!({
                 "model": "abs",
+                "hidden": runs.first().map_or("relu", |(_, r)| r.hidden.name()),
                 "dims": a.dims,
                 "index_base": 1,
                 "loss_normalisation": "mean over the evaluation batch and features of I·(|x| − y′)²",
@@ -499,16 +512,16 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
         Format::Csv => {
             let mut out = Vec::new();
             for (k, (p, r)) in runs.iter().enumerate() {
-                let nr = NeuronReadout::of(&r.w1);
-                for q in 0..nr.mono.len() {
+                let nr = neurons(&r.w1, MONO_TAU);
+                for (q, v) in nr.iter().enumerate() {
                     out.push(vec![
                         (k + 1).to_string(),
                         p.first().copied().unwrap_or(f64::NAN).to_string(),
                         r.loss.to_string(),
                         (q + 1).to_string(),
-                        (nr.dominant[q] + 1).to_string(),
-                        nr.mono[q].to_string(),
-                        nr.dead[q].to_string(),
+                        (v.top + 1).to_string(),
+                        v.mono.to_string(),
+                        v.dead.to_string(),
                     ]);
                 }
             }
