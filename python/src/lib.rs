@@ -22,10 +22,12 @@ use polycap::theory::phase::{
 };
 use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::{
-    ExactConfig, ExactTrainer, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, best_by,
+    ExactConfig, ExactTrainer, Model, Optimizer, Schedule, TrainConfig, Trainer,
 };
 use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained, fractions};
-use polycap::verify::{Bands, GridSpec, Protocol, QuadraticTheory, Verifier, verify_grid};
+use polycap::verify::{
+    Bands, GridSpec, Protocol, QuadraticTheory, Verifier, best_sampled, verify_grid,
+};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -537,14 +539,7 @@ fn train<'py>(
                     .iter()
                     .zip(&runs)
                     .map(|(f, runs)| {
-                        // The quadratic model is selected by its exact loss (Q8), spec (T3).
-                        let best: &Run = if m == Model::Quadratic {
-                            let o = ExpectedLoss::new(f, dims)?;
-                            best_by(runs, |r| o.loss(&r.w))
-                        } else {
-                            best_by(runs, |r| r.loss)
-                        }
-                        .ok_or_else(|| Error::Parameter("no runs".into()))?;
+                        let (best, _) = best_sampled(m, f, dims, runs)?;
                         Ok(TrainedInstance {
                             w: best.w.clone(),
                             bias: best.bias.clone(),

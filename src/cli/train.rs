@@ -14,13 +14,14 @@ use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
 use polycap::training::{
     ExactConfig, ExactTrainer, Hidden, Init, Model, Optimizer, Pairs, Run, Schedule, TrainConfig,
-    Trainer, best_by, guard,
+    Trainer, guard,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use polycap::io::run::TrainedInstance;
+use polycap::verify::best_sampled;
 
 use super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
 use super::save;
@@ -144,7 +145,7 @@ struct Flags {
     #[serde(skip)]
     save: Option<PathBuf>,
     /// Also write the trained world as an SAE synthetic-model folder (synthetic_model_config.json
-    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 0).
+    /// + synthetic_model.safetensors); several instances go to DIR/instance-K (K from 1).
     #[arg(long, value_name = "DIR")]
     #[serde(skip)]
     export_synthetic: Option<PathBuf>,
@@ -570,18 +571,7 @@ fn train_sampled(
     let mut out = Vec::new();
     for (k, seeds) in &runs {
         let f = &instances[*k];
-        // The Redwood model has an exact loss (Q8): select by it (spec (T3)); the others
-        // by the evaluation loss.
-        let obj = if model == Model::Quadratic {
-            Some(ExpectedLoss::new(f, a.dims)?)
-        } else {
-            None
-        };
-        let best: &Run = match &obj {
-            Some(o) => best_by(seeds, |r| o.loss(&r.w)),
-            None => best_by(seeds, |r| r.loss),
-        }
-        .context("invariant: at least one seed")?;
+        let (best, exact_loss) = best_sampled(model, f, a.dims, seeds)?;
         out.push((
             *k,
             Report {
@@ -589,7 +579,7 @@ fn train_sampled(
                 importance: f.importance().to_vec(),
                 seed: best.seed,
                 loss: best.loss,
-                exact_loss: obj.as_ref().map(|o| o.loss(&best.w)),
+                exact_loss,
                 w: best.w.clone(),
                 bias: best.bias.clone(),
                 curve: best.loss_curve.clone(),

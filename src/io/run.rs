@@ -140,7 +140,7 @@ pub fn save(path: &Path, instances: &[TrainedInstance], settings: &Value) -> Res
 }
 
 /// Writes each trained instance as an SAE synthetic-model folder ([`super::synthetic`]):
-/// `dir` itself for one instance, `dir/instance-K` (K from 0) for several. The magnitude of a
+/// `dir` itself for one instance, `dir/instance-K` (K from 1, as instances are numbered in every printed table) for several. The magnitude of a
 /// firing feature is U\[0, 1) for the autoencoders (spec (E2): mean 1/2, standard deviation
 /// 1/√12) and the standardised magnitude of the quadratic models (mean 0, variance 1).
 ///
@@ -160,7 +160,7 @@ pub fn export_synthetic(
         let target = if instances.len() == 1 {
             dir.to_path_buf()
         } else {
-            dir.join(format!("instance-{k}"))
+            dir.join(format!("instance-{}", k + 1))
         };
         let world = super::synthetic::SyntheticModel {
             w: t.w.clone(),

@@ -482,9 +482,15 @@ impl Trainer {
         }
 
         // (RN6) L_ref: the loss of the initial parameters on samples of an independent
-        // stream (the sampler is stateless, so the run itself is unchanged).
+        // stream (the sampler is stateless, so the run itself is unchanged), at least one
+        // training batch of them so that every feature contributes its (RN7) active entries.
         let mut ref_rng = Xoshiro::new(seed, index ^ 0x6A4D_0000_0000_0000);
-        let l0 = step.loss_grad(&theta, &mut grad, &mut ref_rng, cfg.eval_batch.min(8192));
+        let l0 = step.loss_grad(
+            &theta,
+            &mut grad,
+            &mut ref_rng,
+            cfg.eval_batch.min(8192).max(bsz),
+        );
         // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
         let mut watch = guard::Divergence::with_reference(l0);
         for t in 0..cfg.steps {

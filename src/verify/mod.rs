@@ -40,7 +40,7 @@ pub use grid::{
 };
 pub use point::{
     Bands, Boundary, BoundaryKind, PointReport, Protocol, Regime, Tolerance, Trained, Verdict,
-    Verifier, boundary_of, compare, point_seed,
+    Verifier, best_sampled, boundary_of, compare, point_seed,
 };
 pub use qualitative::{Departure, TrainedGrid, departure, train_grid, train_point};
 pub use theory::{Prediction, QuadraticTheory, Theory};

@@ -11,7 +11,7 @@ use crate::theory::allocation::Phase;
 use crate::theory::capacity::capacities;
 use crate::theory::phase::{self, PhaseSetting};
 use crate::theory::quadratic::ExpectedLoss;
-use crate::training::{ExactConfig, ExactTrainer, Model, TrainConfig, Trainer};
+use crate::training::{ExactConfig, ExactTrainer, Model, Run, TrainConfig, Trainer, best_by};
 
 use super::theory::{Prediction, Theory};
 
@@ -137,13 +137,10 @@ impl Protocol {
                 Protocol::Sampled { model, config } => {
                     let run =
                         Trainer::new(*model, dims, config.clone())?.train(features, seed, 0)?;
-                    let loss = if *model == Model::Quadratic {
-                        ExpectedLoss::new(features, dims)?.loss(&run.w)
-                    } else {
-                        run.loss
-                    };
+                    let (_, exact) =
+                        best_sampled(*model, features, dims, std::slice::from_ref(&run))?;
                     Trained {
-                        loss,
+                        loss: exact.unwrap_or(run.loss),
                         w: run.w,
                         seed,
                     }
@@ -155,6 +152,33 @@ impl Protocol {
         }
         best.ok_or_else(|| Error::Parameter("no runs".into()))
     }
+}
+
+/// The best of the seeds `runs` of one sampled-training instance, by the rule of spec (T3):
+/// the Redwood quadratic model by its exact expected loss (Q8), which the sampled evaluation
+/// loss only estimates; every other model by its evaluation loss (ties: the earliest run).
+/// Returns the run and, for the quadratic model, its exact loss. One rule for `polycap train`,
+/// the Python `train` and [`Protocol::train_best`].
+///
+/// # Errors
+/// [`Error::Parameter`] for no runs; (Q8) set-up errors.
+pub fn best_sampled<'a>(
+    model: Model,
+    features: &FeatureSet,
+    dims: usize,
+    runs: &'a [Run],
+) -> Result<(&'a Run, Option<f64>)> {
+    let exact = if model == Model::Quadratic {
+        Some(ExpectedLoss::new(features, dims)?)
+    } else {
+        None
+    };
+    let best = match &exact {
+        Some(o) => best_by(runs, |r| o.loss(&r.w)),
+        None => best_by(runs, |r| r.loss),
+    }
+    .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
+    Ok((best, exact.map(|o| o.loss(&best.w))))
 }
 
 /// The best-of-seeds trained model of one point.

@@ -107,9 +107,13 @@ fn train_save_reads_back_as_the_trained_capacities() {
     let reports = g.as_array().expect("one report per instance");
     assert_eq!(reports.len(), 2);
     assert!(reports.iter().all(|r| r["tolerance"] == 0.01), "{g}");
-    // The synthetic-model folders (float32): one per instance, read back as W.
+    // The synthetic-model folders (float32): one per instance, numbered from 1, read back as W.
+    assert!(
+        !world.join("instance-0").exists(),
+        "instances are numbered from 1"
+    );
     for (k, expect) in expect.iter().enumerate() {
-        let folder = world.join(format!("instance-{k}"));
+        let folder = world.join(format!("instance-{}", k + 1));
         assert!(folder.join("synthetic_model_config.json").is_file());
         let got = json(&[
             "capacity",

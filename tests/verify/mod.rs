@@ -250,3 +250,52 @@ fn models_without_closed_form_are_refused() {
     );
     assert!(Verifier::new(Box::new(QuadraticTheory), exact(10), 0, 0).is_err());
 }
+
+/// Hand-made runs: `loss` is a deliberately misleading evaluation loss.
+fn fake_run(w: &[f64], loss: f64, seed: u64) -> polycap::training::Run {
+    let w = nalgebra::DMatrix::from_row_slice(1, w.len(), w);
+    polycap::training::Run {
+        sq_norm: w.column_iter().map(|c| c.norm_squared()).collect(),
+        w,
+        bias: vec![0.0],
+        loss,
+        loss_curve: Vec::new(),
+        wall_seconds: 0.0,
+        seed,
+        sparse_kernel: false,
+        batch: 1,
+    }
+}
+
+#[test]
+fn best_of_seeds_uses_the_exact_loss_only_where_it_exists() -> Result<()> {
+    use polycap::theory::quadratic::ExpectedLoss;
+    use polycap::verify::best_sampled;
+    // N = 2 in D = 1, importances (1, ½), dense: storing feature 1 alone beats storing nothing.
+    let f = FeatureSet::from_densities(
+        vec![1.0, 0.5],
+        &[1.0, 1.0],
+        polycap::base::Magnitude::Uniform,
+    )?;
+    let runs = [
+        fake_run(&[0.0, 0.0], 0.0, 7),
+        fake_run(&[1.0, 0.0], 5.0, 8),
+        fake_run(&[1.0, 0.0], 6.0, 9),
+    ];
+    let exact = ExpectedLoss::new(&f, 1)?;
+    assert!(exact.loss(&runs[1].w) < exact.loss(&runs[0].w));
+    let (best, loss) = best_sampled(Model::Quadratic, &f, 1, &runs)?;
+    assert_eq!(
+        best.seed, 8,
+        "the quadratic model is chosen by (Q8), ties to the earliest"
+    );
+    assert_eq!(loss, Some(exact.loss(&runs[1].w)));
+    let (best, loss) = best_sampled(Model::TmsRelu, &f, 1, &runs)?;
+    assert_eq!(
+        (best.seed, loss),
+        (7, None),
+        "others by the evaluation loss"
+    );
+    assert!(best_sampled(Model::TmsRelu, &f, 1, &[]).is_err());
+    Ok(())
+}
