@@ -16,7 +16,7 @@ use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 use super::axis::{Frame, fmt_value};
 use super::matrix_map::{diverging, draw_matrix};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, TitleBlock, wrap};
+use super::svg::{Anchor, Rgb, Svg, TitleBlock, text_width, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -61,11 +61,11 @@ impl Params {
     }
 
     /// The default of `reproduce` (≈ 20 CPU-s): the same models at four densities
-    /// {1, 0.1, 0.01, 0.001}, 1 500 steps of 256 samples.
+    /// {1, 0.1, 0.01, 0.001}, 3 000 steps of 256 samples.
     pub fn paper() -> Self {
         Params {
             densities: vec![1.0, 0.1, 0.01, 0.001],
-            steps: 1_500,
+            steps: 3_000,
             batch: 256,
             label: "default",
             ..Params::paper_resolution()
