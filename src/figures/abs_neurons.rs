@@ -336,7 +336,6 @@ pub fn render(data: &Data, style: &Style) -> String {
     heading.draw(&mut svg);
     for (c, it) in data.sweep.iter().enumerate() {
         let x0 = 6.0 + c as f64 * (col_w + gap);
-        let hs = ts.min(col_w / 7.0);
         let heads = [
             format!("p = {}", fmt_value(it.density)),
             format!(
@@ -347,6 +346,11 @@ pub fn render(data: &Data, style: &Style) -> String {
             ),
             format!("computed {} (± pair {})", it.computed, it.paired),
         ];
+        // The largest size at which every heading fits its column.
+        let hs = heads
+            .iter()
+            .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
+            .fold(ts, f64::min);
         for (j, h) in heads.iter().enumerate() {
             svg.text(
                 x0 + col_w / 2.0,

@@ -252,7 +252,7 @@ impl AbsModel {
         &self,
         theta: &[f64],
         buf: &mut Buffers,
-        mut grad: Option<&mut [f64]>,
+        grad: Option<&mut [f64]>,
         scale: f64,
     ) -> f64 {
         let (n, d) = (self.n, self.d);
@@ -307,7 +307,7 @@ impl AbsModel {
                 0.0
             };
         }
-        let Some(grad) = grad.as_deref_mut() else {
+        let Some(grad) = grad else {
             return loss;
         };
         let (gw1, rest) = grad.split_at_mut(n * d);

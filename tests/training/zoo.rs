@@ -50,9 +50,9 @@ fn zoo_gradients_match_central_differences() {
     batch.value = vec![0.7, 0.2, 0.9, 0.5, 0.35, 0.8];
     batch.zeros = 2;
     let mut rows = vec![vec![0.0; N]; 5];
-    for r in 0..3 {
+    for (r, row) in rows.iter_mut().enumerate().take(3) {
         for e in batch.start[r]..batch.start[r + 1] {
-            rows[r][batch.index[e] as usize] = f64::from(batch.value[e]);
+            row[batch.index[e] as usize] = f64::from(batch.value[e]);
         }
     }
     let imp: Vec<f64> = (0..N).map(|i| 0.9f64.powi(i as i32)).collect();
