@@ -1,6 +1,6 @@
 //! \[E\] computation in superposition (spec §14.4): the |x| model (Z10) with N features and D
 //! neurons, importance Iᵢ = rⁱ, one model per density p = 1 − S. Per model: W₁ as a heat map
-//! (neurons as rows, each rescaled to max |W₁[r,i]| = 1, ordered by dominant feature), with the
+//! (neurons as rows, each rescaled to max |W₁\[r,i\]| = 1, ordered by dominant feature), with the
 //! monosemantic fraction (Z3), the computed features and their ± neuron pairs (Z12); and the
 //! motif count (Z13) of a separate N = D = 10, p = 0.35 run (ARENA's motif run).
 //!
@@ -263,20 +263,11 @@ pub fn data(params: &Params) -> Result<Data> {
     assemble(params, items.into_iter().map(|(_, t)| t).collect())
 }
 
-/// The `polycap train` lines that print the same read-outs.
-pub fn commands(params: &Params) -> Vec<String> {
-    vec![format!(
-        "polycap train --model abs --features {} --dims {} --importance geom:{} --instances-density logspace:{}:{}:{} --steps {} --batch {} --seeds {}",
-        params.features,
-        params.dims,
-        fmt_value(params.importance_ratio),
-        fmt_value(params.densities[0]),
-        fmt_value(*params.densities.last().unwrap_or(&1.0)),
-        params.densities.len(),
-        params.steps,
-        params.batch,
-        params.seeds
-    )]
+/// None: the index lists only commands that print CSV in seconds. `polycap train --model abs
+/// --features N --dims D --importance geom:0.8 --instances-density ... --steps S --batch B`
+/// prints the same read-outs per density.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
 }
 
 /// Title generated from the parameters.
@@ -291,7 +282,7 @@ pub fn title(data: &Data) -> String {
     )
 }
 
-/// W₁ with each live neuron scaled to max |W₁[r,i]| = 1, rows ordered by dominant feature
+/// W₁ with each live neuron scaled to max |W₁\[r,i\]| = 1, rows ordered by dominant feature
 /// then by mono_r (descending).
 fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
     let d = w1.len();

@@ -560,9 +560,9 @@ impl AbsRun {
     }
 
     /// The asymmetric-superposition motifs (Z13): triples (r, i, j), 0-based, of a neuron r
-    /// storing feature i strongly and j weakly, |W₁[r,i]| ≥ 3|W₁[r,j]| > 0, with reciprocal
-    /// outputs W₂[j,r] ≥ 3·W₂[i,r] > 0, and an inhibiting neuron r′ ≠ r with
-    /// sign W₁[r′,i] = sign W₁[r,i] and W₂[j,r′]·|W₁[r′,i]| ≤ −½·W₂[j,r]·|W₁[r,i]|.
+    /// storing feature i strongly and j weakly, |W₁\[r,i\]| ≥ 3|W₁\[r,j\]| > 0, with reciprocal
+    /// outputs W₂\[j,r\] ≥ 3·W₂\[i,r\] > 0, and an inhibiting neuron r′ ≠ r with
+    /// sign W₁\[r′,i\] = sign W₁\[r,i\] and W₂\[j,r′\]·|W₁\[r′,i\]| ≤ −½·W₂\[j,r\]·|W₁\[r,i\]|.
     /// Dead neurons take no part. Each motif neuron r is counted once per (i, j).
     pub fn motifs(&self) -> Vec<(usize, usize, usize)> {
         let (d, n) = self.w1.shape();

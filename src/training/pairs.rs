@@ -8,9 +8,9 @@
 //! * correlated (Z4): one gate per pair, active with probability p; when it is, both members
 //!   are active with independent U[0, 1) values;
 //! * anticorrelated (Z5): one gate per pair, active with probability 2p (so p ≤ ½); when it is,
-//!   one member chosen with probability ½ each is active. This is [A24]'s sampler (i); [A]'s
+//!   one member chosen with probability ½ each is active. This is \[A24\]'s sampler (i); \[A\]'s
 //!   samplers (ii), (iii) have the same distribution (spec §14.8 item 1). polycap's p is the
-//!   per-feature density; [E]'s "set density" of the pair is 2p.
+//!   per-feature density; \[E\]'s "set density" of the pair is 2p.
 //!
 //! A batch is drawn in two steps: the gates of all sets (pairs and independent features) by
 //! the active-entry sampler of data.rs (geometric skips, all-zero samples counted, not

@@ -26,7 +26,7 @@ pub const COS_NORM_MIN: f64 = 1e-6;
 pub const REPRESENTED: f64 = 0.5;
 /// A feature is ignored when ‖Wᵢ‖ < 0.1 (Z3).
 pub const IGNORED: f64 = 0.1;
-/// Monosemanticity threshold τ of the acceptance checks (Z3); [A]'s code uses 0.99, its
+/// Monosemanticity threshold τ of the acceptance checks (Z3); \[A\]'s code uses 0.99, its
 /// docstring 0.9 (spec §14.8 item 6).
 pub const MONO_TAU: f64 = 0.9;
 /// A neuron is dead when ‖W_{r,:}‖ < `DEAD_REL`·max_{r′} ‖W_{r′,:}‖ (Z3).
