@@ -27,6 +27,9 @@ use super::output::{Format, check_out, csv_text, emit, num, progress, table, usa
 use super::save;
 use super::spec::{ValueSpec, feature_count, parse_logspace};
 
+#[path = "train/zoo_b.rs"]
+mod zoo_b;
+
 /// Flags of `polycap train` (boxed in the command enum: it is large), or its `merge`
 /// subcommand.
 #[derive(Debug, clap::Args)]
@@ -65,7 +68,7 @@ fn table_format() -> Format {
 #[derive(Debug, PartialEq, clap::Args, Serialize, Deserialize)]
 struct Flags {
     /// Model: quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu,
-    /// tms-square, linear, tms-neuron.
+    /// tms-square, linear, tms-neuron, abs.
     #[arg(long)]
     model: String,
     /// Number of features N (or implied by a list SPEC).
@@ -108,9 +111,9 @@ struct Flags {
     /// Learning rate (default: 1e-2 quadratic, 1e-3 autoencoders).
     #[arg(long)]
     lr: Option<f64>,
-    /// Optimiser: adam, adamw, sgd.
-    #[arg(long, default_value = "adam")]
-    optimizer: String,
+    /// Optimiser: adam, adamw, sgd [default: adam; adamw with --dataset (Z17)].
+    #[arg(long)]
+    optimizer: Option<String>,
     /// Decoupled weight decay of adamw [default: 0.01]; only with --optimizer adamw.
     #[arg(long)]
     weight_decay: Option<f64>,
@@ -163,10 +166,32 @@ struct Flags {
     #[serde(default)]
     pairs: Option<String>,
     // --- end issue 14a ---
+    // ---- issue 14b: finite datasets (Z14)–(Z18); the abs model (Z10) uses the flags above ----
+    /// Train the autoencoders on a fixed set of T points (Z14), full-batch, AdamW with warm-up
+    /// and cosine (Z17), and report train and test loss and the feature and data-point
+    /// dimensionalities (Z18).
+    #[arg(long, value_name = "T")]
+    dataset: Option<usize>,
+    /// With --dataset: fresh points of the test loss [default: 10000].
+    #[arg(long)]
+    test_points: Option<usize>,
+    /// With --dataset: data seeds per instance (one training set each, best of --seeds inits
+    /// per set) [default: 1].
+    #[arg(long)]
+    data_seeds: Option<usize>,
+    /// With --dataset: the first data seed [default: 0].
+    #[arg(long)]
+    data_seed: Option<u64>,
+    // ---- end of issue 14b's flags ----
 }
 
 /// Weight decay of adamw when --weight-decay is not given.
 const DEFAULT_DECAY: f64 = 0.01;
+
+/// The --optimizer name, `adam` when not given.
+fn optimizer_name(a: &Flags) -> &str {
+    a.optimizer.as_deref().map_or("adam", str::trim)
+}
 
 /// One reported instance.
 #[derive(Debug, Serialize, Deserialize)]
@@ -242,7 +267,7 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
     } else {
         Model::parse(&a.model).map_err(|_| {
             usage(format!(
-                "--model: unknown model '{}' (expected quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu, tms-square or linear)",
+                "--model: unknown model '{}' (expected quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu, tms-square, linear or abs)",
                 a.model
             ))
         })?
@@ -252,6 +277,10 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
 
 fn run_flags(a: Flags) -> anyhow::Result<()> {
     let (model, exact) = model_of(&a)?;
+    // ---- issue 14b: the abs model and finite datasets (cli/train/zoo_b.rs) ----
+    if model == Model::Abs || zoo_b::wants(&a) {
+        return zoo_b::run(&a, model, exact);
+    }
     let shard = a
         .shard
         .as_deref()
@@ -286,10 +315,10 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             "--density and --instances-density both set the densities: give one of them",
         ));
     }
-    if a.weight_decay.is_some() && a.optimizer.trim() != "adamw" {
+    if a.weight_decay.is_some() && optimizer_name(&a) != "adamw" {
         return Err(usage(format!(
             "--weight-decay only applies with --optimizer adamw, not {}",
-            a.optimizer
+            optimizer_name(&a)
         )));
     }
     let (hidden, pairs) = zoo_options(&a, model, exact)?;
@@ -368,7 +397,7 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
         let settings = json!({
             "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().unwrap_or("uniform").trim(),
             "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "active": a.active, "lr": a.lr,
-            "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
+            "optimizer": optimizer_name(&a), "weight_decay": a.weight_decay,
             "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
             "hidden": a.hidden, "pairs": a.pairs,
             "defaults": "null values are the model's defaults (polycap train --help)",
@@ -427,7 +456,7 @@ fn train_exact(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
+    cfg.optimizer = Optimizer::parse(optimizer_name(a), a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -495,7 +524,7 @@ fn train_sampled(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
+    cfg.optimizer = Optimizer::parse(optimizer_name(a), a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }

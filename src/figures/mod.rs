@@ -17,6 +17,7 @@
 //! | [`fig4_trained`] | \[S\] Fig. 4 top right: trained C₁ beside the theory and their difference |
 //! | [`fig7_empirical`] | \[S\] Fig. 7: trained C₁ of 9 models (3 × 3), compared qualitatively |
 //! | [`verify_scatter`] | trained Cᵢ against theory Cᵢ over the grid, (T4) and (T3), with (T5) bands |
+//! | [`abs_neurons`] | \[E\] computation in superposition: W₁ of the abs model across densities (Z12), motifs (Z13) |
 //! | [`zoo_pairs`] | \[E\], \[A\]: correlated and anticorrelated pairs in 2 dimensions (Z7) |
 //! | [`zoo_neuron`] | \[E\], \[A\]: the neuron model's monosemantic and polysemantic neurons (Z9), with SoLU (Z21) |
 //! | [`zoo_pentagon`] | \[E\]: the pentagon with one feature's density varied (Z22) |
@@ -41,6 +42,7 @@ pub mod heatmap;
 pub mod style;
 pub mod svg;
 
+pub mod abs_neurons;
 pub mod block_structure;
 pub mod capacity_examples;
 pub mod elhage_phase;

@@ -560,5 +560,15 @@ pub fn registry() -> Vec<Entry> {
             paper_resolution
         ),
         // --- end issue 14a ---
+        // --- issue 14b ---
+        entry!(
+            abs_neurons,
+            "z12-abs-neurons",
+            "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        // --- end issue 14b ---
     ]
 }

@@ -4,6 +4,8 @@
 //! | module | purpose |
 //! |---|---|
 //! | [`rng`] | xoshiro256++ streams seeded by (seed, instance) |
+//! | [`abs`] | computation in superposition: the two-layer absolute-value model (Z10) and its neuron read-outs |
+//! | [`finite`] | finite datasets: memorisation and double descent (Z14)–(Z18) |
 //! | [`data`] | dense and sparse batches: (E2) and (Q4) inputs, geometric skips |
 //! | [`model`] | the models, activations and initialisations |
 //! | [`quadratic`] | loss and gradient of the quadratic family (Q10) |
@@ -34,8 +36,10 @@
 //! # Ok::<(), polycap::base::Error>(())
 //! ```
 
+pub mod abs;
 pub mod data;
 pub mod deterministic;
+pub mod finite;
 pub mod guard;
 pub mod hidden;
 pub mod lanes;

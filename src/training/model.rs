@@ -75,6 +75,9 @@ pub enum Model {
     /// Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): a privileged hidden basis, no hidden bias
     /// (spec (Z8)); the hidden activation is [`crate::training::TrainConfig::hidden`].
     TmsNeuron,
+    /// Computation in superposition: y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10), trained
+    /// by [`super::abs::AbsModel`].
+    Abs,
 }
 
 /// The two model families, sharing data, optimisers and runs.
@@ -87,11 +90,13 @@ pub enum Family {
     /// Vector output ReLU(Wᵀ act(Wx) + b) against x (Z8); inputs (E2), trained by the zoo
     /// engine (zoo.rs).
     Neuron,
+    /// Two layers, hidden activation σ: ReLU(W₂σ(W₁x) + b) against |x|; signed inputs (Z10).
+    Abs(Activation),
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 8] = [
+    pub const ALL: [Model; 9] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -100,10 +105,11 @@ impl Model {
         Model::TmsSquare,
         Model::Linear,
         Model::TmsNeuron,
+        Model::Abs,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`, `tms-neuron`.
+    /// `tms-square`, `linear`, `tms-neuron`, `abs`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -114,6 +120,7 @@ impl Model {
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
             Model::TmsNeuron => "tms-neuron",
+            Model::Abs => "abs",
         }
     }
 
@@ -136,6 +143,7 @@ impl Model {
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
             Model::TmsNeuron => Family::Neuron,
+            Model::Abs => Family::Abs(Activation::Relu),
         }
     }
 

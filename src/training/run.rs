@@ -359,6 +359,9 @@ impl Trainer {
         if dims == 0 {
             return Err(Error::Dims(dims));
         }
+        if let Family::Abs(_) = model.family() {
+            return Err(abs_elsewhere());
+        }
         config.validate()?;
         if config.hidden != Hidden::Relu && model.family() != Family::Neuron {
             return Err(Error::Parameter(format!(
@@ -426,6 +429,7 @@ impl Trainer {
                 }),
                 Sampler::new(features, InputLaw::UnitUniform)?,
             ),
+            Family::Abs(_) => return Err(abs_elsewhere()),
         };
         let nb = match net {
             Net::Quad(_) => 1,
@@ -570,6 +574,11 @@ impl Trainer {
         }
         Ok(out)
     }
+}
+
+/// The |x| model has its own trainer (two untied layers, signed inputs).
+fn abs_elsewhere() -> Error {
+    Error::Parameter("the abs model trains with training::abs::AbsModel (Z10)".into())
 }
 
 /// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`

@@ -524,3 +524,115 @@ fn zoo_bad_options_exit_2() {
         assert!(!out.exists());
     }
 }
+
+// --- issue 14b ---
+
+#[test]
+fn abs_and_dataset_bad_combinations_are_usage_errors() {
+    let cases: &[&[&str]] = &[
+        &["--model", "tms-relu", "--dataset", "0"],
+        &["--model", "quadratic-exact", "--dataset", "5"],
+        &["--model", "abs", "--dataset", "5"],
+        &["--model", "quadratic", "--dataset", "5"],
+        &["--model", "tms-relu", "--test-points", "5"],
+        &["--model", "tms-relu", "--dataset", "5", "--batch", "4"],
+        &["--model", "abs", "--input", "gaussian"],
+        &["--model", "abs", "--init", "xavier"],
+        &["--model", "abs", "--save", "w.npz"],
+        &["--model", "abs", "--pairs", "correlated:1"],
+        &["--model", "abs", "--hidden", "solu_ln"],
+        &["--model", "tms-relu", "--dataset", "5", "--hidden", "solu"],
+        &[
+            "--model",
+            "tms-relu",
+            "--dataset",
+            "5",
+            "--schedule",
+            "warmup-cosine:0",
+        ],
+    ];
+    for extra in cases {
+        let mut args = vec!["train", "--features", "4", "--dims", "2"];
+        args.extend_from_slice(extra);
+        let o = polycap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: ") && err.trim().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+#[test]
+fn abs_json_reports_neurons_and_responses() {
+    let v = json(&[
+        "train",
+        "--model",
+        "abs",
+        "--features",
+        "2",
+        "--dims",
+        "4",
+        "--steps",
+        "1500",
+        "--batch",
+        "64",
+        "--eval-batch",
+        "1024",
+        "--format",
+        "json",
+    ]);
+    let inst = &v["instances"][0];
+    assert_eq!(inst["mono"].as_array().map(Vec::len), Some(4));
+    assert_eq!(inst["responses"].as_array().map(Vec::len), Some(2));
+    assert_eq!(inst["w1"].as_array().map(Vec::len), Some(4));
+    assert_eq!(inst["w2"].as_array().map(Vec::len), Some(2));
+    assert!(
+        inst["loss"]
+            .as_f64()
+            .is_some_and(|l| l.is_finite() && l >= 0.0)
+    );
+}
+
+#[test]
+fn dataset_json_reports_train_and_test_loss_and_dimensionalities() {
+    let v = json(&[
+        "train",
+        "--model",
+        "tms-relu",
+        "--features",
+        "20",
+        "--dims",
+        "2",
+        "--density",
+        "0.1",
+        "--dataset",
+        "4",
+        "--steps",
+        "600",
+        "--test-points",
+        "200",
+        "--data-seeds",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let inst = v["instances"].as_array().expect("instances");
+    assert_eq!(inst.len(), 2);
+    for i in inst {
+        assert_eq!(i["point_dimensionality"].as_array().map(Vec::len), Some(4));
+        assert_eq!(
+            i["feature_dimensionality"].as_array().map(Vec::len),
+            Some(20)
+        );
+        let (tr, te) = (
+            i["train_loss"].as_f64().expect("f"),
+            i["test_loss"].as_f64().expect("f"),
+        );
+        assert!(tr < te, "memorised: train {tr} < test {te}");
+    }
+    assert_ne!(inst[0]["data_seed"], inst[1]["data_seed"]);
+    assert_eq!(v["optimizer"], "adamw");
+}

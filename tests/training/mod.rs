@@ -9,3 +9,4 @@ mod optim;
 mod run;
 mod simd;
 mod zoo;
+mod zoo_b;

@@ -265,6 +265,7 @@ fn fake_run(w: &[f64], loss: f64, seed: u64) -> polycap::training::Run {
         seed,
         sparse_kernel: false,
         batch: 1,
+        hidden_params: Vec::new(),
     }
 }
 
