@@ -265,7 +265,6 @@ fn fake_run(w: &[f64], loss: f64, seed: u64) -> polycap::training::Run {
         seed,
         sparse_kernel: false,
         batch: 1,
-        hidden_params: Vec::new(),
     }
 }
 
