@@ -9,8 +9,8 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::training::best_of;
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
-use crate::training::zoo::best_of;
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::base::{FeatureSet, Magnitude, Result};
+use crate::training::best_of;
 use crate::training::readout::cosine;
-use crate::training::zoo::best_of;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
 use crate::verify::zoo::{anti_pairs, correlated_cross, partners_nearest};
 

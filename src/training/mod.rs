@@ -59,5 +59,5 @@ pub use hidden::Hidden;
 pub use model::{Activation, Family, Init, Model};
 pub use optim::{Optimizer, Schedule};
 pub use pairs::Pairs;
-pub use run::{Kernel, Run, TrainConfig, Trainer, best_by};
+pub use run::{Kernel, Run, TrainConfig, Trainer, best_by, best_of};
 pub use simd::Simd;

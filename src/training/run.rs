@@ -581,6 +581,30 @@ fn abs_elsewhere() -> Error {
     Error::Parameter("the abs model trains with training::abs::AbsModel (Z10)".into())
 }
 
+/// Best of `seeds` runs of one instance (spec (T3), zoo (Z2)): seeds `base_seed`,
+/// `base_seed` + 1, … on stream `index`, trained one after the other, the lowest final loss
+/// kept (ties: the earliest seed). On the zoo engine every seed's final loss is measured on
+/// the same fixed batch.
+///
+/// # Errors
+/// [`Error::Parameter`] for 0 seeds; training errors.
+pub fn best_of(
+    trainer: &Trainer,
+    features: &FeatureSet,
+    seeds: usize,
+    base_seed: u64,
+    index: u64,
+) -> Result<Run> {
+    let mut best: Option<Run> = None;
+    for s in 0..seeds as u64 {
+        let r = trainer.train(features, base_seed.wrapping_add(s), index)?;
+        if best.as_ref().is_none_or(|b| r.loss < b.loss) {
+            best = Some(r);
+        }
+    }
+    best.ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))
+}
+
 /// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`
 /// (spec (T3), pitfall 6). `None` for an empty slice.
 pub fn best_by<F: Fn(&Run) -> f64>(runs: &[Run], key: F) -> Option<&Run> {

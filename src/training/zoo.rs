@@ -278,23 +278,3 @@ pub(crate) fn train(
         batch: bsz,
     })
 }
-
-/// Best of `seeds` runs of one instance (Z2): seeds `base_seed`, `base_seed` + 1, … on stream
-/// `index`, trained one after the other, the lowest final loss kept (ties: the earliest seed).
-/// On the zoo engine every seed's final loss is measured on the same fixed batch.
-pub fn best_of(
-    trainer: &super::Trainer,
-    features: &FeatureSet,
-    seeds: usize,
-    base_seed: u64,
-    index: u64,
-) -> Result<Run> {
-    let mut best: Option<Run> = None;
-    for s in 0..seeds.max(1) as u64 {
-        let r = trainer.train(features, base_seed.wrapping_add(s), index)?;
-        if best.as_ref().is_none_or(|b| r.loss < b.loss) {
-            best = Some(r);
-        }
-    }
-    best.ok_or_else(|| crate::base::Error::Parameter("need at least 1 seed, got 0".into()))
-}

@@ -4,7 +4,7 @@
 
 use nalgebra::DMatrix;
 use polycap::base::{FeatureSet, Magnitude};
-use polycap::training::zoo::best_of;
+use polycap::training::best_of;
 use polycap::training::{Hidden, Init, Model, Pairs, TrainConfig, Trainer};
 use polycap::verify::zoo::{
     Geometry, anti_pairs, correlated_cross, digon_axes_cos, geometry, inversions, neuron_dense,
