@@ -328,17 +328,9 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             "--save and --export-synthetic write the whole run and cannot be combined with --shard",
         ));
     }
-    let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
-    let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
-    let n = feature_count(
-        a.features,
-        &[("--importance", &imp_spec), ("--density", &den_spec)],
-    )?;
     // Sizes first, before any per-feature vector exists (RN6 guard, training/guard.rs).
-    let instances_count = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?.len(),
-        None => 1,
-    };
+    let sizes = Sizes::of(&a)?;
+    let (n, instances_count) = (sizes.n, sizes.instances);
     let threads = resources::threads(a.threads)?;
     {
         let d = TrainConfig::defaults(model);
@@ -352,15 +344,8 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             threads,
         )?;
     }
-    let importance = imp_spec.expand("--importance", n)?;
+    let (importance, density_sets) = sizes.expand(&a)?;
     let magnitude = Magnitude::parse(a.input.as_deref().unwrap_or("uniform"))?;
-    let density_sets: Vec<Vec<f64>> = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?
-            .into_iter()
-            .map(|p| vec![p; n])
-            .collect(),
-        None => vec![den_spec.expand("--density", n)?],
-    };
     let instances = density_sets
         .iter()
         .map(|d| FeatureSet::from_densities(importance.clone(), d, magnitude))
@@ -621,6 +606,50 @@ fn zoo_options(a: &Flags, model: Model, exact: bool) -> anyhow::Result<(Hidden, 
         }
     };
     Ok((hidden, pairs))
+}
+
+/// The sizes a train command asks for, parsed before anything per-feature is allocated:
+/// N from `--features`/`--importance`/`--density`, and the number of instances.
+struct Sizes {
+    importance: ValueSpec,
+    density: ValueSpec,
+    n: usize,
+    instances: usize,
+}
+
+impl Sizes {
+    fn of(a: &Flags) -> anyhow::Result<Sizes> {
+        let importance = ValueSpec::parse("--importance", &a.importance)?;
+        let density = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
+        let n = feature_count(
+            a.features,
+            &[("--importance", &importance), ("--density", &density)],
+        )?;
+        let instances = match &a.instances_density {
+            Some(s) => parse_logspace("--instances-density", s)?.len(),
+            None => 1,
+        };
+        Ok(Sizes {
+            importance,
+            density,
+            n,
+            instances,
+        })
+    }
+
+    /// The importances and one density vector per instance.
+    fn expand(&self, a: &Flags) -> anyhow::Result<(Vec<f64>, Vec<Vec<f64>>)> {
+        let n = self.n;
+        let importance = self.importance.expand("--importance", n)?;
+        let density_sets = match &a.instances_density {
+            Some(s) => parse_logspace("--instances-density", s)?
+                .into_iter()
+                .map(|p| vec![p; n])
+                .collect(),
+            None => vec![self.density.expand("--density", n)?],
+        };
+        Ok((importance, density_sets))
+    }
 }
 
 fn parse_init(s: &str) -> anyhow::Result<Init> {

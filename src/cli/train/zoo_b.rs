@@ -16,8 +16,7 @@ use polycap::training::{Family, Hidden, Model, Optimizer, Schedule, guard};
 use serde_json::json;
 
 use super::super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
-use super::super::spec::{ValueSpec, feature_count, parse_logspace};
-use super::{DEFAULT_DECAY, Flags, optimizer_name, parse_init};
+use super::{DEFAULT_DECAY, Flags, Sizes, optimizer_name, parse_init};
 
 /// Warm-up steps of (Z17): 2 500, or a quarter of the run when it is shorter than 10 000 steps.
 const WARMUP: usize = 2_500;
@@ -98,16 +97,8 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
             "--weight-decay only applies with --optimizer adamw, not {opt_name}"
         )));
     }
-    let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
-    let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
-    let n = feature_count(
-        a.features,
-        &[("--importance", &imp_spec), ("--density", &den_spec)],
-    )?;
-    let count = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?.len(),
-        None => 1,
-    };
+    let sizes = Sizes::of(a)?;
+    let (n, count) = (sizes.n, sizes.instances);
     let data_seeds = a.data_seeds.unwrap_or(1);
     if data_seeds == 0 {
         return Err(usage("--data-seeds must be ≥ 1, got 0"));
@@ -141,14 +132,7 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         count.saturating_mul(a.seeds).saturating_mul(data_seeds),
         threads,
     )?;
-    let importance = imp_spec.expand("--importance", n)?;
-    let density_sets: Vec<Vec<f64>> = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?
-            .into_iter()
-            .map(|p| vec![p; n])
-            .collect(),
-        None => vec![den_spec.expand("--density", n)?],
-    };
+    let (importance, density_sets) = sizes.expand(a)?;
     let instances = density_sets
         .iter()
         .map(|d| FeatureSet::from_densities(importance.clone(), d, Magnitude::Uniform))
