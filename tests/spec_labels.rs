@@ -6,12 +6,12 @@ use std::fs;
 use std::path::Path;
 
 fn labels(text: &str) -> BTreeSet<String> {
-    // Spec labels: one of C K Q A P E T B, digits, optional ".roman" suffix.
+    // Spec labels: one of C K Q A P E T B Z, digits, optional ".roman" suffix.
     let mut out = BTreeSet::new();
     let b = text.as_bytes();
     let mut i = 0;
     while i + 2 < b.len() {
-        if b[i] == b'(' && b"CKQAPETB".contains(&b[i + 1]) && b[i + 2].is_ascii_digit() {
+        if b[i] == b'(' && b"CKQAPETBZ".contains(&b[i + 1]) && b[i + 2].is_ascii_digit() {
             let mut j = i + 2;
             while j < b.len() && b[j].is_ascii_digit() {
                 j += 1;

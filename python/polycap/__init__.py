@@ -397,6 +397,8 @@ def train(
     eval_batch: int = 65536,
     save: Optional[PathLike] = None,
     export_synthetic: Optional[PathLike] = None,
+    hidden: Optional[str] = None,
+    pairs: Optional[str] = None,
 ) -> TrainResult:
     """Train a toy model (``polycap train``); bit-reproducible from ``seed``.
 
@@ -419,6 +421,10 @@ def train(
         save: also write the run to this .safetensors or .npz file (as ``polycap train
             --save``: W as [instances, features, hidden], b_final, losses, settings).
         export_synthetic: also write an SAE synthetic-model folder here.
+        hidden: hidden activation of tms-neuron: relu, solu or solu_ln (Z20; solu_ln needs
+            D ≥ 4).
+        pairs: correlated:K or anticorrelated:K (Z4)–(Z6): features (1, 2), (3, 4), … form K
+            pairs; ``density`` is the per-feature density.
     """
     d = _polycap.train(
         model,
@@ -439,6 +445,8 @@ def train(
         eval_batch=eval_batch,
         save=None if save is None else os.fspath(save),
         export_synthetic=None if export_synthetic is None else os.fspath(export_synthetic),
+        hidden=hidden,
+        pairs=pairs,
     )
     return TrainResult(**d)
 

@@ -59,6 +59,8 @@ def train(
     eval_batch: int = 65536,
     save: Optional[str] = None,
     export_synthetic: Optional[str] = None,
+    hidden: Optional[str] = None,
+    pairs: Optional[str] = None,
 ) -> Dict[str, Any]: ...
 def verify_json(
     model: str = "quadratic-exact",

@@ -423,7 +423,7 @@ fn geometry<'py>(
 /// Trains a toy model over instances (one per density) and seeds; keeps the best seed of each
 /// instance exactly as `polycap train` does.
 #[pyfunction]
-#[pyo3(signature = (model, features, dims, importance = vec![1.0], density = vec![1.0], *, instances_density = None, input = "uniform", seeds = 1, seed = 0, steps = None, batch = None, lr = None, optimizer = "adam", weight_decay = 0.01, schedule = None, eval_batch = 65536, save = None, export_synthetic = None))]
+#[pyo3(signature = (model, features, dims, importance = vec![1.0], density = vec![1.0], *, instances_density = None, input = "uniform", seeds = 1, seed = 0, steps = None, batch = None, lr = None, optimizer = "adam", weight_decay = 0.01, schedule = None, eval_batch = 65536, save = None, export_synthetic = None, hidden = None, pairs = None))]
 #[allow(clippy::too_many_arguments)]
 fn train<'py>(
     py: Python<'py>,
@@ -445,8 +445,27 @@ fn train<'py>(
     eval_batch: usize,
     save: Option<PathBuf>,
     export_synthetic: Option<PathBuf>,
+    hidden: Option<&str>,
+    pairs: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let exact = model.trim() == "quadratic-exact";
+    // Issue 14a: the neuron model's hidden activation (Z20) and feature pairs (Z4)–(Z6);
+    // `Trainer::new` rejects them where they do not apply.
+    let hidden = hidden
+        .map(polycap::training::Hidden::parse)
+        .transpose()
+        .map_err(py_err)?
+        .unwrap_or_default();
+    let pairs = pairs
+        .map(polycap::training::Pairs::parse)
+        .transpose()
+        .map_err(py_err)?
+        .unwrap_or_default();
+    if exact && (hidden != polycap::training::Hidden::Relu || !pairs.is_none()) {
+        return Err(value_err(
+            "hidden and pairs do not apply to quadratic-exact",
+        ));
+    }
     let m = if exact {
         Model::Quadratic
     } else {
@@ -481,6 +500,9 @@ fn train<'py>(
         .map(|d| FeatureSet::from_densities(v.clone(), d, magnitude))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(py_err)?;
+    for d in &density_sets {
+        pairs.validate(d).map_err(py_err)?;
+    }
     let optimizer_name = optimizer.trim().to_string();
     let optimizer = Optimizer::parse(optimizer, weight_decay).map_err(py_err)?;
     let schedule_text = schedule.map(str::to_string);
@@ -533,6 +555,8 @@ fn train<'py>(
                     cfg.schedule = s;
                 }
                 cfg.eval_batch = eval_batch;
+                cfg.hidden = hidden;
+                cfg.pairs = pairs;
                 let trainer = Trainer::new(m, dims, cfg)?;
                 let runs = trainer.sweep(&instances, seeds, seed, &|| ())?;
                 instances
@@ -558,7 +582,8 @@ fn train<'py>(
         "model": model.trim(), "features": features, "dims": dims, "input": input,
         "seeds": seeds, "seed": seed, "steps": steps, "batch": batch, "lr": lr,
         "optimizer": optimizer_name, "weight_decay": weight_decay, "schedule": schedule_text,
-        "eval_batch": eval_batch, "source": "polycap Python package",
+        "eval_batch": eval_batch, "hidden": hidden.name(), "pairs": pairs.name(),
+        "source": "polycap Python package",
         "defaults": "null values are the model's defaults",
     });
     py.detach(|| -> Result<(), Error> {

@@ -186,6 +186,22 @@ def test_training_errors():
         polycap.train("tms-relu", 5, 2, save="run.txt", **TINY)
 
 
+def test_zoo_neuron_model_and_pairs():
+    # The neuron model with SoLU-LN on correlated pairs: W has the (instances, D, N) layout and
+    # its capacities are (C1), recomputed in numpy; bad zoo options are ValueErrors.
+    r = polycap.train(
+        "tms-neuron", 6, 4, density=0.2, hidden="solu_ln", pairs="correlated:1", **TINY
+    )
+    assert r.W.shape == (1, 4, 6)
+    np.testing.assert_allclose(r.capacity[0], capacities_numpy(r.W[0]), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="N/2"):
+        polycap.train("tms-relu", 3, 2, pairs="correlated:2", **TINY)
+    with pytest.raises(ValueError, match="solu_ln"):
+        polycap.train("tms-neuron", 4, 2, hidden="solu_ln", **TINY)
+    with pytest.raises(ValueError, match="tms-neuron"):
+        polycap.train("tms-relu", 4, 2, hidden="solu", **TINY)
+
+
 # --- files -----------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use polycap::base::{FeatureSet, Magnitude, resources};
 use polycap::training::run::QUAD_DENSE_FROM;
-use polycap::training::{Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
+use polycap::training::{Activation, Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
 
 use super::output::{Format, check_out, csv_text, emit, num, table, usage};
 
@@ -31,6 +31,9 @@ enum BenchCommand {
     /// The quadratic family: both kernels (dense lanes, active entries) at densities
     /// log-spaced from 1 to 10⁻³, timed one after the other in one run.
     Quadratic(QuadArgs),
+    /// GeLU: the f64 activation against libm's tanh form (old/new ratio in one run), and a
+    /// 6-in-3 `tms-gelu` run against the same `tms-relu` run (the lane tanh, simd.md (SD4)).
+    Gelu(GeluArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
     /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
@@ -71,7 +74,106 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             super::phase::run_bench(w, h)
         }
         BenchCommand::Figure(a) => figure(&a),
+        BenchCommand::Gelu(a) => gelu(&a),
     }
+}
+
+/// Flags of `polycap bench gelu`.
+#[derive(Debug, clap::Args)]
+struct GeluArgs {
+    /// f64 evaluations per variant (points evenly spaced in [−6, 6]).
+    #[arg(long, default_value_t = 20_000_000)]
+    evals: usize,
+    /// Steps of the two 6-in-3 training runs (p = 1, batch 1024, one thread each).
+    #[arg(long, default_value_t = 10_000)]
+    steps: usize,
+}
+
+/// The GeLU of the f64 kernels before (M1)'s one-`exp` form: libm's `tanh`.
+fn gelu_libm(z: f64) -> (f64, f64) {
+    const C: f64 = 0.797_884_560_802_865_4;
+    const A: f64 = 0.044_715;
+    let t = (C * (z + A * z * z * z)).tanh();
+    let dt = C * (1.0 + 3.0 * A * z * z);
+    (
+        0.5 * z * (1.0 + t),
+        0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
+    )
+}
+
+fn gelu(a: &GeluArgs) -> anyhow::Result<()> {
+    if a.evals == 0 || a.evals > 1 << 32 || a.steps == 0 || a.steps > 1_000_000 {
+        return Err(usage(format!(
+            "need 1 ≤ evals ≤ 2^32 and 1 ≤ steps ≤ 10^6, got evals = {}, steps = {}",
+            a.evals, a.steps
+        )));
+    }
+    let z = |k: usize| -6.0 + 12.0 * k as f64 / a.evals as f64;
+    let time_f64 = |f: &dyn Fn(f64) -> (f64, f64)| {
+        let t0 = Instant::now();
+        let mut acc = 0.0;
+        for k in 0..a.evals {
+            let (o, d) = f(std::hint::black_box(z(k)));
+            acc += o + d;
+        }
+        (t0.elapsed().as_secs_f64(), std::hint::black_box(acc))
+    };
+    let (old_s, old_sum) = time_f64(&gelu_libm);
+    let (new_s, new_sum) = time_f64(&|v| Activation::Gelu.eval(v));
+    let max_diff = (0..a.evals.min(1 << 20))
+        .map(|k| {
+            let v = z(k * (a.evals / a.evals.min(1 << 20)));
+            let (o1, d1) = gelu_libm(v);
+            let (o2, d2) = Activation::Gelu.eval(v);
+            (o1 - o2).abs().max((d1 - d2).abs())
+        })
+        .fold(0.0, f64::max);
+    let features = FeatureSet::from_densities(vec![1.0; 6], &[1.0; 6], Magnitude::Uniform)?;
+    let train = |model: Model| -> anyhow::Result<f64> {
+        let mut cfg = TrainConfig::defaults(model);
+        cfg.steps = a.steps;
+        cfg.eval_batch = 8192;
+        let t0 = Instant::now();
+        Trainer::new(model, 3, cfg)?.train(&features, 0, 0)?;
+        Ok(t0.elapsed().as_secs_f64())
+    };
+    let relu_s = train(Model::TmsRelu)?;
+    let gelu_s = train(Model::TmsGelu)?;
+    let ns = |s: f64| format!("{:.2}", 1e9 * s / a.evals as f64);
+    let mut text = format!(
+        "polycap bench gelu: {} f64 evaluations per variant in [−6, 6] (sums {old_sum:.6e}, {new_sum:.6e}); max |difference| {max_diff:.2e}\n",
+        a.evals
+    );
+    text.push_str(&table(
+        &["variant", "seconds", "ns per eval / s per run", "ratio"],
+        &[
+            vec![
+                "f64 GeLU, libm tanh (old)".into(),
+                format!("{old_s:.3}"),
+                ns(old_s),
+                "1".into(),
+            ],
+            vec![
+                "f64 GeLU, one exp (M1)".into(),
+                format!("{new_s:.3}"),
+                ns(new_s),
+                format!("{:.2} faster", old_s / new_s),
+            ],
+            vec![
+                format!("tms-relu 6 in 3, {} steps", a.steps),
+                format!("{relu_s:.3}"),
+                format!("{relu_s:.3}"),
+                "1".into(),
+            ],
+            vec![
+                format!("tms-gelu 6 in 3, {} steps (SD4)", a.steps),
+                format!("{gelu_s:.3}"),
+                format!("{gelu_s:.3}"),
+                format!("{:.2} × relu", gelu_s / relu_s),
+            ],
+        ],
+    ));
+    emit(None, &text)
 }
 
 fn figure(a: &FigureArgs) -> anyhow::Result<()> {

@@ -11,8 +11,10 @@ use nalgebra::DMatrix;
 use polycap::base::{FeatureSet, Magnitude, Shard, ShardResults, merge_shards, resources};
 use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
+use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
 use polycap::training::{
-    ExactConfig, ExactTrainer, Init, Model, Optimizer, Run, Schedule, TrainConfig, Trainer, guard,
+    ExactConfig, ExactTrainer, Hidden, Init, Model, Optimizer, Pairs, Run, Schedule, TrainConfig,
+    Trainer, guard,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,9 @@ use polycap::verify::best_sampled;
 use super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
 use super::save;
 use super::spec::{ValueSpec, feature_count, parse_logspace};
+
+#[path = "train/zoo_b.rs"]
+mod zoo_b;
 
 /// Flags of `polycap train` (boxed in the command enum: it is large), or its `merge`
 /// subcommand.
@@ -63,7 +68,7 @@ fn table_format() -> Format {
 #[derive(Debug, PartialEq, clap::Args, Serialize, Deserialize)]
 struct Flags {
     /// Model: quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu,
-    /// tms-square, linear.
+    /// tms-square, linear, tms-neuron, abs.
     #[arg(long)]
     model: String,
     /// Number of features N (or implied by a list SPEC).
@@ -106,9 +111,9 @@ struct Flags {
     /// Learning rate (default: 1e-2 quadratic, 1e-3 autoencoders).
     #[arg(long)]
     lr: Option<f64>,
-    /// Optimiser: adam, adamw, sgd.
-    #[arg(long, default_value = "adam")]
-    optimizer: String,
+    /// Optimiser: adam, adamw, sgd [default: adam; adamw with --dataset (Z17)].
+    #[arg(long)]
+    optimizer: Option<String>,
     /// Decoupled weight decay of adamw [default: 0.01]; only with --optimizer adamw.
     #[arg(long)]
     weight_decay: Option<f64>,
@@ -149,10 +154,44 @@ struct Flags {
     #[arg(long, value_name = "I/N")]
     #[serde(skip)]
     shard: Option<String>,
+    // --- issue 14a: the neuron model and paired features ---
+    /// Hidden activation of tms-neuron: relu (default), solu, solu_ln (needs --dims ≥ 4) (Z20).
+    #[arg(long)]
+    #[serde(default)]
+    hidden: Option<String>,
+    /// Feature pairs leading the list (autoencoders and tms-neuron): correlated:K,
+    /// anticorrelated:K or both comma-separated; pairs (1, 2), (3, 4), …, correlated first;
+    /// K ≤ N/2 in all; anticorrelated members need density ≤ 1/2 (Z4)–(Z6).
+    #[arg(long)]
+    #[serde(default)]
+    pairs: Option<String>,
+    // --- end issue 14a ---
+    // ---- issue 14b: finite datasets (Z14)–(Z18); the abs model (Z10) uses the flags above ----
+    /// Train the autoencoders on a fixed set of T points (Z14), full-batch, AdamW with warm-up
+    /// and cosine (Z17), and report train and test loss and the feature and data-point
+    /// dimensionalities (Z18).
+    #[arg(long, value_name = "T")]
+    dataset: Option<usize>,
+    /// With --dataset: fresh points of the test loss [default: 10000].
+    #[arg(long)]
+    test_points: Option<usize>,
+    /// With --dataset: data seeds per instance (one training set each, best of --seeds inits
+    /// per set) [default: 1].
+    #[arg(long)]
+    data_seeds: Option<usize>,
+    /// With --dataset: the first data seed [default: 0].
+    #[arg(long)]
+    data_seed: Option<u64>,
+    // ---- end of issue 14b's flags ----
 }
 
 /// Weight decay of adamw when --weight-decay is not given.
 const DEFAULT_DECAY: f64 = 0.01;
+
+/// The --optimizer name, `adam` when not given.
+fn optimizer_name(a: &Flags) -> &str {
+    a.optimizer.as_deref().map_or("adam", str::trim)
+}
 
 /// One reported instance.
 #[derive(Debug, Serialize, Deserialize)]
@@ -167,6 +206,9 @@ struct Report {
     bias: Vec<f64>,
     curve: Vec<(usize, f64)>,
     wall: f64,
+    /// γ then β of a SoLU-LN hidden layer (Z20); empty otherwise.
+    #[serde(default)]
+    hidden_params: Vec<f64>,
 }
 
 impl Report {
@@ -225,7 +267,7 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
     } else {
         Model::parse(&a.model).map_err(|_| {
             usage(format!(
-                "--model: unknown model '{}' (expected quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu, tms-square or linear)",
+                "--model: unknown model '{}' (expected quadratic, quadratic-exact, quadratic-relu, quadratic-gelu, tms-relu, tms-gelu, tms-square, linear or abs)",
                 a.model
             ))
         })?
@@ -235,6 +277,10 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
 
 fn run_flags(a: Flags) -> anyhow::Result<()> {
     let (model, exact) = model_of(&a)?;
+    // ---- issue 14b: the abs model and finite datasets (cli/train/zoo_b.rs) ----
+    if model == Model::Abs || zoo_b::wants(&a) {
+        return zoo_b::run(&a, model, exact);
+    }
     let shard = a
         .shard
         .as_deref()
@@ -269,29 +315,22 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             "--density and --instances-density both set the densities: give one of them",
         ));
     }
-    if a.weight_decay.is_some() && a.optimizer.trim() != "adamw" {
+    if a.weight_decay.is_some() && optimizer_name(&a) != "adamw" {
         return Err(usage(format!(
             "--weight-decay only applies with --optimizer adamw, not {}",
-            a.optimizer
+            optimizer_name(&a)
         )));
     }
+    let (hidden, pairs) = zoo_options(&a, model, exact)?;
     save::check_path(a.save.as_deref())?;
     if shard.is_some() && (a.save.is_some() || a.export_synthetic.is_some()) {
         return Err(usage(
             "--save and --export-synthetic write the whole run and cannot be combined with --shard",
         ));
     }
-    let imp_spec = ValueSpec::parse("--importance", &a.importance)?;
-    let den_spec = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
-    let n = feature_count(
-        a.features,
-        &[("--importance", &imp_spec), ("--density", &den_spec)],
-    )?;
     // Sizes first, before any per-feature vector exists (RN6 guard, training/guard.rs).
-    let instances_count = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?.len(),
-        None => 1,
-    };
+    let sizes = Sizes::of(&a)?;
+    let (n, instances_count) = (sizes.n, sizes.instances);
     let threads = resources::threads(a.threads)?;
     {
         let d = TrainConfig::defaults(model);
@@ -305,19 +344,17 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
             threads,
         )?;
     }
-    let importance = imp_spec.expand("--importance", n)?;
+    let (importance, density_sets) = sizes.expand(&a)?;
     let magnitude = Magnitude::parse(a.input.as_deref().unwrap_or("uniform"))?;
-    let density_sets: Vec<Vec<f64>> = match &a.instances_density {
-        Some(s) => parse_logspace("--instances-density", s)?
-            .into_iter()
-            .map(|p| vec![p; n])
-            .collect(),
-        None => vec![den_spec.expand("--density", n)?],
-    };
     let instances = density_sets
         .iter()
         .map(|d| FeatureSet::from_densities(importance.clone(), d, magnitude))
         .collect::<polycap::base::Result<Vec<_>>>()?;
+    for d in &density_sets {
+        pairs
+            .validate(d)
+            .map_err(|e| usage(format!("--pairs: {e}")))?;
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -331,7 +368,7 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
     let reports = if exact {
         pool.install(|| train_exact(&a, &instances, &indices, &bar))?
     } else {
-        pool.install(|| train_sampled(&a, model, &instances, shard, &bar))?
+        pool.install(|| train_sampled(&a, model, (hidden, pairs), &instances, shard, &bar))?
     };
     bar.finish_and_clear();
     if let Some(shard) = shard {
@@ -345,8 +382,9 @@ fn run_flags(a: Flags) -> anyhow::Result<()> {
         let settings = json!({
             "model": a.model.trim(), "features": n, "dims": a.dims, "input": a.input.as_deref().unwrap_or("uniform").trim(),
             "seeds": a.seeds, "seed": a.seed, "steps": a.steps, "batch": a.batch, "active": a.active, "lr": a.lr,
-            "optimizer": a.optimizer.trim(), "weight_decay": a.weight_decay,
+            "optimizer": optimizer_name(&a), "weight_decay": a.weight_decay,
             "schedule": a.schedule, "init": a.init, "eval_batch": a.eval_batch,
+            "hidden": a.hidden, "pairs": a.pairs,
             "defaults": "null values are the model's defaults (polycap train --help)",
         });
         save::write(&a.save, &a.export_synthetic, &trained, model, &settings)?;
@@ -403,7 +441,7 @@ fn train_exact(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
+    cfg.optimizer = Optimizer::parse(optimizer_name(a), a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -432,6 +470,7 @@ fn train_exact(
                 w: r.w,
                 curve: r.loss_curve,
                 wall: r.wall_seconds,
+                hidden_params: Vec::new(),
             },
         ));
     }
@@ -442,6 +481,7 @@ fn train_exact(
 fn train_sampled(
     a: &Flags,
     model: Model,
+    (hidden, pairs): (Hidden, Pairs),
     instances: &[FeatureSet],
     shard: Option<Shard>,
     bar: &indicatif::ProgressBar,
@@ -469,7 +509,7 @@ fn train_sampled(
     if let Some(lr) = a.lr {
         cfg.lr = lr;
     }
-    cfg.optimizer = Optimizer::parse(&a.optimizer, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
+    cfg.optimizer = Optimizer::parse(optimizer_name(a), a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     if let Some(s) = &a.schedule {
         cfg.schedule = Schedule::parse(s)?;
     }
@@ -482,6 +522,8 @@ fn train_sampled(
         };
     }
     cfg.eval_batch = a.eval_batch;
+    cfg.hidden = hidden;
+    cfg.pairs = pairs;
     let trainer = Trainer::new(model, a.dims, cfg)?;
     let runs: Vec<(usize, Vec<Run>)> = match shard {
         None => trainer
@@ -527,10 +569,87 @@ fn train_sampled(
                 bias: best.bias.clone(),
                 curve: best.loss_curve.clone(),
                 wall: best.wall_seconds,
+                hidden_params: best.hidden_params.clone(),
             },
         ));
     }
     Ok(out)
+}
+
+/// Issue 14a: `--hidden` and `--pairs`, parsed, and checked to apply to the model.
+fn zoo_options(a: &Flags, model: Model, exact: bool) -> anyhow::Result<(Hidden, Pairs)> {
+    let hidden = match &a.hidden {
+        None => Hidden::Relu,
+        Some(s) => {
+            if model != Model::TmsNeuron {
+                return Err(usage(format!(
+                    "--hidden applies to tms-neuron only, not {}",
+                    a.model.trim()
+                )));
+            }
+            let h = Hidden::parse(s).map_err(|e| usage(format!("--hidden: {e}")))?;
+            h.validate(a.dims)
+                .map_err(|e| usage(format!("--hidden: {e}")))?;
+            h
+        }
+    };
+    let pairs = match &a.pairs {
+        None => Pairs::default(),
+        Some(s) => {
+            if exact || model.is_quadratic() {
+                return Err(usage(format!(
+                    "--pairs applies to the autoencoders and tms-neuron, not {}",
+                    a.model.trim()
+                )));
+            }
+            Pairs::parse(s).map_err(|e| usage(format!("--pairs: {e}")))?
+        }
+    };
+    Ok((hidden, pairs))
+}
+
+/// The sizes a train command asks for, parsed before anything per-feature is allocated:
+/// N from `--features`/`--importance`/`--density`, and the number of instances.
+struct Sizes {
+    importance: ValueSpec,
+    density: ValueSpec,
+    n: usize,
+    instances: usize,
+}
+
+impl Sizes {
+    fn of(a: &Flags) -> anyhow::Result<Sizes> {
+        let importance = ValueSpec::parse("--importance", &a.importance)?;
+        let density = ValueSpec::parse("--density", a.density.as_deref().unwrap_or("1"))?;
+        let n = feature_count(
+            a.features,
+            &[("--importance", &importance), ("--density", &density)],
+        )?;
+        let instances = match &a.instances_density {
+            Some(s) => parse_logspace("--instances-density", s)?.len(),
+            None => 1,
+        };
+        Ok(Sizes {
+            importance,
+            density,
+            n,
+            instances,
+        })
+    }
+
+    /// The importances and one density vector per instance.
+    fn expand(&self, a: &Flags) -> anyhow::Result<(Vec<f64>, Vec<Vec<f64>>)> {
+        let n = self.n;
+        let importance = self.importance.expand("--importance", n)?;
+        let density_sets = match &a.instances_density {
+            Some(s) => parse_logspace("--instances-density", s)?
+                .into_iter()
+                .map(|p| vec![p; n])
+                .collect(),
+            None => vec![self.density.expand("--density", n)?],
+        };
+        Ok((importance, density_sets))
+    }
 }
 
 fn parse_init(s: &str) -> anyhow::Result<Init> {
@@ -582,6 +701,7 @@ fn density_label(d: &[f64]) -> String {
 }
 
 fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
+    let neuron = a.model.trim() == Model::TmsNeuron.name();
     let loss_head = if exact {
         "loss (Q8)"
     } else if a.model.starts_with("quadratic") {
@@ -594,41 +714,93 @@ fn table_text(a: &Flags, exact: bool, reports: &[Report]) -> String {
         .map(|r| {
             let c = capacities(&r.w);
             let (rep, sup) = represented_superposed(&r.w);
-            vec![
+            let mut row = vec![
                 density_label(&r.densities),
                 r.seed.to_string(),
                 num(r.loss),
                 format!("{:.4}", c.iter().sum::<f64>()),
                 rep.to_string(),
                 sup.to_string(),
+            ];
+            if neuron {
+                let k = NeuronCounts::of(&neurons(&r.w, MONO_TAU));
+                row.push(format!("{}/{}/{}", k.monosemantic, k.polysemantic, k.dead));
+            }
+            row.push(
                 c.iter()
                     .map(|x| format!("{x:.3}"))
                     .collect::<Vec<_>>()
                     .join(" "),
-            ]
+            );
+            row
         })
         .collect();
     let mut s = format!(
-        "polycap train --model {} (density p = 1 − S; capacities Cᵢ by (C1))\n",
-        a.model
+        "polycap train --model {}{} (density p = 1 − S; capacities Cᵢ by (C1))\n",
+        a.model.trim(),
+        zoo_label(a)
     );
-    s.push_str(&table(
-        &[
-            "density p",
-            "seed",
-            loss_head,
-            "ΣC",
-            "represented",
-            "superposed",
-            "capacities C₁…C_N",
-        ],
-        &rows,
-    ));
+    let mut head = vec![
+        "density p",
+        "seed",
+        loss_head,
+        "ΣC",
+        "represented",
+        "superposed",
+    ];
+    if neuron {
+        head.push("neurons mono/poly/dead");
+    }
+    head.push("capacities C₁…C_N");
+    s.push_str(&table(&head, &rows));
     s.push_str(
         "represented: features with ‖Wᵢ‖ > 0.5; superposed: represented with \
          Σ_{j≠i} (Ŵᵢ·Wⱼ)² > 0.1 (E8)\n",
     );
+    if neuron {
+        s.push_str(
+            "neurons (rows of W): monosemantic if max_i |W_ri|/‖W_r‖ ≥ 0.9, dead if \
+             ‖W_r‖ < 1e-3·max ‖W_r′‖ (Z3)\n",
+        );
+    }
+    if a.pairs.is_some() {
+        s.push_str(
+            "pairs (Z4)–(Z6): p is the per-feature density; an anticorrelated pair is active \
+             with probability 2p ([E]'s set density)\n",
+        );
+    }
     s
+}
+
+/// ` --hidden H --pairs P` as given (empty when neither is).
+fn zoo_label(a: &Flags) -> String {
+    let mut s = String::new();
+    if let Some(h) = &a.hidden {
+        s += &format!(" --hidden {}", h.trim());
+    }
+    if let Some(p) = &a.pairs {
+        s += &format!(" --pairs {}", p.trim());
+    }
+    s
+}
+
+/// The neurons of W (Z3) as JSON, features numbered from 1.
+fn neurons_json(w: &DMatrix<f64>) -> Value {
+    let view = neurons(w, MONO_TAU);
+    let k = NeuronCounts::of(&view);
+    json!({
+        "tau": MONO_TAU,
+        "monosemantic": k.monosemantic,
+        "polysemantic": k.polysemantic,
+        "dead": k.dead,
+        "per_neuron": view.iter().map(|v| json!({
+            "mono": v.mono,
+            "top_feature": v.top + 1,
+            "features": v.features,
+            "dead": v.dead,
+            "monosemantic": v.monosemantic,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn json_text(
@@ -664,6 +836,8 @@ fn json_text(
                 "w": rows,
                 "bias": r.bias,
                 "loss_curve": r.curve,
+                "hidden_params": r.hidden_params,
+                "neurons": (model == Model::TmsNeuron).then(|| neurons_json(&r.w)),
             })
         })
         .collect();
@@ -682,6 +856,9 @@ fn json_text(
         "seeds": a.seeds,
         "loss_normalisation": normalisation,
         "w_layout": "D×N row-major: w[r][i] is row r, feature i",
+        "hidden": (model == Model::TmsNeuron).then(|| a.hidden.as_deref().unwrap_or("relu").trim().to_string()),
+        "pairs": a.pairs.as_deref().map(str::trim),
+        "index_base": 1,
         "instances": instances,
     });
     Ok(serde_json::to_string_pretty(&v)? + "\n")

@@ -91,6 +91,10 @@ pub(super) struct Flags {
     /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu).
     #[arg(long)]
     pub(super) steps: Option<usize>,
+    /// Peak learning rate η₀ (default: the protocol's, 10⁻² for (T3) and (T4), 10⁻³ for
+    /// tms-relu).
+    #[arg(long)]
+    pub(super) lr: Option<f64>,
     /// quadratic: expected active entries per feature and step, m (batch ⌈m / p⌉, capped at
     /// 2¹⁸; default 256).
     #[arg(long)]
@@ -144,6 +148,9 @@ fn protocol_of(f: &Flags) -> anyhow::Result<(Protocol, usize)> {
             return Err(usage("--steps must be ≥ 1, got 0"));
         }
         protocol.set_steps(s);
+    }
+    if let Some(lr) = f.lr {
+        protocol.set_lr(lr);
     }
     if let Some(m) = f.active {
         match &mut protocol {

@@ -70,6 +70,9 @@ pub(super) fn run(f: &Flags) -> anyhow::Result<()> {
         }
         verifier.training.steps = s;
     }
+    if let Some(lr) = f.lr {
+        verifier.training.lr = lr;
+    }
     verifier.band = f.band_v.unwrap_or(0.1);
     if !(verifier.band.is_finite() && verifier.band >= 0.0) {
         return Err(usage(format!(

@@ -283,6 +283,7 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
         Run {
             w: unpack(rw)?,
             bias,
+            hidden_params: Vec::new(),
             loss: rloss,
             sq_norm: rsq,
             loss_curve: rcurve,

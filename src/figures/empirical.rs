@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::{Error, FeatureSet, Result};
 use crate::theory::phase::{self, PhaseSetting};
-use crate::training::{Trainer, best_by};
+use crate::training::{Trainer, best_of};
 use crate::verify::Protocol;
 
 use super::canvas::{Canvas, Marker, Stroke};
@@ -112,7 +112,7 @@ pub struct BestRun {
 impl BestRun {
     /// Trains instance `index` of a sweep with seeds `base_seed`, `base_seed + 1`, … exactly
     /// as [`Trainer::sweep`] does (seed, instance index) and keeps the lowest evaluation
-    /// loss ([`best_by`]).
+    /// loss ([`best_of`]).
     ///
     /// # Errors
     /// [`Error::Parameter`] for 0 seeds; training errors.
@@ -123,11 +123,7 @@ impl BestRun {
         base_seed: u64,
         index: usize,
     ) -> Result<BestRun> {
-        let runs = (0..seeds as u64)
-            .map(|s| trainer.train(features, base_seed.wrapping_add(s), index as u64))
-            .collect::<Result<Vec<_>>>()?;
-        let best = best_by(&runs, |r| r.loss)
-            .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
+        let best = best_of(trainer, features, seeds, base_seed, index as u64)?;
         Ok(BestRun {
             rows: best.w.nrows(),
             cols: best.w.ncols(),

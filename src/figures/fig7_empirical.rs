@@ -9,9 +9,8 @@
 //! took 322 s; the default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the
 //! reproduce budget. The spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps,
 //! [`Params::paper_resolution`], `--resolution paper`) measured with `polycap bench figure
-//! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 12): 1.65
-//! CPU-s per job, ≈ 9300 CPU-s in all, ≈ 78 min on 2 idle cores (the default: 0.15 CPU-s per
-//! job, ≈ 190 CPU-s; ratio ≈ 48). Shard it (`--shard i/N`, derivations/verify.md (V7)).
+//! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 9): 0.92
+//! CPU-s per job, ≈ 5200 CPU-s in all, ≈ 43 min on 2 idle cores, mostly the quadratic row. Shard it (`--shard i/N`, derivations/verify.md (V7)).
 
 use crate::base::{Result, run_jobs};
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
@@ -158,7 +157,7 @@ impl Params {
                 if self.quick {
                     "< 2 s".into()
                 } else if self.paper {
-                    "≈ 9300 CPU-s, ≈ 78 min on 2 idle cores (estimated from every 37th job); shard it with --shard i/N".into()
+                    "≈ 5200 CPU-s, ≈ 43 min on 2 idle cores (estimated from every 37th job); shard it with --shard i/N".into()
                 } else {
                     "about 2–3 min (12 × 12; 13 × 13 × 3000 steps took 322 s under load)".into()
                 },

@@ -17,6 +17,10 @@
 //! | [`fig4_trained`] | \[S\] Fig. 4 top right: trained C₁ beside the theory and their difference |
 //! | [`fig7_empirical`] | \[S\] Fig. 7: trained C₁ of 9 models (3 × 3), compared qualitatively |
 //! | [`verify_scatter`] | trained Cᵢ against theory Cᵢ over the grid, (T4) and (T3), with (T5) bands |
+//! | [`abs_neurons`] | \[E\] computation in superposition: W₁ of the abs model across densities (Z12), motifs (Z13) |
+//! | [`zoo_pairs`] | \[E\], \[A\]: correlated and anticorrelated pairs in 2 dimensions (Z7) |
+//! | [`zoo_neuron`] | \[E\], \[A\]: the neuron model's monosemantic and polysemantic neurons (Z9), with SoLU (Z21) |
+//! | [`zoo_pentagon`] | \[E\]: the pentagon with one feature's density varied (Z22) |
 //! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
 //! The drawing layer: [`canvas`] (the page, drawn through plotters' SVG backend with DejaVu
@@ -62,6 +66,7 @@ pub mod isolines;
 pub mod panel;
 pub mod style;
 
+pub mod abs_neurons;
 pub mod block_structure;
 pub mod capacity_examples;
 pub mod elhage_phase;
@@ -78,6 +83,9 @@ pub mod phase_diagram;
 pub mod sparsity_sweep;
 pub mod two_block;
 pub mod verify_scatter;
+pub mod zoo_neuron;
+pub mod zoo_pairs;
+pub mod zoo_pentagon;
 
 mod registry;
 

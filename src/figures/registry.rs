@@ -534,5 +534,41 @@ pub fn registry() -> Vec<Entry> {
             trained,
             paper_resolution
         ),
+        // --- issue 14a ---
+        entry!(
+            zoo_pairs,
+            "z7-correlated-pairs",
+            "[E] non-uniform superposition, [A] §1; spec §14.2 (Z4)–(Z7)",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        entry!(
+            zoo_neuron,
+            "z9-neuron-model",
+            "[E] privileged basis, [A] §2; spec §14.3 (Z8), (Z9), §14.6 (Z20), (Z21)",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        entry!(
+            zoo_pentagon,
+            "z22-nonuniform-pentagon",
+            "[E] perturbing a single feature; spec §14.7 (Z22)",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        // --- end issue 14a ---
+        // --- issue 14b ---
+        entry!(
+            abs_neurons,
+            "z12-abs-neurons",
+            "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        // --- end issue 14b ---
     ]
 }

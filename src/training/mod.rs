@@ -4,9 +4,15 @@
 //! | module | purpose |
 //! |---|---|
 //! | [`rng`] | xoshiro256++ streams seeded by (seed, instance) |
+//! | [`abs`] | computation in superposition: the two-layer absolute-value model (Z10) and its neuron read-outs |
+//! | [`finite`] | finite datasets: memorisation and double descent (Z14)–(Z18) |
 //! | [`data`] | dense and sparse batches: (E2) and (Q4) inputs, geometric skips |
 //! | [`model`] | the models, activations and initialisations |
 //! | [`quadratic`] | loss and gradient of the quadratic family (Q10) |
+//! | [`hidden`] | hidden-layer activations of the privileged-basis models: ReLU, SoLU, SoLU-LN (Z20) |
+//! | [`pairs`] | correlated and anticorrelated feature pairs (Z4)–(Z6) |
+//! | [`zoo`] | the zoo engine: autoencoders on pairs, the neuron model (Z8), on active entries |
+//! | [`readout`] | read-outs of trained weights: cosines, represented/ignored, neurons (Z3) |
 //! | [`tms`] | loss and gradient of the autoencoders (E1)–(E3): dense and Gram kernels |
 //! | [`optim`] | Adam, AdamW, SGD; constant, cosine and warm-up schedules |
 //! | [`run`] | one run, parallel sweeps, best-of-seeds |
@@ -30,20 +36,28 @@
 //! # Ok::<(), polycap::base::Error>(())
 //! ```
 
+pub mod abs;
 pub mod data;
 pub mod deterministic;
+pub mod finite;
 pub mod guard;
+pub mod hidden;
 pub mod lanes;
 pub mod model;
 pub mod optim;
+pub mod pairs;
 pub mod quadratic;
+pub mod readout;
 pub mod rng;
 pub mod run;
 pub mod simd;
 pub mod tms;
+pub mod zoo;
 
 pub use deterministic::{ExactConfig, ExactRun, ExactTrainer};
+pub use hidden::Hidden;
 pub use model::{Activation, Family, Init, Model};
 pub use optim::{Optimizer, Schedule};
-pub use run::{Kernel, Run, TrainConfig, Trainer, best_by};
+pub use pairs::Pairs;
+pub use run::{Kernel, Run, TrainConfig, Trainer, best_by, best_of};
 pub use simd::Simd;

@@ -22,8 +22,10 @@ pub enum Activation {
     Identity,
 }
 
-const GELU_C: f64 = 0.797_884_560_802_865_4; // √(2/π)
-const GELU_A: f64 = 0.044_715;
+/// c = √(2/π) of the GeLU tanh form (M1).
+pub(crate) const GELU_C: f64 = 0.797_884_560_802_865_4;
+/// a of the GeLU tanh form (M1).
+pub(crate) const GELU_A: f64 = 0.044_715;
 
 impl Activation {
     /// (σ(z), σ′(z)) in f64. Derivation: derivations/model.md (M1).
@@ -39,30 +41,10 @@ impl Activation {
                 }
             }
             Activation::Gelu => {
-                let t = (GELU_C * (z + GELU_A * z * z * z)).tanh();
+                // (M1) tanh u = 1 − 2/(e^{2u} + 1): one `exp` (±∞ give ±1).
+                let u = GELU_C * (z + GELU_A * z * z * z);
+                let t = 1.0 - 2.0 / ((2.0 * u).exp() + 1.0);
                 let dt = GELU_C * (1.0 + 3.0 * GELU_A * z * z);
-                (
-                    0.5 * z * (1.0 + t),
-                    0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
-                )
-            }
-            Activation::Identity => (z, 1.0),
-        }
-    }
-
-    /// (σ(z), σ′(z)) in f32, the same formulas as [`Activation::eval`] (M1).
-    #[inline(always)]
-    pub fn eval32(self, z: f32) -> (f32, f32) {
-        match self {
-            Activation::Square => (z * z, 2.0 * z),
-            Activation::Relu => {
-                let pos = if z > 0.0 { 1.0 } else { 0.0 };
-                (z * pos, pos)
-            }
-            Activation::Gelu => {
-                let (c, a) = (GELU_C as f32, GELU_A as f32);
-                let t = (c * (z + a * z * z * z)).tanh();
-                let dt = c * (1.0 + 3.0 * a * z * z);
                 (
                     0.5 * z * (1.0 + t),
                     0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * dt,
@@ -90,6 +72,12 @@ pub enum Model {
     TmsSquare,
     /// Linear autoencoder x′ = WᵀWx + b (spec (E1), linear variant).
     Linear,
+    /// Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): a privileged hidden basis, no hidden bias
+    /// (spec (Z8)); the hidden activation is [`crate::training::TrainConfig::hidden`].
+    TmsNeuron,
+    /// Computation in superposition: y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10), trained
+    /// by [`super::abs::AbsModel`].
+    Abs,
 }
 
 /// The two model families, sharing data, optimisers and runs.
@@ -99,11 +87,16 @@ pub enum Family {
     Quadratic(Activation),
     /// Vector output σ(WᵀWx + b) against x; inputs (E2).
     Autoencoder(Activation),
+    /// Vector output ReLU(Wᵀ act(Wx) + b) against x (Z8); inputs (E2), trained by the zoo
+    /// engine (zoo.rs).
+    Neuron,
+    /// Two layers, hidden activation σ: ReLU(W₂σ(W₁x) + b) against |x|; signed inputs (Z10).
+    Abs(Activation),
 }
 
 impl Model {
     /// Every model, in CLI order.
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 9] = [
         Model::Quadratic,
         Model::QuadraticRelu,
         Model::QuadraticGelu,
@@ -111,10 +104,12 @@ impl Model {
         Model::TmsGelu,
         Model::TmsSquare,
         Model::Linear,
+        Model::TmsNeuron,
+        Model::Abs,
     ];
 
     /// CLI name: `quadratic`, `quadratic-relu`, `quadratic-gelu`, `tms-relu`, `tms-gelu`,
-    /// `tms-square`, `linear`.
+    /// `tms-square`, `linear`, `tms-neuron`, `abs`.
     pub fn name(self) -> &'static str {
         match self {
             Model::Quadratic => "quadratic",
@@ -124,6 +119,8 @@ impl Model {
             Model::TmsGelu => "tms-gelu",
             Model::TmsSquare => "tms-square",
             Model::Linear => "linear",
+            Model::TmsNeuron => "tms-neuron",
+            Model::Abs => "abs",
         }
     }
 
@@ -145,6 +142,8 @@ impl Model {
             Model::TmsGelu => Family::Autoencoder(Activation::Gelu),
             Model::TmsSquare => Family::Autoencoder(Activation::Square),
             Model::Linear => Family::Autoencoder(Activation::Identity),
+            Model::TmsNeuron => Family::Neuron,
+            Model::Abs => Family::Abs(Activation::Relu),
         }
     }
 
@@ -194,6 +193,23 @@ impl Init {
                 format!("initial standard deviation must be finite and ≥ 0, got {std}"),
             )),
             _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (M1): the one-`exp` tanh of the f64 GeLU is within 4 · 10⁻¹⁶ of `f64::tanh`.
+    #[test]
+    fn gelu_tanh_matches_libm() {
+        for k in 0..=200_000 {
+            let z = -30.0 + k as f64 * 3e-4;
+            let (o, _) = Activation::Gelu.eval(z);
+            let u = GELU_C * (z + GELU_A * z * z * z);
+            let reference = 0.5 * z * (1.0 + u.tanh());
+            assert!((o - reference).abs() <= 4e-16 * z.abs().max(1.0), "z = {z}");
         }
     }
 }

@@ -73,21 +73,39 @@ pub enum Schedule {
     Cosine,
     /// Linear warm-up: f = min(1, (t + 1)/n), then constant (O6).
     Warmup(usize),
+    /// Linear warm-up over n steps, then the cosine ½(1 + cos(π s′/S′)) with s′ = t − n,
+    /// S′ = T − n, down towards 0: the double-descent protocol (Z17) of \[H\] (O7).
+    WarmupCosine(usize),
+    /// Linear warm-up over n steps, then ARENA's quarter-cosine cos(½π s′/(S′ − 1)), reaching
+    /// 0 at the last step (the (Z17) option of \[A\]) (O7).
+    WarmupQuarterCosine(usize),
 }
 
 impl Schedule {
-    /// Parses `constant`, `cosine`, `warmup:N` (N ≥ 1).
+    /// Parses `constant`, `cosine`, `warmup:N`, `warmup-cosine:N`, `warmup-quarter-cosine:N`
+    /// (N ≥ 1).
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
+        let with_n = |prefix: &str| match s.strip_prefix(prefix).map(str::parse::<usize>) {
+            Some(Ok(n)) if n >= 1 => Some(n),
+            _ => None,
+        };
         match s {
             "constant" => Ok(Schedule::Constant),
             "cosine" => Ok(Schedule::Cosine),
-            _ => match s.strip_prefix("warmup:").map(str::parse::<usize>) {
-                Some(Ok(n)) if n >= 1 => Ok(Schedule::Warmup(n)),
-                _ => Err(Error::Parameter(format!(
-                    "unknown schedule '{s}' (expected constant, cosine or warmup:N with N ≥ 1)"
-                ))),
-            },
+            _ => {
+                if let Some(n) = with_n("warmup:") {
+                    Ok(Schedule::Warmup(n))
+                } else if let Some(n) = with_n("warmup-cosine:") {
+                    Ok(Schedule::WarmupCosine(n))
+                } else if let Some(n) = with_n("warmup-quarter-cosine:") {
+                    Ok(Schedule::WarmupQuarterCosine(n))
+                } else {
+                    Err(Error::Parameter(format!(
+                        "unknown schedule '{s}' (expected constant, cosine, warmup:N, warmup-cosine:N or warmup-quarter-cosine:N with N ≥ 1)"
+                    )))
+                }
+            }
         }
     }
 
@@ -97,10 +115,12 @@ impl Schedule {
             Schedule::Constant => "constant".into(),
             Schedule::Cosine => "cosine".into(),
             Schedule::Warmup(n) => format!("warmup:{n}"),
+            Schedule::WarmupCosine(n) => format!("warmup-cosine:{n}"),
+            Schedule::WarmupQuarterCosine(n) => format!("warmup-quarter-cosine:{n}"),
         }
     }
 
-    /// Factor f(t) at step t of `total` (O6).
+    /// Factor f(t) at step t of `total` (O6), (O7).
     pub fn factor(&self, t: usize, total: usize) -> f64 {
         match *self {
             Schedule::Constant => 1.0,
@@ -108,6 +128,17 @@ impl Schedule {
                 0.5 * (1.0 + (std::f64::consts::PI * t as f64 / total.max(1) as f64).cos())
             }
             Schedule::Warmup(n) => ((t + 1) as f64 / n as f64).min(1.0),
+            Schedule::WarmupCosine(n) | Schedule::WarmupQuarterCosine(n) if t < n => {
+                (t + 1) as f64 / n as f64
+            }
+            Schedule::WarmupCosine(n) => {
+                let (s, span) = ((t - n) as f64, total.saturating_sub(n).max(1) as f64);
+                0.5 * (1.0 + (std::f64::consts::PI * s / span).cos())
+            }
+            Schedule::WarmupQuarterCosine(n) => {
+                let (s, span) = ((t - n) as f64, total.saturating_sub(n + 1).max(1) as f64);
+                (std::f64::consts::FRAC_PI_2 * (s / span).min(1.0)).cos()
+            }
         }
     }
 }

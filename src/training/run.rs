@@ -16,14 +16,17 @@ use crate::base::{Error, FeatureSet, Result};
 
 use super::data::{InputLaw, Sampler, SparseBatch};
 use super::guard;
+use super::hidden::Hidden;
 use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
+use super::pairs::Pairs;
 use super::quadratic::QuadraticNet;
 use super::rng::Xoshiro;
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
 use super::simd::{Isa, Path, Portable, Simd};
 use super::tms::{Autoencoder, KernelLanes, Scratch};
+use super::zoo::{self, ZooNet};
 
 /// Which kernel to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,13 @@ pub struct TrainConfig {
     /// Instruction set of the kernels: [`Simd::Auto`] (AVX2 when the CPU has it) or
     /// [`Simd::Portable`]. Results are bit-identical either way (simd.md (SD3)).
     pub simd: Simd,
+    // --- issue 14a: the zoo engine (zoo.rs) ---
+    /// Hidden activation of the neuron model (Z8), (Z20); ReLU for every other model.
+    pub hidden: Hidden,
+    /// Correlated / anticorrelated pairs leading the features (Z4)–(Z6); autoencoders and
+    /// the neuron model only. With pairs, the autoencoders train on the zoo engine.
+    pub pairs: Pairs,
+    // --- end issue 14a ---
 }
 
 impl TrainConfig {
@@ -111,6 +121,8 @@ impl TrainConfig {
                 curve_points: 100,
                 kernel: Kernel::Auto,
                 simd: Simd::Auto,
+                hidden: Hidden::Relu,
+                pairs: Pairs::default(),
             }
         } else {
             TrainConfig {
@@ -125,6 +137,8 @@ impl TrainConfig {
                 curve_points: 100,
                 kernel: Kernel::Auto,
                 simd: Simd::Auto,
+                hidden: Hidden::Relu,
+                pairs: Pairs::default(),
             }
         }
     }
@@ -197,6 +211,8 @@ pub struct Run {
     pub w: DMatrix<f64>,
     /// Bias: N entries (autoencoders) or 1 (quadratic family).
     pub bias: Vec<f64>,
+    /// Parameters of the hidden activation: γ then β (D each) for SoLU-LN (Z20), else empty.
+    pub hidden_params: Vec<f64>,
     /// Loss on `eval_batch` fresh samples: autoencoders the mean over batch and features of
     /// Iⱼ(xⱼ − x′ⱼ)² (notebook normalisation, spec pitfall 10); quadratic family the mean of
     /// (ỹ − y)².
@@ -337,12 +353,30 @@ enum Net {
 }
 
 impl Trainer {
-    /// Validates D ≥ 1 and the configuration.
+    /// Validates D ≥ 1 and the configuration, and that the hidden activation and pairs apply
+    /// to the model.
     pub fn new(model: Model, dims: usize, config: TrainConfig) -> Result<Self> {
         if dims == 0 {
             return Err(Error::Dims(dims));
         }
+        if let Family::Abs(_) = model.family() {
+            return Err(abs_elsewhere());
+        }
         config.validate()?;
+        if config.hidden != Hidden::Relu && model.family() != Family::Neuron {
+            return Err(Error::Parameter(format!(
+                "hidden activation {} applies to tms-neuron only, not {}",
+                config.hidden.name(),
+                model.name()
+            )));
+        }
+        config.hidden.validate(dims)?;
+        if !config.pairs.is_none() && model.is_quadratic() {
+            return Err(Error::Parameter(format!(
+                "pairs apply to the autoencoders and tms-neuron, not {}",
+                model.name()
+            )));
+        }
         Ok(Trainer {
             model,
             dims,
@@ -377,6 +411,15 @@ impl Trainer {
                 }),
                 Sampler::quadratic(features)?,
             ),
+            // Issue 14a: the neuron model, and autoencoders on paired data, on the zoo engine.
+            Family::Neuron => {
+                let net = ZooNet::Neuron(cfg.hidden);
+                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+            }
+            Family::Autoencoder(act) if !cfg.pairs.is_none() => {
+                let net = ZooNet::Autoencoder(act);
+                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+            }
             Family::Autoencoder(act) => (
                 Net::Auto(Autoencoder {
                     act,
@@ -386,6 +429,7 @@ impl Trainer {
                 }),
                 Sampler::new(features, InputLaw::UnitUniform)?,
             ),
+            Family::Abs(_) => return Err(abs_elsewhere()),
         };
         let nb = match net {
             Net::Quad(_) => 1,
@@ -438,9 +482,15 @@ impl Trainer {
         }
 
         // (RN6) L_ref: the loss of the initial parameters on samples of an independent
-        // stream (the sampler is stateless, so the run itself is unchanged).
+        // stream (the sampler is stateless, so the run itself is unchanged), at least one
+        // training batch of them so that every feature contributes its (RN7) active entries.
         let mut ref_rng = Xoshiro::new(seed, index ^ 0x6A4D_0000_0000_0000);
-        let l0 = step.loss_grad(&theta, &mut grad, &mut ref_rng, cfg.eval_batch.min(8192));
+        let l0 = step.loss_grad(
+            &theta,
+            &mut grad,
+            &mut ref_rng,
+            cfg.eval_batch.min(8192).max(bsz),
+        );
         // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
         let mut watch = guard::Divergence::with_reference(l0);
         for t in 0..cfg.steps {
@@ -476,6 +526,7 @@ impl Trainer {
         Ok(Run {
             w,
             bias: theta[n * d..].to_vec(),
+            hidden_params: Vec::new(),
             loss,
             sq_norm,
             loss_curve: curve,
@@ -523,6 +574,35 @@ impl Trainer {
         }
         Ok(out)
     }
+}
+
+/// The |x| model has its own trainer (two untied layers, signed inputs).
+fn abs_elsewhere() -> Error {
+    Error::Parameter("the abs model trains with training::abs::AbsModel (Z10)".into())
+}
+
+/// Best of `seeds` runs of one instance (spec (T3), zoo (Z2)): seeds `base_seed`,
+/// `base_seed` + 1, … on stream `index`, trained one after the other, the lowest final loss
+/// kept (ties: the earliest seed). On the zoo engine every seed's final loss is measured on
+/// the same fixed batch.
+///
+/// # Errors
+/// [`Error::Parameter`] for 0 seeds; training errors.
+pub fn best_of(
+    trainer: &Trainer,
+    features: &FeatureSet,
+    seeds: usize,
+    base_seed: u64,
+    index: u64,
+) -> Result<Run> {
+    let mut best: Option<Run> = None;
+    for s in 0..seeds as u64 {
+        let r = trainer.train(features, base_seed.wrapping_add(s), index)?;
+        if best.as_ref().is_none_or(|b| r.loss < b.loss) {
+            best = Some(r);
+        }
+    }
+    best.ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))
 }
 
 /// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`

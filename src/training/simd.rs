@@ -19,7 +19,7 @@
 //!
 //! Derivation: derivations/simd.md (SD1)–(SD3).
 
-use std::ops::{Add, AddAssign, BitXor, Mul, Sub};
+use std::ops::{Add, AddAssign, BitXor, Div, Mul, Sub};
 
 use wide::{CmpGt, CmpLt, f32x8, i32x8, u32x8};
 
@@ -131,9 +131,53 @@ impl Path for Avx2 {
     type U = Yu8;
 }
 
+/// Lane-wise tanh u in f32 to a few ulp (SD4): u clamped to ±7.9053, then the odd rational
+/// u·P(u²)/Q(u²), P of degree 6 and Q of degree 3 in u², evaluated by Horner's rule with
+/// separate multiplies and adds (no FMA), so both kernel copies give the same bits (SD3).
+#[inline(always)]
+pub(crate) fn tanh<V: Lanes>(u: V) -> V {
+    let cx = u.ctx();
+    let k = |v: f32| V::splat(cx, v);
+    let u = u.max(k(-TANH_CLAMP)).min(k(TANH_CLAMP));
+    let u2 = u * u;
+    let mut p = k(TANH_P[6]);
+    for &c in TANH_P[..6].iter().rev() {
+        p = p * u2 + k(c);
+    }
+    let mut q = k(TANH_Q[3]);
+    for &c in TANH_Q[..3].iter().rev() {
+        q = q * u2 + k(c);
+    }
+    u * p / q
+}
+
+/// Beyond ±`TANH_CLAMP` tanh rounds to ±1 in f32 (SD4).
+const TANH_CLAMP: f32 = 7.905_311;
+
+/// Numerator coefficients of (SD4), of u⁰ … u¹² in u·P(u²) (Eigen's float tanh).
+#[allow(clippy::excessive_precision)]
+const TANH_P: [f32; 7] = [
+    4.893_524_558_917_86e-3,
+    6.372_619_288_754_36e-4,
+    1.485_722_357_179_79e-5,
+    5.122_297_090_371_14e-8,
+    -8.604_671_522_137_35e-11,
+    2.000_187_904_824_77e-13,
+    -2.760_768_477_423_55e-16,
+];
+
+/// Denominator coefficients of (SD4), of u⁰ … u⁶ in Q(u²).
+#[allow(clippy::excessive_precision)]
+const TANH_Q: [f32; 4] = [
+    4.893_525_185_543_85e-3,
+    2.268_434_632_439_00e-3,
+    1.185_347_056_866_54e-4,
+    1.198_258_394_667_02e-6,
+];
+
 /// Eight f32 lanes: the operations of the kernels, each one IEEE-754 f32 operation per lane.
 pub(crate) trait Lanes:
-    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + AddAssign
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + AddAssign
 {
     /// What building a vector needs.
     type Ctx: Copy;
@@ -147,6 +191,8 @@ pub(crate) trait Lanes:
     fn to_array(self) -> [f32; LANES];
     /// Lane-wise `self > o ? self : o` (x86 `maxps`; used with o = 0, never NaN).
     fn max(self, o: Self) -> Self;
+    /// Lane-wise `self < o ? self : o` (x86 `minps`; used with a constant o, never NaN).
+    fn min(self, o: Self) -> Self;
     /// Lane-wise 1 where `self > 0`, else +0 (the ReLU derivative).
     fn positive(self) -> Self;
     /// Lane-wise `self < p ? then : +0`.
@@ -195,6 +241,10 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn max(self, o: Self) -> Self {
         f32x8::max(self, o)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        f32x8::min(self, o)
     }
     #[inline(always)]
     fn positive(self) -> Self {
@@ -271,6 +321,8 @@ binop!(Y8, Sub, sub, avx, _mm256_sub_ps);
 #[cfg(target_arch = "x86_64")]
 binop!(Y8, Mul, mul, avx, _mm256_mul_ps);
 #[cfg(target_arch = "x86_64")]
+binop!(Y8, Div, div, avx, _mm256_div_ps);
+#[cfg(target_arch = "x86_64")]
 binop!(Yu8, Add, add, avx2, _mm256_add_epi32);
 #[cfg(target_arch = "x86_64")]
 binop!(Yu8, BitXor, bitxor, avx2, _mm256_xor_si256);
@@ -314,6 +366,14 @@ impl Lanes for Y8 {
         Y8 {
             s: self.s,
             v: self.s.avx._mm256_max_ps(self.v, o.v),
+        }
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // minps: self < o ? self : o, as wide's SSE `min` for a non-NaN o.
+        Y8 {
+            s: self.s,
+            v: self.s.avx._mm256_min_ps(self.v, o.v),
         }
     }
     #[inline(always)]
@@ -387,6 +447,32 @@ impl Bits for Yu8 {
                 s.avx._mm256_cvtepi32_ps(top),
                 s.avx._mm256_set1_ps(1.0 / (1u32 << 24) as f32),
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (SD4): the lane tanh is within 5 · 10⁻⁷ of f64 tanh and odd, on both copies.
+    #[test]
+    fn lane_tanh_matches_f64() {
+        let xs: Vec<f32> = (0..=40_000).map(|k| -10.0 + k as f32 * 5e-4).collect();
+        for c in xs.chunks_exact(LANES) {
+            let a: [f32; LANES] = c.try_into().expect("chunk");
+            let t = tanh(f32x8::from_array((), a)).to_array();
+            let m = tanh(f32x8::from_array((), a.map(|v| -v))).to_array();
+            for ((&x, &tv), &mv) in a.iter().zip(&t).zip(&m) {
+                let err = (tv as f64 - (x as f64).tanh()).abs();
+                assert!(err < 5e-7, "tanh({x}) = {tv}, error {err}");
+                assert_eq!(tv.to_bits(), (-mv).to_bits());
+            }
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v3) = V3::try_new() {
+                let y = tanh(Y8::from_array(v3, a)).to_array();
+                assert_eq!(y.map(f32::to_bits), t.map(f32::to_bits));
+            }
         }
     }
 }

@@ -14,10 +14,10 @@
 //! Derivation: derivations/tms.md (TM1)–(TM6).
 
 use super::data::SparseBatch;
-use super::model::Activation;
-use super::simd::Lanes;
+use super::model::{Activation, GELU_A, GELU_C};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Y8;
+use super::simd::{self, Lanes};
 
 use wide::f32x8;
 
@@ -127,21 +127,26 @@ impl KernelLanes for Y8 {
     }
 }
 
-/// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU falls back to the scalar formula per lane.
+/// (σ(z), σ′(z)) lane-wise (model.md (M1)); GeLU's tanh is the lane rational (simd.md (SD4)).
 #[inline(always)]
 pub(crate) fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
     let cx = z.ctx();
-    let zero = V::splat(cx, 0.0);
+    let k = |v: f32| V::splat(cx, v);
     match act {
-        Activation::Relu => (z.max(zero), z.positive()),
-        Activation::Identity => (z, V::splat(cx, 1.0)),
-        Activation::Square => (z * z, z * V::splat(cx, 2.0)),
+        Activation::Relu => (z.max(k(0.0)), z.positive()),
+        Activation::Identity => (z, k(1.0)),
+        Activation::Square => (z * z, z * k(2.0)),
         Activation::Gelu => {
-            let (mut o, mut d) = ([0f32; L], [0f32; L]);
-            for ((ol, dl), &zl) in o.iter_mut().zip(d.iter_mut()).zip(z.to_array().iter()) {
-                (*ol, *dl) = act.eval32(zl);
-            }
-            (V::from_array(cx, o), V::from_array(cx, d))
+            let (c, a) = (GELU_C as f32, GELU_A as f32);
+            let z2 = z * z;
+            let t = simd::tanh(k(c) * (z + k(a) * z2 * z));
+            let du = k(c) * (k(1.0) + k(3.0 * a) * z2);
+            let half = k(0.5);
+            let one_t = k(1.0) + t;
+            (
+                half * z * one_t,
+                half * one_t + half * z * (k(1.0) - t * t) * du,
+            )
         }
     }
 }

@@ -20,7 +20,7 @@
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, Result};
+use crate::base::{Error, Result, collect_indexed};
 use crate::theory::elhage::{
     self, ANTIPODAL_PEAK_DENSITY, Configuration, Region, ToyModel, boundary_polylines,
     dense_reference_loss,
@@ -818,33 +818,16 @@ impl ElhageReport {
             .ok_or_else(|| Error::Parameter("nothing to merge: no shard reports".into()))?;
         let settings = first.settings.clone();
         let total = settings.ratio.len() * settings.density.len();
-        let mut slots: Vec<Option<ElhagePoint>> = vec![None; total];
+        let mut items = Vec::with_capacity(total);
         for report in std::iter::once(first).chain(it) {
             if report.settings != settings {
                 return Err(Error::Parameter(
                     "shards were run with different settings (model, grid, seeds, steps, band or thresholds differ)".into(),
                 ));
             }
-            for p in report.points {
-                let i = p.index;
-                let slot = slots.get_mut(i).ok_or_else(|| {
-                    Error::Parameter(format!("point {i} is outside the {total}-point grid"))
-                })?;
-                if slot.is_some() {
-                    return Err(Error::Parameter(format!(
-                        "shards overlap: point {i} appears twice"
-                    )));
-                }
-                *slot = Some(p);
-            }
+            items.extend(report.points.into_iter().map(|p| (p.index, p)));
         }
-        let missing = slots.iter().filter(|s| s.is_none()).count();
-        if missing > 0 {
-            return Err(Error::Parameter(format!(
-                "shards miss {missing} of {total} points"
-            )));
-        }
-        let points: Vec<ElhagePoint> = slots.into_iter().flatten().collect();
+        let points = collect_indexed("point", total, items)?;
         let model = match (settings.features, settings.dims) {
             (2, 1) => ToyModel::TwoInOne,
             (3, 2) => ToyModel::ThreeInTwo,

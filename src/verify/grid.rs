@@ -105,6 +105,9 @@ pub struct Settings {
     pub base_seed: u64,
     /// Optimisation steps.
     pub steps: usize,
+    /// Peak learning rate η₀.
+    #[serde(default)]
+    pub lr: f64,
     /// Expected active entries per feature and step of sampled training (absent for (T4) or
     /// a fixed batch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -314,6 +317,7 @@ fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {
         seeds: verifier.seeds(),
         base_seed: verifier.base_seed(),
         steps: verifier.protocol().steps(),
+        lr: verifier.protocol().lr(),
         active: verifier.protocol().active_per_feature(),
         tolerance: verifier.tolerance(),
         bands: verifier.bands(),

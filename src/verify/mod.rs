@@ -7,6 +7,7 @@
 //! | [`grid`] | the same over a V × p grid, in parallel, sharded and merged |
 //! | [`elhage`] | the ReLU-output model: classify trained (W, b), compare with (E11)/(E12), fit the boundary |
 //! | [`qualitative`] | models without a closed form: where their C₁ departs from the theory |
+//! | [`zoo`] | acceptance checks of the zoo reproductions: pairs (Z7), neurons (Z9), non-uniform pentagon (Z22) |
 //!
 //! Derivation: derivations/verify.md.
 //!
@@ -32,6 +33,7 @@ pub mod grid;
 pub mod point;
 pub mod qualitative;
 pub mod theory;
+pub mod zoo;
 
 pub use grid::{
     GridReport, GridSpec, Settings, Shard, Summary, grid_report, verify_grid, verify_point,

@@ -76,6 +76,22 @@ impl Protocol {
         }
     }
 
+    /// Peak learning rate η₀ of the optimiser.
+    pub fn lr(&self) -> f64 {
+        match self {
+            Protocol::Exact(c) => c.lr,
+            Protocol::Sampled { config, .. } => config.lr,
+        }
+    }
+
+    /// Sets the peak learning rate η₀ (validated when training starts).
+    pub fn set_lr(&mut self, lr: f64) {
+        match self {
+            Protocol::Exact(c) => c.lr = lr,
+            Protocol::Sampled { config, .. } => config.lr = lr,
+        }
+    }
+
     /// True when the trained model is the quadratic model itself ((T3) or (T4)), whose
     /// optimum the closed-form theory describes.
     pub fn has_closed_form(&self) -> bool {

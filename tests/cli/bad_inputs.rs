@@ -30,7 +30,7 @@ const fn case(args: &'static str, code: i32, says: &'static str) -> Case {
 const CASES: &[Case] = &[
     // no or unknown subcommand
     case("", 2, "'polycap' needs a subcommand: one of allocate, capacity"),
-    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, quadratic, phase, figure"),
+    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, quadratic, gelu, phase, figure"),
     case("alocate --dims 3", 2, "allocate"),
     // allocate: clap keeps the whole message; library validation names the 1-based feature
     case("allocate --importance 1 --density 0.1 --features 6", 2, "--dims <D>"),
@@ -112,6 +112,8 @@ const CASES: &[Case] = &[
     case("verify --grid 100000x100000", 2, "needs about"),
     case("verify --tolerance NaN --steps 10 --seeds 1 --grid 1x1", 2, "verify tolerances must be finite and ≥ 0, got |ΔCᵢ| ≤ NaN"),
     case("verify --format csv", 2, "invalid value 'csv'"),
+    case("verify --model quadratic --lr 0", 2, "learning rate must be finite and > 0, got 0"),
+    case("verify --model tms-relu --lr inf", 2, "learning rate must be finite and > 0, got inf"),
     case("verify --model tms-gelu", 2, "only tms-relu"),
     case("verify --model tms-relu --features 4 --dims 2", 2, "--features 2 --dims 1 or --features 3 --dims 2"),
     case("verify --shard 3/2 --grid 2x2", 2, "--shard"),
@@ -136,6 +138,7 @@ const CASES: &[Case] = &[
     case("bench tms --instances 0", 2, "instance"),
     case("bench tms --features 10000000 --dims 5 --steps 10", 2, "needs about"),
     case("bench phase --grid 100000x100000", 2, "needs about"),
+    case("bench gelu --evals 0", 2, "1 ≤ evals"),
     case("bench tms --steps 10 --format csv --out b.json", 2, "extension .json"),
     case("bench nope", 2, "nope"),
     // reproduce

@@ -372,3 +372,267 @@ fn sharded_train_merges_to_the_unsharded_output() {
     assert!(!std::path::Path::new(&out).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 14a: tms-neuron with SoLU-LN and correlated pairs from the CLI; the JSON carries the
+/// neuron read-outs (Z3), recomputed here from W.
+#[test]
+fn tms_neuron_with_pairs_reports_neurons() {
+    let v = json(&[
+        "train",
+        "--model",
+        "tms-neuron",
+        "--hidden",
+        "solu_ln",
+        "--features",
+        "6",
+        "--dims",
+        "4",
+        "--pairs",
+        "correlated:1,anticorrelated:1",
+        "--density",
+        "0.2",
+        "--steps",
+        "300",
+        "--batch",
+        "128",
+        "--eval-batch",
+        "1024",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["hidden"], "solu_ln");
+    assert_eq!(v["pairs"], "correlated:1,anticorrelated:1");
+    let inst = &v["instances"][0];
+    assert_eq!(inst["hidden_params"].as_array().map(Vec::len), Some(8));
+    let w: Vec<Vec<f64>> = serde_json::from_value(inst["w"].clone()).expect("W rows");
+    let neurons = inst["neurons"]["per_neuron"].as_array().expect("neurons");
+    assert_eq!(neurons.len(), 4);
+    for (row, n) in w.iter().zip(neurons) {
+        let norm = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let (top, big) = row.iter().enumerate().fold((0, 0.0f64), |(k, m), (i, x)| {
+            if x.abs() > m { (i, x.abs()) } else { (k, m) }
+        });
+        let mono = n["mono"].as_f64().expect("mono");
+        assert!((mono - big / norm).abs() < 1e-12);
+        assert_eq!(n["top_feature"].as_u64(), Some(top as u64 + 1));
+    }
+}
+
+/// Issue 14a: bad zoo options are one-line usage errors (exit 2) and write nothing.
+#[test]
+fn zoo_bad_options_exit_2() {
+    let dir = std::env::temp_dir().join(format!("polycap-zoo-bad-{}", std::process::id()));
+    let out = dir.join("o.json");
+    let out_s = out.to_str().expect("utf-8 path");
+    for (args, needle) in [
+        (
+            vec![
+                "--model",
+                "tms-relu",
+                "--features",
+                "3",
+                "--pairs",
+                "correlated:2",
+            ],
+            "N/2",
+        ),
+        (
+            vec![
+                "--model",
+                "tms-relu",
+                "--features",
+                "4",
+                "--pairs",
+                "sideways:1",
+            ],
+            "unknown kind",
+        ),
+        (
+            vec![
+                "--model",
+                "tms-relu",
+                "--features",
+                "4",
+                "--pairs",
+                "correlated:0",
+            ],
+            "K = 0",
+        ),
+        (
+            vec![
+                "--model",
+                "quadratic",
+                "--features",
+                "4",
+                "--pairs",
+                "correlated:1",
+            ],
+            "--pairs",
+        ),
+        (
+            vec![
+                "--model",
+                "tms-neuron",
+                "--features",
+                "4",
+                "--hidden",
+                "solu_ln",
+            ],
+            "solu_ln",
+        ),
+        (
+            vec!["--model", "tms-relu", "--features", "4", "--hidden", "solu"],
+            "tms-neuron",
+        ),
+        (
+            vec![
+                "--model",
+                "tms-neuron",
+                "--features",
+                "4",
+                "--hidden",
+                "tanh",
+            ],
+            "--hidden",
+        ),
+        (
+            vec![
+                "--model",
+                "tms-relu",
+                "--features",
+                "4",
+                "--pairs",
+                "anticorrelated:1",
+                "--density",
+                "0.7",
+            ],
+            "1/2",
+        ),
+    ] {
+        let mut full = vec![
+            "train", "--dims", "2", "--steps", "10", "--out", out_s, "--format", "json",
+        ];
+        full.extend(args.iter().copied());
+        let o = polycap(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(
+            e.starts_with("error: ") && e.contains(needle),
+            "{args:?}: {e}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+// --- issue 14b ---
+
+#[test]
+fn abs_and_dataset_bad_combinations_are_usage_errors() {
+    let cases: &[&[&str]] = &[
+        &["--model", "tms-relu", "--dataset", "0"],
+        &["--model", "quadratic-exact", "--dataset", "5"],
+        &["--model", "abs", "--dataset", "5"],
+        &["--model", "quadratic", "--dataset", "5"],
+        &["--model", "tms-relu", "--test-points", "5"],
+        &["--model", "tms-relu", "--dataset", "5", "--batch", "4"],
+        &["--model", "abs", "--input", "gaussian"],
+        &["--model", "abs", "--init", "xavier"],
+        &["--model", "abs", "--save", "w.npz"],
+        &["--model", "abs", "--pairs", "correlated:1"],
+        &["--model", "abs", "--hidden", "solu_ln"],
+        &["--model", "tms-relu", "--dataset", "5", "--hidden", "solu"],
+        &[
+            "--model",
+            "tms-relu",
+            "--dataset",
+            "5",
+            "--schedule",
+            "warmup-cosine:0",
+        ],
+    ];
+    for extra in cases {
+        let mut args = vec!["train", "--features", "4", "--dims", "2"];
+        args.extend_from_slice(extra);
+        let o = polycap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: ") && err.trim().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+#[test]
+fn abs_json_reports_neurons_and_responses() {
+    let v = json(&[
+        "train",
+        "--model",
+        "abs",
+        "--features",
+        "2",
+        "--dims",
+        "4",
+        "--steps",
+        "1500",
+        "--batch",
+        "64",
+        "--eval-batch",
+        "1024",
+        "--format",
+        "json",
+    ]);
+    let inst = &v["instances"][0];
+    assert_eq!(inst["mono"].as_array().map(Vec::len), Some(4));
+    assert_eq!(inst["responses"].as_array().map(Vec::len), Some(2));
+    assert_eq!(inst["w1"].as_array().map(Vec::len), Some(4));
+    assert_eq!(inst["w2"].as_array().map(Vec::len), Some(2));
+    assert!(
+        inst["loss"]
+            .as_f64()
+            .is_some_and(|l| l.is_finite() && l >= 0.0)
+    );
+}
+
+#[test]
+fn dataset_json_reports_train_and_test_loss_and_dimensionalities() {
+    let v = json(&[
+        "train",
+        "--model",
+        "tms-relu",
+        "--features",
+        "20",
+        "--dims",
+        "2",
+        "--density",
+        "0.1",
+        "--dataset",
+        "4",
+        "--steps",
+        "600",
+        "--test-points",
+        "200",
+        "--data-seeds",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let inst = v["instances"].as_array().expect("instances");
+    assert_eq!(inst.len(), 2);
+    for i in inst {
+        assert_eq!(i["point_dimensionality"].as_array().map(Vec::len), Some(4));
+        assert_eq!(
+            i["feature_dimensionality"].as_array().map(Vec::len),
+            Some(20)
+        );
+        let (tr, te) = (
+            i["train_loss"].as_f64().expect("f"),
+            i["test_loss"].as_f64().expect("f"),
+        );
+        assert!(tr < te, "memorised: train {tr} < test {te}");
+    }
+    assert_ne!(inst[0]["data_seed"], inst[1]["data_seed"]);
+    assert_eq!(v["optimizer"], "adamw");
+}

@@ -68,6 +68,10 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
             "agreement",
         ],
         "verify-scatter" => &["theory Cᵢ, allocation (A7)", "trained Cᵢ (C1)", "(T5)"],
+        "z12-abs-neurons" => &["p = 1", "mono ", "computed ", "(Z13)"],
+        "z7-correlated-pairs" => &["anti-2", "corr-3", "p = 0.1000"],
+        "z9-neuron-model" => &["relu", "solu_ln", "mono", "p = 0.75"],
+        "z22-nonuniform-pentagon" => &["r = p₁/p", "pentagon", "loss"],
         _ => &[],
     }
 }

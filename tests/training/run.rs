@@ -177,3 +177,24 @@ fn invalid_configurations_are_rejected() {
     assert_eq!(Model::parse("tms-gelu"), Ok(Model::TmsGelu));
     assert!(Model::parse("mlp").is_err());
 }
+
+/// (RN6) with heavy-tailed inputs: L_ref must estimate the initial loss from as many active
+/// entries as a training batch. At V = 100, p = 10⁻³, Laplace inputs, an 8192-sample reference
+/// (≈ 8 entries of feature 1) missed the loss v₁²·Kurt/p ≈ 6·10⁷ by 10³ and stopped these
+/// seeds (those of `polycap verify --model quadratic --input laplace --grid 7x3 --p-range
+/// 0.001:0.0075`, point 7) as "diverged" at step 16 although Adam moves W by ≤ 3η a step.
+#[test]
+fn heavy_tailed_inputs_do_not_trip_the_divergence_guard() {
+    let mut v = vec![1.0; 6];
+    v[0] = 100.0;
+    let f = FeatureSet::from_densities(v, &[1e-3; 6], Magnitude::Laplace).expect("valid");
+    let mut cfg = TrainConfig::defaults(Model::Quadratic);
+    cfg.steps = 40;
+    cfg.eval_batch = 1024;
+    let trainer = Trainer::new(Model::Quadratic, 3, cfg).expect("valid");
+    let seed = polycap::verify::point_seed(0, 6);
+    for s in 0..3 {
+        let run = trainer.train(&f, seed.wrapping_add(s), 0);
+        assert!(run.is_ok(), "seed {s}: {:?}", run.err());
+    }
+}

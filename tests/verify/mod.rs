@@ -5,6 +5,7 @@
 mod elhage;
 mod geometry;
 mod qualitative;
+mod zoo;
 
 use polycap::base::{FeatureSet, Result};
 use polycap::theory::allocation::allocate;
@@ -257,6 +258,7 @@ fn fake_run(w: &[f64], loss: f64, seed: u64) -> polycap::training::Run {
         sq_norm: w.column_iter().map(|c| c.norm_squared()).collect(),
         w,
         bias: vec![0.0],
+        hidden_params: Vec::new(),
         loss,
         loss_curve: Vec::new(),
         wall_seconds: 0.0,

@@ -1,0 +1,415 @@
+//! \[E\] computation in superposition (spec §14.4): the |x| model (Z10) with N features and D
+//! neurons, importance Iᵢ = rⁱ, one model per density p = 1 − S. Per model: W₁ as a heat map
+//! (neurons as rows, each rescaled to max |W₁\[r,i\]| = 1, ordered by dominant feature), with the
+//! monosemantic fraction (Z3), the computed features and their ± neuron pairs (Z12); and the
+//! motif count (Z13) of a separate N = D = 10, p = 0.35 run (ARENA's motif run).
+//!
+//! Computation (jobs, data, CSV) is separate from drawing; `render` only draws [`Data`].
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
+use crate::training::abs::{self, AbsConfig, AbsRun};
+use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
+
+use super::axis::{Frame, fmt_value};
+use super::matrix_map::{diverging, draw_matrix};
+use super::style::Style;
+use super::svg::{Anchor, Rgb, Svg, TitleBlock, text_width, wrap};
+use super::{cell, csv_text};
+
+/// Parameters of the figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Features N of the density sweep.
+    pub features: usize,
+    /// Neurons D of the density sweep.
+    pub dims: usize,
+    /// Importance ratio r: Iᵢ = rⁱ (i = 0, 1, …).
+    pub importance_ratio: f64,
+    /// Densities p, left to right.
+    pub densities: Vec<f64>,
+    /// Adam steps per model.
+    pub steps: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// Seeds per model (best by loss, (Z2)).
+    pub seeds: usize,
+    /// Seeds of the motif run (N = D = 10, p = 0.35); each is counted.
+    pub motif_seeds: usize,
+    /// Which resolution this is.
+    pub label: &'static str,
+}
+
+impl Params {
+    /// ARENA's published settings (spec §14.4): N = 100, D = 40, Iᵢ = 0.8ⁱ,
+    /// p ∈ {1, .3, .1, .03, .01, .003, .001}, batch 1024, 5 000 steps, one seed; motif run
+    /// K = 6.
+    pub fn paper_resolution() -> Self {
+        Params {
+            features: 100,
+            dims: 40,
+            importance_ratio: 0.8,
+            densities: vec![1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
+            steps: 5_000,
+            batch: 1024,
+            seeds: 1,
+            motif_seeds: 6,
+            label: "paper",
+        }
+    }
+
+    /// The default of `reproduce` (≈ 20 CPU-s): the same models at four densities
+    /// {1, 0.1, 0.01, 0.001}, 3 000 steps of 256 samples.
+    pub fn paper() -> Self {
+        Params {
+            densities: vec![1.0, 0.1, 0.01, 0.001],
+            steps: 3_000,
+            batch: 256,
+            label: "default",
+            ..Params::paper_resolution()
+        }
+    }
+
+    /// Quick: N = 20, D = 10, densities 1 and 0.01, 300 steps of 64, 2 motif seeds.
+    pub fn quick() -> Self {
+        Params {
+            features: 20,
+            dims: 10,
+            densities: vec![1.0, 0.01],
+            steps: 300,
+            batch: 64,
+            motif_seeds: 2,
+            label: "quick",
+            ..Params::paper_resolution()
+        }
+    }
+
+    /// Parameter list for the index.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
+        vec![
+            (
+                "model".into(),
+                format!(
+                    "y′ = ReLU(W₂ ReLU(W₁x) + b) against |x| (Z10), N = {} features, D = {} neurons, importance {}^i",
+                    self.features,
+                    self.dims,
+                    fmt_value(self.importance_ratio)
+                ),
+            ),
+            ("density p = 1 − S".into(), p.join(", ")),
+            (
+                "training".into(),
+                format!(
+                    "Adam η = 1e-3, batch {}, {} steps, joint Kaiming-uniform init (Z11), best of {} seed(s) ({} resolution)",
+                    self.batch, self.steps, self.seeds, self.label
+                ),
+            ),
+            (
+                "motif run".into(),
+                format!(
+                    "N = D = 10, p = 0.35, same training, {} seeds, motifs counted by (Z13)",
+                    self.motif_seeds
+                ),
+            ),
+        ]
+    }
+
+    fn config(&self) -> AbsConfig {
+        AbsConfig {
+            steps: self.steps,
+            batch: self.batch,
+            eval_batch: 8192,
+            ..AbsConfig::default()
+        }
+    }
+}
+
+/// One trained model's read-outs, as a job result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Density p.
+    pub density: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Evaluation loss.
+    pub loss: f64,
+    /// W₁ rows (neurons), each N entries.
+    pub w1: Vec<Vec<f64>>,
+    /// Live neurons.
+    pub live: usize,
+    /// Monosemantic live neurons (Z3).
+    pub monosemantic: usize,
+    /// Computed features (Z12).
+    pub computed: usize,
+    /// Computed features with a ± neuron pair (Z12).
+    pub paired: usize,
+    /// Motifs (Z13).
+    pub motifs: usize,
+}
+
+impl Item {
+    fn of(density: f64, r: &AbsRun) -> Self {
+        let nr = neurons(&r.w1, MONO_TAU);
+        let counts = NeuronCounts::of(&nr);
+        let computed = r.computed();
+        Item {
+            density,
+            seed: r.seed,
+            loss: r.loss,
+            w1: r
+                .w1
+                .row_iter()
+                .map(|row| row.iter().copied().collect())
+                .collect(),
+            live: counts.live,
+            monosemantic: counts.monosemantic,
+            computed: computed.iter().filter(|&&c| c).count(),
+            paired: (0..computed.len())
+                .filter(|&i| computed[i] && r.has_sign_pair(i, &nr))
+                .count(),
+            motifs: r.motifs().len(),
+        }
+    }
+
+    /// Monosemantic fraction of the live neurons.
+    pub fn mono_fraction(&self) -> f64 {
+        if self.live == 0 {
+            0.0
+        } else {
+            self.monosemantic as f64 / self.live as f64
+        }
+    }
+}
+
+/// Computed data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// The parameters.
+    pub params: Params,
+    /// One model per density.
+    pub sweep: Vec<Item>,
+    /// The motif run, one item per seed.
+    pub motif_runs: Vec<Item>,
+}
+
+/// Number of jobs: one per density, then one per motif seed.
+pub fn jobs(params: &Params) -> usize {
+    params.densities.len() + params.motif_seeds
+}
+
+/// Job `k`: the model at density k (best of the seeds, stream index k), or motif seed
+/// k − densities (stream index 0 of the motif run).
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn job(params: &Params, k: usize) -> Result<Item> {
+    let cfg = params.config();
+    let nd = params.densities.len();
+    if k < nd {
+        let p = params.densities[k];
+        let n = params.features;
+        let imp = (0..n)
+            .map(|i| params.importance_ratio.powi(i as i32))
+            .collect();
+        let set = FeatureSet::from_densities(imp, &vec![p; n], Magnitude::Uniform)?;
+        let model = abs::AbsModel::new(&set, params.dims, cfg.hidden)?;
+        let runs = (0..params.seeds as u64)
+            .map(|s| model.train(&cfg, s, k as u64))
+            .collect::<Result<Vec<_>>>()?;
+        let best = runs
+            .iter()
+            .min_by(|a, b| a.loss.total_cmp(&b.loss))
+            .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
+        Ok(Item::of(p, best))
+    } else if k < jobs(params) {
+        let imp = (0..10).map(|i| params.importance_ratio.powi(i)).collect();
+        let set = FeatureSet::from_densities(imp, &[0.35; 10], Magnitude::Uniform)?;
+        let run = abs::AbsModel::new(&set, 10, cfg.hidden)?.train(&cfg, (k - nd) as u64, 0)?;
+        Ok(Item::of(0.35, &run))
+    } else {
+        Err(Error::Parameter(format!("no job {k} in the abs figure")))
+    }
+}
+
+/// The figure's data from every job's result, in job order.
+///
+/// # Errors
+/// [`Error::Parameter`] for the wrong number of results.
+pub fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
+    if items.len() != jobs(params) {
+        return Err(Error::Parameter(format!(
+            "abs figure: {} results for {} jobs",
+            items.len(),
+            jobs(params)
+        )));
+    }
+    let motif_runs = items.split_off(params.densities.len());
+    Ok(Data {
+        params: params.clone(),
+        sweep: items,
+        motif_runs,
+    })
+}
+
+/// [`assemble`] of every [`job`].
+///
+/// # Errors
+/// Parameter and training errors.
+pub fn data(params: &Params) -> Result<Data> {
+    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
+    assemble(params, items.into_iter().map(|(_, t)| t).collect())
+}
+
+/// None: the index lists only commands that print CSV in seconds. `polycap train --model abs
+/// --features N --dims D --importance geom:0.8 --instances-density ... --steps S --batch B`
+/// prints the same read-outs per density.
+pub fn commands(_params: &Params) -> Vec<String> {
+    Vec::new()
+}
+
+/// Title generated from the parameters.
+pub fn title(data: &Data) -> String {
+    let p = &data.params;
+    format!(
+        "Computation in superposition: |x| with N = {} features on D = {} neurons, importance {}^{{i}} ({})",
+        p.features,
+        p.dims,
+        fmt_value(p.importance_ratio),
+        p.label
+    )
+}
+
+/// W₁ with each live neuron scaled to max |W₁\[r,i\]| = 1, rows ordered by dominant feature
+/// then by mono_r (descending).
+fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
+    let d = w1.len();
+    let n = w1.first().map_or(0, Vec::len);
+    let m = DMatrix::from_fn(d, n, |r, i| w1[r][i]);
+    let nr = neurons(&m, MONO_TAU);
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| {
+        (nr[a].dead, nr[a].top)
+            .cmp(&(nr[b].dead, nr[b].top))
+            .then(nr[b].mono.total_cmp(&nr[a].mono))
+    });
+    DMatrix::from_fn(d, n, |r, i| {
+        let row = &w1[order[r]];
+        let top = row.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        if top > 0.0 { row[i] / top } else { 0.0 }
+    })
+}
+
+/// The SVG: one W₁ heat map per density, read-outs above each, motif counts below.
+pub fn render(data: &Data, style: &Style) -> String {
+    let width = style.width_pt();
+    let ts = style.tick_size();
+    let heading = TitleBlock::new(title(data), style.title_size(), width);
+    let k = data.sweep.len().max(1);
+    let gap = 8.0;
+    let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
+    let (n, d) = (data.params.features, data.params.dims);
+    let map_h = col_w * d as f64 / n as f64 * 2.0;
+    let top = heading.height() + ts * 3.8;
+    let caption = format!(
+        "Rows: the D neurons of W₁, each scaled to max |W₁[r,i]| = 1 and ordered by dominant feature; columns: features 1 … N (blue < 0 < red). mono: monosemantic live neurons (mono_r ≥ 0.9, (Z3)); computed: y′ᵢ(±eᵢ) ≥ ½, with a ± neuron pair (Z12). Motif run (N = D = 10, p = 0.35): motifs (Z13) per seed = {}.",
+        data.motif_runs
+            .iter()
+            .map(|m| m.motifs.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let lines = wrap(&caption, ts * 0.9, width - 12.0);
+    let height = top + map_h + ts * 1.4 + ts * 1.1 * lines.len() as f64 + 4.0;
+    let mut svg = Svg::new(width, height, style);
+    heading.draw(&mut svg);
+    for (c, it) in data.sweep.iter().enumerate() {
+        let x0 = 6.0 + c as f64 * (col_w + gap);
+        let heads = [
+            format!("p = {}", fmt_value(it.density)),
+            format!(
+                "mono {}/{} = {:.2}",
+                it.monosemantic,
+                it.live,
+                it.mono_fraction()
+            ),
+            format!("computed {} (± pair {})", it.computed, it.paired),
+        ];
+        // The largest size at which every heading fits its column.
+        let hs = heads
+            .iter()
+            .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
+            .fold(ts, f64::min);
+        for (j, h) in heads.iter().enumerate() {
+            svg.text(
+                x0 + col_w / 2.0,
+                top - ts * (2.6 - 1.1 * j as f64),
+                h,
+                hs,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
+        let frame = Frame {
+            x: x0,
+            y: top,
+            w: col_w,
+            h: map_h,
+        };
+        draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
+    }
+    for (j, l) in lines.iter().enumerate() {
+        svg.text(
+            6.0,
+            top + map_h + ts * 1.4 + ts * 1.1 * j as f64,
+            l,
+            ts * 0.9,
+            Anchor::Start,
+            0.0,
+            Rgb::BLACK,
+        );
+    }
+    svg.finish()
+}
+
+/// One row per model: run (sweep or motif), density, seed, loss and the read-outs.
+pub fn csv(data: &Data) -> String {
+    let rows: Vec<Vec<String>> = data
+        .sweep
+        .iter()
+        .map(|i| ("sweep", i))
+        .chain(data.motif_runs.iter().map(|i| ("motif", i)))
+        .map(|(run, i)| {
+            vec![
+                run.to_string(),
+                cell(i.density),
+                i.seed.to_string(),
+                cell(i.loss),
+                i.live.to_string(),
+                i.monosemantic.to_string(),
+                cell(i.mono_fraction()),
+                i.computed.to_string(),
+                i.paired.to_string(),
+                i.motifs.to_string(),
+            ]
+        })
+        .collect();
+    csv_text(
+        &[
+            "run",
+            "density",
+            "seed",
+            "loss",
+            "live_neurons",
+            "monosemantic",
+            "mono_fraction",
+            "computed",
+            "computed_with_sign_pair",
+            "motifs",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,403 @@
+//! Finite training sets: memorisation and data double descent (Henighan et al. 2023).
+//!
+//! T points are drawn once (Z14): xᵢ = 0 with probability 1 − pᵢ, else U[0, 1], then x ← x/‖x‖₂
+//! (an all-zero x stays 0). The autoencoder x′ = σ(WᵀWx + b) (E1) is trained full-batch on
+//! L_train = (1/T) Σₜ Σᵢ Iᵢ(Xᵢₜ − x′ᵢ(Xₜ))² (Z16) with AdamW and warm-up + cosine (Z17);
+//! L_test is the same loss on fresh points of (Z14).
+//!
+//! Points are stored sparse: a point costs |active|·D for h = Wx and N·D for the output, so
+//! N = 1000 features at 10 active per point never build dense N-vectors of inputs.
+//!
+//! Derivation: derivations/zoo-b.md (ZB6)–(ZB9).
+
+use std::time::Instant;
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use crate::base::{Error, FeatureSet, Result};
+
+use super::guard;
+use super::model::{Activation, Init};
+use super::optim::{OptState, Optimizer, Schedule};
+use super::rng::Xoshiro;
+
+/// Largest training set accepted (points).
+pub const MAX_POINTS: usize = 1 << 22;
+
+/// Stream tags: the training set of data seed s is stream (s, k ^ `DATA_TAG`), its test set
+/// (s, k ^ `TEST_TAG`) for instance k; the init uses (seed, k) as every other run.
+const DATA_TAG: u64 = 0xDA7A_0000_0000_0000;
+const TEST_TAG: u64 = 0x7E57_0000_0000_0000;
+
+/// T fixed points in compressed sparse rows: point t has entries `start[t]..start[t+1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    n: usize,
+    start: Vec<usize>,
+    index: Vec<usize>,
+    value: Vec<f64>,
+}
+
+impl Dataset {
+    /// Draws `t` points of (Z14) for `features` (densities pᵢ) from `rng` (ZB6).
+    pub fn draw(features: &FeatureSet, t: usize, rng: &mut Xoshiro) -> Result<Self> {
+        let p = features.densities().ok_or_else(|| {
+            Error::Parameter("a finite dataset needs feature densities p (Z14)".into())
+        })?;
+        if t == 0 || t > MAX_POINTS {
+            return Err(Error::Parameter(format!(
+                "a dataset needs 1 to {MAX_POINTS} points, got {t}"
+            )));
+        }
+        let mut d = Dataset {
+            n: p.len(),
+            start: vec![0],
+            index: Vec::new(),
+            value: Vec::new(),
+        };
+        for _ in 0..t {
+            let from = d.index.len();
+            for (i, &pi) in p.iter().enumerate() {
+                let u = rng.uniform();
+                if u < pi {
+                    // Given u < p, u/p is U[0, 1) (ZB6).
+                    d.index.push(i);
+                    d.value.push(u / pi);
+                }
+            }
+            let norm = d.value[from..].iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                for v in &mut d.value[from..] {
+                    *v /= norm;
+                }
+            }
+            d.start.push(d.index.len());
+        }
+        Ok(d)
+    }
+
+    /// Number of points T.
+    pub fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// True for no points (never, for a drawn set).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of features N.
+    pub fn features(&self) -> usize {
+        self.n
+    }
+
+    /// Point t as (feature indices, values).
+    pub fn point(&self, t: usize) -> (&[usize], &[f64]) {
+        let r = self.start[t]..self.start[t + 1];
+        (&self.index[r.clone()], &self.value[r])
+    }
+
+    /// The points as a dense N×T matrix X (column t = point t).
+    pub fn dense(&self) -> DMatrix<f64> {
+        let mut x = DMatrix::zeros(self.n, self.len());
+        for t in 0..self.len() {
+            let (idx, val) = self.point(t);
+            for (&i, &v) in idx.iter().zip(val) {
+                x[(i, t)] = v;
+            }
+        }
+        x
+    }
+}
+
+/// Hyper-parameters of full-batch training on a finite set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiniteConfig {
+    /// Number of training points T.
+    pub points: usize,
+    /// Fresh points of the test loss.
+    pub test_points: usize,
+    /// Full-batch updates.
+    pub steps: usize,
+    /// Base learning rate η₀.
+    pub lr: f64,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Initialisation of W (b = 0).
+    pub init: Init,
+    /// Points kept on the loss curve.
+    pub curve_points: usize,
+}
+
+impl FiniteConfig {
+    /// (Z17) for T points: AdamW (wd 1e-2, on W and b), η = 1e-3 with 2 500 warm-up steps then
+    /// the full cosine to 0, 50 000 updates; per-model Xavier (Z15); 10 000 test points (Z16).
+    pub fn defaults(points: usize) -> Self {
+        FiniteConfig {
+            points,
+            test_points: 10_000,
+            steps: 50_000,
+            lr: 1e-3,
+            optimizer: Optimizer::AdamW { weight_decay: 1e-2 },
+            schedule: Schedule::WarmupCosine(2_500),
+            init: Init::Xavier,
+            curve_points: 100,
+        }
+    }
+
+    /// Checks T and the test set in 1..=[`MAX_POINTS`], steps ≥ 1, η finite > 0, the optimiser
+    /// and the init.
+    pub fn validate(&self) -> Result<()> {
+        for (what, v) in [("--dataset", self.points), ("test set", self.test_points)] {
+            if v == 0 || v > MAX_POINTS {
+                return Err(Error::Parameter(format!(
+                    "{what}: needs 1 to {MAX_POINTS} points, got {v}"
+                )));
+            }
+        }
+        if self.steps == 0 {
+            return Err(Error::Parameter(
+                "training needs at least 1 step, got 0".into(),
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::Parameter(format!(
+                "learning rate must be finite and > 0, got {}",
+                self.lr
+            )));
+        }
+        self.optimizer.validate()?;
+        self.init.validate()
+    }
+}
+
+/// One model trained on a finite set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiniteRun {
+    /// Trained W, D×N.
+    pub w: DMatrix<f64>,
+    /// Bias b ∈ ℝᴺ.
+    pub bias: Vec<f64>,
+    /// Hidden vectors of the training points, H = W X (D×T) (Z18).
+    pub hidden: DMatrix<f64>,
+    /// L_train of (Z16) at the end.
+    pub train_loss: f64,
+    /// L_test of (Z16) on fresh points.
+    pub test_loss: f64,
+    /// (step, L_train) pairs.
+    pub loss_curve: Vec<(usize, f64)>,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// Init seed.
+    pub seed: u64,
+    /// Data seed.
+    pub data_seed: u64,
+}
+
+/// The autoencoder x′ = σ(WᵀWx + b) on a finite set: θ = (W feature-major: θ[i·D + r] =
+/// W[r, i]; b).
+#[derive(Debug, Clone)]
+pub struct FiniteModel {
+    act: Activation,
+    n: usize,
+    d: usize,
+    importance: Vec<f64>,
+}
+
+impl FiniteModel {
+    /// The model with output activation `act`, importances from `features`, D ≥ 1 dims.
+    pub fn new(act: Activation, features: &FeatureSet, d: usize) -> Result<Self> {
+        if d == 0 {
+            return Err(Error::Dims(d));
+        }
+        Ok(FiniteModel {
+            act,
+            n: features.len(),
+            d,
+            importance: features.importance().to_vec(),
+        })
+    }
+
+    /// (1/T) Σₜ Σᵢ Iᵢ(Xᵢₜ − x′ᵢₜ)² over `data` (Z16), and its gradient added into `grad`
+    /// (zeroed first) when given (ZB7).
+    pub fn loss_grad(&self, theta: &[f64], data: &Dataset, mut grad: Option<&mut [f64]>) -> f64 {
+        let (n, d) = (self.n, self.d);
+        let (w, b) = theta.split_at(n * d);
+        if let Some(g) = grad.as_deref_mut() {
+            g.fill(0.0);
+        }
+        let scale = 1.0 / data.len() as f64;
+        let mut h = vec![0.0; d];
+        let mut dh = vec![0.0; d];
+        let mut x = vec![0.0; n];
+        let mut total = 0.0;
+        for t in 0..data.len() {
+            let (idx, val) = data.point(t);
+            h.fill(0.0);
+            for (&i, &v) in idx.iter().zip(val) {
+                x[i] = v;
+                for (hr, &wr) in h.iter_mut().zip(&w[i * d..(i + 1) * d]) {
+                    *hr += wr * v;
+                }
+            }
+            dh.fill(0.0);
+            for i in 0..n {
+                let wi = &w[i * d..(i + 1) * d];
+                let z = b[i] + wi.iter().zip(&h).map(|(a, c)| a * c).sum::<f64>();
+                let (y, dy) = self.act.eval(z);
+                let e = y - x[i];
+                total += self.importance[i] * e * e;
+                let g = 2.0 * scale * self.importance[i] * e * dy;
+                if let (Some(grad), true) = (grad.as_deref_mut(), g != 0.0) {
+                    // ∂/∂Wᵢ through the decoder: g·h; ∂/∂bᵢ: g; back to h: g·Wᵢ.
+                    for ((gw, &hr), (dhr, &wr)) in grad[i * d..(i + 1) * d]
+                        .iter_mut()
+                        .zip(&h)
+                        .zip(dh.iter_mut().zip(wi))
+                    {
+                        *gw += g * hr;
+                        *dhr += g * wr;
+                    }
+                    grad[n * d + i] += g;
+                }
+            }
+            for (&i, &v) in idx.iter().zip(val) {
+                x[i] = 0.0;
+                if let Some(grad) = grad.as_deref_mut() {
+                    // ∂/∂Wⱼ through the encoder: xⱼ·∂L/∂h.
+                    for (gw, &dhr) in grad[i * d..(i + 1) * d].iter_mut().zip(&dh) {
+                        *gw += v * dhr;
+                    }
+                }
+            }
+        }
+        total * scale
+    }
+
+    /// Trains from init stream (`seed`, `index`) on the training set of data seed
+    /// `data_seed`, and evaluates on that data seed's test set (ZB8).
+    pub fn train(
+        &self,
+        features: &FeatureSet,
+        cfg: &FiniteConfig,
+        seed: u64,
+        data_seed: u64,
+        index: u64,
+    ) -> Result<FiniteRun> {
+        let start = Instant::now();
+        cfg.validate()?;
+        let (n, d) = (self.n, self.d);
+        guard::check_sweep(n, d, cfg.steps, cfg.points, cfg.test_points, 1, 1)?;
+        let train = Dataset::draw(
+            features,
+            cfg.points,
+            &mut Xoshiro::new(data_seed, index ^ DATA_TAG),
+        )?;
+        let mut rng = Xoshiro::new(seed, index);
+        let std = cfg.init.std(n, d);
+        let mut theta: Vec<f64> = (0..n * d).map(|_| std * rng.normal()).collect();
+        theta.resize(n * d + n, 0.0);
+        let mut grad = vec![0.0; theta.len()];
+        let mut opt = OptState::new(cfg.optimizer, theta.len());
+        let mut watch = guard::Divergence::new();
+        let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
+        let mut curve = Vec::new();
+        for t in 0..cfg.steps {
+            let l = self.loss_grad(&theta, &train, Some(&mut grad));
+            watch.check(t, l)?;
+            if t % every == 0 {
+                curve.push((t, l));
+            }
+            opt.step(
+                &mut theta,
+                &grad,
+                cfg.lr * cfg.schedule.factor(t, cfg.steps),
+            );
+        }
+        let train_loss = self.loss_grad(&theta, &train, None);
+        curve.push((cfg.steps, train_loss));
+        watch.check_final(cfg.steps, train_loss)?;
+        let test = Dataset::draw(
+            features,
+            cfg.test_points,
+            &mut Xoshiro::new(data_seed, index ^ TEST_TAG),
+        )?;
+        let test_loss = self.loss_grad(&theta, &test, None);
+        let w = DMatrix::from_fn(d, n, |r, i| theta[i * d + r]);
+        let hidden = &w * train.dense();
+        Ok(FiniteRun {
+            w,
+            bias: theta[n * d..].to_vec(),
+            hidden,
+            train_loss,
+            test_loss,
+            loss_curve: curve,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            seed,
+            data_seed,
+        })
+    }
+}
+
+/// Trains, for every instance k and data seed s (`base_data_seed` + 0, 1, …), `seeds` inits
+/// (`base_seed` + 0, 1, …) in parallel; instance k uses streams indexed k. Returns, per
+/// (instance, data seed), the runs in seed order, instance-major.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep(
+    act: Activation,
+    instances: &[FeatureSet],
+    d: usize,
+    cfg: &FiniteConfig,
+    seeds: usize,
+    base_seed: u64,
+    data_seeds: usize,
+    base_data_seed: u64,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<FiniteRun>>> {
+    if seeds == 0 || data_seeds == 0 {
+        return Err(Error::Parameter(format!(
+            "need at least 1 seed and 1 data seed, got {seeds} and {data_seeds}"
+        )));
+    }
+    cfg.validate()?;
+    let models = instances
+        .iter()
+        .map(|f| FiniteModel::new(act, f, d))
+        .collect::<Result<Vec<_>>>()?;
+    let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
+    let jobs = instances
+        .len()
+        .saturating_mul(seeds)
+        .saturating_mul(data_seeds);
+    let live = rayon::current_num_threads();
+    guard::check_sweep(n, d, cfg.steps, cfg.points, cfg.test_points, jobs, live)?;
+    let jobs: Vec<(usize, u64, u64)> = (0..instances.len())
+        .flat_map(|k| {
+            (0..data_seeds as u64).flat_map(move |ds| {
+                (0..seeds as u64).map(move |s| {
+                    (
+                        k,
+                        base_seed.wrapping_add(s),
+                        base_data_seed.wrapping_add(ds),
+                    )
+                })
+            })
+        })
+        .collect();
+    let runs: Vec<FiniteRun> = jobs
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(k, seed, ds)| {
+            let r = models[k].train(&instances[k], cfg, seed, ds, k as u64);
+            on_done();
+            r
+        })
+        .collect::<Result<_>>()?;
+    let mut it = runs.into_iter();
+    Ok((0..instances.len() * data_seeds)
+        .map(|_| it.by_ref().take(seeds).collect())
+        .collect())
+}
