@@ -13,10 +13,11 @@ use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
-use super::axis::{Frame, fmt_value};
+use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
+use super::colour::Rgb;
 use super::matrix_map::{diverging, draw_matrix};
+use super::panel::{Frame, fmt_value};
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Svg, TitleBlock, text_width, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -323,7 +324,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     );
     let lines = wrap(&caption, ts * 0.9, width - 12.0);
     let height = top + map_h + ts * 1.4 + ts * 1.1 * lines.len() as f64 + 4.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (c, it) in data.sweep.iter().enumerate() {
         let x0 = 6.0 + c as f64 * (col_w + gap);

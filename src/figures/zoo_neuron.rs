@@ -14,8 +14,9 @@ use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::colour::Rgb;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, text_width};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -330,7 +331,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let ph = ch * n as f64;
     let row_h = ph + ts * 3.2 + 6.0;
     let height = heading.height() + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let top0 = heading.height() + ts * 1.5;
     for (k, p) in data

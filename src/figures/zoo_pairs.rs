@@ -12,10 +12,11 @@ use crate::training::readout::cosine;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
 use crate::verify::zoo::{anti_pairs, correlated_cross, partners_nearest};
 
+use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
-use super::colormap::CATEGORICAL;
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
 use super::style::Style;
-use super::svg::{Anchor, Rgb, Stroke, Svg, TitleBlock, wrap};
 use super::{cell, csv_text};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
@@ -386,7 +387,7 @@ pub fn render(data: &Data, style: &Style) -> String {
         .collect();
     let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
     let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     let grey = Rgb::hex(0xbbbbbb);
     let mut y_row = heading.height();

@@ -12,11 +12,12 @@ use crate::training::rng::Xoshiro;
 use crate::training::{Model, TrainConfig, Trainer};
 use crate::verify::zoo::{Geometry, angle_gaps, digon_axes_cos, geometry, room_of_first, spearman};
 
-use super::axis::{Axis, fmt_value};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
 use super::capacity_examples::arrow;
-use super::colormap::CATEGORICAL;
+use super::colour::CATEGORICAL;
+use super::colour::Rgb;
+use super::panel::{Axis, fmt_value};
 use super::style::Style;
-use super::svg::{Anchor, Marker, Rgb, Stroke, Svg, TitleBlock, text_width, wrap};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -353,7 +354,7 @@ pub fn render(data: &Data, style: &Style) -> String {
     let y_arrows = heading.height();
     let y_plot = y_arrows + side + ts * 2.5 + 10.0;
     let height = y_plot + plot_h + ls * 5.0;
-    let mut svg = Svg::new(width, height, style);
+    let mut svg = Canvas::new(width, height, style);
     heading.draw(&mut svg);
     for (k, p) in shown.iter().enumerate() {
         let x0 = 4.0 + k as f64 * (side + gap);
