@@ -283,7 +283,13 @@ fn index(done: &[(Entry, Rendered)], quality: Quality, font: FontChoice, out: &P
         if !r.commands.is_empty() {
             s.push_str("The same numbers from the other subcommands:\n\n```sh\n");
             for c in &r.commands {
-                s.push_str(c);
+                let _ = write!(s, "polycap {}", c.command);
+                for (name, value) in &c.options {
+                    let _ = write!(s, " --{name}");
+                    if let Some(v) = value {
+                        let _ = write!(s, " {v}");
+                    }
+                }
                 s.push('\n');
             }
             s.push_str("```\n\n");

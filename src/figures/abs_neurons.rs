@@ -9,7 +9,7 @@
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
+use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
@@ -17,7 +17,8 @@ use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
 use super::colour::Rgb;
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -196,93 +197,6 @@ pub struct Data {
     pub motif_runs: Vec<Item>,
 }
 
-/// Number of jobs: one per density, then one per motif seed.
-pub fn jobs(params: &Params) -> usize {
-    params.densities.len() + params.motif_seeds
-}
-
-/// Job `k`: the model at density k (best of the seeds, stream index k), or motif seed
-/// k − densities (stream index 0 of the motif run).
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, k: usize) -> Result<Item> {
-    let cfg = params.config();
-    let nd = params.densities.len();
-    if k < nd {
-        let p = params.densities[k];
-        let n = params.features;
-        let imp = (0..n)
-            .map(|i| params.importance_ratio.powi(i as i32))
-            .collect();
-        let set = FeatureSet::from_densities(imp, &vec![p; n], Magnitude::Uniform)?;
-        let model = abs::AbsModel::new(&set, params.dims, cfg.hidden)?;
-        let runs = (0..params.seeds as u64)
-            .map(|s| model.train(&cfg, s, k as u64))
-            .collect::<Result<Vec<_>>>()?;
-        let best = runs
-            .iter()
-            .min_by(|a, b| a.loss.total_cmp(&b.loss))
-            .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
-        Ok(Item::of(p, best))
-    } else if k < jobs(params) {
-        let imp = (0..10).map(|i| params.importance_ratio.powi(i)).collect();
-        let set = FeatureSet::from_densities(imp, &[0.35; 10], Magnitude::Uniform)?;
-        let run = abs::AbsModel::new(&set, 10, cfg.hidden)?.train(&cfg, (k - nd) as u64, 0)?;
-        Ok(Item::of(0.35, &run))
-    } else {
-        Err(Error::Parameter(format!("no job {k} in the abs figure")))
-    }
-}
-
-/// The figure's data from every job's result, in job order.
-///
-/// # Errors
-/// [`Error::Parameter`] for the wrong number of results.
-pub fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(Error::Parameter(format!(
-            "abs figure: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let motif_runs = items.split_off(params.densities.len());
-    Ok(Data {
-        params: params.clone(),
-        sweep: items,
-        motif_runs,
-    })
-}
-
-/// [`assemble`] of every [`job`].
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// None: the index lists only commands that print CSV in seconds. `polycap train --model abs
-/// --features N --dims D --importance geom:0.8 --instances-density ... --steps S --batch B`
-/// prints the same read-outs per density.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title generated from the parameters.
-pub fn title(data: &Data) -> String {
-    let p = &data.params;
-    format!(
-        "Computation in superposition: |x| with N = {} features on D = {} neurons, importance {}^{{i}} ({})",
-        p.features,
-        p.dims,
-        fmt_value(p.importance_ratio),
-        p.label
-    )
-}
-
 /// W₁ with each live neuron scaled to max |W₁\[r,i\]| = 1, rows ordered by dominant feature
 /// then by mono_r (descending).
 fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
@@ -303,114 +217,203 @@ fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
     })
 }
 
-/// The SVG: one W₁ heat map per density, read-outs above each, motif counts below.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let ts = style.tick_size();
-    let heading = TitleBlock::new(title(data), style.title_size(), width);
-    let k = data.sweep.len().max(1);
-    let gap = 8.0;
-    let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
-    let (n, d) = (data.params.features, data.params.dims);
-    let map_h = col_w * d as f64 / n as f64 * 2.0;
-    let top = heading.height() + ts * 3.8;
-    let caption = format!(
-        "Rows: the D neurons of W₁, each scaled to max |W₁[r,i]| = 1 and ordered by dominant feature; columns: features 1 … N (blue < 0 < red). mono: monosemantic live neurons (mono_r ≥ 0.9, (Z3)); computed: y′ᵢ(±eᵢ) ≥ ½, with a ± neuron pair (Z12). Motif run (N = D = 10, p = 0.35): motifs (Z13) per seed = {}.",
-        data.motif_runs
-            .iter()
-            .map(|m| m.motifs.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let lines = wrap(&caption, ts * 0.9, width - 12.0);
-    let height = top + map_h + ts * 1.4 + ts * 1.1 * lines.len() as f64 + 4.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (c, it) in data.sweep.iter().enumerate() {
-        let x0 = 6.0 + c as f64 * (col_w + gap);
-        let heads = [
-            format!("p = {}", fmt_value(it.density)),
-            format!(
-                "mono {}/{} = {:.2}",
-                it.monosemantic,
-                it.live,
-                it.mono_fraction()
-            ),
-            format!("computed {} (± pair {})", it.computed, it.paired),
-        ];
-        // The largest size at which every heading fits its column.
-        let hs = heads
-            .iter()
-            .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
-            .fold(ts, f64::min);
-        for (j, h) in heads.iter().enumerate() {
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "z12-abs-neurons";
+    const SOURCE: &'static str =
+        "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Item;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.densities.len() + params.motif_seeds
+    }
+
+    // Job `k`: the model at density k (best of the seeds, stream index k), or motif seed
+    // k − densities (stream index 0 of the motif run).
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, k: usize) -> Result<Item> {
+        let cfg = params.config();
+        let nd = params.densities.len();
+        if k < nd {
+            let p = params.densities[k];
+            let n = params.features;
+            let imp = (0..n)
+                .map(|i| params.importance_ratio.powi(i as i32))
+                .collect();
+            let set = FeatureSet::from_densities(imp, &vec![p; n], Magnitude::Uniform)?;
+            let model = abs::AbsModel::new(&set, params.dims, cfg.hidden)?;
+            let runs = (0..params.seeds as u64)
+                .map(|s| model.train(&cfg, s, k as u64))
+                .collect::<Result<Vec<_>>>()?;
+            let best = runs
+                .iter()
+                .min_by(|a, b| a.loss.total_cmp(&b.loss))
+                .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
+            Ok(Item::of(p, best))
+        } else if k < Self::jobs(params) {
+            let imp = (0..10).map(|i| params.importance_ratio.powi(i)).collect();
+            let set = FeatureSet::from_densities(imp, &[0.35; 10], Magnitude::Uniform)?;
+            let run = abs::AbsModel::new(&set, 10, cfg.hidden)?.train(&cfg, (k - nd) as u64, 0)?;
+            Ok(Item::of(0.35, &run))
+        } else {
+            Err(Error::Parameter(format!("no job {k} in the abs figure")))
+        }
+    }
+
+    // The figure's data from every job's result, in job order.
+    //
+    // # Errors
+    // [`Error::Parameter`] for the wrong number of results.
+    fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(Error::Parameter(format!(
+                "abs figure: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let motif_runs = items.split_off(params.densities.len());
+        Ok(Data {
+            params: params.clone(),
+            sweep: items,
+            motif_runs,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let p = &data.params;
+        format!(
+            "Computation in superposition: |x| with N = {} features on D = {} neurons, importance {}^{{i}} ({})",
+            p.features,
+            p.dims,
+            fmt_value(p.importance_ratio),
+            p.label
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let ts = style.tick_size();
+        let heading = TitleBlock::new(Self::title(data), style.title_size(), width);
+        let k = data.sweep.len().max(1);
+        let gap = 8.0;
+        let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
+        let (n, d) = (data.params.features, data.params.dims);
+        let map_h = col_w * d as f64 / n as f64 * 2.0;
+        let top = heading.height() + ts * 3.8;
+        let caption = format!(
+            "Rows: the D neurons of W₁, each scaled to max |W₁[r,i]| = 1 and ordered by dominant feature; columns: features 1 … N (blue < 0 < red). mono: monosemantic live neurons (mono_r ≥ 0.9, (Z3)); computed: y′ᵢ(±eᵢ) ≥ ½, with a ± neuron pair (Z12). Motif run (N = D = 10, p = 0.35): motifs (Z13) per seed = {}.",
+            data.motif_runs
+                .iter()
+                .map(|m| m.motifs.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let lines = wrap(&caption, ts * 0.9, width - 12.0);
+        let height = top + map_h + ts * 1.4 + ts * 1.1 * lines.len() as f64 + 4.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (c, it) in data.sweep.iter().enumerate() {
+            let x0 = 6.0 + c as f64 * (col_w + gap);
+            let heads = [
+                format!("p = {}", fmt_value(it.density)),
+                format!(
+                    "mono {}/{} = {:.2}",
+                    it.monosemantic,
+                    it.live,
+                    it.mono_fraction()
+                ),
+                format!("computed {} (± pair {})", it.computed, it.paired),
+            ];
+            // The largest size at which every heading fits its column.
+            let hs = heads
+                .iter()
+                .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
+                .fold(ts, f64::min);
+            for (j, h) in heads.iter().enumerate() {
+                svg.text(
+                    x0 + col_w / 2.0,
+                    top - ts * (2.6 - 1.1 * j as f64),
+                    h,
+                    hs,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
+            let frame = Frame {
+                x: x0,
+                y: top,
+                w: col_w,
+                h: map_h,
+            };
+            draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
+        }
+        for (j, l) in lines.iter().enumerate() {
             svg.text(
-                x0 + col_w / 2.0,
-                top - ts * (2.6 - 1.1 * j as f64),
-                h,
-                hs,
-                Anchor::Middle,
+                6.0,
+                top + map_h + ts * 1.4 + ts * 1.1 * j as f64,
+                l,
+                ts * 0.9,
+                Anchor::Start,
                 0.0,
                 Rgb::BLACK,
             );
         }
-        let frame = Frame {
-            x: x0,
-            y: top,
-            w: col_w,
-            h: map_h,
-        };
-        draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
+        svg.finish()
     }
-    for (j, l) in lines.iter().enumerate() {
-        svg.text(
-            6.0,
-            top + map_h + ts * 1.4 + ts * 1.1 * j as f64,
-            l,
-            ts * 0.9,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
-    svg.finish()
-}
 
-/// One row per model: run (sweep or motif), density, seed, loss and the read-outs.
-pub fn csv(data: &Data) -> String {
-    let rows: Vec<Vec<String>> = data
-        .sweep
-        .iter()
-        .map(|i| ("sweep", i))
-        .chain(data.motif_runs.iter().map(|i| ("motif", i)))
-        .map(|(run, i)| {
-            vec![
-                run.to_string(),
-                cell(i.density),
-                i.seed.to_string(),
-                cell(i.loss),
-                i.live.to_string(),
-                i.monosemantic.to_string(),
-                cell(i.mono_fraction()),
-                i.computed.to_string(),
-                i.paired.to_string(),
-                i.motifs.to_string(),
-            ]
-        })
-        .collect();
-    csv_text(
-        &[
-            "run",
-            "density",
-            "seed",
-            "loss",
-            "live_neurons",
-            "monosemantic",
-            "mono_fraction",
-            "computed",
-            "computed_with_sign_pair",
-            "motifs",
-        ],
-        &rows,
-    )
+    fn csv(data: &Data) -> String {
+        let rows: Vec<Vec<String>> = data
+            .sweep
+            .iter()
+            .map(|i| ("sweep", i))
+            .chain(data.motif_runs.iter().map(|i| ("motif", i)))
+            .map(|(run, i)| {
+                vec![
+                    run.to_string(),
+                    cell(i.density),
+                    i.seed.to_string(),
+                    cell(i.loss),
+                    i.live.to_string(),
+                    i.monosemantic.to_string(),
+                    cell(i.mono_fraction()),
+                    i.computed.to_string(),
+                    i.paired.to_string(),
+                    i.motifs.to_string(),
+                ]
+            })
+            .collect();
+        csv_text(
+            &[
+                "run",
+                "density",
+                "seed",
+                "loss",
+                "live_neurons",
+                "monosemantic",
+                "mono_fraction",
+                "computed",
+                "computed_with_sign_pair",
+                "motifs",
+            ],
+            &rows,
+        )
+    }
 }

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
+use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::BlockDecomposition;
 use crate::theory::quadratic::ExpectedLoss;
 use crate::training::{
@@ -26,8 +26,9 @@ use super::capacity_examples::capacity_label;
 use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
-use super::style::Style;
+use super::style::{Style, Width};
 use super::two_block::block_colour;
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -187,177 +188,30 @@ fn features_of(params: &Params) -> Result<FeatureSet> {
     )
 }
 
-/// Number of jobs: the quadratic model, then the ReLU-output model.
-pub fn jobs(_params: &Params) -> usize {
-    2
-}
-
-/// Job 0 trains the quadratic model (exact loss, best of the seeds), job 1 the ReLU-output
-/// model (best of the seeds by evaluation loss).
-///
-/// # Errors
-/// [`Error::Parameter`] for j > 1; parameter and training errors.
-pub fn job(params: &Params, j: usize) -> Result<Item> {
-    let features = features_of(params)?;
-    match j {
-        0 => {
-            let qcfg = ExactConfig {
-                steps: params.quadratic_steps,
-                ..ExactConfig::default()
-            };
-            let objective = ExpectedLoss::new(&features, params.dims)?;
-            let r = ExactTrainer::new(qcfg)?.train_best(&objective, params.seeds, 0)?;
-            Ok(Item::Quadratic(
-                pack(&r.w),
-                r.loss,
-                r.sq_norm,
-                r.loss_curve,
-                r.wall_seconds,
-                r.seed,
-            ))
-        }
-        1 => {
-            let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
-            rcfg.steps = params.relu_steps;
-            rcfg.eval_batch = 16_384;
-            let runs = Trainer::new(Model::TmsRelu, params.dims, rcfg)?.sweep(
-                std::slice::from_ref(&features),
-                params.seeds,
-                0,
-                &|| {},
-            )?;
-            let r = runs
-                .first()
-                .and_then(|r| best_by(r, |r| r.loss))
-                .cloned()
-                .ok_or_else(|| Error::Parameter("no runs".into()))?;
-            Ok(Item::Relu(
-                pack(&r.w),
-                r.bias,
-                r.loss,
-                r.sq_norm,
-                r.loss_curve,
-                r.wall_seconds,
-                r.seed,
-                r.sparse_kernel,
-                r.batch,
-            ))
-        }
-        _ => Err(Error::Parameter(format!(
-            "block structure has 2 jobs, no job {j}"
-        ))),
-    }
-}
-
-/// Decomposes both trained models: the data from the results of both jobs.
-///
-/// # Errors
-/// [`Error::Parameter`] for results in the wrong order; decomposition errors.
-pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-    let features = features_of(params)?;
-    let mut it = items.into_iter();
-    let (
-        Some(Item::Quadratic(w, loss, sq_norm, loss_curve, wall_seconds, seed)),
-        Some(Item::Relu(rw, bias, rloss, rsq, rcurve, rwall, rseed, sparse_kernel, batch)),
-        None,
-    ) = (it.next(), it.next(), it.next())
-    else {
-        return Err(Error::Parameter(
-            "block structure needs the quadratic then the ReLU-output result".into(),
-        ));
-    };
-    let quadratic = quadratic_geometry_of(
-        ExactRun {
-            w: unpack(w)?,
-            loss,
-            sq_norm,
-            loss_curve,
-            wall_seconds,
-            seed,
-        },
-        &features,
-        params.dims,
-        params.tolerance,
-    )?;
-    let relu = autoencoder_geometry_of(
-        Run {
-            w: unpack(rw)?,
-            bias,
-            hidden_params: Vec::new(),
-            loss: rloss,
-            sq_norm: rsq,
-            loss_curve: rcurve,
-            wall_seconds: rwall,
-            seed: rseed,
-            sparse_kernel,
-            batch,
-        },
-        params.tolerance,
-    )?;
-    Ok(Data {
-        params: params.clone(),
-        quadratic,
-        relu,
-    })
-}
-
-/// Trains both models and decomposes them: [`assemble`] of both [`job`]s.
-///
-/// # Errors
-/// Parameter, training and decomposition errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// None: the index lists only self-contained commands that print CSV, and these runs are
-/// too long for that check; [`cli_equivalent`] gives the `polycap train` /
-/// `polycap geometry --from-train` lines that reproduce them.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Command lines of `polycap train` (JSON with every W) and `polycap geometry --from-train`
-/// that train and decompose the same models.
-pub fn cli_equivalent(params: &Params) -> Vec<String> {
+/// `polycap train` (JSON with every W) and `polycap geometry --from-train` runs that train
+/// and decompose the same models: the quadratic model into `quadratic.json`, the ReLU-output
+/// model into `relu.json`.
+pub fn cli_equivalent(params: &Params) -> Vec<Invocation> {
     let v: Vec<String> = params.importance.iter().map(|x| fmt_value(*x)).collect();
-    let common = format!(
-        "--features {} --dims {} --importance {} --density {}",
-        params.importance.len(),
-        params.dims,
-        v.join(","),
-        fmt_value(params.density)
-    );
-    vec![
-        format!(
-            "polycap train --model quadratic-exact {common} --steps {} --seeds {} --format json --out quadratic.json",
-            params.quadratic_steps, params.seeds
-        ),
-        "polycap geometry --from-train quadratic.json".to_string(),
-        format!(
-            "polycap train --model tms-relu {common} --steps {} --seeds {} --format json --out relu.json",
-            params.relu_steps, params.seeds
-        ),
-        "polycap geometry --from-train relu.json".to_string(),
-    ]
-}
-
-/// Title generated from the parameters and the block counts.
-pub fn title(data: &Data) -> String {
-    let p = &data.params;
-    let count = |d: &BlockDecomposition| {
-        let k = d.blocks.len();
-        format!("{k} block{}", if k == 1 { "" } else { "s" })
+    let train = |model: &str, steps: usize, out: &str| {
+        Invocation::new("train")
+            .opt("model", model)
+            .opt("features", params.importance.len())
+            .opt("dims", params.dims)
+            .opt("importance", v.join(","))
+            .opt("density", fmt_value(params.density))
+            .opt("steps", steps)
+            .opt("seeds", params.seeds)
+            .opt("format", "json")
+            .opt("out", out)
     };
-    format!(
-        "Block structure at N = {}, D = {}, p = {}: quadratic model {}, ReLU-output model {}{}",
-        p.importance.len(),
-        p.dims,
-        fmt_value(p.density),
-        count(&data.quadratic.decomposition),
-        count(&data.relu.decomposition),
-        if p.quick { " (quick)" } else { "" }
-    )
+    let geometry = |from: &str| Invocation::new("geometry").opt("from-train", from);
+    vec![
+        train("quadratic-exact", params.quadratic_steps, "quadratic.json"),
+        geometry("quadratic.json"),
+        train("tms-relu", params.relu_steps, "relu.json"),
+        geometry("relu.json"),
+    ]
 }
 
 /// Features in block order, then the ignored ones; and each block's range in that order.
@@ -378,185 +232,334 @@ fn permuted_gram(w: &DMatrix<f64>, order: &[usize]) -> DMatrix<f64> {
     DMatrix::from_fn(order.len(), order.len(), |a, b| g[(order[a], order[b])])
 }
 
-/// The SVG: two heat maps side by side with block outlines and per-block captions.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
-        (
-            "quadratic model (exact loss)",
-            &data.quadratic.decomposition,
-            &data.quadratic.run.w,
-        ),
-        (
-            "ReLU-output model x′ = ReLU(WᵀWx + b)",
-            &data.relu.decomposition,
-            &data.relu.run.w,
-        ),
-    ];
-    let max_blocks = models.iter().map(|m| m.1.blocks.len()).max().unwrap_or(1);
-    // Side by side at two-column width, stacked at one-column width.
-    let stacked = width < 400.0;
-    let col_w = if stacked {
-        width - 24.0
-    } else {
-        (width - 24.0) / 2.0
-    };
-    let side = (col_w * 0.55).min(180.0);
-    let caption_h = ts * 1.2 * (2.0 * max_blocks as f64 + 2.0) + 4.0;
-    let head = ls * 1.3 + ts * 1.6;
-    let row_h = head + side + ts * 2.0 + caption_h;
-    let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let lam = data.quadratic.theory.lambda;
-    for (k, (name, dec, w)) in models.iter().enumerate() {
-        let (x0, top) = if stacked {
-            (12.0, title_h + head + k as f64 * row_h)
-        } else {
-            (12.0 + k as f64 * (col_w + 12.0), title_h + head)
-        };
-        let (order, ranges) = block_order(dec);
-        let g = permuted_gram(w, &order);
-        let range = abs_max(&g, 1e-12);
-        let frame = Frame {
-            x: x0 + (col_w - side) / 2.0,
-            y: top,
-            w: side,
-            h: side,
-        };
-        svg.text(
-            x0 + col_w / 2.0,
-            top - ts * 1.4 - 2.0,
-            name,
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        svg.text(
-            x0 + col_w / 2.0,
-            top - 3.0,
-            &format!(
-                "WᵀW, features in block order, colour range ±{}",
-                fmt_value(range)
-            ),
-            ts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        let nn = order.len();
-        draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
-        for (b, &(s, e)) in ranges.iter().enumerate() {
-            outline(
-                &mut svg,
-                frame,
-                nn,
-                nn,
-                (s, e),
-                (s, e),
-                block_colour(b),
-                1.8,
-            );
-        }
-        let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
-        index_labels(&mut svg, style, frame, &labels, &labels, true);
-        // Captions: one line per block.
-        let mut y = top + side + ts * 2.6;
-        for (b, blk) in dec.blocks.iter().enumerate() {
-            let caps: Vec<String> = blk.capacities.iter().map(|c| format!("{c:.3}")).collect();
-            let feats: Vec<String> = blk
-                .features
-                .iter()
-                .map(|&i| format!("f{}", subscript(i + 1)))
-                .collect();
-            svg.rect(
-                x0,
-                y - ts * 0.75,
-                ts * 0.9,
-                ts * 0.9,
-                Some(block_colour(b)),
-                None,
-            );
-            let lines = [
-                format!(
-                    "block {}: {}×{} ({}), γ = {:.4}{}",
-                    b + 1,
-                    blk.dims,
-                    blk.len(),
-                    feats.join(" "),
-                    blk.scale,
-                    if blk.efficient { ", efficient" } else { "" }
-                ),
-                format!("C = {}", caps.join(", ")),
-            ];
-            for l in &lines {
-                svg.text(
-                    x0 + ts * 1.3,
-                    y,
-                    l,
-                    ts * 0.9,
-                    Anchor::Start,
-                    0.0,
-                    Rgb::BLACK,
-                );
-                y += ts * 1.2;
-            }
-        }
-        let extra = if k == 0 {
-            match lam {
-                Some(l) => format!(
-                    "theory (A7): one block, γ = λ = {l:.4}, ΣC = {}",
-                    capacity_label(data.quadratic.theory.total_capacity)
-                ),
-                None => "theory (A7): no interior features".to_string(),
-            }
-        } else {
-            let fr: Vec<String> = data
-                .relu
-                .fractions
-                .iter()
-                .map(|f| f.map_or_else(|| "–".to_string(), |(p, q)| format!("{p}/{q}")))
-                .collect();
-            format!("C as fractions: {}", fr.join(", "))
-        };
-        svg.text(x0, y, &extra, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
-    }
-    svg.finish()
-}
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
 
-/// One row per (model, feature): block, D_b, γ_b, capacity, ‖Wᵢ‖².
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for (name, dec) in [
-        ("quadratic", &data.quadratic.decomposition),
-        ("relu", &data.relu.decomposition),
-    ] {
-        let caps = dec.capacities();
-        for (i, &ci) in caps.iter().enumerate() {
-            let b = dec.block_of(i);
-            rows.push(vec![
-                name.to_string(),
-                i.to_string(),
-                b.map_or_else(String::new, |b| b.to_string()),
-                b.map_or_else(String::new, |b| dec.blocks[b].dims.to_string()),
-                b.map_or_else(String::new, |b| cell(dec.blocks[b].scale)),
-                cell(ci),
-            ]);
+impl Figure for Fig {
+    const ID: &'static str = "block-structure-quadratic-vs-relu";
+    const SOURCE: &'static str = "spec §8, (C6), (C7), (A7), (E6); [S] §4";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Item;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(_params: &Params) -> usize {
+        2
+    }
+
+    // Job 0 trains the quadratic model (exact loss, best of the seeds), job 1 the ReLU-output
+    // model (best of the seeds by evaluation loss).
+    //
+    // # Errors
+    // [`Error::Parameter`] for j > 1; parameter and training errors.
+    fn job(params: &Params, j: usize) -> Result<Item> {
+        let features = features_of(params)?;
+        match j {
+            0 => {
+                let qcfg = ExactConfig {
+                    steps: params.quadratic_steps,
+                    ..ExactConfig::default()
+                };
+                let objective = ExpectedLoss::new(&features, params.dims)?;
+                let r = ExactTrainer::new(qcfg)?.train_best(&objective, params.seeds, 0)?;
+                Ok(Item::Quadratic(
+                    pack(&r.w),
+                    r.loss,
+                    r.sq_norm,
+                    r.loss_curve,
+                    r.wall_seconds,
+                    r.seed,
+                ))
+            }
+            1 => {
+                let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
+                rcfg.steps = params.relu_steps;
+                rcfg.eval_batch = 16_384;
+                let runs = Trainer::new(Model::TmsRelu, params.dims, rcfg)?.sweep(
+                    std::slice::from_ref(&features),
+                    params.seeds,
+                    0,
+                    &|| {},
+                )?;
+                let r = runs
+                    .first()
+                    .and_then(|r| best_by(r, |r| r.loss))
+                    .cloned()
+                    .ok_or_else(|| Error::Parameter("no runs".into()))?;
+                Ok(Item::Relu(
+                    pack(&r.w),
+                    r.bias,
+                    r.loss,
+                    r.sq_norm,
+                    r.loss_curve,
+                    r.wall_seconds,
+                    r.seed,
+                    r.sparse_kernel,
+                    r.batch,
+                ))
+            }
+            _ => Err(Error::Parameter(format!(
+                "block structure has 2 jobs, no job {j}"
+            ))),
         }
     }
-    csv_text(
-        &[
-            "model",
-            "feature",
-            "block",
-            "block_dims",
-            "block_scale",
-            "capacity",
-        ],
-        &rows,
-    )
+
+    // Decomposes both trained models: the data from the results of both jobs.
+    //
+    // # Errors
+    // [`Error::Parameter`] for results in the wrong order; decomposition errors.
+    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+        let features = features_of(params)?;
+        let mut it = items.into_iter();
+        let (
+            Some(Item::Quadratic(w, loss, sq_norm, loss_curve, wall_seconds, seed)),
+            Some(Item::Relu(rw, bias, rloss, rsq, rcurve, rwall, rseed, sparse_kernel, batch)),
+            None,
+        ) = (it.next(), it.next(), it.next())
+        else {
+            return Err(Error::Parameter(
+                "block structure needs the quadratic then the ReLU-output result".into(),
+            ));
+        };
+        let quadratic = quadratic_geometry_of(
+            ExactRun {
+                w: unpack(w)?,
+                loss,
+                sq_norm,
+                loss_curve,
+                wall_seconds,
+                seed,
+            },
+            &features,
+            params.dims,
+            params.tolerance,
+        )?;
+        let relu = autoencoder_geometry_of(
+            Run {
+                w: unpack(rw)?,
+                bias,
+                hidden_params: Vec::new(),
+                loss: rloss,
+                sq_norm: rsq,
+                loss_curve: rcurve,
+                wall_seconds: rwall,
+                seed: rseed,
+                sparse_kernel,
+                batch,
+            },
+            params.tolerance,
+        )?;
+        Ok(Data {
+            params: params.clone(),
+            quadratic,
+            relu,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let p = &data.params;
+        let count = |d: &BlockDecomposition| {
+            let k = d.blocks.len();
+            format!("{k} block{}", if k == 1 { "" } else { "s" })
+        };
+        format!(
+            "Block structure at N = {}, D = {}, p = {}: quadratic model {}, ReLU-output model {}{}",
+            p.importance.len(),
+            p.dims,
+            fmt_value(p.density),
+            count(&data.quadratic.decomposition),
+            count(&data.relu.decomposition),
+            if p.quick { " (quick)" } else { "" }
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
+            (
+                "quadratic model (exact loss)",
+                &data.quadratic.decomposition,
+                &data.quadratic.run.w,
+            ),
+            (
+                "ReLU-output model x′ = ReLU(WᵀWx + b)",
+                &data.relu.decomposition,
+                &data.relu.run.w,
+            ),
+        ];
+        let max_blocks = models.iter().map(|m| m.1.blocks.len()).max().unwrap_or(1);
+        // Side by side at two-column width, stacked at one-column width.
+        let stacked = width < 400.0;
+        let col_w = if stacked {
+            width - 24.0
+        } else {
+            (width - 24.0) / 2.0
+        };
+        let side = (col_w * 0.55).min(180.0);
+        let caption_h = ts * 1.2 * (2.0 * max_blocks as f64 + 2.0) + 4.0;
+        let head = ls * 1.3 + ts * 1.6;
+        let row_h = head + side + ts * 2.0 + caption_h;
+        let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let lam = data.quadratic.theory.lambda;
+        for (k, (name, dec, w)) in models.iter().enumerate() {
+            let (x0, top) = if stacked {
+                (12.0, title_h + head + k as f64 * row_h)
+            } else {
+                (12.0 + k as f64 * (col_w + 12.0), title_h + head)
+            };
+            let (order, ranges) = block_order(dec);
+            let g = permuted_gram(w, &order);
+            let range = abs_max(&g, 1e-12);
+            let frame = Frame {
+                x: x0 + (col_w - side) / 2.0,
+                y: top,
+                w: side,
+                h: side,
+            };
+            svg.text(
+                x0 + col_w / 2.0,
+                top - ts * 1.4 - 2.0,
+                name,
+                ls,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            svg.text(
+                x0 + col_w / 2.0,
+                top - 3.0,
+                &format!(
+                    "WᵀW, features in block order, colour range ±{}",
+                    fmt_value(range)
+                ),
+                ts,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            let nn = order.len();
+            draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
+            for (b, &(s, e)) in ranges.iter().enumerate() {
+                outline(
+                    &mut svg,
+                    frame,
+                    nn,
+                    nn,
+                    (s, e),
+                    (s, e),
+                    block_colour(b),
+                    1.8,
+                );
+            }
+            let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
+            index_labels(&mut svg, style, frame, &labels, &labels, true);
+            // Captions: one line per block.
+            let mut y = top + side + ts * 2.6;
+            for (b, blk) in dec.blocks.iter().enumerate() {
+                let caps: Vec<String> = blk.capacities.iter().map(|c| format!("{c:.3}")).collect();
+                let feats: Vec<String> = blk
+                    .features
+                    .iter()
+                    .map(|&i| format!("f{}", subscript(i + 1)))
+                    .collect();
+                svg.rect(
+                    x0,
+                    y - ts * 0.75,
+                    ts * 0.9,
+                    ts * 0.9,
+                    Some(block_colour(b)),
+                    None,
+                );
+                let lines = [
+                    format!(
+                        "block {}: {}×{} ({}), γ = {:.4}{}",
+                        b + 1,
+                        blk.dims,
+                        blk.len(),
+                        feats.join(" "),
+                        blk.scale,
+                        if blk.efficient { ", efficient" } else { "" }
+                    ),
+                    format!("C = {}", caps.join(", ")),
+                ];
+                for l in &lines {
+                    svg.text(
+                        x0 + ts * 1.3,
+                        y,
+                        l,
+                        ts * 0.9,
+                        Anchor::Start,
+                        0.0,
+                        Rgb::BLACK,
+                    );
+                    y += ts * 1.2;
+                }
+            }
+            let extra = if k == 0 {
+                match lam {
+                    Some(l) => format!(
+                        "theory (A7): one block, γ = λ = {l:.4}, ΣC = {}",
+                        capacity_label(data.quadratic.theory.total_capacity)
+                    ),
+                    None => "theory (A7): no interior features".to_string(),
+                }
+            } else {
+                let fr: Vec<String> = data
+                    .relu
+                    .fractions
+                    .iter()
+                    .map(|f| f.map_or_else(|| "–".to_string(), |(p, q)| format!("{p}/{q}")))
+                    .collect();
+                format!("C as fractions: {}", fr.join(", "))
+            };
+            svg.text(x0, y, &extra, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
+        }
+        svg.finish()
+    }
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for (name, dec) in [
+            ("quadratic", &data.quadratic.decomposition),
+            ("relu", &data.relu.decomposition),
+        ] {
+            let caps = dec.capacities();
+            for (i, &ci) in caps.iter().enumerate() {
+                let b = dec.block_of(i);
+                rows.push(vec![
+                    name.to_string(),
+                    i.to_string(),
+                    b.map_or_else(String::new, |b| b.to_string()),
+                    b.map_or_else(String::new, |b| dec.blocks[b].dims.to_string()),
+                    b.map_or_else(String::new, |b| cell(dec.blocks[b].scale)),
+                    cell(ci),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "model",
+                "feature",
+                "block",
+                "block_dims",
+                "block_scale",
+                "capacity",
+            ],
+            &rows,
+        )
+    }
 }

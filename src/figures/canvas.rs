@@ -53,6 +53,16 @@ fn face(font: FontChoice) -> FontRef<'static> {
 /// Advance width of `s` (Unicode math, see [`unicode`]) at font size `size` pt in `font`,
 /// with kerning.
 pub fn text_width_in(font: FontChoice, s: &str, size: f64) -> f64 {
+    runs(s)
+        .iter()
+        .map(|(t, shift)| {
+            let size = if *shift == 0 { size } else { size * SCRIPT };
+            advance(font, t, size)
+        })
+        .sum()
+}
+
+fn advance(font: FontChoice, s: &str, size: f64) -> f64 {
     let f = face(font);
     let upem = f64::from(f.units_per_em().unwrap_or(2048.0));
     // ab_glyph scales so that ascent − descent = scale; one em is `size`.
@@ -60,7 +70,7 @@ pub fn text_width_in(font: FontChoice, s: &str, size: f64) -> f64 {
     let sf = f.as_scaled(PxScale::from(scale as f32));
     let mut w = 0.0f64;
     let mut prev = None;
-    for c in unicode(s).chars() {
+    for c in s.chars() {
         let g = sf.glyph_id(c);
         w += f64::from(sf.h_advance(g));
         if let Some(p) = prev {
@@ -124,38 +134,58 @@ fn sup(c: char) -> Option<char> {
     })
 }
 
-/// A label's small markup in Unicode: `_{…}` and `^{…}` become sub- and superscript
-/// characters; a script with a character Unicode has no script form for is written
-/// `_…` / `^…` in plain characters.
-pub fn unicode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Size of a sub- or superscript drawn as its own text, relative to the text.
+const SCRIPT: f64 = 0.7;
+
+/// A label's small markup as runs of text at baseline shift −1 (subscript), 0 or 1
+/// (superscript): `_{…}` and `^{…}` become Unicode script characters where Unicode has them
+/// all, else a run of their own (drawn smaller at a lowered or raised baseline).
+pub fn runs(s: &str) -> Vec<(String, i8)> {
+    let mut out: Vec<(String, i8)> = vec![(String::new(), 0)];
     let mut rest = s;
     while let Some(pos) = rest.find(['_', '^']) {
         let (head, tail) = rest.split_at(pos);
-        let map: fn(char) -> Option<char> = if tail.starts_with('_') { sub } else { sup };
+        let (map, shift): (fn(char) -> Option<char>, i8) = if tail.starts_with('_') {
+            (sub, -1)
+        } else {
+            (sup, 1)
+        };
+        let last = out.len() - 1;
         match tail[1..]
             .strip_prefix('{')
             .and_then(|t| t.find('}').map(|e| (&t[..e], &t[e + 1..])))
         {
             Some((inner, after)) => {
-                out.push_str(head);
+                out[last].0.push_str(head);
                 match inner.chars().map(map).collect::<Option<String>>() {
-                    Some(scripted) => out.push_str(&scripted),
-                    None => {
-                        out.push_str(&tail[..1]);
-                        out.push_str(inner);
-                    }
+                    Some(scripted) => out[last].0.push_str(&scripted),
+                    None => out.extend([(inner.to_string(), shift), (String::new(), 0)]),
                 }
                 rest = after;
             }
             None => {
-                out.push_str(&rest[..pos + 1]);
+                out[last].0.push_str(&rest[..pos + 1]);
                 rest = &rest[pos + 1..];
             }
         }
     }
-    out.push_str(rest);
+    let last = out.len() - 1;
+    out[last].0.push_str(rest);
+    out.retain(|(t, _)| !t.is_empty());
     out
+}
+
+/// A label's markup on one baseline (for rotated text): Unicode scripts where they exist,
+/// else `_…` / `^…` in plain characters.
+pub fn unicode(s: &str) -> String {
+    runs(s)
+        .into_iter()
+        .map(|(t, shift)| match shift {
+            0 => t,
+            -1 => format!("_{t}"),
+            _ => format!("^{t}"),
+        })
+        .collect()
 }
 
 /// How a line is stroked.
@@ -513,44 +543,77 @@ impl Canvas {
         let vertical = rotate.abs() > 45.0;
         // plotters centres text on its position by half an x-height (0.5ex); the baseline
         // sits 0.27 em below the centre for DejaVu.
-        let shift = 0.27 * size;
-        let pos = if vertical {
-            (x - shift, y)
-        } else {
-            (x, y - shift)
+        let centre = 0.27 * size;
+        let parts = runs(s);
+        if vertical || parts.len() < 2 {
+            let pos = if vertical {
+                (x - centre, y)
+            } else {
+                (x, y - centre)
+            };
+            let text = unicode(s);
+            self.ops.push(Op::Text {
+                pos,
+                text,
+                size,
+                anchor,
+                vertical,
+                color,
+            });
+            return;
+        }
+        // Scripts without Unicode forms: each run its own text, placed by measured advances.
+        let total = text_width_in(self.font, s, size);
+        let mut at = match anchor {
+            Anchor::Start => x,
+            Anchor::Middle => x - total / 2.0,
+            Anchor::End => x - total,
         };
-        self.ops.push(Op::Text {
-            pos,
-            text: unicode(s),
-            size,
-            anchor,
-            vertical,
-            color,
-        });
+        for (text, shift) in parts {
+            let (size, dy) = match shift {
+                0 => (size, 0.0),
+                -1 => (size * SCRIPT, 0.22 * size),
+                _ => (size * SCRIPT, -0.38 * size),
+            };
+            let w = advance(self.font, &text, size);
+            // SVG drops a text element's leading white space: move past it instead.
+            let body = text.trim_start();
+            let lead = advance(self.font, &text[..text.len() - body.len()], size);
+            self.ops.push(Op::Text {
+                pos: (at + lead, y + dy - 0.27 * size),
+                text: body.to_string(),
+                size,
+                anchor: Anchor::Start,
+                vertical: false,
+                color,
+            });
+            at += w;
+        }
     }
 
-    /// Text on a translucent white box, readable on top of colour fills and lines.
+    /// Text with a white outline (eight white copies around it), readable on top of colour
+    /// fills and lines.
     pub fn text_halo(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
-        let w = text_width(s, size);
-        let x0 = match anchor {
-            Anchor::Start => x,
-            Anchor::Middle => x - w / 2.0,
-            Anchor::End => x - w,
-        };
-        let pad = size * 0.12;
-        let clip = self.clip.take();
-        self.fill_polygon(
-            &[
-                (x0 - pad, y - 0.78 * size),
-                (x0 + w + pad, y - 0.78 * size),
-                (x0 + w + pad, y + 0.25 * size),
-                (x0 - pad, y + 0.25 * size),
-            ],
-            Rgb::WHITE,
-            0.75,
-        );
-        self.clip = clip;
-        self.text(x, y, s, size, anchor, 0.0, Rgb::BLACK);
+        self.text_halo_rotated(x, y, s, size, anchor, 0.0);
+    }
+
+    /// [`Canvas::text_halo`] turned like [`Canvas::text`] (0 or −90 degrees).
+    pub fn text_halo_rotated(
+        &mut self,
+        x: f64,
+        y: f64,
+        s: &str,
+        size: f64,
+        anchor: Anchor,
+        rotate: f64,
+    ) {
+        let r = size * 0.11;
+        for k in 0..8 {
+            let (sin, cos) = (f64::from(k) * std::f64::consts::FRAC_PI_4).sin_cos();
+            let (dx, dy) = (r * cos, r * sin);
+            self.text(x + dx, y + dy, s, size, anchor, rotate, Rgb::WHITE);
+        }
+        self.text(x, y, s, size, anchor, rotate, Rgb::BLACK);
     }
 
     /// Text vertically centred on `y`.
@@ -918,6 +981,13 @@ mod tests {
     fn scripts_become_unicode() {
         assert_eq!(unicode("C_{i} and λ^{2}"), "Cᵢ and λ²");
         assert_eq!(unicode("L_{full}"), "L_full");
+        assert_eq!(
+            runs("V_{ign} (P4)"),
+            vec![("V".into(), 0), ("ign".into(), -1), (" (P4)".into(), 0)]
+        );
+        // The script is measured at its own, smaller size.
+        let (plain, scripted) = (text_width("Vign", 10.0), text_width("V_{ign}", 10.0));
+        assert!(scripted < plain && scripted > text_width("V", 10.0));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
@@ -138,21 +139,6 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// No subcommand builds these matrices from the parameters (the index lists only
-/// self-contained commands); `polycap capacity --matrix FILE` prints the same capacities for a
-/// file holding one of them, and the CSV holds every W.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title generated from the cases.
-pub fn title(data: &Data) -> String {
-    format!(
-        "Capacities of {} embeddings in D = 2, computed from (C1)",
-        data.cases.len()
-    )
-}
-
 /// "2/3" when x is within 1e-9 of a fraction with denominator ≤ 12, else 3 decimals.
 pub fn capacity_label(c: f64) -> String {
     let frac = if (0.0..=1.0).contains(&c) {
@@ -194,142 +180,172 @@ pub(crate) fn arrow(svg: &mut Canvas, a: (f64, f64), b: (f64, f64), color: Rgb, 
     );
 }
 
-/// The SVG: one square panel per case in a row (two rows at one-column width).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let n = data.cases.len().max(1);
-    let cols = if width > 400.0 { n } else { 2 };
-    let rows = n.div_ceil(cols);
-    let gap = 8.0;
-    let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let caption_h = ls * 1.2 * 2.0 + 2.0;
-    let row_h = side + caption_h + 6.0;
-    let height = title_h + rows as f64 * row_h + 4.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let grey = Rgb::hex(0xbbbbbb);
-    for (k, c) in data.cases.iter().enumerate() {
-        let (r, q) = (k / cols, k % cols);
-        let x0 = 4.0 + q as f64 * (side + gap);
-        let y0 = title_h + r as f64 * row_h;
-        let centre = (x0 + side / 2.0, y0 + side / 2.0);
-        let longest = c.case.vectors.iter().map(|v| v.0).fold(0.0, f64::max);
-        let scale = side * 0.26 / longest.max(1e-12);
-        // Neuron axes.
-        let axis = Stroke::dashed(grey, 0.5, 2.0, 1.5);
-        svg.line((x0 + 4.0, centre.1), (x0 + side - 4.0, centre.1), &axis);
-        svg.line((centre.0, y0 + 4.0), (centre.0, y0 + side - 4.0), &axis);
-        svg.rect(
-            x0,
-            y0,
-            side,
-            side,
-            None,
-            Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
-        );
-        svg.text(
-            x0 + 3.0,
-            y0 + ls,
-            &format!("({})", c.case.letter),
-            ls,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
-        for (i, (&(_, deg), &cap)) in c.case.vectors.iter().zip(&c.capacities).enumerate() {
-            let color = CATEGORICAL[(i % 7) + 1].mix(Rgb::BLACK, 0.15);
-            let tip = (
-                centre.0 + scale * c.w[(0, i)],
-                centre.1 - scale * c.w[(1, i)],
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "fig6-capacity-examples";
+    const SOURCE: &'static str = "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        format!(
+            "Capacities of {} embeddings in D = 2, computed from (C1)",
+            data.cases.len()
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let n = data.cases.len().max(1);
+        let cols = if width > 400.0 { n } else { 2 };
+        let rows = n.div_ceil(cols);
+        let gap = 8.0;
+        let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
+        let caption_h = ls * 1.2 * 2.0 + 2.0;
+        let row_h = side + caption_h + 6.0;
+        let height = title_h + rows as f64 * row_h + 4.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let grey = Rgb::hex(0xbbbbbb);
+        for (k, c) in data.cases.iter().enumerate() {
+            let (r, q) = (k / cols, k % cols);
+            let x0 = 4.0 + q as f64 * (side + gap);
+            let y0 = title_h + r as f64 * row_h;
+            let centre = (x0 + side / 2.0, y0 + side / 2.0);
+            let longest = c.case.vectors.iter().map(|v| v.0).fold(0.0, f64::max);
+            let scale = side * 0.26 / longest.max(1e-12);
+            // Neuron axes.
+            let axis = Stroke::dashed(grey, 0.5, 2.0, 1.5);
+            svg.line((x0 + 4.0, centre.1), (x0 + side - 4.0, centre.1), &axis);
+            svg.line((centre.0, y0 + 4.0), (centre.0, y0 + side - 4.0), &axis);
+            svg.rect(
+                x0,
+                y0,
+                side,
+                side,
+                None,
+                Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
             );
-            arrow(&mut svg, centre, tip, color, style.line_width() * 1.2);
-            // Label beyond the tip, along the vector's direction (at least 14 pt out).
-            let t = deg.to_radians();
-            let out = scale * c.case.vectors[i].0 + ts * 1.6;
-            let out = out.max(ts * 3.5);
-            let (lx, ly) = (centre.0 + out * t.cos(), centre.1 - out * t.sin());
-            let anchor = if t.cos() > 0.35 {
-                Anchor::Start
-            } else if t.cos() < -0.35 {
-                Anchor::End
-            } else {
-                Anchor::Middle
-            };
-            let label = format!("C = {}", capacity_label(cap));
-            let tw = text_width(&label, ts);
-            let (lo, hi) = match anchor {
-                Anchor::Start => (x0 + 2.0, x0 + side - 2.0 - tw),
-                Anchor::End => (x0 + 2.0 + tw, x0 + side - 2.0),
-                Anchor::Middle => (x0 + 2.0 + tw / 2.0, x0 + side - 2.0 - tw / 2.0),
-            };
-            let lx = lx.clamp(lo, hi.max(lo));
-            let ly = ly.clamp(y0 + ts * 2.2, y0 + side - ts * 0.6);
-            svg.text_halo(lx, ly + ts * 0.35, &label, ts, anchor);
-        }
-        let verdict = if c.efficient {
-            "efficient"
-        } else {
-            "not efficient"
-        };
-        let lines = [
-            c.case.describe(),
-            format!(
-                "ΣC = {}, {verdict}, {} block{}",
-                capacity_label(c.total),
-                c.blocks,
-                if c.blocks == 1 { "" } else { "s" }
-            ),
-        ];
-        for (j, l) in lines.iter().enumerate() {
             svg.text(
-                x0 + side / 2.0,
-                y0 + side + ls * 1.2 * (j as f64 + 1.0),
-                l,
-                ts,
-                Anchor::Middle,
+                x0 + 3.0,
+                y0 + ls,
+                &format!("({})", c.case.letter),
+                ls,
+                Anchor::Start,
                 0.0,
                 Rgb::BLACK,
             );
+            for (i, (&(_, deg), &cap)) in c.case.vectors.iter().zip(&c.capacities).enumerate() {
+                let color = CATEGORICAL[(i % 7) + 1].mix(Rgb::BLACK, 0.15);
+                let tip = (
+                    centre.0 + scale * c.w[(0, i)],
+                    centre.1 - scale * c.w[(1, i)],
+                );
+                arrow(&mut svg, centre, tip, color, style.line_width() * 1.2);
+                // Label beyond the tip, along the vector's direction (at least 14 pt out).
+                let t = deg.to_radians();
+                let out = scale * c.case.vectors[i].0 + ts * 1.6;
+                let out = out.max(ts * 3.5);
+                let (lx, ly) = (centre.0 + out * t.cos(), centre.1 - out * t.sin());
+                let anchor = if t.cos() > 0.35 {
+                    Anchor::Start
+                } else if t.cos() < -0.35 {
+                    Anchor::End
+                } else {
+                    Anchor::Middle
+                };
+                let label = format!("C = {}", capacity_label(cap));
+                let tw = text_width(&label, ts);
+                let (lo, hi) = match anchor {
+                    Anchor::Start => (x0 + 2.0, x0 + side - 2.0 - tw),
+                    Anchor::End => (x0 + 2.0 + tw, x0 + side - 2.0),
+                    Anchor::Middle => (x0 + 2.0 + tw / 2.0, x0 + side - 2.0 - tw / 2.0),
+                };
+                let lx = lx.clamp(lo, hi.max(lo));
+                let ly = ly.clamp(y0 + ts * 2.2, y0 + side - ts * 0.6);
+                svg.text_halo(lx, ly + ts * 0.35, &label, ts, anchor);
+            }
+            let verdict = if c.efficient {
+                "efficient"
+            } else {
+                "not efficient"
+            };
+            let lines = [
+                c.case.describe(),
+                format!(
+                    "ΣC = {}, {verdict}, {} block{}",
+                    capacity_label(c.total),
+                    c.blocks,
+                    if c.blocks == 1 { "" } else { "s" }
+                ),
+            ];
+            for (j, l) in lines.iter().enumerate() {
+                svg.text(
+                    x0 + side / 2.0,
+                    y0 + side + ls * 1.2 * (j as f64 + 1.0),
+                    l,
+                    ts,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
         }
+        svg.finish()
     }
-    svg.finish()
-}
 
-/// One row per vector: case, feature, length, angle, W, capacity.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for c in &data.cases {
-        for (i, &(len, deg)) in c.case.vectors.iter().enumerate() {
-            rows.push(vec![
-                c.case.letter.to_string(),
-                i.to_string(),
-                cell(len),
-                cell(deg),
-                cell(c.w[(0, i)]),
-                cell(c.w[(1, i)]),
-                cell(c.capacities[i]),
-                capacity_label(c.capacities[i]),
-                cell(c.total),
-                c.efficient.to_string(),
-            ]);
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for c in &data.cases {
+            for (i, &(len, deg)) in c.case.vectors.iter().enumerate() {
+                rows.push(vec![
+                    c.case.letter.to_string(),
+                    i.to_string(),
+                    cell(len),
+                    cell(deg),
+                    cell(c.w[(0, i)]),
+                    cell(c.w[(1, i)]),
+                    cell(c.capacities[i]),
+                    capacity_label(c.capacities[i]),
+                    cell(c.total),
+                    c.efficient.to_string(),
+                ]);
+            }
         }
+        csv_text(
+            &[
+                "case",
+                "feature",
+                "length",
+                "angle_deg",
+                "w1",
+                "w2",
+                "capacity",
+                "capacity_fraction",
+                "total_capacity",
+                "efficient",
+            ],
+            &rows,
+        )
     }
-    csv_text(
-        &[
-            "case",
-            "feature",
-            "length",
-            "angle_deg",
-            "w1",
-            "w2",
-            "capacity",
-            "capacity_fraction",
-            "total_capacity",
-            "efficient",
-        ],
-        &rows,
-    )
 }

@@ -18,7 +18,8 @@ use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -122,20 +123,6 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// No subcommand prints these grids yet: use the CSV.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title generated from the models.
-pub fn title(data: &Data) -> String {
-    let models: Vec<String> = data.params.models.iter().map(|m| model_name(*m)).collect();
-    format!(
-        "Theory phase diagrams of the ReLU-output model: {}",
-        models.join(" and ")
-    )
-}
-
 /// Colour of a region (spec §11 E3).
 pub fn region_colour(r: Region) -> Rgb {
     match r {
@@ -152,131 +139,6 @@ const REGIONS: [Region; 4] = [
     Region::Dedicated,
     Region::DedicatedFirstIgnored,
 ];
-
-/// The SVG (two columns: one panel per model and a legend).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let present: Vec<Region> = REGIONS
-        .into_iter()
-        .filter(|r| {
-            data.grids.iter().any(|g| {
-                (0..g.density.len()).any(|i| (0..g.ratio.len()).any(|j| g.region_at(i, j) == *r))
-            })
-        })
-        .collect();
-    let mut entries: Vec<(LegendKey, String)> = present
-        .iter()
-        .map(|r| (LegendKey::Swatch(region_colour(*r)), r.name().to_string()))
-        .collect();
-    entries.push((
-        LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-        "closed-form boundaries (E11), (E12)".to_string(),
-    ));
-    let (leg_w, leg_h) = legend_size(style, &entries);
-    let n = data.grids.len().max(1);
-    let one_row = width > 400.0;
-    let cols = if one_row { n } else { 1 };
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let gap = if one_row { 10.0 + ts * 2.0 } else { 0.0 };
-    let panel_w = if one_row {
-        (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64
-    } else {
-        width - left - ts * 1.8
-    };
-    let panel_h = panel_w * 0.78;
-    let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
-    let rows = n.div_ceil(cols);
-    let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (k, g) in data.grids.iter().enumerate() {
-        let (r, q) = (k / cols, k % cols);
-        let frame = Frame {
-            x: left + q as f64 * (panel_w + gap),
-            y: title_h + r as f64 * row_h + ls * 1.5,
-            w: panel_w,
-            h: panel_h,
-        };
-        let panel = Panel {
-            frame,
-            x: Axis::log(
-                data.params.ratio_range.0,
-                data.params.ratio_range.1,
-                "relative importance r of the extra feature",
-            ),
-            y: Axis::log(
-                data.params.density_range.0,
-                data.params.density_range.1,
-                "feature density p = 1 − S",
-            ),
-        };
-        let colours: Vec<Rgb> = (0..g.density.len())
-            .flat_map(|i| (0..g.ratio.len()).map(move |j| (i, j)))
-            .map(|(i, j)| region_colour(g.region_at(i, j)))
-            .collect();
-        heatmap(&mut svg, &panel, &g.ratio, &g.density, &colours);
-        panel.clip(&mut svg);
-        for b in &g.boundaries {
-            let pts: Vec<(f64, f64)> = b.points.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-            svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
-        }
-        svg.unclip();
-        panel.draw_axes_with(&mut svg, style, true, q == 0);
-        svg.text(
-            frame.x + frame.w / 2.0,
-            frame.y - 3.0,
-            &model_name(g.model),
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        // Name each region at its centroid on the page (if the centroid lies inside it).
-        for region in present.iter() {
-            let mut sum = (0.0, 0.0, 0usize);
-            for (i, p) in g.density.iter().enumerate() {
-                for (j, rr) in g.ratio.iter().enumerate() {
-                    if g.region_at(i, j) == *region {
-                        let (x, y) = panel.at(*rr, *p);
-                        sum = (sum.0 + x, sum.1 + y, sum.2 + 1);
-                    }
-                }
-            }
-            if sum.2 < g.ratio.len() * g.density.len() / 40 {
-                continue;
-            }
-            let c = (sum.0 / sum.2 as f64, sum.1 / sum.2 as f64);
-            let inside = |x: f64, y: f64| {
-                let j = nearest(&g.ratio, |v| panel.px(v), x);
-                let i = nearest(&g.density, |v| panel.py(v), y);
-                g.region_at(i, j) == *region
-            };
-            let label = short_name(*region);
-            let half = text_width(label, ts) / 2.0;
-            if inside(c.0, c.1) && inside(c.0 - half, c.1) && inside(c.0 + half, c.1) {
-                if region_colour(*region).luminance() < 0.18 {
-                    svg.text(
-                        c.0,
-                        c.1 + 0.35 * ts,
-                        label,
-                        ts,
-                        Anchor::Middle,
-                        0.0,
-                        Rgb::WHITE,
-                    );
-                } else {
-                    svg.text_halo(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle);
-                }
-            }
-        }
-    }
-    let ly = title_h + rows as f64 * row_h + 2.0;
-    legend(&mut svg, style, (width - leg_w) / 2.0, ly, &entries);
-    svg.finish()
-}
 
 fn short_name(r: Region) -> &'static str {
     match r {
@@ -307,34 +169,192 @@ fn code(name: &str) -> String {
         .join("-")
 }
 
-/// The data as CSV: one row per grid point and model; `configuration` and `region` are the
-/// theory's names as codes (spaces and punctuation → '-').
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for g in &data.grids {
-        for (i, p) in g.density.iter().enumerate() {
-            for (j, r) in g.ratio.iter().enumerate() {
-                let conf = g.configuration[i * g.ratio.len() + j];
-                rows.push(vec![
-                    g.model.features().to_string(),
-                    g.model.dims().to_string(),
-                    cell(*r),
-                    cell(*p),
-                    code(conf.name()),
-                    code(g.region_at(i, j).name()),
-                ]);
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "e3-elhage-theory";
+    const SOURCE: &'static str = "[E] phase diagrams, theory panel; spec §9.4, §11 E3";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let models: Vec<String> = data.params.models.iter().map(|m| model_name(*m)).collect();
+        format!(
+            "Theory phase diagrams of the ReLU-output model: {}",
+            models.join(" and ")
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let present: Vec<Region> = REGIONS
+            .into_iter()
+            .filter(|r| {
+                data.grids.iter().any(|g| {
+                    (0..g.density.len())
+                        .any(|i| (0..g.ratio.len()).any(|j| g.region_at(i, j) == *r))
+                })
+            })
+            .collect();
+        let mut entries: Vec<(LegendKey, String)> = present
+            .iter()
+            .map(|r| (LegendKey::Swatch(region_colour(*r)), r.name().to_string()))
+            .collect();
+        entries.push((
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+            "closed-form boundaries (E11), (E12)".to_string(),
+        ));
+        let (leg_w, leg_h) = legend_size(style, &entries);
+        let n = data.grids.len().max(1);
+        let one_row = width > 400.0;
+        let cols = if one_row { n } else { 1 };
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let gap = if one_row { 10.0 + ts * 2.0 } else { 0.0 };
+        let panel_w = if one_row {
+            (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64
+        } else {
+            width - left - ts * 1.8
+        };
+        let panel_h = panel_w * 0.78;
+        let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+        let rows = n.div_ceil(cols);
+        let height = title_h + rows as f64 * row_h + leg_h + 8.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (k, g) in data.grids.iter().enumerate() {
+            let (r, q) = (k / cols, k % cols);
+            let frame = Frame {
+                x: left + q as f64 * (panel_w + gap),
+                y: title_h + r as f64 * row_h + ls * 1.5,
+                w: panel_w,
+                h: panel_h,
+            };
+            let panel = Panel {
+                frame,
+                x: Axis::log(
+                    data.params.ratio_range.0,
+                    data.params.ratio_range.1,
+                    "relative importance r of the extra feature",
+                ),
+                y: Axis::log(
+                    data.params.density_range.0,
+                    data.params.density_range.1,
+                    "feature density p = 1 − S",
+                ),
+            };
+            let colours: Vec<Rgb> = (0..g.density.len())
+                .flat_map(|i| (0..g.ratio.len()).map(move |j| (i, j)))
+                .map(|(i, j)| region_colour(g.region_at(i, j)))
+                .collect();
+            heatmap(&mut svg, &panel, &g.ratio, &g.density, &colours);
+            panel.clip(&mut svg);
+            for b in &g.boundaries {
+                let pts: Vec<(f64, f64)> = b.points.iter().map(|(x, y)| panel.at(*x, *y)).collect();
+                svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+            }
+            svg.unclip();
+            panel.draw_axes_with(&mut svg, style, true, q == 0);
+            svg.text(
+                frame.x + frame.w / 2.0,
+                frame.y - 3.0,
+                &model_name(g.model),
+                ls,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            // Name each region at its centroid on the page (if the centroid lies inside it).
+            for region in present.iter() {
+                let mut sum = (0.0, 0.0, 0usize);
+                for (i, p) in g.density.iter().enumerate() {
+                    for (j, rr) in g.ratio.iter().enumerate() {
+                        if g.region_at(i, j) == *region {
+                            let (x, y) = panel.at(*rr, *p);
+                            sum = (sum.0 + x, sum.1 + y, sum.2 + 1);
+                        }
+                    }
+                }
+                if sum.2 < g.ratio.len() * g.density.len() / 40 {
+                    continue;
+                }
+                let c = (sum.0 / sum.2 as f64, sum.1 / sum.2 as f64);
+                let inside = |x: f64, y: f64| {
+                    let j = nearest(&g.ratio, |v| panel.px(v), x);
+                    let i = nearest(&g.density, |v| panel.py(v), y);
+                    g.region_at(i, j) == *region
+                };
+                let label = short_name(*region);
+                let half = text_width(label, ts) / 2.0;
+                if inside(c.0, c.1) && inside(c.0 - half, c.1) && inside(c.0 + half, c.1) {
+                    if region_colour(*region).luminance() < 0.18 {
+                        svg.text(
+                            c.0,
+                            c.1 + 0.35 * ts,
+                            label,
+                            ts,
+                            Anchor::Middle,
+                            0.0,
+                            Rgb::WHITE,
+                        );
+                    } else {
+                        svg.text_halo(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle);
+                    }
+                }
             }
         }
+        let ly = title_h + rows as f64 * row_h + 2.0;
+        legend(&mut svg, style, (width - leg_w) / 2.0, ly, &entries);
+        svg.finish()
     }
-    csv_text(
-        &[
-            "features_n",
-            "dims_m",
-            "ratio_r",
-            "density_p",
-            "configuration",
-            "region",
-        ],
-        &rows,
-    )
+
+    // The data as CSV: one row per grid point and model; `configuration` and `region` are the
+    // theory's names as codes (spaces and punctuation → '-').
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for g in &data.grids {
+            for (i, p) in g.density.iter().enumerate() {
+                for (j, r) in g.ratio.iter().enumerate() {
+                    let conf = g.configuration[i * g.ratio.len() + j];
+                    rows.push(vec![
+                        g.model.features().to_string(),
+                        g.model.dims().to_string(),
+                        cell(*r),
+                        cell(*p),
+                        code(conf.name()),
+                        code(g.region_at(i, j).name()),
+                    ]);
+                }
+            }
+        }
+        csv_text(
+            &[
+                "features_n",
+                "dims_m",
+                "ratio_r",
+                "density_p",
+                "configuration",
+                "region",
+            ],
+            &rows,
+        )
+    }
 }

@@ -18,7 +18,8 @@ use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -131,107 +132,6 @@ pub struct Data {
     pub boundaries: Vec<Vec<Vec<(f64, f64)>>>,
 }
 
-/// One job per model.
-pub fn jobs(params: &Params) -> usize {
-    params.models.len()
-}
-
-/// Job `j`: model j trained over the grid and compared (the lane engine runs the models of
-/// the grid in parallel inside the job).
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, j: usize) -> Result<ElhageReport> {
-    let m = *params
-        .models
-        .get(j)
-        .ok_or_else(|| crate::base::Error::Parameter(format!("e3-elhage-trained: no job {j}")))?;
-    let mut v = ElhageVerifier::new(m, params.seeds, params.base_seed)?;
-    v.training.steps = params.steps;
-    v.band = params.band;
-    v.run(
-        params.ratio_range,
-        params.density_range,
-        params.grid.0,
-        params.grid.1,
-        None,
-        &|_| {},
-    )
-}
-
-/// The figure's data from the jobs' reports, in job order.
-///
-/// # Errors
-/// [`crate::base::Error::Parameter`] for the wrong number of reports; boundary errors.
-pub fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(crate::base::Error::Parameter(format!(
-            "e3-elhage-trained: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let mut boundaries = Vec::new();
-    for &m in &params.models {
-        boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);
-    }
-    Ok(Data {
-        params: params.clone(),
-        reports: params.models.iter().copied().zip(items).collect(),
-        boundaries,
-    })
-}
-
-/// Trains and compares: [`assemble`] of every [`job`].
-pub fn data(params: &Params) -> Result<Data> {
-    let items = (0..jobs(params))
-        .map(|j| job(params, j))
-        .collect::<Result<Vec<_>>>()?;
-    assemble(params, items)
-}
-
-/// The verify command lines that print the same numbers.
-pub fn commands(params: &Params) -> Vec<String> {
-    params
-        .models
-        .iter()
-        .map(|m| {
-            format!(
-                "polycap verify --model tms-relu --features {} --dims {} --grid {}x{} --seeds {} --seed {} --steps {} --band-v {} --format json --exit-zero",
-                m.features(),
-                m.dims(),
-                params.grid.0,
-                params.grid.1,
-                params.seeds,
-                params.base_seed,
-                params.steps,
-                params.band
-            )
-        })
-        .collect()
-}
-
-/// Title generated from the data.
-pub fn title(data: &Data) -> String {
-    let parts: Vec<String> = data
-        .reports
-        .iter()
-        .map(|(m, r)| {
-            format!(
-                "{} in {}: {:.0} % of {} points off the boundaries agree",
-                m.features(),
-                m.dims(),
-                100.0 * r.summary.fraction,
-                r.summary.checked
-            )
-        })
-        .collect();
-    format!(
-        "Trained ReLU-output models against the closed forms (E11), (E12): {}",
-        parts.join("; ")
-    )
-}
-
 /// Colour of a trained class (the theory's region colours; purple for a shared direction,
 /// yellow for other shapes).
 pub fn class_colour(model: ToyModel, c: Classified) -> Rgb {
@@ -262,223 +162,332 @@ fn verdict_name(v: ElhageVerdict) -> &'static str {
     }
 }
 
-/// The SVG: one row per model, columns theory | trained | disagreement, and a legend.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let mut entries: Vec<(LegendKey, String)> = Vec::new();
-    let mut seen = Vec::new();
-    for (m, r) in &data.reports {
-        for p in &r.points {
-            for c in [p.theory, p.trained] {
-                let col = class_colour(*m, c);
-                if !seen.contains(&col) {
-                    seen.push(col);
-                    let name = match c.region(*m) {
-                        Some(reg) => reg.name(),
-                        None => c.name(),
-                    };
-                    entries.push((LegendKey::Swatch(col), name.to_string()));
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "e3-elhage-trained";
+    const SOURCE: &'static str = "[E] phase diagrams, theory and trained; spec §9.4, (E11)–(E13); polycap verify --model tms-relu";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ElhageReport;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.models.len()
+    }
+
+    // Job `j`: model j trained over the grid and compared (the lane engine runs the models of
+    // the grid in parallel inside the job).
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, j: usize) -> Result<ElhageReport> {
+        let m = *params.models.get(j).ok_or_else(|| {
+            crate::base::Error::Parameter(format!("e3-elhage-trained: no job {j}"))
+        })?;
+        let mut v = ElhageVerifier::new(m, params.seeds, params.base_seed)?;
+        v.training.steps = params.steps;
+        v.band = params.band;
+        v.run(
+            params.ratio_range,
+            params.density_range,
+            params.grid.0,
+            params.grid.1,
+            None,
+            &|_| {},
+        )
+    }
+
+    // The figure's data from the jobs' reports, in job order.
+    //
+    // # Errors
+    // [`crate::base::Error::Parameter`] for the wrong number of reports; boundary errors.
+    fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(crate::base::Error::Parameter(format!(
+                "e3-elhage-trained: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let mut boundaries = Vec::new();
+        for &m in &params.models {
+            boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);
+        }
+        Ok(Data {
+            params: params.clone(),
+            reports: params.models.iter().copied().zip(items).collect(),
+            boundaries,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let parts: Vec<String> = data
+            .reports
+            .iter()
+            .map(|(m, r)| {
+                format!(
+                    "{} in {}: {:.0} % of {} points off the boundaries agree",
+                    m.features(),
+                    m.dims(),
+                    100.0 * r.summary.fraction,
+                    r.summary.checked
+                )
+            })
+            .collect();
+        format!(
+            "Trained ReLU-output models against the closed forms (E11), (E12): {}",
+            parts.join("; ")
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let mut entries: Vec<(LegendKey, String)> = Vec::new();
+        let mut seen = Vec::new();
+        for (m, r) in &data.reports {
+            for p in &r.points {
+                for c in [p.theory, p.trained] {
+                    let col = class_colour(*m, c);
+                    if !seen.contains(&col) {
+                        seen.push(col);
+                        let name = match c.region(*m) {
+                            Some(reg) => reg.name(),
+                            None => c.name(),
+                        };
+                        entries.push((LegendKey::Swatch(col), name.to_string()));
+                    }
                 }
             }
         }
-    }
-    entries.push((
-        LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
-        "trained: saturation = ‖W_extra‖ (pale: extra near 0)".into(),
-    ));
-    entries.push((
-        LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-        "closed-form boundaries (E11), (E12)".into(),
-    ));
-    entries.push((
-        LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
-        "trained boundary (step fit of the best seeds)".into(),
-    ));
-    for v in [
-        ElhageVerdict::Disagree,
-        ElhageVerdict::Boundary,
-        ElhageVerdict::Outside,
-    ] {
-        entries.push((LegendKey::Swatch(verdict_colour(v)), verdict_name(v).into()));
-    }
-    let (leg_w, leg_h) = legend_size(style, &entries);
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let gap = 8.0 + ts * 1.0;
-    // The x label is centred under the rightmost panel: leave room for it where it is
-    // wider than the panel (one column).
-    let x_label = "relative importance r";
-    let label_w = text_width(x_label, ls);
-    let mut right = ts * 1.8;
-    let mut panel_w = (width - left - right - 2.0 * gap) / 3.0;
-    if label_w > panel_w + 2.0 * right {
-        // label_w − panel_w ≤ 2·right with panel_w = (width − left − right − 2·gap) / 3.
-        right = (3.0 * label_w - width + left + 2.0 * gap) / 5.0 + 2.0;
-        panel_w = (width - left - right - 2.0 * gap) / 3.0;
-    }
-    let panel_h = panel_w * 0.85;
-    let caption_h = ls * 1.6;
-    let row_h = caption_h + ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
-    let wide = width > 400.0;
-    let rows = data.reports.len();
-    let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let (r0, r1) = data.params.ratio_range;
-    let (p0, p1) = data.params.density_range;
-    for (row, ((m, rep), lines)) in data.reports.iter().zip(&data.boundaries).enumerate() {
-        let s = &rep.settings;
-        let caption = if wide {
-            format!(
-                "{}: {} of {} points off the boundaries agree",
-                model_name(*m),
-                rep.summary.agree,
-                rep.summary.checked
-            )
-        } else {
-            format!(
-                "{} in {}: {} of {} agree",
-                m.features(),
-                m.dims(),
-                rep.summary.agree,
-                rep.summary.checked
-            )
-        };
-        svg.text(
-            width / 2.0,
-            title_h + row as f64 * row_h + ls * 1.1,
-            &caption,
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        let heads = ["theory", "trained", "agreement"];
-        for (col, head) in heads.iter().enumerate() {
-            let frame = Frame {
-                x: left + col as f64 * (panel_w + gap),
-                y: title_h + row as f64 * row_h + caption_h + ls * 1.5,
-                w: panel_w,
-                h: panel_h,
+        entries.push((
+            LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
+            "trained: saturation = ‖W_extra‖ (pale: extra near 0)".into(),
+        ));
+        entries.push((
+            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+            "closed-form boundaries (E11), (E12)".into(),
+        ));
+        entries.push((
+            LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
+            "trained boundary (step fit of the best seeds)".into(),
+        ));
+        for v in [
+            ElhageVerdict::Disagree,
+            ElhageVerdict::Boundary,
+            ElhageVerdict::Outside,
+        ] {
+            entries.push((LegendKey::Swatch(verdict_colour(v)), verdict_name(v).into()));
+        }
+        let (leg_w, leg_h) = legend_size(style, &entries);
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let gap = 8.0 + ts * 1.0;
+        // The x label is centred under the rightmost panel: leave room for it where it is
+        // wider than the panel (one column).
+        let x_label = "relative importance r";
+        let label_w = text_width(x_label, ls);
+        let mut right = ts * 1.8;
+        let mut panel_w = (width - left - right - 2.0 * gap) / 3.0;
+        if label_w > panel_w + 2.0 * right {
+            // label_w − panel_w ≤ 2·right with panel_w = (width − left − right − 2·gap) / 3.
+            right = (3.0 * label_w - width + left + 2.0 * gap) / 5.0 + 2.0;
+            panel_w = (width - left - right - 2.0 * gap) / 3.0;
+        }
+        let panel_h = panel_w * 0.85;
+        let caption_h = ls * 1.6;
+        let row_h = caption_h + ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+        let wide = width > 400.0;
+        let rows = data.reports.len();
+        let height = title_h + rows as f64 * row_h + leg_h + 8.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let (r0, r1) = data.params.ratio_range;
+        let (p0, p1) = data.params.density_range;
+        for (row, ((m, rep), lines)) in data.reports.iter().zip(&data.boundaries).enumerate() {
+            let s = &rep.settings;
+            let caption = if wide {
+                format!(
+                    "{}: {} of {} points off the boundaries agree",
+                    model_name(*m),
+                    rep.summary.agree,
+                    rep.summary.checked
+                )
+            } else {
+                format!(
+                    "{} in {}: {} of {} agree",
+                    m.features(),
+                    m.dims(),
+                    rep.summary.agree,
+                    rep.summary.checked
+                )
             };
-            let panel = Panel {
-                frame,
-                x: Axis::log(r0, r1, x_label),
-                y: Axis::log(p0, p1, "density p = 1 − S"),
-            };
-            let colours: Vec<Rgb> = rep
-                .points
-                .iter()
-                .map(|p| match col {
-                    0 => class_colour(*m, p.theory),
-                    1 => {
-                        let norm = p.extra_sq_norm.sqrt().clamp(0.0, 1.0);
-                        Rgb::WHITE.mix(class_colour(*m, p.trained), 0.25 + 0.75 * norm)
-                    }
-                    _ => verdict_colour(p.verdict),
-                })
-                .collect();
-            heatmap(&mut svg, &panel, &s.ratio, &s.density, &colours);
-            panel.clip(&mut svg);
-            for l in lines {
-                let pts: Vec<(f64, f64)> = l.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-                svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
-            }
-            if col == 1 {
-                // The fitted boundary, one polyline per side of r = 1.
-                for below in [true, false] {
-                    let pts: Vec<(f64, f64)> = rep
-                        .summary
-                        .offsets
-                        .iter()
-                        .filter(|o| (o.ratio < 1.0) == below)
-                        .filter_map(|o| o.trained_density.map(|d| panel.at(o.ratio, d)))
-                        .collect();
-                    if pts.len() >= 2 {
-                        svg.polyline(&pts, &Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0));
-                    }
-                }
-            }
-            svg.unclip();
-            panel.draw_axes_with(&mut svg, style, true, col == 0);
             svg.text(
-                frame.x + frame.w / 2.0,
-                frame.y - 3.0,
-                head,
-                ts,
+                width / 2.0,
+                title_h + row as f64 * row_h + ls * 1.1,
+                &caption,
+                ls,
                 Anchor::Middle,
                 0.0,
                 Rgb::BLACK,
             );
-        }
-    }
-    let ly = title_h + rows as f64 * row_h + 2.0;
-    legend(&mut svg, style, (width - leg_w) / 2.0, ly, &entries);
-    svg.finish()
-}
-
-/// The data as CSV: one row per grid point and model (classes as codes, votes as
-/// `class:count`); `trained_boundary_p` holds the fitted boundary of the point's r column in
-/// the lowest-density row (empty elsewhere).
-pub fn csv(data: &Data) -> String {
-    let code = |s: &str| {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join("-")
-    };
-    let mut rows = Vec::new();
-    for (m, r) in &data.reports {
-        let cols = r.settings.ratio.len();
-        for p in &r.points {
-            let fitted = (p.index / cols == 0)
-                .then(|| {
-                    r.summary
-                        .offsets
-                        .iter()
-                        .find(|o| (o.ratio / p.ratio - 1.0).abs() < 1e-12)
-                        .and_then(|o| o.trained_density)
-                })
-                .flatten();
-            rows.push(vec![
-                m.features().to_string(),
-                m.dims().to_string(),
-                cell(p.ratio),
-                cell(p.density),
-                code(p.theory.name()),
-                code(p.trained.name()),
-                Classified::ALL
+            let heads = ["theory", "trained", "agreement"];
+            for (col, head) in heads.iter().enumerate() {
+                let frame = Frame {
+                    x: left + col as f64 * (panel_w + gap),
+                    y: title_h + row as f64 * row_h + caption_h + ls * 1.5,
+                    w: panel_w,
+                    h: panel_h,
+                };
+                let panel = Panel {
+                    frame,
+                    x: Axis::log(r0, r1, x_label),
+                    y: Axis::log(p0, p1, "density p = 1 − S"),
+                };
+                let colours: Vec<Rgb> = rep
+                    .points
                     .iter()
-                    .zip(&p.votes)
-                    .filter(|(_, k)| **k > 0)
-                    .map(|(c, k)| format!("{}:{k}", code(c.name())))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                cell(p.extra_sq_norm),
-                cell(p.loss),
-                cell(p.boundary_distance),
-                code(verdict_name(p.verdict)),
-                fitted.map_or(String::new(), cell),
-            ]);
+                    .map(|p| match col {
+                        0 => class_colour(*m, p.theory),
+                        1 => {
+                            let norm = p.extra_sq_norm.sqrt().clamp(0.0, 1.0);
+                            Rgb::WHITE.mix(class_colour(*m, p.trained), 0.25 + 0.75 * norm)
+                        }
+                        _ => verdict_colour(p.verdict),
+                    })
+                    .collect();
+                heatmap(&mut svg, &panel, &s.ratio, &s.density, &colours);
+                panel.clip(&mut svg);
+                for l in lines {
+                    let pts: Vec<(f64, f64)> = l.iter().map(|(x, y)| panel.at(*x, *y)).collect();
+                    svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+                }
+                if col == 1 {
+                    // The fitted boundary, one polyline per side of r = 1.
+                    for below in [true, false] {
+                        let pts: Vec<(f64, f64)> = rep
+                            .summary
+                            .offsets
+                            .iter()
+                            .filter(|o| (o.ratio < 1.0) == below)
+                            .filter_map(|o| o.trained_density.map(|d| panel.at(o.ratio, d)))
+                            .collect();
+                        if pts.len() >= 2 {
+                            svg.polyline(&pts, &Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0));
+                        }
+                    }
+                }
+                svg.unclip();
+                panel.draw_axes_with(&mut svg, style, true, col == 0);
+                svg.text(
+                    frame.x + frame.w / 2.0,
+                    frame.y - 3.0,
+                    head,
+                    ts,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
         }
+        let ly = title_h + rows as f64 * row_h + 2.0;
+        legend(&mut svg, style, (width - leg_w) / 2.0, ly, &entries);
+        svg.finish()
     }
-    csv_text(
-        &[
-            "features_n",
-            "dims_m",
-            "ratio_r",
-            "density_p",
-            "theory",
-            "trained",
-            "votes",
-            "extra_sq_norm",
-            "loss_e3_summed",
-            "boundary_distance_decades",
-            "verdict",
-            "trained_boundary_p",
-        ],
-        &rows,
-    )
+
+    // The data as CSV: one row per grid point and model (classes as codes, votes as
+    // `class:count`); `trained_boundary_p` holds the fitted boundary of the point's r column in
+    // the lowest-density row (empty elsewhere).
+    fn csv(data: &Data) -> String {
+        let code = |s: &str| {
+            s.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        let mut rows = Vec::new();
+        for (m, r) in &data.reports {
+            let cols = r.settings.ratio.len();
+            for p in &r.points {
+                let fitted = (p.index / cols == 0)
+                    .then(|| {
+                        r.summary
+                            .offsets
+                            .iter()
+                            .find(|o| (o.ratio / p.ratio - 1.0).abs() < 1e-12)
+                            .and_then(|o| o.trained_density)
+                    })
+                    .flatten();
+                rows.push(vec![
+                    m.features().to_string(),
+                    m.dims().to_string(),
+                    cell(p.ratio),
+                    cell(p.density),
+                    code(p.theory.name()),
+                    code(p.trained.name()),
+                    Classified::ALL
+                        .iter()
+                        .zip(&p.votes)
+                        .filter(|(_, k)| **k > 0)
+                        .map(|(c, k)| format!("{}:{k}", code(c.name())))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    cell(p.extra_sq_norm),
+                    cell(p.loss),
+                    cell(p.boundary_distance),
+                    code(verdict_name(p.verdict)),
+                    fitted.map_or(String::new(), cell),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "features_n",
+                "dims_m",
+                "ratio_r",
+                "density_p",
+                "theory",
+                "trained",
+                "votes",
+                "extra_sq_norm",
+                "loss_e3_summed",
+                "boundary_distance_decades",
+                "verdict",
+                "trained_boundary_p",
+            ],
+            &rows,
+        )
+    }
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let p = params;
+        p.models
+            .iter()
+            .map(|m| {
+                Invocation::new("verify")
+                    .opt("model", "tms-relu")
+                    .opt("features", m.features())
+                    .opt("dims", m.dims())
+                    .opt("grid", format!("{}x{}", p.grid.0, p.grid.1))
+                    .opt("seeds", p.seeds)
+                    .opt("seed", p.base_seed)
+                    .opt("steps", p.steps)
+                    .opt("band-v", p.band)
+                    .opt("format", "json")
+                    .switch("exit-zero")
+            })
+            .collect()
+    }
 }

@@ -7,7 +7,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
+use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
 use crate::training::{Model, TrainConfig, Trainer};
 
@@ -16,7 +16,8 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Frame, Panel, fmt_value};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -154,284 +155,265 @@ fn trainer(params: &Params) -> Result<Trainer> {
     Trainer::new(Model::TmsRelu, params.dims, cfg)
 }
 
-/// Number of jobs: one per density.
-pub fn jobs(params: &Params) -> usize {
-    params.densities().len()
-}
-
-/// Job `k`: instance k (density k of the sweep), best of the seeds.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, k: usize) -> Result<BestRun> {
-    let p = params
-        .densities()
-        .get(k)
-        .copied()
-        .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
-    BestRun::train(
-        &trainer(params)?,
-        &instance(params, p)?,
-        params.seeds,
-        params.seed,
-        k,
-    )
-}
-
-/// The figure's data from the results of every job, in job order: (E6), (E7) measured.
-///
-/// # Errors
-/// [`Error::Parameter`] for the wrong number of results or a malformed W.
-pub fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(Error::Parameter(format!(
-            "e4-e5: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let instances = items
-        .iter()
-        .zip(params.densities())
-        .map(|(b, p)| {
-            let w = b.matrix()?;
-            Ok(Instance {
-                density: p,
-                dims_per_feature: dimensions_per_feature(&w),
-                dimensionality: feature_dimensionality(&w),
-                loss: b.loss,
-                w,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Data {
-        params: params.clone(),
-        instances,
-    })
-}
-
-/// Trains every instance (in parallel, reproducible from the seeds) and measures (E6), (E7):
-/// [`assemble`] of every [`job`].
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// None: the index lists only self-contained commands that print CSV, and these runs are
-/// too long for that check; [`cli_equivalent`] gives the `polycap train` /
-/// `polycap geometry --from-train` lines that reproduce them.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Command lines of `polycap train` (JSON with every W) and `polycap geometry --from-train`
-/// that train and decompose the same models.
-pub fn cli_equivalent(params: &Params) -> Vec<String> {
-    let lo = params.density_base.recip();
-    vec![
-        format!(
-            "polycap train --model tms-relu --features {} --dims {} --instances-density logspace:1:{}:{} --steps {} --seeds {} --seed {} --format json --out run.json",
-            params.features,
-            params.dims,
-            fmt_value(lo),
-            params.instances,
-            params.steps,
-            params.seeds,
-            params.seed
-        ),
-        "polycap geometry --from-train run.json".to_string(),
-    ]
-}
-
-/// Title generated from the parameters.
-pub fn title(data: &Data) -> String {
-    let p = &data.params;
-    format!(
-        "Feature geometry of the ReLU-output model: n = {} features in m = {} dimensions, {} densities{}",
-        p.features,
-        p.dims,
-        p.instances,
-        if p.quick { " (quick)" } else { "" }
-    )
-}
-
 const X_LABEL: &str = "1/p (p = 1 − S, feature density)";
 
-/// The SVG: two panels side by side (E4 left, E5 right).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
-    let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
-    let x_lo = 0.9;
-    let left = 8.0 + ts * 2.6 + ls * 1.5;
-    let label_w = POLYTOPE_FRACTIONS
-        .iter()
-        .map(|f| text_width(&format!("3/8 {}", f.name), ts * 0.9))
-        .fold(0.0, f64::max)
-        + 4.0;
-    let gap = 14.0 + ts * 2.6 + ls * 1.5;
-    // Side by side at two-column width, stacked at one-column width.
-    let stacked = width < 400.0;
-    let panel_w = if stacked {
-        width - left - label_w - 6.0
-    } else {
-        (width - left - gap - label_w - 6.0) / 2.0
-    };
-    let panel_h = panel_w * 0.8;
-    let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
-    let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let top = title_h + ls * 1.6;
-    let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
-    let point = CATEGORICAL[4];
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
 
-    // E4: D* against 1/p.
-    let d_hi = data
-        .instances
-        .iter()
-        .map(|i| i.dims_per_feature)
-        .filter(|v| v.is_finite())
-        .fold(1.1, f64::max)
-        * 1.05;
-    let p4 = Panel {
-        frame: Frame {
-            x: left,
-            y: top,
-            w: panel_w,
-            h: panel_h,
-        },
-        x: Axis::log(x_lo, x_hi, X_LABEL),
-        y: Axis::linear(0.0, d_hi, "D* = m/‖W‖²_{F}"),
-    };
-    p4.clip(&mut svg);
-    for v in [1.0, 0.5] {
-        svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide(v));
-    }
-    let pts: Vec<(f64, f64)> = data
-        .instances
-        .iter()
-        .filter(|i| i.dims_per_feature.is_finite())
-        .map(|i| p4.at(1.0 / i.density, i.dims_per_feature))
-        .collect();
-    svg.polyline(&pts, &Stroke::solid(point, style.line_width()));
-    for q in &pts {
-        svg.marker(Marker::Circle, *q, ts * 0.55, point, None);
-    }
-    svg.unclip();
-    p4.draw_axes(&mut svg, style);
-    svg.text(
-        left + panel_w / 2.0,
-        top - 3.0,
-        "(E7) dimensions per feature",
-        ls,
-        Anchor::Middle,
-        0.0,
-        Rgb::BLACK,
-    );
-    for (v, l) in [(1.0, "1"), (0.5, "½")] {
-        let (x, y) = p4.at(x_hi, v);
-        svg.text_halo(x - 2.0, y - 2.0, l, ts, Anchor::End);
+impl Figure for Fig {
+    const ID: &'static str = "e4-e5-feature-geometry";
+    const SOURCE: &'static str = "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = BestRun;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
     }
 
-    // E5: Dᵢ against 1/p.
-    let (x5, top) = if stacked {
-        (left, top + row_h)
-    } else {
-        (left + panel_w + gap, top)
-    };
-    let p5 = Panel {
-        frame: Frame {
-            x: x5,
-            y: top,
-            w: panel_w,
-            h: panel_h,
-        },
-        x: Axis::log(x_lo, x_hi, X_LABEL),
-        y: Axis::linear(-0.03, 1.08, "feature dimensionality D_{i}"),
-    };
-    p5.clip(&mut svg);
-    for f in &POLYTOPE_FRACTIONS {
-        svg.line(
-            p5.at(x_lo, f.value()),
-            p5.at(x_hi, f.value()),
-            &guide(f.value()),
-        );
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
     }
-    let dot = point.mix(Rgb::WHITE, 0.15);
-    for inst in &data.instances {
-        let x = 1.0 / inst.density;
-        for &d in &inst.dimensionality {
-            svg.marker(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
+
+    fn jobs(params: &Params) -> usize {
+        params.densities().len()
+    }
+
+    // Job `k`: instance k (density k of the sweep), best of the seeds.
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, k: usize) -> Result<BestRun> {
+        let p = params
+            .densities()
+            .get(k)
+            .copied()
+            .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
+        BestRun::train(
+            &trainer(params)?,
+            &instance(params, p)?,
+            params.seeds,
+            params.seed,
+            k,
+        )
+    }
+
+    // The figure's data from the results of every job, in job order: (E6), (E7) measured.
+    //
+    // # Errors
+    // [`Error::Parameter`] for the wrong number of results or a malformed W.
+    fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(Error::Parameter(format!(
+                "e4-e5: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
         }
-    }
-    svg.unclip();
-    p5.draw_axes(&mut svg, style);
-    svg.text(
-        x5 + panel_w / 2.0,
-        top - 3.0,
-        "(E6) dimensionality of every feature",
-        ls,
-        Anchor::Middle,
-        0.0,
-        Rgb::BLACK,
-    );
-    // Labels right of the panel, nudged apart where fractions are close (3/8 and 2/5).
-    let mut last = f64::NEG_INFINITY;
-    let mut labels: Vec<(f64, String)> = POLYTOPE_FRACTIONS
-        .iter()
-        .map(|f| {
-            let frac = if f.denominator == 1 {
-                f.numerator.to_string()
-            } else {
-                format!("{}/{}", f.numerator, f.denominator)
-            };
-            (p5.py(f.value()), format!("{frac} {}", f.name))
+        let instances = items
+            .iter()
+            .zip(params.densities())
+            .map(|(b, p)| {
+                let w = b.matrix()?;
+                Ok(Instance {
+                    density: p,
+                    dims_per_feature: dimensions_per_feature(&w),
+                    dimensionality: feature_dimensionality(&w),
+                    loss: b.loss,
+                    w,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Data {
+            params: params.clone(),
+            instances,
         })
-        .collect();
-    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (y, l) in labels {
-        let y = y.max(last + ts * 1.05);
-        last = y;
-        svg.text_mid(x5 + panel_w + 3.0, y, &l, ts * 0.9, Anchor::Start);
     }
-    svg.finish()
-}
 
-/// One row per (instance, feature): density, 1/p, D*, Dᵢ, ‖Wᵢ‖², loss.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for (k, inst) in data.instances.iter().enumerate() {
-        for (i, &d) in inst.dimensionality.iter().enumerate() {
-            rows.push(vec![
-                k.to_string(),
-                cell(inst.density),
-                cell(1.0 / inst.density),
-                cell(inst.dims_per_feature),
-                i.to_string(),
-                cell(d),
-                cell(inst.w.column(i).norm_squared()),
-                cell(inst.loss),
-            ]);
-        }
+    fn title(data: &Data) -> String {
+        let p = &data.params;
+        format!(
+            "Feature geometry of the ReLU-output model: n = {} features in m = {} dimensions, {} densities{}",
+            p.features,
+            p.dims,
+            p.instances,
+            if p.quick { " (quick)" } else { "" }
+        )
     }
-    csv_text(
-        &[
-            "instance",
-            "density",
-            "inverse_density",
-            "dims_per_feature",
-            "feature",
-            "dimensionality",
-            "sq_norm",
-            "loss",
-        ],
-        &rows,
-    )
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
+        let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
+        let x_lo = 0.9;
+        let left = 8.0 + ts * 2.6 + ls * 1.5;
+        let label_w = POLYTOPE_FRACTIONS
+            .iter()
+            .map(|f| text_width(&format!("3/8 {}", f.name), ts * 0.9))
+            .fold(0.0, f64::max)
+            + 4.0;
+        let gap = 14.0 + ts * 2.6 + ls * 1.5;
+        // Side by side at two-column width, stacked at one-column width.
+        let stacked = width < 400.0;
+        let panel_w = if stacked {
+            width - left - label_w - 6.0
+        } else {
+            (width - left - gap - label_w - 6.0) / 2.0
+        };
+        let panel_h = panel_w * 0.8;
+        let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
+        let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let top = title_h + ls * 1.6;
+        let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
+        let point = CATEGORICAL[4];
+
+        // E4: D* against 1/p.
+        let d_hi = data
+            .instances
+            .iter()
+            .map(|i| i.dims_per_feature)
+            .filter(|v| v.is_finite())
+            .fold(1.1, f64::max)
+            * 1.05;
+        let p4 = Panel {
+            frame: Frame {
+                x: left,
+                y: top,
+                w: panel_w,
+                h: panel_h,
+            },
+            x: Axis::log(x_lo, x_hi, X_LABEL),
+            y: Axis::linear(0.0, d_hi, "D* = m/‖W‖²_{F}"),
+        };
+        p4.clip(&mut svg);
+        for v in [1.0, 0.5] {
+            svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide(v));
+        }
+        let pts: Vec<(f64, f64)> = data
+            .instances
+            .iter()
+            .filter(|i| i.dims_per_feature.is_finite())
+            .map(|i| p4.at(1.0 / i.density, i.dims_per_feature))
+            .collect();
+        svg.polyline(&pts, &Stroke::solid(point, style.line_width()));
+        for q in &pts {
+            svg.marker(Marker::Circle, *q, ts * 0.55, point, None);
+        }
+        svg.unclip();
+        p4.draw_axes(&mut svg, style);
+        svg.text(
+            left + panel_w / 2.0,
+            top - 3.0,
+            "(E7) dimensions per feature",
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        for (v, l) in [(1.0, "1"), (0.5, "½")] {
+            let (x, y) = p4.at(x_hi, v);
+            svg.text_halo(x - 2.0, y - 2.0, l, ts, Anchor::End);
+        }
+
+        // E5: Dᵢ against 1/p.
+        let (x5, top) = if stacked {
+            (left, top + row_h)
+        } else {
+            (left + panel_w + gap, top)
+        };
+        let p5 = Panel {
+            frame: Frame {
+                x: x5,
+                y: top,
+                w: panel_w,
+                h: panel_h,
+            },
+            x: Axis::log(x_lo, x_hi, X_LABEL),
+            y: Axis::linear(-0.03, 1.08, "feature dimensionality D_{i}"),
+        };
+        p5.clip(&mut svg);
+        for f in &POLYTOPE_FRACTIONS {
+            svg.line(
+                p5.at(x_lo, f.value()),
+                p5.at(x_hi, f.value()),
+                &guide(f.value()),
+            );
+        }
+        let dot = point.mix(Rgb::WHITE, 0.15);
+        for inst in &data.instances {
+            let x = 1.0 / inst.density;
+            for &d in &inst.dimensionality {
+                svg.marker(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
+            }
+        }
+        svg.unclip();
+        p5.draw_axes(&mut svg, style);
+        svg.text(
+            x5 + panel_w / 2.0,
+            top - 3.0,
+            "(E6) dimensionality of every feature",
+            ls,
+            Anchor::Middle,
+            0.0,
+            Rgb::BLACK,
+        );
+        // Labels right of the panel, nudged apart where fractions are close (3/8 and 2/5).
+        let mut last = f64::NEG_INFINITY;
+        let mut labels: Vec<(f64, String)> = POLYTOPE_FRACTIONS
+            .iter()
+            .map(|f| {
+                let frac = if f.denominator == 1 {
+                    f.numerator.to_string()
+                } else {
+                    format!("{}/{}", f.numerator, f.denominator)
+                };
+                (p5.py(f.value()), format!("{frac} {}", f.name))
+            })
+            .collect();
+        labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (y, l) in labels {
+            let y = y.max(last + ts * 1.05);
+            last = y;
+            svg.text_mid(x5 + panel_w + 3.0, y, &l, ts * 0.9, Anchor::Start);
+        }
+        svg.finish()
+    }
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for (k, inst) in data.instances.iter().enumerate() {
+            for (i, &d) in inst.dimensionality.iter().enumerate() {
+                rows.push(vec![
+                    k.to_string(),
+                    cell(inst.density),
+                    cell(1.0 / inst.density),
+                    cell(inst.dims_per_feature),
+                    i.to_string(),
+                    cell(d),
+                    cell(inst.w.column(i).norm_squared()),
+                    cell(inst.loss),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "instance",
+                "density",
+                "inverse_density",
+                "dims_per_feature",
+                "feature",
+                "dimensionality",
+                "sq_norm",
+                "loss",
+            ],
+            &rows,
+        )
+    }
 }

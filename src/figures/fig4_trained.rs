@@ -5,7 +5,7 @@
 //!
 //! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
 
-use crate::base::{Result, run_jobs};
+use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 use crate::verify::{
     GridReport, GridSpec, PointReport, Protocol, QuadraticTheory, Verdict, Verifier, grid_report,
@@ -21,7 +21,8 @@ use super::empirical::{
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
 use super::phase_diagram::{self, inputs_name};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -124,82 +125,6 @@ fn verifier(params: &Params) -> Result<Verifier> {
     )
 }
 
-/// Number of jobs: one per grid point.
-pub fn jobs(params: &Params) -> usize {
-    params.grid.0 * params.grid.1
-}
-
-/// Job `j`: grid point j verified.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, j: usize) -> Result<PointReport> {
-    verify_point(&verifier(params)?, &grid_of(params)?, j)
-}
-
-/// The figure's data from the results of every job, in job order.
-///
-/// # Errors
-/// [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
-pub fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(crate::base::Error::Parameter(format!(
-            "fig4-trained: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let grid = grid_of(params)?;
-    let report = grid_report(&verifier(params)?, &grid, None, items);
-    Ok(Data {
-        boundaries: boundaries(
-            params.setting,
-            DEFAULT_IMPORTANCE_RANGE,
-            DEFAULT_DENSITY_RANGE,
-        )?,
-        report,
-        grid,
-        protocol: protocol_caption(&params.protocol, params.seeds),
-    })
-}
-
-/// Verifies the grid: [`assemble`] of every [`job`], in parallel.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// The `polycap verify` command that prints the same numbers.
-pub fn commands(params: &Params) -> Vec<String> {
-    vec![format!(
-        "polycap verify --model {} --features {} --dims {} --input {} --grid {}x{} --seeds {} --seed {} --steps {} --format json --exit-zero",
-        params.protocol.name(),
-        params.setting.features(),
-        params.setting.dims(),
-        params.setting.magnitude().name(),
-        params.grid.0,
-        params.grid.1,
-        params.seeds,
-        params.base_seed,
-        params.protocol.steps()
-    )]
-}
-
-/// Title generated from the data.
-pub fn title(data: &Data) -> String {
-    let s = &data.grid.setting;
-    format!(
-        "Trained C₁ against theory, N = {} features in D = {} dims, {}; {}",
-        s.features(),
-        s.dims(),
-        inputs_name(s.magnitude()),
-        data.protocol
-    )
-}
-
 const DIFF_LO: f64 = -16.0;
 
 fn diff_colour(d: f64) -> Rgb {
@@ -207,193 +132,278 @@ fn diff_colour(d: f64) -> Rgb {
     Colormap::Viridis.at((l - DIFF_LO) / -DIFF_LO)
 }
 
-/// The SVG: analytic C₁, trained C₁, log₁₀ |ΔC₁|.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
-    let gap = 10.0 + ts * 1.2;
-    let panel_w = ((width - left - 2.0 * gap - 2.0 * bar_room - 4.0) / 3.0).min(200.0);
-    let panel_h = panel_w * 0.9;
-    let top = title_h + ls * 1.6;
-    let points = &data.report.points;
-    let theory: Vec<f64> = points.iter().map(|p| p.theory_capacity[0]).collect();
-    let trained: Vec<f64> = points.iter().map(|p| p.trained_capacity[0]).collect();
-    let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
-    let s = &data.report.summary;
-    let entries = vec![
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
-            "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)".to_string(),
-        ),
-        (
-            LegendKey::Marker(Marker::Star, Rgb::WHITE),
-            "critical point, k = 3".to_string(),
-        ),
-        (
-            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-            format!(
-                "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
-                s.checked - s.agree,
-                s.checked,
-                s.boundary
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "fig4-trained-phase-diagram";
+    const SOURCE: &'static str = "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = PointReport;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.grid.0 * params.grid.1
+    }
+
+    // Job `j`: grid point j verified.
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, j: usize) -> Result<PointReport> {
+        verify_point(&verifier(params)?, &grid_of(params)?, j)
+    }
+
+    // The figure's data from the results of every job, in job order.
+    //
+    // # Errors
+    // [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
+    fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(crate::base::Error::Parameter(format!(
+                "fig4-trained: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let grid = grid_of(params)?;
+        let report = grid_report(&verifier(params)?, &grid, None, items);
+        Ok(Data {
+            boundaries: boundaries(
+                params.setting,
+                DEFAULT_IMPORTANCE_RANGE,
+                DEFAULT_DENSITY_RANGE,
+            )?,
+            report,
+            grid,
+            protocol: protocol_caption(&params.protocol, params.seeds),
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let s = &data.grid.setting;
+        format!(
+            "Trained C₁ against theory, N = {} features in D = {} dims, {}; {}",
+            s.features(),
+            s.dims(),
+            inputs_name(s.magnitude()),
+            data.protocol
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
+        let gap = 10.0 + ts * 1.2;
+        let panel_w = ((width - left - 2.0 * gap - 2.0 * bar_room - 4.0) / 3.0).min(200.0);
+        let panel_h = panel_w * 0.9;
+        let top = title_h + ls * 1.6;
+        let points = &data.report.points;
+        let theory: Vec<f64> = points.iter().map(|p| p.theory_capacity[0]).collect();
+        let trained: Vec<f64> = points.iter().map(|p| p.trained_capacity[0]).collect();
+        let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
+        let s = &data.report.summary;
+        let entries = vec![
+            (
+                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
+                "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)".to_string(),
             ),
-        ),
-    ];
-    let (_, leg_h) = legend_size(style, &entries);
-    let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
-    let height = legend_top + leg_h + 6.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let g = &data.grid;
-    let xs = [
-        left,
-        left + panel_w + gap,
-        left + 2.0 * (panel_w + gap) + bar_room,
-    ];
-    let names = [
-        "theory, allocation (A7)".to_string(),
-        "trained".to_string(),
-        "|C₁,trained − C₁,theory|".to_string(),
-    ];
-    for (q, x) in xs.iter().enumerate() {
-        let panel = Panel {
-            frame: Frame {
-                x: *x,
-                y: top,
-                w: panel_w,
-                h: panel_h,
-            },
-            x: Axis::log(
-                g.importance[0],
-                g.importance[g.importance.len() - 1],
-                "importance V",
+            (
+                LegendKey::Marker(Marker::Star, Rgb::WHITE),
+                "critical point, k = 3".to_string(),
             ),
-            y: Axis::log(
-                g.density[0],
-                g.density[g.density.len() - 1],
-                "feature density p = 1 − S",
+            (
+                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+                format!(
+                    "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
+                    s.checked - s.agree,
+                    s.checked,
+                    s.boundary
+                ),
             ),
-        };
-        let colours: Vec<Rgb> = match q {
-            0 => theory.iter().map(|c| capacity_colour(*c)).collect(),
-            1 => trained.iter().map(|c| capacity_colour(*c)).collect(),
-            _ => diff.iter().map(|d| diff_colour(*d)).collect(),
-        };
-        heatmap(&mut svg, &panel, &g.importance, &g.density, &colours);
-        draw_boundaries(&mut svg, &panel, &data.boundaries, 1.0);
-        if q > 0 {
-            for p in points {
-                let (v, d) = g.coordinates(p.index);
-                match p.verdict {
-                    Verdict::Disagree => svg.marker(
-                        Marker::Circle,
-                        panel.at(v, d),
-                        ts * 0.6,
-                        Rgb::WHITE,
-                        Some(&Stroke::solid(Rgb::BLACK, 0.6)),
-                    ),
-                    Verdict::Boundary if q == 2 => {
-                        let (cx, cy) = panel.at(v, d);
-                        let r = ts * 0.22;
-                        let st = Stroke::solid(Rgb::WHITE, 0.6);
-                        svg.line((cx - r, cy - r), (cx + r, cy + r), &st);
-                        svg.line((cx - r, cy + r), (cx + r, cy - r), &st);
+        ];
+        let (_, leg_h) = legend_size(style, &entries);
+        let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
+        let height = legend_top + leg_h + 6.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let g = &data.grid;
+        let xs = [
+            left,
+            left + panel_w + gap,
+            left + 2.0 * (panel_w + gap) + bar_room,
+        ];
+        let names = [
+            "theory, allocation (A7)".to_string(),
+            "trained".to_string(),
+            "|C₁,trained − C₁,theory|".to_string(),
+        ];
+        for (q, x) in xs.iter().enumerate() {
+            let panel = Panel {
+                frame: Frame {
+                    x: *x,
+                    y: top,
+                    w: panel_w,
+                    h: panel_h,
+                },
+                x: Axis::log(
+                    g.importance[0],
+                    g.importance[g.importance.len() - 1],
+                    "importance V",
+                ),
+                y: Axis::log(
+                    g.density[0],
+                    g.density[g.density.len() - 1],
+                    "feature density p = 1 − S",
+                ),
+            };
+            let colours: Vec<Rgb> = match q {
+                0 => theory.iter().map(|c| capacity_colour(*c)).collect(),
+                1 => trained.iter().map(|c| capacity_colour(*c)).collect(),
+                _ => diff.iter().map(|d| diff_colour(*d)).collect(),
+            };
+            heatmap(&mut svg, &panel, &g.importance, &g.density, &colours);
+            draw_boundaries(&mut svg, &panel, &data.boundaries, 1.0);
+            if q > 0 {
+                for p in points {
+                    let (v, d) = g.coordinates(p.index);
+                    match p.verdict {
+                        Verdict::Disagree => svg.marker(
+                            Marker::Circle,
+                            panel.at(v, d),
+                            ts * 0.6,
+                            Rgb::WHITE,
+                            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+                        ),
+                        Verdict::Boundary if q == 2 => {
+                            let (cx, cy) = panel.at(v, d);
+                            let r = ts * 0.22;
+                            let st = Stroke::solid(Rgb::WHITE, 0.6);
+                            svg.line((cx - r, cy - r), (cx + r, cy + r), &st);
+                            svg.line((cx - r, cy + r), (cx + r, cy - r), &st);
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
             }
-        }
-        panel.draw_axes_with(&mut svg, style, true, q == 0);
-        svg.text(
-            x + panel_w / 2.0,
-            top - 3.0,
-            &names[q],
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        if q == 1 {
-            let bar = Frame {
-                x: x + panel_w + 8.0,
-                y: top,
-                w: 7.0,
-                h: panel_h,
-            };
-            colorbar(
-                &mut svg,
-                style,
-                bar,
-                &capacity_segments(),
+            panel.draw_axes_with(&mut svg, style, true, q == 0);
+            svg.text(
+                x + panel_w / 2.0,
+                top - 3.0,
+                &names[q],
+                ls,
+                Anchor::Middle,
                 0.0,
-                1.0,
-                "capacity C₁",
+                Rgb::BLACK,
             );
+            if q == 1 {
+                let bar = Frame {
+                    x: x + panel_w + 8.0,
+                    y: top,
+                    w: 7.0,
+                    h: panel_h,
+                };
+                colorbar(
+                    &mut svg,
+                    style,
+                    bar,
+                    &capacity_segments(),
+                    0.0,
+                    1.0,
+                    "capacity C₁",
+                );
+            }
+            if q == 2 {
+                let bar = Frame {
+                    x: x + panel_w + 8.0,
+                    y: top,
+                    w: 7.0,
+                    h: panel_h,
+                };
+                let segs: Vec<(f64, f64, Rgb)> = (0..32)
+                    .map(|j| {
+                        let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;
+                        let b = DIFF_LO + (-DIFF_LO) * (j + 1) as f64 / 32.0;
+                        (a, b, Colormap::Viridis.at((a - DIFF_LO + 0.25) / -DIFF_LO))
+                    })
+                    .collect();
+                colorbar(&mut svg, style, bar, &segs, DIFF_LO, 0.0, "log₁₀ |ΔC₁|");
+            }
         }
-        if q == 2 {
-            let bar = Frame {
-                x: x + panel_w + 8.0,
-                y: top,
-                w: 7.0,
-                h: panel_h,
-            };
-            let segs: Vec<(f64, f64, Rgb)> = (0..32)
-                .map(|j| {
-                    let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;
-                    let b = DIFF_LO + (-DIFF_LO) * (j + 1) as f64 / 32.0;
-                    (a, b, Colormap::Viridis.at((a - DIFF_LO + 0.25) / -DIFF_LO))
-                })
-                .collect();
-            colorbar(&mut svg, style, bar, &segs, DIFF_LO, 0.0, "log₁₀ |ΔC₁|");
-        }
+        legend(&mut svg, style, 4.0, legend_top, &entries);
+        svg.finish()
     }
-    legend(&mut svg, style, 4.0, legend_top, &entries);
-    svg.finish()
-}
 
-/// One row per grid point.
-pub fn csv(data: &Data) -> String {
-    let rows: Vec<Vec<String>> = data
-        .report
-        .points
-        .iter()
-        .map(|p| {
-            let (v, d) = data.grid.coordinates(p.index);
-            vec![
-                p.index.to_string(),
-                cell(v),
-                cell(d),
-                cell(p.kurtosis[0]),
-                cell(p.theory_capacity[0]),
-                cell(p.trained_capacity[0]),
-                cell(p.capacity_diff[0]),
-                cell(p.max_capacity_diff),
-                cell(p.total_diff),
-                cell(p.loss_relative),
-                format!("{:?}", p.verdict).to_lowercase(),
-                p.boundary.map_or(String::new(), |b| cell(b.distance)),
-            ]
-        })
-        .collect();
-    csv_text(
-        &[
-            "point",
-            "importance_V",
-            "density_p",
-            "kurtosis_k",
-            "C1_theory",
-            "C1_trained",
-            "abs_diff_C1",
-            "max_abs_diff_Ci",
-            "abs_diff_total_C",
-            "rel_diff_loss",
-            "verdict",
-            "boundary_distance_decades",
-        ],
-        &rows,
-    )
+    fn csv(data: &Data) -> String {
+        let rows: Vec<Vec<String>> = data
+            .report
+            .points
+            .iter()
+            .map(|p| {
+                let (v, d) = data.grid.coordinates(p.index);
+                vec![
+                    p.index.to_string(),
+                    cell(v),
+                    cell(d),
+                    cell(p.kurtosis[0]),
+                    cell(p.theory_capacity[0]),
+                    cell(p.trained_capacity[0]),
+                    cell(p.capacity_diff[0]),
+                    cell(p.max_capacity_diff),
+                    cell(p.total_diff),
+                    cell(p.loss_relative),
+                    format!("{:?}", p.verdict).to_lowercase(),
+                    p.boundary.map_or(String::new(), |b| cell(b.distance)),
+                ]
+            })
+            .collect();
+        csv_text(
+            &[
+                "point",
+                "importance_V",
+                "density_p",
+                "kurtosis_k",
+                "C1_theory",
+                "C1_trained",
+                "abs_diff_C1",
+                "max_abs_diff_Ci",
+                "abs_diff_total_C",
+                "rel_diff_loss",
+                "verdict",
+                "boundary_distance_decades",
+            ],
+            &rows,
+        )
+    }
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let (p, s) = (params, &params.setting);
+        vec![
+            Invocation::new("verify")
+                .opt("model", p.protocol.name())
+                .opt("features", s.features())
+                .opt("dims", s.dims())
+                .opt("input", s.magnitude().name())
+                .opt("grid", format!("{}x{}", p.grid.0, p.grid.1))
+                .opt("seeds", p.seeds)
+                .opt("seed", p.base_seed)
+                .opt("steps", p.protocol.steps())
+                .opt("format", "json")
+                .switch("exit-zero"),
+        ]
+    }
 }

@@ -12,7 +12,7 @@
 //! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 9): 0.92
 //! CPU-s per job, ≈ 5200 CPU-s in all, ≈ 43 min on 2 idle cores, mostly the quadratic row. Shard it (`--shard i/N`, derivations/verify.md (V7)).
 
-use crate::base::{Result, run_jobs};
+use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 use crate::training::{Model, TrainConfig};
 use crate::verify::{
@@ -26,7 +26,8 @@ use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
 use super::panel::{Axis, Frame, Panel, colorbar};
 use super::phase_diagram::{self, inputs_name};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
@@ -226,265 +227,268 @@ fn panel_setup(params: &Params, k: usize) -> Result<PanelSetup> {
     })
 }
 
-/// Number of jobs: one per panel and grid point.
-pub fn jobs(params: &Params) -> usize {
-    9 * params.grid.0 * params.grid.1
-}
-
 /// (trained Cᵢ, quadratic theory Cᵢ) at one grid point of one panel.
 pub type Item = (Vec<f64>, Vec<f64>);
-
-/// Job `j`: point j mod (W·H) of panel ⌊j / (W·H)⌋ (panels row-major).
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, j: usize) -> Result<Item> {
-    let points = params.grid.0 * params.grid.1;
-    let s = panel_setup(params, j / points)?;
-    train_point(
-        &s.protocol,
-        &QuadraticTheory,
-        &s.grid,
-        params.seeds,
-        s.seed,
-        j % points,
-    )
-}
-
-/// The figure's data from the results of every job, in job order.
-///
-/// # Errors
-/// [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
-pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(crate::base::Error::Parameter(format!(
-            "fig7: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let points = params.grid.0 * params.grid.1;
-    let mut panels = Vec::new();
-    let mut bounds = Vec::new();
-    let mut it = items.into_iter();
-    for k in 0..9 {
-        let s = panel_setup(params, k)?;
-        let dims = s.grid.setting.dims();
-        if !bounds.iter().any(|(d, _)| *d == dims) {
-            bounds.push((
-                dims,
-                boundaries(
-                    s.grid.setting,
-                    DEFAULT_IMPORTANCE_RANGE,
-                    DEFAULT_DENSITY_RANGE,
-                )?,
-            ));
-        }
-        let trained =
-            TrainedGrid::from_points(&s.grid, &s.protocol, it.by_ref().take(points).collect());
-        panels.push(PanelData {
-            family: s.family.to_string(),
-            model: s.model,
-            departure: departure(&trained),
-            trained,
-        });
-    }
-    Ok(Data {
-        params: params.clone(),
-        panels,
-        boundaries: bounds,
-    })
-}
-
-/// Trains all nine panels: [`assemble`] of every [`job`], run in parallel.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// No other subcommand prints these numbers (`polycap train` trains one point per call).
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title generated from the parameters.
-pub fn title(data: &Data) -> String {
-    format!(
-        "Trained C₁ of the varied feature, N = {} features, {}; {} steps, best of {} seed(s){}",
-        data.params.features,
-        inputs_name(crate::base::Magnitude::Uniform),
-        data.params.steps,
-        data.params.seeds,
-        if data.params.quick {
-            " (quick)".to_string()
-        } else if data.params.paper {
-            format!(
-                " (paper resolution, {} × {} points)",
-                data.params.grid.0, data.params.grid.1
-            )
-        } else {
-            String::new()
-        }
-    )
-}
 
 fn band_colour(j: usize) -> Rgb {
     let mid = (LEVELS[j] + LEVELS[j + 1]) / 2.0;
     Colormap::Viridis.at(mid)
 }
 
-/// The SVG: 3 × 3 filled-contour panels and a shared colour bar.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
-    let gap = 8.0 + ts * 1.2;
-    let panel_w = (width - left - 2.0 * gap - bar_room - 4.0) / 3.0;
-    let panel_h = panel_w * 0.72;
-    let head = ls * 1.1 + ts * 1.1;
-    let foot = 2.0;
-    let row_h = head + panel_h + foot + 4.0;
-    let xlab = ts * 2.0 + ls * 1.4;
-    let height = title_h + 3.0 * row_h + xlab + 6.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (k, pd) in data.panels.iter().enumerate() {
-        let (r, q) = (k / 3, k % 3);
-        let g = &pd.trained.grid;
-        let frame = Frame {
-            x: left + q as f64 * (panel_w + gap),
-            y: title_h + r as f64 * row_h + head,
-            w: panel_w,
-            h: panel_h,
-        };
-        let panel = Panel {
-            frame,
-            x: Axis::log(
-                g.importance[0],
-                g.importance[g.importance.len() - 1],
-                "importance V = I₁",
-            ),
-            y: Axis::log(
-                g.density[0],
-                g.density[g.density.len() - 1],
-                "density p = 1 − S",
-            ),
-        };
-        let grid = Grid {
-            xs: g.importance.clone(),
-            ys: g.density.clone(),
-            z: pd.trained.trained.clone(),
-        };
-        panel.clip(&mut svg);
-        svg.rect(
-            frame.x,
-            frame.y,
-            frame.w,
-            frame.h,
-            Some(band_colour(0)),
-            None,
-        );
-        for (j, level) in LEVELS.iter().enumerate().take(LEVELS.len() - 1).skip(1) {
-            let loops: Vec<Vec<(f64, f64)>> = grid
-                .superlevel_loops(*level)
-                .iter()
-                .map(|l| grid.to_page(&panel, l))
-                .collect();
-            svg.loops(&loops, band_colour(j));
-        }
-        svg.unclip();
-        if let Some((_, b)) = data.boundaries.iter().find(|(d, _)| *d == g.setting.dims()) {
-            draw_boundaries(&mut svg, &panel, b, 0.6);
-        }
-        panel.draw_axes_with(&mut svg, style, r == 2, q == 0);
-        let d = &pd.departure;
-        svg.text(
-            frame.x + frame.w / 2.0,
-            frame.y - ls * 1.05,
-            &format!(
-                "{}, {} in {}",
-                pd.model.name(),
-                g.setting.features(),
-                g.setting.dims()
-            ),
-            ls * 0.9,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        let caption = format!(
-            "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
-            100.0 * d.plateau_trained,
-            100.0 * d.plateau_theory,
-            100.0 * d.departed
-        );
-        // Smaller where the panel is narrower than the caption (one column), so captions
-        // of neighbouring panels never meet.
-        let size = ts * 0.75;
-        let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
-        svg.text(
-            frame.x + frame.w / 2.0,
-            frame.y - 2.5,
-            &caption,
-            size,
-            Anchor::Middle,
-            0.0,
-            Rgb::hex(0x333333),
-        );
-    }
-    let bar = Frame {
-        x: left + 3.0 * panel_w + 2.0 * gap + 8.0,
-        y: title_h + head,
-        w: 7.0,
-        h: 3.0 * row_h - head - foot,
-    };
-    let segs: Vec<(f64, f64, Rgb)> = (0..LEVELS.len() - 1)
-        .map(|j| (LEVELS[j], LEVELS[j + 1], band_colour(j)))
-        .collect();
-    colorbar(
-        &mut svg,
-        style,
-        bar,
-        &segs,
-        0.0,
-        1.0,
-        "capacity C₁ (trained)",
-    );
-    svg.finish()
-}
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
 
-/// One row per panel and grid point.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for pd in &data.panels {
-        let g = &pd.trained.grid;
-        for i in 0..g.len() {
-            let (v, p) = g.coordinates(i);
-            rows.push(vec![
-                pd.model.name().to_string(),
-                g.setting.dims().to_string(),
-                cell(v),
-                cell(p),
-                cell(pd.trained.trained[i]),
-                cell(pd.trained.theory[i]),
-            ]);
-        }
+impl Figure for Fig {
+    const ID: &'static str = "fig7-empirical-phase-diagrams";
+    const SOURCE: &'static str = "[S] Fig. 7; spec §10.4, §11 S7";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Item;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
     }
-    csv_text(
-        &[
-            "model",
-            "dims_D",
-            "importance_V",
-            "density_p",
-            "C1_trained",
-            "C1_quadratic_theory",
-        ],
-        &rows,
-    )
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        9 * params.grid.0 * params.grid.1
+    }
+
+    // Job `j`: point j mod (W·H) of panel ⌊j / (W·H)⌋ (panels row-major).
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, j: usize) -> Result<Item> {
+        let points = params.grid.0 * params.grid.1;
+        let s = panel_setup(params, j / points)?;
+        train_point(
+            &s.protocol,
+            &QuadraticTheory,
+            &s.grid,
+            params.seeds,
+            s.seed,
+            j % points,
+        )
+    }
+
+    // The figure's data from the results of every job, in job order.
+    //
+    // # Errors
+    // [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
+    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(crate::base::Error::Parameter(format!(
+                "fig7: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let points = params.grid.0 * params.grid.1;
+        let mut panels = Vec::new();
+        let mut bounds = Vec::new();
+        let mut it = items.into_iter();
+        for k in 0..9 {
+            let s = panel_setup(params, k)?;
+            let dims = s.grid.setting.dims();
+            if !bounds.iter().any(|(d, _)| *d == dims) {
+                bounds.push((
+                    dims,
+                    boundaries(
+                        s.grid.setting,
+                        DEFAULT_IMPORTANCE_RANGE,
+                        DEFAULT_DENSITY_RANGE,
+                    )?,
+                ));
+            }
+            let trained =
+                TrainedGrid::from_points(&s.grid, &s.protocol, it.by_ref().take(points).collect());
+            panels.push(PanelData {
+                family: s.family.to_string(),
+                model: s.model,
+                departure: departure(&trained),
+                trained,
+            });
+        }
+        Ok(Data {
+            params: params.clone(),
+            panels,
+            boundaries: bounds,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        format!(
+            "Trained C₁ of the varied feature, N = {} features, {}; {} steps, best of {} seed(s){}",
+            data.params.features,
+            inputs_name(crate::base::Magnitude::Uniform),
+            data.params.steps,
+            data.params.seeds,
+            if data.params.quick {
+                " (quick)".to_string()
+            } else if data.params.paper {
+                format!(
+                    " (paper resolution, {} × {} points)",
+                    data.params.grid.0, data.params.grid.1
+                )
+            } else {
+                String::new()
+            }
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
+        let gap = 8.0 + ts * 1.2;
+        let panel_w = (width - left - 2.0 * gap - bar_room - 4.0) / 3.0;
+        let panel_h = panel_w * 0.72;
+        let head = ls * 1.1 + ts * 1.1;
+        let foot = 2.0;
+        let row_h = head + panel_h + foot + 4.0;
+        let xlab = ts * 2.0 + ls * 1.4;
+        let height = title_h + 3.0 * row_h + xlab + 6.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (k, pd) in data.panels.iter().enumerate() {
+            let (r, q) = (k / 3, k % 3);
+            let g = &pd.trained.grid;
+            let frame = Frame {
+                x: left + q as f64 * (panel_w + gap),
+                y: title_h + r as f64 * row_h + head,
+                w: panel_w,
+                h: panel_h,
+            };
+            let panel = Panel {
+                frame,
+                x: Axis::log(
+                    g.importance[0],
+                    g.importance[g.importance.len() - 1],
+                    "importance V = I₁",
+                ),
+                y: Axis::log(
+                    g.density[0],
+                    g.density[g.density.len() - 1],
+                    "density p = 1 − S",
+                ),
+            };
+            let grid = Grid {
+                xs: g.importance.clone(),
+                ys: g.density.clone(),
+                z: pd.trained.trained.clone(),
+            };
+            panel.clip(&mut svg);
+            svg.rect(
+                frame.x,
+                frame.y,
+                frame.w,
+                frame.h,
+                Some(band_colour(0)),
+                None,
+            );
+            for (j, level) in LEVELS.iter().enumerate().take(LEVELS.len() - 1).skip(1) {
+                let loops: Vec<Vec<(f64, f64)>> = grid
+                    .superlevel_loops(*level)
+                    .iter()
+                    .map(|l| grid.to_page(&panel, l))
+                    .collect();
+                svg.loops(&loops, band_colour(j));
+            }
+            svg.unclip();
+            if let Some((_, b)) = data.boundaries.iter().find(|(d, _)| *d == g.setting.dims()) {
+                draw_boundaries(&mut svg, &panel, b, 0.6);
+            }
+            panel.draw_axes_with(&mut svg, style, r == 2, q == 0);
+            let d = &pd.departure;
+            svg.text(
+                frame.x + frame.w / 2.0,
+                frame.y - ls * 1.05,
+                &format!(
+                    "{}, {} in {}",
+                    pd.model.name(),
+                    g.setting.features(),
+                    g.setting.dims()
+                ),
+                ls * 0.9,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            let caption = format!(
+                "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
+                100.0 * d.plateau_trained,
+                100.0 * d.plateau_theory,
+                100.0 * d.departed
+            );
+            // Smaller where the panel is narrower than the caption (one column), so captions
+            // of neighbouring panels never meet.
+            let size = ts * 0.75;
+            let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
+            svg.text(
+                frame.x + frame.w / 2.0,
+                frame.y - 2.5,
+                &caption,
+                size,
+                Anchor::Middle,
+                0.0,
+                Rgb::hex(0x333333),
+            );
+        }
+        let bar = Frame {
+            x: left + 3.0 * panel_w + 2.0 * gap + 8.0,
+            y: title_h + head,
+            w: 7.0,
+            h: 3.0 * row_h - head - foot,
+        };
+        let segs: Vec<(f64, f64, Rgb)> = (0..LEVELS.len() - 1)
+            .map(|j| (LEVELS[j], LEVELS[j + 1], band_colour(j)))
+            .collect();
+        colorbar(
+            &mut svg,
+            style,
+            bar,
+            &segs,
+            0.0,
+            1.0,
+            "capacity C₁ (trained)",
+        );
+        svg.finish()
+    }
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for pd in &data.panels {
+            let g = &pd.trained.grid;
+            for i in 0..g.len() {
+                let (v, p) = g.coordinates(i);
+                rows.push(vec![
+                    pd.model.name().to_string(),
+                    g.setting.dims().to_string(),
+                    cell(v),
+                    cell(p),
+                    cell(pd.trained.trained[i]),
+                    cell(pd.trained.theory[i]),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "model",
+                "dims_D",
+                "importance_V",
+                "density_p",
+                "C1_trained",
+                "C1_quadratic_theory",
+            ],
+            &rows,
+        )
+    }
 }

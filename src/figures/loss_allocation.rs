@@ -20,7 +20,8 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
 use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -240,20 +241,6 @@ pub fn shape(sign: i8) -> &'static str {
     }
 }
 
-/// No single subcommand prints this figure's numbers: use its CSV.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title of the figure.
-pub fn title(data: &Data) -> String {
-    let ks: Vec<String> = data.curves.iter().map(|c| fmt_value(c.kurtosis)).collect();
-    format!(
-        "Per-feature loss L*(C) at k = {} (v = 1) and the optimal allocation as D grows",
-        ks.join(", ")
-    )
-}
-
 /// Header of the budget panel.
 fn budget_header(b: &Budget, ratio: f64) -> String {
     format!(
@@ -264,210 +251,242 @@ fn budget_header(b: &Budget, ratio: f64) -> String {
     )
 }
 
-/// The SVG (two columns: a 2 × 2 grid of panels; one column: a single column of panels).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let n = data.curves.len() + 1;
-    let cols = if width < 300.0 { 1 } else { 2 };
-    let rows = n.div_ceil(cols);
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
-    let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let panel_h = panel_w * 0.62;
-    let head_h = ls * 1.25 * 3.0 + 2.0;
-    let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
-    let height = title_h + rows as f64 * row_h;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let frame_at = |j: usize| {
-        let (r, q) = (j / cols, j % cols);
-        Frame {
-            x: left + q as f64 * (panel_w + gap),
-            y: title_h + r as f64 * row_h + head_h,
-            w: panel_w,
-            h: panel_h,
-        }
-    };
-    let header = |svg: &mut Canvas, frame: Frame, text: &str| {
-        let lines: Vec<String> = text
-            .split('|')
-            .flat_map(|part| wrap(part, ls, frame.w))
-            .collect();
-        let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
-        for (k, l) in lines.iter().enumerate() {
-            svg.text(
-                frame.x + frame.w / 2.0,
-                y0 + ls * 1.25 * k as f64,
-                l,
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "loss-allocation";
+    const SOURCE: &'static str = "spec §5.5 (Q15)–(Q17), §6 (A7), (A8)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let ks: Vec<String> = data.curves.iter().map(|c| fmt_value(c.kurtosis)).collect();
+        format!(
+            "Per-feature loss L*(C) at k = {} (v = 1) and the optimal allocation as D grows",
+            ks.join(", ")
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let n = data.curves.len() + 1;
+        let cols = if width < 300.0 { 1 } else { 2 };
+        let rows = n.div_ceil(cols);
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
+        let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
+        let panel_h = panel_w * 0.62;
+        let head_h = ls * 1.25 * 3.0 + 2.0;
+        let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
+        let height = title_h + rows as f64 * row_h;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let frame_at = |j: usize| {
+            let (r, q) = (j / cols, j % cols);
+            Frame {
+                x: left + q as f64 * (panel_w + gap),
+                y: title_h + r as f64 * row_h + head_h,
+                w: panel_w,
+                h: panel_h,
+            }
+        };
+        let header = |svg: &mut Canvas, frame: Frame, text: &str| {
+            let lines: Vec<String> = text
+                .split('|')
+                .flat_map(|part| wrap(part, ls, frame.w))
+                .collect();
+            let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
+            for (k, l) in lines.iter().enumerate() {
+                svg.text(
+                    frame.x + frame.w / 2.0,
+                    y0 + ls * 1.25 * k as f64,
+                    l,
+                    ls,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
+        };
+        let chord = Stroke::dashed(Rgb::hex(0x888888), 0.6, 2.0, 1.5);
+        let curve_stroke = Stroke::solid(CATEGORICAL[4], style.line_width() * 1.3);
+        for (j, c) in data.curves.iter().enumerate() {
+            let frame = frame_at(j);
+            let panel = Panel {
+                frame,
+                x: Axis::linear(0.0, 1.0, "capacity C"),
+                y: Axis::linear(0.0, 1.05, "L*(C) / L*(0)"),
+            };
+            let l0 = c.loss.first().copied().unwrap_or(1.0);
+            let pts: Vec<(f64, f64)> = c
+                .capacity
+                .iter()
+                .zip(&c.loss)
+                .map(|(x, y)| panel.at(*x, y / l0))
+                .collect();
+            panel.clip(&mut svg);
+            svg.line(panel.at(0.0, 1.0), panel.at(1.0, 0.0), &chord);
+            svg.polyline(&pts, &curve_stroke);
+            svg.unclip();
+            panel.draw_axes(&mut svg, style);
+            let head = format!(
+                "k = {} ({}, p = {})|{}",
+                fmt_value(c.kurtosis),
+                c.input.magnitude.name(),
+                fmt_value(c.input.density),
+                shape(c.curvature_sign)
             );
+            header(&mut svg, frame, &head);
+            if j == 0 {
+                let entries = vec![
+                    (
+                        LegendKey::Line(curve_stroke.clone()),
+                        "L*(C), (Q15)".to_string(),
+                    ),
+                    (LegendKey::Line(chord.clone()), "chord".to_string()),
+                ];
+                // Bottom left is empty for a concave curve, top right for a convex one.
+                let (lw, lh) = legend_size(style, &entries);
+                let (x, y) = if c.curvature_sign < 0 {
+                    (frame.x + 4.0, frame.y + frame.h - lh - 4.0)
+                } else {
+                    (frame.x + frame.w - lw - 4.0, frame.y + 4.0)
+                };
+                legend(&mut svg, style, x, y, &entries);
+            }
         }
-    };
-    let chord = Stroke::dashed(Rgb::hex(0x888888), 0.6, 2.0, 1.5);
-    let curve_stroke = Stroke::solid(CATEGORICAL[4], style.line_width() * 1.3);
-    for (j, c) in data.curves.iter().enumerate() {
-        let frame = frame_at(j);
+        // Budget panel.
+        let b = &data.budget;
+        let nf = b.importance.len();
+        let frame = frame_at(data.curves.len());
         let panel = Panel {
             frame,
-            x: Axis::linear(0.0, 1.0, "capacity C"),
-            y: Axis::linear(0.0, 1.05, "L*(C) / L*(0)"),
+            x: Axis::linear(0.0, nf as f64, "total capacity D = Σ C_{i}"),
+            y: Axis::linear(0.0, 1.05, "capacity C_{i}"),
         };
-        let l0 = c.loss.first().copied().unwrap_or(1.0);
-        let pts: Vec<(f64, f64)> = c
-            .capacity
-            .iter()
-            .zip(&c.loss)
-            .map(|(x, y)| panel.at(*x, y / l0))
-            .collect();
+        let colour = |i: usize| Colormap::Viridis.at(0.85 * i as f64 / (nf.max(2) - 1) as f64);
         panel.clip(&mut svg);
-        svg.line(panel.at(0.0, 1.0), panel.at(1.0, 0.0), &chord);
-        svg.polyline(&pts, &curve_stroke);
+        for i in 0..nf {
+            let mut pts = vec![panel.at(0.0, 0.0)];
+            pts.extend(
+                b.sweep
+                    .iter()
+                    .map(|a| panel.at(a.total_capacity, a.capacity[i])),
+            );
+            pts.push(panel.at(nf as f64, 1.0));
+            svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
+        }
         svg.unclip();
-        panel.draw_axes(&mut svg, style);
-        let head = format!(
-            "k = {} ({}, p = {})|{}",
-            fmt_value(c.kurtosis),
-            c.input.magnitude.name(),
-            fmt_value(c.input.density),
-            shape(c.curvature_sign)
-        );
-        header(&mut svg, frame, &head);
-        if j == 0 {
-            let entries = vec![
-                (
-                    LegendKey::Line(curve_stroke.clone()),
-                    "L*(C), (Q15)".to_string(),
-                ),
-                (LegendKey::Line(chord.clone()), "chord".to_string()),
-            ];
-            // Bottom left is empty for a concave curve, top right for a convex one.
-            let (lw, lh) = legend_size(style, &entries);
-            let (x, y) = if c.curvature_sign < 0 {
-                (frame.x + 4.0, frame.y + frame.h - lh - 4.0)
-            } else {
-                (frame.x + frame.w - lw - 4.0, frame.y + 4.0)
-            };
-            legend(&mut svg, style, x, y, &entries);
-        }
-    }
-    // Budget panel.
-    let b = &data.budget;
-    let nf = b.importance.len();
-    let frame = frame_at(data.curves.len());
-    let panel = Panel {
-        frame,
-        x: Axis::linear(0.0, nf as f64, "total capacity D = Σ C_{i}"),
-        y: Axis::linear(0.0, 1.05, "capacity C_{i}"),
-    };
-    let colour = |i: usize| Colormap::Viridis.at(0.85 * i as f64 / (nf.max(2) - 1) as f64);
-    panel.clip(&mut svg);
-    for i in 0..nf {
-        let mut pts = vec![panel.at(0.0, 0.0)];
-        pts.extend(
-            b.sweep
-                .iter()
-                .map(|a| panel.at(a.total_capacity, a.capacity[i])),
-        );
-        pts.push(panel.at(nf as f64, 1.0));
-        svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
-    }
-    svg.unclip();
-    for a in &b.integer {
-        for (i, c) in a.capacity.iter().enumerate() {
-            svg.marker(
-                Marker::Circle,
-                panel.at(a.total_capacity, *c),
-                ts * 0.55,
-                colour(i),
-                Some(&Stroke::solid(Rgb::BLACK, 0.35)),
-            );
-        }
-    }
-    panel.draw_axes(&mut svg, style);
-    // Feature index where each curve crosses C = 1/2.
-    for i in 0..nf {
-        let cross = b
-            .sweep
-            .windows(2)
-            .find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
-        if let Some(w) = cross {
-            let (x, y) = panel.at(w[1].total_capacity, 0.5);
-            svg.text_halo(
-                x - 2.5,
-                y + 0.35 * ts,
-                &(i + 1).to_string(),
-                ts * 0.9,
-                Anchor::End,
-            );
-        }
-    }
-    header(&mut svg, frame, &budget_header(b, data.params.budget_ratio));
-    svg.finish()
-}
-
-/// The data as CSV, one table in long form: `panel` is `loss` (one row per sampled point of
-/// a loss curve), `budget:prescribed-lambda` or `budget:integer-D` (one row per feature and
-/// allocation); cells that do not apply are empty.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for c in &data.curves {
-        for (x, y) in c.capacity.iter().zip(&c.loss) {
-            rows.push(vec![
-                "loss".to_string(),
-                c.input.magnitude.name(),
-                cell(c.input.density),
-                cell(c.kurtosis),
-                String::new(),
-                cell(1.0),
-                String::new(),
-                String::new(),
-                cell(*x),
-                cell(*y),
-            ]);
-        }
-    }
-    let b = &data.budget;
-    let input = &data.params.budget_input;
-    for (kind, list) in [
-        ("budget:prescribed-lambda", &b.sweep),
-        ("budget:integer-D", &b.integer),
-    ] {
-        for a in list.iter() {
+        for a in &b.integer {
             for (i, c) in a.capacity.iter().enumerate() {
+                svg.marker(
+                    Marker::Circle,
+                    panel.at(a.total_capacity, *c),
+                    ts * 0.55,
+                    colour(i),
+                    Some(&Stroke::solid(Rgb::BLACK, 0.35)),
+                );
+            }
+        }
+        panel.draw_axes(&mut svg, style);
+        // Feature index where each curve crosses C = 1/2.
+        for i in 0..nf {
+            let cross = b
+                .sweep
+                .windows(2)
+                .find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
+            if let Some(w) = cross {
+                let (x, y) = panel.at(w[1].total_capacity, 0.5);
+                svg.text_halo(
+                    x - 2.5,
+                    y + 0.35 * ts,
+                    &(i + 1).to_string(),
+                    ts * 0.9,
+                    Anchor::End,
+                );
+            }
+        }
+        header(&mut svg, frame, &budget_header(b, data.params.budget_ratio));
+        svg.finish()
+    }
+
+    // The data as CSV, one table in long form: `panel` is `loss` (one row per sampled point of
+    // a loss curve), `budget:prescribed-lambda` or `budget:integer-D` (one row per feature and
+    // allocation); cells that do not apply are empty.
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for c in &data.curves {
+            for (x, y) in c.capacity.iter().zip(&c.loss) {
                 rows.push(vec![
-                    kind.to_string(),
-                    input.magnitude.name(),
-                    cell(input.density),
-                    cell(b.kurtosis),
-                    (i + 1).to_string(),
-                    cell(b.importance[i]),
-                    a.lambda.map_or_else(String::new, cell),
-                    cell(a.total_capacity),
-                    cell(*c),
+                    "loss".to_string(),
+                    c.input.magnitude.name(),
+                    cell(c.input.density),
+                    cell(c.kurtosis),
                     String::new(),
+                    cell(1.0),
+                    String::new(),
+                    String::new(),
+                    cell(*x),
+                    cell(*y),
                 ]);
             }
         }
+        let b = &data.budget;
+        let input = &data.params.budget_input;
+        for (kind, list) in [
+            ("budget:prescribed-lambda", &b.sweep),
+            ("budget:integer-D", &b.integer),
+        ] {
+            for a in list.iter() {
+                for (i, c) in a.capacity.iter().enumerate() {
+                    rows.push(vec![
+                        kind.to_string(),
+                        input.magnitude.name(),
+                        cell(input.density),
+                        cell(b.kurtosis),
+                        (i + 1).to_string(),
+                        cell(b.importance[i]),
+                        a.lambda.map_or_else(String::new, cell),
+                        cell(a.total_capacity),
+                        cell(*c),
+                        String::new(),
+                    ]);
+                }
+            }
+        }
+        csv_text(
+            &[
+                "panel",
+                "magnitude",
+                "density_p",
+                "kurtosis_k",
+                "feature",
+                "importance_v",
+                "lambda",
+                "total_capacity_D",
+                "capacity_C",
+                "loss_L",
+            ],
+            &rows,
+        )
     }
-    csv_text(
-        &[
-            "panel",
-            "magnitude",
-            "density_p",
-            "kurtosis_k",
-            "feature",
-            "importance_v",
-            "lambda",
-            "total_capacity_D",
-            "capacity_C",
-            "loss_L",
-        ],
-        &rows,
-    )
 }

@@ -13,7 +13,8 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -117,211 +118,234 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// The `polycap marginal` command that prints the same curves and allocation.
-pub fn commands(params: &Params) -> Vec<String> {
-    let v: Vec<String> = params.importance().iter().map(|x| format!("{x}")).collect();
-    vec![format!(
-        "polycap marginal --importance {} --kurtosis const:{} --lambda {} --points {} --format csv",
-        v.join(","),
-        params.kurtosis,
-        params.lambda,
-        params.samples
-    )]
-}
-
-/// Title generated from the parameters.
-pub fn title(data: &Data) -> String {
-    let p = &data.params;
-    format!(
-        "Marginal benefit of {} features, vᵢ = {}ⁱ, k = {}, prescribed λ = {} (Σ Cᵢ = {})",
-        p.count,
-        fmt_value(p.base),
-        fmt_value(p.kurtosis),
-        fmt_value(p.lambda),
-        fmt_value(data.allocation.total_capacity)
-    )
-}
-
 fn colour(i: usize, n: usize) -> Rgb {
     Colormap::Viridis.at(0.88 * i as f64 / (n.max(2) - 1) as f64)
 }
 
-/// The SVG (one column).
-pub fn render(data: &Data, style: &Style) -> String {
-    let p = &data.params;
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let label_room = text_width(
-        &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
-        ts * 0.9,
-    ) + 6.0;
-    let left = 8.0 + ts * 2.6 + ls * 1.5;
-    let frame = Frame {
-        x: left,
-        y: title_h + ts * 1.4 + 4.0,
-        w: width - left - label_room - 6.0,
-        h: width * 0.95,
-    };
-    let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let panel = Panel {
-        frame,
-        x: Axis::linear(0.0, 1.0, "capacity C_{i}"),
-        y: Axis::log(p.y_range.0, p.y_range.1, "marginal benefit −∂L/∂C_{i}"),
-    };
-    let n = data.curves.len();
-    let lw = style.line_width() * 0.9;
-    panel.clip(&mut svg);
-    if let Some(mu) = data.allocation.mu {
-        svg.line(
-            panel.at(0.0, mu),
-            panel.at(1.0, mu),
-            &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-        );
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "fig2-marginal-benefit";
+    const SOURCE: &'static str = "[S] Fig. 2; spec §11 S2, (Q16), (A8)";
+    const WIDTH: Width = Width::OneColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
     }
-    for (i, m) in data.curves.iter().enumerate() {
-        let pts: Vec<(f64, f64)> = data
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let p = &data.params;
+        format!(
+            "Marginal benefit of {} features, vᵢ = {}ⁱ, k = {}, prescribed λ = {} (Σ Cᵢ = {})",
+            p.count,
+            fmt_value(p.base),
+            fmt_value(p.kurtosis),
+            fmt_value(p.lambda),
+            fmt_value(data.allocation.total_capacity)
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let p = &data.params;
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let label_room = text_width(
+            &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
+            ts * 0.9,
+        ) + 6.0;
+        let left = 8.0 + ts * 2.6 + ls * 1.5;
+        let frame = Frame {
+            x: left,
+            y: title_h + ts * 1.4 + 4.0,
+            w: width - left - label_room - 6.0,
+            h: width * 0.95,
+        };
+        let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let panel = Panel {
+            frame,
+            x: Axis::linear(0.0, 1.0, "capacity C_{i}"),
+            y: Axis::log(p.y_range.0, p.y_range.1, "marginal benefit −∂L/∂C_{i}"),
+        };
+        let n = data.curves.len();
+        let lw = style.line_width() * 0.9;
+        panel.clip(&mut svg);
+        if let Some(mu) = data.allocation.mu {
+            svg.line(
+                panel.at(0.0, mu),
+                panel.at(1.0, mu),
+                &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
+            );
+        }
+        for (i, m) in data.curves.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = data
+                .capacity
+                .iter()
+                .zip(m)
+                .map(|(c, y)| panel.at(*c, *y))
+                .collect();
+            svg.polyline(&pts, &Stroke::solid(colour(i, n), lw));
+        }
+        svg.unclip();
+        panel.draw_axes(&mut svg, style);
+        // Optimum dots (drawn over the frame so the ones at C = 0 and C = 1 stay whole).
+        for (i, (c, m)) in data
+            .allocation
             .capacity
             .iter()
-            .zip(m)
-            .map(|(c, y)| panel.at(*c, *y))
-            .collect();
-        svg.polyline(&pts, &Stroke::solid(colour(i, n), lw));
-    }
-    svg.unclip();
-    panel.draw_axes(&mut svg, style);
-    // Optimum dots (drawn over the frame so the ones at C = 0 and C = 1 stay whole).
-    for (i, (c, m)) in data
-        .allocation
-        .capacity
-        .iter()
-        .zip(&data.optimum_benefit)
-        .enumerate()
-    {
-        let y = panel.py(*m);
-        if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
-            continue;
-        }
-        svg.marker(
-            Marker::Circle,
-            (panel.px(*c), y),
-            ts * 0.62,
-            colour(i, n),
-            Some(&Stroke::solid(Rgb::BLACK, 0.4)),
-        );
-    }
-    // Feature labels at the right end of each curve, thinned to avoid overlaps.
-    let fs = ts * 0.9;
-    let mut last_y = f64::INFINITY;
-    svg.text(
-        frame.x + frame.w + 3.0,
-        frame.y - 3.0,
-        "v_{i}",
-        fs,
-        Anchor::Start,
-        0.0,
-        Rgb::BLACK,
-    );
-    for (i, m) in data.curves.iter().enumerate().rev() {
-        let Some(end) = m.last() else { continue };
-        let y = panel.py(*end);
-        if y < frame.y + fs * 0.3
-            || y > frame.y + frame.h - fs * 0.3
-            || (y - last_y).abs() < fs * 1.05
+            .zip(&data.optimum_benefit)
+            .enumerate()
         {
-            continue;
+            let y = panel.py(*m);
+            if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
+                continue;
+            }
+            svg.marker(
+                Marker::Circle,
+                (panel.px(*c), y),
+                ts * 0.62,
+                colour(i, n),
+                Some(&Stroke::solid(Rgb::BLACK, 0.4)),
+            );
         }
-        last_y = y;
-        let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
+        // Feature labels at the right end of each curve, thinned to avoid overlaps.
+        let fs = ts * 0.9;
+        let mut last_y = f64::INFINITY;
         svg.text(
             frame.x + frame.w + 3.0,
-            y + 0.35 * fs,
-            &label,
+            frame.y - 3.0,
+            "v_{i}",
             fs,
             Anchor::Start,
             0.0,
-            colour(i, n).mix(Rgb::BLACK, 0.25),
+            Rgb::BLACK,
         );
+        for (i, m) in data.curves.iter().enumerate().rev() {
+            let Some(end) = m.last() else { continue };
+            let y = panel.py(*end);
+            if y < frame.y + fs * 0.3
+                || y > frame.y + frame.h - fs * 0.3
+                || (y - last_y).abs() < fs * 1.05
+            {
+                continue;
+            }
+            last_y = y;
+            let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
+            svg.text(
+                frame.x + frame.w + 3.0,
+                y + 0.35 * fs,
+                &label,
+                fs,
+                Anchor::Start,
+                0.0,
+                colour(i, n).mix(Rgb::BLACK, 0.25),
+            );
+        }
+        // Legend of the μ line and the dots.
+        if let Some(mu) = data.allocation.mu {
+            let entries = vec![
+                (
+                    LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+                    format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
+                ),
+                (
+                    LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
+                    "optimum (A8)".to_string(),
+                ),
+            ];
+            let (lw, _) = legend_size(style, &entries);
+            legend(
+                &mut svg,
+                style,
+                frame.x + frame.w - lw - 4.0,
+                frame.y + 4.0,
+                &entries,
+            );
+        }
+        svg.finish()
     }
-    // Legend of the μ line and the dots.
-    if let Some(mu) = data.allocation.mu {
-        let entries = vec![
-            (
-                LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
-                format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
-            ),
-            (
-                LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
-                "optimum (A8)".to_string(),
-            ),
-        ];
-        let (lw, _) = legend_size(style, &entries);
-        legend(
-            &mut svg,
-            style,
-            frame.x + frame.w - lw - 4.0,
-            frame.y + 4.0,
-            &entries,
-        );
-    }
-    svg.finish()
-}
 
-/// The data as CSV: the sampled curves (kind = curve), the optimum of every feature
-/// (kind = optimum, with its phase) and the threshold (kind = threshold).
-pub fn csv(data: &Data) -> String {
-    let v = data.params.importance();
-    let mut rows = Vec::new();
-    for (i, m) in data.curves.iter().enumerate() {
-        for (c, y) in data.capacity.iter().zip(m) {
+    // The data as CSV: the sampled curves (kind = curve), the optimum of every feature
+    // (kind = optimum, with its phase) and the threshold (kind = threshold).
+    fn csv(data: &Data) -> String {
+        let v = data.params.importance();
+        let mut rows = Vec::new();
+        for (i, m) in data.curves.iter().enumerate() {
+            for (c, y) in data.capacity.iter().zip(m) {
+                rows.push(vec![
+                    "curve".into(),
+                    (i + 1).to_string(),
+                    cell(v[i]),
+                    cell(*c),
+                    cell(*y),
+                    String::new(),
+                ]);
+            }
+        }
+        for (i, (c, y)) in data
+            .allocation
+            .capacity
+            .iter()
+            .zip(&data.optimum_benefit)
+            .enumerate()
+        {
             rows.push(vec![
-                "curve".into(),
+                "optimum".into(),
                 (i + 1).to_string(),
                 cell(v[i]),
                 cell(*c),
                 cell(*y),
+                data.allocation.phase[i].name().to_string(),
+            ]);
+        }
+        if let Some(mu) = data.allocation.mu {
+            rows.push(vec![
+                "threshold".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                cell(mu),
                 String::new(),
             ]);
         }
+        csv_text(
+            &[
+                "kind",
+                "feature",
+                "importance_v",
+                "capacity_C",
+                "marginal_benefit",
+                "phase",
+            ],
+            &rows,
+        )
     }
-    for (i, (c, y)) in data
-        .allocation
-        .capacity
-        .iter()
-        .zip(&data.optimum_benefit)
-        .enumerate()
-    {
-        rows.push(vec![
-            "optimum".into(),
-            (i + 1).to_string(),
-            cell(v[i]),
-            cell(*c),
-            cell(*y),
-            data.allocation.phase[i].name().to_string(),
-        ]);
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let v: Vec<String> = params.importance().iter().map(|x| format!("{x}")).collect();
+        vec![
+            Invocation::new("marginal")
+                .opt("importance", v.join(","))
+                .opt("kurtosis", format!("const:{}", params.kurtosis))
+                .opt("lambda", params.lambda)
+                .opt("points", params.samples)
+                .opt("format", "csv"),
+        ]
     }
-    if let Some(mu) = data.allocation.mu {
-        rows.push(vec![
-            "threshold".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            cell(mu),
-            String::new(),
-        ]);
-    }
-    csv_text(
-        &[
-            "kind",
-            "feature",
-            "importance_v",
-            "capacity_C",
-            "marginal_benefit",
-            "phase",
-        ],
-        &rows,
-    )
 }

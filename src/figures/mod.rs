@@ -89,7 +89,10 @@ pub mod zoo_pentagon;
 
 mod registry;
 
-pub use registry::{Entry, Plan, Quality, Rendered, Reproduction, ReproductionSettings, registry};
+pub use registry::{
+    Entry, Figure, Invocation, Plan, Quality, Rendered, Reproduction, ReproductionSettings,
+    registry,
+};
 
 /// CSV text from a header and rows of already formatted cells.
 pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {

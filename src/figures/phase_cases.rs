@@ -18,7 +18,8 @@ use super::colour::Rgb;
 use super::loss_allocation::shape;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::phase_diagram::inputs_name;
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -105,36 +106,6 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// One `polycap marginal` command per panel, printing its curves and optimum.
-pub fn commands(params: &Params) -> Vec<String> {
-    let s = &params.setting;
-    phase::points_a_to_f(s)
-        .iter()
-        .map(|pt| {
-            let mut v = vec![format!("{}", pt.importance)];
-            v.extend(std::iter::repeat_n("1".to_string(), s.features() - 1));
-            format!(
-                "polycap marginal --importance {} --kurtosis const:{} --dims {} --points {} --format csv",
-                v.join(","),
-                pt.kurtosis,
-                s.dims(),
-                params.samples
-            )
-        })
-        .collect()
-}
-
-/// Title generated from the setting.
-pub fn title(data: &Data) -> String {
-    let s = &data.params.setting;
-    format!(
-        "Marginal benefit at the points A–F, N = {} features in D = {} dims, {}",
-        s.features(),
-        s.dims(),
-        inputs_name(s.magnitude())
-    )
-}
-
 fn header(c: &Case) -> Vec<String> {
     let p = &c.point;
     let mut first = format!("{}: V = {}", p.label, fmt_value(p.importance));
@@ -201,220 +172,271 @@ fn y_range(data: &Data, k: f64) -> (f64, f64) {
     (10f64.powf(l - pad), 10f64.powf(h + pad))
 }
 
-/// The SVG (two columns: 3 × 2 panels; one column: 2 × 3).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let cols = if width < 300.0 { 2 } else { 3 };
-    let n = data.cases.len().max(1);
-    let rows = n.div_ceil(cols);
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 8.0 + ts * 2.6 + ls * 1.5;
-    let gap = 8.0 + ts * 2.6 + 6.0;
-    let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let panel_h = panel_w * 0.75;
-    // Header lines wrapped to the panel width; all rows get the height of the longest.
-    let headers: Vec<Vec<String>> = data
-        .cases
-        .iter()
-        .map(|c| {
-            header(c)
-                .iter()
-                .flat_map(|h| wrap(h, ts, panel_w))
-                .collect()
-        })
-        .collect();
-    // Per row: header height from its longest header, then the panel and its x labels.
-    let head_h: Vec<f64> = headers
-        .chunks(cols)
-        .map(|row| ts * 1.2 * row.iter().map(Vec::len).max().unwrap_or(3) as f64 + 3.0)
-        .collect();
-    // x tick labels and the x label only under panels with no panel below them.
-    let labelled = |j: usize| j + cols >= n;
-    let body_h: Vec<f64> = (0..rows)
-        .map(|r| {
-            if (r * cols..((r + 1) * cols).min(n)).any(labelled) {
-                panel_h + ts * 2.0 + ls * 2.2 + 4.0
-            } else {
-                panel_h + 10.0
-            }
-        })
-        .collect();
-    let row_top: Vec<f64> = head_h
-        .iter()
-        .zip(&body_h)
-        .scan(title_h, |y, (h, b)| {
-            let top = *y;
-            *y += h + b;
-            Some(top)
-        })
-        .collect();
-    let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
-    let entries = vec![
-        (
-            LegendKey::Line(Stroke::solid(BLUE, 1.3)),
-            "varied feature, v = V".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-            "reference features, v = 1".to_string(),
-        ),
-        (
-            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-            "optimum (A7)".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
-            "μ = 2λ^{2} (unique)".to_string(),
-        ),
-        (
-            LegendKey::Swatch(Rgb::hex(0xdddddd)),
-            "admissible μ, (K3) (not unique)".to_string(),
-        ),
-    ];
-    let (leg_w, leg_h) = legend_size(style, &entries);
-    let height = rows_end + leg_h + 8.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (j, c) in data.cases.iter().enumerate() {
-        let (r, q) = (j / cols, j % cols);
-        let frame = Frame {
-            x: left + q as f64 * (panel_w + gap),
-            y: row_top[r] + head_h[r],
-            w: panel_w,
-            h: panel_h,
-        };
-        let (ylo, yhi) = y_range(data, c.point.kurtosis);
-        let panel = Panel {
-            frame,
-            x: Axis::linear(0.0, 1.0, "capacity C"),
-            y: Axis::log(ylo, yhi, if q == 0 { "m(C) = −∂L/∂C" } else { "" }),
-        };
-        let m = &c.curves;
-        panel.clip(&mut svg);
-        let (tlo, thi) = m.threshold;
-        if (thi - tlo).abs() > 1e-12 * thi.abs().max(1.0) {
-            let top = panel.py(thi.min(yhi * 10.0)).max(frame.y);
-            let bottom = panel.py(tlo.max(ylo / 10.0)).min(frame.y + frame.h);
-            svg.rect(
-                frame.x,
-                top,
-                frame.w,
-                bottom - top,
-                Some(Rgb::hex(0xdddddd)),
-                None,
-            );
-        }
-        let line = |b: &Vec<f64>| -> Vec<(f64, f64)> {
-            m.capacity
-                .iter()
-                .zip(b)
-                .map(|(x, y)| panel.at(*x, *y))
-                .collect()
-        };
-        if let Some(b) = m.benefit.get(1) {
-            svg.polyline(&line(b), &Stroke::solid(Rgb::BLACK, 1.0));
-        }
-        if let Some(b) = m.benefit.first() {
-            svg.polyline(&line(b), &Stroke::solid(BLUE, 1.3));
-        }
-        if let Some(mu) = m.mu() {
-            svg.line(
-                panel.at(0.0, mu),
-                panel.at(1.0, mu),
-                &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-            );
-        }
-        svg.unclip();
-        panel.draw_axes_with(&mut svg, style, labelled(j), true);
-        // Dots: reference features first, the varied one on top.
-        for (i, (cap, ben)) in m
-            .allocation
-            .capacity
-            .iter()
-            .zip(&m.optimum_benefit)
-            .enumerate()
-            .rev()
-        {
-            let colour = if i == 0 { BLUE } else { Rgb::BLACK };
-            svg.marker(
-                Marker::Circle,
-                panel.at(*cap, *ben),
-                ts * 0.7,
-                colour,
-                Some(&Stroke::solid(Rgb::WHITE, 0.5)),
-            );
-        }
-        let lines = &headers[j];
-        for (k, h) in lines.iter().enumerate() {
-            let y = frame.y - 3.0 - ts * 1.2 * (lines.len() - 1 - k) as f64;
-            svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
-        }
-    }
-    legend(
-        &mut svg,
-        style,
-        (width - leg_w) / 2.0,
-        rows_end + 2.0,
-        &entries,
-    );
-    svg.finish()
-}
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
 
-/// The data as CSV: curve rows (kind = curve) for the varied and one reference feature, the
-/// optimum of every feature (kind = optimum) and the threshold ends (kind = threshold).
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for c in &data.cases {
-        let label = c.point.label.to_string();
-        let base = |kind: &str, feature: String| {
-            vec![
-                label.clone(),
-                cell(c.point.importance),
-                c.point.density.map_or_else(String::new, cell),
-                cell(c.point.kurtosis),
-                kind.to_string(),
-                feature,
-            ]
-        };
-        let m = &c.curves;
-        for (i, b) in m.benefit.iter().enumerate().take(2) {
-            for (x, y) in m.capacity.iter().zip(b) {
-                let mut r = base("curve", (i + 1).to_string());
-                r.extend([cell(*x), cell(*y), String::new()]);
+impl Figure for Fig {
+    const ID: &'static str = "fig4-cases-a-f";
+    const SOURCE: &'static str = "[S] Fig. 4 bottom row; spec §7.4, §11 S4, (Q16), (A7)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let s = &data.params.setting;
+        format!(
+            "Marginal benefit at the points A–F, N = {} features in D = {} dims, {}",
+            s.features(),
+            s.dims(),
+            inputs_name(s.magnitude())
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let cols = if width < 300.0 { 2 } else { 3 };
+        let n = data.cases.len().max(1);
+        let rows = n.div_ceil(cols);
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 8.0 + ts * 2.6 + ls * 1.5;
+        let gap = 8.0 + ts * 2.6 + 6.0;
+        let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;
+        let panel_h = panel_w * 0.75;
+        // Header lines wrapped to the panel width; all rows get the height of the longest.
+        let headers: Vec<Vec<String>> = data
+            .cases
+            .iter()
+            .map(|c| {
+                header(c)
+                    .iter()
+                    .flat_map(|h| wrap(h, ts, panel_w))
+                    .collect()
+            })
+            .collect();
+        // Per row: header height from its longest header, then the panel and its x labels.
+        let head_h: Vec<f64> = headers
+            .chunks(cols)
+            .map(|row| ts * 1.2 * row.iter().map(Vec::len).max().unwrap_or(3) as f64 + 3.0)
+            .collect();
+        // x tick labels and the x label only under panels with no panel below them.
+        let labelled = |j: usize| j + cols >= n;
+        let body_h: Vec<f64> = (0..rows)
+            .map(|r| {
+                if (r * cols..((r + 1) * cols).min(n)).any(labelled) {
+                    panel_h + ts * 2.0 + ls * 2.2 + 4.0
+                } else {
+                    panel_h + 10.0
+                }
+            })
+            .collect();
+        let row_top: Vec<f64> = head_h
+            .iter()
+            .zip(&body_h)
+            .scan(title_h, |y, (h, b)| {
+                let top = *y;
+                *y += h + b;
+                Some(top)
+            })
+            .collect();
+        let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
+        let entries = vec![
+            (
+                LegendKey::Line(Stroke::solid(BLUE, 1.3)),
+                "varied feature, v = V".to_string(),
+            ),
+            (
+                LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+                "reference features, v = 1".to_string(),
+            ),
+            (
+                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+                "optimum (A7)".to_string(),
+            ),
+            (
+                LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+                "μ = 2λ^{2} (unique)".to_string(),
+            ),
+            (
+                LegendKey::Swatch(Rgb::hex(0xdddddd)),
+                "admissible μ, (K3) (not unique)".to_string(),
+            ),
+        ];
+        let (leg_w, leg_h) = legend_size(style, &entries);
+        let height = rows_end + leg_h + 8.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (j, c) in data.cases.iter().enumerate() {
+            let (r, q) = (j / cols, j % cols);
+            let frame = Frame {
+                x: left + q as f64 * (panel_w + gap),
+                y: row_top[r] + head_h[r],
+                w: panel_w,
+                h: panel_h,
+            };
+            let (ylo, yhi) = y_range(data, c.point.kurtosis);
+            let panel = Panel {
+                frame,
+                x: Axis::linear(0.0, 1.0, "capacity C"),
+                y: Axis::log(ylo, yhi, if q == 0 { "m(C) = −∂L/∂C" } else { "" }),
+            };
+            let m = &c.curves;
+            panel.clip(&mut svg);
+            let (tlo, thi) = m.threshold;
+            if (thi - tlo).abs() > 1e-12 * thi.abs().max(1.0) {
+                let top = panel.py(thi.min(yhi * 10.0)).max(frame.y);
+                let bottom = panel.py(tlo.max(ylo / 10.0)).min(frame.y + frame.h);
+                svg.rect(
+                    frame.x,
+                    top,
+                    frame.w,
+                    bottom - top,
+                    Some(Rgb::hex(0xdddddd)),
+                    None,
+                );
+            }
+            let line = |b: &Vec<f64>| -> Vec<(f64, f64)> {
+                m.capacity
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| panel.at(*x, *y))
+                    .collect()
+            };
+            if let Some(b) = m.benefit.get(1) {
+                svg.polyline(&line(b), &Stroke::solid(Rgb::BLACK, 1.0));
+            }
+            if let Some(b) = m.benefit.first() {
+                svg.polyline(&line(b), &Stroke::solid(BLUE, 1.3));
+            }
+            if let Some(mu) = m.mu() {
+                svg.line(
+                    panel.at(0.0, mu),
+                    panel.at(1.0, mu),
+                    &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
+                );
+            }
+            svg.unclip();
+            panel.draw_axes_with(&mut svg, style, labelled(j), true);
+            // Dots: reference features first, the varied one on top.
+            for (i, (cap, ben)) in m
+                .allocation
+                .capacity
+                .iter()
+                .zip(&m.optimum_benefit)
+                .enumerate()
+                .rev()
+            {
+                let colour = if i == 0 { BLUE } else { Rgb::BLACK };
+                svg.marker(
+                    Marker::Circle,
+                    panel.at(*cap, *ben),
+                    ts * 0.7,
+                    colour,
+                    Some(&Stroke::solid(Rgb::WHITE, 0.5)),
+                );
+            }
+            let lines = &headers[j];
+            for (k, h) in lines.iter().enumerate() {
+                let y = frame.y - 3.0 - ts * 1.2 * (lines.len() - 1 - k) as f64;
+                svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
+            }
+        }
+        legend(
+            &mut svg,
+            style,
+            (width - leg_w) / 2.0,
+            rows_end + 2.0,
+            &entries,
+        );
+        svg.finish()
+    }
+
+    // The data as CSV: curve rows (kind = curve) for the varied and one reference feature, the
+    // optimum of every feature (kind = optimum) and the threshold ends (kind = threshold).
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for c in &data.cases {
+            let label = c.point.label.to_string();
+            let base = |kind: &str, feature: String| {
+                vec![
+                    label.clone(),
+                    cell(c.point.importance),
+                    c.point.density.map_or_else(String::new, cell),
+                    cell(c.point.kurtosis),
+                    kind.to_string(),
+                    feature,
+                ]
+            };
+            let m = &c.curves;
+            for (i, b) in m.benefit.iter().enumerate().take(2) {
+                for (x, y) in m.capacity.iter().zip(b) {
+                    let mut r = base("curve", (i + 1).to_string());
+                    r.extend([cell(*x), cell(*y), String::new()]);
+                    rows.push(r);
+                }
+            }
+            for (i, (x, y)) in m
+                .allocation
+                .capacity
+                .iter()
+                .zip(&m.optimum_benefit)
+                .enumerate()
+            {
+                let mut r = base("optimum", (i + 1).to_string());
+                r.extend([cell(*x), cell(*y), m.allocation.phase[i].name().to_string()]);
+                rows.push(r);
+            }
+            for (end, v) in [("low", m.threshold.0), ("high", m.threshold.1)] {
+                let mut r = base("threshold", String::new());
+                r.extend([String::new(), cell(v), end.to_string()]);
                 rows.push(r);
             }
         }
-        for (i, (x, y)) in m
-            .allocation
-            .capacity
-            .iter()
-            .zip(&m.optimum_benefit)
-            .enumerate()
-        {
-            let mut r = base("optimum", (i + 1).to_string());
-            r.extend([cell(*x), cell(*y), m.allocation.phase[i].name().to_string()]);
-            rows.push(r);
-        }
-        for (end, v) in [("low", m.threshold.0), ("high", m.threshold.1)] {
-            let mut r = base("threshold", String::new());
-            r.extend([String::new(), cell(v), end.to_string()]);
-            rows.push(r);
-        }
+        csv_text(
+            &[
+                "point",
+                "importance_V",
+                "density_p",
+                "kurtosis_k",
+                "kind",
+                "feature",
+                "capacity_C",
+                "marginal_benefit",
+                "phase_or_end",
+            ],
+            &rows,
+        )
     }
-    csv_text(
-        &[
-            "point",
-            "importance_V",
-            "density_p",
-            "kurtosis_k",
-            "kind",
-            "feature",
-            "capacity_C",
-            "marginal_benefit",
-            "phase_or_end",
-        ],
-        &rows,
-    )
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let s = &params.setting;
+        phase::points_a_to_f(s)
+            .iter()
+            .map(|pt| {
+                let mut v = vec![format!("{}", pt.importance)];
+                v.extend(std::iter::repeat_n("1".to_string(), s.features() - 1));
+                Invocation::new("marginal")
+                    .opt("importance", v.join(","))
+                    .opt("kurtosis", format!("const:{}", pt.kurtosis))
+                    .opt("dims", s.dims())
+                    .opt("points", params.samples)
+                    .opt("format", "csv")
+            })
+            .collect()
+    }
 }

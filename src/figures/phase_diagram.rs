@@ -17,7 +17,8 @@ use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -249,34 +250,6 @@ fn in_range(x: f64, r: (f64, f64)) -> bool {
     x >= r.0 * (1.0 - 1e-12) && x <= r.1 * (1.0 + 1e-12)
 }
 
-/// The `polycap phase` command that prints the same grid.
-pub fn commands(params: &Params) -> Vec<String> {
-    let s = &params.setting;
-    vec![format!(
-        "polycap phase --features {} --dims {} --input {} --grid {}x{} --v-range {}:{} --p-range {}:{} --format csv",
-        s.features(),
-        s.dims(),
-        s.magnitude().name(),
-        params.columns,
-        params.rows,
-        params.importance_range.0,
-        params.importance_range.1,
-        params.density_range.0,
-        params.density_range.1
-    )]
-}
-
-/// Title generated from the setting.
-pub fn title(data: &Data) -> String {
-    let s = &data.grid.setting;
-    format!(
-        "C₁ of the varied feature, N = {} features in D = {} dims, {}",
-        s.features(),
-        s.dims(),
-        inputs_name(s.magnitude())
-    )
-}
-
 /// Band edges of the filled contours: C₁ > 0 starts the ramp, bands of 0.05, C₁ = 1 blue.
 fn bands() -> Vec<(f64, Rgb)> {
     const EPS: f64 = 1e-9;
@@ -287,125 +260,6 @@ fn bands() -> Vec<(f64, Rgb)> {
     }
     out.push((1.0 - EPS, MONOSEMANTIC));
     out
-}
-
-/// The SVG (one column wide by default; any width works).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 10.0 + ts * 2.4 + ls * 1.5;
-    let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
-    let side = (width - left - bar_room - 6.0).min(360.0);
-    let frame = Frame {
-        x: left,
-        y: title_h + 6.0,
-        w: side,
-        h: side * 0.9,
-    };
-    // Legend below the x label.
-    let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
-    let entries = vec![
-        (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
-        (
-            LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
-            "0 < C₁ < 1: polysemantic".to_string(),
-        ),
-        (
-            LegendKey::Swatch(MONOSEMANTIC),
-            "C₁ = 1: monosemantic".to_string(),
-        ),
-    ];
-    let mut right = vec![
-        (
-            LegendKey::Line(stroke_b),
-            "V_{ign} (P4), V_{full} (P3)".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
-            "first order, V = 1 (k ≤ 3)".to_string(),
-        ),
-        (
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
-            format!(
-                "C₁ = {} … {}",
-                fmt_value(CONTOUR_LEVELS[0]),
-                fmt_value(CONTOUR_LEVELS[CONTOUR_LEVELS.len() - 1])
-            ),
-        ),
-    ];
-    if data.critical.is_some() {
-        right.push((
-            LegendKey::Marker(Marker::Star, Rgb::WHITE),
-            "critical point, k = 3".to_string(),
-        ));
-    }
-    if !data.points.is_empty() {
-        let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
-        right.push((
-            LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-            format!(
-                "points {}–{} (spec §7.4)",
-                labels.first().copied().unwrap_or(""),
-                labels.last().copied().unwrap_or("")
-            ),
-        ));
-    }
-    let legend_top = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
-    let (w1, h1) = legend_size(style, &entries);
-    let (w2, h2) = legend_size(style, &right);
-    // Side by side if they fit, else stacked.
-    let side_by_side = 4.0 + w1 + 4.0 + w2 + 4.0 <= width;
-    let legend_h = if side_by_side {
-        h1.max(h2)
-    } else {
-        h1 + 4.0 + h2
-    };
-    let height = legend_top + legend_h + 6.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let panel = Panel {
-        frame,
-        x: Axis::log(
-            data.importance_range.0,
-            data.importance_range.1,
-            "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
-        ),
-        y: Axis::log(
-            data.vertical_range.0,
-            data.vertical_range.1,
-            match data.grid.axis {
-                VerticalAxis::Density => "feature density p = 1 − S",
-                VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
-            },
-        ),
-    };
-    draw_map(&mut svg, &panel, data, style);
-    panel.draw_axes(&mut svg, style);
-
-    // Colour bar with the same bands as the map.
-    let bar = Frame {
-        x: frame.x + frame.w + 8.0,
-        y: frame.y,
-        w: 7.0,
-        h: frame.h,
-    };
-    let b = bands();
-    let mut segments = vec![(0.0, b[0].0, IGNORED)];
-    for w in b.windows(2) {
-        segments.push((w[0].0, w[1].0, w[0].1));
-    }
-    segments.push((b[b.len() - 1].0, 1.0, MONOSEMANTIC));
-    colorbar(&mut svg, style, bar, &segments, 0.0, 1.0, "capacity C₁");
-
-    legend(&mut svg, style, 4.0, legend_top, &entries);
-    if side_by_side {
-        legend(&mut svg, style, 4.0 + w1 + 4.0, legend_top, &right);
-    } else {
-        legend(&mut svg, style, 4.0, legend_top + h1 + 4.0, &right);
-    }
-    svg.finish()
 }
 
 /// Draws the filled bands, contours, boundaries and markers into `panel`.
@@ -509,21 +363,31 @@ fn crossing_at_y(pts: &[(f64, f64)], y: f64) -> Option<(f64, f64)> {
     })
 }
 
-/// Labels contour lines where they cross one horizontal line, upright on a white box
-/// centred on the line (plotters turns text only by quarter turns), skipping any label
-/// closer than its width to the previous one (left to right).
+/// Labels contour lines where they cross one horizontal line: along near-vertical lines
+/// turned to read upwards (plotters turns text by quarter turns), otherwise upright, centred
+/// on the line; a label closer than its extent to the previous one (left to right) is left
+/// out.
 fn contour_labels(svg: &mut Canvas, style: &Style, y: f64, labels: &mut [(f64, (f64, f64))]) {
     let size = style.tick_size() * 0.8;
     labels.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
     let mut last = f64::NEG_INFINITY;
-    for (level, (x, _angle)) in labels.iter() {
+    for (level, (x, angle)) in labels.iter() {
         let label = fmt_value(*level);
-        let across = text_width(&label, size) + size * 0.4;
+        let steep = angle.abs() > 60.0;
+        let across = if steep {
+            size * 1.3
+        } else {
+            text_width(&label, size) + size * 0.4
+        };
         if x - last < across {
             continue;
         }
         last = *x;
-        svg.text_halo(*x, y + 0.35 * size, &label, size, Anchor::Middle);
+        if steep {
+            svg.text_halo_rotated(x + 0.35 * size, y, &label, size, Anchor::Middle, -90.0);
+        } else {
+            svg.text_halo(*x, y + 0.35 * size, &label, size, Anchor::Middle);
+        }
     }
 }
 
@@ -544,68 +408,6 @@ fn sorted(g: Grid) -> Grid {
         ys: yi.iter().map(|j| g.ys[*j]).collect(),
         z,
     }
-}
-
-/// The data as CSV in long form. `kind` is `grid` (one row per grid point, with C₁),
-/// `v_ign` / `v_full` (points of the boundaries (P4)/(P3), C₁ = 0 / 1), `first_order` (the
-/// line V = 1 for k ≤ 3), `critical` (the critical point) or `point` (A–F, with `label`).
-pub fn csv(data: &Data) -> String {
-    let g = &data.grid;
-    let setting = g.setting;
-    let mut rows = Vec::with_capacity(g.capacity.len() + 2000);
-    for (r, p) in g.density.iter().enumerate() {
-        for (c, v) in g.importance.iter().enumerate() {
-            rows.push(vec![
-                "grid".to_string(),
-                String::new(),
-                cell(*v),
-                cell(*p),
-                cell(g.kurtosis[r]),
-                cell(g.capacity_at(r, c)),
-            ]);
-        }
-    }
-    let axis = g.axis;
-    let mut extra = |kind: &str, label: &str, v: f64, y: f64, c: Option<f64>| {
-        let (p, k) = match axis {
-            VerticalAxis::Density => (y, setting.kurtosis_at(y)),
-            VerticalAxis::Kurtosis => (setting.density_at(y), y),
-        };
-        rows.push(vec![
-            kind.to_string(),
-            label.to_string(),
-            cell(v),
-            cell(p),
-            cell(k),
-            c.map_or_else(String::new, cell),
-        ]);
-    };
-    for (v, p) in &data.ignored_boundary {
-        extra("v_ign", "", *v, *p, Some(0.0));
-    }
-    for (v, p) in &data.full_boundary {
-        extra("v_full", "", *v, *p, Some(1.0));
-    }
-    for (v, p) in &data.first_order {
-        extra("first_order", "", *v, *p, None);
-    }
-    if let Some((v, p)) = data.critical {
-        extra("critical", "", v, p, None);
-    }
-    for m in &data.points {
-        extra("point", &m.label, m.importance, m.vertical, None);
-    }
-    csv_text(
-        &[
-            "kind",
-            "label",
-            "importance_V",
-            "density_p",
-            "kurtosis_k",
-            "capacity_C1",
-        ],
-        &rows,
-    )
 }
 
 /// Renders the phase-diagram SVG of an already computed grid over the grid's own ranges,
@@ -630,7 +432,242 @@ pub fn svg_for_grid(grid: &PhaseGrid, style: &Style) -> Result<String> {
         widen(range(vertical_values(grid))),
     );
     let data = from_grid(grid.clone(), vr, pr)?;
-    Ok(render(&data, style))
+    Ok(Fig::render(&data, style))
+}
+
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "fig4-phase-diagram";
+    const SOURCE: &'static str = "[S] Fig. 4 top left; spec §7, §11 S4";
+    const WIDTH: Width = Width::OneColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let s = &data.grid.setting;
+        format!(
+            "C₁ of the varied feature, N = {} features in D = {} dims, {}",
+            s.features(),
+            s.dims(),
+            inputs_name(s.magnitude())
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 10.0 + ts * 2.4 + ls * 1.5;
+        let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
+        let side = (width - left - bar_room - 6.0).min(360.0);
+        let frame = Frame {
+            x: left,
+            y: title_h + 6.0,
+            w: side,
+            h: side * 0.9,
+        };
+        // Legend below the x label.
+        let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
+        let entries = vec![
+            (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
+            (
+                LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
+                "0 < C₁ < 1: polysemantic".to_string(),
+            ),
+            (
+                LegendKey::Swatch(MONOSEMANTIC),
+                "C₁ = 1: monosemantic".to_string(),
+            ),
+        ];
+        let mut right = vec![
+            (
+                LegendKey::Line(stroke_b),
+                "V_{ign} (P4), V_{full} (P3)".to_string(),
+            ),
+            (
+                LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
+                "first order, V = 1 (k ≤ 3)".to_string(),
+            ),
+            (
+                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
+                format!(
+                    "C₁ = {} … {}",
+                    fmt_value(CONTOUR_LEVELS[0]),
+                    fmt_value(CONTOUR_LEVELS[CONTOUR_LEVELS.len() - 1])
+                ),
+            ),
+        ];
+        if data.critical.is_some() {
+            right.push((
+                LegendKey::Marker(Marker::Star, Rgb::WHITE),
+                "critical point, k = 3".to_string(),
+            ));
+        }
+        if !data.points.is_empty() {
+            let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
+            right.push((
+                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+                format!(
+                    "points {}–{} (spec §7.4)",
+                    labels.first().copied().unwrap_or(""),
+                    labels.last().copied().unwrap_or("")
+                ),
+            ));
+        }
+        let legend_top = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 4.0;
+        let (w1, h1) = legend_size(style, &entries);
+        let (w2, h2) = legend_size(style, &right);
+        // Side by side if they fit, else stacked.
+        let side_by_side = 4.0 + w1 + 4.0 + w2 + 4.0 <= width;
+        let legend_h = if side_by_side {
+            h1.max(h2)
+        } else {
+            h1 + 4.0 + h2
+        };
+        let height = legend_top + legend_h + 6.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let panel = Panel {
+            frame,
+            x: Axis::log(
+                data.importance_range.0,
+                data.importance_range.1,
+                "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
+            ),
+            y: Axis::log(
+                data.vertical_range.0,
+                data.vertical_range.1,
+                match data.grid.axis {
+                    VerticalAxis::Density => "feature density p = 1 − S",
+                    VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
+                },
+            ),
+        };
+        draw_map(&mut svg, &panel, data, style);
+        panel.draw_axes(&mut svg, style);
+
+        // Colour bar with the same bands as the map.
+        let bar = Frame {
+            x: frame.x + frame.w + 8.0,
+            y: frame.y,
+            w: 7.0,
+            h: frame.h,
+        };
+        let b = bands();
+        let mut segments = vec![(0.0, b[0].0, IGNORED)];
+        for w in b.windows(2) {
+            segments.push((w[0].0, w[1].0, w[0].1));
+        }
+        segments.push((b[b.len() - 1].0, 1.0, MONOSEMANTIC));
+        colorbar(&mut svg, style, bar, &segments, 0.0, 1.0, "capacity C₁");
+
+        legend(&mut svg, style, 4.0, legend_top, &entries);
+        if side_by_side {
+            legend(&mut svg, style, 4.0 + w1 + 4.0, legend_top, &right);
+        } else {
+            legend(&mut svg, style, 4.0, legend_top + h1 + 4.0, &right);
+        }
+        svg.finish()
+    }
+
+    // The data as CSV in long form. `kind` is `grid` (one row per grid point, with C₁),
+    // `v_ign` / `v_full` (points of the boundaries (P4)/(P3), C₁ = 0 / 1), `first_order` (the
+    // line V = 1 for k ≤ 3), `critical` (the critical point) or `point` (A–F, with `label`).
+    fn csv(data: &Data) -> String {
+        let g = &data.grid;
+        let setting = g.setting;
+        let mut rows = Vec::with_capacity(g.capacity.len() + 2000);
+        for (r, p) in g.density.iter().enumerate() {
+            for (c, v) in g.importance.iter().enumerate() {
+                rows.push(vec![
+                    "grid".to_string(),
+                    String::new(),
+                    cell(*v),
+                    cell(*p),
+                    cell(g.kurtosis[r]),
+                    cell(g.capacity_at(r, c)),
+                ]);
+            }
+        }
+        let axis = g.axis;
+        let mut extra = |kind: &str, label: &str, v: f64, y: f64, c: Option<f64>| {
+            let (p, k) = match axis {
+                VerticalAxis::Density => (y, setting.kurtosis_at(y)),
+                VerticalAxis::Kurtosis => (setting.density_at(y), y),
+            };
+            rows.push(vec![
+                kind.to_string(),
+                label.to_string(),
+                cell(v),
+                cell(p),
+                cell(k),
+                c.map_or_else(String::new, cell),
+            ]);
+        };
+        for (v, p) in &data.ignored_boundary {
+            extra("v_ign", "", *v, *p, Some(0.0));
+        }
+        for (v, p) in &data.full_boundary {
+            extra("v_full", "", *v, *p, Some(1.0));
+        }
+        for (v, p) in &data.first_order {
+            extra("first_order", "", *v, *p, None);
+        }
+        if let Some((v, p)) = data.critical {
+            extra("critical", "", v, p, None);
+        }
+        for m in &data.points {
+            extra("point", &m.label, m.importance, m.vertical, None);
+        }
+        csv_text(
+            &[
+                "kind",
+                "label",
+                "importance_V",
+                "density_p",
+                "kurtosis_k",
+                "capacity_C1",
+            ],
+            &rows,
+        )
+    }
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let (p, s) = (params, &params.setting);
+        vec![
+            Invocation::new("phase")
+                .opt("features", s.features())
+                .opt("dims", s.dims())
+                .opt("input", s.magnitude().name())
+                .opt("grid", format!("{}x{}", p.columns, p.rows))
+                .opt(
+                    "v-range",
+                    format!("{}:{}", p.importance_range.0, p.importance_range.1),
+                )
+                .opt(
+                    "p-range",
+                    format!("{}:{}", p.density_range.0, p.density_range.1),
+                )
+                .opt("format", "csv"),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! The list of figures `polycap reproduce` writes: one [`Entry`] per figure.
 //!
-//! To add a figure: write `src/figures/<name>.rs` with `Params::{paper, quick, describe}`,
-//! `data`, `title`, `render`, `csv` and `commands` (trained figures: also `jobs`, `job`,
-//! `assemble`), then add one `entry!` line to [`registry`].
+//! To add a figure: write `src/figures/<name>.rs` with a type implementing [`Figure`], then
+//! add one line to [`registry`].
 //!
 //! Every figure is a [`Plan`]: independent jobs and a step that renders from their results.
 //! A [`Reproduction`] strings the plans of several figures into one sweep that runs whole
@@ -39,6 +38,15 @@ impl Quality {
             Quality::Quick => "quick",
         }
     }
+
+    /// The parameters of this resolution from the constructors of the three.
+    pub fn pick<P>(self, quick: fn() -> P, default: fn() -> P, paper: fn() -> P) -> P {
+        match self {
+            Quality::Quick => quick(),
+            Quality::Default => default(),
+            Quality::Paper => paper(),
+        }
+    }
 }
 
 /// A figure computed and rendered: everything `reproduce` writes for it.
@@ -48,8 +56,8 @@ pub struct Rendered {
     pub title: String,
     /// Parameters (name, value) for the index.
     pub params: Vec<(String, String)>,
-    /// Command lines of other subcommands that print the same numbers (may be empty).
-    pub commands: Vec<String>,
+    /// Other subcommands that print the same numbers (may be empty).
+    pub commands: Vec<Invocation>,
     /// The SVG document.
     pub svg: String,
     /// The data behind it as CSV.
@@ -104,13 +112,6 @@ impl Plan {
         }
     }
 
-    /// A figure without jobs: everything happens in `finish`.
-    pub fn closed_form(
-        finish: impl Fn(&Style) -> Result<Rendered> + Send + Sync + 'static,
-    ) -> Self {
-        Plan::new::<()>(0, |_| Ok(()), move |_, style| finish(style))
-    }
-
     /// Number of jobs.
     pub fn jobs(&self) -> usize {
         self.jobs
@@ -147,6 +148,106 @@ impl Plan {
     }
 }
 
+/// Another subcommand that prints the same numbers as a figure, described as data: the
+/// subcommand and its options in order. The CLI spells it as a command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Subcommand, e.g. `verify`.
+    pub command: &'static str,
+    /// Options in order: name and value (`None` for a switch).
+    pub options: Vec<(&'static str, Option<String>)>,
+}
+
+impl Invocation {
+    /// The subcommand without options.
+    pub fn new(command: &'static str) -> Self {
+        Invocation {
+            command,
+            options: Vec::new(),
+        }
+    }
+
+    /// With option `name` set to `value`.
+    pub fn opt(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.options.push((name, Some(value.to_string())));
+        self
+    }
+
+    /// With switch `name`.
+    pub fn switch(mut self, name: &'static str) -> Self {
+        self.options.push((name, None));
+        self
+    }
+}
+
+/// A figure of `polycap reproduce`: where it comes from, its parameters at each resolution
+/// (as data: a parameter list and equivalent [`Invocation`]s), the independent jobs that
+/// compute its data (none for a closed-form figure), and how it is drawn and tabulated.
+pub trait Figure: 'static {
+    /// File stem: the figure is written to `<ID>.svg` and `<ID>.csv`.
+    const ID: &'static str;
+    /// Where the figure comes from (paper figure or spec section).
+    const SOURCE: &'static str;
+    /// Printed width.
+    const WIDTH: Width;
+    /// Parameters.
+    type Params: Clone + Send + Sync + 'static;
+    /// Result of one job (`()` for a closed-form figure).
+    type Item: Serialize + serde::de::DeserializeOwned + Send + 'static;
+    /// Everything the figure draws.
+    type Data;
+
+    /// The parameters at a resolution.
+    fn params(quality: Quality) -> Self::Params;
+
+    /// Parameter list (name, value) for the index.
+    fn describe(params: &Self::Params) -> Vec<(String, String)>;
+
+    /// Number of independent jobs (trainings).
+    fn jobs(_params: &Self::Params) -> usize {
+        0
+    }
+
+    /// Runs job `j` (< [`Figure::jobs`]).
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for a figure without jobs; the job's own errors.
+    fn job(_params: &Self::Params, j: usize) -> Result<Self::Item> {
+        Err(Error::Parameter(format!(
+            "job {j} of a figure without jobs"
+        )))
+    }
+
+    /// The data from the results of every job, in job order.
+    ///
+    /// # Errors
+    /// The figure's errors.
+    fn assemble(params: &Self::Params, items: Vec<Self::Item>) -> Result<Self::Data>;
+
+    /// The data: every job in parallel, then [`Figure::assemble`].
+    ///
+    /// # Errors
+    /// The figure's errors.
+    fn data(params: &Self::Params) -> Result<Self::Data> {
+        let items = run_jobs(Self::jobs(params), None, |j| Self::job(params, j), &|| ())?;
+        Self::assemble(params, items.into_iter().map(|(_, t)| t).collect())
+    }
+
+    /// Title, generated from the data.
+    fn title(data: &Self::Data) -> String;
+
+    /// The SVG document.
+    fn render(data: &Self::Data, style: &Style) -> String;
+
+    /// The numbers drawn, as CSV.
+    fn csv(data: &Self::Data) -> String;
+
+    /// Other subcommands that print the same numbers in seconds (may be empty).
+    fn commands(_params: &Self::Params) -> Vec<Invocation> {
+        Vec::new()
+    }
+}
+
 /// One figure of the registry.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
@@ -164,6 +265,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry of figure `F`.
+    pub fn of<F: Figure>() -> Self {
+        Entry {
+            id: F::ID,
+            source: F::SOURCE,
+            width: F::WIDTH,
+            trains: F::jobs(&F::params(Quality::Quick)) > 0,
+            plan: plan::<F>,
+        }
+    }
+
     /// Computes and renders the figure at its width with the given font.
     ///
     /// # Errors
@@ -182,6 +294,26 @@ impl Entry {
         let results = run_jobs(plan.jobs(), None, |j| plan.run_job(j), &|| ())?;
         plan.finish(results.into_iter().map(|(_, v)| v).collect(), style)
     }
+}
+
+/// The plan of figure `F` at a resolution.
+fn plan<F: Figure>(quality: Quality) -> Result<Plan> {
+    let params = F::params(quality);
+    let for_jobs = params.clone();
+    Ok(Plan::new(
+        F::jobs(&params),
+        move |j| F::job(&for_jobs, j),
+        move |items, style| {
+            let data = F::assemble(&params, items)?;
+            Ok(Rendered {
+                title: F::title(&data),
+                params: F::describe(&params),
+                commands: F::commands(&params),
+                svg: F::render(&data, style),
+                csv: F::csv(&data),
+            })
+        },
+    ))
 }
 
 /// What a sharded reproduction ran: shards merge only if these are equal.
@@ -367,208 +499,27 @@ impl Reproduction {
     }
 }
 
-/// An [`Entry`] for a figure module with the standard interface: `Params::{paper, quick,
-/// describe}`, `data`, `title`, `render`, `csv`, `commands`; trained figures also
-/// `jobs(&Params) -> usize`, `job(&Params, j) -> Result<Item>` and
-/// `assemble(&Params, Vec<Item>) -> Result<Data>` (their `data` is `assemble` of every job),
-/// and, where the paper's resolution differs from the default, `Params::paper_resolution`.
-macro_rules! entry {
-    ($module:ident, $id:literal, $source:literal, $width:expr) => {
-        Entry {
-            id: $id,
-            source: $source,
-            width: $width,
-            trains: false,
-            plan: |quality| {
-                use super::$module as f;
-                let params = match quality {
-                    Quality::Paper | Quality::Default => f::Params::paper(),
-                    Quality::Quick => f::Params::quick(),
-                };
-                Ok(Plan::closed_form(move |style| {
-                    let data = f::data(&params)?;
-                    Ok(Rendered {
-                        title: f::title(&data),
-                        params: params.describe(),
-                        commands: f::commands(&params),
-                        svg: f::render(&data, style),
-                        csv: f::csv(&data),
-                    })
-                }))
-            },
-        }
-    };
-    ($module:ident, $id:literal, $source:literal, $width:expr, trained) => {
-        entry!(@trained $module, $id, $source, $width, f::Params::paper())
-    };
-    ($module:ident, $id:literal, $source:literal, $width:expr, trained, paper_resolution) => {
-        entry!(@trained $module, $id, $source, $width, f::Params::paper_resolution())
-    };
-    (@trained $module:ident, $id:literal, $source:literal, $width:expr, $paper:expr) => {
-        Entry {
-            id: $id,
-            source: $source,
-            width: $width,
-            trains: true,
-            plan: |quality| {
-                use super::$module as f;
-                let params = match quality {
-                    Quality::Paper => $paper,
-                    Quality::Default => f::Params::paper(),
-                    Quality::Quick => f::Params::quick(),
-                };
-                let for_jobs = params.clone();
-                Ok(Plan::new(
-                    f::jobs(&params),
-                    move |j| f::job(&for_jobs, j),
-                    move |items, style| {
-                        let data = f::assemble(&params, items)?;
-                        Ok(Rendered {
-                            title: f::title(&data),
-                            params: params.describe(),
-                            commands: f::commands(&params),
-                            svg: f::render(&data, style),
-                            csv: f::csv(&data),
-                        })
-                    },
-                ))
-            },
-        }
-    };
-}
-
 /// Every figure, in the order of the index. Add a figure with one line here.
 pub fn registry() -> Vec<Entry> {
+    use super::*;
     vec![
-        entry!(
-            marginal,
-            "fig2-marginal-benefit",
-            "[S] Fig. 2; spec §11 S2, (Q16), (A8)",
-            Width::OneColumn
-        ),
-        entry!(
-            phase_diagram,
-            "fig4-phase-diagram",
-            "[S] Fig. 4 top left; spec §7, §11 S4",
-            Width::OneColumn
-        ),
-        entry!(
-            phase_cases,
-            "fig4-cases-a-f",
-            "[S] Fig. 4 bottom row; spec §7.4, §11 S4, (Q16), (A7)",
-            Width::TwoColumn
-        ),
-        entry!(
-            loss_allocation,
-            "loss-allocation",
-            "spec §5.5 (Q15)–(Q17), §6 (A7), (A8)",
-            Width::TwoColumn
-        ),
-        entry!(
-            elhage_phase,
-            "e3-elhage-theory",
-            "[E] phase diagrams, theory panel; spec §9.4, §11 E3",
-            Width::TwoColumn
-        ),
-        entry!(
-            capacity_examples,
-            "fig6-capacity-examples",
-            "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)",
-            Width::TwoColumn
-        ),
-        entry!(
-            feature_geometry,
-            "e4-e5-feature-geometry",
-            "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)",
-            Width::TwoColumn,
-            trained
-        ),
-        entry!(
-            two_block,
-            "fig5-two-block-matrix",
-            "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)",
-            Width::TwoColumn
-        ),
-        entry!(
-            block_structure,
-            "block-structure-quadratic-vs-relu",
-            "spec §8, (C6), (C7), (A7), (E6); [S] §4",
-            Width::TwoColumn,
-            trained
-        ),
-        entry!(
-            sparsity_sweep,
-            "e2-superposition-sweep",
-            "[E] superposition across densities; spec §9.3, §11 E2, (E7), (E8)",
-            Width::TwoColumn,
-            trained
-        ),
-        entry!(
-            fig4_trained,
-            "fig4-trained-phase-diagram",
-            "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)",
-            Width::TwoColumn,
-            trained
-        ),
-        entry!(
-            fig7_empirical,
-            "fig7-empirical-phase-diagrams",
-            "[S] Fig. 7; spec §10.4, §11 S7",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        entry!(
-            elhage_trained,
-            "e3-elhage-trained",
-            "[E] phase diagrams, theory and trained; spec §9.4, (E11)–(E13); polycap verify --model tms-relu",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        entry!(
-            verify_scatter,
-            "verify-scatter",
-            "spec (T3)–(T5); polycap verify",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        // --- issue 14a ---
-        entry!(
-            zoo_pairs,
-            "z7-correlated-pairs",
-            "[E] non-uniform superposition, [A] §1; spec §14.2 (Z4)–(Z7)",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        entry!(
-            zoo_neuron,
-            "z9-neuron-model",
-            "[E] privileged basis, [A] §2; spec §14.3 (Z8), (Z9), §14.6 (Z20), (Z21)",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        entry!(
-            zoo_pentagon,
-            "z22-nonuniform-pentagon",
-            "[E] perturbing a single feature; spec §14.7 (Z22)",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        // --- end issue 14a ---
-        // --- issue 14b ---
-        entry!(
-            abs_neurons,
-            "z12-abs-neurons",
-            "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs",
-            Width::TwoColumn,
-            trained,
-            paper_resolution
-        ),
-        // --- end issue 14b ---
+        Entry::of::<marginal::Fig>(),
+        Entry::of::<phase_diagram::Fig>(),
+        Entry::of::<phase_cases::Fig>(),
+        Entry::of::<loss_allocation::Fig>(),
+        Entry::of::<elhage_phase::Fig>(),
+        Entry::of::<capacity_examples::Fig>(),
+        Entry::of::<feature_geometry::Fig>(),
+        Entry::of::<two_block::Fig>(),
+        Entry::of::<block_structure::Fig>(),
+        Entry::of::<sparsity_sweep::Fig>(),
+        Entry::of::<fig4_trained::Fig>(),
+        Entry::of::<fig7_empirical::Fig>(),
+        Entry::of::<elhage_trained::Fig>(),
+        Entry::of::<verify_scatter::Fig>(),
+        Entry::of::<zoo_pairs::Fig>(),
+        Entry::of::<zoo_neuron::Fig>(),
+        Entry::of::<zoo_pentagon::Fig>(),
+        Entry::of::<abs_neurons::Fig>(),
     ]
 }

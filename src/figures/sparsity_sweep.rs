@@ -6,7 +6,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result, run_jobs};
+use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
@@ -15,7 +15,8 @@ use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -134,273 +135,252 @@ fn job_setup(params: &Params, k: usize) -> Result<(Model, &'static str, f64, usi
     }
 }
 
-/// Number of jobs: the linear model, then one ReLU-output model per density.
-pub fn jobs(params: &Params) -> usize {
-    1 + params.densities.len()
-}
-
-/// Job `k`: the linear model (k = 0) or the ReLU-output model at density k − 1, trained
-/// exactly as in a sweep over the densities (seeds 0, 1, …), best of the seeds.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, k: usize) -> Result<BestRun> {
-    let (model, _, p, index) = job_setup(params, k)?;
-    let n = params.features;
-    let set = FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform)?;
-    let mut cfg = TrainConfig::defaults(model);
-    cfg.steps = params.steps;
-    cfg.eval_batch = 8192;
-    BestRun::train(
-        &Trainer::new(model, params.dims, cfg)?,
-        &set,
-        params.seeds,
-        0,
-        index,
-    )
-}
-
-/// The figure's data from the results of every job, in job order.
-///
-/// # Errors
-/// [`Error::Parameter`] for the wrong number of results or a malformed W.
-pub fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(Error::Parameter(format!(
-            "e2: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let panels = items
-        .iter()
-        .enumerate()
-        .map(|(k, b)| {
-            let (_, name, p, _) = job_setup(params, k)?;
-            let w = b.matrix()?;
-            Ok(Panel {
-                model: name,
-                density: p,
-                norms: w.column_iter().map(|c| c.norm()).collect(),
-                superposition: superposition(&w),
-                dims_per_feature: dimensions_per_feature(&w),
-                w,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Data {
-        params: params.clone(),
-        panels,
-    })
-}
-
-/// Trains the linear model and every ReLU-output model: [`assemble`] of every [`job`].
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |k| job(params, k), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// None: the index lists only self-contained commands that print CSV, and these runs are
-/// too long for that check; [`cli_equivalent`] gives the `polycap train` /
-/// `polycap geometry --from-train` lines that reproduce them.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Command lines of `polycap train` (JSON with every W) and `polycap geometry --from-train`
-/// that train and decompose the same models (for E2: the ReLU-output models).
-pub fn cli_equivalent(params: &Params) -> Vec<String> {
-    params
-        .densities
-        .iter()
-        .enumerate()
-        .flat_map(|(k, p)| {
-            [
-                format!(
-                    "polycap train --model tms-relu --features {} --dims {} --importance geom:{} --density const:{} --steps {} --seeds {} --format json --out run{k}.json",
-                    params.features,
-                    params.dims,
-                    fmt_value(params.importance_ratio),
-                    fmt_value(*p),
-                    params.steps,
-                    params.seeds
-                ),
-                format!("polycap geometry --from-train run{k}.json"),
-            ]
-        })
-        .collect()
-}
-
-/// Title generated from the parameters.
-pub fn title(data: &Data) -> String {
-    let p = &data.params;
-    format!(
-        "Superposition as density falls: n = {} features in m = {} dimensions, importance {}^{{i}}{}",
-        p.features,
-        p.dims,
-        fmt_value(p.importance_ratio),
-        if p.quick { " (quick)" } else { "" }
-    )
-}
-
 /// Colour of a superposition score: blue at 0, red at ≥ 1.
 pub fn score_colour(s: f64) -> Rgb {
     Rgb::hex(0x2166ac).mix(Rgb::hex(0xb2182b), s.clamp(0.0, 1.0))
 }
 
-/// The SVG: one column per model, WᵀW above the ‖Wᵢ‖ bars.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let k = data.panels.len().max(1);
-    let gap = 6.0;
-    let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
-    let n = data.params.features;
-    let bar_row = (col_w * 1.3 / n as f64).max(2.0);
-    let bars_h = bar_row * n as f64;
-    let top = title_h + ts * 2.6;
-    let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
-    let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let max_norm = data
-        .panels
-        .iter()
-        .flat_map(|p| p.norms.iter().copied())
-        .fold(1e-12, f64::max);
-    for (c, p) in data.panels.iter().enumerate() {
-        let x0 = 6.0 + c as f64 * (col_w + gap);
-        let head = if p.model == "linear" {
-            "linear".to_string()
-        } else {
-            format!("p = {}", fmt_value(p.density))
-        };
-        let hs = ts.min(col_w / 4.2);
-        svg.text(
-            x0 + col_w / 2.0,
-            top - ts * 1.4,
-            &head,
-            hs,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "e2-superposition-sweep";
+    const SOURCE: &'static str =
+        "[E] superposition across densities; spec §9.3, §11 E2, (E7), (E8)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = BestRun;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        1 + params.densities.len()
+    }
+
+    // Job `k`: the linear model (k = 0) or the ReLU-output model at density k − 1, trained
+    // exactly as in a sweep over the densities (seeds 0, 1, …), best of the seeds.
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, k: usize) -> Result<BestRun> {
+        let (model, _, p, index) = job_setup(params, k)?;
+        let n = params.features;
+        let set = FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform)?;
+        let mut cfg = TrainConfig::defaults(model);
+        cfg.steps = params.steps;
+        cfg.eval_batch = 8192;
+        BestRun::train(
+            &Trainer::new(model, params.dims, cfg)?,
+            &set,
+            params.seeds,
+            0,
+            index,
+        )
+    }
+
+    // The figure's data from the results of every job, in job order.
+    //
+    // # Errors
+    // [`Error::Parameter`] for the wrong number of results or a malformed W.
+    fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(Error::Parameter(format!(
+                "e2: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let panels = items
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let (_, name, p, _) = job_setup(params, k)?;
+                let w = b.matrix()?;
+                Ok(Panel {
+                    model: name,
+                    density: p,
+                    norms: w.column_iter().map(|c| c.norm()).collect(),
+                    superposition: superposition(&w),
+                    dims_per_feature: dimensions_per_feature(&w),
+                    w,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Data {
+            params: params.clone(),
+            panels,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let p = &data.params;
+        format!(
+            "Superposition as density falls: n = {} features in m = {} dimensions, importance {}^{{i}}{}",
+            p.features,
+            p.dims,
+            fmt_value(p.importance_ratio),
+            if p.quick { " (quick)" } else { "" }
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let k = data.panels.len().max(1);
+        let gap = 6.0;
+        let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
+        let n = data.params.features;
+        let bar_row = (col_w * 1.3 / n as f64).max(2.0);
+        let bars_h = bar_row * n as f64;
+        let top = title_h + ts * 2.6;
+        let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
+        let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let max_norm = data
+            .panels
+            .iter()
+            .flat_map(|p| p.norms.iter().copied())
+            .fold(1e-12, f64::max);
+        for (c, p) in data.panels.iter().enumerate() {
+            let x0 = 6.0 + c as f64 * (col_w + gap);
+            let head = if p.model == "linear" {
+                "linear".to_string()
+            } else {
+                format!("p = {}", fmt_value(p.density))
+            };
+            let hs = ts.min(col_w / 4.2);
+            svg.text(
+                x0 + col_w / 2.0,
+                top - ts * 1.4,
+                &head,
+                hs,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            svg.text(
+                x0 + col_w / 2.0,
+                top - ts * 0.4,
+                &format!("D* = {:.2}", p.dims_per_feature),
+                hs * 0.85,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            let g = p.w.tr_mul(&p.w);
+            let range = abs_max(&g, 1e-12);
+            let frame = Frame {
+                x: x0,
+                y: top,
+                w: col_w,
+                h: col_w,
+            };
+            draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
+            // Bars of ‖Wᵢ‖, feature 1 at the top.
+            let by = top + col_w + ts * 1.2;
+            for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
+                let len = col_w * norm / max_norm;
+                svg.rect(
+                    x0,
+                    by + i as f64 * bar_row + bar_row * 0.1,
+                    len,
+                    bar_row * 0.8,
+                    Some(score_colour(s)),
+                    None,
+                );
+            }
+            svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
+        }
+        // Captions and the score legend.
+        let y = top + col_w + ts * 1.2 + bars_h + ts * 1.3;
+        let caption = format!(
+            "above: WᵀW (each on its own symmetric range); below: ‖W_{{i}}‖, i = 1 … {n} top to bottom (full bar = {:.2})",
+            max_norm
         );
-        svg.text(
-            x0 + col_w / 2.0,
-            top - ts * 0.4,
-            &format!("D* = {:.2}", p.dims_per_feature),
-            hs * 0.85,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        let g = p.w.tr_mul(&p.w);
-        let range = abs_max(&g, 1e-12);
-        let frame = Frame {
-            x: x0,
-            y: top,
-            w: col_w,
-            h: col_w,
-        };
-        draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
-        // Bars of ‖Wᵢ‖, feature 1 at the top.
-        let by = top + col_w + ts * 1.2;
-        for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
-            let len = col_w * norm / max_norm;
-            svg.rect(
-                x0,
-                by + i as f64 * bar_row + bar_row * 0.1,
-                len,
-                bar_row * 0.8,
-                Some(score_colour(s)),
-                None,
+        let lines = wrap(&caption, ts * 0.9, width - 12.0);
+        for (j, l) in lines.iter().enumerate() {
+            svg.text(
+                6.0,
+                y + ts * 1.1 * j as f64,
+                l,
+                ts * 0.9,
+                Anchor::Start,
+                0.0,
+                Rgb::BLACK,
             );
         }
-        svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
-    }
-    // Captions and the score legend.
-    let y = top + col_w + ts * 1.2 + bars_h + ts * 1.3;
-    let caption = format!(
-        "above: WᵀW (each on its own symmetric range); below: ‖W_{{i}}‖, i = 1 … {n} top to bottom (full bar = {:.2})",
-        max_norm
-    );
-    let lines = wrap(&caption, ts * 0.9, width - 12.0);
-    for (j, l) in lines.iter().enumerate() {
+        let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
         svg.text(
             6.0,
-            y + ts * 1.1 * j as f64,
-            l,
+            ly,
+            "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
             ts * 0.9,
             Anchor::Start,
             0.0,
             Rgb::BLACK,
         );
-    }
-    let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
-    svg.text(
-        6.0,
-        ly,
-        "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
-        ts * 0.9,
-        Anchor::Start,
-        0.0,
-        Rgb::BLACK,
-    );
-    let lx = 6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
-    let steps = 20;
-    let lw = 80.0;
-    for j in 0..steps {
-        svg.rect(
-            lx + lw * j as f64 / steps as f64,
-            ly - ts * 0.75,
-            lw / steps as f64 + 0.3,
-            ts * 0.9,
-            Some(score_colour(j as f64 / (steps - 1) as f64)),
-            None,
-        );
-    }
-    svg.text(lx - 2.0, ly, "0", ts * 0.9, Anchor::End, 0.0, Rgb::BLACK);
-    svg.text(
-        lx + lw + 2.0,
-        ly,
-        "≥ 1",
-        ts * 0.9,
-        Anchor::Start,
-        0.0,
-        Rgb::BLACK,
-    );
-    svg.finish()
-}
-
-/// One row per (model, feature): density, ‖Wᵢ‖, superposition score.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for p in &data.panels {
-        for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
-            rows.push(vec![
-                p.model.to_string(),
-                cell(p.density),
-                i.to_string(),
-                cell(norm),
-                cell(s),
-                cell(p.dims_per_feature),
-            ]);
+        let lx =
+            6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
+        let steps = 20;
+        let lw = 80.0;
+        for j in 0..steps {
+            svg.rect(
+                lx + lw * j as f64 / steps as f64,
+                ly - ts * 0.75,
+                lw / steps as f64 + 0.3,
+                ts * 0.9,
+                Some(score_colour(j as f64 / (steps - 1) as f64)),
+                None,
+            );
         }
+        svg.text(lx - 2.0, ly, "0", ts * 0.9, Anchor::End, 0.0, Rgb::BLACK);
+        svg.text(
+            lx + lw + 2.0,
+            ly,
+            "≥ 1",
+            ts * 0.9,
+            Anchor::Start,
+            0.0,
+            Rgb::BLACK,
+        );
+        svg.finish()
     }
-    csv_text(
-        &[
-            "model",
-            "density",
-            "feature",
-            "norm",
-            "superposition",
-            "dims_per_feature",
-        ],
-        &rows,
-    )
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for p in &data.panels {
+            for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
+                rows.push(vec![
+                    p.model.to_string(),
+                    cell(p.density),
+                    i.to_string(),
+                    cell(norm),
+                    cell(s),
+                    cell(p.dims_per_feature),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "model",
+                "density",
+                "feature",
+                "norm",
+                "superposition",
+                "dims_per_feature",
+            ],
+            &rows,
+        )
+    }
 }

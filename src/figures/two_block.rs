@@ -17,7 +17,8 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -138,31 +139,6 @@ pub fn data(params: &Params) -> Result<Data> {
     })
 }
 
-/// No subcommand builds this matrix from the parameters (the index lists only self-contained
-/// commands); `polycap geometry --matrix FILE` prints the same decomposition for a file
-/// holding W, which the CSV holds.
-pub fn commands(_params: &Params) -> Vec<String> {
-    Vec::new()
-}
-
-/// Title generated from the decomposition.
-pub fn title(data: &Data) -> String {
-    let d = &data.decomposition;
-    let parts: Vec<String> = d
-        .blocks
-        .iter()
-        .map(|b| format!("{}×{}", b.dims, b.len()))
-        .collect();
-    format!(
-        "An efficient {}×{} matrix with {} blocks ({}), ΣC = {}",
-        d.embedding_dims,
-        d.feature_count,
-        d.blocks.len(),
-        parts.join(" ⊕ "),
-        capacity_label(d.total_capacity)
-    )
-}
-
 /// Colour of block `b`: orange-yellow, blue, then the rest of the palette.
 pub fn block_colour(b: usize) -> Rgb {
     [
@@ -181,274 +157,314 @@ fn neuron_name(r: usize) -> String {
     format!("h{}", subscript(r + 1))
 }
 
-/// The SVG: heat map with block outlines, bipartite graph, oblique 3-D view.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let w = &data.w;
-    let dec = &data.decomposition;
-    let (d, n) = w.shape();
-    // Three panels in a row at two-column width, stacked at one-column width.
-    let stacked = width < 400.0;
-    let col_w = if stacked {
-        width - 16.0
-    } else {
-        (width - 16.0) / 3.0
-    };
-    let panel_h = if stacked { col_w * 0.62 } else { col_w * 0.72 };
-    let head = if stacked { ls * 3.0 } else { ls * 1.6 };
-    let caption_h = ts * 1.3 * 2.0 * dec.blocks.len() as f64 + 4.0;
-    let panels = if stacked { 3.0 } else { 1.0 };
-    let height = title_h + panels * (head + panel_h) + caption_h + 8.0;
-    let origin = |k: usize| -> (f64, f64) {
-        if stacked {
-            (8.0, title_h + head + k as f64 * (head + panel_h))
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "fig5-two-block-matrix";
+    const SOURCE: &'static str = "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = ();
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
+        data(params)
+    }
+
+    fn title(data: &Data) -> String {
+        let d = &data.decomposition;
+        let parts: Vec<String> = d
+            .blocks
+            .iter()
+            .map(|b| format!("{}×{}", b.dims, b.len()))
+            .collect();
+        format!(
+            "An efficient {}×{} matrix with {} blocks ({}), ΣC = {}",
+            d.embedding_dims,
+            d.feature_count,
+            d.blocks.len(),
+            parts.join(" ⊕ "),
+            capacity_label(d.total_capacity)
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let w = &data.w;
+        let dec = &data.decomposition;
+        let (d, n) = w.shape();
+        // Three panels in a row at two-column width, stacked at one-column width.
+        let stacked = width < 400.0;
+        let col_w = if stacked {
+            width - 16.0
         } else {
-            (8.0 + k as f64 * (col_w + 8.0), title_h + head)
-        }
-    };
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let (_, top) = origin(0);
-    let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
-    let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
-        svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
-    };
+            (width - 16.0) / 3.0
+        };
+        let panel_h = if stacked { col_w * 0.62 } else { col_w * 0.72 };
+        let head = if stacked { ls * 3.0 } else { ls * 1.6 };
+        let caption_h = ts * 1.3 * 2.0 * dec.blocks.len() as f64 + 4.0;
+        let panels = if stacked { 3.0 } else { 1.0 };
+        let height = title_h + panels * (head + panel_h) + caption_h + 8.0;
+        let origin = |k: usize| -> (f64, f64) {
+            if stacked {
+                (8.0, title_h + head + k as f64 * (head + panel_h))
+            } else {
+                (8.0 + k as f64 * (col_w + 8.0), title_h + head)
+            }
+        };
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let (_, top) = origin(0);
+        let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
+        let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
+            svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
+        };
 
-    // Left: heat map of W with the blocks outlined.
-    let range = abs_max(w, 1e-12);
-    let cell = (col_w - ts * 3.0) / n as f64;
-    let cell = cell.min(panel_h / d as f64);
-    let frame = Frame {
-        x: 8.0 + ts * 2.0,
-        y: top + ts,
-        w: cell * n as f64,
-        h: cell * d as f64,
-    };
-    heading(
-        &mut svg,
-        frame.x + frame.w / 2.0,
-        top,
-        &format!("W ({d}×{n}) and its blocks"),
-    );
-    draw_matrix(&mut svg, frame, w, &|x| diverging(x, range));
-    for (b, (blk, rows)) in dec.blocks.iter().zip(&data.block_rows).enumerate() {
-        let (r0, r1) = (rows[0], rows[rows.len() - 1] + 1);
-        let (c0, c1) = (blk.features[0], blk.features[blk.len() - 1] + 1);
-        outline(
+        // Left: heat map of W with the blocks outlined.
+        let range = abs_max(w, 1e-12);
+        let cell = (col_w - ts * 3.0) / n as f64;
+        let cell = cell.min(panel_h / d as f64);
+        let frame = Frame {
+            x: 8.0 + ts * 2.0,
+            y: top + ts,
+            w: cell * n as f64,
+            h: cell * d as f64,
+        };
+        heading(
             &mut svg,
-            frame,
-            d,
-            n,
-            (r0, r1),
-            (c0, c1),
-            block_colour(b),
-            2.0,
+            frame.x + frame.w / 2.0,
+            top,
+            &format!("W ({d}×{n}) and its blocks"),
         );
-    }
-    for r in 0..d {
-        for i in 0..n {
-            let v = w[(r, i)];
-            if v.abs() > 1e-9 {
-                let x = frame.x + (i as f64 + 0.5) * cell;
-                let y = frame.y + (r as f64 + 0.5) * cell;
-                let c = if diverging(v, range).luminance() < 0.35 {
-                    Rgb::WHITE
-                } else {
-                    Rgb::BLACK
-                };
-                svg.text(
-                    x,
-                    y + ts * 0.3,
-                    &format!("{v:.2}"),
-                    ts * 0.8,
-                    Anchor::Middle,
-                    0.0,
-                    c,
-                );
-            }
+        draw_matrix(&mut svg, frame, w, &|x| diverging(x, range));
+        for (b, (blk, rows)) in dec.blocks.iter().zip(&data.block_rows).enumerate() {
+            let (r0, r1) = (rows[0], rows[rows.len() - 1] + 1);
+            let (c0, c1) = (blk.features[0], blk.features[blk.len() - 1] + 1);
+            outline(
+                &mut svg,
+                frame,
+                d,
+                n,
+                (r0, r1),
+                (c0, c1),
+                block_colour(b),
+                2.0,
+            );
         }
-    }
-    let cols: Vec<String> = (0..n).map(feature_name).collect();
-    let rows: Vec<String> = (0..d).map(neuron_name).collect();
-    index_labels(&mut svg, style, frame, &cols, &rows, true);
-
-    // Centre: bipartite graph feature → neuron.
-    let (gx0, top) = origin(1);
-    heading(
-        &mut svg,
-        gx0 + col_w / 2.0,
-        top,
-        "features → neurons (|W_{rj}| > 10⁻⁹)",
-    );
-    let fy = top + ts * 1.5;
-    let ny = top + panel_h - ts * 1.0;
-    let fx = |i: usize| gx0 + col_w * (i as f64 + 0.5) / n as f64;
-    let nx = |r: usize| gx0 + col_w * (r as f64 + 1.0) / (d as f64 + 1.0);
-    for i in 0..n {
         for r in 0..d {
-            let v = w[(r, i)].abs();
-            if v > 1e-9 {
-                let c = block_of[i].map_or(Rgb::BLACK, block_colour);
-                svg.line(
-                    (fx(i), fy),
-                    (nx(r), ny),
-                    &Stroke::solid(c, 0.4 + 2.6 * v / range),
-                );
+            for i in 0..n {
+                let v = w[(r, i)];
+                if v.abs() > 1e-9 {
+                    let x = frame.x + (i as f64 + 0.5) * cell;
+                    let y = frame.y + (r as f64 + 0.5) * cell;
+                    let c = if diverging(v, range).luminance() < 0.35 {
+                        Rgb::WHITE
+                    } else {
+                        Rgb::BLACK
+                    };
+                    svg.text(
+                        x,
+                        y + ts * 0.3,
+                        &format!("{v:.2}"),
+                        ts * 0.8,
+                        Anchor::Middle,
+                        0.0,
+                        c,
+                    );
+                }
             }
         }
-    }
-    for (i, blk) in block_of.iter().enumerate() {
-        let c = blk.map_or(Rgb::BLACK, block_colour);
-        svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
-        svg.text(
-            fx(i),
-            fy - ts * 0.8,
-            &feature_name(i),
-            ts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
-    for r in 0..d {
-        svg.marker(
-            Marker::Square,
-            (nx(r), ny),
-            ts * 0.9,
-            Rgb::hex(0x555555),
-            None,
-        );
-        svg.text(
-            nx(r),
-            ny + ts * 1.6,
-            &neuron_name(r),
-            ts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-    }
+        let cols: Vec<String> = (0..n).map(feature_name).collect();
+        let rows: Vec<String> = (0..d).map(neuron_name).collect();
+        index_labels(&mut svg, style, frame, &cols, &rows, true);
 
-    // Right: oblique 3-D view. Neuron 1 (the antipodal line) points up; neurons 2 and 3 span
-    // the horizontal plane, seen from (azimuth, elevation).
-    let (vx0, top) = origin(2);
-    heading(
-        &mut svg,
-        vx0 + col_w / 2.0,
-        top,
-        "3-D view of the five vectors",
-    );
-    let (az, el) = (
-        data.params.azimuth.to_radians(),
-        data.params.elevation.to_radians(),
-    );
-    let longest = (0..n).map(|i| w.column(i).norm()).fold(0.0, f64::max);
-    let sc = panel_h * 0.40 / longest.max(1e-12);
-    let centre = (vx0 + col_w / 2.0, top + panel_h / 2.0 + ts * 0.5);
-    let project = |v: [f64; 3]| -> (f64, f64) {
-        // v = (h₁, h₂, h₃): up = h₁, plane = (h₂, h₃).
-        let (x, y, z) = (v[1], v[2], v[0]);
-        let xs = az.cos() * x - az.sin() * y;
-        let ys = el.sin() * (az.sin() * x + az.cos() * y) + el.cos() * z;
-        (centre.0 + sc * xs, centre.1 - sc * ys)
-    };
-    // The plane h₁ = 0 as a projected (dashed) circle, and the h₁ axis.
-    let ring: Vec<(f64, f64)> = (0..=72)
-        .map(|k| {
-            let t = f64::from(k) * std::f64::consts::TAU / 72.0;
-            let r = longest * 1.15;
-            project([0.0, r * t.cos(), r * t.sin()])
-        })
-        .collect();
-    let grey = Rgb::hex(0xaaaaaa);
-    svg.polyline(&ring, &Stroke::dashed(grey, 0.5, 2.0, 1.5));
-    svg.line(
-        project([-longest * 1.25, 0.0, 0.0]),
-        project([longest * 1.25, 0.0, 0.0]),
-        &Stroke::dashed(grey, 0.5, 2.0, 1.5),
-    );
-    let (x, y) = project([longest * 1.3, 0.0, 0.0]);
-    svg.text_mid(x + 2.0, y, &neuron_name(0), ts * 0.85, Anchor::Start);
-    for i in 0..n {
-        let v = [w[(0, i)], w[(1, i)], w[(2, i)]];
-        let tip = project(v);
-        let c = block_of[i].map_or(Rgb::BLACK, block_colour);
-        arrow(&mut svg, centre, tip, c, style.line_width() * 1.3);
-        let (dx, dy) = (tip.0 - centre.0, tip.1 - centre.1);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-        svg.text_halo(
-            tip.0 + dx / len * ts * 1.1,
-            tip.1 + dy / len * ts * 1.1 + ts * 0.35,
-            &feature_name(i),
-            ts,
-            Anchor::Middle,
+        // Centre: bipartite graph feature → neuron.
+        let (gx0, top) = origin(1);
+        heading(
+            &mut svg,
+            gx0 + col_w / 2.0,
+            top,
+            "features → neurons (|W_{rj}| > 10⁻⁹)",
         );
-    }
-
-    // Caption: two lines per block, from the decomposition.
-    for (b, blk) in dec.blocks.iter().enumerate() {
-        let feats: Vec<String> = blk.features.iter().map(|&i| feature_name(i)).collect();
-        let caps: Vec<String> = blk.capacities.iter().map(|&c| capacity_label(c)).collect();
-        let y = top + panel_h + ts * 1.3 * (2.0 * b as f64 + 1.0) + 4.0;
-        let x = 12.0;
-        svg.rect(
-            x,
-            y - ts * 0.75,
-            ts * 0.9,
-            ts * 0.9,
-            Some(block_colour(b)),
-            None,
-        );
-        let lines = [
-            format!(
-                "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}{}",
-                b + 1,
-                blk.dims,
-                blk.len(),
-                feats.join(", "),
-                fmt_value(blk.scale),
-                if blk.efficient { ", efficient" } else { "" }
-            ),
-            format!(
-                "C = {}, ΣC = {}",
-                caps.join(", "),
-                capacity_label(blk.capacity_sum)
-            ),
-        ];
-        for (j, l) in lines.iter().enumerate() {
+        let fy = top + ts * 1.5;
+        let ny = top + panel_h - ts * 1.0;
+        let fx = |i: usize| gx0 + col_w * (i as f64 + 0.5) / n as f64;
+        let nx = |r: usize| gx0 + col_w * (r as f64 + 1.0) / (d as f64 + 1.0);
+        for i in 0..n {
+            for r in 0..d {
+                let v = w[(r, i)].abs();
+                if v > 1e-9 {
+                    let c = block_of[i].map_or(Rgb::BLACK, block_colour);
+                    svg.line(
+                        (fx(i), fy),
+                        (nx(r), ny),
+                        &Stroke::solid(c, 0.4 + 2.6 * v / range),
+                    );
+                }
+            }
+        }
+        for (i, blk) in block_of.iter().enumerate() {
+            let c = blk.map_or(Rgb::BLACK, block_colour);
+            svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
             svg.text(
-                x + ts * 1.3,
-                y + ts * 1.3 * j as f64,
-                l,
+                fx(i),
+                fy - ts * 0.8,
+                &feature_name(i),
                 ts,
-                Anchor::Start,
+                Anchor::Middle,
                 0.0,
                 Rgb::BLACK,
             );
         }
-    }
-    svg.finish()
-}
-
-/// One row per entry of W with its feature's block and capacity.
-pub fn csv(data: &Data) -> String {
-    let caps = data.decomposition.capacities();
-    let mut rows = Vec::new();
-    for (i, &ci) in caps.iter().enumerate() {
-        for r in 0..data.w.nrows() {
-            rows.push(vec![
-                r.to_string(),
-                i.to_string(),
-                cell(data.w[(r, i)]),
-                data.decomposition
-                    .block_of(i)
-                    .map_or_else(String::new, |b| b.to_string()),
-                cell(ci),
-            ]);
+        for r in 0..d {
+            svg.marker(
+                Marker::Square,
+                (nx(r), ny),
+                ts * 0.9,
+                Rgb::hex(0x555555),
+                None,
+            );
+            svg.text(
+                nx(r),
+                ny + ts * 1.6,
+                &neuron_name(r),
+                ts,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
         }
+
+        // Right: oblique 3-D view. Neuron 1 (the antipodal line) points up; neurons 2 and 3 span
+        // the horizontal plane, seen from (azimuth, elevation).
+        let (vx0, top) = origin(2);
+        heading(
+            &mut svg,
+            vx0 + col_w / 2.0,
+            top,
+            "3-D view of the five vectors",
+        );
+        let (az, el) = (
+            data.params.azimuth.to_radians(),
+            data.params.elevation.to_radians(),
+        );
+        let longest = (0..n).map(|i| w.column(i).norm()).fold(0.0, f64::max);
+        let sc = panel_h * 0.40 / longest.max(1e-12);
+        let centre = (vx0 + col_w / 2.0, top + panel_h / 2.0 + ts * 0.5);
+        let project = |v: [f64; 3]| -> (f64, f64) {
+            // v = (h₁, h₂, h₃): up = h₁, plane = (h₂, h₃).
+            let (x, y, z) = (v[1], v[2], v[0]);
+            let xs = az.cos() * x - az.sin() * y;
+            let ys = el.sin() * (az.sin() * x + az.cos() * y) + el.cos() * z;
+            (centre.0 + sc * xs, centre.1 - sc * ys)
+        };
+        // The plane h₁ = 0 as a projected (dashed) circle, and the h₁ axis.
+        let ring: Vec<(f64, f64)> = (0..=72)
+            .map(|k| {
+                let t = f64::from(k) * std::f64::consts::TAU / 72.0;
+                let r = longest * 1.15;
+                project([0.0, r * t.cos(), r * t.sin()])
+            })
+            .collect();
+        let grey = Rgb::hex(0xaaaaaa);
+        svg.polyline(&ring, &Stroke::dashed(grey, 0.5, 2.0, 1.5));
+        svg.line(
+            project([-longest * 1.25, 0.0, 0.0]),
+            project([longest * 1.25, 0.0, 0.0]),
+            &Stroke::dashed(grey, 0.5, 2.0, 1.5),
+        );
+        let (x, y) = project([longest * 1.3, 0.0, 0.0]);
+        svg.text_mid(x + 2.0, y, &neuron_name(0), ts * 0.85, Anchor::Start);
+        for i in 0..n {
+            let v = [w[(0, i)], w[(1, i)], w[(2, i)]];
+            let tip = project(v);
+            let c = block_of[i].map_or(Rgb::BLACK, block_colour);
+            arrow(&mut svg, centre, tip, c, style.line_width() * 1.3);
+            let (dx, dy) = (tip.0 - centre.0, tip.1 - centre.1);
+            let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+            svg.text_halo(
+                tip.0 + dx / len * ts * 1.1,
+                tip.1 + dy / len * ts * 1.1 + ts * 0.35,
+                &feature_name(i),
+                ts,
+                Anchor::Middle,
+            );
+        }
+
+        // Caption: two lines per block, from the decomposition.
+        for (b, blk) in dec.blocks.iter().enumerate() {
+            let feats: Vec<String> = blk.features.iter().map(|&i| feature_name(i)).collect();
+            let caps: Vec<String> = blk.capacities.iter().map(|&c| capacity_label(c)).collect();
+            let y = top + panel_h + ts * 1.3 * (2.0 * b as f64 + 1.0) + 4.0;
+            let x = 12.0;
+            svg.rect(
+                x,
+                y - ts * 0.75,
+                ts * 0.9,
+                ts * 0.9,
+                Some(block_colour(b)),
+                None,
+            );
+            let lines = [
+                format!(
+                    "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}{}",
+                    b + 1,
+                    blk.dims,
+                    blk.len(),
+                    feats.join(", "),
+                    fmt_value(blk.scale),
+                    if blk.efficient { ", efficient" } else { "" }
+                ),
+                format!(
+                    "C = {}, ΣC = {}",
+                    caps.join(", "),
+                    capacity_label(blk.capacity_sum)
+                ),
+            ];
+            for (j, l) in lines.iter().enumerate() {
+                svg.text(
+                    x + ts * 1.3,
+                    y + ts * 1.3 * j as f64,
+                    l,
+                    ts,
+                    Anchor::Start,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
+        }
+        svg.finish()
     }
-    csv_text(&["neuron", "feature", "w", "block", "capacity"], &rows)
+
+    fn csv(data: &Data) -> String {
+        let caps = data.decomposition.capacities();
+        let mut rows = Vec::new();
+        for (i, &ci) in caps.iter().enumerate() {
+            for r in 0..data.w.nrows() {
+                rows.push(vec![
+                    r.to_string(),
+                    i.to_string(),
+                    cell(data.w[(r, i)]),
+                    data.decomposition
+                        .block_of(i)
+                        .map_or_else(String::new, |b| b.to_string()),
+                    cell(ci),
+                ]);
+            }
+        }
+        csv_text(&["neuron", "feature", "w", "block", "capacity"], &rows)
+    }
 }

@@ -7,7 +7,7 @@
 //! paper resolution: the same protocols on 25 × 25. `polycap bench figure verify-scatter`
 //! measures either.
 
-use crate::base::{Result, run_jobs};
+use crate::base::Result;
 use crate::theory::phase::PhaseSetting;
 use crate::training::Model;
 use crate::verify::{
@@ -21,7 +21,8 @@ use super::colour::Rgb;
 use super::empirical::protocol_caption;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
 use super::phase_diagram::inputs_name;
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -158,90 +159,6 @@ fn verifiers(params: &Params) -> Result<[Verifier; 2]> {
     Ok([v(&params.exact)?, v(&params.sampled)?])
 }
 
-/// Number of jobs: every grid point under (T4), then under (T3).
-pub fn jobs(params: &Params) -> usize {
-    2 * params.grid.0 * params.grid.1
-}
-
-/// Job `j`: point j mod (W·H) under (T4) (j < W·H) or (T3).
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn job(params: &Params, j: usize) -> Result<PointReport> {
-    let points = params.grid.0 * params.grid.1;
-    let grid = grid_of(params)?;
-    let [exact, sampled] = verifiers(params)?;
-    let v = if j < points { exact } else { sampled };
-    verify_point(&v, &grid, j % points)
-}
-
-/// The figure's data from the results of every job, in job order.
-///
-/// # Errors
-/// [`crate::base::Error::Parameter`] for the wrong number of results.
-pub fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(crate::base::Error::Parameter(format!(
-            "verify-scatter: {} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let grid = grid_of(params)?;
-    let points = grid.len();
-    let mut it = items.into_iter();
-    let reports = verifiers(params)?
-        .iter()
-        .zip([&params.exact, &params.sampled])
-        .map(|(v, (protocol, seeds))| {
-            (
-                protocol_caption(protocol, *seeds),
-                grid_report(v, &grid, None, it.by_ref().take(points).collect()),
-            )
-        })
-        .collect();
-    Ok(Data { reports, grid })
-}
-
-/// Runs both verifications: [`assemble`] of every [`job`], in parallel.
-///
-/// # Errors
-/// Parameter and training errors.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = run_jobs(jobs(params), None, |j| job(params, j), &|| ())?;
-    assemble(params, items.into_iter().map(|(_, t)| t).collect())
-}
-
-/// The `polycap verify` commands that print the same numbers.
-pub fn commands(params: &Params) -> Vec<String> {
-    [&params.exact, &params.sampled]
-        .iter()
-        .map(|(p, seeds)| {
-            format!(
-                "polycap verify --model {} --grid {}x{} --seeds {} --seed {} --steps {} --format json --exit-zero",
-                p.name(),
-                params.grid.0,
-                params.grid.1,
-                seeds,
-                params.base_seed,
-                p.steps()
-            )
-        })
-        .collect()
-}
-
-/// Title generated from the data.
-pub fn title(data: &Data) -> String {
-    let s = &data.grid.setting;
-    format!(
-        "Trained against theoretical capacity Cᵢ of every feature at {} points, N = {} features in D = {} dims, {}",
-        data.grid.len(),
-        s.features(),
-        s.dims(),
-        inputs_name(s.magnitude())
-    )
-}
-
 fn verdict_colour(v: Verdict) -> Rgb {
     match v {
         Verdict::Agree => CATEGORICAL[4],
@@ -250,139 +167,229 @@ fn verdict_colour(v: Verdict) -> Rgb {
     }
 }
 
-/// The SVG: two scatter panels.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let title_h = heading.height();
-    let left = 8.0 + ts * 2.4 + ls * 1.5;
-    let gap = 14.0 + ts * 2.4;
-    let panel_w = ((width - left - gap - 8.0) / 2.0).min(220.0);
-    let head = ls * 2.6;
-    let top = title_h + head;
-    let mut entries_all = Vec::new();
-    for (_, r) in &data.reports {
-        let s = &r.summary;
-        let t = r.settings.tolerance.capacity;
-        entries_all.push(vec![
-            (
-                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
-                format!("agree: {} of {} points", s.agree, s.checked),
-            ),
-            (
-                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
-                format!("outside tolerance: {}", s.checked - s.agree),
-            ),
-            (
-                LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
-                format!("near a boundary: {}", s.boundary),
-            ),
-            (
-                LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                format!("|ΔCᵢ| ≤ {t} (T5)"),
-            ),
-        ]);
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "verify-scatter";
+    const SOURCE: &'static str = "spec (T3)–(T5); polycap verify";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = PointReport;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
     }
-    let leg_h = entries_all
-        .iter()
-        .map(|e| legend_size(style, e).1)
-        .fold(0.0, f64::max);
-    let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
-    let height = legend_top + leg_h + 6.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (q, (caption, r)) in data.reports.iter().enumerate() {
-        let x = left + q as f64 * (panel_w + gap);
-        let frame = Frame {
-            x,
-            y: top,
-            w: panel_w,
-            h: panel_w,
-        };
-        let panel = Panel {
-            frame,
-            x: Axis::linear(0.0, 1.0, "theory Cᵢ, allocation (A7)"),
-            y: Axis::linear(0.0, 1.0, "trained Cᵢ (C1)"),
-        };
-        let t = r.settings.tolerance.capacity;
-        panel.clip(&mut svg);
-        let band = [
-            panel.at(0.0, -t),
-            panel.at(1.0, 1.0 - t),
-            panel.at(1.0, 1.0 + t),
-            panel.at(0.0, t),
-        ];
-        svg.fill_polygon(&band, Rgb::hex(0xdddddd), 1.0);
-        svg.line(
-            panel.at(0.0, 0.0),
-            panel.at(1.0, 1.0),
-            &Stroke::solid(Rgb::BLACK, 0.5),
-        );
-        // Boundary points first, then agreeing, then disagreeing on top.
-        for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
-            for p in r.points.iter().filter(|p| p.verdict == verdict) {
-                for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
-                    svg.marker(
-                        Marker::Circle,
-                        panel.at(*a, *b),
-                        ts * 0.42,
-                        verdict_colour(verdict),
-                        None,
-                    );
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        2 * params.grid.0 * params.grid.1
+    }
+
+    // Job `j`: point j mod (W·H) under (T4) (j < W·H) or (T3).
+    //
+    // # Errors
+    // Parameter and training errors.
+    fn job(params: &Params, j: usize) -> Result<PointReport> {
+        let points = params.grid.0 * params.grid.1;
+        let grid = grid_of(params)?;
+        let [exact, sampled] = verifiers(params)?;
+        let v = if j < points { exact } else { sampled };
+        verify_point(&v, &grid, j % points)
+    }
+
+    // The figure's data from the results of every job, in job order.
+    //
+    // # Errors
+    // [`crate::base::Error::Parameter`] for the wrong number of results.
+    fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(crate::base::Error::Parameter(format!(
+                "verify-scatter: {} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let grid = grid_of(params)?;
+        let points = grid.len();
+        let mut it = items.into_iter();
+        let reports = verifiers(params)?
+            .iter()
+            .zip([&params.exact, &params.sampled])
+            .map(|(v, (protocol, seeds))| {
+                (
+                    protocol_caption(protocol, *seeds),
+                    grid_report(v, &grid, None, it.by_ref().take(points).collect()),
+                )
+            })
+            .collect();
+        Ok(Data { reports, grid })
+    }
+
+    fn title(data: &Data) -> String {
+        let s = &data.grid.setting;
+        format!(
+            "Trained against theoretical capacity Cᵢ of every feature at {} points, N = {} features in D = {} dims, {}",
+            data.grid.len(),
+            s.features(),
+            s.dims(),
+            inputs_name(s.magnitude())
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let title_h = heading.height();
+        let left = 8.0 + ts * 2.4 + ls * 1.5;
+        let gap = 14.0 + ts * 2.4;
+        let panel_w = ((width - left - gap - 8.0) / 2.0).min(220.0);
+        let head = ls * 2.6;
+        let top = title_h + head;
+        let mut entries_all = Vec::new();
+        for (_, r) in &data.reports {
+            let s = &r.summary;
+            let t = r.settings.tolerance.capacity;
+            entries_all.push(vec![
+                (
+                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
+                    format!("agree: {} of {} points", s.agree, s.checked),
+                ),
+                (
+                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
+                    format!("outside tolerance: {}", s.checked - s.agree),
+                ),
+                (
+                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
+                    format!("near a boundary: {}", s.boundary),
+                ),
+                (
+                    LegendKey::Swatch(Rgb::hex(0xdddddd)),
+                    format!("|ΔCᵢ| ≤ {t} (T5)"),
+                ),
+            ]);
+        }
+        let leg_h = entries_all
+            .iter()
+            .map(|e| legend_size(style, e).1)
+            .fold(0.0, f64::max);
+        let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
+        let height = legend_top + leg_h + 6.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (q, (caption, r)) in data.reports.iter().enumerate() {
+            let x = left + q as f64 * (panel_w + gap);
+            let frame = Frame {
+                x,
+                y: top,
+                w: panel_w,
+                h: panel_w,
+            };
+            let panel = Panel {
+                frame,
+                x: Axis::linear(0.0, 1.0, "theory Cᵢ, allocation (A7)"),
+                y: Axis::linear(0.0, 1.0, "trained Cᵢ (C1)"),
+            };
+            let t = r.settings.tolerance.capacity;
+            panel.clip(&mut svg);
+            let band = [
+                panel.at(0.0, -t),
+                panel.at(1.0, 1.0 - t),
+                panel.at(1.0, 1.0 + t),
+                panel.at(0.0, t),
+            ];
+            svg.fill_polygon(&band, Rgb::hex(0xdddddd), 1.0);
+            svg.line(
+                panel.at(0.0, 0.0),
+                panel.at(1.0, 1.0),
+                &Stroke::solid(Rgb::BLACK, 0.5),
+            );
+            // Boundary points first, then agreeing, then disagreeing on top.
+            for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
+                for p in r.points.iter().filter(|p| p.verdict == verdict) {
+                    for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
+                        svg.marker(
+                            Marker::Circle,
+                            panel.at(*a, *b),
+                            ts * 0.42,
+                            verdict_colour(verdict),
+                            None,
+                        );
+                    }
+                }
+            }
+            svg.unclip();
+            panel.draw_axes_with(&mut svg, style, true, q == 0);
+            let lines = wrap(caption, ls * 0.85, panel_w);
+            for (j, l) in lines.iter().take(2).enumerate() {
+                svg.text(
+                    x + panel_w / 2.0,
+                    top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
+                    l,
+                    ls * 0.85,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
+            legend(&mut svg, style, x, legend_top, &entries_all[q]);
+        }
+        svg.finish()
+    }
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for (_, r) in &data.reports {
+            for p in &r.points {
+                let (v, d) = data.grid.coordinates(p.index);
+                for i in 0..p.theory_capacity.len() {
+                    rows.push(vec![
+                        r.settings.model.clone(),
+                        p.index.to_string(),
+                        cell(v),
+                        cell(d),
+                        (i + 1).to_string(),
+                        cell(p.theory_capacity[i]),
+                        cell(p.trained_capacity_matched[i]),
+                        format!("{:?}", p.verdict).to_lowercase(),
+                    ]);
                 }
             }
         }
-        svg.unclip();
-        panel.draw_axes_with(&mut svg, style, true, q == 0);
-        let lines = wrap(caption, ls * 0.85, panel_w);
-        for (j, l) in lines.iter().take(2).enumerate() {
-            svg.text(
-                x + panel_w / 2.0,
-                top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
-                l,
-                ls * 0.85,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
-        }
-        legend(&mut svg, style, x, legend_top, &entries_all[q]);
+        csv_text(
+            &[
+                "model",
+                "point",
+                "importance_V",
+                "density_p",
+                "feature",
+                "C_theory",
+                "C_trained_matched",
+                "verdict",
+            ],
+            &rows,
+        )
     }
-    svg.finish()
-}
 
-/// One row per protocol, point and feature.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for (_, r) in &data.reports {
-        for p in &r.points {
-            let (v, d) = data.grid.coordinates(p.index);
-            for i in 0..p.theory_capacity.len() {
-                rows.push(vec![
-                    r.settings.model.clone(),
-                    p.index.to_string(),
-                    cell(v),
-                    cell(d),
-                    (i + 1).to_string(),
-                    cell(p.theory_capacity[i]),
-                    cell(p.trained_capacity_matched[i]),
-                    format!("{:?}", p.verdict).to_lowercase(),
-                ]);
-            }
-        }
+    fn commands(params: &Params) -> Vec<Invocation> {
+        [&params.exact, &params.sampled]
+            .iter()
+            .map(|(p, seeds)| {
+                Invocation::new("verify")
+                    .opt("model", p.name())
+                    .opt("grid", format!("{}x{}", params.grid.0, params.grid.1))
+                    .opt("seeds", seeds)
+                    .opt("seed", params.base_seed)
+                    .opt("steps", p.steps())
+                    .opt("format", "json")
+                    .switch("exit-zero")
+            })
+            .collect()
     }
-    csv_text(
-        &[
-            "model",
-            "point",
-            "importance_V",
-            "density_p",
-            "feature",
-            "C_theory",
-            "C_trained_matched",
-            "verdict",
-        ],
-        &rows,
-    )
 }

@@ -16,7 +16,8 @@ use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
 use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::Rgb;
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -129,40 +130,6 @@ pub struct Item {
     pub seed: u64,
 }
 
-/// One job per (activation, density).
-pub fn jobs(params: &Params) -> usize {
-    params.hidden.len() * params.densities.len()
-}
-
-/// Trains job `j` = activation j / densities, density j % densities. The stream index is the
-/// density's, so every activation sees the same seeds and data streams.
-pub fn job(params: &Params, j: usize) -> Result<Item> {
-    let nd = params.densities.len();
-    let hidden = *params
-        .hidden
-        .get(j / nd.max(1))
-        .ok_or_else(|| Error::Parameter(format!("job {j} of a {}-job figure", jobs(params))))?;
-    let k = j % nd;
-    let mut cfg = TrainConfig::defaults(Model::TmsNeuron);
-    cfg.steps = params.steps;
-    cfg.hidden = hidden;
-    cfg.init = Init::Normal {
-        std: (2.0 / (params.n * (params.d + 7)) as f64).sqrt(),
-    };
-    let trainer = Trainer::new(Model::TmsNeuron, params.d, cfg)?;
-    let f = FeatureSet::from_densities(
-        params.importance(),
-        &vec![params.densities[k]; params.n],
-        Magnitude::Uniform,
-    )?;
-    let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
-    Ok(Item {
-        w: best.w.as_slice().to_vec(),
-        loss: best.loss,
-        seed: best.seed,
-    })
-}
-
 /// One panel of the figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -213,95 +180,6 @@ pub struct Data {
     pub steps: usize,
 }
 
-/// Rows from the jobs' results, with the (Z9) checks (applied to every activation; asserted
-/// for ReLU only, reported for SoLU (Z21)).
-pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-    if items.len() != jobs(params) {
-        return Err(Error::Parameter(format!(
-            "{} results for {} jobs",
-            items.len(),
-            jobs(params)
-        )));
-    }
-    let top = params.d;
-    let mut rows = Vec::new();
-    let mut it = items.into_iter();
-    for &hidden in &params.hidden {
-        let panels: Vec<Panel> = params
-            .densities
-            .iter()
-            .zip(it.by_ref())
-            .map(|(&p, item)| {
-                let w = DMatrix::from_vec(params.d, params.n, item.w);
-                Panel {
-                    density: p,
-                    counts: NeuronCounts::of(&neurons(&w, MONO_TAU)),
-                    represented: (0..params.n).filter(|&i| represented(&w, i)).count(),
-                    w,
-                    loss: item.loss,
-                    seed: item.seed,
-                }
-            })
-            .collect();
-        let mono: Vec<usize> = panels.iter().map(|p| p.counts.monosemantic).collect();
-        rows.push(Row {
-            hidden,
-            dense_ok: panels.first().is_some_and(|p| neuron_dense(&p.w, top)),
-            sparse_ok: panels.last().is_some_and(|p| neuron_sparse(&p.w, top)),
-            inversions: inversions(&mono),
-            panels,
-        });
-    }
-    Ok(Data {
-        rows,
-        seeds: params.seeds,
-        steps: params.steps,
-    })
-}
-
-/// Computes the figure.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = (0..jobs(params))
-        .map(|j| job(params, j))
-        .collect::<Result<Vec<_>>>()?;
-    assemble(params, items)
-}
-
-/// `polycap train` lines that train the densest panel of each row.
-pub fn commands(params: &Params) -> Vec<String> {
-    params
-        .hidden
-        .iter()
-        .map(|h| {
-            format!(
-                "polycap train --model tms-neuron --hidden {} --dims {} --importance geom:{} --features {} --density {} --seeds {} --steps {} --init normal:{:.4} --format csv",
-                h.name(),
-                params.d,
-                params.ratio,
-                params.n,
-                params.densities.first().copied().unwrap_or(1.0),
-                params.seeds,
-                params.steps,
-                (2.0 / (params.n * (params.d + 7)) as f64).sqrt()
-            )
-        })
-        .collect()
-}
-
-/// Title with the (Z9) verdict of the ReLU row.
-pub fn title(data: &Data) -> String {
-    let relu = data.rows.iter().find(|r| r.hidden == Hidden::Relu);
-    format!(
-        "Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): monosemantic neurons when dense, polysemantic when sparse (Z9{}) — best of {} seeds × {} steps",
-        relu.map_or(String::new(), |r| format!(
-            ", ReLU {}",
-            if r.pass() { "pass" } else { "FAIL" }
-        )),
-        data.seeds,
-        data.steps
-    )
-}
-
 fn weight_colour(x: f64, scale: f64) -> Rgb {
     let t = (x / scale.max(1e-12)).clamp(-1.0, 1.0);
     if t >= 0.0 {
@@ -311,174 +189,309 @@ fn weight_colour(x: f64, scale: f64) -> Rgb {
     }
 }
 
-/// The SVG: rows = activations, columns = densities; each panel W as features (rows) ×
-/// neurons (columns, most monosemantic first).
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let cols = data.rows.first().map_or(1, |r| r.panels.len()).max(1);
-    let left = ls * 4.0;
-    let gap = 6.0;
-    let pw = (width - left - 4.0 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let (n, d) = data
-        .rows
-        .first()
-        .and_then(|r| r.panels.first())
-        .map_or((1, 1), |p| (p.w.ncols(), p.w.nrows()));
-    let cw = pw / d as f64;
-    let ch = (cw * 0.8).min(8.0);
-    let ph = ch * n as f64;
-    let row_h = ph + ts * 3.2 + 6.0;
-    let height = heading.height() + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let top0 = heading.height() + ts * 1.5;
-    for (k, p) in data
-        .rows
-        .first()
-        .map_or(&[][..], |r| &r.panels[..])
-        .iter()
-        .enumerate()
-    {
-        let x0 = left + k as f64 * (pw + gap);
-        svg.text(
-            x0 + pw / 2.0,
-            top0 - ts * 0.4,
-            &format!("p = {}", p.density),
-            ts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "z9-neuron-model";
+    const SOURCE: &'static str =
+        "[E] privileged basis, [A] §2; spec §14.3 (Z8), (Z9), §14.6 (Z20), (Z21)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Item;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
     }
-    for (r, row) in data.rows.iter().enumerate() {
-        let y0 = top0 + r as f64 * row_h;
-        svg.text(
-            left - 4.0,
-            y0 + ph / 2.0,
-            row.hidden.name(),
-            ls,
-            Anchor::End,
-            0.0,
-            Rgb::BLACK,
-        );
-        for (k, p) in row.panels.iter().enumerate() {
-            let x0 = left + k as f64 * (pw + gap);
-            let view = neurons(&p.w, MONO_TAU);
-            let mut order: Vec<usize> = (0..d).collect();
-            order.sort_by(|&a, &b| view[b].mono.total_cmp(&view[a].mono));
-            let scale = p.w.amax();
-            for (c, &neuron) in order.iter().enumerate() {
-                for i in 0..n {
-                    svg.rect(
-                        x0 + c as f64 * cw,
-                        y0 + i as f64 * ch,
-                        cw,
-                        ch,
-                        Some(weight_colour(p.w[(neuron, i)], scale)),
-                        None,
-                    );
-                }
-                if view[neuron].monosemantic {
-                    svg.rect(
-                        x0 + c as f64 * cw,
-                        y0,
-                        cw,
-                        ph,
-                        None,
-                        Some(&Stroke::solid(Rgb::BLACK, 0.8)),
-                    );
-                }
-            }
-            svg.rect(
-                x0,
-                y0,
-                pw,
-                ph,
-                None,
-                Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
-            );
-            let k3 = p.counts;
-            for (line, text) in [
-                if k3.dead > 0 {
-                    format!(
-                        "{} mono · {} poly · {} dead",
-                        k3.monosemantic, k3.polysemantic, k3.dead
-                    )
-                } else {
-                    format!("{} mono · {} poly", k3.monosemantic, k3.polysemantic)
-                },
-                format!("{} rep. · L {:.2e}", p.represented, p.loss),
-            ]
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.hidden.len() * params.densities.len()
+    }
+
+    // Trains job `j` = activation j / densities, density j % densities. The stream index is the
+    // density's, so every activation sees the same seeds and data streams.
+    fn job(params: &Params, j: usize) -> Result<Item> {
+        let nd = params.densities.len();
+        let hidden = *params.hidden.get(j / nd.max(1)).ok_or_else(|| {
+            Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
+        })?;
+        let k = j % nd;
+        let mut cfg = TrainConfig::defaults(Model::TmsNeuron);
+        cfg.steps = params.steps;
+        cfg.hidden = hidden;
+        cfg.init = Init::Normal {
+            std: (2.0 / (params.n * (params.d + 7)) as f64).sqrt(),
+        };
+        let trainer = Trainer::new(Model::TmsNeuron, params.d, cfg)?;
+        let f = FeatureSet::from_densities(
+            params.importance(),
+            &vec![params.densities[k]; params.n],
+            Magnitude::Uniform,
+        )?;
+        let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
+        Ok(Item {
+            w: best.w.as_slice().to_vec(),
+            loss: best.loss,
+            seed: best.seed,
+        })
+    }
+
+    // Rows from the jobs' results, with the (Z9) checks (applied to every activation; asserted
+    // for ReLU only, reported for SoLU (Z21)).
+    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+        if items.len() != Self::jobs(params) {
+            return Err(Error::Parameter(format!(
+                "{} results for {} jobs",
+                items.len(),
+                Self::jobs(params)
+            )));
+        }
+        let top = params.d;
+        let mut rows = Vec::new();
+        let mut it = items.into_iter();
+        for &hidden in &params.hidden {
+            let panels: Vec<Panel> = params
+                .densities
+                .iter()
+                .zip(it.by_ref())
+                .map(|(&p, item)| {
+                    let w = DMatrix::from_vec(params.d, params.n, item.w);
+                    Panel {
+                        density: p,
+                        counts: NeuronCounts::of(&neurons(&w, MONO_TAU)),
+                        represented: (0..params.n).filter(|&i| represented(&w, i)).count(),
+                        w,
+                        loss: item.loss,
+                        seed: item.seed,
+                    }
+                })
+                .collect();
+            let mono: Vec<usize> = panels.iter().map(|p| p.counts.monosemantic).collect();
+            rows.push(Row {
+                hidden,
+                dense_ok: panels.first().is_some_and(|p| neuron_dense(&p.w, top)),
+                sparse_ok: panels.last().is_some_and(|p| neuron_sparse(&p.w, top)),
+                inversions: inversions(&mono),
+                panels,
+            });
+        }
+        Ok(Data {
+            rows,
+            seeds: params.seeds,
+            steps: params.steps,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let relu = data.rows.iter().find(|r| r.hidden == Hidden::Relu);
+        format!(
+            "Neuron model h = act(Wx), x′ = ReLU(Wᵀh + b): monosemantic neurons when dense, polysemantic when sparse (Z9{}) — best of {} seeds × {} steps",
+            relu.map_or(String::new(), |r| format!(
+                ", ReLU {}",
+                if r.pass() { "pass" } else { "FAIL" }
+            )),
+            data.seeds,
+            data.steps
+        )
+    }
+
+    // The SVG: rows = activations, columns = densities; each panel W as features (rows) ×
+    // neurons (columns, most monosemantic first).
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let cols = data.rows.first().map_or(1, |r| r.panels.len()).max(1);
+        let left = ls * 4.0;
+        let gap = 6.0;
+        let pw = (width - left - 4.0 - gap * (cols as f64 - 1.0)) / cols as f64;
+        let (n, d) = data
+            .rows
+            .first()
+            .and_then(|r| r.panels.first())
+            .map_or((1, 1), |p| (p.w.ncols(), p.w.nrows()));
+        let cw = pw / d as f64;
+        let ch = (cw * 0.8).min(8.0);
+        let ph = ch * n as f64;
+        let row_h = ph + ts * 3.2 + 6.0;
+        let height = heading.height() + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let top0 = heading.height() + ts * 1.5;
+        for (k, p) in data
+            .rows
+            .first()
+            .map_or(&[][..], |r| &r.panels[..])
             .iter()
             .enumerate()
-            {
-                // Centred under the panel, kept on the page at narrow widths.
-                let half = text_width(text, ts * 0.85) / 2.0;
-                svg.text(
-                    (x0 + pw / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0)),
-                    y0 + ph + ts * (1.2 + 1.1 * line as f64),
-                    text,
-                    ts * 0.85,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
+        {
+            let x0 = left + k as f64 * (pw + gap);
+            svg.text(
+                x0 + pw / 2.0,
+                top0 - ts * 0.4,
+                &format!("p = {}", p.density),
+                ts,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+        }
+        for (r, row) in data.rows.iter().enumerate() {
+            let y0 = top0 + r as f64 * row_h;
+            svg.text(
+                left - 4.0,
+                y0 + ph / 2.0,
+                row.hidden.name(),
+                ls,
+                Anchor::End,
+                0.0,
+                Rgb::BLACK,
+            );
+            for (k, p) in row.panels.iter().enumerate() {
+                let x0 = left + k as f64 * (pw + gap);
+                let view = neurons(&p.w, MONO_TAU);
+                let mut order: Vec<usize> = (0..d).collect();
+                order.sort_by(|&a, &b| view[b].mono.total_cmp(&view[a].mono));
+                let scale = p.w.amax();
+                for (c, &neuron) in order.iter().enumerate() {
+                    for i in 0..n {
+                        svg.rect(
+                            x0 + c as f64 * cw,
+                            y0 + i as f64 * ch,
+                            cw,
+                            ch,
+                            Some(weight_colour(p.w[(neuron, i)], scale)),
+                            None,
+                        );
+                    }
+                    if view[neuron].monosemantic {
+                        svg.rect(
+                            x0 + c as f64 * cw,
+                            y0,
+                            cw,
+                            ph,
+                            None,
+                            Some(&Stroke::solid(Rgb::BLACK, 0.8)),
+                        );
+                    }
+                }
+                svg.rect(
+                    x0,
+                    y0,
+                    pw,
+                    ph,
+                    None,
+                    Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
                 );
+                let k3 = p.counts;
+                for (line, text) in [
+                    if k3.dead > 0 {
+                        format!(
+                            "{} mono · {} poly · {} dead",
+                            k3.monosemantic, k3.polysemantic, k3.dead
+                        )
+                    } else {
+                        format!("{} mono · {} poly", k3.monosemantic, k3.polysemantic)
+                    },
+                    format!("{} rep. · L {:.2e}", p.represented, p.loss),
+                ]
+                .iter()
+                .enumerate()
+                {
+                    // Centred under the panel, kept on the page at narrow widths.
+                    let half = text_width(text, ts * 0.85) / 2.0;
+                    svg.text(
+                        (x0 + pw / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0)),
+                        y0 + ph + ts * (1.2 + 1.1 * line as f64),
+                        text,
+                        ts * 0.85,
+                        Anchor::Middle,
+                        0.0,
+                        Rgb::BLACK,
+                    );
+                }
             }
         }
+        svg.finish()
     }
-    svg.finish()
-}
 
-/// One row per activation, density and neuron (neurons and features numbered from 1).
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for row in &data.rows {
-        for p in &row.panels {
-            for (r, v) in neurons(&p.w, MONO_TAU).iter().enumerate() {
-                rows.push(vec![
-                    row.hidden.name().to_string(),
-                    cell(p.density),
-                    p.seed.to_string(),
-                    cell(p.loss),
-                    (r + 1).to_string(),
-                    cell(v.mono),
-                    (v.top + 1).to_string(),
-                    cell(v.features),
-                    v.dead.to_string(),
-                    v.monosemantic.to_string(),
-                    p.counts.monosemantic.to_string(),
-                    p.counts.polysemantic.to_string(),
-                    p.represented.to_string(),
-                    p.w.row(r)
-                        .iter()
-                        .map(|x| cell(*x))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    row.pass().to_string(),
-                ]);
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for row in &data.rows {
+            for p in &row.panels {
+                for (r, v) in neurons(&p.w, MONO_TAU).iter().enumerate() {
+                    rows.push(vec![
+                        row.hidden.name().to_string(),
+                        cell(p.density),
+                        p.seed.to_string(),
+                        cell(p.loss),
+                        (r + 1).to_string(),
+                        cell(v.mono),
+                        (v.top + 1).to_string(),
+                        cell(v.features),
+                        v.dead.to_string(),
+                        v.monosemantic.to_string(),
+                        p.counts.monosemantic.to_string(),
+                        p.counts.polysemantic.to_string(),
+                        p.represented.to_string(),
+                        p.w.row(r)
+                            .iter()
+                            .map(|x| cell(*x))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        row.pass().to_string(),
+                    ]);
+                }
             }
         }
+        csv_text(
+            &[
+                "hidden",
+                "density",
+                "seed",
+                "loss",
+                "neuron",
+                "mono",
+                "top_feature",
+                "features_per_neuron",
+                "dead",
+                "monosemantic",
+                "mono_count",
+                "poly_count",
+                "represented",
+                "weights_features_1_to_N",
+                "z9_check",
+            ],
+            &rows,
+        )
     }
-    csv_text(
-        &[
-            "hidden",
-            "density",
-            "seed",
-            "loss",
-            "neuron",
-            "mono",
-            "top_feature",
-            "features_per_neuron",
-            "dead",
-            "monosemantic",
-            "mono_count",
-            "poly_count",
-            "represented",
-            "weights_features_1_to_N",
-            "z9_check",
-        ],
-        &rows,
-    )
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let p = params;
+        p.hidden
+            .iter()
+            .map(|h| {
+                Invocation::new("train")
+                    .opt("model", "tms-neuron")
+                    .opt("hidden", h.name())
+                    .opt("dims", p.d)
+                    .opt("importance", format!("geom:{}", p.ratio))
+                    .opt("features", p.n)
+                    .opt("density", p.densities.first().copied().unwrap_or(1.0))
+                    .opt("seeds", p.seeds)
+                    .opt("steps", p.steps)
+                    .opt(
+                        "init",
+                        format!("normal:{:.4}", (2.0 / (p.n * (p.d + 7)) as f64).sqrt()),
+                    )
+                    .opt("format", "csv")
+            })
+            .collect()
+    }
 }

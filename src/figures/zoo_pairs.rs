@@ -16,7 +16,8 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
@@ -159,39 +160,6 @@ pub struct Item {
     pub seed: u64,
 }
 
-/// Number of jobs: one per (run, density).
-pub fn jobs(params: &Params) -> usize {
-    params.runs.iter().map(|r| r.densities.len()).sum()
-}
-
-/// Trains job `j` (the j-th (run, density) in row order).
-pub fn job(params: &Params, j: usize) -> Result<Item> {
-    let (r, k) = params.job_at(j);
-    let run = params.runs.get(r).ok_or_else(|| {
-        crate::base::Error::Parameter(format!("job {j} of a {}-job figure", jobs(params)))
-    })?;
-    let mut cfg = TrainConfig::defaults(Model::TmsRelu);
-    cfg.steps = params.steps;
-    cfg.pairs = run.pairs;
-    cfg.init = Init::Normal {
-        std: (2.0 / (run.n * (2 + 5)) as f64).sqrt(),
-    };
-    let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
-    let f = FeatureSet::from_densities(
-        vec![1.0; run.n],
-        &vec![run.densities[k]; run.n],
-        Magnitude::Uniform,
-    )?;
-    // Stream index = the density's index within its run, as `polycap train --instances-density`
-    // numbers its instances: the index's command lines print the same weights.
-    let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
-    Ok(Item {
-        w: best.w.as_slice().to_vec(),
-        loss: best.loss,
-        seed: best.seed,
-    })
-}
-
 /// One panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -231,115 +199,10 @@ pub struct Data {
     pub steps: usize,
 }
 
-/// Groups the jobs' results into rows and applies (Z7).
-pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-    let mut it = items.into_iter();
-    let mut rows = Vec::new();
-    for run in &params.runs {
-        let mut panels = Vec::new();
-        for &p in &run.densities {
-            let item = it.next().ok_or_else(|| {
-                crate::base::Error::Parameter("too few job results for the figure".into())
-            })?;
-            let w = nalgebra::DMatrix::from_vec(2, run.n, item.w);
-            let pass = match run.name {
-                "anti-2" => anti_pairs(&w),
-                "corr-2" => correlated_cross(&w),
-                _ => partners_nearest(&w),
-            };
-            panels.push(Panel {
-                density: p,
-                w,
-                loss: item.loss,
-                seed: item.seed,
-                pass,
-            });
-        }
-        let passed = panels.iter().filter(|p| p.pass).count();
-        let (pass, check) = match run.name {
-            "anti-2" => (
-                passed >= 3,
-                format!(
-                    "antipodal pairs, orthogonal across, at {passed} of 5 densities (need ≥ 3)"
-                ),
-            ),
-            "corr-2" => (
-                passed == panels.len(),
-                format!("orthogonal partners in a cross at {passed} of 5 densities (need 5)"),
-            ),
-            _ => {
-                let last = panels.last().is_some_and(|p| p.pass);
-                (
-                    last,
-                    format!(
-                        "at the sparsest p all represented and partners nearest: {}",
-                        if last { "yes" } else { "no" },
-                    ),
-                )
-            }
-        };
-        rows.push(Row {
-            run: run.clone(),
-            panels,
-            pass,
-            check,
-        });
-    }
-    Ok(Data {
-        rows,
-        seeds: params.seeds,
-        steps: params.steps,
-    })
-}
-
 /// Mean cosine of partners over the pairs.
 pub fn mean_partner_cos(w: &nalgebra::DMatrix<f64>, paired: usize) -> f64 {
     let k = paired / 2;
     (0..k).map(|q| cosine(w, 2 * q, 2 * q + 1)).sum::<f64>() / k.max(1) as f64
-}
-
-/// Computes the figure (every job, then [`assemble`]).
-pub fn data(params: &Params) -> Result<Data> {
-    let items = (0..jobs(params))
-        .map(|j| job(params, j))
-        .collect::<Result<Vec<_>>>()?;
-    assemble(params, items)
-}
-
-/// No other subcommand prints these numbers as one table; `polycap train --pairs` trains one
-/// panel.
-pub fn commands(params: &Params) -> Vec<String> {
-    params
-        .runs
-        .iter()
-        .map(|r| {
-            format!(
-                "polycap train --model tms-relu --dims 2 --features {} --pairs {} --instances-density logspace:{}:{}:5 --seeds {} --steps {} --init normal:{:.4} --format csv",
-                r.n,
-                r.pairs.name(),
-                r.densities[0],
-                r.densities[r.densities.len() - 1],
-                params.seeds,
-                params.steps,
-                (2.0 / (r.n * 7) as f64).sqrt()
-            )
-        })
-        .collect()
-}
-
-/// Title with the verdicts.
-pub fn title(data: &Data) -> String {
-    let v: Vec<String> = data
-        .rows
-        .iter()
-        .map(|r| format!("{} {}", r.run.name, if r.pass { "pass" } else { "FAIL" }))
-        .collect();
-    format!(
-        "Correlated and anticorrelated pairs in 2 dimensions (Z7): {} (best of {} seeds × {} steps)",
-        v.join(", "),
-        data.seeds,
-        data.steps
-    )
 }
 
 /// W rotated so that feature 1 points along +x, reflected so that feature 2 has y ≥ 0.
@@ -360,137 +223,286 @@ fn canonical(w: &nalgebra::DMatrix<f64>) -> nalgebra::DMatrix<f64> {
     out
 }
 
-/// The SVG: one row per run, one square panel per density.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let cols = data.rows.iter().map(|r| r.panels.len()).max().unwrap_or(1);
-    let gap = 6.0;
-    let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
-    let headers: Vec<Vec<String>> = data
-        .rows
-        .iter()
-        .map(|row| {
-            wrap(
-                &format!(
-                    "{} ({}): {} — {}",
-                    row.run.name,
-                    row.run.pairs.name(),
-                    row.check,
-                    if row.pass { "pass" } else { "FAIL" }
-                ),
-                ls,
-                width - 8.0,
-            )
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "z7-correlated-pairs";
+    const SOURCE: &'static str = "[E] non-uniform superposition, [A] §1; spec §14.2 (Z4)–(Z7)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Item;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
+    }
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.runs.iter().map(|r| r.densities.len()).sum()
+    }
+
+    fn job(params: &Params, j: usize) -> Result<Item> {
+        let (r, k) = params.job_at(j);
+        let run = params.runs.get(r).ok_or_else(|| {
+            crate::base::Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
+        })?;
+        let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+        cfg.steps = params.steps;
+        cfg.pairs = run.pairs;
+        cfg.init = Init::Normal {
+            std: (2.0 / (run.n * (2 + 5)) as f64).sqrt(),
+        };
+        let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
+        let f = FeatureSet::from_densities(
+            vec![1.0; run.n],
+            &vec![run.densities[k]; run.n],
+            Magnitude::Uniform,
+        )?;
+        // Stream index = the density's index within its run, as `polycap train --instances-density`
+        // numbers its instances: the index's command lines print the same weights.
+        let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
+        Ok(Item {
+            w: best.w.as_slice().to_vec(),
+            loss: best.loss,
+            seed: best.seed,
         })
-        .collect();
-    let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
-    let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    let grey = Rgb::hex(0xbbbbbb);
-    let mut y_row = heading.height();
-    for (r, row) in data.rows.iter().enumerate() {
-        for (k, line) in headers[r].iter().enumerate() {
-            svg.text(
-                4.0,
-                y_row + ls * (1.0 + 1.25 * k as f64),
-                line,
-                ls,
-                Anchor::Start,
-                0.0,
-                Rgb::BLACK,
-            );
-        }
-        let y0 = y_row + ls * 1.25 * headers[r].len() as f64;
-        y_row += row_h(r);
-        for (k, p) in row.panels.iter().enumerate() {
-            let x0 = 4.0 + k as f64 * (side + gap);
-            let centre = (x0 + side / 2.0, y0 + side / 2.0);
-            let frame = Stroke::solid(
-                if p.pass {
-                    Rgb::hex(0x999999)
-                } else {
-                    CATEGORICAL[5]
-                },
-                0.5,
-            );
-            svg.rect(x0, y0, side, side, None, Some(&frame));
-            let axis = Stroke::dashed(grey, 0.4, 2.0, 1.5);
-            svg.line((x0 + 3.0, centre.1), (x0 + side - 3.0, centre.1), &axis);
-            svg.line((centre.0, y0 + 3.0), (centre.0, y0 + side - 3.0), &axis);
-            let w = canonical(&p.w);
-            let longest = (0..w.ncols())
-                .map(|i| w.column(i).norm())
-                .fold(0.0, f64::max);
-            let scale = side * 0.42 / longest.max(1e-9);
-            for i in 0..w.ncols() {
-                let colour = CATEGORICAL[1 + (i / 2) % 7];
-                let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
-                arrow(&mut svg, centre, tip, colour, style.line_width());
+    }
+
+    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+        let mut it = items.into_iter();
+        let mut rows = Vec::new();
+        for run in &params.runs {
+            let mut panels = Vec::new();
+            for &p in &run.densities {
+                let item = it.next().ok_or_else(|| {
+                    crate::base::Error::Parameter("too few job results for the figure".into())
+                })?;
+                let w = nalgebra::DMatrix::from_vec(2, run.n, item.w);
+                let pass = match run.name {
+                    "anti-2" => anti_pairs(&w),
+                    "corr-2" => correlated_cross(&w),
+                    _ => partners_nearest(&w),
+                };
+                panels.push(Panel {
+                    density: p,
+                    w,
+                    loss: item.loss,
+                    seed: item.seed,
+                    pass,
+                });
             }
-            for (line, text) in [
-                format!("p = {:.4}", p.density),
-                format!("cos {:.2}", mean_partner_cos(&p.w, row.run.pairs.paired())),
-            ]
+            let passed = panels.iter().filter(|p| p.pass).count();
+            let (pass, check) = match run.name {
+                "anti-2" => (
+                    passed >= 3,
+                    format!(
+                        "antipodal pairs, orthogonal across, at {passed} of 5 densities (need ≥ 3)"
+                    ),
+                ),
+                "corr-2" => (
+                    passed == panels.len(),
+                    format!("orthogonal partners in a cross at {passed} of 5 densities (need 5)"),
+                ),
+                _ => {
+                    let last = panels.last().is_some_and(|p| p.pass);
+                    (
+                        last,
+                        format!(
+                            "at the sparsest p all represented and partners nearest: {}",
+                            if last { "yes" } else { "no" },
+                        ),
+                    )
+                }
+            };
+            rows.push(Row {
+                run: run.clone(),
+                panels,
+                pass,
+                check,
+            });
+        }
+        Ok(Data {
+            rows,
+            seeds: params.seeds,
+            steps: params.steps,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        let v: Vec<String> = data
+            .rows
             .iter()
-            .enumerate()
-            {
+            .map(|r| format!("{} {}", r.run.name, if r.pass { "pass" } else { "FAIL" }))
+            .collect();
+        format!(
+            "Correlated and anticorrelated pairs in 2 dimensions (Z7): {} (best of {} seeds × {} steps)",
+            v.join(", "),
+            data.seeds,
+            data.steps
+        )
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let cols = data.rows.iter().map(|r| r.panels.len()).max().unwrap_or(1);
+        let gap = 6.0;
+        let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
+        let headers: Vec<Vec<String>> = data
+            .rows
+            .iter()
+            .map(|row| {
+                wrap(
+                    &format!(
+                        "{} ({}): {} — {}",
+                        row.run.name,
+                        row.run.pairs.name(),
+                        row.check,
+                        if row.pass { "pass" } else { "FAIL" }
+                    ),
+                    ls,
+                    width - 8.0,
+                )
+            })
+            .collect();
+        let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
+        let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        let grey = Rgb::hex(0xbbbbbb);
+        let mut y_row = heading.height();
+        for (r, row) in data.rows.iter().enumerate() {
+            for (k, line) in headers[r].iter().enumerate() {
                 svg.text(
-                    x0 + side / 2.0,
-                    y0 + side + ts * (1.2 + 1.1 * line as f64),
-                    text,
-                    ts,
-                    Anchor::Middle,
+                    4.0,
+                    y_row + ls * (1.0 + 1.25 * k as f64),
+                    line,
+                    ls,
+                    Anchor::Start,
                     0.0,
                     Rgb::BLACK,
                 );
             }
-        }
-    }
-    svg.finish()
-}
-
-/// One row per run, density and feature (features numbered from 1).
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for row in &data.rows {
-        for p in &row.panels {
-            for i in 0..p.w.ncols() {
-                let partner = row.run.pairs.partner(i);
-                rows.push(vec![
-                    row.run.name.to_string(),
-                    cell(p.density),
-                    p.seed.to_string(),
-                    cell(p.loss),
-                    (i + 1).to_string(),
-                    partner.map_or(String::new(), |j| (j + 1).to_string()),
-                    cell(p.w[(0, i)]),
-                    cell(p.w[(1, i)]),
-                    cell(p.w.column(i).norm()),
-                    partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
-                    p.pass.to_string(),
-                    row.pass.to_string(),
-                ]);
+            let y0 = y_row + ls * 1.25 * headers[r].len() as f64;
+            y_row += row_h(r);
+            for (k, p) in row.panels.iter().enumerate() {
+                let x0 = 4.0 + k as f64 * (side + gap);
+                let centre = (x0 + side / 2.0, y0 + side / 2.0);
+                let frame = Stroke::solid(
+                    if p.pass {
+                        Rgb::hex(0x999999)
+                    } else {
+                        CATEGORICAL[5]
+                    },
+                    0.5,
+                );
+                svg.rect(x0, y0, side, side, None, Some(&frame));
+                let axis = Stroke::dashed(grey, 0.4, 2.0, 1.5);
+                svg.line((x0 + 3.0, centre.1), (x0 + side - 3.0, centre.1), &axis);
+                svg.line((centre.0, y0 + 3.0), (centre.0, y0 + side - 3.0), &axis);
+                let w = canonical(&p.w);
+                let longest = (0..w.ncols())
+                    .map(|i| w.column(i).norm())
+                    .fold(0.0, f64::max);
+                let scale = side * 0.42 / longest.max(1e-9);
+                for i in 0..w.ncols() {
+                    let colour = CATEGORICAL[1 + (i / 2) % 7];
+                    let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
+                    arrow(&mut svg, centre, tip, colour, style.line_width());
+                }
+                for (line, text) in [
+                    format!("p = {:.4}", p.density),
+                    format!("cos {:.2}", mean_partner_cos(&p.w, row.run.pairs.paired())),
+                ]
+                .iter()
+                .enumerate()
+                {
+                    svg.text(
+                        x0 + side / 2.0,
+                        y0 + side + ts * (1.2 + 1.1 * line as f64),
+                        text,
+                        ts,
+                        Anchor::Middle,
+                        0.0,
+                        Rgb::BLACK,
+                    );
+                }
             }
         }
+        svg.finish()
     }
-    csv_text(
-        &[
-            "run",
-            "density",
-            "seed",
-            "loss",
-            "feature",
-            "partner",
-            "w1",
-            "w2",
-            "norm",
-            "cos_partner",
-            "density_check",
-            "run_check",
-        ],
-        &rows,
-    )
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for row in &data.rows {
+            for p in &row.panels {
+                for i in 0..p.w.ncols() {
+                    let partner = row.run.pairs.partner(i);
+                    rows.push(vec![
+                        row.run.name.to_string(),
+                        cell(p.density),
+                        p.seed.to_string(),
+                        cell(p.loss),
+                        (i + 1).to_string(),
+                        partner.map_or(String::new(), |j| (j + 1).to_string()),
+                        cell(p.w[(0, i)]),
+                        cell(p.w[(1, i)]),
+                        cell(p.w.column(i).norm()),
+                        partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
+                        p.pass.to_string(),
+                        row.pass.to_string(),
+                    ]);
+                }
+            }
+        }
+        csv_text(
+            &[
+                "run",
+                "density",
+                "seed",
+                "loss",
+                "feature",
+                "partner",
+                "w1",
+                "w2",
+                "norm",
+                "cos_partner",
+                "density_check",
+                "run_check",
+            ],
+            &rows,
+        )
+    }
+
+    // No other subcommand prints these numbers as one table; `polycap train --pairs` trains one
+    // panel.
+    fn commands(params: &Params) -> Vec<Invocation> {
+        params
+            .runs
+            .iter()
+            .map(|r| {
+                let (first, last) = (r.densities[0], r.densities[r.densities.len() - 1]);
+                Invocation::new("train")
+                    .opt("model", "tms-relu")
+                    .opt("dims", 2)
+                    .opt("features", r.n)
+                    .opt("pairs", r.pairs.name())
+                    .opt("instances-density", format!("logspace:{first}:{last}:5"))
+                    .opt("seeds", params.seeds)
+                    .opt("steps", params.steps)
+                    .opt(
+                        "init",
+                        format!("normal:{:.4}", (2.0 / (r.n * 7) as f64).sqrt()),
+                    )
+                    .opt("format", "csv")
+            })
+            .collect()
+    }
 }

@@ -17,7 +17,8 @@ use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::{Axis, fmt_value};
-use super::style::Style;
+use super::style::{Style, Width};
+use super::{Figure, Invocation, Quality};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -123,41 +124,6 @@ pub struct Fit {
     pub class: Geometry,
 }
 
-/// One job per r: every fit.
-pub fn jobs(params: &Params) -> usize {
-    params.r_count
-}
-
-/// Trains the fits of the j-th r.
-pub fn job(params: &Params, j: usize) -> Result<Vec<Fit>> {
-    let r = *params
-        .ratios()
-        .get(j)
-        .ok_or_else(|| Error::Parameter(format!("job {j} of a {}-job figure", jobs(params))))?;
-    let mut cfg = TrainConfig::defaults(Model::TmsRelu);
-    cfg.steps = params.steps;
-    let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
-    let p = params.base_density;
-    let f = FeatureSet::from_densities(
-        vec![1.0; 5],
-        &[(p * r).min(1.0), p, p, p, p],
-        Magnitude::Uniform,
-    )?;
-    // Best-of on one fixed batch (Z2): every fit is re-evaluated on the same samples.
-    let mut fits = Vec::new();
-    for s in 0..params.fits as u64 {
-        let run = trainer.train(&f, params.base_seed.wrapping_add(s), j as u64)?;
-        let loss = fixed_batch_loss(&run.w, &run.bias, &f, j as u64)?;
-        fits.push(Fit {
-            class: geometry(&run.w),
-            w: run.w.as_slice().to_vec(),
-            loss,
-            seed: run.seed,
-        });
-    }
-    Ok(fits)
-}
-
 /// The (E1) loss of (W, b) on 2¹⁶ samples of one fixed stream per r (Z2), in f64 (mean over
 /// samples and features).
 fn fixed_batch_loss(w: &DMatrix<f64>, b: &[f64], f: &FeatureSet, index: u64) -> Result<f64> {
@@ -228,88 +194,6 @@ impl Data {
     }
 }
 
-/// The points and the (Z22) checks.
-pub fn assemble(params: &Params, items: Vec<Vec<Fit>>) -> Result<Data> {
-    let points: Vec<Point> = params
-        .ratios()
-        .into_iter()
-        .zip(items)
-        .map(|(r, fits)| {
-            let best = (0..fits.len())
-                .min_by(|&a, &b| fits[a].loss.total_cmp(&fits[b].loss))
-                .unwrap_or(0);
-            Point { r, fits, best }
-        })
-        .filter(|p| !p.fits.is_empty())
-        .collect();
-    if points.is_empty() {
-        return Err(Error::Parameter("no fits for the figure".into()));
-    }
-    let at_1 = points
-        .iter()
-        .min_by(|a, b| a.r.log10().abs().total_cmp(&b.r.log10().abs()))
-        .map(Point::best_w);
-    let regular_at_1 = at_1.is_some_and(|w| {
-        (0..5).all(|i| (0.7..=1.3).contains(&w.column(i).norm()))
-            && angle_gaps(&w).1.iter().all(|g| (g - 72.0).abs() <= 6.0)
-    });
-    let (rs, rooms): (Vec<f64>, Vec<f64>) = points
-        .iter()
-        .filter(|p| p.fits[p.best].class == Geometry::Pentagon)
-        .map(|p| (p.r, room_of_first(&p.best_w())))
-        .unzip();
-    let classes: Vec<Geometry> = points.iter().map(|p| p.fits[p.best].class).collect();
-    let change_at: Vec<usize> = (1..classes.len())
-        .filter(|&k| classes[k] != classes[k - 1])
-        .collect();
-    Ok(Data {
-        regular_at_1,
-        room_rho: spearman(&rs, &rooms),
-        digons_at_min: digon_axes_cos(&points[0].best_w()).is_some_and(|c| c <= 0.1),
-        class_changes: change_at.len(),
-        r_star: change_at
-            .first()
-            .map(|&k| (points[k - 1].r * points[k].r).sqrt()),
-        points,
-        fits: params.fits,
-        steps: params.steps,
-    })
-}
-
-/// Computes the figure.
-pub fn data(params: &Params) -> Result<Data> {
-    let items = (0..jobs(params))
-        .map(|j| job(params, j))
-        .collect::<Result<Vec<_>>>()?;
-    assemble(params, items)
-}
-
-/// `polycap train` line for the smallest r (its best seed by the evaluation loss).
-pub fn commands(params: &Params) -> Vec<String> {
-    let p = params.base_density;
-    vec![format!(
-        "polycap train --model tms-relu --dims 2 --density {},{p},{p},{p},{p} --seeds {} --steps {} --format csv",
-        p * params.r_range.0,
-        params.fits,
-        params.steps,
-    )]
-}
-
-/// Title with the checks.
-pub fn title(data: &Data) -> String {
-    format!(
-        "One feature's density varied, p₁ = 0.05·r (Z22 {}): regular pentagon at r = 1 {}, room of feature 1 vs r ρ = {:.2}, two digons at r = {} {}, best class changes {} time(s){}",
-        if data.pass() { "pass" } else { "FAIL" },
-        if data.regular_at_1 { "yes" } else { "no" },
-        data.room_rho,
-        fmt_value(data.points[0].r),
-        if data.digons_at_min { "yes" } else { "no" },
-        data.class_changes,
-        data.r_star
-            .map_or(String::new(), |r| format!(", r* ≈ {}", fmt_value(r)))
-    )
-}
-
 fn class_colour(c: Geometry) -> Rgb {
     match c {
         Geometry::Pentagon => CATEGORICAL[4],
@@ -338,206 +222,335 @@ fn canonical(w: &DMatrix<f64>) -> DMatrix<f64> {
     out
 }
 
-/// The SVG: arrows of the best fit at up to 8 values of r, then every fit's loss against r.
-pub fn render(data: &Data, style: &Style) -> String {
-    let width = style.width_pt();
-    let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-    let heading = TitleBlock::new(title(data), tts, width);
-    let shown: Vec<&Point> = {
-        let step = data.points.len().div_ceil(8).max(1);
-        data.points.iter().step_by(step).collect()
-    };
-    let cols = shown.len().max(1);
-    let gap = 5.0;
-    let side = ((width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64).min(90.0);
-    let plot_h = 150.0;
-    let y_arrows = heading.height();
-    let y_plot = y_arrows + side + ts * 2.5 + 10.0;
-    let height = y_plot + plot_h + ls * 5.0;
-    let mut svg = Canvas::new(width, height, style);
-    heading.draw(&mut svg);
-    for (k, p) in shown.iter().enumerate() {
-        let x0 = 4.0 + k as f64 * (side + gap);
-        let centre = (x0 + side / 2.0, y_arrows + side / 2.0);
-        let fit = &p.fits[p.best];
-        svg.rect(
-            x0,
-            y_arrows,
-            side,
-            side,
-            None,
-            Some(&Stroke::solid(class_colour(fit.class), 0.8)),
-        );
-        let w = canonical(&p.best_w());
-        let scale = side * 0.4;
-        for i in 0..5 {
-            let colour = if i == 0 { Rgb::BLACK } else { CATEGORICAL[2] };
-            let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
-            arrow(&mut svg, centre, tip, colour, style.line_width());
-        }
-        // Centred under the panel, kept on the page at narrow widths.
-        let keep = |t: &str| {
-            let half = text_width(t, ts) / 2.0;
-            (x0 + side / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
-        };
-        let r_label = format!("r = {}", fmt_value(p.r));
-        svg.text(
-            keep(&r_label),
-            y_arrows + side + ts * 1.2,
-            &r_label,
-            ts,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
-        svg.text(
-            keep(fit.class.name()),
-            y_arrows + side + ts * 2.3,
-            fit.class.name(),
-            ts,
-            Anchor::Middle,
-            0.0,
-            class_colour(fit.class),
-        );
+/// The figure, for the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Fig;
+
+impl Figure for Fig {
+    const ID: &'static str = "z22-nonuniform-pentagon";
+    const SOURCE: &'static str = "[E] perturbing a single feature; spec §14.7 (Z22)";
+    const WIDTH: Width = Width::TwoColumn;
+    type Params = Params;
+    type Item = Vec<Fit>;
+    type Data = Data;
+
+    fn params(quality: Quality) -> Params {
+        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
     }
-    // Loss of every fit against r.
-    let (lo, hi) = data
-        .points
-        .iter()
-        .flat_map(|p| p.fits.iter().map(|f| f.loss))
-        .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
-    let xa = Axis::log(
-        data.points[0].r,
-        data.points[data.points.len() - 1].r,
-        "r = p₁/p",
-    );
-    let label_w = text_width(&format!("{hi:.3e}"), ts).max(text_width(&format!("{lo:.3e}"), ts));
-    let (px0, px1) = ((ls * 4.0).max(label_w + 6.0), width - 8.0);
-    let (py0, py1) = (y_plot, y_plot + plot_h);
-    let span = (hi - lo).max(1e-12);
-    let at = |r: f64, l: f64| {
-        (
-            px0 + (px1 - px0) * xa.frac(r),
-            py1 - (py1 - py0) * ((l - lo) / span * 0.9 + 0.05),
+
+    fn describe(params: &Params) -> Vec<(String, String)> {
+        params.describe()
+    }
+
+    fn jobs(params: &Params) -> usize {
+        params.r_count
+    }
+
+    fn job(params: &Params, j: usize) -> Result<Vec<Fit>> {
+        let r = *params.ratios().get(j).ok_or_else(|| {
+            Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
+        })?;
+        let mut cfg = TrainConfig::defaults(Model::TmsRelu);
+        cfg.steps = params.steps;
+        let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
+        let p = params.base_density;
+        let f = FeatureSet::from_densities(
+            vec![1.0; 5],
+            &[(p * r).min(1.0), p, p, p, p],
+            Magnitude::Uniform,
+        )?;
+        // Best-of on one fixed batch (Z2): every fit is re-evaluated on the same samples.
+        let mut fits = Vec::new();
+        for s in 0..params.fits as u64 {
+            let run = trainer.train(&f, params.base_seed.wrapping_add(s), j as u64)?;
+            let loss = fixed_batch_loss(&run.w, &run.bias, &f, j as u64)?;
+            fits.push(Fit {
+                class: geometry(&run.w),
+                w: run.w.as_slice().to_vec(),
+                loss,
+                seed: run.seed,
+            });
+        }
+        Ok(fits)
+    }
+
+    fn assemble(params: &Params, items: Vec<Vec<Fit>>) -> Result<Data> {
+        let points: Vec<Point> = params
+            .ratios()
+            .into_iter()
+            .zip(items)
+            .map(|(r, fits)| {
+                let best = (0..fits.len())
+                    .min_by(|&a, &b| fits[a].loss.total_cmp(&fits[b].loss))
+                    .unwrap_or(0);
+                Point { r, fits, best }
+            })
+            .filter(|p| !p.fits.is_empty())
+            .collect();
+        if points.is_empty() {
+            return Err(Error::Parameter("no fits for the figure".into()));
+        }
+        let at_1 = points
+            .iter()
+            .min_by(|a, b| a.r.log10().abs().total_cmp(&b.r.log10().abs()))
+            .map(Point::best_w);
+        let regular_at_1 = at_1.is_some_and(|w| {
+            (0..5).all(|i| (0.7..=1.3).contains(&w.column(i).norm()))
+                && angle_gaps(&w).1.iter().all(|g| (g - 72.0).abs() <= 6.0)
+        });
+        let (rs, rooms): (Vec<f64>, Vec<f64>) = points
+            .iter()
+            .filter(|p| p.fits[p.best].class == Geometry::Pentagon)
+            .map(|p| (p.r, room_of_first(&p.best_w())))
+            .unzip();
+        let classes: Vec<Geometry> = points.iter().map(|p| p.fits[p.best].class).collect();
+        let change_at: Vec<usize> = (1..classes.len())
+            .filter(|&k| classes[k] != classes[k - 1])
+            .collect();
+        Ok(Data {
+            regular_at_1,
+            room_rho: spearman(&rs, &rooms),
+            digons_at_min: digon_axes_cos(&points[0].best_w()).is_some_and(|c| c <= 0.1),
+            class_changes: change_at.len(),
+            r_star: change_at
+                .first()
+                .map(|&k| (points[k - 1].r * points[k].r).sqrt()),
+            points,
+            fits: params.fits,
+            steps: params.steps,
+        })
+    }
+
+    fn title(data: &Data) -> String {
+        format!(
+            "One feature's density varied, p₁ = 0.05·r (Z22 {}): regular pentagon at r = 1 {}, room of feature 1 vs r ρ = {:.2}, two digons at r = {} {}, best class changes {} time(s){}",
+            if data.pass() { "pass" } else { "FAIL" },
+            if data.regular_at_1 { "yes" } else { "no" },
+            data.room_rho,
+            fmt_value(data.points[0].r),
+            if data.digons_at_min { "yes" } else { "no" },
+            data.class_changes,
+            data.r_star
+                .map_or(String::new(), |r| format!(", r* ≈ {}", fmt_value(r)))
         )
-    };
-    svg.rect(
-        px0,
-        py0,
-        px1 - px0,
-        py1 - py0,
-        None,
-        Some(&Stroke::solid(Rgb::hex(0x666666), 0.5)),
-    );
-    let best: Vec<(f64, f64)> = data
-        .points
-        .iter()
-        .map(|p| at(p.r, p.fits[p.best].loss))
-        .collect();
-    svg.polyline(&best, &Stroke::solid(Rgb::hex(0x444444), 0.6));
-    for p in &data.points {
-        for f in &p.fits {
-            svg.marker(
-                Marker::Circle,
-                at(p.r, f.loss),
-                3.0,
-                class_colour(f.class),
+    }
+
+    fn render(data: &Data, style: &Style) -> String {
+        let width = style.width_pt();
+        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let shown: Vec<&Point> = {
+            let step = data.points.len().div_ceil(8).max(1);
+            data.points.iter().step_by(step).collect()
+        };
+        let cols = shown.len().max(1);
+        let gap = 5.0;
+        let side = ((width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64).min(90.0);
+        let plot_h = 150.0;
+        let y_arrows = heading.height();
+        let y_plot = y_arrows + side + ts * 2.5 + 10.0;
+        let height = y_plot + plot_h + ls * 5.0;
+        let mut svg = Canvas::new(width, height, style);
+        heading.draw(&mut svg);
+        for (k, p) in shown.iter().enumerate() {
+            let x0 = 4.0 + k as f64 * (side + gap);
+            let centre = (x0 + side / 2.0, y_arrows + side / 2.0);
+            let fit = &p.fits[p.best];
+            svg.rect(
+                x0,
+                y_arrows,
+                side,
+                side,
                 None,
+                Some(&Stroke::solid(class_colour(fit.class), 0.8)),
+            );
+            let w = canonical(&p.best_w());
+            let scale = side * 0.4;
+            for i in 0..5 {
+                let colour = if i == 0 { Rgb::BLACK } else { CATEGORICAL[2] };
+                let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
+                arrow(&mut svg, centre, tip, colour, style.line_width());
+            }
+            // Centred under the panel, kept on the page at narrow widths.
+            let keep = |t: &str| {
+                let half = text_width(t, ts) / 2.0;
+                (x0 + side / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
+            };
+            let r_label = format!("r = {}", fmt_value(p.r));
+            svg.text(
+                keep(&r_label),
+                y_arrows + side + ts * 1.2,
+                &r_label,
+                ts,
+                Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
+            );
+            svg.text(
+                keep(fit.class.name()),
+                y_arrows + side + ts * 2.3,
+                fit.class.name(),
+                ts,
+                Anchor::Middle,
+                0.0,
+                class_colour(fit.class),
             );
         }
-    }
-    for r in [0.01, 0.1, 1.0, 10.0] {
-        if xa.frac(r) >= -1e-9 && xa.frac(r) <= 1.0 + 1e-9 {
-            let x = px0 + (px1 - px0) * xa.frac(r);
+        // Loss of every fit against r.
+        let (lo, hi) = data
+            .points
+            .iter()
+            .flat_map(|p| p.fits.iter().map(|f| f.loss))
+            .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
+        let xa = Axis::log(
+            data.points[0].r,
+            data.points[data.points.len() - 1].r,
+            "r = p₁/p",
+        );
+        let label_w =
+            text_width(&format!("{hi:.3e}"), ts).max(text_width(&format!("{lo:.3e}"), ts));
+        let (px0, px1) = ((ls * 4.0).max(label_w + 6.0), width - 8.0);
+        let (py0, py1) = (y_plot, y_plot + plot_h);
+        let span = (hi - lo).max(1e-12);
+        let at = |r: f64, l: f64| {
+            (
+                px0 + (px1 - px0) * xa.frac(r),
+                py1 - (py1 - py0) * ((l - lo) / span * 0.9 + 0.05),
+            )
+        };
+        svg.rect(
+            px0,
+            py0,
+            px1 - px0,
+            py1 - py0,
+            None,
+            Some(&Stroke::solid(Rgb::hex(0x666666), 0.5)),
+        );
+        let best: Vec<(f64, f64)> = data
+            .points
+            .iter()
+            .map(|p| at(p.r, p.fits[p.best].loss))
+            .collect();
+        svg.polyline(&best, &Stroke::solid(Rgb::hex(0x444444), 0.6));
+        for p in &data.points {
+            for f in &p.fits {
+                svg.marker(
+                    Marker::Circle,
+                    at(p.r, f.loss),
+                    3.0,
+                    class_colour(f.class),
+                    None,
+                );
+            }
+        }
+        for r in [0.01, 0.1, 1.0, 10.0] {
+            if xa.frac(r) >= -1e-9 && xa.frac(r) <= 1.0 + 1e-9 {
+                let x = px0 + (px1 - px0) * xa.frac(r);
+                svg.text(
+                    x,
+                    py1 + ts * 1.2,
+                    &fmt_value(r),
+                    ts,
+                    Anchor::Middle,
+                    0.0,
+                    Rgb::BLACK,
+                );
+            }
+        }
+        let caption = wrap(
+            "r = p₁/p (log); dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
+            ts,
+            width - 8.0,
+        );
+        for (k, line) in caption.iter().enumerate() {
             svg.text(
-                x,
-                py1 + ts * 1.2,
-                &fmt_value(r),
+                width / 2.0,
+                py1 + ts * (2.6 + 1.2 * k as f64),
+                line,
                 ts,
                 Anchor::Middle,
                 0.0,
                 Rgb::BLACK,
             );
         }
-    }
-    let caption = wrap(
-        "r = p₁/p (log); dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
-        ts,
-        width - 8.0,
-    );
-    for (k, line) in caption.iter().enumerate() {
         svg.text(
-            width / 2.0,
-            py1 + ts * (2.6 + 1.2 * k as f64),
-            line,
+            px0 - 3.0,
+            py0 + 0.05 * plot_h + ts * 0.35,
+            &format!("{hi:.3e}"),
             ts,
-            Anchor::Middle,
+            Anchor::End,
             0.0,
             Rgb::BLACK,
         );
-    }
-    svg.text(
-        px0 - 3.0,
-        py0 + 0.05 * plot_h + ts * 0.35,
-        &format!("{hi:.3e}"),
-        ts,
-        Anchor::End,
-        0.0,
-        Rgb::BLACK,
-    );
-    svg.text(
-        px0 - 3.0,
-        py1 - 0.05 * plot_h + ts * 0.35,
-        &format!("{lo:.3e}"),
-        ts,
-        Anchor::End,
-        0.0,
-        Rgb::BLACK,
-    );
-    svg.text(
-        px0 - 3.0,
-        (py0 + py1) / 2.0,
-        "loss",
-        ts,
-        Anchor::End,
-        0.0,
-        Rgb::BLACK,
-    );
-    svg.finish()
-}
-
-/// One row per r and fit.
-pub fn csv(data: &Data) -> String {
-    let mut rows = Vec::new();
-    for p in &data.points {
-        for (k, f) in p.fits.iter().enumerate() {
-            let w = DMatrix::from_vec(2, 5, f.w.clone());
-            rows.push(vec![
-                cell(p.r),
-                f.seed.to_string(),
-                cell(f.loss),
-                f.class.name().to_string(),
-                (k == p.best).to_string(),
-                cell(room_of_first(&w)),
-                (0..5)
-                    .map(|i| cell(w.column(i).norm()))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                f.w.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" "),
-            ]);
-        }
-    }
-    csv_text(
-        &[
-            "r",
-            "seed",
+        svg.text(
+            px0 - 3.0,
+            py1 - 0.05 * plot_h + ts * 0.35,
+            &format!("{lo:.3e}"),
+            ts,
+            Anchor::End,
+            0.0,
+            Rgb::BLACK,
+        );
+        svg.text(
+            px0 - 3.0,
+            (py0 + py1) / 2.0,
             "loss",
-            "class",
-            "best",
-            "room_of_feature_1_deg",
-            "norms_features_1_to_5",
-            "w_column_major",
-        ],
-        &rows,
-    )
+            ts,
+            Anchor::End,
+            0.0,
+            Rgb::BLACK,
+        );
+        svg.finish()
+    }
+
+    fn csv(data: &Data) -> String {
+        let mut rows = Vec::new();
+        for p in &data.points {
+            for (k, f) in p.fits.iter().enumerate() {
+                let w = DMatrix::from_vec(2, 5, f.w.clone());
+                rows.push(vec![
+                    cell(p.r),
+                    f.seed.to_string(),
+                    cell(f.loss),
+                    f.class.name().to_string(),
+                    (k == p.best).to_string(),
+                    cell(room_of_first(&w)),
+                    (0..5)
+                        .map(|i| cell(w.column(i).norm()))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    f.w.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" "),
+                ]);
+            }
+        }
+        csv_text(
+            &[
+                "r",
+                "seed",
+                "loss",
+                "class",
+                "best",
+                "room_of_feature_1_deg",
+                "norms_features_1_to_5",
+                "w_column_major",
+            ],
+            &rows,
+        )
+    }
+
+    fn commands(params: &Params) -> Vec<Invocation> {
+        let p = params.base_density;
+        vec![
+            Invocation::new("train")
+                .opt("model", "tms-relu")
+                .opt("dims", 2)
+                .opt(
+                    "density",
+                    format!("{},{p},{p},{p},{p}", p * params.r_range.0),
+                )
+                .opt("seeds", params.fits)
+                .opt("steps", params.steps)
+                .opt("format", "csv"),
+        ]
+    }
 }

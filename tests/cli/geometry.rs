@@ -515,14 +515,13 @@ fn block_structure_command_lines_reproduce_the_figure() {
     assert_eq!(lines.len(), 4);
     let mut blocks = Vec::new();
     for line in &lines {
-        let args: Vec<String> = line
-            .split_whitespace()
-            .skip(1)
+        let args: Vec<String> = super::invocation_args(line)
+            .into_iter()
             .map(|a| {
                 if a.ends_with(".json") {
                     dir.join(a).to_string_lossy().into_owned()
                 } else {
-                    a.to_string()
+                    a
                 }
             })
             .collect();
@@ -533,7 +532,7 @@ fn block_structure_command_lines_reproduce_the_figure() {
             blocks.push(doc[0]["blocks"].as_array().map_or(0, Vec::len));
         } else {
             let o = polycap(&args);
-            assert!(o.status.success(), "{line}: {}", stderr(&o));
+            assert!(o.status.success(), "{line:?}: {}", stderr(&o));
         }
     }
     assert_eq!(blocks, vec![1, 3]);

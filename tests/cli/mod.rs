@@ -22,6 +22,16 @@ pub fn polycap(args: &[&str]) -> Output {
         .expect("invariant: the polycap binary runs")
 }
 
+/// The arguments of a figure's equivalent command: `COMMAND --NAME VALUE …`.
+pub fn invocation_args(c: &polycap::figures::Invocation) -> Vec<String> {
+    let mut args = vec![c.command.to_string()];
+    for (name, value) in &c.options {
+        args.push(format!("--{name}"));
+        args.extend(value.clone());
+    }
+    args
+}
+
 /// Stdout as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -186,14 +186,14 @@ fn equivalent_commands_run() {
             .render(Quality::Quick, FontChoice::Serif)
             .expect("figure renders");
         for c in &r.commands {
-            let args: Vec<&str> = c.split_whitespace().collect();
-            assert_eq!(args.first(), Some(&"polycap"), "{c}");
-            let o = polycap(&args[1..]);
-            assert!(o.status.success(), "{c}: {}", stderr(&o));
+            let args = super::invocation_args(c);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = polycap(&args);
+            assert!(o.status.success(), "{c:?}: {}", stderr(&o));
             let out = super::stdout(&o);
             assert!(
                 out.lines().count() > 1 && out.contains(','),
-                "{c} printed no CSV"
+                "{c:?} printed no CSV"
             );
             count += 1;
         }

@@ -3,6 +3,7 @@
 //! forms.
 
 use approx::assert_relative_eq;
+use polycap::figures::Figure;
 use polycap::figures::style::Style;
 use polycap::figures::{block_structure, capacity_examples, sparsity_sweep, two_block};
 
@@ -34,7 +35,7 @@ fn fig6_capacities_match_the_closed_forms() {
     assert_eq!(capacity_examples::capacity_label(4.0 / 7.0), "4/7");
     assert_eq!(capacity_examples::capacity_label(8.0 / 7.0), "8/7");
     assert_eq!(capacity_examples::capacity_label(0.123_456), "0.123");
-    let svg = capacity_examples::render(&d, &Style::default());
+    let svg = capacity_examples::Fig::render(&d, &Style::default());
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     for l in [
         "C = 4/7",
@@ -69,13 +70,13 @@ fn fig5_blocks_are_found_by_decompose() {
         assert_relative_eq!(c, 2.0 / 3.0, epsilon = 1e-12);
     }
     assert_eq!(d.block_rows, vec![vec![0], vec![1, 2]]);
-    let svg = two_block::render(&d, &Style::default());
+    let svg = two_block::Fig::render(&d, &Style::default());
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(
         svg.contains("γ = 2.5"),
         "scale label from the decomposition"
     );
-    assert!(two_block::title(&d).contains("(1×2 ⊕ 2×3)"));
+    assert!(two_block::Fig::title(&d).contains("(1×2 ⊕ 2×3)"));
 }
 
 /// The side-by-side figure (quick): the quadratic model is one block of all six features at
@@ -83,7 +84,7 @@ fn fig5_blocks_are_found_by_decompose() {
 /// several blocks (three antipodal pairs at this point, C = ½ each).
 #[test]
 fn quadratic_is_one_block_and_relu_splits() {
-    let d = block_structure::data(&block_structure::Params::quick()).expect("data");
+    let d = block_structure::Fig::data(&block_structure::Params::quick()).expect("data");
     let q = &d.quadratic.decomposition;
     assert_eq!(q.blocks.len(), 1);
     assert_eq!(q.blocks[0].len(), 6);
@@ -97,7 +98,7 @@ fn quadratic_is_one_block_and_relu_splits() {
     sorted.sort_unstable();
     assert_eq!(sorted, (0..6).collect::<Vec<_>>());
     assert_eq!(ranges.len(), r.blocks.len());
-    let svg = block_structure::render(&d, &Style::default());
+    let svg = block_structure::Fig::render(&d, &Style::default());
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(svg.contains("C as fractions: 1/2, 1/2, 1/2, 1/2, 1/2, 1/2"));
 }
@@ -106,7 +107,7 @@ fn quadratic_is_one_block_and_relu_splits() {
 /// training accuracy), and superposition grows as the density falls (D* decreases).
 #[test]
 fn e2_superposition_grows_as_density_falls() {
-    let d = sparsity_sweep::data(&sparsity_sweep::Params::quick()).expect("data");
+    let d = sparsity_sweep::Fig::data(&sparsity_sweep::Params::quick()).expect("data");
     assert_eq!(d.panels.len(), 5);
     assert_eq!(d.panels[0].model, "linear");
     assert_relative_eq!(d.panels[0].dims_per_feature, 1.0, epsilon = 0.05);

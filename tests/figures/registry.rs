@@ -2,6 +2,7 @@
 //! back to the data, and byte-identical output on a second render.
 
 use polycap::base::{FeatureSet, Magnitude};
+use polycap::figures::Figure;
 use polycap::figures::style::{FontChoice, Style, Width};
 use polycap::figures::{
     Quality, elhage_phase, loss_allocation, marginal, phase_cases, phase_diagram, registry,
@@ -175,7 +176,7 @@ fn same(a: f64, b: f64) -> bool {
 #[test]
 fn marginal_csv_round_trips() {
     let d = marginal::data(&marginal::Params::quick()).expect("data");
-    let (h, rows) = read(&marginal::csv(&d));
+    let (h, rows) = read(&marginal::Fig::csv(&d));
     let (kind, feat, c, m) = (
         col(&h, "kind"),
         col(&h, "feature"),
@@ -213,7 +214,7 @@ fn phase_diagram_csv_round_trips() {
     p.columns = 23;
     p.rows = 17;
     let d = phase_diagram::data(&p).expect("data");
-    let (h, all) = read(&phase_diagram::csv(&d));
+    let (h, all) = read(&phase_diagram::Fig::csv(&d));
     let kind = col(&h, "kind");
     let rows: Vec<&Vec<String>> = all.iter().filter(|r| r[kind] == "grid").collect();
     assert_eq!(rows.len(), 23 * 17);
@@ -260,7 +261,7 @@ fn phase_diagram_csv_round_trips() {
 #[test]
 fn phase_cases_csv_round_trips() {
     let d = phase_cases::data(&phase_cases::Params::quick()).expect("data");
-    let (h, rows) = read(&phase_cases::csv(&d));
+    let (h, rows) = read(&phase_cases::Fig::csv(&d));
     let (pt, kind, feat, c) = (
         col(&h, "point"),
         col(&h, "kind"),
@@ -285,7 +286,7 @@ fn phase_cases_csv_round_trips() {
 #[test]
 fn loss_allocation_csv_round_trips() {
     let d = loss_allocation::data(&loss_allocation::Params::quick()).expect("data");
-    let (h, rows) = read(&loss_allocation::csv(&d));
+    let (h, rows) = read(&loss_allocation::Fig::csv(&d));
     let (panel, c, l, k) = (
         col(&h, "panel"),
         col(&h, "capacity_C"),
@@ -322,7 +323,7 @@ fn elhage_csv_round_trips() {
     let mut p = elhage_phase::Params::quick();
     p.resolution = 12;
     let d = elhage_phase::data(&p).expect("data");
-    let (h, rows) = read(&elhage_phase::csv(&d));
+    let (h, rows) = read(&elhage_phase::Fig::csv(&d));
     assert_eq!(rows.len(), 2 * 12 * 12);
     let (r_col, p_col, conf) = (
         col(&h, "ratio_r"),

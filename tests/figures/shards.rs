@@ -2,6 +2,7 @@
 //! (V7), with the shards' results passed through JSON text as `reproduce --shard` writes them.
 
 use polycap::base::{Shard, ShardResults, merge_shards};
+use polycap::figures::Figure;
 use polycap::figures::style::FontChoice;
 use polycap::figures::{Quality, Reproduction, ReproductionSettings, registry};
 use serde_json::Value;
@@ -58,9 +59,9 @@ fn paper_resolution_plans_the_papers_grids() {
     use polycap::figures::{fig7_empirical, verify_scatter};
     let p = fig7_empirical::Params::paper_resolution();
     assert_eq!((p.grid, p.seeds, p.steps), ((25, 25), 3, 10_000));
-    assert_eq!(fig7_empirical::jobs(&p), 9 * 625);
+    assert_eq!(fig7_empirical::Fig::jobs(&p), 9 * 625);
     assert_eq!(
-        verify_scatter::jobs(&verify_scatter::Params::paper_resolution()),
+        verify_scatter::Fig::jobs(&verify_scatter::Params::paper_resolution()),
         2 * 625
     );
     let jobs = |q| {

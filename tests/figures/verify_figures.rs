@@ -1,6 +1,7 @@
 //! The verify figures: Fig. 4 top right (trained C₁), Fig. 7 (3 × 3 trained diagrams) and the
 //! theory-versus-training scatter. Quick parameters only; CSVs round-trip to the data.
 
+use polycap::figures::Figure;
 use polycap::figures::{fig4_trained, fig7_empirical, verify_scatter};
 
 use super::{col, read};
@@ -13,10 +14,10 @@ fn f(s: &str) -> f64 {
 fn fig4_trained_matches_its_report() {
     let p = fig4_trained::Params::quick();
     assert!(p.describe().iter().any(|(_, v)| v.contains("quick")));
-    let d = fig4_trained::data(&p).expect("data");
+    let d = fig4_trained::Fig::data(&p).expect("data");
     assert_eq!(d.report.points.len(), 16);
-    assert!(fig4_trained::title(&d).contains("exact expected loss (T4)"));
-    let (h, rows) = read(&fig4_trained::csv(&d));
+    assert!(fig4_trained::Fig::title(&d).contains("exact expected loss (T4)"));
+    let (h, rows) = read(&fig4_trained::Fig::csv(&d));
     assert_eq!(rows.len(), 16);
     let (th, tr) = (col(&h, "C1_theory"), col(&h, "C1_trained"));
     for (r, pt) in rows.iter().zip(&d.report.points) {
@@ -25,16 +26,19 @@ fn fig4_trained_matches_its_report() {
     }
     // The analytic boundaries are overlaid and the command reproduces the grid.
     assert!(!d.boundaries.ignored_boundary.is_empty());
-    let cmd = &fig4_trained::commands(&p)[0];
-    assert!(
-        cmd.contains("--grid 4x4") && cmd.contains("--steps 4000"),
-        "{cmd}"
-    );
+    let cmd = &fig4_trained::Fig::commands(&p)[0];
+    assert_eq!(cmd.command, "verify");
+    for (name, value) in [("grid", "4x4"), ("steps", "4000")] {
+        assert!(
+            cmd.options.contains(&(name, Some(value.to_string()))),
+            "{cmd:?}"
+        );
+    }
 }
 
 #[test]
 fn fig7_has_nine_panels_with_departures() {
-    let d = fig7_empirical::data(&fig7_empirical::Params::quick()).expect("data");
+    let d = fig7_empirical::Fig::data(&fig7_empirical::Params::quick()).expect("data");
     assert_eq!(d.panels.len(), 9);
     assert_eq!(d.panels[0].model.name(), "quadratic");
     assert_eq!(d.panels[8].trained.grid.setting.dims(), 5);
@@ -42,7 +46,7 @@ fn fig7_has_nine_panels_with_departures() {
         assert_eq!(p.departure.points, 16);
         assert!((0.0..=1.0).contains(&p.departure.plateau_trained));
     }
-    let (h, rows) = read(&fig7_empirical::csv(&d));
+    let (h, rows) = read(&fig7_empirical::Fig::csv(&d));
     assert_eq!(rows.len(), 9 * 16);
     let c = col(&h, "C1_trained");
     assert_eq!(
@@ -54,9 +58,9 @@ fn fig7_has_nine_panels_with_departures() {
 
 #[test]
 fn scatter_pairs_every_feature() {
-    let d = verify_scatter::data(&verify_scatter::Params::quick()).expect("data");
+    let d = verify_scatter::Fig::data(&verify_scatter::Params::quick()).expect("data");
     assert_eq!(d.reports.len(), 2);
-    let (h, rows) = read(&verify_scatter::csv(&d));
+    let (h, rows) = read(&verify_scatter::Fig::csv(&d));
     assert_eq!(rows.len(), 2 * 16 * 6);
     let (th, tr) = (col(&h, "C_theory"), col(&h, "C_trained_matched"));
     // Each point's six C_theory rows obey the constraint and (P6), checked on the CSV alone:
