@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -44,11 +44,23 @@ pub struct Params {
     pub label: &'static str,
 }
 
-impl Params {
+impl Parameters for Params {
+    /// The default of `reproduce` (≈ 20 CPU-s): the same models at four densities
+    /// {1, 0.1, 0.01, 0.001}, 3 000 steps of 256 samples.
+    fn paper() -> Self {
+        Params {
+            densities: vec![1.0, 0.1, 0.01, 0.001],
+            steps: 3_000,
+            batch: 256,
+            label: "default",
+            ..Params::paper_resolution()
+        }
+    }
+
     /// ARENA's published settings (spec §14.4): N = 100, D = 40, Iᵢ = 0.8ⁱ,
     /// p ∈ {1, .3, .1, .03, .01, .003, .001}, batch 1024, 5 000 steps, one seed; motif run
     /// K = 6.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             features: 100,
             dims: 40,
@@ -62,20 +74,8 @@ impl Params {
         }
     }
 
-    /// The default of `reproduce` (≈ 20 CPU-s): the same models at four densities
-    /// {1, 0.1, 0.01, 0.001}, 3 000 steps of 256 samples.
-    pub fn paper() -> Self {
-        Params {
-            densities: vec![1.0, 0.1, 0.01, 0.001],
-            steps: 3_000,
-            batch: 256,
-            label: "default",
-            ..Params::paper_resolution()
-        }
-    }
-
     /// Quick: N = 20, D = 10, densities 1 and 0.01, 300 steps of 64, 2 motif seeds.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             features: 20,
             dims: 10,
@@ -89,7 +89,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
             (
@@ -118,7 +118,9 @@ impl Params {
             ),
         ]
     }
+}
 
+impl Params {
     fn config(&self) -> AbsConfig {
         AbsConfig {
             steps: self.steps,
@@ -229,14 +231,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Item;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.densities.len() + params.motif_seeds

@@ -28,7 +28,7 @@ use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
 use super::style::{Style, Width};
 use super::two_block::block_colour;
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -52,10 +52,10 @@ pub struct Params {
     pub quick: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// The worked example (spec §6.6): N = 6, D = 3, v = (0.5, 1, 1, 1, 1, 1), p = 0.1;
     /// 4000 exact-loss steps, 5000 SGD steps, best of 4 seeds, tolerance 1e-2.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             importance: vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
             density: 0.1,
@@ -69,7 +69,7 @@ impl Params {
     }
 
     /// Quick: 3000 steps each, 3 seeds.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             quadratic_steps: 3000,
             relu_steps: 3000,
@@ -79,13 +79,8 @@ impl Params {
         }
     }
 
-    fn importance_text(&self) -> String {
-        let v: Vec<String> = self.importance.iter().map(|x| fmt_value(*x)).collect();
-        format!("({})", v.join(", "))
-    }
-
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
                 "features".into(),
@@ -118,6 +113,13 @@ impl Params {
                 ),
             ),
         ]
+    }
+}
+
+impl Params {
+    fn importance_text(&self) -> String {
+        let v: Vec<String> = self.importance.iter().map(|x| fmt_value(*x)).collect();
+        format!("({})", v.join(", "))
     }
 }
 
@@ -243,14 +245,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Item;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(_params: &Params) -> usize {
         2

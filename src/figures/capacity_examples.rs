@@ -16,7 +16,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
@@ -55,11 +55,11 @@ pub struct Params {
     pub cases: Vec<Case>,
 }
 
-impl Params {
+impl Parameters for Params {
     /// Spec §2.4: (a) three unit vectors 120° apart; (b) a unit vector orthogonal to an
     /// antipodal pair of unit vectors; (c) a unit vector orthogonal to two antiparallel
     /// vectors of lengths 1/3 and 1 (squared lengths 1 : 9); (d) two unit vectors 30° apart.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         let case = |letter, vectors: &[(f64, f64)]| Case {
             letter,
             vectors: vectors.to_vec(),
@@ -75,12 +75,12 @@ impl Params {
     }
 
     /// The same (nothing to compute at lower resolution).
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params::paper()
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         self.cases
             .iter()
             .map(|c| (format!("({}) vectors ‖W_i‖∠θ_i", c.letter), c.describe()))
@@ -191,14 +191,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

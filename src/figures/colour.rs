@@ -109,17 +109,3 @@ impl Colormap {
         }
     }
 }
-
-/// `n` equal steps of `map` over [lo, hi] as (value from, value to, colour), for a colour bar.
-pub fn colormap_segments(map: Colormap, lo: f64, hi: f64, n: usize) -> Vec<(f64, f64, Rgb)> {
-    (0..n)
-        .map(|j| {
-            let (a, b) = (j as f64 / n as f64, (j + 1) as f64 / n as f64);
-            (
-                lo + a * (hi - lo),
-                lo + b * (hi - lo),
-                map.at((a + b) / 2.0),
-            )
-        })
-        .collect()
-}

@@ -19,7 +19,7 @@ use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -35,10 +35,10 @@ pub struct Params {
     pub resolution: usize,
 }
 
-impl Params {
+impl Parameters for Params {
     /// Spec §11 E3: 2-in-1 and 3-in-2, r ∈ [0.1, 10], p ∈ [0.01, 1], 200 × 200 (the
     /// boundaries are drawn from the closed forms, so the grid only colours the regions).
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],
             ratio_range: DEFAULT_RATIO_RANGE,
@@ -48,7 +48,7 @@ impl Params {
     }
 
     /// The same on 80 × 80 grids.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             resolution: 80,
             ..Params::paper()
@@ -56,7 +56,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
             ("models".into(), models.join("; ")),
@@ -180,14 +180,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

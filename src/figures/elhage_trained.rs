@@ -19,7 +19,7 @@ use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -43,12 +43,12 @@ pub struct Params {
     pub band: f64,
 }
 
-impl Params {
+impl Parameters for Params {
     /// The default of `polycap verify --model tms-relu` for both models: 25 × 25 points × 5
     /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models, about 80 s of CPU; the
     /// replication's 50 × 50 × 10 (50 000 models, about 10 min of CPU) does not fit the
     /// reproduce budget: it is [`Params::paper_resolution`].
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],
             ratio_range: DEFAULT_RATIO_RANGE,
@@ -63,7 +63,7 @@ impl Params {
 
     /// The replication's resolution (`reproduce --resolution paper`): 50 × 50 points × 10
     /// seeds × 5000 steps per model, 50 000 models.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             grid: (50, 50),
             seeds: 10,
@@ -72,7 +72,7 @@ impl Params {
     }
 
     /// 12 × 12 × 3 seeds × 1500 steps.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             grid: (12, 12),
             seeds: 3,
@@ -82,7 +82,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
             ("models".into(), models.join("; ")),
@@ -173,14 +173,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ElhageReport;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.models.len()

@@ -17,7 +17,7 @@ use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Frame, Panel, fmt_value};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -41,11 +41,11 @@ pub struct Params {
     pub quick: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// Notebook "feature geometry" set-up scaled to this machine: n = 100, m = 10, equal
     /// importance, 16 densities p = 20^(−t), Adam η = 1e-3, batch 1024, 6000 steps, 1 seed
     /// (the notebook trains 200 → 20 for 10 000 steps).
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             features: 100,
             dims: 10,
@@ -59,7 +59,7 @@ impl Params {
     }
 
     /// Quick: n = 40, m = 8, 6 densities, 1500 steps.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             features: 40,
             dims: 8,
@@ -70,23 +70,8 @@ impl Params {
         }
     }
 
-    /// The densities p = base^(−t), t = linspace(0, 1, instances).
-    pub fn densities(&self) -> Vec<f64> {
-        let k = self.instances.max(1);
-        (0..k)
-            .map(|j| {
-                let t = if k == 1 {
-                    0.0
-                } else {
-                    j as f64 / (k - 1) as f64
-                };
-                self.density_base.powf(-t)
-            })
-            .collect()
-    }
-
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
                 "model".into(),
@@ -113,6 +98,23 @@ impl Params {
                 ),
             ),
         ]
+    }
+}
+
+impl Params {
+    /// The densities p = base^(−t), t = linspace(0, 1, instances).
+    pub fn densities(&self) -> Vec<f64> {
+        let k = self.instances.max(1);
+        (0..k)
+            .map(|j| {
+                let t = if k == 1 {
+                    0.0
+                } else {
+                    j as f64 / (k - 1) as f64
+                };
+                self.density_base.powf(-t)
+            })
+            .collect()
     }
 }
 
@@ -168,14 +170,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = BestRun;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.densities().len()

@@ -22,7 +22,7 @@ use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -42,9 +42,9 @@ pub struct Params {
     pub quick: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// 25 × 25 (the spec's §10.4 default), (T4) with 20 000 steps, best of 5 seeds.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             setting: PhaseSetting::default(),
             grid: (25, 25),
@@ -56,7 +56,7 @@ impl Params {
     }
 
     /// Quick: 4 × 4, (T4) with 4000 steps, 1 seed.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         let mut protocol = Protocol::exact();
         protocol.set_steps(4000);
         Params {
@@ -69,7 +69,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features N".into(), self.setting.features().to_string()),
             ("dimensions D".into(), self.setting.dims().to_string()),
@@ -143,14 +143,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = PointReport;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.grid.0 * params.grid.1

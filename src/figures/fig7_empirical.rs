@@ -27,7 +27,7 @@ use super::isolines::Grid;
 use super::panel::{Axis, Frame, Panel, colorbar};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
@@ -73,12 +73,12 @@ pub struct Params {
     pub paper: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// 12 × 12, 2000 steps, batch 1024, best of 2 seeds; learning rates and schedules of
     /// (T3) (quadratic family) and (T1) without decay (autoencoders). Fewer steps than the
     /// spec's 10 000 to fit the reproduce budget; the autoencoders at η = 1e-3 may not have
     /// converged fully at the lowest densities (not measured against 10 000 steps).
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             features: 6,
             grid: (12, 12),
@@ -93,7 +93,7 @@ impl Params {
 
     /// The paper's resolution (spec §10.4): 25 × 25 points, 10 000 steps, best of 3 seeds,
     /// each model's default batch (`TrainConfig::defaults`).
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             grid: (25, 25),
             steps: 10_000,
@@ -105,7 +105,7 @@ impl Params {
     }
 
     /// Quick: 4 × 4, 300 steps, batch 256, 1 seed.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             grid: (4, 4),
             steps: 300,
@@ -117,7 +117,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features N".into(), self.features.to_string()),
             ("importances".into(), "I₁ = V, others 1".into()),
@@ -246,14 +246,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Item;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         9 * params.grid.0 * params.grid.1

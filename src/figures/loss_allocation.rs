@@ -21,7 +21,7 @@ use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -41,10 +41,10 @@ pub struct Params {
     pub budget_sweep: usize,
 }
 
-impl Params {
+impl Parameters for Params {
     /// The published setting: dense uniform (k = 1.8), dense Gaussian (k = 3), sparse uniform
     /// with p = 0.1 (k = 18); 401 points per curve.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             inputs: vec![
                 SparseInput {
@@ -72,7 +72,7 @@ impl Params {
     }
 
     /// Same setting, coarser sampling.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             samples: 51,
             budget_sweep: 120,
@@ -81,7 +81,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let inputs: Vec<String> = self.inputs.iter().map(input_name).collect();
         vec![
             ("inputs".into(), inputs.join("; ")),
@@ -262,14 +262,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

@@ -14,7 +14,7 @@ use super::colour::Colormap;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -34,9 +34,9 @@ pub struct Params {
     pub samples: usize,
 }
 
-impl Params {
+impl Parameters for Params {
     /// The setting of spec §11 S2: 20 features, vᵢ = 2ⁱ, k = 100, λ = 10⁴, y ∈ [10¹, 10¹⁶].
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             count: 20,
             base: 2.0,
@@ -48,20 +48,15 @@ impl Params {
     }
 
     /// The same with fewer points per curve.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             samples: 41,
             ..Params::paper()
         }
     }
 
-    /// Importances vᵢ = baseⁱ.
-    pub fn importance(&self) -> Vec<f64> {
-        (1..=self.count).map(|i| self.base.powi(i as i32)).collect()
-    }
-
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features".into(), self.count.to_string()),
             (
@@ -80,6 +75,13 @@ impl Params {
             ),
             ("points per curve".into(), self.samples.to_string()),
         ]
+    }
+}
+
+impl Params {
+    /// Importances vᵢ = baseⁱ.
+    pub fn importance(&self) -> Vec<f64> {
+        (1..=self.count).map(|i| self.base.powi(i as i32)).collect()
     }
 }
 
@@ -133,14 +135,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

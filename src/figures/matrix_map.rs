@@ -21,17 +21,6 @@ pub fn diverging(x: f64, range: f64) -> Rgb {
     Colormap::Diverging.at((t + 1.0) / 2.0)
 }
 
-/// Segments of the diverging map for a colour bar over [−range, range].
-pub fn diverging_segments(range: f64, n: usize) -> Vec<(f64, f64, Rgb)> {
-    (0..n)
-        .map(|j| {
-            let a = -range + 2.0 * range * j as f64 / n as f64;
-            let b = -range + 2.0 * range * (j + 1) as f64 / n as f64;
-            (a, b, diverging((a + b) / 2.0, range))
-        })
-        .collect()
-}
-
 /// Largest |mᵢⱼ| (the symmetric range of the map), at least `floor`.
 pub fn abs_max(m: &DMatrix<f64>, floor: f64) -> f64 {
     m.iter().map(|x| x.abs()).fold(floor, f64::max)

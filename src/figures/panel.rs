@@ -420,18 +420,6 @@ pub struct Panel {
     pub y: Axis,
 }
 
-/// Space (points) that tick labels and the axis label need left of and below a panel.
-pub fn margins(style: &Style, y_tick_labels: &[&str]) -> (f64, f64) {
-    let ts = style.tick_size();
-    let widest = y_tick_labels
-        .iter()
-        .map(|s| text_width(s, ts))
-        .fold(0.0, f64::max);
-    let left = 2.0 * MAJOR + widest + 3.0 + style.label_size() * 1.1;
-    let bottom = 2.0 * MAJOR + ts * 1.1 + 2.0 + style.label_size() * 1.1;
-    (left, bottom)
-}
-
 impl Panel {
     /// Page x of data value `v`.
     pub fn px(&self, v: f64) -> f64 {

@@ -19,7 +19,7 @@ use super::loss_allocation::shape;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -31,9 +31,9 @@ pub struct Params {
     pub samples: usize,
 }
 
-impl Params {
+impl Parameters for Params {
     /// \[S\] Fig. 4: N = 6, D = 3, sparse uniform; 401 points per curve.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             setting: PhaseSetting::default(),
             samples: 401,
@@ -41,7 +41,7 @@ impl Params {
     }
 
     /// The same with 41 points per curve.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             samples: 41,
             ..Params::paper()
@@ -49,7 +49,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let pts: Vec<String> = phase::points_a_to_f(&self.setting)
             .iter()
             .map(|p| {
@@ -183,14 +183,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

@@ -18,7 +18,7 @@ use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -38,9 +38,9 @@ pub struct Params {
     pub mark_cases: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// \[S\] Fig. 4: N = 6, D = 3, sparse uniform, V ∈ [10⁻², 10²], p ∈ [10⁻³, 1], 400 × 400.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             setting: PhaseSetting::default(),
             importance_range: DEFAULT_IMPORTANCE_RANGE,
@@ -52,7 +52,7 @@ impl Params {
     }
 
     /// The same on a 100 × 100 grid.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             columns: 100,
             rows: 100,
@@ -61,7 +61,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features N".into(), self.setting.features().to_string()),
             ("dimensions D".into(), self.setting.dims().to_string()),
@@ -446,14 +446,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

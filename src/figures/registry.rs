@@ -38,15 +38,6 @@ impl Quality {
             Quality::Quick => "quick",
         }
     }
-
-    /// The parameters of this resolution from the constructors of the three.
-    pub fn pick<P>(self, quick: fn() -> P, default: fn() -> P, paper: fn() -> P) -> P {
-        match self {
-            Quality::Quick => quick(),
-            Quality::Default => default(),
-            Quality::Paper => paper(),
-        }
-    }
 }
 
 /// A figure computed and rendered: everything `reproduce` writes for it.
@@ -180,6 +171,32 @@ impl Invocation {
     }
 }
 
+/// A figure's parameters at the three resolutions, and as a list for the index.
+pub trait Parameters: Sized {
+    /// The papers' setting at the reproduce budget ([`Quality::Default`]).
+    fn paper() -> Self;
+
+    /// The papers' resolution where it exceeds the reproduce budget ([`Quality::Paper`]).
+    fn paper_resolution() -> Self {
+        Self::paper()
+    }
+
+    /// Coarse grids for quick checks and tests ([`Quality::Quick`]).
+    fn quick() -> Self;
+
+    /// Parameter list (name, value) for the index.
+    fn describe(&self) -> Vec<(String, String)>;
+
+    /// The parameters at `quality`.
+    fn at(quality: Quality) -> Self {
+        match quality {
+            Quality::Quick => Self::quick(),
+            Quality::Default => Self::paper(),
+            Quality::Paper => Self::paper_resolution(),
+        }
+    }
+}
+
 /// A figure of `polycap reproduce`: where it comes from, its parameters at each resolution
 /// (as data: a parameter list and equivalent [`Invocation`]s), the independent jobs that
 /// compute its data (none for a closed-form figure), and how it is drawn and tabulated.
@@ -191,17 +208,11 @@ pub trait Figure: 'static {
     /// Printed width.
     const WIDTH: Width;
     /// Parameters.
-    type Params: Clone + Send + Sync + 'static;
+    type Params: Parameters + Clone + Send + Sync + 'static;
     /// Result of one job (`()` for a closed-form figure).
     type Item: Serialize + serde::de::DeserializeOwned + Send + 'static;
     /// Everything the figure draws.
     type Data;
-
-    /// The parameters at a resolution.
-    fn params(quality: Quality) -> Self::Params;
-
-    /// Parameter list (name, value) for the index.
-    fn describe(params: &Self::Params) -> Vec<(String, String)>;
 
     /// Number of independent jobs (trainings).
     fn jobs(_params: &Self::Params) -> usize {
@@ -271,7 +282,7 @@ impl Entry {
             id: F::ID,
             source: F::SOURCE,
             width: F::WIDTH,
-            trains: F::jobs(&F::params(Quality::Quick)) > 0,
+            trains: F::jobs(&F::Params::quick()) > 0,
             plan: plan::<F>,
         }
     }
@@ -298,7 +309,7 @@ impl Entry {
 
 /// The plan of figure `F` at a resolution.
 fn plan<F: Figure>(quality: Quality) -> Result<Plan> {
-    let params = F::params(quality);
+    let params = F::Params::at(quality);
     let for_jobs = params.clone();
     Ok(Plan::new(
         F::jobs(&params),
@@ -307,7 +318,7 @@ fn plan<F: Figure>(quality: Quality) -> Result<Plan> {
             let data = F::assemble(&params, items)?;
             Ok(Rendered {
                 title: F::title(&data),
-                params: F::describe(&params),
+                params: params.describe(),
                 commands: F::commands(&params),
                 svg: F::render(&data, style),
                 csv: F::csv(&data),

@@ -16,7 +16,7 @@ use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -38,10 +38,10 @@ pub struct Params {
     pub quick: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// Spec §11 E2: n = 20, m = 5, Iᵢ = 0.7ⁱ, p ∈ {1, .3, .1, .03, .01, .003, .001} plus a
     /// linear model; Adam η = 1e-3, batch 1024, 10 000 steps, best of 2 seeds.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             features: 20,
             dims: 5,
@@ -54,7 +54,7 @@ impl Params {
     }
 
     /// Quick: four densities 1, 0.1, 0.01, 0.001, 2000 steps, 1 seed.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             densities: vec![1.0, 0.1, 0.01, 0.001],
             steps: 2000,
@@ -65,7 +65,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
             (
@@ -89,7 +89,9 @@ impl Params {
             ),
         ]
     }
+}
 
+impl Params {
     fn importance(&self) -> Vec<f64> {
         (0..self.features)
             .map(|i| self.importance_ratio.powi(i as i32))
@@ -152,14 +154,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = BestRun;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         1 + params.densities.len()

@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
 use super::style::{Style, Width};
-use super::{Figure, Quality};
+use super::{Figure, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -36,9 +36,9 @@ pub struct Params {
     pub elevation: f64,
 }
 
-impl Params {
+impl Parameters for Params {
     /// Spec §11 S5: γ₁ = γ₂ = 1, θ = 90°, 210°, 330°; view from azimuth 20°, elevation 25°.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             gamma_pair: 1.0,
             gamma_triangle: 1.0,
@@ -49,12 +49,12 @@ impl Params {
     }
 
     /// The same (nothing to compute).
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params::paper()
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
                 "antipodal block".into(),
@@ -80,7 +80,9 @@ impl Params {
             ),
         ]
     }
+}
 
+impl Params {
     /// W = diag(√γ₁R₁, √γ₂R₂), 3×5.
     pub fn matrix(&self) -> Result<DMatrix<f64>> {
         let s = std::f64::consts::FRAC_1_SQRT_2;
@@ -168,14 +170,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = ();
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
         data(params)

@@ -22,7 +22,7 @@ use super::empirical::protocol_caption;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -44,10 +44,10 @@ pub struct Params {
     pub paper: bool,
 }
 
-impl Params {
+impl Parameters for Params {
     /// 13 × 13; (T4) 20 000 steps × 5 seeds; (T3) with the library's defaults
     /// (`TrainConfig::defaults`: batch sized by density (RN7), 10 000 steps) × 3 seeds.
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         let mut sampled = Protocol::sampled(Model::Quadratic);
         if let Protocol::Sampled { config, .. } = &mut sampled {
             config.eval_batch = 8192;
@@ -65,7 +65,7 @@ impl Params {
 
     /// The paper's resolution: the 25 × 25 grid of Fig. 4 (spec §10.4); (T4) as by
     /// default, (T3) with the library's defaults (`TrainConfig::defaults`) and 3 seeds.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         let mut sampled = Protocol::sampled(Model::Quadratic);
         if let Protocol::Sampled { config, .. } = &mut sampled {
             config.eval_batch = 8192;
@@ -79,7 +79,7 @@ impl Params {
     }
 
     /// Quick: 4 × 4; (T4) 3000 steps, (T3) 300 steps, 1 seed each.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         let mut p = Params::paper();
         p.grid = (4, 4);
         p.exact.0.set_steps(3000);
@@ -91,7 +91,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             ("features N".into(), self.setting.features().to_string()),
             ("dimensions D".into(), self.setting.dims().to_string()),
@@ -178,14 +178,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = PointReport;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         2 * params.grid.0 * params.grid.1

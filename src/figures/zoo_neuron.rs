@@ -17,7 +17,7 @@ use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -41,11 +41,11 @@ pub struct Params {
     pub base_seed: u64,
 }
 
-impl Params {
+impl Parameters for Params {
     /// The reproduce budget: \[A\]'s model, densities and init (std √(2/120) of its K = 7 joint
     /// tensor), 1 seed × 5000 steps per panel. \[A\]'s 10 000 steps with the spec's best of 20
     /// seeds is [`Params::paper_resolution`].
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             hidden: vec![Hidden::Relu, Hidden::Solu, Hidden::SoluLn],
             densities: vec![0.75, 0.35, 0.15, 0.1, 0.06, 0.02, 0.01],
@@ -59,7 +59,7 @@ impl Params {
     }
 
     /// The spec's acceptance setting: best of 20 seeds × 10 000 steps.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             seeds: 20,
             steps: 10_000,
@@ -68,7 +68,7 @@ impl Params {
     }
 
     /// Two densities, 1 seed × 500 steps.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             densities: vec![0.75, 0.01],
             seeds: 1,
@@ -78,7 +78,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
                 "model".into(),
@@ -111,7 +111,9 @@ impl Params {
             ),
         ]
     }
+}
 
+impl Params {
     fn importance(&self) -> Vec<f64> {
         // [A]'s 0.75ⁱ divided by the common factor 0.75 (the optimum is unchanged, the loss
         // scales by 1/0.75): `--importance geom:0.75` of the index's command lines.
@@ -201,14 +203,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Item;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.hidden.len() * params.densities.len()

@@ -17,7 +17,7 @@ use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
@@ -52,10 +52,10 @@ fn five(base: f64) -> Vec<f64> {
         .collect()
 }
 
-impl Params {
+impl Parameters for Params {
     /// \[A\]'s runs at 10 000 steps, best of 2 seeds (the reproduce budget); the spec's
     /// best of 10 is [`Params::paper_resolution`].
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         let corr = |k| Pairs {
             correlated: k,
             anticorrelated: 0,
@@ -91,7 +91,7 @@ impl Params {
     }
 
     /// The spec's acceptance setting: best of 10 seeds per density.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             seeds: 10,
             ..Params::paper()
@@ -99,7 +99,7 @@ impl Params {
     }
 
     /// 1 seed × 600 steps.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             seeds: 1,
             steps: 600,
@@ -108,7 +108,7 @@ impl Params {
     }
 
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = self
             .runs
             .iter()
@@ -136,7 +136,9 @@ impl Params {
         ));
         v
     }
+}
 
+impl Params {
     fn job_at(&self, j: usize) -> (usize, usize) {
         let mut j = j;
         for (r, run) in self.runs.iter().enumerate() {
@@ -234,14 +236,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Item;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.runs.iter().map(|r| r.densities.len()).sum()

@@ -18,7 +18,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::{Axis, fmt_value};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Quality};
+use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
 /// Parameters of the figure.
@@ -38,10 +38,10 @@ pub struct Params {
     pub base_seed: u64,
 }
 
-impl Params {
+impl Parameters for Params {
     /// 16 values of r in [10⁻², 10], 6 fits × 6000 steps each (the reproduce budget); the
     /// spec's 31 × 20 fits × 10 000 steps is [`Params::paper_resolution`].
-    pub fn paper() -> Self {
+    fn paper() -> Self {
         Params {
             base_density: 0.05,
             r_range: (0.01, 10.0),
@@ -53,7 +53,7 @@ impl Params {
     }
 
     /// The spec's setting: 31 values of r, 20 fits × 10 000 steps each.
-    pub fn paper_resolution() -> Self {
+    fn paper_resolution() -> Self {
         Params {
             r_count: 31,
             fits: 20,
@@ -63,7 +63,7 @@ impl Params {
     }
 
     /// 5 values of r, 2 fits × 800 steps.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Params {
             r_count: 5,
             fits: 2,
@@ -72,17 +72,8 @@ impl Params {
         }
     }
 
-    /// The r values.
-    pub fn ratios(&self) -> Vec<f64> {
-        let (lo, hi) = (self.r_range.0.log10(), self.r_range.1.log10());
-        let m = self.r_count.max(2) - 1;
-        (0..self.r_count)
-            .map(|k| 10f64.powf(lo + (hi - lo) * k as f64 / m as f64))
-            .collect()
-    }
-
     /// Parameter list for the index.
-    pub fn describe(&self) -> Vec<(String, String)> {
+    fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
                 "model".into(),
@@ -108,6 +99,17 @@ impl Params {
                 ),
             ),
         ]
+    }
+}
+
+impl Params {
+    /// The r values.
+    pub fn ratios(&self) -> Vec<f64> {
+        let (lo, hi) = (self.r_range.0.log10(), self.r_range.1.log10());
+        let m = self.r_count.max(2) - 1;
+        (0..self.r_count)
+            .map(|k| 10f64.powf(lo + (hi - lo) * k as f64 / m as f64))
+            .collect()
     }
 }
 
@@ -233,14 +235,6 @@ impl Figure for Fig {
     type Params = Params;
     type Item = Vec<Fit>;
     type Data = Data;
-
-    fn params(quality: Quality) -> Params {
-        quality.pick(Params::quick, Params::paper, Params::paper_resolution)
-    }
-
-    fn describe(params: &Params) -> Vec<(String, String)> {
-        params.describe()
-    }
 
     fn jobs(params: &Params) -> usize {
         params.r_count

@@ -509,7 +509,7 @@ fn from_train_reads_every_instance_of_a_training_run() {
 /// the quadratic model is one block, the ReLU-output model three antipodal pairs.
 #[test]
 fn block_structure_command_lines_reproduce_the_figure() {
-    use polycap::figures::block_structure;
+    use polycap::figures::{Parameters, block_structure};
     let dir = temp_dir("block-structure");
     let lines = block_structure::cli_equivalent(&block_structure::Params::quick());
     assert_eq!(lines.len(), 4);

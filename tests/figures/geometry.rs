@@ -4,6 +4,7 @@
 
 use approx::assert_relative_eq;
 use polycap::figures::Figure;
+use polycap::figures::Parameters;
 use polycap::figures::style::Style;
 use polycap::figures::{block_structure, capacity_examples, sparsity_sweep, two_block};
 

@@ -3,6 +3,7 @@
 
 use polycap::base::{FeatureSet, Magnitude};
 use polycap::figures::Figure;
+use polycap::figures::Parameters;
 use polycap::figures::style::{FontChoice, Style, Width};
 use polycap::figures::{
     Quality, elhage_phase, loss_allocation, marginal, phase_cases, phase_diagram, registry,

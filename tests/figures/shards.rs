@@ -3,6 +3,7 @@
 
 use polycap::base::{Shard, ShardResults, merge_shards};
 use polycap::figures::Figure;
+use polycap::figures::Parameters;
 use polycap::figures::style::FontChoice;
 use polycap::figures::{Quality, Reproduction, ReproductionSettings, registry};
 use serde_json::Value;

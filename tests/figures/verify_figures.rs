@@ -2,6 +2,7 @@
 //! theory-versus-training scatter. Quick parameters only; CSVs round-trip to the data.
 
 use polycap::figures::Figure;
+use polycap::figures::Parameters;
 use polycap::figures::{fig4_trained, fig7_empirical, verify_scatter};
 
 use super::{col, read};
