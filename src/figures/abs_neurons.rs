@@ -238,9 +238,6 @@ impl Figure for Fig {
 
     // Job `k`: the model at density k (best of the seeds, stream index k), or motif seed
     // k − densities (stream index 0 of the motif run).
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, k: usize) -> Result<Item> {
         let cfg = params.config();
         let nd = params.densities.len();
@@ -271,9 +268,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from every job's result, in job order.
-    //
-    // # Errors
-    // [`Error::Parameter`] for the wrong number of results.
     fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(Error::Parameter(format!(

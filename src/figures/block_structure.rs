@@ -252,9 +252,6 @@ impl Figure for Fig {
 
     // Job 0 trains the quadratic model (exact loss, best of the seeds), job 1 the ReLU-output
     // model (best of the seeds by evaluation loss).
-    //
-    // # Errors
-    // [`Error::Parameter`] for j > 1; parameter and training errors.
     fn job(params: &Params, j: usize) -> Result<Item> {
         let features = features_of(params)?;
         match j {
@@ -308,9 +305,6 @@ impl Figure for Fig {
     }
 
     // Decomposes both trained models: the data from the results of both jobs.
-    //
-    // # Errors
-    // [`Error::Parameter`] for results in the wrong order; decomposition errors.
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
         let features = features_of(params)?;
         let mut it = items.into_iter();

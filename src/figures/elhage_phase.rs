@@ -17,10 +17,10 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
+use super::{cell, csv_text, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,22 +60,8 @@ impl Parameters for Params {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
             ("models".into(), models.join("; ")),
-            (
-                "relative importance r (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.ratio_range.0),
-                    fmt_value(self.ratio_range.1)
-                ),
-            ),
-            (
-                "density p = 1 − S (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.density_range.0),
-                    fmt_value(self.density_range.1)
-                ),
-            ),
+            span("relative importance r (log)", self.ratio_range),
+            span("density p = 1 − S (log)", self.density_range),
             ("grid".into(), format!("{0} × {0}", self.resolution)),
             ("inputs".into(), "x ~ U[0, 1] when active".into()),
         ]

@@ -17,10 +17,10 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{cell, csv_text, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,22 +86,8 @@ impl Parameters for Params {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
             ("models".into(), models.join("; ")),
-            (
-                "relative importance r (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.ratio_range.0),
-                    fmt_value(self.ratio_range.1)
-                ),
-            ),
-            (
-                "density p = 1 − S (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.density_range.0),
-                    fmt_value(self.density_range.1)
-                ),
-            ),
+            span("relative importance r (log)", self.ratio_range),
+            span("density p = 1 − S (log)", self.density_range),
             (
                 "grid".into(),
                 format!("{} r × {} p", self.grid.0, self.grid.1),
@@ -180,9 +166,6 @@ impl Figure for Fig {
 
     // Job `j`: model j trained over the grid and compared (the lane engine runs the models of
     // the grid in parallel inside the job).
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, j: usize) -> Result<ElhageReport> {
         let m = *params.models.get(j).ok_or_else(|| {
             crate::base::Error::Parameter(format!("e3-elhage-trained: no job {j}"))
@@ -201,9 +184,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from the jobs' reports, in job order.
-    //
-    // # Errors
-    // [`crate::base::Error::Parameter`] for the wrong number of reports; boundary errors.
     fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(crate::base::Error::Parameter(format!(

@@ -176,9 +176,6 @@ impl Figure for Fig {
     }
 
     // Job `k`: instance k (density k of the sweep), best of the seeds.
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, k: usize) -> Result<BestRun> {
         let p = params
             .densities()
@@ -195,9 +192,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from the results of every job, in job order: (E6), (E7) measured.
-    //
-    // # Errors
-    // [`Error::Parameter`] for the wrong number of results or a malformed W.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(Error::Parameter(format!(

@@ -149,17 +149,11 @@ impl Figure for Fig {
     }
 
     // Job `j`: grid point j verified.
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, j: usize) -> Result<PointReport> {
         verify_point(&verifier(params)?, &grid_of(params)?, j)
     }
 
     // The figure's data from the results of every job, in job order.
-    //
-    // # Errors
-    // [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(crate::base::Error::Parameter(format!(

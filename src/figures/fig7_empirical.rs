@@ -252,9 +252,6 @@ impl Figure for Fig {
     }
 
     // Job `j`: point j mod (W·H) of panel ⌊j / (W·H)⌋ (panels row-major).
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, j: usize) -> Result<Item> {
         let points = params.grid.0 * params.grid.1;
         let s = panel_setup(params, j / points)?;
@@ -269,9 +266,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from the results of every job, in job order.
-    //
-    // # Errors
-    // [`crate::base::Error::Parameter`] for the wrong number of results; boundary errors.
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(crate::base::Error::Parameter(format!(

@@ -15,7 +15,7 @@ use super::colour::Rgb;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{cell, csv_text, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,14 +65,7 @@ impl Parameters for Params {
             ),
             ("kurtosis k".into(), fmt_value(self.kurtosis)),
             ("prescribed λ (A8)".into(), fmt_value(self.lambda)),
-            (
-                "y range".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.y_range.0),
-                    fmt_value(self.y_range.1)
-                ),
-            ),
+            span("y range", self.y_range),
             ("points per curve".into(), self.samples.to_string()),
         ]
     }

@@ -1,5 +1,6 @@
-//! Paper-ready figures: one file per figure, each with `data(&Params) -> Data` (compute once),
-//! `render(&Data, &Style) -> String` (SVG) and `csv(&Data) -> String` (the numbers behind it).
+//! Paper-ready figures: one file per figure, each a [`Figure`]: `data(&Params) -> Data`
+//! (compute once), `render(&Data, &Style) -> String` (SVG) and `csv(&Data) -> String` (the
+//! numbers behind it).
 //!
 //! | module | figure |
 //! |---|---|
@@ -30,11 +31,14 @@
 //!
 //! # Writing a figure
 //!
-//! A figure module has `Params` (`paper`, `quick`, `describe`), `data`, `title`, `csv`,
-//! `commands` and `render(&Data, &Style) -> String`, and one `entry!` line in [`registry`].
-//! `render` lays out frames in points and draws on a [`canvas::Canvas`]:
+//! A figure module has `Params` implementing [`Parameters`] (`paper`, `quick`, optionally
+//! `paper_resolution`, and `describe` for the index) and a type implementing [`Figure`]: its
+//! id, source and width, its jobs (trained figures; none for closed-form ones), `assemble`,
+//! `title`, `render`, `csv` and, where another subcommand prints the same numbers in
+//! seconds, `commands` as [`Invocation`]s (the CLI spells them). One line in [`registry`]
+//! lists it. `render` lays out frames in points and draws on a [`canvas::Canvas`]:
 //!
-//! 1. `TitleBlock::new(title(data), style.title_size(), style.width_pt())`, then
+//! 1. `TitleBlock::new(title, style.title_size(), style.width_pt())`, then
 //!    `Canvas::new(width, height, style)` and `heading.draw(&mut canvas)`;
 //! 2. per panel a [`panel::Panel`] (`Frame` in points, `Axis::linear`/`Axis::log` with a
 //!    Unicode label; `_{i}`/`^{2}` become scripts); `panel.clip(&mut canvas)` before data,
@@ -53,10 +57,10 @@
 //!
 //! # Example
 //! ```
-//! use polycap::figures::{loss_allocation, style::Style};
+//! use polycap::figures::{Figure, Parameters, loss_allocation, style::Style};
 //! let params = loss_allocation::Params::quick();
-//! let data = loss_allocation::data(&params).expect("valid parameters");
-//! let svg = loss_allocation::render(&data, &Style::default());
+//! let data = loss_allocation::Fig::data(&params).expect("valid parameters");
+//! let svg = loss_allocation::Fig::render(&data, &Style::default());
 //! assert!(svg.starts_with("<?xml"));
 //! ```
 
@@ -106,6 +110,12 @@ pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
     })()
     .expect("invariant: writing CSV to memory cannot fail");
     String::from_utf8(bytes).expect("invariant: CSV of UTF-8 cells is UTF-8")
+}
+
+/// An index entry for a range: `name`, "lo … hi".
+pub(crate) fn span(name: &str, (lo, hi): (f64, f64)) -> (String, String) {
+    let f = panel::fmt_value;
+    (name.to_string(), format!("{} … {}", f(lo), f(hi)))
 }
 
 /// Shortest text that parses back to exactly `x` (Rust's round-trip float formatting).

@@ -19,7 +19,7 @@ use super::isolines::Grid;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{cell, csv_text, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,22 +66,8 @@ impl Parameters for Params {
             ("features N".into(), self.setting.features().to_string()),
             ("dimensions D".into(), self.setting.dims().to_string()),
             ("inputs".into(), inputs_name(self.setting.magnitude())),
-            (
-                "importance V (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.importance_range.0),
-                    fmt_value(self.importance_range.1)
-                ),
-            ),
-            (
-                "density p = 1 − S (log)".into(),
-                format!(
-                    "{} … {}",
-                    fmt_value(self.density_range.0),
-                    fmt_value(self.density_range.1)
-                ),
-            ),
+            span("importance V (log)", self.importance_range),
+            span("density p = 1 − S (log)", self.density_range),
             (
                 "grid (V × p)".into(),
                 format!("{} × {}", self.columns, self.rows),

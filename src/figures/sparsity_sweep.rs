@@ -161,9 +161,6 @@ impl Figure for Fig {
 
     // Job `k`: the linear model (k = 0) or the ReLU-output model at density k − 1, trained
     // exactly as in a sweep over the densities (seeds 0, 1, …), best of the seeds.
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, k: usize) -> Result<BestRun> {
         let (model, _, p, index) = job_setup(params, k)?;
         let n = params.features;
@@ -181,9 +178,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from the results of every job, in job order.
-    //
-    // # Errors
-    // [`Error::Parameter`] for the wrong number of results or a malformed W.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(Error::Parameter(format!(

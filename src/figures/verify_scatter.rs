@@ -184,9 +184,6 @@ impl Figure for Fig {
     }
 
     // Job `j`: point j mod (W·H) under (T4) (j < W·H) or (T3).
-    //
-    // # Errors
-    // Parameter and training errors.
     fn job(params: &Params, j: usize) -> Result<PointReport> {
         let points = params.grid.0 * params.grid.1;
         let grid = grid_of(params)?;
@@ -196,9 +193,6 @@ impl Figure for Fig {
     }
 
     // The figure's data from the results of every job, in job order.
-    //
-    // # Errors
-    // [`crate::base::Error::Parameter`] for the wrong number of results.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(crate::base::Error::Parameter(format!(
