@@ -420,14 +420,7 @@ impl Canvas {
             None => vec![pts.to_vec()],
         };
         for run in runs.into_iter().filter(|r| r.len() >= 2) {
-            match stroke.dash {
-                None => self.ops.push(Op::Path(run, stroke.clone())),
-                Some((on, off)) => {
-                    for d in dashes(&run, on, off) {
-                        self.ops.push(Op::Path(d, stroke.clone()));
-                    }
-                }
-            }
+            self.ops.push(Op::Path(run, stroke.clone()));
         }
     }
 
@@ -653,7 +646,18 @@ fn replay(
         match op {
             Op::Path(pts, s) => {
                 let p: Vec<(i32, i32)> = pts.iter().map(|p| at(*p)).collect();
-                root.draw(&PathElement::new(p, s.shape()))?;
+                match s.dash {
+                    None => root.draw(&PathElement::new(p, s.shape()))?,
+                    Some((on, off)) => {
+                        let (on, off) = (units(on).max(1), units(off).max(1));
+                        root.draw(&plotters::element::DashedPathElement::new(
+                            p,
+                            on,
+                            off,
+                            s.shape(),
+                        ))?;
+                    }
+                }
             }
             Op::Fill(pts, c, alpha) => {
                 let p: Vec<(i32, i32)> = pts.iter().map(|p| at(*p)).collect();
@@ -926,43 +930,6 @@ fn even_odd_polygon(loops: &[Vec<(f64, f64)>]) -> Option<Vec<(f64, f64)>> {
     Some(out)
 }
 
-/// The "on" pieces of a polyline dashed with dashes `on` and gaps `off` (points).
-fn dashes(pts: &[(f64, f64)], on: f64, off: f64) -> Vec<Vec<(f64, f64)>> {
-    let mut out = Vec::new();
-    if on <= 0.0 || off <= 0.0 {
-        return vec![pts.to_vec()];
-    }
-    let mut drawing = true;
-    let mut left = on;
-    let mut cur = vec![pts[0]];
-    for w in pts.windows(2) {
-        let (mut a, b) = (w[0], w[1]);
-        let mut len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-        while len > left {
-            let t = left / len;
-            let p = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            if drawing {
-                cur.push(p);
-                out.push(std::mem::take(&mut cur));
-            } else {
-                cur = vec![p];
-            }
-            drawing = !drawing;
-            len -= left;
-            left = if drawing { on } else { off };
-            a = p;
-        }
-        left -= len;
-        if drawing {
-            cur.push(b);
-        }
-    }
-    if drawing && cur.len() >= 2 {
-        out.push(cur);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -988,11 +955,5 @@ mod tests {
         // The script is measured at its own, smaller size.
         let (plain, scripted) = (text_width("Vign", 10.0), text_width("V_{ign}", 10.0));
         assert!(scripted < plain && scripted > text_width("V", 10.0));
-    }
-
-    #[test]
-    fn dashes_cover_half_the_length() {
-        let d = dashes(&[(0.0, 0.0), (10.0, 0.0)], 1.0, 1.0);
-        assert_eq!(d.len(), 5);
     }
 }

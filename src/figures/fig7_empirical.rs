@@ -8,7 +8,7 @@
 //! Measured (release, 2 cores shared with other jobs, load ≈ 5): 13 × 13, 2 seeds, 3000 steps
 //! took 322 s; the default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the
 //! reproduce budget. The spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps,
-//! [`Params::paper_resolution`], `--resolution paper`) measured with `polycap bench figure
+//! `Params::paper_resolution`, `--resolution paper`) measured with `polycap bench figure
 //! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 9): 0.92
 //! CPU-s per job, ≈ 5200 CPU-s in all, ≈ 43 min on 2 idle cores, mostly the quadratic row. Shard it (`--shard i/N`, derivations/verify.md (V7)).
 

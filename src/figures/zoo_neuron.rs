@@ -44,7 +44,7 @@ pub struct Params {
 impl Parameters for Params {
     /// The reproduce budget: \[A\]'s model, densities and init (std √(2/120) of its K = 7 joint
     /// tensor), 1 seed × 5000 steps per panel. \[A\]'s 10 000 steps with the spec's best of 20
-    /// seeds is [`Params::paper_resolution`].
+    /// seeds is `Params::paper_resolution`.
     fn paper() -> Self {
         Params {
             hidden: vec![Hidden::Relu, Hidden::Solu, Hidden::SoluLn],

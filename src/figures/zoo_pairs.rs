@@ -54,7 +54,7 @@ fn five(base: f64) -> Vec<f64> {
 
 impl Parameters for Params {
     /// \[A\]'s runs at 10 000 steps, best of 2 seeds (the reproduce budget); the spec's
-    /// best of 10 is [`Params::paper_resolution`].
+    /// best of 10 is `Params::paper_resolution`.
     fn paper() -> Self {
         let corr = |k| Pairs {
             correlated: k,

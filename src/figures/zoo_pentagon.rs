@@ -40,7 +40,7 @@ pub struct Params {
 
 impl Parameters for Params {
     /// 16 values of r in [10⁻², 10], 6 fits × 6000 steps each (the reproduce budget); the
-    /// spec's 31 × 20 fits × 10 000 steps is [`Params::paper_resolution`].
+    /// spec's 31 × 20 fits × 10 000 steps is `Params::paper_resolution`.
     fn paper() -> Self {
         Params {
             base_density: 0.05,
