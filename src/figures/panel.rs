@@ -81,27 +81,14 @@ pub struct Tick {
     pub major: bool,
 }
 
-const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-const SUBSCRIPT: [char; 10] = ['₀', '₁', '₂', '₃', '₄', '₅', '₆', '₇', '₈', '₉'];
-
 /// Integer as Unicode superscript: −3 → "⁻³".
 pub fn superscript(n: i64) -> String {
-    let mut s = String::new();
-    if n < 0 {
-        s.push('⁻');
-    }
-    for c in n.unsigned_abs().to_string().chars() {
-        s.push(SUPERSCRIPT[c.to_digit(10).map_or(0, |d| d as usize)]);
-    }
-    s
+    unicode(&format!("^{{{n}}}"))
 }
 
 /// Non-negative integer as Unicode subscript: 12 → "₁₂".
 pub fn subscript(n: usize) -> String {
-    n.to_string()
-        .chars()
-        .map(|c| SUBSCRIPT[c.to_digit(10).map_or(0, |d| d as usize)])
-        .collect()
+    unicode(&format!("_{{{n}}}"))
 }
 
 /// "10ⁿ" label of a decade.

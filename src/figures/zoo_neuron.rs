@@ -302,7 +302,13 @@ impl Figure for Fig {
         let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
         let heading = TitleBlock::new(Self::title(data), tts, width);
         let cols = data.rows.first().map_or(1, |r| r.panels.len()).max(1);
-        let left = ls * 4.0;
+        // Room for the widest row label, measured (at one column "solu_ln" needs more than 4 em).
+        let widest = data
+            .rows
+            .iter()
+            .map(|r| text_width(r.hidden.name(), ls))
+            .fold(0.0, f64::max);
+        let left = (ls * 4.0).max(widest + 6.0);
         let gap = 6.0;
         let pw = (width - left - 4.0 - gap * (cols as f64 - 1.0)) / cols as f64;
         let (n, d) = data
