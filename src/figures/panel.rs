@@ -209,7 +209,9 @@ fn linear_ticks(axis: &Axis, length: f64, min_gap: f64) -> Vec<Tick> {
         .map(|w| w[1] - w[0])
         .fold(f64::INFINITY, f64::min);
     let decimals = if step.is_finite() && step > 0.0 {
-        let d = -(step.log10() - 1e-9).floor();
+        // Key points are sums of float steps (0.1 comes out as 0.09999…): round the
+        // step's exponent with a tolerance so that 0.1 gets one decimal, not two.
+        let d = -(step.log10() + 1e-6).floor();
         // 2.5-like steps need one more digit.
         let extra = usize::from(((step / 10f64.powf(-d)) - 2.5).abs() < 1e-9);
         (d.max(0.0) as usize) + extra

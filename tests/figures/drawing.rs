@@ -78,6 +78,14 @@ fn linear_axis_ticks_and_minus_sign() {
     assert_eq!(labels.first().map(String::as_str), Some("−1.0"));
     assert_eq!(labels.last().map(String::as_str), Some("1.0"));
     assert!(labels.contains(&"0.0".to_string()));
+    // Steps of 0.1 are float sums (0.0999…): still one decimal (Fig. 7's colour bar).
+    let unit = Axis::linear(0.0, 1.0, "C");
+    let labels: Vec<String> = ticks(&unit, 300.0, 20.0)
+        .into_iter()
+        .filter_map(|t| t.label)
+        .collect();
+    assert!(labels.contains(&"0.9".to_string()), "{labels:?}");
+    assert!(labels.iter().all(|l| l.len() == 3), "{labels:?}");
 }
 
 #[test]
