@@ -10,7 +10,7 @@ use crate::base::{FeatureSet, Magnitude, Result};
 use crate::training::best_of;
 use crate::training::readout::cosine;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
-use crate::verify::zoo::{anti_pairs, correlated_cross, partners_nearest};
+use crate::verify::zoo::{anti_pairs, correlated_cross, partners_adjacent};
 
 use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
@@ -281,7 +281,7 @@ impl Figure for Fig {
                 let pass = match run.name {
                     "anti-2" => anti_pairs(&w),
                     "corr-2" => correlated_cross(&w),
-                    _ => partners_nearest(&w),
+                    _ => partners_adjacent(&w),
                 };
                 panels.push(Panel {
                     density: p,
@@ -308,7 +308,7 @@ impl Figure for Fig {
                     (
                         last,
                         format!(
-                            "at the sparsest p all represented and partners nearest: {}",
+                            "at the sparsest p all represented and partners side by side: {}",
                             if last { "yes" } else { "no" },
                         ),
                     )
