@@ -5,12 +5,11 @@
 //! each is compared qualitatively with the quadratic theory (`verify::departure`), and the
 //! closed-form boundaries of the quadratic model are drawn for orientation.
 //!
-//! Measured (release, 2 cores shared with other jobs, load ≈ 5): 13 × 13, 2 seeds, 3000 steps
-//! took 322 s; the default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the
-//! reproduce budget. The spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps,
-//! `Params::paper_resolution`, `--resolution paper`) measured with `polycap bench figure
-//! fig7-empirical-phase-diagrams --sample 37` (every 37th of its 5625 jobs, load ≈ 9): 0.92
-//! CPU-s per job, ≈ 5200 CPU-s in all, ≈ 43 min on 2 idle cores, mostly the quadratic row. Shard it (`--shard i/N`, derivations/verify.md (V7)).
+//! The default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the reproduce budget;
+//! the spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps, `Params::paper_resolution`,
+//! `--resolution paper`) is 5625 jobs, mostly the quadratic row: time it with `polycap bench
+//! figure fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
+//! derivations/verify.md (V7)).
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
@@ -152,16 +151,6 @@ impl Parameters for Params {
             (
                 "overlay".into(),
                 "closed-form boundaries of the quadratic model (P3), (P4), first-order line, critical point".into(),
-            ),
-            (
-                "wall time (release, 2 cores)".into(),
-                if self.quick {
-                    "< 2 s".into()
-                } else if self.paper {
-                    "≈ 5200 CPU-s, ≈ 43 min on 2 idle cores (estimated from every 37th job); shard it with --shard i/N".into()
-                } else {
-                    "about 2–3 min (12 × 12; 13 × 13 × 3000 steps took 322 s under load)".into()
-                },
             ),
         ]
     }

@@ -116,16 +116,6 @@ impl Parameters for Params {
                 "right".into(),
                 protocol_caption(&self.sampled.0, self.sampled.1),
             ),
-            (
-                "wall time (release, 2 cores)".into(),
-                if self.quick {
-                    "< 1 s".into()
-                } else if self.paper {
-                    "≈ 1300 CPU-s, ≈ 11 min on 2 idle cores (estimated from every 31st job)".into()
-                } else {
-                    "54 s".into()
-                },
-            ),
         ]
     }
 }
