@@ -243,14 +243,14 @@ pub struct Row {
     pub d_feature: Vec<Vec<f64>>,
     /// D_X of every point per fit (Z18).
     pub d_point: Vec<Vec<f64>>,
-    /// Per fit: the hₜ form a regular T-gon (checked for 3 ≤ T ≤ `small_max`).
+    /// Per fit: the hₜ form a regular T-gon (checked for 4 ≤ T ≤ `small_max`).
     pub t_gon: Vec<bool>,
     /// Per fit: 5 ± 1 strong features (‖Wᵢ‖ ≥ 0.5) with the largest D_f forming a pentagon,
     /// and every D_X < 0.1 (checked for T ≥ `large_min`).
     pub pentagon: Vec<bool>,
     /// Strong features per fit.
     pub strong: Vec<usize>,
-    /// Whether this T is checked for T-gons (3 ≤ T ≤ `small_max`).
+    /// Whether this T is checked for T-gons (4 ≤ T ≤ `small_max`; T = 3 is degenerate (ZB11)).
     pub t_gon_checked: bool,
     /// Whether this T is checked for the pentagon (T ≥ `large_min`).
     pub pentagon_checked: bool,
@@ -334,7 +334,7 @@ pub struct Data {
     pub params: Params,
     /// One row per T.
     pub rows: Vec<Row>,
-    /// Every fit with 3 ≤ T ≤ `small_max` is a T-gon.
+    /// Every fit with 4 ≤ T ≤ `small_max` is a T-gon (T = 3 is degenerate (ZB11)).
     pub small_pass: bool,
     /// Every fit with T ≥ `large_min` is a pentagon with all D_X < 0.1.
     pub large_pass: bool,
@@ -387,7 +387,7 @@ pub fn assemble(params: &Params, items: Vec<Fit>) -> Result<Data> {
                 t_gon,
                 pentagon,
                 strong,
-                t_gon_checked: (3..=params.small_max).contains(&t),
+                t_gon_checked: (4..=params.small_max).contains(&t),
                 pentagon_checked: t >= params.large_min,
             }
         })
@@ -463,7 +463,7 @@ pub fn title(data: &Data) -> String {
     let small_fail = failing(|r| r.t_gon_checked && !r.t_gon.iter().all(|&x| x));
     let large_fail = failing(|r| r.pentagon_checked && !r.pentagon.iter().all(|&x| x));
     format!(
-        "Finite data, N = {}, p = {}, D = 2 (Z19): 3 ≤ T ≤ {} T-gons {}{small_fail}; T ≥ {} pentagon, D_X < 0.1 {}{large_fail}; {}; highest mean test loss at T = {}",
+        "Finite data, N = {}, p = {}, D = 2 (Z19): 4 ≤ T ≤ {} T-gons {}{small_fail}; T ≥ {} pentagon, D_X < 0.1 {}{large_fail}; {}; highest mean test loss at T = {}",
         p.n,
         p.density,
         p.small_max,
@@ -560,7 +560,8 @@ pub fn render(data: &Data, style: &Style) -> String {
         "(a) data seed 0 per T, own scale: W columns (blue; ≥ 5 % of the longest), hₜ = WXₜ (red dots; first 400). (b) D_{{f}} (blue, top 8 per fit) and D_{{X}} (red, top 50 per fit) (Z18) against T, dashed D/T. (c) mean test loss ± 1 SE over {} data seeds (solid; red dot: highest), mean train loss (dashed). (d) mean ‖W‖_{{F}} and ‖b‖₂, dashed √5 (the simplified pentagon). {}",
         data.params.data_seeds,
         describe_setting(&data.params)
-    ) + if data.params.density > 0.02 {
+    ) + " T = 3 is not checked: any triangle with all gaps over 90° memorises with zero loss (ZB11)."
+        + if data.params.density > 0.02 {
         " T-gons need T·p ≲ 0.1 (few points share a feature): checked for T ≤ 5 here, T ≤ 10 at [A]'s p = 0.01."
     } else {
         ""
