@@ -34,9 +34,11 @@ import numpy as np
 from . import _polycap
 
 __all__ = [
+    "AbsResult",
     "Allocation",
     "Block",
     "Capacity",
+    "DatasetResult",
     "Geometry",
     "Marginal",
     "PhaseDiagram",
@@ -377,6 +379,69 @@ class TrainResult:
     importance: np.ndarray
 
 
+@dataclass(frozen=True)
+class AbsResult:
+    """Trained |x| models (Z10), one instance per density, the best seed of each.
+
+    Attributes:
+        W1: input weights, shape (instances, D, N): row r is neuron r.
+        W2: output weights, shape (instances, N, D).
+        b: output biases, shape (instances, N).
+        capacity: Cᵢ of each W1 (C1), shape (instances, N).
+        loss: evaluation loss of the reported seed, shape (instances,).
+        losses: loss curves, shape (instances, P), at the steps ``loss_steps`` (P,).
+        seed: the reported seed of each instance.
+        responses: y′ᵢ at x = +eᵢ and at x = −eᵢ, shape (instances, N, 2).
+        computed: both responses ≥ 0.5 (Z12), shape (instances, N).
+        density, importance: the feature set of each instance, shape (instances, N).
+    """
+
+    W1: np.ndarray
+    W2: np.ndarray
+    b: np.ndarray
+    capacity: np.ndarray
+    loss: np.ndarray
+    losses: np.ndarray
+    loss_steps: np.ndarray
+    seed: np.ndarray
+    responses: np.ndarray
+    computed: np.ndarray
+    density: np.ndarray
+    importance: np.ndarray
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """Autoencoders trained on finite sets of T points (Z14)–(Z18): one row per instance and
+    data seed (instance-major), the lowest-training-loss init of each.
+
+    Attributes:
+        W: trained embeddings, shape (rows, D, N).
+        H: hidden vectors of the training points H = WX, shape (rows, D, T).
+        b: output biases, shape (rows, N).
+        capacity: Cᵢ of each W (C1), the feature dimensionality D_f (Z18), shape (rows, N).
+        d_point: the data-point dimensionality D_X of each training point (Z18), shape (rows, T).
+        train_loss, test_loss: (Z16) on the training set and on fresh points, shape (rows,).
+        losses: training-loss curves, shape (rows, P), at the steps ``loss_steps`` (P,).
+        seed, data_seed: the init and data seed of each row.
+        density, importance: the feature set of each row, shape (rows, N).
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    b: np.ndarray
+    capacity: np.ndarray
+    d_point: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    losses: np.ndarray
+    loss_steps: np.ndarray
+    seed: np.ndarray
+    data_seed: np.ndarray
+    density: np.ndarray
+    importance: np.ndarray
+
+
 def train(
     model: str,
     features: int,
@@ -391,7 +456,7 @@ def train(
     steps: Optional[int] = None,
     batch: Optional[int] = None,
     lr: Optional[float] = None,
-    optimizer: str = "adam",
+    optimizer: Optional[str] = None,
     weight_decay: float = 0.01,
     schedule: Optional[str] = None,
     eval_batch: int = 65536,
@@ -399,7 +464,12 @@ def train(
     export_synthetic: Optional[PathLike] = None,
     hidden: Optional[str] = None,
     pairs: Optional[str] = None,
-) -> TrainResult:
+    init: Optional[str] = None,
+    dataset: Optional[int] = None,
+    test_points: int = 10000,
+    data_seeds: int = 1,
+    data_seed: int = 0,
+) -> Union[TrainResult, AbsResult, DatasetResult]:
     """Train a toy model (``polycap train``); bit-reproducible from ``seed``.
 
     Args:
@@ -415,7 +485,8 @@ def train(
         seeds: seeds per instance; the best (lowest loss) is kept.
         seed: first seed.
         steps, batch, lr: optimisation settings (None: the model's defaults).
-        optimizer: adam, adamw or sgd; weight_decay for adamw.
+        optimizer: adam, adamw or sgd (None: adam; adamw with ``dataset``); weight_decay for
+            adamw.
         schedule: constant, cosine or warmup:N (None: the model's default).
         eval_batch: fresh samples for the evaluation loss.
         save: also write the run to this .safetensors or .npz file (as ``polycap train
@@ -425,7 +496,69 @@ def train(
             D ≥ 4).
         pairs: correlated:K or anticorrelated:K (Z4)–(Z6): features (1, 2), (3, 4), … form K
             pairs; ``density`` is the per-feature density.
+        init: abs only: kaiming (default), kaiming-per-model or xavier-joint (Z11).
+        dataset: train an autoencoder on a fixed set of this many points T (Z14), full-batch
+            AdamW with warm-up and cosine (Z17); returns a :class:`DatasetResult`.
+        test_points, data_seeds, data_seed: with ``dataset``: fresh points of the test loss,
+            training sets per instance (best of ``seeds`` inits each), the first data seed.
+
+    Returns:
+        :class:`TrainResult`; :class:`AbsResult` for ``model="abs"`` (as ``polycap train
+        --model abs``); :class:`DatasetResult` with ``dataset`` (``polycap train --dataset T``).
     """
+    common = dict(
+        instances_density=_opt_values(instances_density),
+        seeds=seeds,
+        seed=seed,
+        steps=steps,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+    )
+    if model.strip() == "abs" or dataset is not None:
+        unused = {
+            "input": input != "uniform",
+            "save": save is not None,
+            "export_synthetic": export_synthetic is not None,
+            "pairs": pairs is not None,
+        }
+        if dataset is not None:
+            unused.update(hidden=hidden is not None, batch=batch is not None, init=init is not None)
+        given = [k for k, v in unused.items() if v]
+        if given:
+            what = "a dataset" if dataset is not None else "abs"
+            raise ValueError(f"{', '.join(given)} does not apply to {what}")
+    elif init is not None:
+        raise ValueError("init applies to abs only")
+    if dataset is not None:
+        d = _polycap.train_dataset(
+            model,
+            features,
+            dims,
+            dataset,
+            _values(importance),
+            _values(density),
+            test_points=test_points,
+            data_seeds=data_seeds,
+            data_seed=data_seed,
+            optimizer=optimizer or "adamw",
+            **common,
+        )
+        return DatasetResult(**d)
+    if model.strip() == "abs":
+        d = _polycap.train_abs(
+            features,
+            dims,
+            _values(importance),
+            _values(density),
+            batch=batch,
+            optimizer=optimizer or "adam",
+            eval_batch=eval_batch,
+            hidden=hidden,
+            init=init,
+            **common,
+        )
+        return AbsResult(**d)
     d = _polycap.train(
         model,
         features,
@@ -439,7 +572,7 @@ def train(
         steps=steps,
         batch=batch,
         lr=lr,
-        optimizer=optimizer,
+        optimizer=optimizer or "adam",
         weight_decay=weight_decay,
         schedule=schedule,
         eval_batch=eval_batch,

@@ -21,8 +21,10 @@ use polycap::theory::phase::{
     self, Budget, CONTOUR_LEVELS, DEFAULT_DENSITY_RANGE, PhaseSetting, marginal_curves,
 };
 use polycap::theory::quadratic::ExpectedLoss;
+use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun};
+use polycap::training::finite::{self, FiniteConfig, FiniteRun};
 use polycap::training::{
-    ExactConfig, ExactTrainer, Model, Optimizer, Schedule, TrainConfig, Trainer,
+    ExactConfig, ExactTrainer, Family, Hidden, Model, Optimizer, Schedule, TrainConfig, Trainer,
 };
 use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained, fractions};
 use polycap::verify::{
@@ -666,6 +668,268 @@ fn train<'py>(
     Ok(d)
 }
 
+/// The feature sets of `train_abs` and `train_dataset`: one instance, or one per density of
+/// `instances_density` (all features share it); U[0, 1) or U[−1, 1] magnitudes are the
+/// model's, so the law is uniform.
+fn instance_sets(
+    features: usize,
+    importance: Vec<f64>,
+    density: Vec<f64>,
+    instances_density: Option<Vec<f64>>,
+) -> PyResult<Vec<FeatureSet>> {
+    let v = per_feature("importance", importance, features)?;
+    let sets: Vec<Vec<f64>> = match instances_density {
+        Some(ps) if ps.is_empty() => return Err(value_err("instances_density is empty")),
+        Some(ps) => ps.into_iter().map(|p| vec![p; features]).collect(),
+        None => vec![per_feature("density", density, features)?],
+    };
+    sets.iter()
+        .map(|d| FeatureSet::from_densities(v.clone(), d, Magnitude::Uniform))
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(py_err)
+}
+
+/// The densities and importances of `sets` as (instances, N) arrays under "density" and
+/// "importance" of `d`.
+fn set_items(d: &Bound<'_, PyDict>, sets: &[&FeatureSet]) -> PyResult<()> {
+    let py = d.py();
+    let n = sets.first().map_or(0, |f| f.len());
+    let rows = |f: &dyn Fn(&FeatureSet) -> Vec<f64>| sets.iter().flat_map(|s| f(s)).collect();
+    d.set_item(
+        "density",
+        arr2(
+            py,
+            sets.len(),
+            n,
+            rows(&|f| f.densities().unwrap_or_default()),
+        )?,
+    )?;
+    d.set_item(
+        "importance",
+        arr2(py, sets.len(), n, rows(&|f| f.importance().to_vec()))?,
+    )
+}
+
+/// Loss curves `(step, loss)` of equal length as "losses" (rows, P) and "loss_steps" (P,).
+fn curve_items(d: &Bound<'_, PyDict>, curves: &[&[(usize, f64)]]) -> PyResult<()> {
+    let py = d.py();
+    let p = curves.first().map_or(0, |c| c.len());
+    let flat = curves
+        .iter()
+        .flat_map(|c| c.iter().map(|&(_, l)| l))
+        .collect();
+    d.set_item("losses", arr2(py, curves.len(), p, flat)?)?;
+    let steps: Vec<usize> = curves
+        .first()
+        .map_or_else(Vec::new, |c| c.iter().map(|&(s, _)| s).collect());
+    d.set_item("loss_steps", steps.into_pyarray(py))
+}
+
+/// Trains the |x| model (Z10) over instances and seeds, keeping each instance's lowest-loss
+/// seed, as `polycap train --model abs` does.
+#[pyfunction]
+#[pyo3(signature = (features, dims, importance = vec![1.0], density = vec![1.0], *, instances_density = None, seeds = 1, seed = 0, steps = None, batch = None, lr = None, optimizer = "adam", weight_decay = 0.01, schedule = None, eval_batch = 65536, hidden = None, init = None))]
+#[allow(clippy::too_many_arguments)]
+fn train_abs<'py>(
+    py: Python<'py>,
+    features: usize,
+    dims: usize,
+    importance: Vec<f64>,
+    density: Vec<f64>,
+    instances_density: Option<Vec<f64>>,
+    seeds: usize,
+    seed: u64,
+    steps: Option<usize>,
+    batch: Option<usize>,
+    lr: Option<f64>,
+    optimizer: &str,
+    weight_decay: f64,
+    schedule: Option<&str>,
+    eval_batch: usize,
+    hidden: Option<&str>,
+    init: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let sets = instance_sets(features, importance, density, instances_density)?;
+    let d0 = AbsConfig::default();
+    let mut cfg = AbsConfig {
+        steps: steps.unwrap_or(d0.steps),
+        batch: batch.unwrap_or(d0.batch),
+        lr: lr.unwrap_or(d0.lr),
+        optimizer: Optimizer::parse(optimizer, weight_decay).map_err(py_err)?,
+        eval_batch,
+        ..d0
+    };
+    if let Some(s) = schedule {
+        cfg.schedule = Schedule::parse(s).map_err(py_err)?;
+    }
+    if let Some(s) = init {
+        cfg.init = AbsInit::parse(s, sets.len()).map_err(py_err)?;
+    }
+    if let Some(h) = hidden {
+        let h = Hidden::parse(h).map_err(py_err)?;
+        h.validate(dims).map_err(py_err)?;
+        cfg.hidden = h;
+    }
+    let runs = py
+        .detach(|| abs::sweep(&sets, dims, &cfg, seeds, seed, &|| ()))
+        .map_err(py_err)?;
+    let best: Vec<&AbsRun> = runs
+        .iter()
+        .map(|rs| {
+            rs.iter()
+                .min_by(|x, y| x.loss.total_cmp(&y.loss))
+                .ok_or_else(|| value_err("seeds must be ≥ 1, got 0"))
+        })
+        .collect::<PyResult<_>>()?;
+    let k = best.len();
+    let d = PyDict::new(py);
+    let w1: Vec<DMatrix<f64>> = best.iter().map(|r| r.w1.clone()).collect();
+    d.set_item("W1", arr3(py, &w1)?)?;
+    let w2: Vec<DMatrix<f64>> = best.iter().map(|r| r.w2.clone()).collect();
+    d.set_item("W2", arr3(py, &w2)?)?;
+    let b = best.iter().flat_map(|r| r.bias.clone()).collect();
+    d.set_item("b", arr2(py, k, features, b)?)?;
+    let c = w1.iter().flat_map(capacities).collect();
+    d.set_item("capacity", arr2(py, k, features, c)?)?;
+    d.set_item("loss", arr1(py, best.iter().map(|r| r.loss).collect()))?;
+    curve_items(
+        &d,
+        &best
+            .iter()
+            .map(|r| r.loss_curve.as_slice())
+            .collect::<Vec<_>>(),
+    )?;
+    let seeds: Vec<u64> = best.iter().map(|r| r.seed).collect();
+    d.set_item("seed", seeds.into_pyarray(py))?;
+    let responses: Vec<f64> = best
+        .iter()
+        .flat_map(|r| r.responses().into_iter().flat_map(|(p, m)| [p, m]))
+        .collect();
+    d.set_item(
+        "responses",
+        numpy::PyArray1::from_vec(py, responses).reshape([k, features, 2])?,
+    )?;
+    let computed: Vec<bool> = best.iter().flat_map(|r| r.computed()).collect();
+    d.set_item(
+        "computed",
+        numpy::PyArray1::from_vec(py, computed).reshape([k, features])?,
+    )?;
+    set_items(&d, &sets.iter().collect::<Vec<_>>())?;
+    Ok(d)
+}
+
+/// Trains an autoencoder on fixed sets of T points (Z14)–(Z17): per instance and data seed
+/// the lowest-training-loss init, as `polycap train --dataset T` does.
+#[pyfunction]
+#[pyo3(signature = (model, features, dims, points, importance = vec![1.0], density = vec![1.0], *, instances_density = None, test_points = 10000, data_seeds = 1, data_seed = 0, seeds = 1, seed = 0, steps = None, lr = None, optimizer = "adamw", weight_decay = 0.01, schedule = None))]
+#[allow(clippy::too_many_arguments)]
+fn train_dataset<'py>(
+    py: Python<'py>,
+    model: &str,
+    features: usize,
+    dims: usize,
+    points: usize,
+    importance: Vec<f64>,
+    density: Vec<f64>,
+    instances_density: Option<Vec<f64>>,
+    test_points: usize,
+    data_seeds: usize,
+    data_seed: u64,
+    seeds: usize,
+    seed: u64,
+    steps: Option<usize>,
+    lr: Option<f64>,
+    optimizer: &str,
+    weight_decay: f64,
+    schedule: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let act = match Model::parse(model).map_err(py_err)?.family() {
+        Family::Autoencoder(act) => act,
+        _ => {
+            return Err(value_err(format!(
+                "a dataset applies to the autoencoders (tms-relu, tms-gelu, tms-square, linear), not {}",
+                model.trim()
+            )));
+        }
+    };
+    let sets = instance_sets(features, importance, density, instances_density)?;
+    let mut cfg = FiniteConfig::with_steps(
+        points,
+        steps.unwrap_or(FiniteConfig::defaults(points).steps),
+    );
+    cfg.test_points = test_points;
+    cfg.optimizer = Optimizer::parse(optimizer, weight_decay).map_err(py_err)?;
+    if let Some(lr) = lr {
+        cfg.lr = lr;
+    }
+    if let Some(s) = schedule {
+        cfg.schedule = Schedule::parse(s).map_err(py_err)?;
+    }
+    let runs = py
+        .detach(|| {
+            finite::sweep(
+                act,
+                &sets,
+                dims,
+                &cfg,
+                seeds,
+                seed,
+                data_seeds,
+                data_seed,
+                &|| (),
+            )
+        })
+        .map_err(py_err)?;
+    // One row per (instance, data seed), instance-major.
+    let best: Vec<&FiniteRun> = runs
+        .iter()
+        .map(|rs| {
+            rs.iter()
+                .min_by(|x, y| x.train_loss.total_cmp(&y.train_loss))
+                .ok_or_else(|| value_err("seeds must be ≥ 1, got 0"))
+        })
+        .collect::<PyResult<_>>()?;
+    let rows = best.len();
+    let d = PyDict::new(py);
+    let w: Vec<DMatrix<f64>> = best.iter().map(|r| r.w.clone()).collect();
+    d.set_item("W", arr3(py, &w)?)?;
+    let h: Vec<DMatrix<f64>> = best.iter().map(|r| r.hidden.clone()).collect();
+    d.set_item("H", arr3(py, &h)?)?;
+    let b = best.iter().flat_map(|r| r.bias.clone()).collect();
+    d.set_item("b", arr2(py, rows, features, b)?)?;
+    let c = w.iter().flat_map(capacities).collect();
+    d.set_item("capacity", arr2(py, rows, features, c)?)?;
+    let dx = h.iter().flat_map(capacities).collect();
+    d.set_item("d_point", arr2(py, rows, points, dx)?)?;
+    d.set_item(
+        "train_loss",
+        arr1(py, best.iter().map(|r| r.train_loss).collect()),
+    )?;
+    d.set_item(
+        "test_loss",
+        arr1(py, best.iter().map(|r| r.test_loss).collect()),
+    )?;
+    curve_items(
+        &d,
+        &best
+            .iter()
+            .map(|r| r.loss_curve.as_slice())
+            .collect::<Vec<_>>(),
+    )?;
+    let seeds: Vec<u64> = best.iter().map(|r| r.seed).collect();
+    d.set_item("seed", seeds.into_pyarray(py))?;
+    let dseeds: Vec<u64> = best.iter().map(|r| r.data_seed).collect();
+    d.set_item("data_seed", dseeds.into_pyarray(py))?;
+    set_items(
+        &d,
+        &sets
+            .iter()
+            .flat_map(|f| std::iter::repeat_n(f, data_seeds))
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(d)
+}
+
 /// Theory against training at one point (importance and density given) or over a V × p grid;
 /// the report as JSON text (the `--format json` document of `polycap verify`).
 #[pyfunction]
@@ -803,6 +1067,8 @@ fn _polycap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(marginal, m)?)?;
     m.add_function(wrap_pyfunction!(geometry, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(train_abs, m)?)?;
+    m.add_function(wrap_pyfunction!(train_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(verify_json, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(read, m)?)?;

@@ -202,6 +202,50 @@ def test_zoo_neuron_model_and_pairs():
         polycap.train("tms-relu", 4, 2, hidden="solu", **TINY)
 
 
+def test_abs_model_responses_recomputed_in_numpy():
+    # y′ = ReLU(W₂ ReLU(W₁x) + b) (Z10) at x = ±eᵢ, recomputed from the returned weights;
+    # "computed" is both responses ≥ 0.5 (Z12); the capacities are (C1) of W₁.
+    r = polycap.train("abs", 3, 6, density=1.0, seeds=2, **TINY)
+    assert isinstance(r, polycap.AbsResult)
+    assert r.W1.shape == (1, 6, 3) and r.W2.shape == (1, 3, 6) and r.b.shape == (1, 3)
+    w1, w2, b = r.W1[0], r.W2[0], r.b[0]
+    for i in range(3):
+        for side, x in ((0, 1.0), (1, -1.0)):
+            e = np.zeros(3)
+            e[i] = x
+            y = np.maximum(w2 @ np.maximum(w1 @ e, 0.0) + b, 0.0)
+            assert abs(r.responses[0, i, side] - y[i]) < 1e-12
+    np.testing.assert_array_equal(r.computed[0], (r.responses[0] >= 0.5).all(axis=1))
+    np.testing.assert_allclose(r.capacity[0], capacities_numpy(w1), rtol=1e-12, atol=1e-15)
+    again = polycap.train("abs", 3, 6, density=1.0, seeds=2, **TINY)
+    np.testing.assert_array_equal(r.W1, again.W1)
+    with pytest.raises(ValueError, match="pairs does not apply to abs"):
+        polycap.train("abs", 4, 2, pairs="correlated:1", **TINY)
+
+
+def test_dataset_small_t_gives_a_t_gon():
+    # (Z19) small T: the hidden vectors of T = 4 points form a square, every D_X = D/T = ½;
+    # D_X and D_f are (C1) of the columns of H and W, recomputed in numpy.
+    r = polycap.train(
+        "tms-relu", 200, 2, density=0.05, dataset=4, steps=4000, seeds=2, data_seeds=2,
+        test_points=1000,
+    )
+    assert isinstance(r, polycap.DatasetResult)
+    assert r.W.shape == (2, 2, 200) and r.H.shape == (2, 2, 4) and r.d_point.shape == (2, 4)
+    np.testing.assert_array_equal(r.data_seed, [0, 1])
+    for k in range(2):
+        np.testing.assert_allclose(r.d_point[k], capacities_numpy(r.H[k]), rtol=1e-12)
+        np.testing.assert_allclose(r.capacity[k], capacities_numpy(r.W[k]), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(r.d_point[k], 0.5, rtol=0.15)
+    assert (r.test_loss > r.train_loss).all()
+    with pytest.raises(ValueError, match="T must be|1 to"):
+        polycap.train("tms-relu", 5, 2, dataset=0, steps=10)
+    with pytest.raises(ValueError, match="autoencoders"):
+        polycap.train("quadratic", 5, 2, dataset=5, steps=10)
+    with pytest.raises(ValueError, match="batch does not apply"):
+        polycap.train("tms-relu", 5, 2, dataset=5, steps=10, batch=8)
+
+
 # --- files -----------------------------------------------------------------------------------
 
 

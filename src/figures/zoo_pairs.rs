@@ -10,7 +10,7 @@ use crate::base::{FeatureSet, Magnitude, Result};
 use crate::training::best_of;
 use crate::training::readout::cosine;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
-use crate::verify::zoo::{anti_pairs, correlated_cross, partners_nearest};
+use crate::verify::zoo::{anti_pairs, correlated_cross, partners_adjacent};
 
 use super::capacity_examples::arrow;
 use super::colormap::CATEGORICAL;
@@ -244,7 +244,7 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
             let pass = match run.name {
                 "anti-2" => anti_pairs(&w),
                 "corr-2" => correlated_cross(&w),
-                _ => partners_nearest(&w),
+                _ => partners_adjacent(&w),
             };
             panels.push(Panel {
                 density: p,
@@ -271,7 +271,7 @@ pub fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
                 (
                     last,
                     format!(
-                        "at the sparsest p all represented and partners nearest: {}",
+                        "at the sparsest p all represented and partners side by side: {}",
                         if last { "yes" } else { "no" },
                     ),
                 )

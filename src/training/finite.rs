@@ -154,6 +154,17 @@ impl FiniteConfig {
         }
     }
 
+    /// (Z17) for T points and `steps` updates: [`FiniteConfig::defaults`] with the 2 500
+    /// warm-up steps shortened to a quarter of the run when the run is shorter than 10 000
+    /// updates (so that a short run still decays).
+    pub fn with_steps(points: usize, steps: usize) -> Self {
+        FiniteConfig {
+            steps,
+            schedule: Schedule::WarmupCosine(2_500.min(steps.div_ceil(4))),
+            ..Self::defaults(points)
+        }
+    }
+
     /// Checks T and the test set in 1..=[`MAX_POINTS`], steps ≥ 1, η finite > 0, the optimiser
     /// and the init.
     pub fn validate(&self) -> Result<()> {

@@ -33,16 +33,19 @@ pub fn correlated_cross(w: &DMatrix<f64>) -> bool {
         })
 }
 
-/// (Z7) corr-3: every feature represented and its nearest neighbour in angle (largest
-/// cosine) is its partner.
-pub fn partners_nearest(w: &DMatrix<f64>) -> bool {
+/// (Z7) corr-3: every feature represented and its partner side by side: cos > 0 and among
+/// its two largest cosines (its angular neighbours in 2 dimensions). Not "nearest": partners
+/// are always co-active, so the optimum puts them further apart than the other neighbours
+/// (derivations/zoo-a.md).
+pub fn partners_adjacent(w: &DMatrix<f64>) -> bool {
     let n = w.ncols();
     (0..n).all(|i| {
         let partner = i ^ 1;
-        represented(w, i)
-            && (0..n)
-                .filter(|&j| j != i && j != partner)
-                .all(|j| cosine(w, i, j) < cosine(w, i, partner))
+        let c = cosine(w, i, partner);
+        let closer = (0..n)
+            .filter(|&j| j != i && j != partner && cosine(w, i, j) > c)
+            .count();
+        represented(w, i) && c > 0.0 && closer <= 1
     })
 }
 

@@ -8,7 +8,7 @@ use polycap::training::best_of;
 use polycap::training::{Hidden, Init, Model, Pairs, TrainConfig, Trainer};
 use polycap::verify::zoo::{
     Geometry, anti_pairs, correlated_cross, digon_axes_cos, geometry, inversions, neuron_dense,
-    neuron_sparse, partners_nearest, room_of_first, spearman,
+    neuron_sparse, partners_adjacent, room_of_first, spearman,
 };
 
 fn polar(deg: &[f64], norm: &[f64]) -> DMatrix<f64> {
@@ -29,9 +29,15 @@ fn checks_on_known_geometries() {
     assert!(!anti_pairs(&cross));
     // Three correlated pairs side by side (partners 20° apart) vs shuffled.
     let side = polar(&[0.0, 20.0, 120.0, 140.0, 240.0, 260.0], &[1.0; 6]);
-    assert!(partners_nearest(&side));
+    assert!(partners_adjacent(&side));
     let shuffled = polar(&[0.0, 130.0, 120.0, 250.0, 240.0, 10.0], &[1.0; 6]);
-    assert!(!partners_nearest(&shuffled));
+    assert!(!partners_adjacent(&shuffled));
+    // The trained optimum: partners 65° apart, pairs 55° apart (neighbours, not nearest).
+    let trained = polar(&[0.0, 65.0, 120.0, 185.0, 240.0, 305.0], &[1.0; 6]);
+    assert!(partners_adjacent(&trained));
+    // Partners across the hexagon (120°, cos < 0) are not side by side.
+    let across = polar(&[0.0, 120.0, 60.0, 180.0, 240.0, 300.0], &[1.0; 6]);
+    assert!(!partners_adjacent(&across));
     // Regular pentagon; two digons with feature 1 dropped; a square with feature 1 short.
     let pent = polar(&[0.0, 72.0, 144.0, 216.0, 288.0], &[1.0; 5]);
     assert_eq!(geometry(&pent), Geometry::Pentagon);

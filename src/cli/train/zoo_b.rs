@@ -18,9 +18,6 @@ use serde_json::json;
 use super::super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
 use super::{DEFAULT_DECAY, Flags, Sizes, optimizer_name, parse_init};
 
-/// Warm-up steps of (Z17): 2 500, or a quarter of the run when it is shorter than 10 000 steps.
-const WARMUP: usize = 2_500;
-
 /// Whether any --dataset flag is given.
 pub(super) fn wants(a: &Flags) -> bool {
     a.dataset.is_some()
@@ -144,14 +141,12 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         .context("cannot start the thread pool")?;
     match (dataset, model.family()) {
         (Some(t), Family::Autoencoder(act)) => {
-            let mut cfg = FiniteConfig::defaults(t);
-            cfg.steps = steps;
+            let mut cfg = FiniteConfig::with_steps(t, steps);
             cfg.test_points = eval;
             cfg.optimizer = optimizer;
-            cfg.schedule = match &a.schedule {
-                Some(s) => Schedule::parse(s)?,
-                None => Schedule::WarmupCosine(WARMUP.min(steps.div_ceil(4))),
-            };
+            if let Some(s) = &a.schedule {
+                cfg.schedule = Schedule::parse(s)?;
+            }
             if let Some(lr) = a.lr {
                 cfg.lr = lr;
             }
