@@ -562,10 +562,10 @@ pub fn render(data: &Data, style: &Style) -> String {
         describe_setting(&data.params)
     ) + " T = 3 is not checked: any triangle with all gaps over 90° memorises with zero loss (ZB11)."
         + if data.params.density > 0.02 {
-        " T-gons need T·p ≲ 0.1 (few points share a feature): checked for T ≤ 5 here, T ≤ 10 at [A]'s p = 0.01."
-    } else {
-        ""
-    };
+            " T-gons need T·p ≲ 0.1 (few points share a feature): checked for T ≤ 5 here, T ≤ 10 at [A]'s p = 0.01."
+        } else {
+            ""
+        };
     let lines = wrap(&caption, ts, width - 8.0);
     let y_cap = last.y + last.h + bottom + ts;
     let mut svg = Svg::new(width, y_cap + ts * 1.2 * lines.len() as f64 + 4.0, style);

@@ -280,7 +280,7 @@ impl FiniteModel {
         &self,
         theta: &[f64],
         data: &Dataset,
-        mut grad: Option<&mut [f64]>,
+        grad: Option<&mut [f64]>,
         act: F,
     ) -> f64 {
         let (n, d) = (self.n, self.d);
@@ -416,7 +416,7 @@ impl FiniteModel {
                 }
             }
         }
-        if let Some(grad) = grad.as_deref_mut() {
+        if let Some(grad) = grad {
             for i in 0..n {
                 for r in 0..d {
                     grad[i * d + r] = gw[r * np + i];
