@@ -570,5 +570,15 @@ pub fn registry() -> Vec<Entry> {
             paper_resolution
         ),
         // --- end issue 14b ---
+        // --- issue 14c ---
+        entry!(
+            zoo_finite,
+            "z19-double-descent",
+            "[H], [A] §4 memorisation and double descent; spec §14.5 (Z14)–(Z19); polycap train --dataset T",
+            Width::TwoColumn,
+            trained,
+            paper_resolution
+        ),
+        // --- end issue 14c ---
     ]
 }
