@@ -180,12 +180,7 @@ impl FiniteConfig {
                 "training needs at least 1 step, got 0".into(),
             ));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.lr
-            )));
-        }
+        super::optim::check_lr(self.lr)?;
         self.optimizer.validate()?;
         self.init.validate()
     }

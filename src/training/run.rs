@@ -175,12 +175,7 @@ impl TrainConfig {
                 "evaluation batch must be ≥ 1, got 0".into(),
             ));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.lr
-            )));
-        }
+        super::optim::check_lr(self.lr)?;
         if self.batch > u32::MAX as usize / 2 {
             return Err(Error::Parameter(format!(
                 "batch size too large: {}",
@@ -656,8 +651,8 @@ pub fn best_of(
 
 /// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`
 /// (spec (T3), pitfall 6). `None` for an empty slice.
-pub fn best_by<F: Fn(&Run) -> f64>(runs: &[Run], key: F) -> Option<&Run> {
-    runs.iter().fold(None, |best: Option<&Run>, r| match best {
+pub fn best_by<T, F: Fn(&T) -> f64>(runs: &[T], key: F) -> Option<&T> {
+    runs.iter().fold(None, |best: Option<&T>, r| match best {
         Some(b) if key(b) <= key(r) || key(r).is_nan() => Some(b),
         _ => Some(r),
     })
