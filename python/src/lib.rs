@@ -25,6 +25,7 @@ use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun};
 use polycap::training::finite::{self, FiniteConfig, FiniteRun};
 use polycap::training::{
     ExactConfig, ExactTrainer, Family, Hidden, Model, Optimizer, Schedule, TrainConfig, Trainer,
+    best_by,
 };
 use polycap::verify::geometry::{TRAINED_TOLERANCE, decompose_trained, fractions};
 use polycap::verify::{
@@ -775,11 +776,7 @@ fn train_abs<'py>(
         .map_err(py_err)?;
     let best: Vec<&AbsRun> = runs
         .iter()
-        .map(|rs| {
-            rs.iter()
-                .min_by(|x, y| x.loss.total_cmp(&y.loss))
-                .ok_or_else(|| value_err("seeds must be ≥ 1, got 0"))
-        })
+        .map(|rs| best_by(rs, |r| r.loss).ok_or_else(|| value_err("seeds must be ≥ 1, got 0")))
         .collect::<PyResult<_>>()?;
     let k = best.len();
     let d = PyDict::new(py);
@@ -884,9 +881,7 @@ fn train_dataset<'py>(
     let best: Vec<&FiniteRun> = runs
         .iter()
         .map(|rs| {
-            rs.iter()
-                .min_by(|x, y| x.train_loss.total_cmp(&y.train_loss))
-                .ok_or_else(|| value_err("seeds must be ≥ 1, got 0"))
+            best_by(rs, |r| r.train_loss).ok_or_else(|| value_err("seeds must be ≥ 1, got 0"))
         })
         .collect::<PyResult<_>>()?;
     let rows = best.len();

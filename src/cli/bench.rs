@@ -36,6 +36,9 @@ enum BenchCommand {
     Gelu(GeluArgs),
     /// The analytic 6-in-3 phase diagram on a W × H grid (target: 1000 × 1000 in < 0.5 s).
     Phase(PhaseArgs),
+    /// Finite datasets (Z14)–(Z17): the blocked full-batch kernel against the per-entry
+    /// reference (old/new ratio in one run, one after the other, one thread).
+    Finite(FiniteArgs),
     /// The training jobs of one trained figure of `polycap reproduce`: every K-th job timed
     /// (shard 0/K), the whole figure extrapolated.
     Figure(FigureArgs),
@@ -75,7 +78,117 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         BenchCommand::Figure(a) => figure(&a),
         BenchCommand::Gelu(a) => gelu(&a),
+        BenchCommand::Finite(a) => finite(&a),
     }
+}
+
+/// Flags of `polycap bench finite`.
+#[derive(Debug, clap::Args)]
+struct FiniteArgs {
+    /// Features N.
+    #[arg(long, default_value_t = 1000)]
+    features: usize,
+    /// Dimensions D.
+    #[arg(long, default_value_t = 2)]
+    dims: usize,
+    /// Density p of every feature.
+    #[arg(long, default_value_t = 0.01)]
+    density: f64,
+    /// Training points T.
+    #[arg(long, default_value_t = 2000)]
+    points: usize,
+    /// Full-batch loss-and-gradient evaluations per kernel.
+    #[arg(long, default_value_t = 200)]
+    evals: usize,
+}
+
+/// Times `evals` full-batch loss-and-gradient evaluations of the reference kernel, then of
+/// the blocked one (ZB10), on one dataset and one θ, and reports the ratio and the largest
+/// gradient difference relative to the largest gradient entry.
+fn finite(a: &FiniteArgs) -> anyhow::Result<()> {
+    use polycap::training::finite::{Dataset, FiniteModel, MAX_POINTS};
+    use polycap::training::rng::Xoshiro;
+    if a.features == 0 || a.dims == 0 || a.evals == 0 || a.evals > 1_000_000 {
+        return Err(usage(format!(
+            "need ≥ 1 feature and dimension and 1 ≤ evals ≤ 10^6, got features = {}, dims = {}, evals = {}",
+            a.features, a.dims, a.evals
+        )));
+    }
+    if a.points == 0 || a.points > MAX_POINTS {
+        return Err(usage(format!(
+            "--points must be in 1..={MAX_POINTS}, got {}",
+            a.points
+        )));
+    }
+    guard::check_sweep(a.features, a.dims, 1, a.points, 1, 1, 1)?;
+    let f = FeatureSet::from_densities(
+        vec![1.0; a.features],
+        &vec![a.density; a.features],
+        Magnitude::Uniform,
+    )?;
+    let data = Dataset::draw(&f, a.points, &mut Xoshiro::new(0, 1))?;
+    let m = FiniteModel::new(Activation::Relu, &f, a.dims)?;
+    let mut rng = Xoshiro::new(0, 0);
+    let theta: Vec<f64> = (0..a.features * (a.dims + 1))
+        .map(|_| 0.3 * rng.normal())
+        .collect();
+    let time = |fast: bool| {
+        let mut g = vec![0.0; theta.len()];
+        let t0 = Instant::now();
+        let mut l = 0.0;
+        for _ in 0..a.evals {
+            l = if fast {
+                m.loss_grad(&theta, &data, Some(&mut g))
+            } else {
+                m.loss_grad_reference(&theta, &data, Some(&mut g))
+            };
+        }
+        (t0.elapsed().as_secs_f64(), l, g)
+    };
+    let (old_s, old_l, old_g) = time(false);
+    let (new_s, new_l, new_g) = time(true);
+    let top = old_g
+        .iter()
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+        .max(f64::MIN_POSITIVE);
+    let diff = old_g
+        .iter()
+        .zip(&new_g)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+        / top;
+    let entries = (a.evals * a.points * a.features) as f64;
+    let ns = |s: f64| format!("{:.2}", 1e9 * s / entries);
+    let mut text = format!(
+        "polycap bench finite: tms-relu, N = {}, D = {}, p = {}, T = {} points, {} loss+gradient evaluations per kernel, 1 thread\n\
+         loss {old_l:.12e} (reference) vs {new_l:.12e} (blocked); max |Δ gradient| / max |gradient| = {diff:.2e}\n",
+        a.features, a.dims, a.density, a.points, a.evals
+    );
+    text.push_str(&table(
+        &[
+            "kernel",
+            "seconds",
+            "ms per evaluation",
+            "ns per point×feature",
+            "ratio",
+        ],
+        &[
+            vec![
+                "per-entry reference (old)".into(),
+                format!("{old_s:.3}"),
+                format!("{:.3}", 1e3 * old_s / a.evals as f64),
+                ns(old_s),
+                "1".into(),
+            ],
+            vec![
+                "blocked (ZB10)".into(),
+                format!("{new_s:.3}"),
+                format!("{:.3}", 1e3 * new_s / a.evals as f64),
+                ns(new_s),
+                format!("{:.2} faster", old_s / new_s),
+            ],
+        ],
+    ));
+    emit(None, &text)
 }
 
 /// Flags of `polycap bench gelu`.

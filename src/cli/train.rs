@@ -97,7 +97,9 @@ struct Flags {
     /// First seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Optimisation steps (default per model: T3 10 000, T4 20 000, T1 10 000).
+    /// Optimisation steps (default per model: T3 10 000, T4 20 000, T1 10 000); T3 trains
+    /// min(max(1, Kurt/3), 4) times as many for a magnitude law of kurtosis Kurt (Laplace 2×,
+    /// derivations/verify.md (V9)).
     #[arg(long)]
     steps: Option<usize>,
     /// Batch size (default: sized by density for the quadratic family, see --active; 1024

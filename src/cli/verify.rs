@@ -88,7 +88,9 @@ pub(super) struct Flags {
     /// Base seed; point i uses seeds derived from (base, i).
     #[arg(long, default_value_t = 0)]
     pub(super) seed: u64,
-    /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu).
+    /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu);
+    /// quadratic: times min(max(1, Kurt/3), 4) for a magnitude law of kurtosis Kurt (Laplace 2×,
+    /// Student-t ν = 5 3×; derivations/verify.md (V9)).
     #[arg(long)]
     pub(super) steps: Option<usize>,
     /// Peak learning rate η₀ (default: the protocol's, 10⁻² for (T3) and (T4), 10⁻³ for
@@ -99,6 +101,10 @@ pub(super) struct Flags {
     /// 2¹⁸; default 256).
     #[arg(long)]
     pub(super) active: Option<usize>,
+    /// quadratic: single-entry samples contribute their expectation over the magnitude
+    /// (quadratic.md (QT7)).
+    #[arg(long)]
+    pub(super) expected_singles: bool,
     /// Tolerance on |ΔCᵢ| (default 0.02: (T5) for quadratic-exact, and for quadratic with the
     /// density-sized batch of (T3)).
     #[arg(long)]
@@ -158,6 +164,16 @@ fn protocol_of(f: &Flags) -> anyhow::Result<(Protocol, usize)> {
             Protocol::Exact(_) => {
                 return Err(usage(
                     "--active applies to --model quadratic (sampled training), not quadratic-exact",
+                ));
+            }
+        }
+    }
+    if f.expected_singles {
+        match &mut protocol {
+            Protocol::Sampled { config, .. } => config.expected_singles = true,
+            Protocol::Exact(_) => {
+                return Err(usage(
+                    "--expected-singles applies to --model quadratic, not quadratic-exact",
                 ));
             }
         }

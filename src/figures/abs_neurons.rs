@@ -252,9 +252,7 @@ impl Figure for Fig {
             let runs = (0..params.seeds as u64)
                 .map(|s| model.train(&cfg, s, k as u64))
                 .collect::<Result<Vec<_>>>()?;
-            let best = runs
-                .iter()
-                .min_by(|a, b| a.loss.total_cmp(&b.loss))
+            let best = crate::training::best_by(&runs, |r| r.loss)
                 .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
             Ok(Item::of(p, best))
         } else if k < Self::jobs(params) {

@@ -22,6 +22,7 @@
 //! | [`zoo_pairs`] | \[E\], \[A\]: correlated and anticorrelated pairs in 2 dimensions (Z7) |
 //! | [`zoo_neuron`] | \[E\], \[A\]: the neuron model's monosemantic and polysemantic neurons (Z9), with SoLU (Z21) |
 //! | [`zoo_pentagon`] | \[E\]: the pentagon with one feature's density varied (Z22) |
+//! | [`zoo_finite`] | \[H\], \[A\]: finite data, memorisation (T-gons), the pentagon and the test-loss bump (Z19) |
 //! | [`empirical`] | shared pieces of the trained phase diagrams |
 //!
 //! The drawing layer: [`canvas`] (the page, drawn through plotters' SVG backend with DejaVu
@@ -87,6 +88,7 @@ pub mod phase_diagram;
 pub mod sparsity_sweep;
 pub mod two_block;
 pub mod verify_scatter;
+pub mod zoo_finite;
 pub mod zoo_neuron;
 pub mod zoo_pairs;
 pub mod zoo_pentagon;

@@ -532,5 +532,6 @@ pub fn registry() -> Vec<Entry> {
         Entry::of::<zoo_neuron::Fig>(),
         Entry::of::<zoo_pentagon::Fig>(),
         Entry::of::<abs_neurons::Fig>(),
+        Entry::of::<zoo_finite::Fig>(),
     ]
 }

@@ -128,12 +128,7 @@ impl AbsConfig {
                 self.steps, self.batch, self.eval_batch
             )));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.lr
-            )));
-        }
+        super::optim::check_lr(self.lr)?;
         if let AbsInit::XavierJoint { instances: 0 } = self.init {
             return Err(Error::Parameter(
                 "joint initialisation needs at least 1 instance, got 0".into(),

@@ -77,12 +77,7 @@ impl ExactTrainer {
                 "training needs at least 1 step, got 0".into(),
             ));
         }
-        if !(config.lr.is_finite() && config.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                config.lr
-            )));
-        }
+        super::optim::check_lr(config.lr)?;
         if !(config.init_std.is_finite() && config.init_std >= 0.0) {
             return Err(Error::Parameter(format!(
                 "initial standard deviation must be finite and ≥ 0, got {}",

@@ -109,12 +109,7 @@ impl TinyConfig {
                 self.batch, self.eval_batch
             )));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.lr
-            )));
-        }
+        super::optim::check_lr(self.lr)?;
         self.optimizer.validate()?;
         self.init.validate()
     }

@@ -25,6 +25,17 @@ pub enum Optimizer {
     Sgd,
 }
 
+/// Checks a base learning rate η₀: finite and > 0 (every training configuration's rule).
+pub fn check_lr(lr: f64) -> Result<()> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Parameter(format!(
+            "learning rate must be finite and > 0, got {lr}"
+        )))
+    }
+}
+
 impl Optimizer {
     /// Parses `adam`, `adamw` (with the given decay), `sgd`.
     pub fn parse(s: &str, weight_decay: f64) -> Result<Self> {

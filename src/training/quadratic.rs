@@ -33,6 +33,10 @@ pub struct QuadraticNet {
     pub d: usize,
     /// Importances vᵢ.
     pub importance: Vec<f64>,
+    /// (QT7) square model: per feature a the conditional moments (E[xₐ² | xₐ ≠ 0],
+    /// E[xₐ⁴ | xₐ ≠ 0]) = (1/pₐ, Kurtₐ/pₐ²). When given, a single-entry sample contributes
+    /// its expectation over the magnitude instead of its sampled value; empty: sampled.
+    pub single_moments: Vec<(f64, f64)>,
 }
 
 impl QuadraticNet {
@@ -59,6 +63,7 @@ impl QuadraticNet {
         // (QT6) square model: ‖Wₐ‖² once per batch, and per feature the sum of r x² over its
         // single-entry rows.
         let square = self.act == Activation::Square;
+        let expected = square && self.single_moments.len() == self.n;
         let (mut norm, mut single): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
         if square {
             norm = w
@@ -78,8 +83,17 @@ impl QuadraticNet {
             if square && hi == lo + 1 {
                 // (QT6) one active feature a: ỹ − y = (‖Wₐ‖² − vₐ) x² + b.
                 let a = batch.index[lo] as usize;
+                let c = norm[a] - self.importance[a];
+                if expected {
+                    // (QT7) E over xₐ of r², 2r and r xₐ² with r = c xₐ² + b.
+                    let (m2, m4) = self.single_moments[a];
+                    loss += c * c * m4 + 2.0 * c * b * m2 + b * b;
+                    gbs += 2.0 * (c * m2 + b);
+                    single[a] += c * m4 + b * m2;
+                    continue;
+                }
                 let x2 = (batch.value[lo] as f64).powi(2);
-                let r = (norm[a] - self.importance[a]) * x2 + b;
+                let r = c * x2 + b;
                 loss += r * r;
                 gbs += 2.0 * r;
                 single[a] += r * x2;

@@ -62,6 +62,10 @@ pub const ACTIVE_MAX: usize = BATCH_CAP;
 /// derivations/run.md "Quadratic kernel crossover").
 pub const QUAD_DENSE_FROM: f64 = 0.5;
 
+/// Largest factor by which (V9) scales the step count of a heavy-tailed law (Kurt ≥ 12, e.g.
+/// Student-t with ν ≤ 4.67, trains 4× the steps, not more).
+pub const STEP_SCALE_MAX: f64 = 4.0;
+
 /// Most values a training batch may store (2²⁷, 0.5–1.5 GiB with indices and offsets).
 pub const MAX_BATCH_ENTRIES: usize = 1 << 27;
 
@@ -100,6 +104,15 @@ pub struct TrainConfig {
     /// the neuron model only. With pairs, the autoencoders train on the zoo engine.
     pub pairs: Pairs,
     // --- end issue 14a ---
+    /// (QT7), the quadratic model with a batch of active entries: single-entry samples
+    /// contribute their expectation over the magnitude (a conditional expectation of the
+    /// sampled gradient: same mean, no eighth moment in its variance, verify.md (V9)).
+    pub expected_singles: bool,
+    /// (V9), the quadratic family: scale the step count by the magnitude law,
+    /// T = ⌈`steps`·min(max(1, Kurt/3), [`STEP_SCALE_MAX`])⌉ with Kurt the largest magnitude
+    /// kurtosis E z⁴ of the features (uniform and Gaussian keep `steps`; Laplace 2×,
+    /// Student-t ν = 5 3×). See [`TrainConfig::steps_for`].
+    pub steps_by_kurtosis: bool,
 }
 
 impl TrainConfig {
@@ -123,6 +136,8 @@ impl TrainConfig {
                 simd: Simd::Auto,
                 hidden: Hidden::Relu,
                 pairs: Pairs::default(),
+                expected_singles: false,
+                steps_by_kurtosis: true,
             }
         } else {
             TrainConfig {
@@ -139,6 +154,8 @@ impl TrainConfig {
                 simd: Simd::Auto,
                 hidden: Hidden::Relu,
                 pairs: Pairs::default(),
+                expected_singles: false,
+                steps_by_kurtosis: false,
             }
         }
     }
@@ -158,12 +175,7 @@ impl TrainConfig {
                 "evaluation batch must be ≥ 1, got 0".into(),
             ));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::Parameter(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.lr
-            )));
-        }
+        super::optim::check_lr(self.lr)?;
         if self.batch > u32::MAX as usize / 2 {
             return Err(Error::Parameter(format!(
                 "batch size too large: {}",
@@ -185,6 +197,30 @@ impl TrainConfig {
         }
         self.optimizer.validate()?;
         self.init.validate()
+    }
+
+    /// The step count for `features` (V9): [`TrainConfig::steps_at`] the largest magnitude
+    /// kurtosis of the features, or `steps` when they carry no magnitude laws.
+    pub fn steps_for(&self, features: &FeatureSet) -> usize {
+        match features.inputs() {
+            Some(inputs) => self.steps_at(
+                inputs
+                    .iter()
+                    .map(|x| x.magnitude.kurtosis())
+                    .fold(0.0, f64::max),
+            ),
+            None => self.steps,
+        }
+    }
+
+    /// The step count for inputs whose magnitude kurtosis is `kurt` (V9): `steps`, times
+    /// min(max(1, Kurt/3), [`STEP_SCALE_MAX`]) when `steps_by_kurtosis` is set.
+    pub fn steps_at(&self, kurt: f64) -> usize {
+        if !self.steps_by_kurtosis {
+            return self.steps;
+        }
+        let scale = (kurt / 3.0).clamp(1.0, STEP_SCALE_MAX);
+        (self.steps as f64 * scale).ceil() as usize
     }
 
     /// The batch size for features whose smallest density is `p_min`: `batch`, or with an
@@ -400,7 +436,8 @@ impl Trainer {
         let start = Instant::now();
         let cfg = &self.config;
         let (n, d) = (features.len(), self.dims);
-        guard::check_sweep(n, d, cfg.steps, cfg.batch, cfg.eval_batch, 1, 1)?;
+        let steps = cfg.steps_for(features);
+        guard::check_sweep(n, d, steps, cfg.batch, cfg.eval_batch, 1, 1)?;
         let (net, sampler) = match self.model.family() {
             Family::Quadratic(act) => (
                 Net::Quad(QuadraticNet {
@@ -408,6 +445,13 @@ impl Trainer {
                     n,
                     d,
                     importance: features.importance().to_vec(),
+                    single_moments: match features.inputs() {
+                        Some(inputs) if cfg.expected_singles => inputs
+                            .iter()
+                            .map(|x| (1.0 / x.density, x.kurtosis() / x.density))
+                            .collect(),
+                        _ => Vec::new(),
+                    },
                 }),
                 Sampler::quadratic(features)?,
             ),
@@ -462,7 +506,7 @@ impl Trainer {
             scratch: Scratch::default(),
             isa: Isa::select(cfg.simd),
         };
-        let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
+        let every = (steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
         let p_min = features
             .densities()
@@ -493,13 +537,13 @@ impl Trainer {
         );
         // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
         let mut watch = guard::Divergence::with_reference(l0);
-        for t in 0..cfg.steps {
+        for t in 0..steps {
             let l = step.loss_grad(&theta, &mut grad, &mut rng, bsz);
             watch.check(t, l)?;
-            if t % every == 0 || t + 1 == cfg.steps {
+            if t % every == 0 || t + 1 == steps {
                 curve.push((t, l));
             }
-            let lr = cfg.lr * cfg.schedule.factor(t, cfg.steps);
+            let lr = cfg.lr * cfg.schedule.factor(t, steps);
             opt.step(&mut theta, &grad, lr);
         }
 
@@ -517,7 +561,7 @@ impl Trainer {
             remaining -= c;
         }
         let loss = total / eval_batch as f64;
-        watch.check_final(cfg.steps, loss)?;
+        watch.check_final(steps, loss)?;
 
         let w = DMatrix::from_fn(d, n, |r, c| theta[c * d + r]);
         let sq_norm = (0..n)
@@ -607,8 +651,8 @@ pub fn best_of(
 
 /// The run with the lowest `key` (ties: the earliest), e.g. `best_by(&runs, |r| r.loss)`
 /// (spec (T3), pitfall 6). `None` for an empty slice.
-pub fn best_by<F: Fn(&Run) -> f64>(runs: &[Run], key: F) -> Option<&Run> {
-    runs.iter().fold(None, |best: Option<&Run>, r| match best {
+pub fn best_by<T, F: Fn(&T) -> f64>(runs: &[T], key: F) -> Option<&T> {
+    runs.iter().fold(None, |best: Option<&T>, r| match best {
         Some(b) if key(b) <= key(r) || key(r).is_nan() => Some(b),
         _ => Some(r),
     })

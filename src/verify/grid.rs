@@ -103,7 +103,8 @@ pub struct Settings {
     pub seeds: usize,
     /// Base seed.
     pub base_seed: u64,
-    /// Optimisation steps.
+    /// Optimisation steps trained: for sampled training the base count scaled by the
+    /// magnitude law (run.md `TrainConfig::steps_at`, verify.md (V9)).
     pub steps: usize,
     /// Peak learning rate η₀.
     #[serde(default)]
@@ -112,6 +113,10 @@ pub struct Settings {
     /// a fixed batch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<usize>,
+    /// Single-entry samples contribute their expectation over the magnitude (quadratic.md
+    /// (QT7)); absent when off.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expected_singles: bool,
     /// Tolerances.
     pub tolerance: Tolerance,
     /// Boundary bands.
@@ -305,6 +310,11 @@ pub fn grid_report(
     }
 }
 
+/// Serde's `skip_serializing_if` for an unset switch.
+fn is_false(x: &bool) -> bool {
+    !*x
+}
+
 fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {
     Settings {
         model: verifier.protocol().name(),
@@ -316,9 +326,12 @@ fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {
         density: grid.density.clone(),
         seeds: verifier.seeds(),
         base_seed: verifier.base_seed(),
-        steps: verifier.protocol().steps(),
+        steps: verifier
+            .protocol()
+            .steps_at(grid.setting.magnitude().kurtosis()),
         lr: verifier.protocol().lr(),
         active: verifier.protocol().active_per_feature(),
+        expected_singles: verifier.protocol().expected_singles(),
         tolerance: verifier.tolerance(),
         bands: verifier.bands(),
     }

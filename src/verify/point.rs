@@ -59,6 +59,15 @@ impl Protocol {
         }
     }
 
+    /// Steps trained on inputs of magnitude kurtosis `kurt`: (T4) its own count, sampled
+    /// training the count scaled by the law (verify.md (V9)).
+    pub fn steps_at(&self, kurt: f64) -> usize {
+        match self {
+            Protocol::Exact(c) => c.steps,
+            Protocol::Sampled { config, .. } => config.steps_at(kurt),
+        }
+    }
+
     /// Expected active entries per feature and step of sampled training (RN7), if the batch
     /// is sized by density.
     pub fn active_per_feature(&self) -> Option<usize> {
@@ -89,6 +98,15 @@ impl Protocol {
         match self {
             Protocol::Exact(c) => c.lr = lr,
             Protocol::Sampled { config, .. } => config.lr = lr,
+        }
+    }
+
+    /// Whether single-entry samples contribute their expectation over the magnitude
+    /// (quadratic.md (QT7)); false for (T4).
+    pub fn expected_singles(&self) -> bool {
+        match self {
+            Protocol::Exact(_) => false,
+            Protocol::Sampled { config, .. } => config.expected_singles,
         }
     }
 

@@ -30,7 +30,7 @@ const fn case(args: &'static str, code: i32, says: &'static str) -> Case {
 const CASES: &[Case] = &[
     // no or unknown subcommand
     case("", 2, "'polycap' needs a subcommand: one of allocate, capacity"),
-    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, quadratic, gelu, phase, figure"),
+    case("bench", 2, "'polycap bench' needs a subcommand: one of tms, tiny, quadratic, gelu, phase, finite, figure"),
     case("alocate --dims 3", 2, "allocate"),
     // allocate: clap keeps the whole message; library validation names the 1-based feature
     case("allocate --importance 1 --density 0.1 --features 6", 2, "--dims <D>"),
@@ -139,6 +139,8 @@ const CASES: &[Case] = &[
     case("bench tms --features 10000000 --dims 5 --steps 10", 2, "needs about"),
     case("bench phase --grid 100000x100000", 2, "needs about"),
     case("bench gelu --evals 0", 2, "1 ≤ evals"),
+    case("bench finite --evals 0", 2, "1 ≤ evals"),
+    case("bench finite --points 0", 2, "--points must be"),
     case("bench tms --steps 10 --format csv --out b.json", 2, "extension .json"),
     case("bench nope", 2, "nope"),
     // reproduce

@@ -53,6 +53,7 @@ fn usage_errors_exit_2() {
         &["verify", "--seeds", "0"],
         &["verify", "--format", "csv"],
         &["verify", "--importance", "1,1", "--density", "0"],
+        &["verify", "--expected-singles"],
     ] {
         let o = polycap(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -6,6 +6,7 @@ mod registry;
 mod shards;
 mod verify_figures;
 mod xml;
+mod zoo_finite;
 
 /// Reads a figure's CSV into (header, rows).
 pub fn read(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {

@@ -74,6 +74,7 @@ fn expected_labels(id: &str) -> &'static [&'static str] {
         "z7-correlated-pairs" => &["anti-2", "corr-3", "p = 0.1000"],
         "z9-neuron-model" => &["relu", "solu_ln", "mono", "p = 0.75"],
         "z22-nonuniform-pentagon" => &["r = p₁/p", "pentagon", "loss"],
+        "z19-double-descent" => &["T = 3", "T (log)", "dimensionality", "loss (Z16)", "norm"],
         _ => &[],
     }
 }

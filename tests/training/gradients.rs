@@ -174,6 +174,7 @@ fn quadratic_gradients_match_central_differences() {
                 n: N,
                 d: D,
                 importance: v.clone(),
+                single_moments: Vec::new(),
             };
             let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
             let l = net.batch_grad(&theta[..N * D], theta[N * D], &batch, &mut gw, &mut gb);
@@ -215,6 +216,7 @@ fn quadratic_dense_kernel_matches_central_differences() {
                 n: N,
                 d: D,
                 importance: v.clone(),
+                single_moments: Vec::new(),
             };
             let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
             let l = net.dense_grad(&w32, 0.25, &blocks, b, &mut gw, &mut gb);
@@ -227,5 +229,90 @@ fn quadratic_dense_kernel_matches_central_differences() {
             let fd = central(&|t| quad_loss(act, &v, t, &batch), &theta, 1e-6);
             assert_close(&got, &fd, 1e-4, &format!("{act:?} dense p = {p}"));
         }
+    }
+}
+
+/// (QT7): with the conditional moments, a single-entry sample contributes the mean of the
+/// sampled single-entry contribution over its magnitude. Checked against the sampled kernel
+/// averaged over 4000 fresh draws of the single-entry magnitudes (rows with two or more
+/// entries, and the all-zero count, kept): loss and every gradient coordinate within 5
+/// standard errors of that mean; and the two kernels agree exactly on rows of two entries.
+#[test]
+fn expected_single_entries_are_the_mean_over_magnitudes() {
+    let v: Vec<f64> = (0..N).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    let p = 0.05;
+    for law in [Magnitude::Gaussian, Magnitude::Laplace] {
+        let f = FeatureSet::from_densities(v.clone(), &[p; N], law).expect("valid features");
+        let s = Sampler::quadratic(&f).expect("valid sampler");
+        let mut batch = SparseBatch::default();
+        s.active(400, &mut Xoshiro::new(3, 1), &mut batch);
+        let singles: Vec<usize> = (0..batch.rows())
+            .filter(|&r| batch.start[r + 1] == batch.start[r] + 1)
+            .collect();
+        assert!(
+            singles.len() > 50 && singles.len() < batch.rows(),
+            "{batch:?}"
+        );
+        let mut theta = params(5, N * D, 0.4);
+        theta.push(0.3);
+        let (w, b) = (&theta[..N * D], theta[N * D]);
+        let sampled = QuadraticNet {
+            act: Activation::Square,
+            n: N,
+            d: D,
+            importance: v.clone(),
+            single_moments: Vec::new(),
+        };
+        let k = law.kurtosis();
+        let expected = QuadraticNet {
+            single_moments: vec![(1.0 / p, k / (p * p)); N],
+            ..sampled.clone()
+        };
+        let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
+        let l_exp = expected.batch_grad(w, b, &batch, &mut gw, &mut gb);
+        let want: Vec<f64> = std::iter::once(l_exp).chain(gw).chain(gb).collect();
+        // Monte Carlo over the single-entry magnitudes.
+        let reps = 4000;
+        let mut rng = Xoshiro::new(11, 0);
+        let (mut sum, mut sq) = (vec![0.0; want.len()], vec![0.0; want.len()]);
+        let mut draw = batch.clone();
+        for _ in 0..reps {
+            for &r in &singles {
+                let z = law.sample_standard(&mut rng);
+                draw.value[batch.start[r]] = (z / p.sqrt()) as f32;
+            }
+            let (mut gw, mut gb) = (vec![0.0; N * D], vec![0.0; 1]);
+            let l = sampled.batch_grad(w, b, &draw, &mut gw, &mut gb);
+            for (k, x) in std::iter::once(l).chain(gw).chain(gb).enumerate() {
+                sum[k] += x;
+                sq[k] += x * x;
+            }
+        }
+        for k in 0..want.len() {
+            let mean = sum[k] / reps as f64;
+            let se = ((sq[k] / reps as f64 - mean * mean) / reps as f64).sqrt();
+            assert!(
+                (mean - want[k]).abs() <= 5.0 * se + 1e-9 * want[k].abs(),
+                "{law:?} coordinate {k}: Monte Carlo {mean} ± {se}, expected kernel {}",
+                want[k]
+            );
+        }
+        // Without single-entry rows the two kernels are the same computation.
+        let mut pairs = SparseBatch::default();
+        pairs.start.push(0);
+        for r in 0..batch.rows() {
+            let (lo, hi) = (batch.start[r], batch.start[r + 1]);
+            if hi - lo >= 2 {
+                pairs.index.extend_from_slice(&batch.index[lo..hi]);
+                pairs.value.extend_from_slice(&batch.value[lo..hi]);
+                pairs.start.push(pairs.index.len());
+            }
+        }
+        let (mut g1, mut b1, mut g2, mut b2) = (vec![0.0; N * D], [0.0], vec![0.0; N * D], [0.0]);
+        let l1 = sampled.batch_grad(w, b, &pairs, &mut g1, &mut b1);
+        let l2 = expected.batch_grad(w, b, &pairs, &mut g2, &mut b2);
+        let mut same = g1.iter().chain(&b1).zip(g2.iter().chain(&b2));
+        assert!((l1 - l2).abs() <= 1e-12 * l1.abs());
+        assert!(same.all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }

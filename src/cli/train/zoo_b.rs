@@ -12,7 +12,7 @@ use polycap::theory::capacity::capacities;
 use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun};
 use polycap::training::finite::{self, FiniteConfig, FiniteRun};
 use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
-use polycap::training::{Family, Hidden, Model, Optimizer, Schedule, guard};
+use polycap::training::{Family, Hidden, Model, Optimizer, Schedule, best_by, guard};
 use serde_json::json;
 
 use super::super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
@@ -178,11 +178,9 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
                 .into_iter()
                 .enumerate()
                 .map(|(k, seeds)| {
-                    let best = seeds
-                        .into_iter()
-                        .min_by(|x, y| x.train_loss.total_cmp(&y.train_loss))
+                    let best = best_by(&seeds, |r| r.train_loss)
                         .context("invariant: at least one seed")?;
-                    Ok(DataRow::new(&density_sets[k / data_seeds], best))
+                    Ok(DataRow::new(&density_sets[k / data_seeds], best.clone()))
                 })
                 .collect::<anyhow::Result<_>>()?;
             emit(a.out.as_deref(), &dataset_text(a, t, &cfg, &rows)?)
@@ -219,11 +217,9 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
                 .into_iter()
                 .zip(&density_sets)
                 .map(|(seeds, p)| {
-                    let best = seeds
-                        .into_iter()
-                        .min_by(|x, y| x.loss.total_cmp(&y.loss))
-                        .context("invariant: at least one seed")?;
-                    Ok((p.clone(), best))
+                    let best =
+                        best_by(&seeds, |r| r.loss).context("invariant: at least one seed")?;
+                    Ok((p.clone(), best.clone()))
                 })
                 .collect::<anyhow::Result<_>>()?;
             emit(a.out.as_deref(), &abs_text(a, &best)?)
