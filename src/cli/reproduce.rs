@@ -136,7 +136,7 @@ fn run_flags(args: &Flags) -> anyhow::Result<()> {
                 .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))
         })
         .transpose()?;
-    let sweep = Reproduction::new(chosen, quality, font)?;
+    let sweep = Reproduction::new(chosen, quality, font);
     let count = shard.map_or(sweep.jobs(), |s| s.jobs(sweep.jobs()).count());
     let bar = progress(count as u64, "training jobs");
     if let Some(shard) = shard {

@@ -14,7 +14,6 @@ use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
 use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
-use super::colour::Rgb;
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
 use super::style::{Style, Width};
@@ -333,14 +332,12 @@ impl Figure for Fig {
                 .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
                 .fold(ts, f64::min);
             for (j, h) in heads.iter().enumerate() {
-                svg.text(
+                svg.label(
                     x0 + col_w / 2.0,
                     top - ts * (2.6 - 1.1 * j as f64),
                     h,
                     hs,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
             let frame = Frame {
@@ -352,14 +349,12 @@ impl Figure for Fig {
             draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
         }
         for (j, l) in lines.iter().enumerate() {
-            svg.text(
+            svg.label(
                 6.0,
                 top + map_h + ts * 1.4 + ts * 1.1 * j as f64,
                 l,
                 ts * 0.9,
                 Anchor::Start,
-                0.0,
-                Rgb::BLACK,
             );
         }
         svg.finish()

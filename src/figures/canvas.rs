@@ -87,51 +87,19 @@ pub fn text_width(s: &str, size: f64) -> f64 {
     text_width_in(FontChoice::Serif, s, size).max(text_width_in(FontChoice::Sans, s, size))
 }
 
-fn sub(c: char) -> Option<char> {
-    Some(match c {
-        '0'..='9' => char::from_u32(0x2080 + (c as u32 - '0' as u32))?,
-        '+' => '₊',
-        '-' | '−' => '₋',
-        '=' => '₌',
-        '(' => '₍',
-        ')' => '₎',
-        'a' => 'ₐ',
-        'e' => 'ₑ',
-        'h' => 'ₕ',
-        'i' => 'ᵢ',
-        'j' => 'ⱼ',
-        'k' => 'ₖ',
-        'l' => 'ₗ',
-        'm' => 'ₘ',
-        'n' => 'ₙ',
-        'o' => 'ₒ',
-        'p' => 'ₚ',
-        'r' => 'ᵣ',
-        's' => 'ₛ',
-        't' => 'ₜ',
-        'u' => 'ᵤ',
-        'v' => 'ᵥ',
-        'x' => 'ₓ',
-        _ => return None,
-    })
-}
+/// Characters with Unicode subscript forms, and those forms in the same order.
+const SUB: (&str, &str) = (
+    "0123456789+-−=()aehijklmnoprstuvx",
+    "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ",
+);
+/// Characters with Unicode superscript forms, and those forms in the same order.
+const SUP: (&str, &str) = ("0123456789+-−=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁱⁿ");
 
-fn sup(c: char) -> Option<char> {
-    Some(match c {
-        '0' => '⁰',
-        '1' => '¹',
-        '2' => '²',
-        '3' => '³',
-        '4'..='9' => char::from_u32(0x2074 + (c as u32 - '4' as u32))?,
-        '+' => '⁺',
-        '-' | '−' => '⁻',
-        '=' => '⁼',
-        '(' => '⁽',
-        ')' => '⁾',
-        'i' => 'ⁱ',
-        'n' => 'ⁿ',
-        _ => return None,
-    })
+/// The script form of `c` in a table ([`SUB`] or [`SUP`]).
+fn script((from, to): (&str, &str), c: char) -> Option<char> {
+    from.chars()
+        .position(|f| f == c)
+        .and_then(|k| to.chars().nth(k))
 }
 
 /// Size of a sub- or superscript drawn as its own text, relative to the text.
@@ -145,10 +113,10 @@ pub fn runs(s: &str) -> Vec<(String, i8)> {
     let mut rest = s;
     while let Some(pos) = rest.find(['_', '^']) {
         let (head, tail) = rest.split_at(pos);
-        let (map, shift): (fn(char) -> Option<char>, i8) = if tail.starts_with('_') {
-            (sub, -1)
+        let (table, shift) = if tail.starts_with('_') {
+            (SUB, -1)
         } else {
-            (sup, 1)
+            (SUP, 1)
         };
         let last = out.len() - 1;
         match tail[1..]
@@ -157,7 +125,11 @@ pub fn runs(s: &str) -> Vec<(String, i8)> {
         {
             Some((inner, after)) => {
                 out[last].0.push_str(head);
-                match inner.chars().map(map).collect::<Option<String>>() {
+                match inner
+                    .chars()
+                    .map(|c| script(table, c))
+                    .collect::<Option<String>>()
+                {
                     Some(scripted) => out[last].0.push_str(&scripted),
                     None => out.extend([(inner.to_string(), shift), (String::new(), 0)]),
                 }
@@ -243,8 +215,6 @@ pub enum Marker {
     Square,
     /// Five-pointed star.
     Star,
-    /// Diamond.
-    Diamond,
 }
 
 /// A figure's title: wrapped to the page width and drawn centred at the top of the page,
@@ -278,14 +248,12 @@ impl TitleBlock {
     pub fn draw(&self, canvas: &mut Canvas) {
         canvas.title = Some(self.text.clone());
         for (j, l) in self.lines.iter().enumerate() {
-            canvas.text(
+            canvas.label(
                 self.width / 2.0,
                 self.size * (1.1 + 1.25 * j as f64),
                 l,
                 self.size,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
         }
     }
@@ -380,21 +348,6 @@ impl Canvas {
             clip: None,
             title: None,
         }
-    }
-
-    /// Page width in points.
-    pub fn width(&self) -> f64 {
-        self.width
-    }
-
-    /// Page height in points.
-    pub fn height(&self) -> f64 {
-        self.height
-    }
-
-    /// The font of all text.
-    pub fn font(&self) -> FontChoice {
-        self.font
     }
 
     /// Clips lines, fills and markers drawn from now on to the rectangle (until
@@ -505,12 +458,6 @@ impl Canvas {
                     (c.0 + rr * a.cos(), c.1 + rr * a.sin())
                 })
                 .collect(),
-            Marker::Diamond => vec![
-                (c.0, c.1 - r * 1.2),
-                (c.0 + r, c.1),
-                (c.0, c.1 + r * 1.2),
-                (c.0 - r, c.1),
-            ],
         };
         self.ops.push(Op::Fill(outline.clone(), fill, 1.0));
         if let Some(s) = stroke {
@@ -584,6 +531,11 @@ impl Canvas {
         }
     }
 
+    /// Black horizontal text with its baseline at `y`: [`Canvas::text`] unrotated.
+    pub fn label(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
+        self.text(x, y, s, size, anchor, 0.0, Rgb::BLACK);
+    }
+
     /// Text with a white outline (eight white copies around it), readable on top of colour
     /// fills and lines.
     pub fn text_halo(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
@@ -611,7 +563,7 @@ impl Canvas {
 
     /// Text vertically centred on `y`.
     pub fn text_mid(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
-        self.text(x, y + 0.35 * size, s, size, anchor, 0.0, Rgb::BLACK);
+        self.label(x, y + 0.35 * size, s, size, anchor);
     }
 
     pub(crate) fn mesh(&mut self, mesh: super::panel::Mesh) {

@@ -114,15 +114,7 @@ pub fn index_labels(
             } else {
                 frame.y - ts * 0.4
             };
-            svg.text(
-                frame.x + (c as f64 + 0.5) * cw,
-                y,
-                l,
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.label(frame.x + (c as f64 + 0.5) * cw, y, l, ts, Anchor::Middle);
         }
     }
     if !row_labels.is_empty() {

@@ -96,8 +96,8 @@ pub mod zoo_pentagon;
 mod registry;
 
 pub use registry::{
-    Entry, Figure, Invocation, Parameters, Plan, Quality, Rendered, Reproduction,
-    ReproductionSettings, registry,
+    Entry, Figure, Invocation, Parameters, Quality, Rendered, Reproduction, ReproductionSettings,
+    registry,
 };
 
 /// CSV text from a header and rows of already formatted cells.

@@ -298,8 +298,7 @@ pub struct Mesh {
     y_ticks: Vec<Tick>,
     x_labels: bool,
     y_labels: bool,
-    tick_size: f64,
-    label_size: f64,
+    style: Style,
 }
 
 /// Major tick length in points (plotters puts labels at twice this from the axis).
@@ -309,17 +308,23 @@ const MINOR: f64 = 1.5;
 /// Axis and frame line width in points.
 const AXIS_LINE: f64 = 0.6;
 
+/// Room (left, bottom) in points that [`Panel::draw_axes`] takes outside the frame: y tick
+/// labels `y_labels` points wide, x tick labels, and the axis labels.
+pub fn margins(style: &Style, y_labels: f64) -> (f64, f64) {
+    let (ts, ls) = (style.tick_size(), style.label_size());
+    let left = 2.0 * MAJOR + y_labels + 3.0 + ls * 1.1;
+    (left, 2.0 * MAJOR + ts * 1.1 + 2.0 + ls * 1.1)
+}
+
 impl Mesh {
     fn room(&self) -> (f64, f64) {
         let widest = self
             .y_ticks
             .iter()
             .filter_map(|t| t.label.as_deref())
-            .map(|s| text_width(s, self.tick_size))
+            .map(|s| text_width(s, self.style.tick_size()))
             .fold(0.0, f64::max);
-        let left = 2.0 * MAJOR + widest + 3.0 + self.label_size * 1.1;
-        let bottom = 2.0 * MAJOR + self.tick_size * 1.1 + 2.0 + self.label_size * 1.1;
-        (left, bottom)
+        margins(&self.style, widest)
     }
 
     pub(crate) fn draw(
@@ -349,9 +354,9 @@ impl Mesh {
         mesh.disable_mesh()
             .axis_style(axis)
             .set_all_tick_mark_size(units(MAJOR))
-            .x_label_style(text_style(family, self.tick_size, Rgb::BLACK))
-            .y_label_style(text_style(family, self.tick_size, Rgb::BLACK))
-            .axis_desc_style(text_style(family, self.label_size, Rgb::BLACK));
+            .x_label_style(text_style(family, self.style.tick_size(), Rgb::BLACK))
+            .y_label_style(text_style(family, self.style.tick_size(), Rgb::BLACK))
+            .axis_desc_style(text_style(family, self.style.label_size(), Rgb::BLACK));
         if !xd.is_empty() {
             mesh.x_desc(xd);
         }
@@ -478,8 +483,7 @@ impl Panel {
             y_ticks: yt,
             x_labels,
             y_labels,
-            tick_size: style.tick_size(),
-            label_size: style.label_size(),
+            style: *style,
         });
     }
 }

@@ -17,7 +17,7 @@ use crate::verify::zoo::angle_gaps;
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend};
+use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters, cell, csv_text};
 
@@ -536,12 +536,7 @@ impl Figure for Fig {
         let side = ((width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64).min(95.0);
         let y_a = heading.height() + 4.0;
         // Panels (b)–(d) side by side (stacked at one-column width).
-        // Room for the y tick labels ("0.00") and the axis labels, as the mesh takes it.
-        let ls = style.label_size();
-        let (left, bottom) = (
-            8.0 + text_width("0.00", ts) + ls * 1.1,
-            7.0 + (ts + ls) * 1.1,
-        );
+        let (left, bottom) = margins(style, text_width("0.00", ts));
         let stacked = width < 300.0;
         let pw = if stacked {
             width - left - 8.0
@@ -597,14 +592,12 @@ impl Figure for Fig {
             .iter()
             .enumerate()
             {
-                svg.text(
+                svg.label(
                     frame.x + side / 2.0,
                     y_a + side + ts * (1.2 + 1.1 * line as f64),
                     text,
                     ts,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
         }
@@ -717,15 +710,7 @@ impl Figure for Fig {
         ];
         legend(&mut svg, style, d.frame.x + 3.0, d.frame.y + 3.0, &entries);
         for (k, line) in lines.iter().enumerate() {
-            svg.text(
-                4.0,
-                y_cap + ts * 1.2 * k as f64,
-                line,
-                ts,
-                Anchor::Start,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.label(4.0, y_cap + ts * 1.2 * k as f64, line, ts, Anchor::Start);
         }
         heading.draw(&mut svg);
         svg.finish()

@@ -339,26 +339,22 @@ impl Figure for Fig {
             .enumerate()
         {
             let x0 = left + k as f64 * (pw + gap);
-            svg.text(
+            svg.label(
                 x0 + pw / 2.0,
                 top0 - ts * 0.4,
                 &format!("p = {}", p.density),
                 ts,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
         }
         for (r, row) in data.rows.iter().enumerate() {
             let y0 = top0 + r as f64 * row_h;
-            svg.text(
+            svg.label(
                 left - 4.0,
                 y0 + ph / 2.0,
                 row.hidden.name(),
                 ls,
                 Anchor::End,
-                0.0,
-                Rgb::BLACK,
             );
             for (k, p) in row.panels.iter().enumerate() {
                 let x0 = left + k as f64 * (pw + gap);
@@ -413,14 +409,12 @@ impl Figure for Fig {
                 {
                     // Centred under the panel, kept on the page at narrow widths.
                     let half = text_width(text, ts * 0.85) / 2.0;
-                    svg.text(
+                    svg.label(
                         (x0 + pw / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0)),
                         y0 + ph + ts * (1.2 + 1.1 * line as f64),
                         text,
                         ts * 0.85,
                         Anchor::Middle,
-                        0.0,
-                        Rgb::BLACK,
                     );
                 }
             }

@@ -374,14 +374,12 @@ impl Figure for Fig {
         let mut y_row = heading.height();
         for (r, row) in data.rows.iter().enumerate() {
             for (k, line) in headers[r].iter().enumerate() {
-                svg.text(
+                svg.label(
                     4.0,
                     y_row + ls * (1.0 + 1.25 * k as f64),
                     line,
                     ls,
                     Anchor::Start,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
             let y0 = y_row + ls * 1.25 * headers[r].len() as f64;
@@ -418,14 +416,12 @@ impl Figure for Fig {
                 .iter()
                 .enumerate()
                 {
-                    svg.text(
+                    svg.label(
                         x0 + side / 2.0,
                         y0 + side + ts * (1.2 + 1.1 * line as f64),
                         text,
                         ts,
                         Anchor::Middle,
-                        0.0,
-                        Rgb::BLACK,
                     );
                 }
             }

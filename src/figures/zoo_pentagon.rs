@@ -16,7 +16,7 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::panel::{Axis, fmt_value};
+use super::panel::{Axis, Frame, Panel, fmt_value, margins};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
@@ -331,7 +331,7 @@ impl Figure for Fig {
 
     fn render(data: &Data, style: &Style) -> String {
         let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let (ts, tts) = (style.tick_size(), style.title_size());
         let heading = TitleBlock::new(Self::title(data), tts, width);
         let shown: Vec<&Point> = {
             let step = data.points.len().div_ceil(8).max(1);
@@ -343,7 +343,13 @@ impl Figure for Fig {
         let plot_h = 150.0;
         let y_arrows = heading.height();
         let y_plot = y_arrows + side + ts * 2.5 + 10.0;
-        let height = y_plot + plot_h + ls * 5.0;
+        let (left, bottom) = margins(style, text_width("0.0000", ts));
+        let caption = wrap(
+            "dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
+            ts,
+            width - 8.0,
+        );
+        let height = y_plot + plot_h + bottom + ts * 1.2 * caption.len() as f64 + 6.0;
         let mut svg = Canvas::new(width, height, style);
         heading.draw(&mut svg);
         for (k, p) in shown.iter().enumerate() {
@@ -371,14 +377,12 @@ impl Figure for Fig {
                 (x0 + side / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
             };
             let r_label = format!("r = {}", fmt_value(p.r));
-            svg.text(
+            svg.label(
                 keep(&r_label),
                 y_arrows + side + ts * 1.2,
                 &r_label,
                 ts,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             svg.text(
                 keep(fit.class.name()),
@@ -396,104 +400,40 @@ impl Figure for Fig {
             .iter()
             .flat_map(|p| p.fits.iter().map(|f| f.loss))
             .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
-        let xa = Axis::log(
-            data.points[0].r,
-            data.points[data.points.len() - 1].r,
-            "r = p₁/p",
-        );
-        let label_w =
-            text_width(&format!("{hi:.3e}"), ts).max(text_width(&format!("{lo:.3e}"), ts));
-        let (px0, px1) = ((ls * 4.0).max(label_w + 6.0), width - 8.0);
-        let (py0, py1) = (y_plot, y_plot + plot_h);
-        let span = (hi - lo).max(1e-12);
-        let at = |r: f64, l: f64| {
-            (
-                px0 + (px1 - px0) * xa.frac(r),
-                py1 - (py1 - py0) * ((l - lo) / span * 0.9 + 0.05),
-            )
+        let pad = 0.05 * (hi - lo).max(1e-12);
+        let panel = Panel {
+            frame: Frame {
+                x: left,
+                y: y_plot,
+                w: width - left - 8.0,
+                h: plot_h,
+            },
+            x: Axis::log(
+                data.points[0].r / 1.3,
+                data.points[data.points.len() - 1].r * 1.3,
+                "r = p₁/p",
+            ),
+            y: Axis::linear(lo - pad, hi + pad, "loss"),
         };
-        svg.rect(
-            px0,
-            py0,
-            px1 - px0,
-            py1 - py0,
-            None,
-            Some(&Stroke::solid(Rgb::hex(0x666666), 0.5)),
-        );
+        panel.clip(&mut svg);
         let best: Vec<(f64, f64)> = data
             .points
             .iter()
-            .map(|p| at(p.r, p.fits[p.best].loss))
+            .map(|p| panel.at(p.r, p.fits[p.best].loss))
             .collect();
         svg.polyline(&best, &Stroke::solid(Rgb::hex(0x444444), 0.6));
         for p in &data.points {
             for f in &p.fits {
-                svg.marker(
-                    Marker::Circle,
-                    at(p.r, f.loss),
-                    3.0,
-                    class_colour(f.class),
-                    None,
-                );
+                let at = panel.at(p.r, f.loss);
+                svg.marker(Marker::Circle, at, 3.0, class_colour(f.class), None);
             }
         }
-        for r in [0.01, 0.1, 1.0, 10.0] {
-            if xa.frac(r) >= -1e-9 && xa.frac(r) <= 1.0 + 1e-9 {
-                let x = px0 + (px1 - px0) * xa.frac(r);
-                svg.text(
-                    x,
-                    py1 + ts * 1.2,
-                    &fmt_value(r),
-                    ts,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
-                );
-            }
-        }
-        let caption = wrap(
-            "r = p₁/p (log); dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
-            ts,
-            width - 8.0,
-        );
+        svg.unclip();
+        panel.draw_axes(&mut svg, style);
         for (k, line) in caption.iter().enumerate() {
-            svg.text(
-                width / 2.0,
-                py1 + ts * (2.6 + 1.2 * k as f64),
-                line,
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            let y = y_plot + plot_h + bottom + ts * (1.1 + 1.2 * k as f64);
+            svg.label(width / 2.0, y, line, ts, Anchor::Middle);
         }
-        svg.text(
-            px0 - 3.0,
-            py0 + 0.05 * plot_h + ts * 0.35,
-            &format!("{hi:.3e}"),
-            ts,
-            Anchor::End,
-            0.0,
-            Rgb::BLACK,
-        );
-        svg.text(
-            px0 - 3.0,
-            py1 - 0.05 * plot_h + ts * 0.35,
-            &format!("{lo:.3e}"),
-            ts,
-            Anchor::End,
-            0.0,
-            Rgb::BLACK,
-        );
-        svg.text(
-            px0 - 3.0,
-            (py0 + py1) / 2.0,
-            "loss",
-            ts,
-            Anchor::End,
-            0.0,
-            Rgb::BLACK,
-        );
         svg.finish()
     }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 fn sharded_trained_figures_merge_to_the_unsharded_bytes() {
     let trained: Vec<_> = registry().into_iter().filter(|e| e.trains).collect();
     assert!(trained.len() >= 6, "every trained figure is in the sweep");
-    let sweep = Reproduction::new(trained, Quality::Quick, FontChoice::Serif).expect("plans");
+    let sweep = Reproduction::new(trained, Quality::Quick, FontChoice::Serif);
     let whole: Vec<Value> = sweep
         .run(None, &|| ())
         .expect("runs")
@@ -71,7 +71,6 @@ fn paper_resolution_plans_the_papers_grids() {
             q,
             FontChoice::Serif,
         )
-        .expect("plans")
         .settings()
         .figures
     };
