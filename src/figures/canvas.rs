@@ -536,6 +536,17 @@ impl Canvas {
         self.text(x, y, s, size, anchor, 0.0, Rgb::BLACK);
     }
 
+    /// Lines of text centred on `x` (moved inwards where they would leave the page), the
+    /// first baseline at `y`, the next ones 1.1 sizes lower.
+    pub fn lines_below(&mut self, x: f64, y: f64, lines: &[(String, Rgb)], size: f64) {
+        for (k, (s, color)) in lines.iter().enumerate() {
+            let half = text_width(s, size) / 2.0;
+            let x = x.clamp(half + 1.0, (self.width - half - 1.0).max(half + 1.0));
+            let y = y + size * 1.1 * k as f64;
+            self.text(x, y, s, size, Anchor::Middle, 0.0, *color);
+        }
+    }
+
     /// Text with a white outline (eight white copies around it), readable on top of colour
     /// fills and lines.
     pub fn text_halo(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {

@@ -585,21 +585,11 @@ impl Figure for Fig {
             };
             draw_geometry(&mut svg, &row.fits[0], frame);
             let dx = row.d_point[0].iter().sum::<f64>() / row.d_point[0].len().max(1) as f64;
-            for (line, text) in [
-                format!("T = {}", row.points),
-                format!("mean D_{{X}} {dx:.3}"),
-            ]
-            .iter()
-            .enumerate()
-            {
-                svg.label(
-                    frame.x + side / 2.0,
-                    y_a + side + ts * (1.2 + 1.1 * line as f64),
-                    text,
-                    ts,
-                    Anchor::Middle,
-                );
-            }
+            let below = [
+                (format!("T = {}", row.points), Rgb::BLACK),
+                (format!("mean D_{{X}} {dx:.3}"), Rgb::BLACK),
+            ];
+            svg.lines_below(frame.x + side / 2.0, y_a + side + ts * 1.2, &below, ts);
         }
         // (b) dimensionalities.
         let b = t_panel(data, frame(0), 0.0, 1.0, "dimensionality");

@@ -6,10 +6,8 @@
 //! counts (Z3).
 
 use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
 
 use crate::base::{Error, FeatureSet, Magnitude, Result};
-use crate::training::best_of;
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
@@ -127,16 +125,7 @@ impl Params {
     }
 }
 
-/// One trained panel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Item {
-    /// W entries, column-major (D×N).
-    pub w: Vec<f64>,
-    /// Final loss on the fixed batch.
-    pub loss: f64,
-    /// Best seed.
-    pub seed: u64,
-}
+pub use super::zoo_pairs::Item;
 
 /// One panel of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,12 +224,7 @@ impl Figure for Fig {
             &vec![params.densities[k]; params.n],
             Magnitude::Uniform,
         )?;
-        let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
-        Ok(Item {
-            w: best.w.as_slice().to_vec(),
-            loss: best.loss,
-            seed: best.seed,
-        })
+        Item::best(&trainer, &f, params.seeds, params.base_seed, k)
     }
 
     // Rows from the jobs' results, with the (Z9) checks (applied to every activation; asserted
@@ -393,30 +377,23 @@ impl Figure for Fig {
                     Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
                 );
                 let k3 = p.counts;
-                for (line, text) in [
-                    if k3.dead > 0 {
-                        format!(
-                            "{} mono · {} poly · {} dead",
-                            k3.monosemantic, k3.polysemantic, k3.dead
-                        )
-                    } else {
-                        format!("{} mono · {} poly", k3.monosemantic, k3.polysemantic)
-                    },
-                    format!("{} rep. · L {:.2e}", p.represented, p.loss),
-                ]
-                .iter()
-                .enumerate()
-                {
-                    // Centred under the panel, kept on the page at narrow widths.
-                    let half = text_width(text, ts * 0.85) / 2.0;
-                    svg.label(
-                        (x0 + pw / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0)),
-                        y0 + ph + ts * (1.2 + 1.1 * line as f64),
-                        text,
-                        ts * 0.85,
-                        Anchor::Middle,
-                    );
-                }
+                let dead = if k3.dead > 0 {
+                    format!(" · {} dead", k3.dead)
+                } else {
+                    String::new()
+                };
+                let below = [
+                    (
+                        format!("{} mono · {} poly{dead}", k3.monosemantic, k3.polysemantic),
+                        Rgb::BLACK,
+                    ),
+                    (
+                        format!("{} rep. · L {:.2e}", p.represented, p.loss),
+                        Rgb::BLACK,
+                    ),
+                ];
+                let y = y0 + ph + ts * 1.2;
+                svg.lines_below(x0 + pw / 2.0, y, &below, ts * 0.85);
             }
         }
         svg.finish()

@@ -151,15 +151,37 @@ impl Params {
     }
 }
 
-/// One trained density: the best seed's W (2×N, column-major) and loss.
+/// One trained model: the best seed's W (D×N, column-major) and loss; also the job result
+/// of the neuron-model figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
-    /// W entries, column-major (feature i at 2i, 2i + 1).
+    /// W entries, column-major (feature i at Di … Di + D − 1).
     pub w: Vec<f64>,
     /// Final loss on the fixed batch.
     pub loss: f64,
     /// Best seed.
     pub seed: u64,
+}
+
+impl Item {
+    /// The best of `seeds` runs of instance `index` ([`best_of`]).
+    ///
+    /// # Errors
+    /// Training errors; [`crate::base::Error::Parameter`] for 0 seeds.
+    pub fn best(
+        trainer: &Trainer,
+        f: &FeatureSet,
+        seeds: usize,
+        seed: u64,
+        index: usize,
+    ) -> Result<Self> {
+        let best = best_of(trainer, f, seeds, seed, index as u64)?;
+        Ok(Item {
+            w: best.w.as_slice().to_vec(),
+            loss: best.loss,
+            seed: best.seed,
+        })
+    }
 }
 
 /// One panel.
@@ -207,9 +229,10 @@ pub fn mean_partner_cos(w: &nalgebra::DMatrix<f64>, paired: usize) -> f64 {
     (0..k).map(|q| cosine(w, 2 * q, 2 * q + 1)).sum::<f64>() / k.max(1) as f64
 }
 
-/// W rotated so that feature 1 points along +x, reflected so that feature 2 has y ≥ 0.
-fn canonical(w: &nalgebra::DMatrix<f64>) -> nalgebra::DMatrix<f64> {
-    let a = w[(1, 0)].atan2(w[(0, 0)]);
+/// W (2×N) rotated so that feature `lead` + 1 points along +x, reflected so that feature
+/// `lead` + 2 has y ≥ 0.
+pub(crate) fn canonical(w: &nalgebra::DMatrix<f64>, lead: usize) -> nalgebra::DMatrix<f64> {
+    let a = w[(1, lead)].atan2(w[(0, lead)]);
     let (c, s) = (a.cos(), a.sin());
     let mut out = w.clone();
     for i in 0..w.ncols() {
@@ -217,7 +240,7 @@ fn canonical(w: &nalgebra::DMatrix<f64>) -> nalgebra::DMatrix<f64> {
         out[(0, i)] = c * x + s * y;
         out[(1, i)] = -s * x + c * y;
     }
-    if w.ncols() > 1 && out[(1, 1)] < 0.0 {
+    if w.ncols() > lead + 1 && out[(1, lead + 1)] < 0.0 {
         for i in 0..w.ncols() {
             out[(1, i)] = -out[(1, i)];
         }
@@ -260,12 +283,7 @@ impl Figure for Fig {
         )?;
         // Stream index = the density's index within its run, as `polycap train --instances-density`
         // numbers its instances: the index's command lines print the same weights.
-        let best = best_of(&trainer, &f, params.seeds, params.base_seed, k as u64)?;
-        Ok(Item {
-            w: best.w.as_slice().to_vec(),
-            loss: best.loss,
-            seed: best.seed,
-        })
+        Item::best(&trainer, &f, params.seeds, params.base_seed, k)
     }
 
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
@@ -399,7 +417,7 @@ impl Figure for Fig {
                 let axis = Stroke::dashed(grey, 0.4, 2.0, 1.5);
                 svg.line((x0 + 3.0, centre.1), (x0 + side - 3.0, centre.1), &axis);
                 svg.line((centre.0, y0 + 3.0), (centre.0, y0 + side - 3.0), &axis);
-                let w = canonical(&p.w);
+                let w = canonical(&p.w, 0);
                 let longest = (0..w.ncols())
                     .map(|i| w.column(i).norm())
                     .fold(0.0, f64::max);
@@ -409,21 +427,12 @@ impl Figure for Fig {
                     let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
                     arrow(&mut svg, centre, tip, colour, style.line_width());
                 }
-                for (line, text) in [
-                    format!("p = {:.4}", p.density),
-                    format!("cos {:.2}", mean_partner_cos(&p.w, row.run.pairs.paired())),
-                ]
-                .iter()
-                .enumerate()
-                {
-                    svg.label(
-                        x0 + side / 2.0,
-                        y0 + side + ts * (1.2 + 1.1 * line as f64),
-                        text,
-                        ts,
-                        Anchor::Middle,
-                    );
-                }
+                let cos = mean_partner_cos(&p.w, row.run.pairs.paired());
+                let below = [
+                    (format!("p = {:.4}", p.density), Rgb::BLACK),
+                    (format!("cos {cos:.2}"), Rgb::BLACK),
+                ];
+                svg.lines_below(x0 + side / 2.0, y0 + side + ts * 1.2, &below, ts);
             }
         }
         svg.finish()

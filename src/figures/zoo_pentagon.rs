@@ -18,6 +18,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, Panel, fmt_value, margins};
 use super::style::{Style, Width};
+use super::zoo_pairs::canonical;
 use super::{Figure, Invocation, Parameters};
 use super::{cell, csv_text};
 
@@ -204,26 +205,6 @@ fn class_colour(c: Geometry) -> Rgb {
     }
 }
 
-/// W rotated so that feature 1 (or, when it is dropped, feature 2) points along +x, then
-/// reflected so that feature 2 (feature 3) lies in the upper half-plane.
-fn canonical(w: &DMatrix<f64>) -> DMatrix<f64> {
-    let lead = if w.column(0).norm() < 0.1 { 1 } else { 0 };
-    let a = w[(1, lead)].atan2(w[(0, lead)]);
-    let (c, s) = (a.cos(), a.sin());
-    let mut out = w.clone();
-    for i in 0..w.ncols() {
-        let (x, y) = (w[(0, i)], w[(1, i)]);
-        out[(0, i)] = c * x + s * y;
-        out[(1, i)] = -s * x + c * y;
-    }
-    if out[(1, lead + 1)] < 0.0 {
-        for i in 0..w.ncols() {
-            out[(1, i)] = -out[(1, i)];
-        }
-    }
-    out
-}
-
 /// The figure, for the registry.
 #[derive(Debug, Clone, Copy)]
 pub struct Fig;
@@ -364,35 +345,20 @@ impl Figure for Fig {
                 None,
                 Some(&Stroke::solid(class_colour(fit.class), 0.8)),
             );
-            let w = canonical(&p.best_w());
+            // Feature 1 along +x, or feature 2 when feature 1 is dropped.
+            let lead = usize::from(p.best_w().column(0).norm() < 0.1);
+            let w = canonical(&p.best_w(), lead);
             let scale = side * 0.4;
             for i in 0..5 {
                 let colour = if i == 0 { Rgb::BLACK } else { CATEGORICAL[2] };
                 let tip = (centre.0 + scale * w[(0, i)], centre.1 - scale * w[(1, i)]);
                 arrow(&mut svg, centre, tip, colour, style.line_width());
             }
-            // Centred under the panel, kept on the page at narrow widths.
-            let keep = |t: &str| {
-                let half = text_width(t, ts) / 2.0;
-                (x0 + side / 2.0).clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
-            };
-            let r_label = format!("r = {}", fmt_value(p.r));
-            svg.label(
-                keep(&r_label),
-                y_arrows + side + ts * 1.2,
-                &r_label,
-                ts,
-                Anchor::Middle,
-            );
-            svg.text(
-                keep(fit.class.name()),
-                y_arrows + side + ts * 2.3,
-                fit.class.name(),
-                ts,
-                Anchor::Middle,
-                0.0,
-                class_colour(fit.class),
-            );
+            let below = [
+                (format!("r = {}", fmt_value(p.r)), Rgb::BLACK),
+                (fit.class.name().to_string(), class_colour(fit.class)),
+            ];
+            svg.lines_below(x0 + side / 2.0, y_arrows + side + ts * 1.2, &below, ts);
         }
         // Loss of every fit against r.
         let (lo, hi) = data
