@@ -732,32 +732,18 @@ pub fn escape(s: &str) -> String {
 /// The parts of a polyline inside the rectangle (x0, y0, x1, y1) (Liang–Barsky per segment).
 pub fn clip_polyline(pts: &[(f64, f64)], r: (f64, f64, f64, f64)) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut cur: Vec<(f64, f64)> = Vec::new();
+    // Whether the last run ends at the last segment's unclipped end.
+    let mut open = false;
     for w in pts.windows(2) {
-        match clip_segment(w[0], w[1], r) {
-            Some((a, b)) => {
-                if cur.last() != Some(&a) {
-                    if cur.len() >= 2 {
-                        runs.push(std::mem::take(&mut cur));
-                    }
-                    cur.clear();
-                    cur.push(a);
-                }
-                cur.push(b);
-                if b != w[1] {
-                    runs.push(std::mem::take(&mut cur));
-                }
-            }
-            None => {
-                if cur.len() >= 2 {
-                    runs.push(std::mem::take(&mut cur));
-                }
-                cur.clear();
-            }
+        let Some((a, b)) = clip_segment(w[0], w[1], r) else {
+            open = false;
+            continue;
+        };
+        match runs.last_mut() {
+            Some(run) if open && run.last() == Some(&a) => run.push(b),
+            _ => runs.push(vec![a, b]),
         }
-    }
-    if cur.len() >= 2 {
-        runs.push(cur);
+        open = b == w[1];
     }
     runs
 }

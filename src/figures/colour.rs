@@ -1,5 +1,5 @@
-//! Colours: sRGB values, continuous maps from `colorous` (full 256-entry viridis and cividis,
-//! ColorBrewer ramps) and the fixed colours of the figures (Okabe–Ito categories, the
+//! Colours: sRGB values, continuous maps from `colorous` (full 256-entry viridis, ColorBrewer
+//! ramps) and the fixed colours of the figures (Okabe–Ito categories, the
 //! ignored/monosemantic plateaus of the capacity diagrams).
 //!
 //! Every map is monotone in luminance, so a reader without colour still reads the order.
@@ -57,8 +57,6 @@ impl From<colorous::Color> for Rgb {
 pub enum Colormap {
     /// viridis: dark purple → blue → green → yellow (van der Walt & Smith 2015).
     Viridis,
-    /// cividis: dark blue → grey → yellow, designed for deuteranopia (Nuñez et al. 2018).
-    Cividis,
     /// The capacity ramp of the phase diagram: ColorBrewer RdPu from ¼ to ⅞ (light
     /// red → deep magenta). Used between the grey C = 0 and the blue C = 1 plateaus
     /// ([`IGNORED`], [`MONOSEMANTIC`]).
@@ -86,22 +84,11 @@ pub const CATEGORICAL: [Rgb; 8] = [
 ];
 
 impl Colormap {
-    /// Name of the map.
-    pub fn name(self) -> &'static str {
-        match self {
-            Colormap::Viridis => "viridis",
-            Colormap::Cividis => "cividis",
-            Colormap::RedMagenta => "red-magenta",
-            Colormap::Diverging => "RdBu",
-        }
-    }
-
     /// Colour at t ∈ [0, 1] (clamped; NaN maps to 0).
     pub fn at(self, t: f64) -> Rgb {
         let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
         match self {
             Colormap::Viridis => colorous::VIRIDIS.eval_continuous(t).into(),
-            Colormap::Cividis => colorous::CIVIDIS.eval_continuous(t).into(),
             Colormap::RedMagenta => colorous::RED_PURPLE
                 .eval_continuous(0.25 + 0.625 * t)
                 .into(),

@@ -54,43 +54,36 @@ impl Style {
         Style { font, width }
     }
 
+    /// `one` at one-column width, `two` at two-column width.
+    fn pick(&self, one: f64, two: f64) -> f64 {
+        match self.width {
+            Width::OneColumn => one,
+            Width::TwoColumn => two,
+        }
+    }
+
     /// Figure width in points (1 in = 72 pt): 237.6 pt (3.3 in) or 504 pt (7 in).
     pub fn width_pt(&self) -> f64 {
-        match self.width {
-            Width::OneColumn => 3.3 * 72.0,
-            Width::TwoColumn => 7.0 * 72.0,
-        }
+        self.pick(3.3 * 72.0, 7.0 * 72.0)
     }
 
     /// Tick-label font size in points.
     pub fn tick_size(&self) -> f64 {
-        match self.width {
-            Width::OneColumn => 6.5,
-            Width::TwoColumn => 7.5,
-        }
+        self.pick(6.5, 7.5)
     }
 
     /// Axis-label and legend font size in points.
     pub fn label_size(&self) -> f64 {
-        match self.width {
-            Width::OneColumn => 7.5,
-            Width::TwoColumn => 8.5,
-        }
+        self.pick(7.5, 8.5)
     }
 
     /// Title font size in points.
     pub fn title_size(&self) -> f64 {
-        match self.width {
-            Width::OneColumn => 8.0,
-            Width::TwoColumn => 9.5,
-        }
+        self.pick(8.0, 9.5)
     }
 
     /// Width of data lines in points.
     pub fn line_width(&self) -> f64 {
-        match self.width {
-            Width::OneColumn => 0.9,
-            Width::TwoColumn => 1.0,
-        }
+        self.pick(0.9, 1.0)
     }
 }

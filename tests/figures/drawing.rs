@@ -114,17 +114,14 @@ fn luminances(map: Colormap) -> Vec<f64> {
 
 #[test]
 fn colour_maps_are_monotone_in_luminance() {
-    for map in [Colormap::Viridis, Colormap::Cividis] {
-        let l = luminances(map);
-        for w in l.windows(2) {
-            assert!(w[1] >= w[0] - 1e-3, "{} not increasing: {w:?}", map.name());
-        }
-        assert!(
-            l[200] - l[0] > 0.5,
-            "{} has too little luminance range",
-            map.name()
-        );
+    let l = luminances(Colormap::Viridis);
+    for w in l.windows(2) {
+        assert!(w[1] >= w[0] - 1e-3, "viridis not increasing: {w:?}");
     }
+    assert!(
+        l[200] - l[0] > 0.5,
+        "viridis has too little luminance range"
+    );
     let l = luminances(Colormap::RedMagenta);
     for w in l.windows(2) {
         assert!(w[1] <= w[0] + 1e-3, "red-magenta not decreasing: {w:?}");
@@ -138,16 +135,6 @@ fn colour_maps_are_monotone_in_luminance() {
 fn colour_map_ends_are_the_published_ones() {
     assert_eq!(Colormap::Viridis.at(0.0), Rgb::hex(0x440154));
     assert_eq!(Colormap::Viridis.at(1.0), Rgb::hex(0xfde725));
-    // colorous's cividis ends within 2/255 of the published #ffea46.
-    let end = Colormap::Cividis.at(1.0);
-    let published = Rgb::hex(0xffea46);
-    for (a, b) in [
-        (end.0, published.0),
-        (end.1, published.1),
-        (end.2, published.2),
-    ] {
-        assert!(a.abs_diff(b) <= 2, "{end:?}");
-    }
 }
 
 /// A seeded pseudo-random grid (xorshift), values in [0, 1).
