@@ -13,12 +13,12 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
+use super::Table;
 use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -361,40 +361,21 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let rows: Vec<Vec<String>> = data
-            .sweep
-            .iter()
-            .map(|i| ("sweep", i))
-            .chain(data.motif_runs.iter().map(|i| ("motif", i)))
-            .map(|(run, i)| {
-                vec![
-                    run.to_string(),
-                    cell(i.density),
-                    i.seed.to_string(),
-                    cell(i.loss),
-                    i.live.to_string(),
-                    i.monosemantic.to_string(),
-                    cell(i.mono_fraction()),
-                    i.computed.to_string(),
-                    i.paired.to_string(),
-                    i.motifs.to_string(),
-                ]
-            })
-            .collect();
-        csv_text(
-            &[
-                "run",
-                "density",
-                "seed",
-                "loss",
-                "live_neurons",
-                "monosemantic",
-                "mono_fraction",
-                "computed",
-                "computed_with_sign_pair",
-                "motifs",
-            ],
-            &rows,
-        )
+        let mut t = Table::default();
+        let sweep = data.sweep.iter().map(|i| ("sweep", i));
+        for (run, i) in sweep.chain(data.motif_runs.iter().map(|i| ("motif", i))) {
+            t.row()
+                .col("run", run)
+                .col("density", i.density)
+                .col("seed", i.seed)
+                .col("loss", i.loss)
+                .col("live_neurons", i.live)
+                .col("monosemantic", i.monosemantic)
+                .col("mono_fraction", i.mono_fraction())
+                .col("computed", i.computed)
+                .col("computed_with_sign_pair", i.paired)
+                .col("motifs", i.motifs);
+        }
+        t.text()
     }
 }

@@ -19,7 +19,7 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap
 use super::colour::{CATEGORICAL, Rgb};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
 use super::style::{Style, Width};
-use super::{Figure, Invocation, Parameters, cell, csv_text};
+use super::{Figure, Invocation, Parameters, Table, cell, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -546,21 +546,13 @@ impl Figure for Fig {
         let ph = 120.0;
         let y_b = y_a + side + ts * 3.5 + 6.0;
         let frame = |k: usize| {
-            if stacked {
-                Frame {
-                    x: left,
-                    y: y_b + k as f64 * (ph + bottom + 6.0),
-                    w: pw,
-                    h: ph,
-                }
+            let k = k as f64;
+            let (x, y) = if stacked {
+                (left, y_b + k * (ph + bottom + 6.0))
             } else {
-                Frame {
-                    x: left + k as f64 * (pw + left + 2.0),
-                    y: y_b,
-                    w: pw,
-                    h: ph,
-                }
-            }
+                (left + k * (pw + left + 2.0), y_b)
+            };
+            Frame { x, y, w: pw, h: ph }
         };
         let last = frame(2);
         let caption = format!(
@@ -627,23 +619,16 @@ impl Figure for Fig {
             .max(1e-9);
         let c = t_panel(data, frame(1), 0.0, top_loss * 1.08, "loss (Z16)");
         c.clip(&mut svg);
-        let test_line: Vec<(f64, f64)> = data
-            .rows
-            .iter()
-            .zip(&stats)
-            .map(|(r, ((m, _), _))| c.at(r.points as f64, *m))
-            .collect();
-        svg.polyline(&test_line, &Stroke::solid(Rgb::BLACK, 0.9));
-        let train_line: Vec<(f64, f64)> = data
-            .rows
-            .iter()
-            .zip(&stats)
-            .map(|(r, (_, (m, _)))| c.at(r.points as f64, *m))
-            .collect();
-        svg.polyline(
-            &train_line,
-            &Stroke::dashed(Rgb::hex(0x888888), 0.8, 3.0, 2.0),
-        );
+        let grey_dashes = |width| Stroke::dashed(Rgb::hex(0x888888), width, 3.0, 2.0);
+        for (test, stroke) in [
+            (true, Stroke::solid(Rgb::BLACK, 0.9)),
+            (false, grey_dashes(0.8)),
+        ] {
+            let line: Vec<(f64, f64)> = (data.rows.iter().zip(&stats))
+                .map(|(r, (a, b))| c.at(r.points as f64, if test { a.0 } else { b.0 }))
+                .collect();
+            svg.polyline(&line, &stroke);
+        }
         for (k, (r, ((m, s), _))) in data.rows.iter().zip(&stats).enumerate() {
             let t = r.points as f64;
             svg.line(
@@ -671,7 +656,7 @@ impl Figure for Fig {
         svg.line(
             d.at(d.x.lo, 5f64.sqrt()),
             d.at(d.x.hi, 5f64.sqrt()),
-            &Stroke::dashed(Rgb::hex(0x888888), 0.7, 3.0, 2.0),
+            &grey_dashes(0.7),
         );
         for (pick, colour) in [(0usize, BLUE), (1, RED)] {
             let pts: Vec<(f64, f64)> = data
@@ -688,16 +673,11 @@ impl Figure for Fig {
         svg.unclip();
         d.draw_axes(&mut svg, style);
         let entries = [
-            (
-                LegendKey::Line(Stroke::solid(BLUE, 0.9)),
-                "‖W‖_{F}".to_string(),
-            ),
-            (LegendKey::Line(Stroke::solid(RED, 0.9)), "‖b‖₂".to_string()),
-            (
-                LegendKey::Line(Stroke::dashed(Rgb::hex(0x888888), 0.7, 3.0, 2.0)),
-                "√5".to_string(),
-            ),
-        ];
+            (Stroke::solid(BLUE, 0.9), "‖W‖_{F}"),
+            (Stroke::solid(RED, 0.9), "‖b‖₂"),
+            (grey_dashes(0.7), "√5"),
+        ]
+        .map(|(s, l)| (LegendKey::Line(s), l.to_string()));
         legend(&mut svg, style, d.frame.x + 3.0, d.frame.y + 3.0, &entries);
         for (k, line) in lines.iter().enumerate() {
             svg.label(4.0, y_cap + ts * 1.2 * k as f64, line, ts, Anchor::Start);
@@ -710,67 +690,42 @@ impl Figure for Fig {
     fn csv(data: &Data) -> String {
         let (mean, se): (Vec<f64>, Vec<f64>) =
             data.rows.iter().map(|r| r.mean_se(|f| f.test_loss)).unzip();
-        let mut rows = Vec::new();
+        let mut t = Table::default();
         for (k, row) in data.rows.iter().enumerate() {
             let (small, large) = (row.t_gon_checked, row.pentagon_checked);
             for (s, fit) in row.fits.iter().enumerate() {
                 let mut df = row.d_feature[s].clone();
                 df.sort_by(|a, b| b.total_cmp(a));
                 let dx = &row.d_point[s];
-                rows.push(vec![
-                    row.points.to_string(),
-                    fit.data_seed.to_string(),
-                    fit.seed.to_string(),
-                    cell(fit.train_loss),
-                    cell(fit.test_loss),
-                    cell(mean[k]),
-                    cell(se[k]),
-                    cell(fit.w().norm()),
-                    cell(fit.bias_norm()),
-                    row.strong[s].to_string(),
-                    cell(dx.iter().copied().fold(0.0, f64::max)),
-                    cell(dx.iter().sum::<f64>() / dx.len().max(1) as f64),
-                    if small { verdict(row.t_gon[s]) } else { "" }.to_string(),
-                    if large { verdict(row.pentagon[s]) } else { "" }.to_string(),
-                    (k == data.peak).to_string(),
-                    data.bump.map_or(
-                        String::new(),
-                        |(p, m)| {
-                            if p == k { cell(m) } else { String::new() }
-                        },
-                    ),
-                    df.iter()
-                        .take(8)
-                        .map(|x| cell(*x))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    dx.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" "),
-                ]);
+                let bump = data.bump.filter(|(p, _)| *p == k).map(|(_, m)| m);
+                t.row()
+                    .col("T", row.points)
+                    .col("data_seed", fit.data_seed)
+                    .col("seed", fit.seed)
+                    .col("train_loss", fit.train_loss)
+                    .col("test_loss", fit.test_loss)
+                    .col("mean_test_loss", mean[k])
+                    .col("se_test_loss", se[k])
+                    .col("w_frobenius", fit.w().norm())
+                    .col("b_norm", fit.bias_norm())
+                    .col("strong_features", row.strong[s])
+                    .col("max_d_x", dx.iter().copied().fold(0.0, f64::max))
+                    .col("mean_d_x", dx.iter().sum::<f64>() / dx.len().max(1) as f64)
+                    .col(
+                        "t_gon_check",
+                        if small { verdict(row.t_gon[s]) } else { "" },
+                    )
+                    .col(
+                        "pentagon_check",
+                        if large { verdict(row.pentagon[s]) } else { "" },
+                    )
+                    .col("highest_mean_test_loss", k == data.peak)
+                    .col("bump_margin", bump.map_or(String::new(), cell))
+                    .col("top8_d_f", joined(df.iter().take(8).copied()))
+                    .col("d_x", joined(dx.iter().copied()));
             }
         }
-        csv_text(
-            &[
-                "T",
-                "data_seed",
-                "seed",
-                "train_loss",
-                "test_loss",
-                "mean_test_loss",
-                "se_test_loss",
-                "w_frobenius",
-                "b_norm",
-                "strong_features",
-                "max_d_x",
-                "mean_d_x",
-                "t_gon_check",
-                "pentagon_check",
-                "highest_mean_test_loss",
-                "bump_margin",
-                "top8_d_f",
-                "d_x",
-            ],
-            &rows,
-        )
+        t.text()
     }
 
     // `polycap train` line for the largest T (the same runs as the figure's jobs of that T).

@@ -16,7 +16,7 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{Table, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,54 +400,33 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut rows = Vec::new();
+        let mut t = Table::default();
         for row in &data.rows {
             for p in &row.panels {
                 for (r, v) in neurons(&p.w, MONO_TAU).iter().enumerate() {
-                    rows.push(vec![
-                        row.hidden.name().to_string(),
-                        cell(p.density),
-                        p.seed.to_string(),
-                        cell(p.loss),
-                        (r + 1).to_string(),
-                        cell(v.mono),
-                        (v.top + 1).to_string(),
-                        cell(v.features),
-                        v.dead.to_string(),
-                        v.monosemantic.to_string(),
-                        p.counts.monosemantic.to_string(),
-                        p.counts.polysemantic.to_string(),
-                        p.represented.to_string(),
-                        p.w.row(r)
-                            .iter()
-                            .map(|x| cell(*x))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        row.pass().to_string(),
-                    ]);
+                    t.row()
+                        .col("hidden", row.hidden.name())
+                        .col("density", p.density)
+                        .col("seed", p.seed)
+                        .col("loss", p.loss)
+                        .col("neuron", r + 1)
+                        .col("mono", v.mono)
+                        .col("top_feature", v.top + 1)
+                        .col("features_per_neuron", v.features)
+                        .col("dead", v.dead)
+                        .col("monosemantic", v.monosemantic)
+                        .col("mono_count", p.counts.monosemantic)
+                        .col("poly_count", p.counts.polysemantic)
+                        .col("represented", p.represented)
+                        .col(
+                            "weights_features_1_to_N",
+                            joined(p.w.row(r).iter().copied()),
+                        )
+                        .col("z9_check", row.pass());
                 }
             }
         }
-        csv_text(
-            &[
-                "hidden",
-                "density",
-                "seed",
-                "loss",
-                "neuron",
-                "mono",
-                "top_feature",
-                "features_per_neuron",
-                "dead",
-                "monosemantic",
-                "mono_count",
-                "poly_count",
-                "represented",
-                "weights_features_1_to_N",
-                "z9_check",
-            ],
-            &rows,
-        )
+        t.text()
     }
 
     fn commands(params: &Params) -> Vec<Invocation> {

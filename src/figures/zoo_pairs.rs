@@ -18,7 +18,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{Table, cell};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
 #[derive(Debug, Clone, PartialEq)]
@@ -439,45 +439,34 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut rows = Vec::new();
+        let mut t = Table::default();
         for row in &data.rows {
             for p in &row.panels {
                 for i in 0..p.w.ncols() {
                     let partner = row.run.pairs.partner(i);
-                    rows.push(vec![
-                        row.run.name.to_string(),
-                        cell(p.density),
-                        p.seed.to_string(),
-                        cell(p.loss),
-                        (i + 1).to_string(),
-                        partner.map_or(String::new(), |j| (j + 1).to_string()),
-                        cell(p.w[(0, i)]),
-                        cell(p.w[(1, i)]),
-                        cell(p.w.column(i).norm()),
-                        partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
-                        p.pass.to_string(),
-                        row.pass.to_string(),
-                    ]);
+                    t.row()
+                        .col("run", row.run.name)
+                        .col("density", p.density)
+                        .col("seed", p.seed)
+                        .col("loss", p.loss)
+                        .col("feature", i + 1)
+                        .col(
+                            "partner",
+                            partner.map_or(String::new(), |j| (j + 1).to_string()),
+                        )
+                        .col("w1", p.w[(0, i)])
+                        .col("w2", p.w[(1, i)])
+                        .col("norm", p.w.column(i).norm())
+                        .col(
+                            "cos_partner",
+                            partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
+                        )
+                        .col("density_check", p.pass)
+                        .col("run_check", row.pass);
                 }
             }
         }
-        csv_text(
-            &[
-                "run",
-                "density",
-                "seed",
-                "loss",
-                "feature",
-                "partner",
-                "w1",
-                "w2",
-                "norm",
-                "cos_partner",
-                "density_check",
-                "run_check",
-            ],
-            &rows,
-        )
+        t.text()
     }
 
     // No other subcommand prints these numbers as one table; `polycap train --pairs` trains one

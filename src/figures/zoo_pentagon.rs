@@ -20,7 +20,7 @@ use super::panel::{Axis, Frame, Panel, fmt_value, margins};
 use super::style::{Style, Width};
 use super::zoo_pairs::canonical;
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
+use super::{Table, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -404,38 +404,25 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut rows = Vec::new();
+        let mut t = Table::default();
         for p in &data.points {
             for (k, f) in p.fits.iter().enumerate() {
                 let w = DMatrix::from_vec(2, 5, f.w.clone());
-                rows.push(vec![
-                    cell(p.r),
-                    f.seed.to_string(),
-                    cell(f.loss),
-                    f.class.name().to_string(),
-                    (k == p.best).to_string(),
-                    cell(room_of_first(&w)),
-                    (0..5)
-                        .map(|i| cell(w.column(i).norm()))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    f.w.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" "),
-                ]);
+                t.row()
+                    .col("r", p.r)
+                    .col("seed", f.seed)
+                    .col("loss", f.loss)
+                    .col("class", f.class.name())
+                    .col("best", k == p.best)
+                    .col("room_of_feature_1_deg", room_of_first(&w))
+                    .col(
+                        "norms_features_1_to_5",
+                        joined((0..5).map(|i| w.column(i).norm())),
+                    )
+                    .col("w_column_major", joined(f.w.iter().copied()));
             }
         }
-        csv_text(
-            &[
-                "r",
-                "seed",
-                "loss",
-                "class",
-                "best",
-                "room_of_feature_1_deg",
-                "norms_features_1_to_5",
-                "w_column_major",
-            ],
-            &rows,
-        )
+        t.text()
     }
 
     fn commands(params: &Params) -> Vec<Invocation> {
