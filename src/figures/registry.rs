@@ -301,8 +301,8 @@ pub struct ReproductionSettings {
     pub polycap: String,
     /// Resolution.
     pub resolution: Quality,
-    /// Font family (`serif` or `sans`).
-    pub font: String,
+    /// Font family.
+    pub font: FontChoice,
     /// The figures, in index order, with their number of jobs.
     pub figures: Vec<(String, usize)>,
 }
@@ -333,8 +333,8 @@ impl Reproduction {
     /// The sweep that shards with `settings` were run with, from the registry.
     ///
     /// # Errors
-    /// [`Error::Parameter`] for a figure id this build does not know, a font other than
-    /// serif or sans, or job counts that differ from this build's.
+    /// [`Error::Parameter`] for a figure id this build does not know or job counts that differ
+    /// from this build's.
     pub fn from_settings(settings: &ReproductionSettings) -> Result<Self> {
         let all = registry();
         let entries = settings
@@ -349,10 +349,7 @@ impl Reproduction {
                     })
             })
             .collect::<Result<Vec<Entry>>>()?;
-        let font = FontChoice::parse(&settings.font).ok_or_else(|| {
-            Error::Parameter(format!("shards name an unknown font {:?}", settings.font))
-        })?;
-        let r = Reproduction::new(entries, settings.resolution, font);
+        let r = Reproduction::new(entries, settings.resolution, settings.font);
         if r.settings() != *settings {
             return Err(Error::Parameter(format!(
                 "shards were run by a different polycap ({}, this is {}) or with different figure jobs",
@@ -368,10 +365,7 @@ impl Reproduction {
         ReproductionSettings {
             polycap: env!("CARGO_PKG_VERSION").to_string(),
             resolution: self.quality,
-            font: match self.font {
-                FontChoice::Serif => "serif".into(),
-                FontChoice::Sans => "sans".into(),
-            },
+            font: self.font,
             figures: self
                 .entries
                 .iter()
@@ -379,11 +373,6 @@ impl Reproduction {
                 .map(|(e, n)| (e.id.to_string(), *n))
                 .collect(),
         }
-    }
-
-    /// The figures.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
     }
 
     /// The resolution.

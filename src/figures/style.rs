@@ -1,7 +1,8 @@
 //! Figure style: font family and column width, and the sizes that follow from them.
 
-/// Font family of every text element of a figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Font family of every text element of a figure (`serif` or `sans` in shard files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FontChoice {
     /// Serif text (journal default): DejaVu Serif, Times New Roman, serif.
     #[default]
@@ -16,15 +17,6 @@ impl FontChoice {
         match self {
             FontChoice::Serif => "DejaVu Serif, Times New Roman, serif",
             FontChoice::Sans => "DejaVu Sans, Helvetica, Arial, sans-serif",
-        }
-    }
-
-    /// Parses `serif` or `sans`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "serif" => Some(FontChoice::Serif),
-            "sans" => Some(FontChoice::Sans),
-            _ => None,
         }
     }
 }

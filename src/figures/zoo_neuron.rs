@@ -12,8 +12,10 @@ use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
 use super::colour::Rgb;
+use super::matrix_map::{draw_matrix, outline};
+use super::panel::Frame;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{Table, joined};
@@ -346,36 +348,19 @@ impl Figure for Fig {
                 let mut order: Vec<usize> = (0..d).collect();
                 order.sort_by(|&a, &b| view[b].mono.total_cmp(&view[a].mono));
                 let scale = p.w.amax();
+                let m = DMatrix::from_fn(n, d, |i, c| p.w[(order[c], i)]);
+                let frame = Frame {
+                    x: x0,
+                    y: y0,
+                    w: pw,
+                    h: ph,
+                };
+                draw_matrix(&mut svg, frame, &m, &|x| weight_colour(x, scale));
                 for (c, &neuron) in order.iter().enumerate() {
-                    for i in 0..n {
-                        svg.rect(
-                            x0 + c as f64 * cw,
-                            y0 + i as f64 * ch,
-                            cw,
-                            ch,
-                            Some(weight_colour(p.w[(neuron, i)], scale)),
-                            None,
-                        );
-                    }
                     if view[neuron].monosemantic {
-                        svg.rect(
-                            x0 + c as f64 * cw,
-                            y0,
-                            cw,
-                            ph,
-                            None,
-                            Some(&Stroke::solid(Rgb::BLACK, 0.8)),
-                        );
+                        outline(&mut svg, frame, n, d, (0, n), (c, c + 1), Rgb::BLACK, 0.8);
                     }
                 }
-                svg.rect(
-                    x0,
-                    y0,
-                    pw,
-                    ph,
-                    None,
-                    Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
-                );
                 let k3 = p.counts;
                 let dead = if k3.dead > 0 {
                     format!(" · {} dead", k3.dead)
