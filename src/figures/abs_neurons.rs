@@ -17,7 +17,7 @@ use super::Table;
 use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// Parameters of the figure.
@@ -226,7 +226,6 @@ impl Figure for Fig {
     const ID: &'static str = "z12-abs-neurons";
     const SOURCE: &'static str =
         "[E] computation in superposition; spec §14.4, (Z10)–(Z13); polycap train --model abs";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Item;
     type Data = Data;

@@ -244,12 +244,12 @@ pub struct Frame {
     pub h: f64,
 }
 
-/// An axis as a plotters coordinate: linear or log mapping, the labelled ticks as key
-/// points and their labels.
+/// An axis as a plotters coordinate: linear or log mapping, its ticks, the labelled ones as
+/// key points.
 #[derive(Debug, Clone)]
 pub struct AxisCoord {
     axis: Axis,
-    labels: Vec<(f64, String)>,
+    ticks: Vec<Tick>,
 }
 
 impl Ranged for AxisCoord {
@@ -267,7 +267,8 @@ impl Ranged for AxisCoord {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
-        self.labels.iter().map(|(v, _)| *v).collect()
+        let labelled = self.ticks.iter().filter(|t| t.label.is_some());
+        labelled.map(|t| t.value).collect()
     }
 
     fn range(&self) -> Range<f64> {
@@ -281,10 +282,12 @@ impl ValueFormatter<f64> for AxisCoord {
     }
 
     fn format_ext(&self, value: &f64) -> String {
-        self.labels
+        let tick = self
+            .ticks
             .iter()
-            .find(|(v, _)| v.to_bits() == value.to_bits())
-            .map_or_else(|| fmt_value(*value), |(_, l)| l.clone())
+            .find(|t| t.value.to_bits() == value.to_bits());
+        tick.and_then(|t| t.label.clone())
+            .unwrap_or_else(|| fmt_value(*value))
     }
 }
 
@@ -294,8 +297,6 @@ pub struct Mesh {
     frame: Frame,
     x: AxisCoord,
     y: AxisCoord,
-    x_ticks: Vec<Tick>,
-    y_ticks: Vec<Tick>,
     x_labels: bool,
     y_labels: bool,
     style: Style,
@@ -319,7 +320,8 @@ pub fn margins(style: &Style, y_labels: f64) -> (f64, f64) {
 impl Mesh {
     fn room(&self) -> (f64, f64) {
         let widest = self
-            .y_ticks
+            .y
+            .ticks
             .iter()
             .filter_map(|t| t.label.as_deref())
             .map(|s| text_width(s, self.style.tick_size()))
@@ -372,7 +374,7 @@ impl Mesh {
                 axis,
             )
         };
-        for t in &self.x_ticks {
+        for t in &self.x.ticks {
             let x = f.x + self.x.axis.frac(t.value) * f.w;
             if (t.label.is_none() || !self.x_labels) && (f.x - 0.01..=f.x + f.w + 0.01).contains(&x)
             {
@@ -380,7 +382,7 @@ impl Mesh {
                 root.draw(&line((x, f.y + f.h), (x, f.y + f.h + len)))?;
             }
         }
-        for t in &self.y_ticks {
+        for t in &self.y.ticks {
             let y = f.y + (1.0 - self.y.axis.frac(t.value)) * f.h;
             if (t.label.is_none() || !self.y_labels) && (f.y - 0.01..=f.y + f.h + 0.01).contains(&y)
             {
@@ -467,20 +469,14 @@ impl Panel {
         x_labels: bool,
         y_labels: bool,
     ) {
-        let coord = |axis: &Axis, ticks: &[Tick]| AxisCoord {
+        let coord = |axis: &Axis, ticks| AxisCoord {
             axis: axis.clone(),
-            labels: ticks
-                .iter()
-                .filter_map(|t| t.label.clone().map(|l| (t.value, l)))
-                .collect(),
+            ticks,
         };
-        let (xt, yt) = (self.x_ticks(style), self.y_ticks(style));
         canvas.mesh(Mesh {
             frame: self.frame,
-            x: coord(&self.x, &xt),
-            y: coord(&self.y, &yt),
-            x_ticks: xt,
-            y_ticks: yt,
+            x: coord(&self.x, self.x_ticks(style)),
+            y: coord(&self.y, self.y_ticks(style)),
             x_labels,
             y_labels,
             style: *style,

@@ -121,8 +121,8 @@ pub trait Figure: 'static {
     const ID: &'static str;
     /// Where the figure comes from (paper figure or spec section).
     const SOURCE: &'static str;
-    /// Printed width.
-    const WIDTH: Width;
+    /// Printed width (two columns unless a figure says otherwise).
+    const WIDTH: Width = Width::TwoColumn;
     /// Parameters.
     type Params: Parameters + Clone + Send + Sync + 'static;
     /// Result of one job (`()` for a closed-form figure).

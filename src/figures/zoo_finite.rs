@@ -18,7 +18,7 @@ use crate::verify::zoo::angle_gaps;
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters, Table, cell, joined};
 
 /// Parameters of the figure.
@@ -384,7 +384,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "z19-double-descent";
     const SOURCE: &'static str = "[H], [A] §4 memorisation and double descent; spec §14.5 (Z14)–(Z19); polycap train --dataset T";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Fit;
     type Data = Data;

@@ -16,7 +16,7 @@ use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::matrix_map::{draw_matrix, outline};
 use super::panel::Frame;
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 use super::{Table, joined};
 
@@ -196,7 +196,6 @@ impl Figure for Fig {
     const ID: &'static str = "z9-neuron-model";
     const SOURCE: &'static str =
         "[E] privileged basis, [A] §2; spec §14.3 (Z8), (Z9), §14.6 (Z20), (Z21)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Item;
     type Data = Data;

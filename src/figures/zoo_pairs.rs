@@ -16,7 +16,7 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 use super::{Table, cell};
 
@@ -255,7 +255,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "z7-correlated-pairs";
     const SOURCE: &'static str = "[E] non-uniform superposition, [A] §1; spec §14.2 (Z4)–(Z7)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Item;
     type Data = Data;

@@ -17,7 +17,7 @@ use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, Panel, fmt_value, margins};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::zoo_pairs::canonical;
 use super::{Figure, Invocation, Parameters};
 use super::{Table, joined};
@@ -212,7 +212,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "z22-nonuniform-pentagon";
     const SOURCE: &'static str = "[E] perturbing a single feature; spec §14.7 (Z22)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Vec<Fit>;
     type Data = Data;
