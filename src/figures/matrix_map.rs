@@ -28,7 +28,7 @@ pub fn abs_max(m: &DMatrix<f64>, floor: f64) -> f64 {
 
 /// Draws `m` (rows top to bottom, columns left to right) into `frame` with the colour of each
 /// entry from `color`, and a thin frame. Returns the panel (x = column index, y = row index
-/// increasing upwards in data units; use [`cell_rect`] for page rectangles).
+/// increasing upwards in data units; [`outline`] marks blocks).
 pub fn draw_matrix(
     svg: &mut Canvas,
     frame: Frame,
@@ -60,38 +60,22 @@ pub fn draw_matrix(
     panel
 }
 
-/// Page rectangle (x, y, w, h) covering matrix rows `r0..r1` and columns `c0..c1` of a
-/// `rows × cols` matrix drawn by [`draw_matrix`] into `frame`.
-pub fn cell_rect(
-    frame: Frame,
-    rows: usize,
-    cols: usize,
-    (r0, r1): (usize, usize),
-    (c0, c1): (usize, usize),
-) -> (f64, f64, f64, f64) {
-    let cw = frame.w / cols as f64;
-    let ch = frame.h / rows as f64;
-    (
-        frame.x + c0 as f64 * cw,
-        frame.y + r0 as f64 * ch,
-        (c1 - c0) as f64 * cw,
-        (r1 - r0) as f64 * ch,
-    )
-}
-
-/// Outlines rows `r0..r1` × columns `c0..c1` of a matrix drawn into `frame`.
+/// Outlines rows `r0..r1` × columns `c0..c1` of a `rows × cols` matrix drawn by
+/// [`draw_matrix`] into `frame`.
 #[allow(clippy::too_many_arguments)]
 pub fn outline(
     svg: &mut Canvas,
     frame: Frame,
     rows: usize,
     cols: usize,
-    r: (usize, usize),
-    c: (usize, usize),
+    (r0, r1): (usize, usize),
+    (c0, c1): (usize, usize),
     color: Rgb,
     width: f64,
 ) {
-    let (x, y, w, h) = cell_rect(frame, rows, cols, r, c);
+    let (cw, ch) = (frame.w / cols as f64, frame.h / rows as f64);
+    let (x, y) = (frame.x + c0 as f64 * cw, frame.y + r0 as f64 * ch);
+    let (w, h) = ((c1 - c0) as f64 * cw, (r1 - r0) as f64 * ch);
     svg.rect(x, y, w, h, None, Some(&Stroke::solid(color, width)));
 }
 
