@@ -87,7 +87,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
@@ -263,7 +262,6 @@ impl Figure for Fig {
         }
     }
 
-    // The figure's data from every job's result, in job order.
     fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
         if items.len() != Self::jobs(params) {
             return Err(Error::Parameter(format!(

@@ -317,16 +317,15 @@ pub fn margins(style: &Style, y_labels: f64) -> (f64, f64) {
     (left, 2.0 * MAJOR + ts * 1.1 + 2.0 + ls * 1.1)
 }
 
+/// Width in points of the widest tick label at font size `size`.
+fn widest(ticks: &[Tick], size: f64) -> f64 {
+    let labels = ticks.iter().filter_map(|t| t.label.as_deref());
+    labels.map(|s| text_width(s, size)).fold(0.0, f64::max)
+}
+
 impl Mesh {
     fn room(&self) -> (f64, f64) {
-        let widest = self
-            .y
-            .ticks
-            .iter()
-            .filter_map(|t| t.label.as_deref())
-            .map(|s| text_width(s, self.style.tick_size()))
-            .fold(0.0, f64::max);
-        margins(&self.style, widest)
+        margins(&self.style, widest(&self.y.ticks, self.style.tick_size()))
     }
 
     pub(crate) fn draw(
@@ -440,13 +439,14 @@ impl Panel {
     /// Ticks of the x axis; labels do not touch.
     pub fn x_ticks(&self, style: &Style) -> Vec<Tick> {
         let ts = style.tick_size();
-        let probe = ticks(&self.x, self.frame.w, ts * 2.5);
-        let widest = probe
-            .iter()
-            .filter_map(|t| t.label.as_deref())
-            .map(|s| text_width(s, ts))
-            .fold(0.0, f64::max);
-        ticks(&self.x, self.frame.w, (widest + ts).max(ts * 2.5))
+        let probe = widest(&ticks(&self.x, self.frame.w, ts * 2.5), ts);
+        ticks(&self.x, self.frame.w, (probe + ts).max(ts * 2.5))
+    }
+
+    /// Room (left, bottom) in points that [`Panel::draw_axes`] takes outside the frame (the y
+    /// ticks depend only on the frame's height).
+    pub fn room(&self, style: &Style) -> (f64, f64) {
+        margins(style, widest(&self.y_ticks(style), style.tick_size()))
     }
 
     /// Clips what is drawn next to the frame (until [`Canvas::unclip`]).

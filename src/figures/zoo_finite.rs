@@ -110,7 +110,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
@@ -402,14 +401,11 @@ impl Figure for Fig {
         let f = params.features()?;
         let cfg = params.config(t);
         let model = FiniteModel::new(Activation::Relu, &f, 2)?;
-        let mut best: Option<crate::training::finite::FiniteRun> = None;
-        for s in 0..params.inits as u64 {
-            let run = model.train(&f, &cfg, s, ds as u64, 0)?;
-            if best.as_ref().is_none_or(|b| run.train_loss < b.train_loss) {
-                best = Some(run);
-            }
-        }
-        let run = best.ok_or_else(|| Error::Parameter("need at least 1 init".into()))?;
+        let runs = (0..params.inits as u64)
+            .map(|s| model.train(&f, &cfg, s, ds as u64, 0))
+            .collect::<Result<Vec<_>>>()?;
+        let run = crate::training::best_by(&runs, |r| r.train_loss)
+            .ok_or_else(|| Error::Parameter("need at least 1 init".into()))?;
         Ok(Fit {
             points: t,
             data_seed: ds as u64,
@@ -417,7 +413,7 @@ impl Figure for Fig {
             train_loss: run.train_loss,
             test_loss: run.test_loss,
             w: run.w.as_slice().to_vec(),
-            bias: run.bias,
+            bias: run.bias.clone(),
             hidden: run.hidden.as_slice().to_vec(),
         })
     }
@@ -480,7 +476,6 @@ impl Figure for Fig {
         })
     }
 
-    // Title with the checks.
     fn title(data: &Data) -> String {
         let p = &data.params;
         let bump = match data.bump {

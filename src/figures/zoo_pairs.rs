@@ -107,7 +107,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = self
             .runs

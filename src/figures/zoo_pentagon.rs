@@ -12,11 +12,11 @@ use crate::training::rng::Xoshiro;
 use crate::training::{Model, TrainConfig, Trainer};
 use crate::verify::zoo::{Geometry, angle_gaps, digon_axes_cos, geometry, room_of_first, spearman};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::panel::{Axis, Frame, Panel, fmt_value, margins};
+use super::panel::{Axis, Frame, Panel, fmt_value};
 use super::style::Style;
 use super::zoo_pairs::canonical;
 use super::{Figure, Invocation, Parameters};
@@ -73,7 +73,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             (
@@ -323,7 +322,29 @@ impl Figure for Fig {
         let plot_h = 150.0;
         let y_arrows = heading.height();
         let y_plot = y_arrows + side + ts * 2.5 + 10.0;
-        let (left, bottom) = margins(style, text_width("0.0000", ts));
+        // Loss of every fit against r.
+        let (lo, hi) = data
+            .points
+            .iter()
+            .flat_map(|p| p.fits.iter().map(|f| f.loss))
+            .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
+        let pad = 0.05 * (hi - lo).max(1e-12);
+        let mut panel = Panel {
+            frame: Frame {
+                x: 0.0,
+                y: y_plot,
+                w: width,
+                h: plot_h,
+            },
+            x: Axis::log(
+                data.points[0].r / 1.3,
+                data.points[data.points.len() - 1].r * 1.3,
+                "r = p₁/p",
+            ),
+            y: Axis::linear(lo - pad, hi + pad, "loss"),
+        };
+        let (left, bottom) = panel.room(style);
+        (panel.frame.x, panel.frame.w) = (left, width - left - 8.0);
         let caption = wrap(
             "dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
             ts,
@@ -359,27 +380,6 @@ impl Figure for Fig {
             ];
             svg.lines_below(x0 + side / 2.0, y_arrows + side + ts * 1.2, &below, ts);
         }
-        // Loss of every fit against r.
-        let (lo, hi) = data
-            .points
-            .iter()
-            .flat_map(|p| p.fits.iter().map(|f| f.loss))
-            .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
-        let pad = 0.05 * (hi - lo).max(1e-12);
-        let panel = Panel {
-            frame: Frame {
-                x: left,
-                y: y_plot,
-                w: width - left - 8.0,
-                h: plot_h,
-            },
-            x: Axis::log(
-                data.points[0].r / 1.3,
-                data.points[data.points.len() - 1].r * 1.3,
-                "r = p₁/p",
-            ),
-            y: Axis::linear(lo - pad, hi + pad, "loss"),
-        };
         panel.clip(&mut svg);
         let best: Vec<(f64, f64)> = data
             .points
