@@ -344,7 +344,8 @@ impl Figure for Fig {
             y: Axis::linear(lo - pad, hi + pad, "loss"),
         };
         let (left, bottom) = panel.room(style);
-        (panel.frame.x, panel.frame.w) = (left, width - left - 8.0);
+        // 4 pt from the page edge, as the panels above.
+        (panel.frame.x, panel.frame.w) = (left + 4.0, width - left - 8.0);
         let caption = wrap(
             "dots: every fit's loss (blue pentagon, vermillion two digons, grey other); line: best fit",
             ts,
