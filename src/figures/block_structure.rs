@@ -23,13 +23,13 @@ use crate::verify::geometry::{
 
 use super::canvas::{Anchor, Canvas, TitleBlock};
 use super::capacity_examples::capacity_label;
-use super::colour::Rgb;
+use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
+use super::parts::{Draw, row, table};
 use super::style::{Style, Width};
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +82,8 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "features".into(),
+            row(
+                "features",
                 format!(
                     "N = {} in D = {}, importance v = {}, density p = 1 − S = {} (x uniform on [0, 1] when active)",
                     self.importance.len(),
@@ -92,19 +92,19 @@ impl Parameters for Params {
                     fmt_value(self.density)
                 ),
             ),
-            (
-                "quadratic model".into(),
+            row(
+                "quadratic model",
                 format!(
                     "exact expected loss (Q8), Adam η = 1e-2 cosine, {} steps",
                     self.quadratic_steps
                 ),
             ),
-            (
-                "ReLU-output model".into(),
+            row(
+                "ReLU-output model",
                 format!("Adam η = 1e-3, batch 1024, {} steps", self.relu_steps),
             ),
-            (
-                "selection".into(),
+            row(
+                "selection",
                 format!(
                     "best of {} seeds by loss; blocks at tolerance {}{}",
                     self.seeds,
@@ -418,16 +418,14 @@ impl Figure for Fig {
                 w: side,
                 h: side,
             };
-            svg.text(
+            svg.say(
                 x0 + col_w / 2.0,
                 top - ts * 1.4 - 2.0,
                 name,
                 ls,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
-            svg.text(
+            svg.say(
                 x0 + col_w / 2.0,
                 top - 3.0,
                 &format!(
@@ -436,8 +434,6 @@ impl Figure for Fig {
                 ),
                 ts,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             let nn = order.len();
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
@@ -464,14 +460,7 @@ impl Figure for Fig {
                     .iter()
                     .map(|&i| format!("f{}", subscript(i + 1)))
                     .collect();
-                svg.rect(
-                    x0,
-                    y - ts * 0.75,
-                    ts * 0.9,
-                    ts * 0.9,
-                    Some(block_colour(b)),
-                    None,
-                );
+                svg.fill_rect(x0, y - ts * 0.75, ts * 0.9, ts * 0.9, block_colour(b));
                 let lines = [
                     format!(
                         "block {}: {}×{} ({}), γ = {:.4}{}",
@@ -485,15 +474,7 @@ impl Figure for Fig {
                     format!("C = {}", caps.join(", ")),
                 ];
                 for l in &lines {
-                    svg.text(
-                        x0 + ts * 1.3,
-                        y,
-                        l,
-                        ts * 0.9,
-                        Anchor::Start,
-                        0.0,
-                        Rgb::BLACK,
-                    );
+                    svg.say(x0 + ts * 1.3, y, l, ts * 0.9, Anchor::Start);
                     y += ts * 1.2;
                 }
             }
@@ -514,7 +495,7 @@ impl Figure for Fig {
                     .collect();
                 format!("C as fractions: {}", fr.join(", "))
             };
-            svg.text(x0, y, &extra, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
+            svg.say(x0, y, &extra, ts * 0.9, Anchor::Start);
         }
         svg.finish()
     }
@@ -538,16 +519,6 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "feature",
-                "block",
-                "block_dims",
-                "block_scale",
-                "capacity",
-            ],
-            &rows,
-        )
+        table("model,feature,block,block_dims,block_scale,capacity", &rows)
     }
 }

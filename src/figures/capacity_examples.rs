@@ -12,12 +12,13 @@ use crate::theory::capacity::capacities;
 use crate::theory::geometry::{DEFAULT_TOLERANCE, decompose, nearest_fraction};
 
 use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
+use super::parts::{Draw, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,31 +115,6 @@ pub struct Data {
     pub cases: Vec<CaseData>,
 }
 
-/// Computes every capacity with (C1) and the block structure.
-pub fn data(params: &Params) -> Result<Data> {
-    let cases = params
-        .cases
-        .iter()
-        .map(|c| {
-            let w = c.matrix();
-            let caps = capacities(&w);
-            let dec = decompose(&w, DEFAULT_TOLERANCE)?;
-            Ok(CaseData {
-                case: c.clone(),
-                total: caps.iter().sum(),
-                capacities: caps,
-                efficient: dec.efficient,
-                blocks: dec.blocks.len(),
-                w,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        cases,
-    })
-}
-
 /// "2/3" when x is within 1e-9 of a fraction with denominator ≤ 12, else 3 decimals.
 pub fn capacity_label(c: f64) -> String {
     let frac = if (0.0..=1.0).contains(&c) {
@@ -193,7 +169,27 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let cases = params
+            .cases
+            .iter()
+            .map(|c| {
+                let w = c.matrix();
+                let caps = capacities(&w);
+                let dec = decompose(&w, DEFAULT_TOLERANCE)?;
+                Ok(CaseData {
+                    case: c.clone(),
+                    total: caps.iter().sum(),
+                    capacities: caps,
+                    efficient: dec.efficient,
+                    blocks: dec.blocks.len(),
+                    w,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            cases,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -238,14 +234,12 @@ impl Figure for Fig {
                 None,
                 Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
             );
-            svg.text(
+            svg.say(
                 x0 + 3.0,
                 y0 + ls,
                 &format!("({})", c.case.letter),
                 ls,
                 Anchor::Start,
-                0.0,
-                Rgb::BLACK,
             );
             for (i, (&(_, deg), &cap)) in c.case.vectors.iter().zip(&c.capacities).enumerate() {
                 let color = CATEGORICAL[(i % 7) + 1].mix(Rgb::BLACK, 0.15);
@@ -292,14 +286,12 @@ impl Figure for Fig {
                 ),
             ];
             for (j, l) in lines.iter().enumerate() {
-                svg.text(
+                svg.say(
                     x0 + side / 2.0,
                     y0 + side + ls * 1.2 * (j as f64 + 1.0),
                     l,
                     ts,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
         }
@@ -324,19 +316,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "case",
-                "feature",
-                "length",
-                "angle_deg",
-                "w1",
-                "w2",
-                "capacity",
-                "capacity_fraction",
-                "total_capacity",
-                "efficient",
-            ],
+        table(
+            "case,feature,length,angle_deg,w1,w2,capacity,capacity_fraction,total_capacity,efficient",
             &rows,
         )
     }

@@ -18,9 +18,10 @@ use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,11 +60,11 @@ impl Parameters for Params {
     fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
-            ("models".into(), models.join("; ")),
+            row("models", models.join("; ")),
             span("relative importance r (log)", self.ratio_range),
             span("density p = 1 − S (log)", self.density_range),
-            ("grid".into(), format!("{0} × {0}", self.resolution)),
-            ("inputs".into(), "x ~ U[0, 1] when active".into()),
+            row("grid", format!("{0} × {0}", self.resolution)),
+            row("inputs", "x ~ U[0, 1] when active"),
         ]
     }
 }
@@ -84,29 +85,6 @@ pub struct Data {
     pub params: Params,
     /// Winning configurations and boundary curves, one per model.
     pub grids: Vec<ElhageGrid>,
-}
-
-/// Computes the grids.
-pub fn data(params: &Params) -> Result<Data> {
-    let r = log_axis(
-        params.ratio_range.0,
-        params.ratio_range.1,
-        params.resolution,
-    )?;
-    let p = log_axis(
-        params.density_range.0,
-        params.density_range.1,
-        params.resolution,
-    )?;
-    let grids = params
-        .models
-        .iter()
-        .map(|m| elhage::elhage_grid(*m, &r, &p))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        grids,
-    })
 }
 
 /// Colour of a region (spec §11 E3).
@@ -168,7 +146,25 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let r = log_axis(
+            params.ratio_range.0,
+            params.ratio_range.1,
+            params.resolution,
+        )?;
+        let p = log_axis(
+            params.density_range.0,
+            params.density_range.1,
+            params.resolution,
+        )?;
+        let grids = params
+            .models
+            .iter()
+            .map(|m| elhage::elhage_grid(*m, &r, &p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            grids,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -195,11 +191,11 @@ impl Figure for Fig {
             .collect();
         let mut entries: Vec<(LegendKey, String)> = present
             .iter()
-            .map(|r| (LegendKey::Swatch(region_colour(*r)), r.name().to_string()))
+            .map(|r| key(LegendKey::Swatch(region_colour(*r)), r.name()))
             .collect();
-        entries.push((
+        entries.push(key(
             LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-            "closed-form boundaries (E11), (E12)".to_string(),
+            "closed-form boundaries (E11), (E12)",
         ));
         let (leg_w, leg_h) = legend_size(style, &entries);
         let n = data.grids.len().max(1);
@@ -251,14 +247,12 @@ impl Figure for Fig {
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.text(
+            svg.say(
                 frame.x + frame.w / 2.0,
                 frame.y - 3.0,
                 &model_name(g.model),
                 ls,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             // Name each region at its centroid on the page (if the centroid lies inside it).
             for region in present.iter() {
@@ -323,15 +317,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "features_n",
-                "dims_m",
-                "ratio_r",
-                "density_p",
-                "configuration",
-                "region",
-            ],
+        table(
+            "features_n,dims_m,ratio_r,density_p,configuration,region",
             &rows,
         )
     }

@@ -18,9 +18,10 @@ use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,22 +86,19 @@ impl Parameters for Params {
     fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
-            ("models".into(), models.join("; ")),
+            row("models", models.join("; ")),
             span("relative importance r (log)", self.ratio_range),
             span("density p = 1 − S (log)", self.density_range),
-            (
-                "grid".into(),
-                format!("{} r × {} p", self.grid.0, self.grid.1),
-            ),
-            (
-                "training".into(),
+            row("grid", format!("{} r × {} p", self.grid.0, self.grid.1)),
+            row(
+                "training",
                 format!(
                     "{} seeds × {} steps per point, AdamW lr 1e-3 (weight decay 0.01), batch 1024, lane engine",
                     self.seeds, self.steps
                 ),
             ),
-            (
-                "band around the boundaries".into(),
+            row(
+                "band around the boundaries",
                 format!("{} decades", self.band),
             ),
         ]
@@ -240,29 +238,29 @@ impl Figure for Fig {
                             Some(reg) => reg.name(),
                             None => c.name(),
                         };
-                        entries.push((LegendKey::Swatch(col), name.to_string()));
+                        entries.push(key(LegendKey::Swatch(col), name));
                     }
                 }
             }
         }
-        entries.push((
+        entries.push(key(
             LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
-            "trained: saturation = ‖W_extra‖ (pale: extra near 0)".into(),
+            "trained: saturation = ‖W_extra‖ (pale: extra near 0)",
         ));
-        entries.push((
+        entries.push(key(
             LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-            "closed-form boundaries (E11), (E12)".into(),
+            "closed-form boundaries (E11), (E12)",
         ));
-        entries.push((
+        entries.push(key(
             LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
-            "trained boundary (step fit of the best seeds)".into(),
+            "trained boundary (step fit of the best seeds)",
         ));
         for v in [
             ElhageVerdict::Disagree,
             ElhageVerdict::Boundary,
             ElhageVerdict::Outside,
         ] {
-            entries.push((LegendKey::Swatch(verdict_colour(v)), verdict_name(v).into()));
+            entries.push(key(LegendKey::Swatch(verdict_colour(v)), verdict_name(v)));
         }
         let (leg_w, leg_h) = legend_size(style, &entries);
         let left = 8.0 + ts * 2.4 + ls * 1.5;
@@ -306,14 +304,12 @@ impl Figure for Fig {
                     rep.summary.checked
                 )
             };
-            svg.text(
+            svg.say(
                 width / 2.0,
                 title_h + row as f64 * row_h + ls * 1.1,
                 &caption,
                 ls,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             let heads = ["theory", "trained", "agreement"];
             for (col, head) in heads.iter().enumerate() {
@@ -363,14 +359,12 @@ impl Figure for Fig {
                 }
                 svg.unclip();
                 panel.draw_axes_with(&mut svg, style, true, col == 0);
-                svg.text(
+                svg.say(
                     frame.x + frame.w / 2.0,
                     frame.y - 3.0,
                     head,
                     ts,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
         }
@@ -424,21 +418,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "features_n",
-                "dims_m",
-                "ratio_r",
-                "density_p",
-                "theory",
-                "trained",
-                "votes",
-                "extra_sq_norm",
-                "loss_e3_summed",
-                "boundary_distance_decades",
-                "verdict",
-                "trained_boundary_p",
-            ],
+        table(
+            "features_n,dims_m,ratio_r,density_p,theory,trained,votes,extra_sq_norm,loss_e3_summed,boundary_distance_decades,verdict,trained_boundary_p",
             &rows,
         )
     }

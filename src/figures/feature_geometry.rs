@@ -12,13 +12,14 @@ use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, featur
 use crate::training::{Model, TrainConfig, Trainer};
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Frame, Panel, fmt_value};
+use super::parts::{Draw, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,23 +74,23 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "model".into(),
+            row(
+                "model",
                 format!(
                     "ReLU output x′ = ReLU(WᵀWx + b), n = {} features in m = {} dimensions, importance 1",
                     self.features, self.dims
                 ),
             ),
-            (
-                "density p = 1 − S".into(),
+            row(
+                "density p = 1 − S",
                 format!(
                     "{}^(−t), t = linspace(0, 1, {})",
                     fmt_value(self.density_base),
                     self.instances
                 ),
             ),
-            (
-                "training".into(),
+            row(
+                "training",
                 format!(
                     "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
                     self.steps,
@@ -296,14 +297,12 @@ impl Figure for Fig {
         }
         svg.unclip();
         p4.draw_axes(&mut svg, style);
-        svg.text(
+        svg.say(
             left + panel_w / 2.0,
             top - 3.0,
             "(E7) dimensions per feature",
             ls,
             Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
         );
         for (v, l) in [(1.0, "1"), (0.5, "½")] {
             let (x, y) = p4.at(x_hi, v);
@@ -343,14 +342,12 @@ impl Figure for Fig {
         }
         svg.unclip();
         p5.draw_axes(&mut svg, style);
-        svg.text(
+        svg.say(
             x5 + panel_w / 2.0,
             top - 3.0,
             "(E6) dimensionality of every feature",
             ls,
             Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
         );
         // Labels right of the panel, nudged apart where fractions are close (3/8 and 2/5).
         let mut last = f64::NEG_INFINITY;
@@ -390,17 +387,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "instance",
-                "density",
-                "inverse_density",
-                "dims_per_feature",
-                "feature",
-                "dimensionality",
-                "sq_norm",
-                "loss",
-            ],
+        table(
+            "instance,density,inverse_density,dims_per_feature,feature,dimensionality,sq_norm,loss",
             &rows,
         )
     }

@@ -13,6 +13,7 @@ use crate::verify::{
 };
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{
@@ -20,10 +21,10 @@ use super::empirical::{
 };
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,15 +72,12 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            (
-                "training".into(),
-                protocol_caption(&self.protocol, self.seeds),
-            ),
-            (
-                "grid (V × p), log".into(),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row("training", protocol_caption(&self.protocol, self.seeds)),
+            row(
+                "grid (V × p), log",
                 format!(
                     "{} × {}{}",
                     self.grid.0,
@@ -87,8 +85,8 @@ impl Parameters for Params {
                     if self.quick { " (quick)" } else { "" }
                 ),
             ),
-            ("importance V".into(), "0.01 … 100".into()),
-            ("density p = 1 − S".into(), "0.001 … 1".into()),
+            row("importance V", "0.01 … 100"),
+            row("density p = 1 − S", "0.001 … 1"),
         ]
     }
 }
@@ -204,15 +202,15 @@ impl Figure for Fig {
         let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
         let s = &data.report.summary;
         let entries = vec![
-            (
+            key(
                 LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
-                "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)".to_string(),
+                "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)",
             ),
-            (
+            key(
                 LegendKey::Marker(Marker::Star, Rgb::WHITE),
-                "critical point, k = 3".to_string(),
+                "critical point, k = 3",
             ),
-            (
+            key(
                 LegendKey::Marker(Marker::Circle, Rgb::WHITE),
                 format!(
                     "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
@@ -287,15 +285,7 @@ impl Figure for Fig {
                 }
             }
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.text(
-                x + panel_w / 2.0,
-                top - 3.0,
-                &names[q],
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(x + panel_w / 2.0, top - 3.0, &names[q], ls, Anchor::Middle);
             if q == 1 {
                 let bar = Frame {
                     x: x + panel_w + 8.0,
@@ -357,21 +347,8 @@ impl Figure for Fig {
                 ]
             })
             .collect();
-        csv_text(
-            &[
-                "point",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "C1_theory",
-                "C1_trained",
-                "abs_diff_C1",
-                "max_abs_diff_Ci",
-                "abs_diff_total_C",
-                "rel_diff_loss",
-                "verdict",
-                "boundary_distance_decades",
-            ],
+        table(
+            "point,importance_V,density_p,kurtosis_k,C1_theory,C1_trained,abs_diff_C1,max_abs_diff_Ci,abs_diff_total_C,rel_diff_loss,verdict,boundary_distance_decades",
             &rows,
         )
     }

@@ -19,15 +19,16 @@ use crate::verify::{
 };
 
 use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
+use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
 use super::panel::{Axis, Frame, Panel, colorbar};
+use super::parts::{Draw, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
 pub const LEVELS: [f64; 12] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.47, 0.53, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -118,39 +119,45 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features N".into(), self.features.to_string()),
-            ("importances".into(), "I₁ = V, others 1".into()),
-            (
-                "grid (V × p), log".into(),
+            row("features N", self.features),
+            row("importances", "I₁ = V, others 1"),
+            row(
+                "grid (V × p), log",
                 format!(
                     "{} × {}{}",
                     self.grid.0,
                     self.grid.1,
-                    if self.quick { " (quick)" } else if self.paper { " (paper resolution)" } else { "" }
+                    if self.quick {
+                        " (quick)"
+                    } else if self.paper {
+                        " (paper resolution)"
+                    } else {
+                        ""
+                    }
                 ),
             ),
-            (
-                "training".into(),
+            row(
+                "training",
                 format!(
                     "{} steps, batch {}, best of {} seed(s); quadratic family (T3) η = 1e-2 cosine, autoencoders (T1) η = 1e-3 constant, no decay",
                     self.steps,
-                    self.batch.map_or("per model (library default)".to_string(), |b| b.to_string()),
+                    self.batch
+                        .map_or("per model (library default)".to_string(), |b| b.to_string()),
                     self.seeds
                 ),
             ),
-            (
-                "inputs".into(),
-                "quadratic family: sparse uniform (Q5); autoencoders: U[0, 1) with density p (E2)"
-                    .into(),
+            row(
+                "inputs",
+                "quadratic family: sparse uniform (Q5); autoencoders: U[0, 1) with density p (E2)",
             ),
-            ("levels".into(), "0, .1, .2, .3, .4, .47, .53, .6, .7, .8, .9, 1".into()),
-            (
-                "panel headers".into(),
-                "share of points with C₁ ≈ ½ (C₁ ∈ [0.47, 0.53]), trained and quadratic theory (A7); share with |C₁,trained − C₁,theory| > 0.1 (qualitative comparison, derivations/verify.md (V8))".into(),
+            row("levels", "0, .1, .2, .3, .4, .47, .53, .6, .7, .8, .9, 1"),
+            row(
+                "panel headers",
+                "share of points with C₁ ≈ ½ (C₁ ∈ [0.47, 0.53]), trained and quadratic theory (A7); share with |C₁,trained − C₁,theory| > 0.1 (qualitative comparison, derivations/verify.md (V8))",
             ),
-            (
-                "overlay".into(),
-                "closed-form boundaries of the quadratic model (P3), (P4), first-order line, critical point".into(),
+            row(
+                "overlay",
+                "closed-form boundaries of the quadratic model (P3), (P4), first-order line, critical point",
             ),
         ]
     }
@@ -361,14 +368,7 @@ impl Figure for Fig {
                 z: pd.trained.trained.clone(),
             };
             panel.clip(&mut svg);
-            svg.rect(
-                frame.x,
-                frame.y,
-                frame.w,
-                frame.h,
-                Some(band_colour(0)),
-                None,
-            );
+            svg.fill_rect(frame.x, frame.y, frame.w, frame.h, band_colour(0));
             for (j, level) in LEVELS.iter().enumerate().take(LEVELS.len() - 1).skip(1) {
                 let loops: Vec<Vec<(f64, f64)>> = grid
                     .superlevel_loops(*level)
@@ -383,7 +383,7 @@ impl Figure for Fig {
             }
             panel.draw_axes_with(&mut svg, style, r == 2, q == 0);
             let d = &pd.departure;
-            svg.text(
+            svg.say(
                 frame.x + frame.w / 2.0,
                 frame.y - ls * 1.05,
                 &format!(
@@ -394,8 +394,6 @@ impl Figure for Fig {
                 ),
                 ls * 0.9,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             let caption = format!(
                 "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
@@ -454,15 +452,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "dims_D",
-                "importance_V",
-                "density_p",
-                "C1_trained",
-                "C1_quadratic_theory",
-            ],
+        table(
+            "model,dims_D,importance_V,density_p,C1_trained,C1_quadratic_theory",
             &rows,
         )
     }

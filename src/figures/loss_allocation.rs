@@ -17,12 +17,13 @@ use crate::theory::allocation::{Allocation, allocate, allocate_prescribed_lambda
 use crate::theory::quadratic::FeatureCurve;
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::cell;
 use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,21 +85,15 @@ impl Parameters for Params {
     fn describe(&self) -> Vec<(String, String)> {
         let inputs: Vec<String> = self.inputs.iter().map(input_name).collect();
         vec![
-            ("inputs".into(), inputs.join("; ")),
-            ("points per curve".into(), self.samples.to_string()),
-            (
-                "budget: features N".into(),
-                self.budget_features.to_string(),
-            ),
-            (
-                "budget: importance".into(),
+            row("inputs", inputs.join("; ")),
+            row("points per curve", self.samples),
+            row("budget: features N", self.budget_features),
+            row(
+                "budget: importance",
                 format!("vᵢ = {}^(i−1)", fmt_value(self.budget_ratio)),
             ),
-            ("budget: inputs".into(), input_name(&self.budget_input)),
-            (
-                "budget: λ values swept (A8)".into(),
-                self.budget_sweep.to_string(),
-            ),
+            row("budget: inputs", input_name(&self.budget_input)),
+            row("budget: λ values swept (A8)", self.budget_sweep),
         ]
     }
 }
@@ -149,50 +144,6 @@ pub struct Data {
     pub curves: Vec<LossCurve>,
     /// The budget panel.
     pub budget: Budget,
-}
-
-/// Computes every curve.
-pub fn data(params: &Params) -> Result<Data> {
-    if params.samples < 2 {
-        return Err(crate::base::Error::Parameter(format!(
-            "loss curves need at least 2 points, got {}",
-            params.samples
-        )));
-    }
-    let mut curves = Vec::new();
-    for input in &params.inputs {
-        let input = SparseInput::new(input.density, input.magnitude)?;
-        let k = input.kurtosis();
-        let f = FeatureCurve {
-            importance: 1.0,
-            kurtosis: k,
-        };
-        let capacity: Vec<f64> = (0..params.samples)
-            .map(|j| j as f64 / (params.samples - 1) as f64)
-            .collect();
-        let loss = capacity.iter().map(|c| f.loss(*c)).collect();
-        let curv = f.loss_curvature(0.5);
-        let curvature_sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
-            0
-        } else if curv > 0.0 {
-            1
-        } else {
-            -1
-        };
-        curves.push(LossCurve {
-            input,
-            kurtosis: k,
-            capacity,
-            loss,
-            curvature_sign,
-        });
-    }
-    let budget = budget(params)?;
-    Ok(Data {
-        params: params.clone(),
-        curves,
-        budget,
-    })
 }
 
 fn budget(params: &Params) -> Result<Budget> {
@@ -264,7 +215,46 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        if params.samples < 2 {
+            return Err(crate::base::Error::Parameter(format!(
+                "loss curves need at least 2 points, got {}",
+                params.samples
+            )));
+        }
+        let mut curves = Vec::new();
+        for input in &params.inputs {
+            let input = SparseInput::new(input.density, input.magnitude)?;
+            let k = input.kurtosis();
+            let f = FeatureCurve {
+                importance: 1.0,
+                kurtosis: k,
+            };
+            let capacity: Vec<f64> = (0..params.samples)
+                .map(|j| j as f64 / (params.samples - 1) as f64)
+                .collect();
+            let loss = capacity.iter().map(|c| f.loss(*c)).collect();
+            let curv = f.loss_curvature(0.5);
+            let curvature_sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
+                0
+            } else if curv > 0.0 {
+                1
+            } else {
+                -1
+            };
+            curves.push(LossCurve {
+                input,
+                kurtosis: k,
+                capacity,
+                loss,
+                curvature_sign,
+            });
+        }
+        let budget = budget(params)?;
+        Ok(Data {
+            params: params.clone(),
+            curves,
+            budget,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -308,14 +298,12 @@ impl Figure for Fig {
                 .collect();
             let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
             for (k, l) in lines.iter().enumerate() {
-                svg.text(
+                svg.say(
                     frame.x + frame.w / 2.0,
                     y0 + ls * 1.25 * k as f64,
                     l,
                     ls,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
         };
@@ -350,11 +338,8 @@ impl Figure for Fig {
             header(&mut svg, frame, &head);
             if j == 0 {
                 let entries = vec![
-                    (
-                        LegendKey::Line(curve_stroke.clone()),
-                        "L*(C), (Q15)".to_string(),
-                    ),
-                    (LegendKey::Line(chord.clone()), "chord".to_string()),
+                    key(LegendKey::Line(curve_stroke.clone()), "L*(C), (Q15)"),
+                    key(LegendKey::Line(chord.clone()), "chord"),
                 ];
                 // Bottom left is empty for a concave curve, top right for a convex one.
                 let (lw, lh) = legend_size(style, &entries);
@@ -465,19 +450,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "panel",
-                "magnitude",
-                "density_p",
-                "kurtosis_k",
-                "feature",
-                "importance_v",
-                "lambda",
-                "total_capacity_D",
-                "capacity_C",
-                "loss_L",
-            ],
+        table(
+            "panel,magnitude,density_p,kurtosis_k,feature,importance_v,lambda,total_capacity_D,capacity_C,loss_L",
             &rows,
         )
     }

@@ -13,9 +13,10 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
+use super::parts::{Draw, key, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,15 +59,15 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features".into(), self.count.to_string()),
-            (
-                "importance".into(),
+            row("features", self.count),
+            row(
+                "importance",
                 format!("vᵢ = {}ⁱ, i = 1…{}", fmt_value(self.base), self.count),
             ),
-            ("kurtosis k".into(), fmt_value(self.kurtosis)),
-            ("prescribed λ (A8)".into(), fmt_value(self.lambda)),
+            row("kurtosis k", fmt_value(self.kurtosis)),
+            row("prescribed λ (A8)", fmt_value(self.lambda)),
             span("y range", self.y_range),
-            ("points per curve".into(), self.samples.to_string()),
+            row("points per curve", self.samples),
         ]
     }
 }
@@ -93,26 +94,6 @@ pub struct Data {
     pub optimum_benefit: Vec<f64>,
 }
 
-/// Computes the curves and the allocation (via `theory::phase::marginal_curves` with a
-/// prescribed λ).
-pub fn data(params: &Params) -> Result<Data> {
-    if params.count == 0 {
-        return Err(crate::base::Error::Parameter(
-            "Fig. 2 needs at least one feature, got 0".into(),
-        ));
-    }
-    let v = params.importance();
-    let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
-    let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
-    Ok(Data {
-        params: params.clone(),
-        capacity: m.capacity,
-        curves: m.benefit,
-        allocation: m.allocation,
-        optimum_benefit: m.optimum_benefit,
-    })
-}
-
 fn colour(i: usize, n: usize) -> Rgb {
     Colormap::Viridis.at(0.88 * i as f64 / (n.max(2) - 1) as f64)
 }
@@ -130,7 +111,21 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        if params.count == 0 {
+            return Err(crate::base::Error::Parameter(
+                "Fig. 2 needs at least one feature, got 0".into(),
+            ));
+        }
+        let v = params.importance();
+        let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
+        let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
+        Ok(Data {
+            params: params.clone(),
+            capacity: m.capacity,
+            curves: m.benefit,
+            allocation: m.allocation,
+            optimum_benefit: m.optimum_benefit,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -214,14 +209,12 @@ impl Figure for Fig {
         // Feature labels at the right end of each curve, thinned to avoid overlaps.
         let fs = ts * 0.9;
         let mut last_y = f64::INFINITY;
-        svg.text(
+        svg.say(
             frame.x + frame.w + 3.0,
             frame.y - 3.0,
             "v_{i}",
             fs,
             Anchor::Start,
-            0.0,
-            Rgb::BLACK,
         );
         for (i, m) in data.curves.iter().enumerate().rev() {
             let Some(end) = m.last() else { continue };
@@ -247,13 +240,13 @@ impl Figure for Fig {
         // Legend of the μ line and the dots.
         if let Some(mu) = data.allocation.mu {
             let entries = vec![
-                (
+                key(
                     LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
                     format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
                 ),
-                (
+                key(
                     LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
-                    "optimum (A8)".to_string(),
+                    "optimum (A8)",
                 ),
             ];
             let (lw, _) = legend_size(style, &entries);
@@ -311,15 +304,8 @@ impl Figure for Fig {
                 String::new(),
             ]);
         }
-        csv_text(
-            &[
-                "kind",
-                "feature",
-                "importance_v",
-                "capacity_C",
-                "marginal_benefit",
-                "phase",
-            ],
+        table(
+            "kind,feature,importance_v,capacity_C,marginal_benefit,phase",
             &rows,
         )
     }

@@ -13,14 +13,15 @@ use crate::theory::phase::{self, MarginalCurves, PanelPoint, PhaseSetting};
 use crate::theory::quadratic::FeatureCurve;
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::loss_allocation::shape;
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,11 +63,11 @@ impl Parameters for Params {
             })
             .collect();
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            ("points (spec §7.4)".into(), pts.join("; ")),
-            ("points per curve".into(), self.samples.to_string()),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row("points (spec §7.4)", pts.join("; ")),
+            row("points per curve", self.samples),
         ]
     }
 }
@@ -87,23 +88,6 @@ pub struct Data {
     pub params: Params,
     /// The six cases A–F.
     pub cases: Vec<Case>,
-}
-
-/// Computes the six panels.
-pub fn data(params: &Params) -> Result<Data> {
-    let cases = phase::points_a_to_f(&params.setting)
-        .iter()
-        .map(|pt| {
-            Ok(Case {
-                point: *pt,
-                curves: phase::panel_curves(&params.setting, pt, params.samples)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        cases,
-    })
 }
 
 fn header(c: &Case) -> Vec<String> {
@@ -185,7 +169,19 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let cases = phase::points_a_to_f(&params.setting)
+            .iter()
+            .map(|pt| {
+                Ok(Case {
+                    point: *pt,
+                    curves: phase::panel_curves(&params.setting, pt, params.samples)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            cases,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -248,25 +244,25 @@ impl Figure for Fig {
             .collect();
         let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
         let entries = vec![
-            (
+            key(
                 LegendKey::Line(Stroke::solid(BLUE, 1.3)),
-                "varied feature, v = V".to_string(),
+                "varied feature, v = V",
             ),
-            (
+            key(
                 LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-                "reference features, v = 1".to_string(),
+                "reference features, v = 1",
             ),
-            (
+            key(
                 LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-                "optimum (A7)".to_string(),
+                "optimum (A7)",
             ),
-            (
+            key(
                 LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
-                "μ = 2λ^{2} (unique)".to_string(),
+                "μ = 2λ^{2} (unique)",
             ),
-            (
+            key(
                 LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                "admissible μ, (K3) (not unique)".to_string(),
+                "admissible μ, (K3) (not unique)",
             ),
         ];
         let (leg_w, leg_h) = legend_size(style, &entries);
@@ -293,14 +289,7 @@ impl Figure for Fig {
             if (thi - tlo).abs() > 1e-12 * thi.abs().max(1.0) {
                 let top = panel.py(thi.min(yhi * 10.0)).max(frame.y);
                 let bottom = panel.py(tlo.max(ylo / 10.0)).min(frame.y + frame.h);
-                svg.rect(
-                    frame.x,
-                    top,
-                    frame.w,
-                    bottom - top,
-                    Some(Rgb::hex(0xdddddd)),
-                    None,
-                );
+                svg.fill_rect(frame.x, top, frame.w, bottom - top, Rgb::hex(0xdddddd));
             }
             let line = |b: &Vec<f64>| -> Vec<(f64, f64)> {
                 m.capacity
@@ -345,7 +334,7 @@ impl Figure for Fig {
             let lines = &headers[j];
             for (k, h) in lines.iter().enumerate() {
                 let y = frame.y - 3.0 - ts * 1.2 * (lines.len() - 1 - k) as f64;
-                svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
+                svg.say(frame.x, y, h, ts, Anchor::Start);
             }
         }
         legend(
@@ -399,18 +388,8 @@ impl Figure for Fig {
                 rows.push(r);
             }
         }
-        csv_text(
-            &[
-                "point",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "kind",
-                "feature",
-                "capacity_C",
-                "marginal_benefit",
-                "phase_or_end",
-            ],
+        table(
+            "point,importance_V,density_p,kurtosis_k,kind,feature,capacity_C,marginal_benefit,phase_or_end",
             &rows,
         )
     }

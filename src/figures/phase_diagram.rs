@@ -17,9 +17,10 @@ use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
 use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,16 +64,13 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
             span("importance V (log)", self.importance_range),
             span("density p = 1 − S (log)", self.density_range),
-            (
-                "grid (V × p)".into(),
-                format!("{} × {}", self.columns, self.rows),
-            ),
-            ("contours".into(), levels_text()),
+            row("grid (V × p)", format!("{} × {}", self.columns, self.rows)),
+            row("contours", levels_text()),
         ]
     }
 }
@@ -118,28 +116,6 @@ pub struct Data {
     pub critical: Option<(f64, f64)>,
     /// Points marked on the diagram (A–F).
     pub points: Vec<MarkedPoint>,
-}
-
-/// Computes the grid and the closed-form boundaries.
-pub fn data(params: &Params) -> Result<Data> {
-    let v = phase::log_axis(
-        params.importance_range.0,
-        params.importance_range.1,
-        params.columns,
-    )?;
-    let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
-    let grid = phase::phase_grid(&params.setting, &v, &p)?;
-    let mut d = from_grid(grid, params.importance_range, params.density_range)?;
-    if params.mark_cases {
-        d.points = case_points(&params.setting)
-            .into_iter()
-            .filter(|m| {
-                in_range(m.importance, params.importance_range)
-                    && in_range(m.vertical, params.density_range)
-            })
-            .collect();
-    }
-    Ok(d)
 }
 
 /// The points A–F of spec §7.4 that lie at a density p ≤ 1 for this setting.
@@ -259,7 +235,7 @@ fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     let grid = sorted(grid);
     let f = panel.frame;
     panel.clip(svg);
-    svg.rect(f.x, f.y, f.w, f.h, Some(IGNORED), None);
+    svg.fill_rect(f.x, f.y, f.w, f.h, IGNORED);
     for (level, colour) in bands() {
         let loops: Vec<Vec<(f64, f64)>> = grid
             .superlevel_loops(level)
@@ -434,7 +410,24 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let v = phase::log_axis(
+            params.importance_range.0,
+            params.importance_range.1,
+            params.columns,
+        )?;
+        let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
+        let grid = phase::phase_grid(&params.setting, &v, &p)?;
+        let mut d = from_grid(grid, params.importance_range, params.density_range)?;
+        if params.mark_cases {
+            d.points = case_points(&params.setting)
+                .into_iter()
+                .filter(|m| {
+                    in_range(m.importance, params.importance_range)
+                        && in_range(m.vertical, params.density_range)
+                })
+                .collect();
+        }
+        Ok(d)
     }
 
     fn title(data: &Data) -> String {
@@ -464,26 +457,20 @@ impl Figure for Fig {
         // Legend below the x label.
         let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
         let entries = vec![
-            (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
-            (
+            key(LegendKey::Swatch(IGNORED), "C₁ = 0: ignored"),
+            key(
                 LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
-                "0 < C₁ < 1: polysemantic".to_string(),
+                "0 < C₁ < 1: polysemantic",
             ),
-            (
-                LegendKey::Swatch(MONOSEMANTIC),
-                "C₁ = 1: monosemantic".to_string(),
-            ),
+            key(LegendKey::Swatch(MONOSEMANTIC), "C₁ = 1: monosemantic"),
         ];
         let mut right = vec![
-            (
-                LegendKey::Line(stroke_b),
-                "V_{ign} (P4), V_{full} (P3)".to_string(),
-            ),
-            (
+            key(LegendKey::Line(stroke_b), "V_{ign} (P4), V_{full} (P3)"),
+            key(
                 LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
-                "first order, V = 1 (k ≤ 3)".to_string(),
+                "first order, V = 1 (k ≤ 3)",
             ),
-            (
+            key(
                 LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
                 format!(
                     "C₁ = {} … {}",
@@ -493,14 +480,14 @@ impl Figure for Fig {
             ),
         ];
         if data.critical.is_some() {
-            right.push((
+            right.push(key(
                 LegendKey::Marker(Marker::Star, Rgb::WHITE),
-                "critical point, k = 3".to_string(),
+                "critical point, k = 3",
             ));
         }
         if !data.points.is_empty() {
             let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
-            right.push((
+            right.push(key(
                 LegendKey::Marker(Marker::Circle, Rgb::WHITE),
                 format!(
                     "points {}–{} (spec §7.4)",
@@ -614,15 +601,8 @@ impl Figure for Fig {
         for m in &data.points {
             extra("point", &m.label, m.importance, m.vertical, None);
         }
-        csv_text(
-            &[
-                "kind",
-                "label",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "capacity_C1",
-            ],
+        table(
+            "kind,label,importance_V,density_p,kurtosis_k,capacity_C1",
             &rows,
         )
     }

@@ -11,13 +11,14 @@ use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
 use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
+use super::cell;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
+use super::parts::{Draw, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +69,8 @@ impl Parameters for Params {
     fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
-            (
-                "models".into(),
+            row(
+                "models",
                 format!(
                     "n = {} features in m = {} dimensions, importance {}^i; linear x′ = WᵀWx + b at p = 1, ReLU output x′ = ReLU(WᵀWx + b)",
                     self.features,
@@ -77,9 +78,9 @@ impl Parameters for Params {
                     fmt_value(self.importance_ratio)
                 ),
             ),
-            ("density p = 1 − S (ReLU)".into(), p.join(", ")),
-            (
-                "training".into(),
+            row("density p = 1 − S (ReLU)", p.join(", ")),
+            row(
+                "training",
                 format!(
                     "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
                     self.steps,
@@ -248,23 +249,13 @@ impl Figure for Fig {
                 format!("p = {}", fmt_value(p.density))
             };
             let hs = ts.min(col_w / 4.2);
-            svg.text(
-                x0 + col_w / 2.0,
-                top - ts * 1.4,
-                &head,
-                hs,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
-            svg.text(
+            svg.say(x0 + col_w / 2.0, top - ts * 1.4, &head, hs, Anchor::Middle);
+            svg.say(
                 x0 + col_w / 2.0,
                 top - ts * 0.4,
                 &format!("D* = {:.2}", p.dims_per_feature),
                 hs * 0.85,
                 Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
             );
             let g = p.w.tr_mul(&p.w);
             let range = abs_max(&g, 1e-12);
@@ -279,13 +270,12 @@ impl Figure for Fig {
             let by = top + col_w + ts * 1.2;
             for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
                 let len = col_w * norm / max_norm;
-                svg.rect(
+                svg.fill_rect(
                     x0,
                     by + i as f64 * bar_row + bar_row * 0.1,
                     len,
                     bar_row * 0.8,
-                    Some(score_colour(s)),
-                    None,
+                    score_colour(s),
                 );
             }
             svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
@@ -298,50 +288,31 @@ impl Figure for Fig {
         );
         let lines = wrap(&caption, ts * 0.9, width - 12.0);
         for (j, l) in lines.iter().enumerate() {
-            svg.text(
-                6.0,
-                y + ts * 1.1 * j as f64,
-                l,
-                ts * 0.9,
-                Anchor::Start,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(6.0, y + ts * 1.1 * j as f64, l, ts * 0.9, Anchor::Start);
         }
         let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
-        svg.text(
+        svg.say(
             6.0,
             ly,
             "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
             ts * 0.9,
             Anchor::Start,
-            0.0,
-            Rgb::BLACK,
         );
         let lx =
             6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
         let steps = 20;
         let lw = 80.0;
         for j in 0..steps {
-            svg.rect(
+            svg.fill_rect(
                 lx + lw * j as f64 / steps as f64,
                 ly - ts * 0.75,
                 lw / steps as f64 + 0.3,
                 ts * 0.9,
-                Some(score_colour(j as f64 / (steps - 1) as f64)),
-                None,
+                score_colour(j as f64 / (steps - 1) as f64),
             );
         }
-        svg.text(lx - 2.0, ly, "0", ts * 0.9, Anchor::End, 0.0, Rgb::BLACK);
-        svg.text(
-            lx + lw + 2.0,
-            ly,
-            "≥ 1",
-            ts * 0.9,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
+        svg.say(lx - 2.0, ly, "0", ts * 0.9, Anchor::End);
+        svg.say(lx + lw + 2.0, ly, "≥ 1", ts * 0.9, Anchor::Start);
         svg.finish()
     }
 
@@ -359,15 +330,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "density",
-                "feature",
-                "norm",
-                "superposition",
-                "dims_per_feature",
-            ],
+        table(
+            "model,density,feature,norm,superposition,dims_per_feature",
             &rows,
         )
     }

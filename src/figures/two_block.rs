@@ -13,13 +13,14 @@ use crate::theory::geometry::{BlockDecomposition, DEFAULT_TOLERANCE, decompose, 
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::capacity_examples::{arrow, capacity_label};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{Frame, fmt_value, subscript};
+use super::parts::{Draw, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,12 +57,12 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "antipodal block".into(),
+            row(
+                "antipodal block",
                 format!("√γ₁[1/√2, −1/√2], γ₁ = {}", fmt_value(self.gamma_pair)),
             ),
-            (
-                "triangle block".into(),
+            row(
+                "triangle block",
                 format!(
                     "√γ₂·√(2/3)·[cos θ; sin θ], θ = {}°, {}°, {}°, γ₂ = {}",
                     fmt_value(self.triangle_angles[0]),
@@ -70,8 +71,8 @@ impl Parameters for Params {
                     fmt_value(self.gamma_triangle)
                 ),
             ),
-            (
-                "3-D view".into(),
+            row(
+                "3-D view",
                 format!(
                     "azimuth {}°, elevation {}°",
                     fmt_value(self.azimuth),
@@ -109,38 +110,6 @@ pub struct Data {
     pub block_rows: Vec<Vec<usize>>,
 }
 
-/// Builds W and decomposes it.
-pub fn data(params: &Params) -> Result<Data> {
-    let w = params.matrix()?;
-    let decomposition = decompose(&w, DEFAULT_TOLERANCE)?;
-    let block_rows: Vec<Vec<usize>> = decomposition
-        .blocks
-        .iter()
-        .map(|b| {
-            (0..w.nrows())
-                .filter(|&r| b.features.iter().any(|&i| w[(r, i)].abs() > 1e-9))
-                .collect()
-        })
-        .collect();
-    // The outlines are drawn as rectangles: each block's rows and columns must be contiguous
-    // (true for a block-diagonal W; a rotated W would need permuting first).
-    for (b, rows) in decomposition.blocks.iter().zip(&block_rows) {
-        let contiguous = |v: &[usize]| v.windows(2).all(|p| p[1] == p[0] + 1);
-        if !contiguous(rows) || !contiguous(&b.features) {
-            return Err(Error::Matrix(format!(
-                "block {:?} is not contiguous in W (rows {rows:?})",
-                b.features
-            )));
-        }
-    }
-    Ok(Data {
-        params: params.clone(),
-        w,
-        decomposition,
-        block_rows,
-    })
-}
-
 /// Colour of block `b`: orange-yellow, blue, then the rest of the palette.
 pub fn block_colour(b: usize) -> Rgb {
     [
@@ -172,7 +141,34 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let w = params.matrix()?;
+        let decomposition = decompose(&w, DEFAULT_TOLERANCE)?;
+        let block_rows: Vec<Vec<usize>> = decomposition
+            .blocks
+            .iter()
+            .map(|b| {
+                (0..w.nrows())
+                    .filter(|&r| b.features.iter().any(|&i| w[(r, i)].abs() > 1e-9))
+                    .collect()
+            })
+            .collect();
+        // The outlines are drawn as rectangles: each block's rows and columns must be contiguous
+        // (true for a block-diagonal W; a rotated W would need permuting first).
+        for (b, rows) in decomposition.blocks.iter().zip(&block_rows) {
+            let contiguous = |v: &[usize]| v.windows(2).all(|p| p[1] == p[0] + 1);
+            if !contiguous(rows) || !contiguous(&b.features) {
+                return Err(Error::Matrix(format!(
+                    "block {:?} is not contiguous in W (rows {rows:?})",
+                    b.features
+                )));
+            }
+        }
+        Ok(Data {
+            params: params.clone(),
+            w,
+            decomposition,
+            block_rows,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -224,7 +220,7 @@ impl Figure for Fig {
         let (_, top) = origin(0);
         let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
         let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
-            svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
+            svg.say(x, top - ls * 0.6, s, ls, Anchor::Middle);
         };
 
         // Left: heat map of W with the blocks outlined.
@@ -313,15 +309,7 @@ impl Figure for Fig {
         for (i, blk) in block_of.iter().enumerate() {
             let c = blk.map_or(Rgb::BLACK, block_colour);
             svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
-            svg.text(
-                fx(i),
-                fy - ts * 0.8,
-                &feature_name(i),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(fx(i), fy - ts * 0.8, &feature_name(i), ts, Anchor::Middle);
         }
         for r in 0..d {
             svg.marker(
@@ -331,15 +319,7 @@ impl Figure for Fig {
                 Rgb::hex(0x555555),
                 None,
             );
-            svg.text(
-                nx(r),
-                ny + ts * 1.6,
-                &neuron_name(r),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(nx(r), ny + ts * 1.6, &neuron_name(r), ts, Anchor::Middle);
         }
 
         // Right: oblique 3-D view. Neuron 1 (the antipodal line) points up; neurons 2 and 3 span
@@ -404,14 +384,7 @@ impl Figure for Fig {
             let caps: Vec<String> = blk.capacities.iter().map(|&c| capacity_label(c)).collect();
             let y = top + panel_h + ts * 1.3 * (2.0 * b as f64 + 1.0) + 4.0;
             let x = 12.0;
-            svg.rect(
-                x,
-                y - ts * 0.75,
-                ts * 0.9,
-                ts * 0.9,
-                Some(block_colour(b)),
-                None,
-            );
+            svg.fill_rect(x, y - ts * 0.75, ts * 0.9, ts * 0.9, block_colour(b));
             let lines = [
                 format!(
                     "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}{}",
@@ -429,15 +402,7 @@ impl Figure for Fig {
                 ),
             ];
             for (j, l) in lines.iter().enumerate() {
-                svg.text(
-                    x + ts * 1.3,
-                    y + ts * 1.3 * j as f64,
-                    l,
-                    ts,
-                    Anchor::Start,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                svg.say(x + ts * 1.3, y + ts * 1.3 * j as f64, l, ts, Anchor::Start);
             }
         }
         svg.finish()
@@ -459,6 +424,6 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(&["neuron", "feature", "w", "block", "capacity"], &rows)
+        table("neuron,feature,w,block,capacity", &rows)
     }
 }

@@ -16,14 +16,15 @@ use crate::verify::{
 };
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, key, row, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,11 +94,11 @@ impl Parameters for Params {
     /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            (
-                "grid (V × p), log".into(),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row(
+                "grid (V × p), log",
                 format!(
                     "{} × {} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
                     self.grid.0,
@@ -111,11 +112,8 @@ impl Parameters for Params {
                     }
                 ),
             ),
-            ("left".into(), protocol_caption(&self.exact.0, self.exact.1)),
-            (
-                "right".into(),
-                protocol_caption(&self.sampled.0, self.sampled.1),
-            ),
+            row("left", protocol_caption(&self.exact.0, self.exact.1)),
+            row("right", protocol_caption(&self.sampled.0, self.sampled.1)),
         ]
     }
 }
@@ -233,19 +231,19 @@ impl Figure for Fig {
             let s = &r.summary;
             let t = r.settings.tolerance.capacity;
             entries_all.push(vec![
-                (
+                key(
                     LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
                     format!("agree: {} of {} points", s.agree, s.checked),
                 ),
-                (
+                key(
                     LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
                     format!("outside tolerance: {}", s.checked - s.agree),
                 ),
-                (
+                key(
                     LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
                     format!("near a boundary: {}", s.boundary),
                 ),
-                (
+                key(
                     LegendKey::Swatch(Rgb::hex(0xdddddd)),
                     format!("|ΔCᵢ| ≤ {t} (T5)"),
                 ),
@@ -304,14 +302,12 @@ impl Figure for Fig {
             panel.draw_axes_with(&mut svg, style, true, q == 0);
             let lines = wrap(caption, ls * 0.85, panel_w);
             for (j, l) in lines.iter().take(2).enumerate() {
-                svg.text(
+                svg.say(
                     x + panel_w / 2.0,
                     top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
                     l,
                     ls * 0.85,
                     Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
                 );
             }
             legend(&mut svg, style, x, legend_top, &entries_all[q]);
@@ -338,17 +334,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "model",
-                "point",
-                "importance_V",
-                "density_p",
-                "feature",
-                "C_theory",
-                "C_trained_matched",
-                "verdict",
-            ],
+        table(
+            "model,point,importance_V,density_p,feature,C_theory,C_trained_matched,verdict",
             &rows,
         )
     }
