@@ -21,12 +21,12 @@ use crate::verify::geometry::{
     quadratic_geometry_of,
 };
 
-use super::canvas::{Anchor, Canvas, TitleBlock};
+use super::canvas::Anchor;
 use super::capacity_examples::capacity_label;
 use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
-use super::panel::{Frame, fmt_value, subscript};
-use super::parts::{Draw, row, table};
+use super::panel::{fmt_value, subscript};
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::style::{Style, Width};
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
@@ -371,9 +371,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
             (
@@ -400,8 +398,7 @@ impl Figure for Fig {
         let head = ls * 1.3 + ts * 1.6;
         let row_h = head + side + ts * 2.0 + caption_h;
         let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let lam = data.quadratic.theory.lambda;
         for (k, (name, dec, w)) in models.iter().enumerate() {
             let (x0, top) = if stacked {
@@ -412,12 +409,7 @@ impl Figure for Fig {
             let (order, ranges) = block_order(dec);
             let g = permuted_gram(w, &order);
             let range = abs_max(&g, 1e-12);
-            let frame = Frame {
-                x: x0 + (col_w - side) / 2.0,
-                y: top,
-                w: side,
-                h: side,
-            };
+            let frame = area(x0 + (col_w - side) / 2.0, top, side, side);
             svg.say(
                 x0 + col_w / 2.0,
                 top - ts * 1.4 - 2.0,

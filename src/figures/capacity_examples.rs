@@ -11,12 +11,12 @@ use crate::base::Result;
 use crate::theory::capacity::capacities;
 use crate::theory::geometry::{DEFAULT_TOLERANCE, decompose, nearest_fraction};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Canvas, Stroke, text_width};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
-use super::parts::{Draw, table};
+use super::parts::{Draw, canvas, page, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -200,9 +200,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let n = data.cases.len().max(1);
         let cols = if width > 400.0 { n } else { 2 };
@@ -212,8 +210,7 @@ impl Figure for Fig {
         let caption_h = ls * 1.2 * 2.0 + 2.0;
         let row_h = side + caption_h + 6.0;
         let height = title_h + rows as f64 * row_h + 4.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let grey = Rgb::hex(0xbbbbbb);
         for (k, c) in data.cases.iter().enumerate() {
             let (r, q) = (k / cols, k % cols);

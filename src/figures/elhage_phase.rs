@@ -13,12 +13,12 @@ use crate::theory::elhage::{
 };
 use crate::theory::phase::log_axis;
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 use super::{cell, span};
@@ -176,9 +176,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let present: Vec<Region> = REGIONS
             .into_iter()
@@ -212,16 +210,15 @@ impl Figure for Fig {
         let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
         let rows = n.div_ceil(cols);
         let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (k, g) in data.grids.iter().enumerate() {
             let (r, q) = (k / cols, k % cols);
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + ls * 1.5,
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + ls * 1.5,
+                panel_w,
+                panel_h,
+            );
             let panel = Panel {
                 frame,
                 x: Axis::log(

@@ -13,12 +13,12 @@ use crate::verify::elhage::{
     Classified, ClosedForm, ElhageReport, ElhageTheory, ElhageVerdict, ElhageVerifier,
 };
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -222,9 +222,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let mut entries: Vec<(LegendKey, String)> = Vec::new();
         let mut seen = Vec::new();
@@ -282,8 +280,7 @@ impl Figure for Fig {
         let wide = width > 400.0;
         let rows = data.reports.len();
         let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let (r0, r1) = data.params.ratio_range;
         let (p0, p1) = data.params.density_range;
         for (row, ((m, rep), lines)) in data.reports.iter().zip(&data.boundaries).enumerate() {
@@ -313,12 +310,12 @@ impl Figure for Fig {
             );
             let heads = ["theory", "trained", "agreement"];
             for (col, head) in heads.iter().enumerate() {
-                let frame = Frame {
-                    x: left + col as f64 * (panel_w + gap),
-                    y: title_h + row as f64 * row_h + caption_h + ls * 1.5,
-                    w: panel_w,
-                    h: panel_h,
-                };
+                let frame = area(
+                    left + col as f64 * (panel_w + gap),
+                    title_h + row as f64 * row_h + caption_h + ls * 1.5,
+                    panel_w,
+                    panel_h,
+                );
                 let panel = Panel {
                     frame,
                     x: Axis::log(r0, r1, x_label),

@@ -11,13 +11,13 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Marker, Stroke, text_width};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
-use super::panel::{Axis, Frame, Panel, fmt_value};
-use super::parts::{Draw, row, table};
+use super::panel::{Axis, Panel, fmt_value};
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -233,9 +233,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
         let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
@@ -257,8 +255,7 @@ impl Figure for Fig {
         let panel_h = panel_w * 0.8;
         let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
         let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let top = title_h + ls * 1.6;
         let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
         let point = CATEGORICAL[4];
@@ -272,12 +269,7 @@ impl Figure for Fig {
             .fold(1.1, f64::max)
             * 1.05;
         let p4 = Panel {
-            frame: Frame {
-                x: left,
-                y: top,
-                w: panel_w,
-                h: panel_h,
-            },
+            frame: area(left, top, panel_w, panel_h),
             x: Axis::log(x_lo, x_hi, X_LABEL),
             y: Axis::linear(0.0, d_hi, "D* = m/‖W‖²_{F}"),
         };
@@ -293,7 +285,7 @@ impl Figure for Fig {
             .collect();
         svg.polyline(&pts, &Stroke::solid(point, style.line_width()));
         for q in &pts {
-            svg.marker(Marker::Circle, *q, ts * 0.55, point, None);
+            svg.dot(Marker::Circle, *q, ts * 0.55, point, None);
         }
         svg.unclip();
         p4.draw_axes(&mut svg, style);
@@ -316,12 +308,7 @@ impl Figure for Fig {
             (left + panel_w + gap, top)
         };
         let p5 = Panel {
-            frame: Frame {
-                x: x5,
-                y: top,
-                w: panel_w,
-                h: panel_h,
-            },
+            frame: area(x5, top, panel_w, panel_h),
             x: Axis::log(x_lo, x_hi, X_LABEL),
             y: Axis::linear(-0.03, 1.08, "feature dimensionality D_{i}"),
         };
@@ -337,7 +324,7 @@ impl Figure for Fig {
         for inst in &data.instances {
             let x = 1.0 / inst.density;
             for &d in &inst.dimensionality {
-                svg.marker(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
+                svg.dot(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
             }
         }
         svg.unclip();

@@ -12,7 +12,7 @@ use crate::verify::{
     verify_point,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::canvas::{Anchor, Marker, Stroke};
 use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
@@ -20,8 +20,8 @@ use super::empirical::{
     boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
 };
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, colorbar, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -186,9 +186,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
@@ -223,8 +221,7 @@ impl Figure for Fig {
         let (_, leg_h) = legend_size(style, &entries);
         let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
         let height = legend_top + leg_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let g = &data.grid;
         let xs = [
             left,
@@ -238,12 +235,7 @@ impl Figure for Fig {
         ];
         for (q, x) in xs.iter().enumerate() {
             let panel = Panel {
-                frame: Frame {
-                    x: *x,
-                    y: top,
-                    w: panel_w,
-                    h: panel_h,
-                },
+                frame: area(*x, top, panel_w, panel_h),
                 x: Axis::log(
                     g.importance[0],
                     g.importance[g.importance.len() - 1],
@@ -266,12 +258,12 @@ impl Figure for Fig {
                 for p in points {
                     let (v, d) = g.coordinates(p.index);
                     match p.verdict {
-                        Verdict::Disagree => svg.marker(
+                        Verdict::Disagree => svg.dot(
                             Marker::Circle,
                             panel.at(v, d),
                             ts * 0.6,
                             Rgb::WHITE,
-                            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+                            Some((Rgb::BLACK, 0.6)),
                         ),
                         Verdict::Boundary if q == 2 => {
                             let (cx, cy) = panel.at(v, d);
@@ -287,12 +279,7 @@ impl Figure for Fig {
             panel.draw_axes_with(&mut svg, style, true, q == 0);
             svg.say(x + panel_w / 2.0, top - 3.0, &names[q], ls, Anchor::Middle);
             if q == 1 {
-                let bar = Frame {
-                    x: x + panel_w + 8.0,
-                    y: top,
-                    w: 7.0,
-                    h: panel_h,
-                };
+                let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
                 colorbar(
                     &mut svg,
                     style,
@@ -304,12 +291,7 @@ impl Figure for Fig {
                 );
             }
             if q == 2 {
-                let bar = Frame {
-                    x: x + panel_w + 8.0,
-                    y: top,
-                    w: 7.0,
-                    h: panel_h,
-                };
+                let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
                 let segs: Vec<(f64, f64, Rgb)> = (0..32)
                     .map(|j| {
                         let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;

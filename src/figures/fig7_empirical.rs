@@ -18,14 +18,14 @@ use crate::verify::{
     Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_point,
 };
 
-use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
+use super::canvas::{Anchor, text_width};
 use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
-use super::panel::{Axis, Frame, Panel, colorbar};
-use super::parts::{Draw, row, table};
+use super::panel::{Axis, Panel, colorbar};
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
@@ -324,9 +324,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
@@ -338,17 +336,16 @@ impl Figure for Fig {
         let row_h = head + panel_h + foot + 4.0;
         let xlab = ts * 2.0 + ls * 1.4;
         let height = title_h + 3.0 * row_h + xlab + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (k, pd) in data.panels.iter().enumerate() {
             let (r, q) = (k / 3, k % 3);
             let g = &pd.trained.grid;
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + head,
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + head,
+                panel_w,
+                panel_h,
+            );
             let panel = Panel {
                 frame,
                 x: Axis::log(
@@ -415,12 +412,12 @@ impl Figure for Fig {
                 Rgb::hex(0x333333),
             );
         }
-        let bar = Frame {
-            x: left + 3.0 * panel_w + 2.0 * gap + 8.0,
-            y: title_h + head,
-            w: 7.0,
-            h: 3.0 * row_h - head - foot,
-        };
+        let bar = area(
+            left + 3.0 * panel_w + 2.0 * gap + 8.0,
+            title_h + head,
+            7.0,
+            3.0 * row_h - head - foot,
+        );
         let segs: Vec<(f64, f64, Rgb)> = (0..LEVELS.len() - 1)
             .map(|j| (LEVELS[j], LEVELS[j + 1], band_colour(j)))
             .collect();

@@ -16,12 +16,12 @@ use crate::base::{FeatureSet, Magnitude, Result, SparseInput};
 use crate::theory::allocation::{Allocation, allocate, allocate_prescribed_lambda};
 use crate::theory::quadratic::FeatureCurve;
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, wrap};
 use super::cell;
 use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -266,12 +266,10 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let n = data.curves.len() + 1;
         let cols = if width < 300.0 { 1 } else { 2 };
         let rows = n.div_ceil(cols);
-        let heading = TitleBlock::new(Self::title(data), tts, width);
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
@@ -280,16 +278,15 @@ impl Figure for Fig {
         let head_h = ls * 1.25 * 3.0 + 2.0;
         let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
         let height = title_h + rows as f64 * row_h;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let frame_at = |j: usize| {
             let (r, q) = (j / cols, j % cols);
-            Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + head_h,
-                w: panel_w,
-                h: panel_h,
-            }
+            area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + head_h,
+                panel_w,
+                panel_h,
+            )
         };
         let header = |svg: &mut Canvas, frame: Frame, text: &str| {
             let lines: Vec<String> = text
@@ -375,12 +372,12 @@ impl Figure for Fig {
         svg.unclip();
         for a in &b.integer {
             for (i, c) in a.capacity.iter().enumerate() {
-                svg.marker(
+                svg.dot(
                     Marker::Circle,
                     panel.at(a.total_capacity, *c),
                     ts * 0.55,
                     colour(i),
-                    Some(&Stroke::solid(Rgb::BLACK, 0.35)),
+                    Some((Rgb::BLACK, 0.35)),
                 );
             }
         }

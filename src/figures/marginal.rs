@@ -9,11 +9,11 @@ use crate::base::{FeatureSet, Result};
 use crate::theory::allocation::Allocation;
 use crate::theory::phase::{Budget, marginal_curves};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Marker, Stroke, text_width};
 use super::colour::Colormap;
 use super::colour::Rgb;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -142,24 +142,21 @@ impl Figure for Fig {
 
     fn render(data: &Data, style: &Style) -> String {
         let p = &data.params;
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let label_room = text_width(
             &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
             ts * 0.9,
         ) + 6.0;
         let left = 8.0 + ts * 2.6 + ls * 1.5;
-        let frame = Frame {
-            x: left,
-            y: title_h + ts * 1.4 + 4.0,
-            w: width - left - label_room - 6.0,
-            h: width * 0.95,
-        };
+        let frame = area(
+            left,
+            title_h + ts * 1.4 + 4.0,
+            width - left - label_room - 6.0,
+            width * 0.95,
+        );
         let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let panel = Panel {
             frame,
             x: Axis::linear(0.0, 1.0, "capacity C_{i}"),
@@ -198,12 +195,12 @@ impl Figure for Fig {
             if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
                 continue;
             }
-            svg.marker(
+            svg.dot(
                 Marker::Circle,
                 (panel.px(*c), y),
                 ts * 0.62,
                 colour(i, n),
-                Some(&Stroke::solid(Rgb::BLACK, 0.4)),
+                Some((Rgb::BLACK, 0.4)),
             );
         }
         // Feature labels at the right end of each curve, thinned to avoid overlaps.

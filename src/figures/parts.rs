@@ -3,10 +3,30 @@
 
 use std::fmt::Display;
 
-use super::canvas::{Anchor, Canvas};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::colour::Rgb;
 use super::csv_text;
-use super::panel::LegendKey;
+use super::panel::{Frame, LegendKey};
+use super::style::Style;
+
+/// The page of a figure: its width, tick and label sizes, and the title block on top.
+pub(crate) fn page(style: &Style, title: String) -> (f64, f64, f64, TitleBlock) {
+    let width = style.width_pt();
+    let heading = TitleBlock::new(title, style.title_size(), width);
+    (width, style.tick_size(), style.label_size(), heading)
+}
+
+/// A canvas of the page width and `height` with the title block drawn.
+pub(crate) fn canvas(heading: &TitleBlock, height: f64, style: &Style) -> Canvas {
+    let mut svg = Canvas::new(style.width_pt(), height, style);
+    heading.draw(&mut svg);
+    svg
+}
+
+/// A frame with its top-left corner at (x, y), `w` wide and `h` high (points).
+pub(crate) fn area(x: f64, y: f64, w: f64, h: f64) -> Frame {
+    Frame { x, y, w, h }
+}
 
 /// Shorthands on the page for the commonest calls.
 pub(crate) trait Draw {
@@ -15,6 +35,9 @@ pub(crate) trait Draw {
 
     /// A rectangle filled with `fill`, without an outline.
     fn fill_rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb);
+
+    /// A marker filled with `fill`, outlined by `edge` (colour, width) if given.
+    fn dot(&mut self, shape: Marker, c: (f64, f64), size: f64, fill: Rgb, edge: Option<(Rgb, f64)>);
 }
 
 impl Draw for Canvas {
@@ -24,6 +47,18 @@ impl Draw for Canvas {
 
     fn fill_rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb) {
         self.rect(x, y, w, h, Some(fill), None);
+    }
+
+    fn dot(
+        &mut self,
+        shape: Marker,
+        c: (f64, f64),
+        size: f64,
+        fill: Rgb,
+        edge: Option<(Rgb, f64)>,
+    ) {
+        let stroke = edge.map(|(colour, width)| Stroke::solid(colour, width));
+        self.marker(shape, c, size, fill, stroke.as_ref());
     }
 }
 

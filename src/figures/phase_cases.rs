@@ -12,13 +12,13 @@ use crate::theory::allocation::Phase;
 use crate::theory::phase::{self, MarginalCurves, PanelPoint, PhaseSetting};
 use crate::theory::quadratic::FeatureCurve;
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Marker, Stroke, wrap};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::loss_allocation::shape;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -195,12 +195,10 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let cols = if width < 300.0 { 2 } else { 3 };
         let n = data.cases.len().max(1);
         let rows = n.div_ceil(cols);
-        let heading = TitleBlock::new(Self::title(data), tts, width);
         let title_h = heading.height();
         let left = 8.0 + ts * 2.6 + ls * 1.5;
         let gap = 8.0 + ts * 2.6 + 6.0;
@@ -267,16 +265,15 @@ impl Figure for Fig {
         ];
         let (leg_w, leg_h) = legend_size(style, &entries);
         let height = rows_end + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (j, c) in data.cases.iter().enumerate() {
             let (r, q) = (j / cols, j % cols);
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: row_top[r] + head_h[r],
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                row_top[r] + head_h[r],
+                panel_w,
+                panel_h,
+            );
             let (ylo, yhi) = y_range(data, c.point.kurtosis);
             let panel = Panel {
                 frame,
@@ -323,12 +320,12 @@ impl Figure for Fig {
                 .rev()
             {
                 let colour = if i == 0 { BLUE } else { Rgb::BLACK };
-                svg.marker(
+                svg.dot(
                     Marker::Circle,
                     panel.at(*cap, *ben),
                     ts * 0.7,
                     colour,
-                    Some(&Stroke::solid(Rgb::WHITE, 0.5)),
+                    Some((Rgb::WHITE, 0.5)),
                 );
             }
             let lines = &headers[j];

@@ -12,12 +12,12 @@ use crate::theory::phase::{
     VerticalAxis,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
-use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::panel::{Axis, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -273,22 +273,22 @@ fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     // critical point): left of it to the left, right of it to the right, on it below.
     for m in &data.points {
         let c = panel.at(m.importance, m.vertical);
-        svg.marker(
+        svg.dot(
             Marker::Circle,
             c,
             ts * 0.75,
             Rgb::WHITE,
-            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+            Some((Rgb::BLACK, 0.6)),
         );
     }
     if let Some((v, p)) = data.critical {
         let c = panel.at(v, p);
-        svg.marker(
+        svg.dot(
             Marker::Star,
             c,
             ts * 1.1,
             Rgb::WHITE,
-            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
+            Some((Rgb::BLACK, 0.6)),
         );
     }
     for m in &data.points {
@@ -441,19 +441,12 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 10.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
         let side = (width - left - bar_room - 6.0).min(360.0);
-        let frame = Frame {
-            x: left,
-            y: title_h + 6.0,
-            w: side,
-            h: side * 0.9,
-        };
+        let frame = area(left, title_h + 6.0, side, side * 0.9);
         // Legend below the x label.
         let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
         let entries = vec![
@@ -507,8 +500,7 @@ impl Figure for Fig {
             h1 + 4.0 + h2
         };
         let height = legend_top + legend_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let panel = Panel {
             frame,
             x: Axis::log(
@@ -529,12 +521,7 @@ impl Figure for Fig {
         panel.draw_axes(&mut svg, style);
 
         // Colour bar with the same bands as the map.
-        let bar = Frame {
-            x: frame.x + frame.w + 8.0,
-            y: frame.y,
-            w: 7.0,
-            h: frame.h,
-        };
+        let bar = area(frame.x + frame.w + 8.0, frame.y, 7.0, frame.h);
         let b = bands();
         let mut segments = vec![(0.0, b[0].0, IGNORED)];
         for w in b.windows(2) {

@@ -10,13 +10,13 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Stroke, wrap};
 use super::cell;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
-use super::panel::{Frame, fmt_value};
-use super::parts::{Draw, row, table};
+use super::panel::fmt_value;
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -221,9 +221,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let k = data.panels.len().max(1);
         let gap = 6.0;
@@ -234,8 +232,7 @@ impl Figure for Fig {
         let top = title_h + ts * 2.6;
         let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
         let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let max_norm = data
             .panels
             .iter()
@@ -259,12 +256,7 @@ impl Figure for Fig {
             );
             let g = p.w.tr_mul(&p.w);
             let range = abs_max(&g, 1e-12);
-            let frame = Frame {
-                x: x0,
-                y: top,
-                w: col_w,
-                h: col_w,
-            };
+            let frame = area(x0, top, col_w, col_w);
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
             // Bars of ‖Wᵢ‖, feature 1 at the top.
             let by = top + col_w + ts * 1.2;

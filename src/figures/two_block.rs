@@ -11,14 +11,14 @@ use nalgebra::DMatrix;
 use crate::base::{Error, Result};
 use crate::theory::geometry::{BlockDecomposition, DEFAULT_TOLERANCE, decompose, tegum_product};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::canvas::{Anchor, Canvas, Marker, Stroke};
 use super::capacity_examples::{arrow, capacity_label};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
-use super::panel::{Frame, fmt_value, subscript};
-use super::parts::{Draw, row, table};
+use super::panel::{fmt_value, subscript};
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -189,9 +189,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let w = &data.w;
         let dec = &data.decomposition;
@@ -215,8 +213,7 @@ impl Figure for Fig {
                 (8.0 + k as f64 * (col_w + 8.0), title_h + head)
             }
         };
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let (_, top) = origin(0);
         let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
         let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
@@ -227,12 +224,7 @@ impl Figure for Fig {
         let range = abs_max(w, 1e-12);
         let cell = (col_w - ts * 3.0) / n as f64;
         let cell = cell.min(panel_h / d as f64);
-        let frame = Frame {
-            x: 8.0 + ts * 2.0,
-            y: top + ts,
-            w: cell * n as f64,
-            h: cell * d as f64,
-        };
+        let frame = area(8.0 + ts * 2.0, top + ts, cell * n as f64, cell * d as f64);
         heading(
             &mut svg,
             frame.x + frame.w / 2.0,
@@ -308,11 +300,11 @@ impl Figure for Fig {
         }
         for (i, blk) in block_of.iter().enumerate() {
             let c = blk.map_or(Rgb::BLACK, block_colour);
-            svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
+            svg.dot(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
             svg.say(fx(i), fy - ts * 0.8, &feature_name(i), ts, Anchor::Middle);
         }
         for r in 0..d {
-            svg.marker(
+            svg.dot(
                 Marker::Square,
                 (nx(r), ny),
                 ts * 0.9,

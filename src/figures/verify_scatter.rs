@@ -15,13 +15,13 @@ use crate::verify::{
     verify_point,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Marker, Stroke, wrap};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, key, row, table};
+use super::parts::{Draw, canvas, key, page, row, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -217,9 +217,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 14.0 + ts * 2.4;
@@ -255,8 +253,7 @@ impl Figure for Fig {
             .fold(0.0, f64::max);
         let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
         let height = legend_top + leg_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (q, (caption, r)) in data.reports.iter().enumerate() {
             let x = left + q as f64 * (panel_w + gap);
             let frame = Frame {
@@ -288,7 +285,7 @@ impl Figure for Fig {
             for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
                 for p in r.points.iter().filter(|p| p.verdict == verdict) {
                     for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
-                        svg.marker(
+                        svg.dot(
                             Marker::Circle,
                             panel.at(*a, *b),
                             ts * 0.42,
