@@ -26,7 +26,7 @@ use super::capacity_examples::capacity_label;
 use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{fmt_value, subscript};
-use super::parts::{Draw, area, canvas, page, row, table};
+use super::parts::{Draw, area, canvas, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
@@ -79,7 +79,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             row(
@@ -109,7 +108,7 @@ impl Parameters for Params {
                     "best of {} seeds by loss; blocks at tolerance {}{}",
                     self.seeds,
                     fmt_value(self.tolerance),
-                    if self.quick { " (quick)" } else { "" }
+                    resolution_tag(self.quick, false)
                 ),
             ),
         ]
@@ -366,7 +365,7 @@ impl Figure for Fig {
             fmt_value(p.density),
             count(&data.quadratic.decomposition),
             count(&data.relu.decomposition),
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 

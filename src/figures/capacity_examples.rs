@@ -80,7 +80,6 @@ impl Parameters for Params {
         Params::paper()
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         self.cases
             .iter()

@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::parts::{Draw, area, canvas, every_job, key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -82,7 +82,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
@@ -183,13 +182,7 @@ impl Figure for Fig {
 
     // The figure's data from the jobs' reports, in job order.
     fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "e3-elhage-trained: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let mut boundaries = Vec::new();
         for &m in &params.models {
             boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);

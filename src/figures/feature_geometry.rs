@@ -17,7 +17,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Panel, fmt_value};
-use super::parts::{Draw, area, canvas, page, row, table};
+use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -71,7 +71,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             row(
@@ -89,15 +88,7 @@ impl Parameters for Params {
                     self.instances
                 ),
             ),
-            row(
-                "training",
-                format!(
-                    "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
-                    self.steps,
-                    self.seeds,
-                    if self.quick { " (quick)" } else { "" }
-                ),
-            ),
+            adam_row(self.steps, self.seeds, self.quick),
         ]
     }
 }
@@ -194,13 +185,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order: (E6), (E7) measured.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "e4-e5: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let instances = items
             .iter()
             .zip(params.densities())
@@ -228,7 +213,7 @@ impl Figure for Fig {
             p.features,
             p.dims,
             p.instances,
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 

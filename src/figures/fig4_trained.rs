@@ -21,7 +21,7 @@ use super::empirical::{
 };
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, colorbar, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::parts::{Draw, area, canvas, every_job, key, page, resolution_tag, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -69,7 +69,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             row("features N", self.setting.features()),
@@ -82,7 +81,7 @@ impl Parameters for Params {
                     "{} × {}{}",
                     self.grid.0,
                     self.grid.1,
-                    if self.quick { " (quick)" } else { "" }
+                    resolution_tag(self.quick, false)
                 ),
             ),
             row("importance V", "0.01 … 100"),
@@ -153,13 +152,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "fig4-trained: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let report = grid_report(&verifier(params)?, &grid, None, items);
         Ok(Data {

@@ -25,7 +25,7 @@ use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
 use super::panel::{Axis, Panel, colorbar};
-use super::parts::{Draw, area, canvas, page, row, table};
+use super::parts::{Draw, area, canvas, every_job, page, resolution_tag, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
@@ -116,7 +116,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             row("features N", self.features),
@@ -127,13 +126,7 @@ impl Parameters for Params {
                     "{} × {}{}",
                     self.grid.0,
                     self.grid.1,
-                    if self.quick {
-                        " (quick)"
-                    } else if self.paper {
-                        " (paper resolution)"
-                    } else {
-                        ""
-                    }
+                    resolution_tag(self.quick, self.paper)
                 ),
             ),
             row(
@@ -263,13 +256,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "fig7: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let points = params.grid.0 * params.grid.1;
         let mut panels = Vec::new();
         let mut bounds = Vec::new();

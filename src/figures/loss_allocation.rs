@@ -81,7 +81,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let inputs: Vec<String> = self.inputs.iter().map(input_name).collect();
         vec![

@@ -3,6 +3,9 @@
 
 use std::fmt::Display;
 
+use crate::base::{Error, Result};
+
+use super::Figure;
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::colour::Rgb;
 use super::csv_text;
@@ -75,4 +78,39 @@ pub(crate) fn row(name: &str, value: impl Display) -> (String, String) {
 /// CSV text from a header written as one comma-separated line and rows of formatted cells.
 pub(crate) fn table(header: &str, rows: &[Vec<String>]) -> String {
     csv_text(&header.split(',').collect::<Vec<_>>(), rows)
+}
+
+/// Checks that `results` results came back for the jobs of figure `F`.
+pub(crate) fn every_job<F: Figure>(params: &F::Params, results: usize) -> Result<()> {
+    let jobs = F::jobs(params);
+    if results == jobs {
+        return Ok(());
+    }
+    Err(Error::Parameter(format!(
+        "{}: {results} results for {jobs} jobs",
+        F::ID
+    )))
+}
+
+/// The resolution stated after a parameter or title: " (quick)", " (paper resolution)" or
+/// nothing.
+pub(crate) fn resolution_tag(quick: bool, paper: bool) -> &'static str {
+    if quick {
+        " (quick)"
+    } else if paper {
+        " (paper resolution)"
+    } else {
+        ""
+    }
+}
+
+/// The index row of the autoencoder training shared by the trained Elhage figures.
+pub(crate) fn adam_row(steps: usize, seeds: usize, quick: bool) -> (String, String) {
+    row(
+        "training",
+        format!(
+            "Adam η = 1e-3, batch 1024, {steps} steps, best of {seeds} seed(s){}",
+            resolution_tag(quick, false)
+        ),
+    )
 }

@@ -49,7 +49,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let pts: Vec<String> = phase::points_a_to_f(&self.setting)
             .iter()

@@ -16,7 +16,7 @@ use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::fmt_value;
-use super::parts::{Draw, area, canvas, page, row, table};
+use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -65,7 +65,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
@@ -79,15 +78,7 @@ impl Parameters for Params {
                 ),
             ),
             row("density p = 1 − S (ReLU)", p.join(", ")),
-            row(
-                "training",
-                format!(
-                    "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
-                    self.steps,
-                    self.seeds,
-                    if self.quick { " (quick)" } else { "" }
-                ),
-            ),
+            adam_row(self.steps, self.seeds, self.quick),
         ]
     }
 }
@@ -180,13 +171,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "e2: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let panels = items
             .iter()
             .enumerate()
@@ -216,7 +201,7 @@ impl Figure for Fig {
             p.features,
             p.dims,
             fmt_value(p.importance_ratio),
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 

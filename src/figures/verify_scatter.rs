@@ -21,7 +21,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
 use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, canvas, key, page, row, table};
+use super::parts::{Draw, canvas, every_job, key, page, resolution_tag, row, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -67,13 +67,8 @@ impl Parameters for Params {
     /// The paper's resolution: the 25 × 25 grid of Fig. 4 (spec §10.4); (T4) as by
     /// default, (T3) with the library's defaults (`TrainConfig::defaults`) and 3 seeds.
     fn paper_resolution() -> Self {
-        let mut sampled = Protocol::sampled(Model::Quadratic);
-        if let Protocol::Sampled { config, .. } = &mut sampled {
-            config.eval_batch = 8192;
-        }
         Params {
             grid: (25, 25),
-            sampled: (sampled, 3),
             paper: true,
             ..Params::paper()
         }
@@ -91,7 +86,6 @@ impl Parameters for Params {
         p
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
             row("features N", self.setting.features()),
@@ -103,13 +97,7 @@ impl Parameters for Params {
                     "{} × {} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
                     self.grid.0,
                     self.grid.1,
-                    if self.quick {
-                        " (quick)"
-                    } else if self.paper {
-                        " (paper resolution)"
-                    } else {
-                        ""
-                    }
+                    resolution_tag(self.quick, self.paper)
                 ),
             ),
             row("left", protocol_caption(&self.exact.0, self.exact.1)),
@@ -182,13 +170,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "verify-scatter: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let points = grid.len();
         let mut it = items.into_iter();
