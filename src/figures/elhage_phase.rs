@@ -17,8 +17,8 @@ use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
-use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::panel::{LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, log_span, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 use super::{cell, span};
@@ -220,16 +220,11 @@ impl Figure for Fig {
             );
             let panel = Panel {
                 frame,
-                x: Axis::log(
-                    data.params.ratio_range.0,
-                    data.params.ratio_range.1,
+                x: log_span(
+                    data.params.ratio_range,
                     "relative importance r of the extra feature",
                 ),
-                y: Axis::log(
-                    data.params.density_range.0,
-                    data.params.density_range.1,
-                    "feature density p = 1 − S",
-                ),
+                y: log_span(data.params.density_range, "feature density p = 1 − S"),
             };
             let colours: Vec<Rgb> = (0..g.density.len())
                 .flat_map(|i| (0..g.ratio.len()).map(move |j| (i, j)))

@@ -20,8 +20,10 @@ use super::empirical::{
     boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
 };
 use super::panel::heatmap;
-use super::panel::{Axis, LegendKey, Panel, colorbar, legend, legend_size};
-use super::parts::{Draw, area, canvas, every_job, key, page, resolution_tag, row, table};
+use super::panel::{LegendKey, Panel, colorbar, legend, legend_size};
+use super::parts::{
+    Draw, area, canvas, ends, every_job, key, log_span, page, resolution_tag, row, table,
+};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -229,16 +231,8 @@ impl Figure for Fig {
         for (q, x) in xs.iter().enumerate() {
             let panel = Panel {
                 frame: area(*x, top, panel_w, panel_h),
-                x: Axis::log(
-                    g.importance[0],
-                    g.importance[g.importance.len() - 1],
-                    "importance V",
-                ),
-                y: Axis::log(
-                    g.density[0],
-                    g.density[g.density.len() - 1],
-                    "feature density p = 1 − S",
-                ),
+                x: log_span(ends(&g.importance), "importance V"),
+                y: log_span(ends(&g.density), "feature density p = 1 − S"),
             };
             let colours: Vec<Rgb> = match q {
                 0 => theory.iter().map(|c| capacity_colour(*c)).collect(),

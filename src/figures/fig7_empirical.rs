@@ -24,8 +24,10 @@ use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
-use super::panel::{Axis, Panel, colorbar};
-use super::parts::{Draw, area, canvas, every_job, page, resolution_tag, row, table};
+use super::panel::{Panel, colorbar};
+use super::parts::{
+    Draw, area, canvas, ends, every_job, log_span, page, resolution_tag, row, table,
+};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
@@ -335,16 +337,8 @@ impl Figure for Fig {
             );
             let panel = Panel {
                 frame,
-                x: Axis::log(
-                    g.importance[0],
-                    g.importance[g.importance.len() - 1],
-                    "importance V = I₁",
-                ),
-                y: Axis::log(
-                    g.density[0],
-                    g.density[g.density.len() - 1],
-                    "density p = 1 − S",
-                ),
+                x: log_span(ends(&g.importance), "importance V = I₁"),
+                y: log_span(ends(&g.density), "density p = 1 − S"),
             };
             let grid = Grid {
                 xs: g.importance.clone(),

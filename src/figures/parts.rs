@@ -9,7 +9,7 @@ use super::Figure;
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::colour::Rgb;
 use super::csv_text;
-use super::panel::{Frame, LegendKey};
+use super::panel::{Axis, Frame, LegendKey};
 use super::style::Style;
 
 /// The page of a figure: its width, tick and label sizes, and the title block on top.
@@ -113,4 +113,14 @@ pub(crate) fn adam_row(steps: usize, seeds: usize, quick: bool) -> (String, Stri
             resolution_tag(quick, false)
         ),
     )
+}
+
+/// A log axis over `range` (lo, hi).
+pub(crate) fn log_span(range: (f64, f64), label: &str) -> Axis {
+    Axis::log(range.0, range.1, label)
+}
+
+/// The first and last of sorted grid values.
+pub(crate) fn ends(values: &[f64]) -> (f64, f64) {
+    (values[0], values[values.len() - 1])
 }

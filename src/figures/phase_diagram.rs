@@ -16,8 +16,8 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
-use super::panel::{Axis, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::panel::{LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, key, log_span, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -502,14 +502,12 @@ impl Figure for Fig {
         let mut svg = canvas(&heading, height, style);
         let panel = Panel {
             frame,
-            x: Axis::log(
-                data.importance_range.0,
-                data.importance_range.1,
+            x: log_span(
+                data.importance_range,
                 "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
             ),
-            y: Axis::log(
-                data.vertical_range.0,
-                data.vertical_range.1,
+            y: log_span(
+                data.vertical_range,
                 match data.grid.axis {
                     VerticalAxis::Density => "feature density p = 1 − S",
                     VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
