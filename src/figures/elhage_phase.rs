@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
 use super::panel::{LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, log_span, page, row, table};
+use super::parts::{Draw, area, canvas, line_key, log_span, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 use super::{cell, span};
@@ -188,10 +188,10 @@ impl Figure for Fig {
             .collect();
         let mut entries: Vec<(LegendKey, String)> = present
             .iter()
-            .map(|r| key(LegendKey::Swatch(region_colour(*r)), r.name()))
+            .map(|r| swatch(region_colour(*r), r.name()))
             .collect();
-        entries.push(key(
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+        entries.push(line_key(
+            Stroke::solid(Rgb::BLACK, 1.0),
             "closed-form boundaries (E11), (E12)",
         ));
         let (leg_w, leg_h) = legend_size(style, &entries);

@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::elhage_phase::{model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, area, canvas, every_job, key, page, row, table};
+use super::parts::{Draw, area, canvas, every_job, line_key, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -229,21 +229,21 @@ impl Figure for Fig {
                             Some(reg) => reg.name(),
                             None => c.name(),
                         };
-                        entries.push(key(LegendKey::Swatch(col), name));
+                        entries.push(swatch(col, name));
                     }
                 }
             }
         }
-        entries.push(key(
-            LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
+        entries.push(swatch(
+            Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25),
             "trained: saturation = ‖W_extra‖ (pale: extra near 0)",
         ));
-        entries.push(key(
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
+        entries.push(line_key(
+            Stroke::solid(Rgb::BLACK, 1.0),
             "closed-form boundaries (E11), (E12)",
         ));
-        entries.push(key(
-            LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
+        entries.push(line_key(
+            Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0),
             "trained boundary (step fit of the best seeds)",
         ));
         for v in [
@@ -251,7 +251,7 @@ impl Figure for Fig {
             ElhageVerdict::Boundary,
             ElhageVerdict::Outside,
         ] {
-            entries.push(key(LegendKey::Swatch(verdict_colour(v)), verdict_name(v)));
+            entries.push(swatch(verdict_colour(v), verdict_name(v)));
         }
         let (leg_w, leg_h) = legend_size(style, &entries);
         let left = 8.0 + ts * 2.4 + ls * 1.5;

@@ -20,9 +20,10 @@ use super::empirical::{
     boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
 };
 use super::panel::heatmap;
-use super::panel::{LegendKey, Panel, colorbar, legend, legend_size};
+use super::panel::{Panel, colorbar, legend, legend_size};
 use super::parts::{
-    Draw, area, canvas, ends, every_job, key, log_span, page, resolution_tag, row, table,
+    Draw, area, canvas, ends, every_job, line_key, log_span, marker_key, page, resolution_tag, row,
+    table,
 };
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
@@ -195,16 +196,14 @@ impl Figure for Fig {
         let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
         let s = &data.report.summary;
         let entries = vec![
-            key(
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
+            line_key(
+                Stroke::solid(Rgb::BLACK, 0.9),
                 "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)",
             ),
-            key(
-                LegendKey::Marker(Marker::Star, Rgb::WHITE),
-                "critical point, k = 3",
-            ),
-            key(
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            marker_key(Marker::Star, Rgb::WHITE, "critical point, k = 3"),
+            marker_key(
+                Marker::Circle,
+                Rgb::WHITE,
                 format!(
                     "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
                     s.checked - s.agree,

@@ -20,8 +20,8 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, wrap};
 use super::cell;
 use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::panel::{Axis, Frame, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
 
@@ -334,8 +334,8 @@ impl Figure for Fig {
             header(&mut svg, frame, &head);
             if j == 0 {
                 let entries = vec![
-                    key(LegendKey::Line(curve_stroke.clone()), "L*(C), (Q15)"),
-                    key(LegendKey::Line(chord.clone()), "chord"),
+                    line_key(curve_stroke.clone(), "L*(C), (Q15)"),
+                    line_key(chord.clone(), "chord"),
                 ];
                 // Bottom left is empty for a concave curve, top right for a convex one.
                 let (lw, lh) = legend_size(style, &entries);

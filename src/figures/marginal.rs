@@ -12,8 +12,8 @@ use crate::theory::phase::{Budget, marginal_curves};
 use super::canvas::{Anchor, Marker, Stroke, text_width};
 use super::colour::Colormap;
 use super::colour::Rgb;
-use super::panel::{Axis, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::panel::{Axis, Panel, fmt_value, legend, legend_size, superscript};
+use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -236,14 +236,11 @@ impl Figure for Fig {
         // Legend of the μ line and the dots.
         if let Some(mu) = data.allocation.mu {
             let entries = vec![
-                key(
-                    LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+                line_key(
+                    Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
                     format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
                 ),
-                key(
-                    LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
-                    "optimum (A8)",
-                ),
+                marker_key(Marker::Circle, colour(n / 2, n), "optimum (A8)"),
             ];
             let (lw, _) = legend_size(style, &entries);
             legend(

@@ -65,9 +65,23 @@ impl Draw for Canvas {
     }
 }
 
-/// A legend entry.
-pub(crate) fn key(k: LegendKey, label: impl Into<String>) -> (LegendKey, String) {
-    (k, label.into())
+/// A legend entry with a filled swatch.
+pub(crate) fn swatch(fill: Rgb, label: impl Into<String>) -> (LegendKey, String) {
+    (LegendKey::Swatch(fill), label.into())
+}
+
+/// A legend entry with a line sample.
+pub(crate) fn line_key(stroke: Stroke, label: impl Into<String>) -> (LegendKey, String) {
+    (LegendKey::Line(stroke), label.into())
+}
+
+/// A legend entry with a marker filled with `fill`.
+pub(crate) fn marker_key(
+    shape: Marker,
+    fill: Rgb,
+    label: impl Into<String>,
+) -> (LegendKey, String) {
+    (LegendKey::Marker(shape, fill), label.into())
 }
 
 /// A row (name, value) of a figure's parameter list.

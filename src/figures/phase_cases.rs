@@ -17,8 +17,8 @@ use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::loss_allocation::shape;
-use super::panel::{Axis, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, page, row, table};
+use super::panel::{Axis, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, swatch, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -241,26 +241,14 @@ impl Figure for Fig {
             .collect();
         let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
         let entries = vec![
-            key(
-                LegendKey::Line(Stroke::solid(BLUE, 1.3)),
-                "varied feature, v = V",
-            ),
-            key(
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-                "reference features, v = 1",
-            ),
-            key(
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-                "optimum (A7)",
-            ),
-            key(
-                LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
+            line_key(Stroke::solid(BLUE, 1.3), "varied feature, v = V"),
+            line_key(Stroke::solid(Rgb::BLACK, 1.0), "reference features, v = 1"),
+            marker_key(Marker::Circle, Rgb::WHITE, "optimum (A7)"),
+            line_key(
+                Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
                 "μ = 2λ^{2} (unique)",
             ),
-            key(
-                LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                "admissible μ, (K3) (not unique)",
-            ),
+            swatch(Rgb::hex(0xdddddd), "admissible μ, (K3) (not unique)"),
         ];
         let (leg_w, leg_h) = legend_size(style, &entries);
         let height = rows_end + leg_h + 8.0;

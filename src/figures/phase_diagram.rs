@@ -16,8 +16,8 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
-use super::panel::{LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
-use super::parts::{Draw, area, canvas, key, log_span, page, row, table};
+use super::panel::{Panel, colorbar, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, log_span, marker_key, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -449,21 +449,15 @@ impl Figure for Fig {
         // Legend below the x label.
         let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
         let entries = vec![
-            key(LegendKey::Swatch(IGNORED), "C₁ = 0: ignored"),
-            key(
-                LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
-                "0 < C₁ < 1: polysemantic",
-            ),
-            key(LegendKey::Swatch(MONOSEMANTIC), "C₁ = 1: monosemantic"),
+            swatch(IGNORED, "C₁ = 0: ignored"),
+            swatch(Colormap::RedMagenta.at(0.5), "0 < C₁ < 1: polysemantic"),
+            swatch(MONOSEMANTIC, "C₁ = 1: monosemantic"),
         ];
         let mut right = vec![
-            key(LegendKey::Line(stroke_b), "V_{ign} (P4), V_{full} (P3)"),
-            key(
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
-                "first order, V = 1 (k ≤ 3)",
-            ),
-            key(
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
+            line_key(stroke_b, "V_{ign} (P4), V_{full} (P3)"),
+            line_key(Stroke::solid(Rgb::BLACK, 2.2), "first order, V = 1 (k ≤ 3)"),
+            line_key(
+                Stroke::solid(Rgb::BLACK, 0.45),
                 format!(
                     "C₁ = {} … {}",
                     fmt_value(CONTOUR_LEVELS[0]),
@@ -472,15 +466,17 @@ impl Figure for Fig {
             ),
         ];
         if data.critical.is_some() {
-            right.push(key(
-                LegendKey::Marker(Marker::Star, Rgb::WHITE),
+            right.push(marker_key(
+                Marker::Star,
+                Rgb::WHITE,
                 "critical point, k = 3",
             ));
         }
         if !data.points.is_empty() {
             let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
-            right.push(key(
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            right.push(marker_key(
+                Marker::Circle,
+                Rgb::WHITE,
                 format!(
                     "points {}–{} (spec §7.4)",
                     labels.first().copied().unwrap_or(""),

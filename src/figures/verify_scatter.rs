@@ -20,8 +20,8 @@ use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, canvas, every_job, key, page, resolution_tag, row, table};
+use super::panel::{Axis, Frame, Panel, legend, legend_size};
+use super::parts::{Draw, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -211,22 +211,22 @@ impl Figure for Fig {
             let s = &r.summary;
             let t = r.settings.tolerance.capacity;
             entries_all.push(vec![
-                key(
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Agree),
                     format!("agree: {} of {} points", s.agree, s.checked),
                 ),
-                key(
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Disagree),
                     format!("outside tolerance: {}", s.checked - s.agree),
                 ),
-                key(
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Boundary),
                     format!("near a boundary: {}", s.boundary),
                 ),
-                key(
-                    LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                    format!("|ΔCᵢ| ≤ {t} (T5)"),
-                ),
+                swatch(Rgb::hex(0xdddddd), format!("|ΔCᵢ| ≤ {t} (T5)")),
             ]);
         }
         let leg_h = entries_all
