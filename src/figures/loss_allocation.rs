@@ -182,6 +182,27 @@ fn budget(params: &Params) -> Result<Budget> {
     })
 }
 
+/// The loss curve of a feature of importance 1 and kurtosis `k`.
+fn unit_curve(k: f64) -> FeatureCurve {
+    FeatureCurve {
+        importance: 1.0,
+        kurtosis: k,
+    }
+}
+
+/// Sign of d²L*/dC² (Q17) at kurtosis `k`: −1 concave, 0 linear, +1 convex.
+pub fn curvature_sign(k: f64) -> i8 {
+    let f = unit_curve(k);
+    let curv = f.loss_curvature(0.5);
+    if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
+        0
+    } else if curv > 0.0 {
+        1
+    } else {
+        -1
+    }
+}
+
 /// Shape words for a curvature sign, per (Q17).
 pub fn shape(sign: i8) -> &'static str {
     match sign {
@@ -224,28 +245,17 @@ impl Figure for Fig {
         for input in &params.inputs {
             let input = SparseInput::new(input.density, input.magnitude)?;
             let k = input.kurtosis();
-            let f = FeatureCurve {
-                importance: 1.0,
-                kurtosis: k,
-            };
+            let f = unit_curve(k);
             let capacity: Vec<f64> = (0..params.samples)
                 .map(|j| j as f64 / (params.samples - 1) as f64)
                 .collect();
             let loss = capacity.iter().map(|c| f.loss(*c)).collect();
-            let curv = f.loss_curvature(0.5);
-            let curvature_sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
-                0
-            } else if curv > 0.0 {
-                1
-            } else {
-                -1
-            };
             curves.push(LossCurve {
                 input,
                 kurtosis: k,
                 capacity,
                 loss,
-                curvature_sign,
+                curvature_sign: curvature_sign(k),
             });
         }
         let budget = budget(params)?;

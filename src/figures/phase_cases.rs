@@ -10,13 +10,12 @@
 use crate::base::Result;
 use crate::theory::allocation::Phase;
 use crate::theory::phase::{self, MarginalCurves, PanelPoint, PhaseSetting};
-use crate::theory::quadratic::FeatureCurve;
 
 use super::canvas::{Anchor, Marker, Stroke, wrap};
 use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::loss_allocation::shape;
+use super::loss_allocation::{curvature_sign, shape};
 use super::panel::{Axis, Panel, fmt_value, legend, legend_size};
 use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, swatch, table};
 use super::phase_diagram::inputs_name;
@@ -96,19 +95,10 @@ fn header(c: &Case) -> Vec<String> {
         first.push_str(&format!(", p = {}", fmt_value(d)));
     }
     first.push_str(&format!(", k = {}", fmt_value(p.kurtosis)));
-    let f = FeatureCurve {
-        importance: 1.0,
-        kurtosis: p.kurtosis,
-    };
-    let curv = f.loss_curvature(0.5);
-    let sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
-        0
-    } else if curv > 0.0 {
-        1
-    } else {
-        -1
-    };
-    let returns = shape(sign).split(": ").nth(1).unwrap_or("");
+    let returns = shape(curvature_sign(p.kurtosis))
+        .split(": ")
+        .nth(1)
+        .unwrap_or("");
     let blue = c.curves.allocation.phase.first().map_or("", Phase::name);
     let mut lines = vec![
         first,
