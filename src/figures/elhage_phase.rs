@@ -238,13 +238,7 @@ impl Figure for Fig {
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.say(
-                frame.x + frame.w / 2.0,
-                frame.y - 3.0,
-                &model_name(g.model),
-                ls,
-                Anchor::Middle,
-            );
+            svg.head(frame, &model_name(g.model), ls);
             // Name each region at its centroid on the page (if the centroid lies inside it).
             for region in present.iter() {
                 let mut sum = (0.0, 0.0, 0usize);

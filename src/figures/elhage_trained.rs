@@ -349,13 +349,7 @@ impl Figure for Fig {
                 }
                 svg.unclip();
                 panel.draw_axes_with(&mut svg, style, true, col == 0);
-                svg.say(
-                    frame.x + frame.w / 2.0,
-                    frame.y - 3.0,
-                    head,
-                    ts,
-                    Anchor::Middle,
-                );
+                svg.head(frame, head, ts);
             }
         }
         let ly = title_h + rows as f64 * row_h + 2.0;

@@ -274,13 +274,7 @@ impl Figure for Fig {
         }
         svg.unclip();
         p4.draw_axes(&mut svg, style);
-        svg.say(
-            left + panel_w / 2.0,
-            top - 3.0,
-            "(E7) dimensions per feature",
-            ls,
-            Anchor::Middle,
-        );
+        svg.head(p4.frame, "(E7) dimensions per feature", ls);
         for (v, l) in [(1.0, "1"), (0.5, "½")] {
             let (x, y) = p4.at(x_hi, v);
             svg.text_halo(x - 2.0, y - 2.0, l, ts, Anchor::End);
@@ -314,13 +308,7 @@ impl Figure for Fig {
         }
         svg.unclip();
         p5.draw_axes(&mut svg, style);
-        svg.say(
-            x5 + panel_w / 2.0,
-            top - 3.0,
-            "(E6) dimensionality of every feature",
-            ls,
-            Anchor::Middle,
-        );
+        svg.head(p5.frame, "(E6) dimensionality of every feature", ls);
         // Labels right of the panel, nudged apart where fractions are close (3/8 and 2/5).
         let mut last = f64::NEG_INFINITY;
         let mut labels: Vec<(f64, String)> = POLYTOPE_FRACTIONS

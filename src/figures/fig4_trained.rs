@@ -12,7 +12,7 @@ use crate::verify::{
     verify_point,
 };
 
-use super::canvas::{Anchor, Marker, Stroke};
+use super::canvas::{Marker, Stroke};
 use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
@@ -263,7 +263,7 @@ impl Figure for Fig {
                 }
             }
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.say(x + panel_w / 2.0, top - 3.0, &names[q], ls, Anchor::Middle);
+            svg.head(panel.frame, &names[q], ls);
             if q == 1 {
                 let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
                 colorbar(

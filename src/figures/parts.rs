@@ -39,6 +39,11 @@ pub(crate) trait Draw {
     /// A rectangle filled with `fill`, without an outline.
     fn fill_rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb);
 
+    /// Black text centred over frame `f`, its baseline 3 pt above the frame.
+    fn head(&mut self, f: Frame, s: &str, size: f64) {
+        self.say(f.x + f.w / 2.0, f.y - 3.0, s, size, Anchor::Middle);
+    }
+
     /// A marker filled with `fill`, outlined by `edge` (colour, width) if given.
     fn dot(&mut self, shape: Marker, c: (f64, f64), size: f64, fill: Rgb, edge: Option<(Rgb, f64)>);
 }
