@@ -114,18 +114,14 @@ fn short_name(r: Region) -> &'static str {
 
 /// Index of the grid value whose page position is nearest to `page`.
 fn nearest(values: &[f64], map: impl Fn(f64) -> f64, page: f64) -> usize {
-    let mut best = (0, f64::INFINITY);
-    for (k, v) in values.iter().enumerate() {
-        let d = (map(*v) - page).abs();
-        if d < best.1 {
-            best = (k, d);
-        }
-    }
-    best.0
+    let off = |k: usize| (map(values[k]) - page).abs();
+    (0..values.len())
+        .min_by(|a, b| off(*a).total_cmp(&off(*b)))
+        .unwrap_or(0)
 }
 
 /// A name as a CSV code: lower case, words joined by '-' ("extra ignored" → "extra-ignored").
-fn code(name: &str) -> String {
+pub(crate) fn code(name: &str) -> String {
     name.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()

@@ -15,7 +15,7 @@ use crate::verify::elhage::{
 
 use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
-use super::elhage_phase::{model_name, region_colour};
+use super::elhage_phase::{code, model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
 use super::parts::{Draw, area, canvas, every_job, line_key, page, row, swatch, table};
@@ -361,12 +361,6 @@ impl Figure for Fig {
     // `class:count`); `trained_boundary_p` holds the fitted boundary of the point's r column in
     // the lowest-density row (empty elsewhere).
     fn csv(data: &Data) -> String {
-        let code = |s: &str| {
-            s.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join("-")
-        };
         let mut rows = Vec::new();
         for (m, r) in &data.reports {
             let cols = r.settings.ratio.len();
