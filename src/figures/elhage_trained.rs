@@ -46,9 +46,9 @@ pub struct Params {
 
 impl Parameters for Params {
     /// The default of `polycap verify --model tms-relu` for both models: 25 × 25 points × 5
-    /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models, about 80 s of CPU; the
-    /// replication's 50 × 50 × 10 (50 000 models, about 10 min of CPU) does not fit the
-    /// reproduce budget: it is `Params::paper_resolution`.
+    /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models; the replication's
+    /// 50 × 50 × 10 (50 000 models) does not fit the reproduce budget: it is
+    /// `Params::paper_resolution`.
     fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],

@@ -2,8 +2,6 @@
 //! the density p = 1 − S (spec §10.4, §11 S4) — beside the analytic C₁ on the same grid and
 //! colour scale, and the difference |C₁,trained − C₁,theory|, with the closed-form
 //! boundaries overlaid. Numbers from `verify::verify_grid` (quadratic model, (T4) by default).
-//!
-//! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
