@@ -163,13 +163,10 @@ impl Figure for Fig {
         };
         let n = data.curves.len();
         let lw = style.line_width() * 0.9;
+        let dash = Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0);
         panel.clip(&mut svg);
         if let Some(mu) = data.allocation.mu {
-            svg.line(
-                panel.at(0.0, mu),
-                panel.at(1.0, mu),
-                &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-            );
+            svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &dash);
         }
         for (i, m) in data.curves.iter().enumerate() {
             let pts: Vec<(f64, f64)> = data
@@ -236,10 +233,7 @@ impl Figure for Fig {
         // Legend of the μ line and the dots.
         if let Some(mu) = data.allocation.mu {
             let entries = vec![
-                line_key(
-                    Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-                    format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
-                ),
+                line_key(dash, format!("μ = 2λ^{{2}} = {}", fmt_value(mu))),
                 marker_key(Marker::Circle, colour(n / 2, n), "optimum (A8)"),
             ];
             let (lw, _) = legend_size(style, &entries);

@@ -230,14 +230,12 @@ impl Figure for Fig {
             })
             .collect();
         let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
+        let dash = Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0);
         let entries = vec![
             line_key(Stroke::solid(BLUE, 1.3), "varied feature, v = V"),
             line_key(Stroke::solid(Rgb::BLACK, 1.0), "reference features, v = 1"),
             marker_key(Marker::Circle, Rgb::WHITE, "optimum (A7)"),
-            line_key(
-                Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-                "μ = 2λ^{2} (unique)",
-            ),
+            line_key(dash.clone(), "μ = 2λ^{2} (unique)"),
             swatch(Rgb::hex(0xdddddd), "admissible μ, (K3) (not unique)"),
         ];
         let (leg_w, leg_h) = legend_size(style, &entries);
@@ -279,11 +277,7 @@ impl Figure for Fig {
                 svg.polyline(&line(b), &Stroke::solid(BLUE, 1.3));
             }
             if let Some(mu) = m.mu() {
-                svg.line(
-                    panel.at(0.0, mu),
-                    panel.at(1.0, mu),
-                    &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-                );
+                svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &dash);
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, labelled(j), true);
@@ -297,13 +291,8 @@ impl Figure for Fig {
                 .rev()
             {
                 let colour = if i == 0 { BLUE } else { Rgb::BLACK };
-                svg.dot(
-                    Marker::Circle,
-                    panel.at(*cap, *ben),
-                    ts * 0.7,
-                    colour,
-                    Some((Rgb::WHITE, 0.5)),
-                );
+                let edge = Some((Rgb::WHITE, 0.5));
+                svg.dot(Marker::Circle, panel.at(*cap, *ben), ts * 0.7, colour, edge);
             }
             let lines = &headers[j];
             for (k, h) in lines.iter().enumerate() {
@@ -311,13 +300,8 @@ impl Figure for Fig {
                 svg.say(frame.x, y, h, ts, Anchor::Start);
             }
         }
-        legend(
-            &mut svg,
-            style,
-            (width - leg_w) / 2.0,
-            rows_end + 2.0,
-            &entries,
-        );
+        let lx = (width - leg_w) / 2.0;
+        legend(&mut svg, style, lx, rows_end + 2.0, &entries);
         svg.finish()
     }
 

@@ -270,25 +270,13 @@ fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     let ts = style.tick_size();
     // Labels point away from the line V = 1 where the points crowd (A, B, C near the
     // critical point): left of it to the left, right of it to the right, on it below.
+    let ring = Some((Rgb::BLACK, 0.6));
     for m in &data.points {
         let c = panel.at(m.importance, m.vertical);
-        svg.dot(
-            Marker::Circle,
-            c,
-            ts * 0.75,
-            Rgb::WHITE,
-            Some((Rgb::BLACK, 0.6)),
-        );
+        svg.dot(Marker::Circle, c, ts * 0.75, Rgb::WHITE, ring);
     }
     if let Some((v, p)) = data.critical {
-        let c = panel.at(v, p);
-        svg.dot(
-            Marker::Star,
-            c,
-            ts * 1.1,
-            Rgb::WHITE,
-            Some((Rgb::BLACK, 0.6)),
-        );
+        svg.dot(Marker::Star, panel.at(v, p), ts * 1.1, Rgb::WHITE, ring);
     }
     for m in &data.points {
         let c = panel.at(m.importance, m.vertical);

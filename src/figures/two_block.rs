@@ -302,14 +302,9 @@ impl Figure for Fig {
             svg.dot(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
             svg.say(fx(i), fy - ts * 0.8, &feature_name(i), ts, Anchor::Middle);
         }
+        let hub = Rgb::hex(0x555555);
         for r in 0..d {
-            svg.dot(
-                Marker::Square,
-                (nx(r), ny),
-                ts * 0.9,
-                Rgb::hex(0x555555),
-                None,
-            );
+            svg.dot(Marker::Square, (nx(r), ny), ts * 0.9, hub, None);
             svg.say(nx(r), ny + ts * 1.6, &neuron_name(r), ts, Anchor::Middle);
         }
 
@@ -344,12 +339,13 @@ impl Figure for Fig {
                 project([0.0, r * t.cos(), r * t.sin()])
             })
             .collect();
-        let grey = Rgb::hex(0xaaaaaa);
-        svg.polyline(&ring, &Stroke::dashed(grey, 0.5, 2.0, 1.5));
+        let dashed = Stroke::dashed(Rgb::hex(0xaaaaaa), 0.5, 2.0, 1.5);
+        svg.polyline(&ring, &dashed);
+        let reach = longest * 1.25;
         svg.line(
-            project([-longest * 1.25, 0.0, 0.0]),
-            project([longest * 1.25, 0.0, 0.0]),
-            &Stroke::dashed(grey, 0.5, 2.0, 1.5),
+            project([-reach, 0.0, 0.0]),
+            project([reach, 0.0, 0.0]),
+            &dashed,
         );
         let (x, y) = project([longest * 1.3, 0.0, 0.0]);
         svg.text_mid(x + 2.0, y, &neuron_name(0), ts * 0.85, Anchor::Start);
