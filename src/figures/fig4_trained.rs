@@ -264,15 +264,8 @@ impl Figure for Fig {
             svg.head(panel.frame, &names[q], ls);
             if q == 1 {
                 let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
-                colorbar(
-                    &mut svg,
-                    style,
-                    bar,
-                    &capacity_segments(),
-                    0.0,
-                    1.0,
-                    "capacity C₁",
-                );
+                let segs = capacity_segments();
+                colorbar(&mut svg, style, bar, &segs, 0.0, 1.0, "capacity C₁");
             }
             if q == 2 {
                 let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);

@@ -402,15 +402,8 @@ impl Figure for Fig {
         let segs: Vec<(f64, f64, Rgb)> = (0..LEVELS.len() - 1)
             .map(|j| (LEVELS[j], LEVELS[j + 1], band_colour(j)))
             .collect();
-        colorbar(
-            &mut svg,
-            style,
-            bar,
-            &segs,
-            0.0,
-            1.0,
-            "capacity C₁ (trained)",
-        );
+        let label = "capacity C₁ (trained)";
+        colorbar(&mut svg, style, bar, &segs, 0.0, 1.0, label);
         svg.finish()
     }
 

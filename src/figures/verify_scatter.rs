@@ -20,8 +20,10 @@ use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
-use super::panel::{Axis, Frame, Panel, legend, legend_size};
-use super::parts::{Draw, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table};
+use super::panel::{Axis, Panel, legend, legend_size};
+use super::parts::{
+    Draw, area, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table,
+};
 use super::phase_diagram::inputs_name;
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
@@ -238,12 +240,7 @@ impl Figure for Fig {
         let mut svg = canvas(&heading, height, style);
         for (q, (caption, r)) in data.reports.iter().enumerate() {
             let x = left + q as f64 * (panel_w + gap);
-            let frame = Frame {
-                x,
-                y: top,
-                w: panel_w,
-                h: panel_w,
-            };
+            let frame = area(x, top, panel_w, panel_w);
             let panel = Panel {
                 frame,
                 x: Axis::linear(0.0, 1.0, "theory Cᵢ, allocation (A7)"),
@@ -258,22 +255,14 @@ impl Figure for Fig {
                 panel.at(0.0, t),
             ];
             svg.fill_polygon(&band, Rgb::hex(0xdddddd), 1.0);
-            svg.line(
-                panel.at(0.0, 0.0),
-                panel.at(1.0, 1.0),
-                &Stroke::solid(Rgb::BLACK, 0.5),
-            );
+            let diagonal = Stroke::solid(Rgb::BLACK, 0.5);
+            svg.line(panel.at(0.0, 0.0), panel.at(1.0, 1.0), &diagonal);
             // Boundary points first, then agreeing, then disagreeing on top.
             for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
+                let colour = verdict_colour(verdict);
                 for p in r.points.iter().filter(|p| p.verdict == verdict) {
                     for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
-                        svg.dot(
-                            Marker::Circle,
-                            panel.at(*a, *b),
-                            ts * 0.42,
-                            verdict_colour(verdict),
-                            None,
-                        );
+                        svg.dot(Marker::Circle, panel.at(*a, *b), ts * 0.42, colour, None);
                     }
                 }
             }
