@@ -409,23 +409,13 @@ impl Figure for Fig {
             let g = permuted_gram(w, &order);
             let range = abs_max(&g, 1e-12);
             let frame = area(x0 + (col_w - side) / 2.0, top, side, side);
-            svg.say(
-                x0 + col_w / 2.0,
-                top - ts * 1.4 - 2.0,
-                name,
-                ls,
-                Anchor::Middle,
+            let cx = x0 + col_w / 2.0;
+            let head = format!(
+                "WᵀW, features in block order, colour range ±{}",
+                fmt_value(range)
             );
-            svg.say(
-                x0 + col_w / 2.0,
-                top - 3.0,
-                &format!(
-                    "WᵀW, features in block order, colour range ±{}",
-                    fmt_value(range)
-                ),
-                ts,
-                Anchor::Middle,
-            );
+            svg.say(cx, top - ts * 1.4 - 2.0, name, ls, Anchor::Middle);
+            svg.say(cx, top - 3.0, &head, ts, Anchor::Middle);
             let nn = order.len();
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
             for (b, &(s, e)) in ranges.iter().enumerate() {

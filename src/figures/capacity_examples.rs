@@ -211,6 +211,7 @@ impl Figure for Fig {
         let height = title_h + rows as f64 * row_h + 4.0;
         let mut svg = canvas(&heading, height, style);
         let grey = Rgb::hex(0xbbbbbb);
+        let border = Stroke::solid(Rgb::hex(0x999999), 0.4);
         for (k, c) in data.cases.iter().enumerate() {
             let (r, q) = (k / cols, k % cols);
             let x0 = 4.0 + q as f64 * (side + gap);
@@ -222,21 +223,9 @@ impl Figure for Fig {
             let axis = Stroke::dashed(grey, 0.5, 2.0, 1.5);
             svg.line((x0 + 4.0, centre.1), (x0 + side - 4.0, centre.1), &axis);
             svg.line((centre.0, y0 + 4.0), (centre.0, y0 + side - 4.0), &axis);
-            svg.rect(
-                x0,
-                y0,
-                side,
-                side,
-                None,
-                Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
-            );
-            svg.say(
-                x0 + 3.0,
-                y0 + ls,
-                &format!("({})", c.case.letter),
-                ls,
-                Anchor::Start,
-            );
+            svg.rect(x0, y0, side, side, None, Some(&border));
+            let letter = format!("({})", c.case.letter);
+            svg.say(x0 + 3.0, y0 + ls, &letter, ls, Anchor::Start);
             for (i, (&(_, deg), &cap)) in c.case.vectors.iter().zip(&c.capacities).enumerate() {
                 let color = CATEGORICAL[(i % 7) + 1].mix(Rgb::BLACK, 0.15);
                 let tip = (

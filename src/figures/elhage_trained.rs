@@ -294,13 +294,8 @@ impl Figure for Fig {
                     rep.summary.checked
                 )
             };
-            svg.say(
-                width / 2.0,
-                title_h + row as f64 * row_h + ls * 1.1,
-                &caption,
-                ls,
-                Anchor::Middle,
-            );
+            let y = title_h + row as f64 * row_h + ls * 1.1;
+            svg.say(width / 2.0, y, &caption, ls, Anchor::Middle);
             let heads = ["theory", "trained", "agreement"];
             for (col, head) in heads.iter().enumerate() {
                 let frame = area(

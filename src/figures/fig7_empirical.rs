@@ -361,18 +361,9 @@ impl Figure for Fig {
             }
             panel.draw_axes_with(&mut svg, style, r == 2, q == 0);
             let d = &pd.departure;
-            svg.say(
-                frame.x + frame.w / 2.0,
-                frame.y - ls * 1.05,
-                &format!(
-                    "{}, {} in {}",
-                    pd.model.name(),
-                    g.setting.features(),
-                    g.setting.dims()
-                ),
-                ls * 0.9,
-                Anchor::Middle,
-            );
+            let (cx, s) = (frame.x + frame.w / 2.0, g.setting);
+            let name = format!("{}, {} in {}", pd.model.name(), s.features(), s.dims());
+            svg.say(cx, frame.y - ls * 1.05, &name, ls * 0.9, Anchor::Middle);
             let caption = format!(
                 "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
                 100.0 * d.plateau_trained,
@@ -384,7 +375,7 @@ impl Figure for Fig {
             let size = ts * 0.75;
             let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
             svg.text(
-                frame.x + frame.w / 2.0,
+                cx,
                 frame.y - 2.5,
                 &caption,
                 size,

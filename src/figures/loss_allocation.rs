@@ -303,14 +303,9 @@ impl Figure for Fig {
                 .flat_map(|part| wrap(part, ls, frame.w))
                 .collect();
             let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
+            let cx = frame.x + frame.w / 2.0;
             for (k, l) in lines.iter().enumerate() {
-                svg.say(
-                    frame.x + frame.w / 2.0,
-                    y0 + ls * 1.25 * k as f64,
-                    l,
-                    ls,
-                    Anchor::Middle,
-                );
+                svg.say(cx, y0 + ls * 1.25 * k as f64, l, ls, Anchor::Middle);
             }
         };
         let chord = Stroke::dashed(Rgb::hex(0x888888), 0.6, 2.0, 1.5);

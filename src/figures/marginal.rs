@@ -202,13 +202,8 @@ impl Figure for Fig {
         // Feature labels at the right end of each curve, thinned to avoid overlaps.
         let fs = ts * 0.9;
         let mut last_y = f64::INFINITY;
-        svg.say(
-            frame.x + frame.w + 3.0,
-            frame.y - 3.0,
-            "v_{i}",
-            fs,
-            Anchor::Start,
-        );
+        let lx = frame.x + frame.w + 3.0;
+        svg.say(lx, frame.y - 3.0, "v_{i}", fs, Anchor::Start);
         for (i, m) in data.curves.iter().enumerate().rev() {
             let Some(end) = m.last() else { continue };
             let y = panel.py(*end);
@@ -221,7 +216,7 @@ impl Figure for Fig {
             last_y = y;
             let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
             svg.text(
-                frame.x + frame.w + 3.0,
+                lx,
                 y + 0.35 * fs,
                 &label,
                 fs,

@@ -230,15 +230,10 @@ impl Figure for Fig {
             } else {
                 format!("p = {}", fmt_value(p.density))
             };
-            let hs = ts.min(col_w / 4.2);
-            svg.say(x0 + col_w / 2.0, top - ts * 1.4, &head, hs, Anchor::Middle);
-            svg.say(
-                x0 + col_w / 2.0,
-                top - ts * 0.4,
-                &format!("D* = {:.2}", p.dims_per_feature),
-                hs * 0.85,
-                Anchor::Middle,
-            );
+            let (hs, cx) = (ts.min(col_w / 4.2), x0 + col_w / 2.0);
+            let dims = format!("D* = {:.2}", p.dims_per_feature);
+            svg.say(cx, top - ts * 1.4, &head, hs, Anchor::Middle);
+            svg.say(cx, top - ts * 0.4, &dims, hs * 0.85, Anchor::Middle);
             let g = p.w.tr_mul(&p.w);
             let range = abs_max(&g, 1e-12);
             let frame = area(x0, top, col_w, col_w);
@@ -268,13 +263,8 @@ impl Figure for Fig {
             svg.say(6.0, y + ts * 1.1 * j as f64, l, ts * 0.9, Anchor::Start);
         }
         let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
-        svg.say(
-            6.0,
-            ly,
-            "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
-            ts * 0.9,
-            Anchor::Start,
-        );
+        let score = "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:";
+        svg.say(6.0, ly, score, ts * 0.9, Anchor::Start);
         let lx =
             6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
         let steps = 20;
