@@ -242,7 +242,7 @@ impl Figure for Fig {
         let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
         let mut svg = canvas(&heading, height, style);
         let top = title_h + ls * 1.6;
-        let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
+        let guide = Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
         let point = CATEGORICAL[4];
 
         // E4: D* against 1/p.
@@ -260,7 +260,7 @@ impl Figure for Fig {
         };
         p4.clip(&mut svg);
         for v in [1.0, 0.5] {
-            svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide(v));
+            svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide);
         }
         let pts: Vec<(f64, f64)> = data
             .instances
@@ -293,11 +293,8 @@ impl Figure for Fig {
         };
         p5.clip(&mut svg);
         for f in &POLYTOPE_FRACTIONS {
-            svg.line(
-                p5.at(x_lo, f.value()),
-                p5.at(x_hi, f.value()),
-                &guide(f.value()),
-            );
+            let v = f.value();
+            svg.line(p5.at(x_lo, v), p5.at(x_hi, v), &guide);
         }
         let dot = point.mix(Rgb::WHITE, 0.15);
         for inst in &data.instances {

@@ -394,13 +394,8 @@ impl Figure for Fig {
                 .find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
             if let Some(w) = cross {
                 let (x, y) = panel.at(w[1].total_capacity, 0.5);
-                svg.text_halo(
-                    x - 2.5,
-                    y + 0.35 * ts,
-                    &(i + 1).to_string(),
-                    ts * 0.9,
-                    Anchor::End,
-                );
+                let label = (i + 1).to_string();
+                svg.text_halo(x - 2.5, y + 0.35 * ts, &label, ts * 0.9, Anchor::End);
             }
         }
         header(&mut svg, frame, &budget_header(b, data.params.budget_ratio));

@@ -232,13 +232,8 @@ impl Figure for Fig {
                 marker_key(Marker::Circle, colour(n / 2, n), "optimum (A8)"),
             ];
             let (lw, _) = legend_size(style, &entries);
-            legend(
-                &mut svg,
-                style,
-                frame.x + frame.w - lw - 4.0,
-                frame.y + 4.0,
-                &entries,
-            );
+            let kx = frame.x + frame.w - lw - 4.0;
+            legend(&mut svg, style, kx, frame.y + 4.0, &entries);
         }
         svg.finish()
     }

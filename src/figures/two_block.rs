@@ -289,11 +289,8 @@ impl Figure for Fig {
                 let v = w[(r, i)].abs();
                 if v > 1e-9 {
                     let c = block_of[i].map_or(Rgb::BLACK, block_colour);
-                    svg.line(
-                        (fx(i), fy),
-                        (nx(r), ny),
-                        &Stroke::solid(c, 0.4 + 2.6 * v / range),
-                    );
+                    let edge = Stroke::solid(c, 0.4 + 2.6 * v / range);
+                    svg.line((fx(i), fy), (nx(r), ny), &edge);
                 }
             }
         }
