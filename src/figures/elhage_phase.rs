@@ -186,8 +186,9 @@ impl Figure for Fig {
             .iter()
             .map(|r| swatch(region_colour(*r), r.name()))
             .collect();
+        let boundary = Stroke::solid(Rgb::BLACK, 1.0);
         entries.push(line_key(
-            Stroke::solid(Rgb::BLACK, 1.0),
+            boundary.clone(),
             "closed-form boundaries (E11), (E12)",
         ));
         let (leg_w, leg_h) = legend_size(style, &entries);
@@ -230,7 +231,7 @@ impl Figure for Fig {
             panel.clip(&mut svg);
             for b in &g.boundaries {
                 let pts: Vec<(f64, f64)> = b.points.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-                svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+                svg.polyline(&pts, &boundary);
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, true, q == 0);
@@ -258,18 +259,11 @@ impl Figure for Fig {
                 let label = short_name(*region);
                 let half = text_width(label, ts) / 2.0;
                 if inside(c.0, c.1) && inside(c.0 - half, c.1) && inside(c.0 + half, c.1) {
+                    let y = c.1 + 0.35 * ts;
                     if region_colour(*region).luminance() < 0.18 {
-                        svg.text(
-                            c.0,
-                            c.1 + 0.35 * ts,
-                            label,
-                            ts,
-                            Anchor::Middle,
-                            0.0,
-                            Rgb::WHITE,
-                        );
+                        svg.text(c.0, y, label, ts, Anchor::Middle, 0.0, Rgb::WHITE);
                     } else {
-                        svg.text_halo(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle);
+                        svg.text_halo(c.0, y, label, ts, Anchor::Middle);
                     }
                 }
             }

@@ -238,8 +238,9 @@ impl Figure for Fig {
             Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25),
             "trained: saturation = ‖W_extra‖ (pale: extra near 0)",
         ));
+        let boundary = Stroke::solid(Rgb::BLACK, 1.0);
         entries.push(line_key(
-            Stroke::solid(Rgb::BLACK, 1.0),
+            boundary.clone(),
             "closed-form boundaries (E11), (E12)",
         ));
         entries.push(line_key(
@@ -325,7 +326,7 @@ impl Figure for Fig {
                 panel.clip(&mut svg);
                 for l in lines {
                     let pts: Vec<(f64, f64)> = l.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-                    svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+                    svg.polyline(&pts, &boundary);
                 }
                 if col == 1 {
                     // The fitted boundary, one polyline per side of r = 1.
