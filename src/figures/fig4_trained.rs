@@ -23,7 +23,7 @@ use super::parts::{
     Draw, area, canvas, ends, every_job, line_key, log_span, marker_key, page, resolution_tag, row,
     table,
 };
-use super::phase_diagram::{self, inputs_name};
+use super::phase_diagram::{self, inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 
@@ -169,14 +169,8 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
-        format!(
-            "Trained C₁ against theory, N = {} features in D = {} dims, {}; {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude()),
-            data.protocol
-        )
+        let s = setting_text(&data.grid.setting);
+        format!("Trained C₁ against theory, {s}; {}", data.protocol)
     }
 
     fn render(data: &Data, style: &Style) -> String {

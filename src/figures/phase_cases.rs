@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::loss_allocation::{curvature_sign, shape};
 use super::panel::{Axis, Panel, fmt_value, legend, legend_size};
 use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, swatch, table};
-use super::phase_diagram::inputs_name;
+use super::phase_diagram::{inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 
@@ -174,13 +174,8 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.params.setting;
-        format!(
-            "Marginal benefit at the points A–F, N = {} features in D = {} dims, {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
-        )
+        let s = setting_text(&data.params.setting);
+        format!("Marginal benefit at the points A–F, {s}")
     }
 
     fn render(data: &Data, style: &Style) -> String {

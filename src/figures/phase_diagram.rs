@@ -84,6 +84,15 @@ pub fn inputs_name(m: Magnitude) -> String {
     format!("sparse {} inputs", m.name())
 }
 
+/// "N = 6 features in D = 3 dims, sparse uniform inputs".
+pub fn setting_text(s: &PhaseSetting) -> String {
+    let (n, d) = (s.features(), s.dims());
+    format!(
+        "N = {n} features in D = {d} dims, {}",
+        inputs_name(s.magnitude())
+    )
+}
+
 /// A marked point of the diagram.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarkedPoint {
@@ -418,12 +427,9 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
         format!(
-            "C₁ of the varied feature, N = {} features in D = {} dims, {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
+            "C₁ of the varied feature, {}",
+            setting_text(&data.grid.setting)
         )
     }
 

@@ -24,7 +24,7 @@ use super::panel::{Axis, Panel, legend, legend_size};
 use super::parts::{
     Draw, area, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table,
 };
-use super::phase_diagram::inputs_name;
+use super::phase_diagram::{inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
 
@@ -190,14 +190,8 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
-        format!(
-            "Trained against theoretical capacity Cᵢ of every feature at {} points, N = {} features in D = {} dims, {}",
-            data.grid.len(),
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
-        )
+        let (n, s) = (data.grid.len(), setting_text(&data.grid.setting));
+        format!("Trained against theoretical capacity Cᵢ of every feature at {n} points, {s}")
     }
 
     fn render(data: &Data, style: &Style) -> String {
