@@ -174,13 +174,8 @@ impl Figure for Fig {
             .get(k)
             .copied()
             .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
-        BestRun::train(
-            &trainer(params)?,
-            &instance(params, p)?,
-            params.seeds,
-            params.seed,
-            k,
-        )
+        let (trainer, set) = (trainer(params)?, instance(params, p)?);
+        BestRun::train(&trainer, &set, params.seeds, params.seed, k)
     }
 
     // The figure's data from the results of every job, in job order: (E6), (E7) measured.

@@ -116,20 +116,14 @@ const BLUE: Rgb = CATEGORICAL[4];
 
 /// y range (log) shared by the panels with the same kurtosis.
 fn y_range(data: &Data, k: f64) -> (f64, f64) {
-    let mut lo = f64::INFINITY;
-    let mut hi: f64 = 0.0;
-    for c in data
+    let (lo, hi) = data
         .cases
         .iter()
         .filter(|c| (c.point.kurtosis - k).abs() < 1e-12)
-    {
-        for b in c.curves.benefit.iter().take(2) {
-            for v in b {
-                lo = lo.min(*v);
-                hi = hi.max(*v);
-            }
-        }
-    }
+        .flat_map(|c| c.curves.benefit.iter().take(2).flatten())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
     let (l, h) = (lo.log10(), hi.log10());
     if !(l.is_finite() && h.is_finite()) {
         return (0.1, 10.0);

@@ -160,13 +160,8 @@ impl Figure for Fig {
         let mut cfg = TrainConfig::defaults(model);
         cfg.steps = params.steps;
         cfg.eval_batch = 8192;
-        BestRun::train(
-            &Trainer::new(model, params.dims, cfg)?,
-            &set,
-            params.seeds,
-            0,
-            index,
-        )
+        let trainer = Trainer::new(model, params.dims, cfg)?;
+        BestRun::train(&trainer, &set, params.seeds, 0, index)
     }
 
     // The figure's data from the results of every job, in job order.
