@@ -71,6 +71,7 @@ impl Parameters for Params {
     }
 
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
             row("features N", self.setting.features()),
             row("dimensions D", self.setting.dims()),
@@ -78,12 +79,7 @@ impl Parameters for Params {
             row("training", protocol_caption(&self.protocol, self.seeds)),
             row(
                 "grid (V × p), log",
-                format!(
-                    "{} × {}{}",
-                    self.grid.0,
-                    self.grid.1,
-                    resolution_tag(self.quick, false)
-                ),
+                format!("{w} × {h}{}", resolution_tag(self.quick, false)),
             ),
             row("importance V", "0.01 … 100"),
             row("density p = 1 − S", "0.001 … 1"),

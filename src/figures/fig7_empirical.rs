@@ -119,17 +119,13 @@ impl Parameters for Params {
     }
 
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
             row("features N", self.features),
             row("importances", "I₁ = V, others 1"),
             row(
                 "grid (V × p), log",
-                format!(
-                    "{} × {}{}",
-                    self.grid.0,
-                    self.grid.1,
-                    resolution_tag(self.quick, self.paper)
-                ),
+                format!("{w} × {h}{}", resolution_tag(self.quick, self.paper)),
             ),
             row(
                 "training",

@@ -89,6 +89,7 @@ impl Parameters for Params {
     }
 
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
             row("features N", self.setting.features()),
             row("dimensions D", self.setting.dims()),
@@ -96,9 +97,7 @@ impl Parameters for Params {
             row(
                 "grid (V × p), log",
                 format!(
-                    "{} × {} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
-                    self.grid.0,
-                    self.grid.1,
+                    "{w} × {h} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
                     resolution_tag(self.quick, self.paper)
                 ),
             ),
