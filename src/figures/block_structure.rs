@@ -419,16 +419,8 @@ impl Figure for Fig {
             let nn = order.len();
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
             for (b, &(s, e)) in ranges.iter().enumerate() {
-                outline(
-                    &mut svg,
-                    frame,
-                    nn,
-                    nn,
-                    (s, e),
-                    (s, e),
-                    block_colour(b),
-                    1.8,
-                );
+                let colour = block_colour(b);
+                outline(&mut svg, frame, nn, nn, (s, e), (s, e), colour, 1.8);
             }
             let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
             index_labels(&mut svg, style, frame, &labels, &labels, true);

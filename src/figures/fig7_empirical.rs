@@ -370,15 +370,8 @@ impl Figure for Fig {
             // of neighbouring panels never meet.
             let size = ts * 0.75;
             let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
-            svg.text(
-                cx,
-                frame.y - 2.5,
-                &caption,
-                size,
-                Anchor::Middle,
-                0.0,
-                Rgb::hex(0x333333),
-            );
+            let ink = Rgb::hex(0x333333);
+            svg.text(cx, frame.y - 2.5, &caption, size, Anchor::Middle, 0.0, ink);
         }
         let bar = area(
             left + 3.0 * panel_w + 2.0 * gap + 8.0,

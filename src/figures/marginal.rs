@@ -215,15 +215,8 @@ impl Figure for Fig {
             }
             last_y = y;
             let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
-            svg.text(
-                lx,
-                y + 0.35 * fs,
-                &label,
-                fs,
-                Anchor::Start,
-                0.0,
-                colour(i, n).mix(Rgb::BLACK, 0.25),
-            );
+            let tint = colour(i, n).mix(Rgb::BLACK, 0.25);
+            svg.text(lx, y + 0.35 * fs, &label, fs, Anchor::Start, 0.0, tint);
         }
         // Legend of the μ line and the dots.
         if let Some(mu) = data.allocation.mu {

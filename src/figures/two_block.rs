@@ -234,16 +234,8 @@ impl Figure for Fig {
         for (b, (blk, rows)) in dec.blocks.iter().zip(&data.block_rows).enumerate() {
             let (r0, r1) = (rows[0], rows[rows.len() - 1] + 1);
             let (c0, c1) = (blk.features[0], blk.features[blk.len() - 1] + 1);
-            outline(
-                &mut svg,
-                frame,
-                d,
-                n,
-                (r0, r1),
-                (c0, c1),
-                block_colour(b),
-                2.0,
-            );
+            let colour = block_colour(b);
+            outline(&mut svg, frame, d, n, (r0, r1), (c0, c1), colour, 2.0);
         }
         for r in 0..d {
             for i in 0..n {
@@ -256,15 +248,8 @@ impl Figure for Fig {
                     } else {
                         Rgb::BLACK
                     };
-                    svg.text(
-                        x,
-                        y + ts * 0.3,
-                        &format!("{v:.2}"),
-                        ts * 0.8,
-                        Anchor::Middle,
-                        0.0,
-                        c,
-                    );
+                    let label = format!("{v:.2}");
+                    svg.text(x, y + ts * 0.3, &label, ts * 0.8, Anchor::Middle, 0.0, c);
                 }
             }
         }
