@@ -374,15 +374,11 @@ impl Figure for Fig {
             svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
         }
         svg.unclip();
+        let edge = Some((Rgb::BLACK, 0.35));
         for a in &b.integer {
             for (i, c) in a.capacity.iter().enumerate() {
-                svg.dot(
-                    Marker::Circle,
-                    panel.at(a.total_capacity, *c),
-                    ts * 0.55,
-                    colour(i),
-                    Some((Rgb::BLACK, 0.35)),
-                );
+                let at = panel.at(a.total_capacity, *c);
+                svg.dot(Marker::Circle, at, ts * 0.55, colour(i), edge);
             }
         }
         panel.draw_axes(&mut svg, style);

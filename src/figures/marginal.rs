@@ -191,13 +191,8 @@ impl Figure for Fig {
             if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
                 continue;
             }
-            svg.dot(
-                Marker::Circle,
-                (panel.px(*c), y),
-                ts * 0.62,
-                colour(i, n),
-                Some((Rgb::BLACK, 0.4)),
-            );
+            let (at, edge) = ((panel.px(*c), y), Some((Rgb::BLACK, 0.4)));
+            svg.dot(Marker::Circle, at, ts * 0.62, colour(i, n), edge);
         }
         // Feature labels at the right end of each curve, thinned to avoid overlaps.
         let fs = ts * 0.9;

@@ -79,6 +79,9 @@ fn levels_text() -> String {
     l.join(", ")
 }
 
+/// Label of the importance axis.
+const V_LABEL: &str = "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)";
+
 /// "sparse uniform inputs" etc.
 pub fn inputs_name(m: Magnitude) -> String {
     format!("sparse {} inputs", m.name())
@@ -490,19 +493,14 @@ impl Figure for Fig {
         };
         let height = legend_top + legend_h + 6.0;
         let mut svg = canvas(&heading, height, style);
+        let y_label = match data.grid.axis {
+            VerticalAxis::Density => "feature density p = 1 − S",
+            VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
+        };
         let panel = Panel {
             frame,
-            x: log_span(
-                data.importance_range,
-                "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
-            ),
-            y: log_span(
-                data.vertical_range,
-                match data.grid.axis {
-                    VerticalAxis::Density => "feature density p = 1 − S",
-                    VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
-                },
-            ),
+            x: log_span(data.importance_range, V_LABEL),
+            y: log_span(data.vertical_range, y_label),
         };
         draw_map(&mut svg, &panel, data, style);
         panel.draw_axes(&mut svg, style);

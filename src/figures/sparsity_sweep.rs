@@ -237,13 +237,8 @@ impl Figure for Fig {
             let by = top + col_w + ts * 1.2;
             for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
                 let len = col_w * norm / max_norm;
-                svg.fill_rect(
-                    x0,
-                    by + i as f64 * bar_row + bar_row * 0.1,
-                    len,
-                    bar_row * 0.8,
-                    score_colour(s),
-                );
+                let y = by + i as f64 * bar_row + bar_row * 0.1;
+                svg.fill_rect(x0, y, len, bar_row * 0.8, score_colour(s));
             }
             svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
         }
@@ -265,13 +260,9 @@ impl Figure for Fig {
         let steps = 20;
         let lw = 80.0;
         for j in 0..steps {
-            svg.fill_rect(
-                lx + lw * j as f64 / steps as f64,
-                ly - ts * 0.75,
-                lw / steps as f64 + 0.3,
-                ts * 0.9,
-                score_colour(j as f64 / (steps - 1) as f64),
-            );
+            let x = lx + lw * j as f64 / steps as f64;
+            let colour = score_colour(j as f64 / (steps - 1) as f64);
+            svg.fill_rect(x, ly - ts * 0.75, lw / steps as f64 + 0.3, ts * 0.9, colour);
         }
         svg.say(lx - 2.0, ly, "0", ts * 0.9, Anchor::End);
         svg.say(lx + lw + 2.0, ly, "≥ 1", ts * 0.9, Anchor::Start);
