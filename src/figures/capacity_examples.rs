@@ -271,13 +271,8 @@ impl Figure for Fig {
                 ),
             ];
             for (j, l) in lines.iter().enumerate() {
-                svg.say(
-                    x0 + side / 2.0,
-                    y0 + side + ls * 1.2 * (j as f64 + 1.0),
-                    l,
-                    ts,
-                    Anchor::Middle,
-                );
+                let y = y0 + side + ls * 1.2 * (j as f64 + 1.0);
+                svg.say(x0 + side / 2.0, y, l, ts, Anchor::Middle);
             }
         }
         svg.finish()

@@ -231,16 +231,13 @@ impl Figure for Fig {
             if q > 0 {
                 for p in points {
                     let (v, d) = g.coordinates(p.index);
+                    let (cx, cy) = panel.at(v, d);
+                    let ring = Some((Rgb::BLACK, 0.6));
                     match p.verdict {
-                        Verdict::Disagree => svg.dot(
-                            Marker::Circle,
-                            panel.at(v, d),
-                            ts * 0.6,
-                            Rgb::WHITE,
-                            Some((Rgb::BLACK, 0.6)),
-                        ),
+                        Verdict::Disagree => {
+                            svg.dot(Marker::Circle, (cx, cy), ts * 0.6, Rgb::WHITE, ring)
+                        }
                         Verdict::Boundary if q == 2 => {
-                            let (cx, cy) = panel.at(v, d);
                             let r = ts * 0.22;
                             let st = Stroke::solid(Rgb::WHITE, 0.6);
                             svg.line((cx - r, cy - r), (cx + r, cy + r), &st);

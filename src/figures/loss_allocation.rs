@@ -48,26 +48,14 @@ impl Parameters for Params {
     fn paper() -> Self {
         Params {
             inputs: vec![
-                SparseInput {
-                    density: 1.0,
-                    magnitude: Magnitude::Uniform,
-                },
-                SparseInput {
-                    density: 1.0,
-                    magnitude: Magnitude::Gaussian,
-                },
-                SparseInput {
-                    density: 0.1,
-                    magnitude: Magnitude::Uniform,
-                },
+                input(1.0, Magnitude::Uniform),
+                input(1.0, Magnitude::Gaussian),
+                input(0.1, Magnitude::Uniform),
             ],
             samples: 401,
             budget_features: 8,
             budget_ratio: 0.7,
-            budget_input: SparseInput {
-                density: 0.1,
-                magnitude: Magnitude::Uniform,
-            },
+            budget_input: input(0.1, Magnitude::Uniform),
             budget_sweep: 600,
         }
     }
@@ -95,6 +83,11 @@ impl Parameters for Params {
             row("budget: λ values swept (A8)", self.budget_sweep),
         ]
     }
+}
+
+/// An input law, checked when the figure is computed.
+fn input(density: f64, magnitude: Magnitude) -> SparseInput {
+    SparseInput { density, magnitude }
 }
 
 fn input_name(s: &SparseInput) -> String {

@@ -69,14 +69,9 @@ impl Parameters for Params {
             span("importance V (log)", self.importance_range),
             span("density p = 1 − S (log)", self.density_range),
             row("grid (V × p)", format!("{} × {}", self.columns, self.rows)),
-            row("contours", levels_text()),
+            row("contours", CONTOUR_LEVELS.map(fmt_value).join(", ")),
         ]
     }
-}
-
-fn levels_text() -> String {
-    let l: Vec<String> = CONTOUR_LEVELS.iter().map(|x| fmt_value(*x)).collect();
-    l.join(", ")
 }
 
 /// Label of the importance axis.

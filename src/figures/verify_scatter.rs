@@ -263,13 +263,8 @@ impl Figure for Fig {
             panel.draw_axes_with(&mut svg, style, true, q == 0);
             let lines = wrap(caption, ls * 0.85, panel_w);
             for (j, l) in lines.iter().take(2).enumerate() {
-                svg.say(
-                    x + panel_w / 2.0,
-                    top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
-                    l,
-                    ls * 0.85,
-                    Anchor::Middle,
-                );
+                let y = top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64;
+                svg.say(x + panel_w / 2.0, y, l, ls * 0.85, Anchor::Middle);
             }
             legend(&mut svg, style, x, legend_top, &entries_all[q]);
         }
