@@ -21,15 +21,15 @@ use crate::verify::geometry::{
     quadratic_geometry_of,
 };
 
-use super::canvas::{Anchor, Canvas, TitleBlock};
+use super::canvas::Anchor;
 use super::capacity_examples::capacity_label;
-use super::colour::Rgb;
+use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
-use super::panel::{Frame, fmt_value, subscript};
+use super::panel::{fmt_value, subscript};
+use super::parts::{Draw, area, canvas, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,11 +79,10 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "features".into(),
+            row(
+                "features",
                 format!(
                     "N = {} in D = {}, importance v = {}, density p = 1 − S = {} (x uniform on [0, 1] when active)",
                     self.importance.len(),
@@ -92,24 +91,24 @@ impl Parameters for Params {
                     fmt_value(self.density)
                 ),
             ),
-            (
-                "quadratic model".into(),
+            row(
+                "quadratic model",
                 format!(
                     "exact expected loss (Q8), Adam η = 1e-2 cosine, {} steps",
                     self.quadratic_steps
                 ),
             ),
-            (
-                "ReLU-output model".into(),
+            row(
+                "ReLU-output model",
                 format!("Adam η = 1e-3, batch 1024, {} steps", self.relu_steps),
             ),
-            (
-                "selection".into(),
+            row(
+                "selection",
                 format!(
                     "best of {} seeds by loss; blocks at tolerance {}{}",
                     self.seeds,
                     fmt_value(self.tolerance),
-                    if self.quick { " (quick)" } else { "" }
+                    resolution_tag(self.quick, false)
                 ),
             ),
         ]
@@ -366,14 +365,12 @@ impl Figure for Fig {
             fmt_value(p.density),
             count(&data.quadratic.decomposition),
             count(&data.relu.decomposition),
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
             (
@@ -400,8 +397,7 @@ impl Figure for Fig {
         let head = ls * 1.3 + ts * 1.6;
         let row_h = head + side + ts * 2.0 + caption_h;
         let height = title_h + row_h * if stacked { 2.0 } else { 1.0 };
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let lam = data.quadratic.theory.lambda;
         for (k, (name, dec, w)) in models.iter().enumerate() {
             let (x0, top) = if stacked {
@@ -412,46 +408,19 @@ impl Figure for Fig {
             let (order, ranges) = block_order(dec);
             let g = permuted_gram(w, &order);
             let range = abs_max(&g, 1e-12);
-            let frame = Frame {
-                x: x0 + (col_w - side) / 2.0,
-                y: top,
-                w: side,
-                h: side,
-            };
-            svg.text(
-                x0 + col_w / 2.0,
-                top - ts * 1.4 - 2.0,
-                name,
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
+            let frame = area(x0 + (col_w - side) / 2.0, top, side, side);
+            let cx = x0 + col_w / 2.0;
+            let head = format!(
+                "WᵀW, features in block order, colour range ±{}",
+                fmt_value(range)
             );
-            svg.text(
-                x0 + col_w / 2.0,
-                top - 3.0,
-                &format!(
-                    "WᵀW, features in block order, colour range ±{}",
-                    fmt_value(range)
-                ),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(cx, top - ts * 1.4 - 2.0, name, ls, Anchor::Middle);
+            svg.say(cx, top - 3.0, &head, ts, Anchor::Middle);
             let nn = order.len();
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
             for (b, &(s, e)) in ranges.iter().enumerate() {
-                outline(
-                    &mut svg,
-                    frame,
-                    nn,
-                    nn,
-                    (s, e),
-                    (s, e),
-                    block_colour(b),
-                    1.8,
-                );
+                let colour = block_colour(b);
+                outline(&mut svg, frame, nn, nn, (s, e), (s, e), colour, 1.8);
             }
             let labels: Vec<String> = order.iter().map(|&i| format!("{}", i + 1)).collect();
             index_labels(&mut svg, style, frame, &labels, &labels, true);
@@ -464,14 +433,7 @@ impl Figure for Fig {
                     .iter()
                     .map(|&i| format!("f{}", subscript(i + 1)))
                     .collect();
-                svg.rect(
-                    x0,
-                    y - ts * 0.75,
-                    ts * 0.9,
-                    ts * 0.9,
-                    Some(block_colour(b)),
-                    None,
-                );
+                svg.fill_rect(x0, y - ts * 0.75, ts * 0.9, ts * 0.9, block_colour(b));
                 let lines = [
                     format!(
                         "block {}: {}×{} ({}), γ = {:.4}{}",
@@ -485,15 +447,7 @@ impl Figure for Fig {
                     format!("C = {}", caps.join(", ")),
                 ];
                 for l in &lines {
-                    svg.text(
-                        x0 + ts * 1.3,
-                        y,
-                        l,
-                        ts * 0.9,
-                        Anchor::Start,
-                        0.0,
-                        Rgb::BLACK,
-                    );
+                    svg.say(x0 + ts * 1.3, y, l, ts * 0.9, Anchor::Start);
                     y += ts * 1.2;
                 }
             }
@@ -514,7 +468,7 @@ impl Figure for Fig {
                     .collect();
                 format!("C as fractions: {}", fr.join(", "))
             };
-            svg.text(x0, y, &extra, ts * 0.9, Anchor::Start, 0.0, Rgb::BLACK);
+            svg.say(x0, y, &extra, ts * 0.9, Anchor::Start);
         }
         svg.finish()
     }
@@ -538,16 +492,6 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "feature",
-                "block",
-                "block_dims",
-                "block_scale",
-                "capacity",
-            ],
-            &rows,
-        )
+        table("model,feature,block,block_dims,block_scale,capacity", &rows)
     }
 }

@@ -11,13 +11,14 @@ use crate::base::Result;
 use crate::theory::capacity::capacities;
 use crate::theory::geometry::{DEFAULT_TOLERANCE, decompose, nearest_fraction};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Canvas, Stroke, text_width};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
+use super::parts::{Draw, canvas, page, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +80,6 @@ impl Parameters for Params {
         Params::paper()
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         self.cases
             .iter()
@@ -112,31 +112,6 @@ pub struct Data {
     pub params: Params,
     /// One entry per case.
     pub cases: Vec<CaseData>,
-}
-
-/// Computes every capacity with (C1) and the block structure.
-pub fn data(params: &Params) -> Result<Data> {
-    let cases = params
-        .cases
-        .iter()
-        .map(|c| {
-            let w = c.matrix();
-            let caps = capacities(&w);
-            let dec = decompose(&w, DEFAULT_TOLERANCE)?;
-            Ok(CaseData {
-                case: c.clone(),
-                total: caps.iter().sum(),
-                capacities: caps,
-                efficient: dec.efficient,
-                blocks: dec.blocks.len(),
-                w,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        cases,
-    })
 }
 
 /// "2/3" when x is within 1e-9 of a fraction with denominator ≤ 12, else 3 decimals.
@@ -193,7 +168,27 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let cases = params
+            .cases
+            .iter()
+            .map(|c| {
+                let w = c.matrix();
+                let caps = capacities(&w);
+                let dec = decompose(&w, DEFAULT_TOLERANCE)?;
+                Ok(CaseData {
+                    case: c.clone(),
+                    total: caps.iter().sum(),
+                    capacities: caps,
+                    efficient: dec.efficient,
+                    blocks: dec.blocks.len(),
+                    w,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            cases,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -204,9 +199,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let n = data.cases.len().max(1);
         let cols = if width > 400.0 { n } else { 2 };
@@ -216,9 +209,9 @@ impl Figure for Fig {
         let caption_h = ls * 1.2 * 2.0 + 2.0;
         let row_h = side + caption_h + 6.0;
         let height = title_h + rows as f64 * row_h + 4.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let grey = Rgb::hex(0xbbbbbb);
+        let border = Stroke::solid(Rgb::hex(0x999999), 0.4);
         for (k, c) in data.cases.iter().enumerate() {
             let (r, q) = (k / cols, k % cols);
             let x0 = 4.0 + q as f64 * (side + gap);
@@ -230,23 +223,9 @@ impl Figure for Fig {
             let axis = Stroke::dashed(grey, 0.5, 2.0, 1.5);
             svg.line((x0 + 4.0, centre.1), (x0 + side - 4.0, centre.1), &axis);
             svg.line((centre.0, y0 + 4.0), (centre.0, y0 + side - 4.0), &axis);
-            svg.rect(
-                x0,
-                y0,
-                side,
-                side,
-                None,
-                Some(&Stroke::solid(Rgb::hex(0x999999), 0.4)),
-            );
-            svg.text(
-                x0 + 3.0,
-                y0 + ls,
-                &format!("({})", c.case.letter),
-                ls,
-                Anchor::Start,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.rect(x0, y0, side, side, None, Some(&border));
+            let letter = format!("({})", c.case.letter);
+            svg.say(x0 + 3.0, y0 + ls, &letter, ls, Anchor::Start);
             for (i, (&(_, deg), &cap)) in c.case.vectors.iter().zip(&c.capacities).enumerate() {
                 let color = CATEGORICAL[(i % 7) + 1].mix(Rgb::BLACK, 0.15);
                 let tip = (
@@ -292,15 +271,8 @@ impl Figure for Fig {
                 ),
             ];
             for (j, l) in lines.iter().enumerate() {
-                svg.text(
-                    x0 + side / 2.0,
-                    y0 + side + ls * 1.2 * (j as f64 + 1.0),
-                    l,
-                    ts,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                let y = y0 + side + ls * 1.2 * (j as f64 + 1.0);
+                svg.say(x0 + side / 2.0, y, l, ts, Anchor::Middle);
             }
         }
         svg.finish()
@@ -324,19 +296,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "case",
-                "feature",
-                "length",
-                "angle_deg",
-                "w1",
-                "w2",
-                "capacity",
-                "capacity_fraction",
-                "total_capacity",
-                "efficient",
-            ],
+        table(
+            "case,feature,length,angle_deg,w1,w2,capacity,capacity_fraction,total_capacity,efficient",
             &rows,
         )
     }

@@ -13,14 +13,15 @@ use crate::theory::elhage::{
 };
 use crate::theory::phase::log_axis;
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::panel::{LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, log_span, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +56,14 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
-            ("models".into(), models.join("; ")),
+            row("models", models.join("; ")),
             span("relative importance r (log)", self.ratio_range),
             span("density p = 1 − S (log)", self.density_range),
-            ("grid".into(), format!("{0} × {0}", self.resolution)),
-            ("inputs".into(), "x ~ U[0, 1] when active".into()),
+            row("grid", format!("{0} × {0}", self.resolution)),
+            row("inputs", "x ~ U[0, 1] when active"),
         ]
     }
 }
@@ -84,29 +84,6 @@ pub struct Data {
     pub params: Params,
     /// Winning configurations and boundary curves, one per model.
     pub grids: Vec<ElhageGrid>,
-}
-
-/// Computes the grids.
-pub fn data(params: &Params) -> Result<Data> {
-    let r = log_axis(
-        params.ratio_range.0,
-        params.ratio_range.1,
-        params.resolution,
-    )?;
-    let p = log_axis(
-        params.density_range.0,
-        params.density_range.1,
-        params.resolution,
-    )?;
-    let grids = params
-        .models
-        .iter()
-        .map(|m| elhage::elhage_grid(*m, &r, &p))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        grids,
-    })
 }
 
 /// Colour of a region (spec §11 E3).
@@ -137,18 +114,14 @@ fn short_name(r: Region) -> &'static str {
 
 /// Index of the grid value whose page position is nearest to `page`.
 fn nearest(values: &[f64], map: impl Fn(f64) -> f64, page: f64) -> usize {
-    let mut best = (0, f64::INFINITY);
-    for (k, v) in values.iter().enumerate() {
-        let d = (map(*v) - page).abs();
-        if d < best.1 {
-            best = (k, d);
-        }
-    }
-    best.0
+    let off = |k: usize| (map(values[k]) - page).abs();
+    (0..values.len())
+        .min_by(|a, b| off(*a).total_cmp(&off(*b)))
+        .unwrap_or(0)
 }
 
 /// A name as a CSV code: lower case, words joined by '-' ("extra ignored" → "extra-ignored").
-fn code(name: &str) -> String {
+pub(crate) fn code(name: &str) -> String {
     name.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -168,7 +141,25 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let r = log_axis(
+            params.ratio_range.0,
+            params.ratio_range.1,
+            params.resolution,
+        )?;
+        let p = log_axis(
+            params.density_range.0,
+            params.density_range.1,
+            params.resolution,
+        )?;
+        let grids = params
+            .models
+            .iter()
+            .map(|m| elhage::elhage_grid(*m, &r, &p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            grids,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -180,9 +171,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let present: Vec<Region> = REGIONS
             .into_iter()
@@ -195,11 +184,12 @@ impl Figure for Fig {
             .collect();
         let mut entries: Vec<(LegendKey, String)> = present
             .iter()
-            .map(|r| (LegendKey::Swatch(region_colour(*r)), r.name().to_string()))
+            .map(|r| swatch(region_colour(*r), r.name()))
             .collect();
-        entries.push((
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-            "closed-form boundaries (E11), (E12)".to_string(),
+        let boundary = Stroke::solid(Rgb::BLACK, 1.0);
+        entries.push(line_key(
+            boundary.clone(),
+            "closed-form boundaries (E11), (E12)",
         ));
         let (leg_w, leg_h) = legend_size(style, &entries);
         let n = data.grids.len().max(1);
@@ -216,28 +206,22 @@ impl Figure for Fig {
         let row_h = ls * 1.5 + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
         let rows = n.div_ceil(cols);
         let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (k, g) in data.grids.iter().enumerate() {
             let (r, q) = (k / cols, k % cols);
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + ls * 1.5,
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + ls * 1.5,
+                panel_w,
+                panel_h,
+            );
             let panel = Panel {
                 frame,
-                x: Axis::log(
-                    data.params.ratio_range.0,
-                    data.params.ratio_range.1,
+                x: log_span(
+                    data.params.ratio_range,
                     "relative importance r of the extra feature",
                 ),
-                y: Axis::log(
-                    data.params.density_range.0,
-                    data.params.density_range.1,
-                    "feature density p = 1 − S",
-                ),
+                y: log_span(data.params.density_range, "feature density p = 1 − S"),
             };
             let colours: Vec<Rgb> = (0..g.density.len())
                 .flat_map(|i| (0..g.ratio.len()).map(move |j| (i, j)))
@@ -247,19 +231,11 @@ impl Figure for Fig {
             panel.clip(&mut svg);
             for b in &g.boundaries {
                 let pts: Vec<(f64, f64)> = b.points.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-                svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+                svg.polyline(&pts, &boundary);
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.text(
-                frame.x + frame.w / 2.0,
-                frame.y - 3.0,
-                &model_name(g.model),
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.head(frame, &model_name(g.model), ls);
             // Name each region at its centroid on the page (if the centroid lies inside it).
             for region in present.iter() {
                 let mut sum = (0.0, 0.0, 0usize);
@@ -283,18 +259,11 @@ impl Figure for Fig {
                 let label = short_name(*region);
                 let half = text_width(label, ts) / 2.0;
                 if inside(c.0, c.1) && inside(c.0 - half, c.1) && inside(c.0 + half, c.1) {
+                    let y = c.1 + 0.35 * ts;
                     if region_colour(*region).luminance() < 0.18 {
-                        svg.text(
-                            c.0,
-                            c.1 + 0.35 * ts,
-                            label,
-                            ts,
-                            Anchor::Middle,
-                            0.0,
-                            Rgb::WHITE,
-                        );
+                        svg.text(c.0, y, label, ts, Anchor::Middle, 0.0, Rgb::WHITE);
                     } else {
-                        svg.text_halo(c.0, c.1 + 0.35 * ts, label, ts, Anchor::Middle);
+                        svg.text_halo(c.0, y, label, ts, Anchor::Middle);
                     }
                 }
             }
@@ -323,15 +292,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "features_n",
-                "dims_m",
-                "ratio_r",
-                "density_p",
-                "configuration",
-                "region",
-            ],
+        table(
+            "features_n,dims_m,ratio_r,density_p,configuration,region",
             &rows,
         )
     }

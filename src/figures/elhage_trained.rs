@@ -13,14 +13,15 @@ use crate::verify::elhage::{
     Classified, ClosedForm, ElhageReport, ElhageTheory, ElhageVerdict, ElhageVerifier,
 };
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Stroke, text_width};
 use super::colour::Rgb;
-use super::elhage_phase::{model_name, region_colour};
+use super::elhage_phase::{code, model_name, region_colour};
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
+use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
+use super::parts::{Draw, area, canvas, every_job, line_key, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +46,9 @@ pub struct Params {
 
 impl Parameters for Params {
     /// The default of `polycap verify --model tms-relu` for both models: 25 × 25 points × 5
-    /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models, about 80 s of CPU; the
-    /// replication's 50 × 50 × 10 (50 000 models, about 10 min of CPU) does not fit the
-    /// reproduce budget: it is `Params::paper_resolution`.
+    /// seeds × 5000 steps (AdamW 1e-3, batch 1024), 6250 models; the replication's
+    /// 50 × 50 × 10 (50 000 models) does not fit the reproduce budget: it is
+    /// `Params::paper_resolution`.
     fn paper() -> Self {
         Params {
             models: vec![ToyModel::TwoInOne, ToyModel::ThreeInTwo],
@@ -81,26 +82,22 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let models: Vec<String> = self.models.iter().map(|m| model_name(*m)).collect();
         vec![
-            ("models".into(), models.join("; ")),
+            row("models", models.join("; ")),
             span("relative importance r (log)", self.ratio_range),
             span("density p = 1 − S (log)", self.density_range),
-            (
-                "grid".into(),
-                format!("{} r × {} p", self.grid.0, self.grid.1),
-            ),
-            (
-                "training".into(),
+            row("grid", format!("{} r × {} p", self.grid.0, self.grid.1)),
+            row(
+                "training",
                 format!(
                     "{} seeds × {} steps per point, AdamW lr 1e-3 (weight decay 0.01), batch 1024, lane engine",
                     self.seeds, self.steps
                 ),
             ),
-            (
-                "band around the boundaries".into(),
+            row(
+                "band around the boundaries",
                 format!("{} decades", self.band),
             ),
         ]
@@ -185,13 +182,7 @@ impl Figure for Fig {
 
     // The figure's data from the jobs' reports, in job order.
     fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "e3-elhage-trained: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let mut boundaries = Vec::new();
         for &m in &params.models {
             boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);
@@ -224,9 +215,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let mut entries: Vec<(LegendKey, String)> = Vec::new();
         let mut seen = Vec::new();
@@ -240,29 +229,30 @@ impl Figure for Fig {
                             Some(reg) => reg.name(),
                             None => c.name(),
                         };
-                        entries.push((LegendKey::Swatch(col), name.to_string()));
+                        entries.push(swatch(col, name));
                     }
                 }
             }
         }
-        entries.push((
-            LegendKey::Swatch(Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25)),
-            "trained: saturation = ‖W_extra‖ (pale: extra near 0)".into(),
+        entries.push(swatch(
+            Rgb::WHITE.mix(Rgb::hex(0xd6604d), 0.25),
+            "trained: saturation = ‖W_extra‖ (pale: extra near 0)",
         ));
-        entries.push((
-            LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-            "closed-form boundaries (E11), (E12)".into(),
+        let boundary = Stroke::solid(Rgb::BLACK, 1.0);
+        entries.push(line_key(
+            boundary.clone(),
+            "closed-form boundaries (E11), (E12)",
         ));
-        entries.push((
-            LegendKey::Line(Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0)),
-            "trained boundary (step fit of the best seeds)".into(),
+        entries.push(line_key(
+            Stroke::dashed(Rgb::BLACK, 1.2, 3.0, 2.0),
+            "trained boundary (step fit of the best seeds)",
         ));
         for v in [
             ElhageVerdict::Disagree,
             ElhageVerdict::Boundary,
             ElhageVerdict::Outside,
         ] {
-            entries.push((LegendKey::Swatch(verdict_colour(v)), verdict_name(v).into()));
+            entries.push(swatch(verdict_colour(v), verdict_name(v)));
         }
         let (leg_w, leg_h) = legend_size(style, &entries);
         let left = 8.0 + ts * 2.4 + ls * 1.5;
@@ -284,8 +274,7 @@ impl Figure for Fig {
         let wide = width > 400.0;
         let rows = data.reports.len();
         let height = title_h + rows as f64 * row_h + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let (r0, r1) = data.params.ratio_range;
         let (p0, p1) = data.params.density_range;
         for (row, ((m, rep), lines)) in data.reports.iter().zip(&data.boundaries).enumerate() {
@@ -306,23 +295,16 @@ impl Figure for Fig {
                     rep.summary.checked
                 )
             };
-            svg.text(
-                width / 2.0,
-                title_h + row as f64 * row_h + ls * 1.1,
-                &caption,
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            let y = title_h + row as f64 * row_h + ls * 1.1;
+            svg.say(width / 2.0, y, &caption, ls, Anchor::Middle);
             let heads = ["theory", "trained", "agreement"];
             for (col, head) in heads.iter().enumerate() {
-                let frame = Frame {
-                    x: left + col as f64 * (panel_w + gap),
-                    y: title_h + row as f64 * row_h + caption_h + ls * 1.5,
-                    w: panel_w,
-                    h: panel_h,
-                };
+                let frame = area(
+                    left + col as f64 * (panel_w + gap),
+                    title_h + row as f64 * row_h + caption_h + ls * 1.5,
+                    panel_w,
+                    panel_h,
+                );
                 let panel = Panel {
                     frame,
                     x: Axis::log(r0, r1, x_label),
@@ -344,7 +326,7 @@ impl Figure for Fig {
                 panel.clip(&mut svg);
                 for l in lines {
                     let pts: Vec<(f64, f64)> = l.iter().map(|(x, y)| panel.at(*x, *y)).collect();
-                    svg.polyline(&pts, &Stroke::solid(Rgb::BLACK, 1.0));
+                    svg.polyline(&pts, &boundary);
                 }
                 if col == 1 {
                     // The fitted boundary, one polyline per side of r = 1.
@@ -363,15 +345,7 @@ impl Figure for Fig {
                 }
                 svg.unclip();
                 panel.draw_axes_with(&mut svg, style, true, col == 0);
-                svg.text(
-                    frame.x + frame.w / 2.0,
-                    frame.y - 3.0,
-                    head,
-                    ts,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                svg.head(frame, head, ts);
             }
         }
         let ly = title_h + rows as f64 * row_h + 2.0;
@@ -383,12 +357,6 @@ impl Figure for Fig {
     // `class:count`); `trained_boundary_p` holds the fitted boundary of the point's r column in
     // the lowest-density row (empty elsewhere).
     fn csv(data: &Data) -> String {
-        let code = |s: &str| {
-            s.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join("-")
-        };
         let mut rows = Vec::new();
         for (m, r) in &data.reports {
             let cols = r.settings.ratio.len();
@@ -424,21 +392,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "features_n",
-                "dims_m",
-                "ratio_r",
-                "density_p",
-                "theory",
-                "trained",
-                "votes",
-                "extra_sq_norm",
-                "loss_e3_summed",
-                "boundary_distance_decades",
-                "verdict",
-                "trained_boundary_p",
-            ],
+        table(
+            "features_n,dims_m,ratio_r,density_p,theory,trained,votes,extra_sq_norm,loss_e3_summed,boundary_distance_decades,verdict,trained_boundary_p",
             &rows,
         )
     }

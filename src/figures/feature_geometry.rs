@@ -11,14 +11,15 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Marker, Stroke, text_width};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
-use super::panel::{Axis, Frame, Panel, fmt_value};
+use super::panel::{Axis, Panel, fmt_value};
+use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,33 +71,24 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "model".into(),
+            row(
+                "model",
                 format!(
                     "ReLU output x′ = ReLU(WᵀWx + b), n = {} features in m = {} dimensions, importance 1",
                     self.features, self.dims
                 ),
             ),
-            (
-                "density p = 1 − S".into(),
+            row(
+                "density p = 1 − S",
                 format!(
                     "{}^(−t), t = linspace(0, 1, {})",
                     fmt_value(self.density_base),
                     self.instances
                 ),
             ),
-            (
-                "training".into(),
-                format!(
-                    "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
-                    self.steps,
-                    self.seeds,
-                    if self.quick { " (quick)" } else { "" }
-                ),
-            ),
+            adam_row(self.steps, self.seeds, self.quick),
         ]
     }
 }
@@ -182,24 +174,13 @@ impl Figure for Fig {
             .get(k)
             .copied()
             .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
-        BestRun::train(
-            &trainer(params)?,
-            &instance(params, p)?,
-            params.seeds,
-            params.seed,
-            k,
-        )
+        let (trainer, set) = (trainer(params)?, instance(params, p)?);
+        BestRun::train(&trainer, &set, params.seeds, params.seed, k)
     }
 
     // The figure's data from the results of every job, in job order: (E6), (E7) measured.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "e4-e5: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let instances = items
             .iter()
             .zip(params.densities())
@@ -227,14 +208,12 @@ impl Figure for Fig {
             p.features,
             p.dims,
             p.instances,
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
         let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
@@ -256,10 +235,9 @@ impl Figure for Fig {
         let panel_h = panel_w * 0.8;
         let row_h = ls * 1.6 + panel_h + ts * 2.0 + ls * 2.2;
         let height = title_h + row_h * if stacked { 2.0 } else { 1.0 } + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let top = title_h + ls * 1.6;
-        let guide = |_v: f64| Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
+        let guide = Stroke::dashed(Rgb::hex(0x888888), 0.6, 3.0, 2.0);
         let point = CATEGORICAL[4];
 
         // E4: D* against 1/p.
@@ -271,18 +249,13 @@ impl Figure for Fig {
             .fold(1.1, f64::max)
             * 1.05;
         let p4 = Panel {
-            frame: Frame {
-                x: left,
-                y: top,
-                w: panel_w,
-                h: panel_h,
-            },
+            frame: area(left, top, panel_w, panel_h),
             x: Axis::log(x_lo, x_hi, X_LABEL),
             y: Axis::linear(0.0, d_hi, "D* = m/‖W‖²_{F}"),
         };
         p4.clip(&mut svg);
         for v in [1.0, 0.5] {
-            svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide(v));
+            svg.line(p4.at(x_lo, v), p4.at(x_hi, v), &guide);
         }
         let pts: Vec<(f64, f64)> = data
             .instances
@@ -292,19 +265,11 @@ impl Figure for Fig {
             .collect();
         svg.polyline(&pts, &Stroke::solid(point, style.line_width()));
         for q in &pts {
-            svg.marker(Marker::Circle, *q, ts * 0.55, point, None);
+            svg.dot(Marker::Circle, *q, ts * 0.55, point, None);
         }
         svg.unclip();
         p4.draw_axes(&mut svg, style);
-        svg.text(
-            left + panel_w / 2.0,
-            top - 3.0,
-            "(E7) dimensions per feature",
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
+        svg.head(p4.frame, "(E7) dimensions per feature", ls);
         for (v, l) in [(1.0, "1"), (0.5, "½")] {
             let (x, y) = p4.at(x_hi, v);
             svg.text_halo(x - 2.0, y - 2.0, l, ts, Anchor::End);
@@ -317,41 +282,25 @@ impl Figure for Fig {
             (left + panel_w + gap, top)
         };
         let p5 = Panel {
-            frame: Frame {
-                x: x5,
-                y: top,
-                w: panel_w,
-                h: panel_h,
-            },
+            frame: area(x5, top, panel_w, panel_h),
             x: Axis::log(x_lo, x_hi, X_LABEL),
             y: Axis::linear(-0.03, 1.08, "feature dimensionality D_{i}"),
         };
         p5.clip(&mut svg);
         for f in &POLYTOPE_FRACTIONS {
-            svg.line(
-                p5.at(x_lo, f.value()),
-                p5.at(x_hi, f.value()),
-                &guide(f.value()),
-            );
+            let v = f.value();
+            svg.line(p5.at(x_lo, v), p5.at(x_hi, v), &guide);
         }
         let dot = point.mix(Rgb::WHITE, 0.15);
         for inst in &data.instances {
             let x = 1.0 / inst.density;
             for &d in &inst.dimensionality {
-                svg.marker(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
+                svg.dot(Marker::Circle, p5.at(x, d), ts * 0.38, dot, None);
             }
         }
         svg.unclip();
         p5.draw_axes(&mut svg, style);
-        svg.text(
-            x5 + panel_w / 2.0,
-            top - 3.0,
-            "(E6) dimensionality of every feature",
-            ls,
-            Anchor::Middle,
-            0.0,
-            Rgb::BLACK,
-        );
+        svg.head(p5.frame, "(E6) dimensionality of every feature", ls);
         // Labels right of the panel, nudged apart where fractions are close (3/8 and 2/5).
         let mut last = f64::NEG_INFINITY;
         let mut labels: Vec<(f64, String)> = POLYTOPE_FRACTIONS
@@ -390,17 +339,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "instance",
-                "density",
-                "inverse_density",
-                "dims_per_feature",
-                "feature",
-                "dimensionality",
-                "sq_norm",
-                "loss",
-            ],
+        table(
+            "instance,density,inverse_density,dims_per_feature,feature,dimensionality,sq_norm,loss",
             &rows,
         )
     }

@@ -2,8 +2,6 @@
 //! the density p = 1 − S (spec §10.4, §11 S4) — beside the analytic C₁ on the same grid and
 //! colour scale, and the difference |C₁,trained − C₁,theory|, with the closed-form
 //! boundaries overlaid. Numbers from `verify::verify_grid` (quadratic model, (T4) by default).
-//!
-//! Measured (release, 2 cores): paper 25 × 25, 5 seeds × 20 000 steps: 24 s.
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
@@ -12,18 +10,22 @@ use crate::verify::{
     verify_point,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::canvas::{Marker, Stroke};
+use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{
     boundaries, capacity_colour, capacity_segments, draw_boundaries, protocol_caption,
 };
 use super::panel::heatmap;
-use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, legend, legend_size};
-use super::phase_diagram::{self, inputs_name};
+use super::panel::{Panel, colorbar, legend, legend_size};
+use super::parts::{
+    Draw, area, canvas, ends, every_job, line_key, log_span, marker_key, page, resolution_tag, row,
+    table,
+};
+use super::phase_diagram::{self, inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,27 +70,19 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            (
-                "training".into(),
-                protocol_caption(&self.protocol, self.seeds),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row("training", protocol_caption(&self.protocol, self.seeds)),
+            row(
+                "grid (V × p), log",
+                format!("{w} × {h}{}", resolution_tag(self.quick, false)),
             ),
-            (
-                "grid (V × p), log".into(),
-                format!(
-                    "{} × {}{}",
-                    self.grid.0,
-                    self.grid.1,
-                    if self.quick { " (quick)" } else { "" }
-                ),
-            ),
-            ("importance V".into(), "0.01 … 100".into()),
-            ("density p = 1 − S".into(), "0.001 … 1".into()),
+            row("importance V", "0.01 … 100"),
+            row("density p = 1 − S", "0.001 … 1"),
         ]
     }
 }
@@ -155,13 +149,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "fig4-trained: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let report = grid_report(&verifier(params)?, &grid, None, items);
         Ok(Data {
@@ -177,20 +165,12 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
-        format!(
-            "Trained C₁ against theory, N = {} features in D = {} dims, {}; {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude()),
-            data.protocol
-        )
+        let s = setting_text(&data.grid.setting);
+        format!("Trained C₁ against theory, {s}; {}", data.protocol)
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
@@ -204,16 +184,14 @@ impl Figure for Fig {
         let diff: Vec<f64> = points.iter().map(|p| p.capacity_diff[0]).collect();
         let s = &data.report.summary;
         let entries = vec![
-            (
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.9)),
-                "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)".to_string(),
+            line_key(
+                Stroke::solid(Rgb::BLACK, 0.9),
+                "V_{ign} (P4), V_{full} (P3); thick: first order V = 1 (k ≤ 3)",
             ),
-            (
-                LegendKey::Marker(Marker::Star, Rgb::WHITE),
-                "critical point, k = 3".to_string(),
-            ),
-            (
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            marker_key(Marker::Star, Rgb::WHITE, "critical point, k = 3"),
+            marker_key(
+                Marker::Circle,
+                Rgb::WHITE,
                 format!(
                     "outside tolerance ({} of {} checked); ✕ near a boundary ({})",
                     s.checked - s.agree,
@@ -225,8 +203,7 @@ impl Figure for Fig {
         let (_, leg_h) = legend_size(style, &entries);
         let legend_top = top + panel_h + ts * 2.0 + ls * 2.2 + 4.0;
         let height = legend_top + leg_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let g = &data.grid;
         let xs = [
             left,
@@ -240,22 +217,9 @@ impl Figure for Fig {
         ];
         for (q, x) in xs.iter().enumerate() {
             let panel = Panel {
-                frame: Frame {
-                    x: *x,
-                    y: top,
-                    w: panel_w,
-                    h: panel_h,
-                },
-                x: Axis::log(
-                    g.importance[0],
-                    g.importance[g.importance.len() - 1],
-                    "importance V",
-                ),
-                y: Axis::log(
-                    g.density[0],
-                    g.density[g.density.len() - 1],
-                    "feature density p = 1 − S",
-                ),
+                frame: area(*x, top, panel_w, panel_h),
+                x: log_span(ends(&g.importance), "importance V"),
+                y: log_span(ends(&g.density), "feature density p = 1 − S"),
             };
             let colours: Vec<Rgb> = match q {
                 0 => theory.iter().map(|c| capacity_colour(*c)).collect(),
@@ -267,16 +231,13 @@ impl Figure for Fig {
             if q > 0 {
                 for p in points {
                     let (v, d) = g.coordinates(p.index);
+                    let (cx, cy) = panel.at(v, d);
+                    let ring = Some((Rgb::BLACK, 0.6));
                     match p.verdict {
-                        Verdict::Disagree => svg.marker(
-                            Marker::Circle,
-                            panel.at(v, d),
-                            ts * 0.6,
-                            Rgb::WHITE,
-                            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
-                        ),
+                        Verdict::Disagree => {
+                            svg.dot(Marker::Circle, (cx, cy), ts * 0.6, Rgb::WHITE, ring)
+                        }
                         Verdict::Boundary if q == 2 => {
-                            let (cx, cy) = panel.at(v, d);
                             let r = ts * 0.22;
                             let st = Stroke::solid(Rgb::WHITE, 0.6);
                             svg.line((cx - r, cy - r), (cx + r, cy + r), &st);
@@ -287,39 +248,14 @@ impl Figure for Fig {
                 }
             }
             panel.draw_axes_with(&mut svg, style, true, q == 0);
-            svg.text(
-                x + panel_w / 2.0,
-                top - 3.0,
-                &names[q],
-                ls,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.head(panel.frame, &names[q], ls);
             if q == 1 {
-                let bar = Frame {
-                    x: x + panel_w + 8.0,
-                    y: top,
-                    w: 7.0,
-                    h: panel_h,
-                };
-                colorbar(
-                    &mut svg,
-                    style,
-                    bar,
-                    &capacity_segments(),
-                    0.0,
-                    1.0,
-                    "capacity C₁",
-                );
+                let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
+                let segs = capacity_segments();
+                colorbar(&mut svg, style, bar, &segs, 0.0, 1.0, "capacity C₁");
             }
             if q == 2 {
-                let bar = Frame {
-                    x: x + panel_w + 8.0,
-                    y: top,
-                    w: 7.0,
-                    h: panel_h,
-                };
+                let bar = area(x + panel_w + 8.0, top, 7.0, panel_h);
                 let segs: Vec<(f64, f64, Rgb)> = (0..32)
                     .map(|j| {
                         let a = DIFF_LO + (-DIFF_LO) * j as f64 / 32.0;
@@ -357,21 +293,8 @@ impl Figure for Fig {
                 ]
             })
             .collect();
-        csv_text(
-            &[
-                "point",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "C1_theory",
-                "C1_trained",
-                "abs_diff_C1",
-                "max_abs_diff_Ci",
-                "abs_diff_total_C",
-                "rel_diff_loss",
-                "verdict",
-                "boundary_distance_decades",
-            ],
+        table(
+            "point,importance_V,density_p,kurtosis_k,C1_theory,C1_trained,abs_diff_C1,max_abs_diff_Ci,abs_diff_total_C,rel_diff_loss,verdict,boundary_distance_decades",
             &rows,
         )
     }

@@ -18,16 +18,19 @@ use crate::verify::{
     Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_point,
 };
 
-use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
+use super::canvas::{Anchor, text_width};
+use super::cell;
 use super::colour::Colormap;
 use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
-use super::panel::{Axis, Frame, Panel, colorbar};
+use super::panel::{Panel, colorbar};
+use super::parts::{
+    Draw, area, canvas, ends, every_job, log_span, page, resolution_tag, row, table,
+};
 use super::phase_diagram::{self, inputs_name};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// The filled-contour levels of spec §11 S7.
 pub const LEVELS: [f64; 12] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.47, 0.53, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -115,42 +118,37 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
-            ("features N".into(), self.features.to_string()),
-            ("importances".into(), "I₁ = V, others 1".into()),
-            (
-                "grid (V × p), log".into(),
-                format!(
-                    "{} × {}{}",
-                    self.grid.0,
-                    self.grid.1,
-                    if self.quick { " (quick)" } else if self.paper { " (paper resolution)" } else { "" }
-                ),
+            row("features N", self.features),
+            row("importances", "I₁ = V, others 1"),
+            row(
+                "grid (V × p), log",
+                format!("{w} × {h}{}", resolution_tag(self.quick, self.paper)),
             ),
-            (
-                "training".into(),
+            row(
+                "training",
                 format!(
                     "{} steps, batch {}, best of {} seed(s); quadratic family (T3) η = 1e-2 cosine, autoencoders (T1) η = 1e-3 constant, no decay",
                     self.steps,
-                    self.batch.map_or("per model (library default)".to_string(), |b| b.to_string()),
+                    self.batch
+                        .map_or("per model (library default)".to_string(), |b| b.to_string()),
                     self.seeds
                 ),
             ),
-            (
-                "inputs".into(),
-                "quadratic family: sparse uniform (Q5); autoencoders: U[0, 1) with density p (E2)"
-                    .into(),
+            row(
+                "inputs",
+                "quadratic family: sparse uniform (Q5); autoencoders: U[0, 1) with density p (E2)",
             ),
-            ("levels".into(), "0, .1, .2, .3, .4, .47, .53, .6, .7, .8, .9, 1".into()),
-            (
-                "panel headers".into(),
-                "share of points with C₁ ≈ ½ (C₁ ∈ [0.47, 0.53]), trained and quadratic theory (A7); share with |C₁,trained − C₁,theory| > 0.1 (qualitative comparison, derivations/verify.md (V8))".into(),
+            row("levels", "0, .1, .2, .3, .4, .47, .53, .6, .7, .8, .9, 1"),
+            row(
+                "panel headers",
+                "share of points with C₁ ≈ ½ (C₁ ∈ [0.47, 0.53]), trained and quadratic theory (A7); share with |C₁,trained − C₁,theory| > 0.1 (qualitative comparison, derivations/verify.md (V8))",
             ),
-            (
-                "overlay".into(),
-                "closed-form boundaries of the quadratic model (P3), (P4), first-order line, critical point".into(),
+            row(
+                "overlay",
+                "closed-form boundaries of the quadratic model (P3), (P4), first-order line, critical point",
             ),
         ]
     }
@@ -256,13 +254,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "fig7: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let points = params.grid.0 * params.grid.1;
         let mut panels = Vec::new();
         let mut bounds = Vec::new();
@@ -317,9 +309,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
@@ -331,29 +321,20 @@ impl Figure for Fig {
         let row_h = head + panel_h + foot + 4.0;
         let xlab = ts * 2.0 + ls * 1.4;
         let height = title_h + 3.0 * row_h + xlab + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (k, pd) in data.panels.iter().enumerate() {
             let (r, q) = (k / 3, k % 3);
             let g = &pd.trained.grid;
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + head,
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + head,
+                panel_w,
+                panel_h,
+            );
             let panel = Panel {
                 frame,
-                x: Axis::log(
-                    g.importance[0],
-                    g.importance[g.importance.len() - 1],
-                    "importance V = I₁",
-                ),
-                y: Axis::log(
-                    g.density[0],
-                    g.density[g.density.len() - 1],
-                    "density p = 1 − S",
-                ),
+                x: log_span(ends(&g.importance), "importance V = I₁"),
+                y: log_span(ends(&g.density), "density p = 1 − S"),
             };
             let grid = Grid {
                 xs: g.importance.clone(),
@@ -361,14 +342,7 @@ impl Figure for Fig {
                 z: pd.trained.trained.clone(),
             };
             panel.clip(&mut svg);
-            svg.rect(
-                frame.x,
-                frame.y,
-                frame.w,
-                frame.h,
-                Some(band_colour(0)),
-                None,
-            );
+            svg.fill_rect(frame.x, frame.y, frame.w, frame.h, band_colour(0));
             for (j, level) in LEVELS.iter().enumerate().take(LEVELS.len() - 1).skip(1) {
                 let loops: Vec<Vec<(f64, f64)>> = grid
                     .superlevel_loops(*level)
@@ -383,20 +357,9 @@ impl Figure for Fig {
             }
             panel.draw_axes_with(&mut svg, style, r == 2, q == 0);
             let d = &pd.departure;
-            svg.text(
-                frame.x + frame.w / 2.0,
-                frame.y - ls * 1.05,
-                &format!(
-                    "{}, {} in {}",
-                    pd.model.name(),
-                    g.setting.features(),
-                    g.setting.dims()
-                ),
-                ls * 0.9,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            let (cx, s) = (frame.x + frame.w / 2.0, g.setting);
+            let name = format!("{}, {} in {}", pd.model.name(), s.features(), s.dims());
+            svg.say(cx, frame.y - ls * 1.05, &name, ls * 0.9, Anchor::Middle);
             let caption = format!(
                 "C₁ ≈ ½: {:.0} % (theory {:.0} %) · |ΔC₁| > 0.1: {:.0} %",
                 100.0 * d.plateau_trained,
@@ -407,34 +370,20 @@ impl Figure for Fig {
             // of neighbouring panels never meet.
             let size = ts * 0.75;
             let size = size.min(size * (frame.w + gap * 0.8) / text_width(&caption, size));
-            svg.text(
-                frame.x + frame.w / 2.0,
-                frame.y - 2.5,
-                &caption,
-                size,
-                Anchor::Middle,
-                0.0,
-                Rgb::hex(0x333333),
-            );
+            let ink = Rgb::hex(0x333333);
+            svg.text(cx, frame.y - 2.5, &caption, size, Anchor::Middle, 0.0, ink);
         }
-        let bar = Frame {
-            x: left + 3.0 * panel_w + 2.0 * gap + 8.0,
-            y: title_h + head,
-            w: 7.0,
-            h: 3.0 * row_h - head - foot,
-        };
+        let bar = area(
+            left + 3.0 * panel_w + 2.0 * gap + 8.0,
+            title_h + head,
+            7.0,
+            3.0 * row_h - head - foot,
+        );
         let segs: Vec<(f64, f64, Rgb)> = (0..LEVELS.len() - 1)
             .map(|j| (LEVELS[j], LEVELS[j + 1], band_colour(j)))
             .collect();
-        colorbar(
-            &mut svg,
-            style,
-            bar,
-            &segs,
-            0.0,
-            1.0,
-            "capacity C₁ (trained)",
-        );
+        let label = "capacity C₁ (trained)";
+        colorbar(&mut svg, style, bar, &segs, 0.0, 1.0, label);
         svg.finish()
     }
 
@@ -454,15 +403,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "dims_D",
-                "importance_V",
-                "density_p",
-                "C1_trained",
-                "C1_quadratic_theory",
-            ],
+        table(
+            "model,dims_D,importance_V,density_p,C1_trained,C1_quadratic_theory",
             &rows,
         )
     }

@@ -16,13 +16,14 @@ use crate::base::{FeatureSet, Magnitude, Result, SparseInput};
 use crate::theory::allocation::{Allocation, allocate, allocate_prescribed_lambda};
 use crate::theory::quadratic::FeatureCurve;
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, wrap};
+use super::cell;
 use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
+use super::panel::{Axis, Frame, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,26 +48,14 @@ impl Parameters for Params {
     fn paper() -> Self {
         Params {
             inputs: vec![
-                SparseInput {
-                    density: 1.0,
-                    magnitude: Magnitude::Uniform,
-                },
-                SparseInput {
-                    density: 1.0,
-                    magnitude: Magnitude::Gaussian,
-                },
-                SparseInput {
-                    density: 0.1,
-                    magnitude: Magnitude::Uniform,
-                },
+                input(1.0, Magnitude::Uniform),
+                input(1.0, Magnitude::Gaussian),
+                input(0.1, Magnitude::Uniform),
             ],
             samples: 401,
             budget_features: 8,
             budget_ratio: 0.7,
-            budget_input: SparseInput {
-                density: 0.1,
-                magnitude: Magnitude::Uniform,
-            },
+            budget_input: input(0.1, Magnitude::Uniform),
             budget_sweep: 600,
         }
     }
@@ -80,27 +69,25 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let inputs: Vec<String> = self.inputs.iter().map(input_name).collect();
         vec![
-            ("inputs".into(), inputs.join("; ")),
-            ("points per curve".into(), self.samples.to_string()),
-            (
-                "budget: features N".into(),
-                self.budget_features.to_string(),
-            ),
-            (
-                "budget: importance".into(),
+            row("inputs", inputs.join("; ")),
+            row("points per curve", self.samples),
+            row("budget: features N", self.budget_features),
+            row(
+                "budget: importance",
                 format!("vᵢ = {}^(i−1)", fmt_value(self.budget_ratio)),
             ),
-            ("budget: inputs".into(), input_name(&self.budget_input)),
-            (
-                "budget: λ values swept (A8)".into(),
-                self.budget_sweep.to_string(),
-            ),
+            row("budget: inputs", input_name(&self.budget_input)),
+            row("budget: λ values swept (A8)", self.budget_sweep),
         ]
     }
+}
+
+/// An input law, checked when the figure is computed.
+fn input(density: f64, magnitude: Magnitude) -> SparseInput {
+    SparseInput { density, magnitude }
 }
 
 fn input_name(s: &SparseInput) -> String {
@@ -151,50 +138,6 @@ pub struct Data {
     pub budget: Budget,
 }
 
-/// Computes every curve.
-pub fn data(params: &Params) -> Result<Data> {
-    if params.samples < 2 {
-        return Err(crate::base::Error::Parameter(format!(
-            "loss curves need at least 2 points, got {}",
-            params.samples
-        )));
-    }
-    let mut curves = Vec::new();
-    for input in &params.inputs {
-        let input = SparseInput::new(input.density, input.magnitude)?;
-        let k = input.kurtosis();
-        let f = FeatureCurve {
-            importance: 1.0,
-            kurtosis: k,
-        };
-        let capacity: Vec<f64> = (0..params.samples)
-            .map(|j| j as f64 / (params.samples - 1) as f64)
-            .collect();
-        let loss = capacity.iter().map(|c| f.loss(*c)).collect();
-        let curv = f.loss_curvature(0.5);
-        let curvature_sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
-            0
-        } else if curv > 0.0 {
-            1
-        } else {
-            -1
-        };
-        curves.push(LossCurve {
-            input,
-            kurtosis: k,
-            capacity,
-            loss,
-            curvature_sign,
-        });
-    }
-    let budget = budget(params)?;
-    Ok(Data {
-        params: params.clone(),
-        curves,
-        budget,
-    })
-}
-
 fn budget(params: &Params) -> Result<Budget> {
     let n = params.budget_features;
     if n == 0 || params.budget_sweep < 2 {
@@ -232,6 +175,27 @@ fn budget(params: &Params) -> Result<Budget> {
     })
 }
 
+/// The loss curve of a feature of importance 1 and kurtosis `k`.
+fn unit_curve(k: f64) -> FeatureCurve {
+    FeatureCurve {
+        importance: 1.0,
+        kurtosis: k,
+    }
+}
+
+/// Sign of d²L*/dC² (Q17) at kurtosis `k`: −1 concave, 0 linear, +1 convex.
+pub fn curvature_sign(k: f64) -> i8 {
+    let f = unit_curve(k);
+    let curv = f.loss_curvature(0.5);
+    if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
+        0
+    } else if curv > 0.0 {
+        1
+    } else {
+        -1
+    }
+}
+
 /// Shape words for a curvature sign, per (Q17).
 pub fn shape(sign: i8) -> &'static str {
     match sign {
@@ -264,7 +228,35 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        if params.samples < 2 {
+            return Err(crate::base::Error::Parameter(format!(
+                "loss curves need at least 2 points, got {}",
+                params.samples
+            )));
+        }
+        let mut curves = Vec::new();
+        for input in &params.inputs {
+            let input = SparseInput::new(input.density, input.magnitude)?;
+            let k = input.kurtosis();
+            let f = unit_curve(k);
+            let capacity: Vec<f64> = (0..params.samples)
+                .map(|j| j as f64 / (params.samples - 1) as f64)
+                .collect();
+            let loss = capacity.iter().map(|c| f.loss(*c)).collect();
+            curves.push(LossCurve {
+                input,
+                kurtosis: k,
+                capacity,
+                loss,
+                curvature_sign: curvature_sign(k),
+            });
+        }
+        let budget = budget(params)?;
+        Ok(Data {
+            params: params.clone(),
+            curves,
+            budget,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -276,12 +268,10 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let n = data.curves.len() + 1;
         let cols = if width < 300.0 { 1 } else { 2 };
         let rows = n.div_ceil(cols);
-        let heading = TitleBlock::new(Self::title(data), tts, width);
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
@@ -290,16 +280,15 @@ impl Figure for Fig {
         let head_h = ls * 1.25 * 3.0 + 2.0;
         let row_h = head_h + panel_h + ts * 2.0 + ls * 2.2 + 6.0;
         let height = title_h + rows as f64 * row_h;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let frame_at = |j: usize| {
             let (r, q) = (j / cols, j % cols);
-            Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: title_h + r as f64 * row_h + head_h,
-                w: panel_w,
-                h: panel_h,
-            }
+            area(
+                left + q as f64 * (panel_w + gap),
+                title_h + r as f64 * row_h + head_h,
+                panel_w,
+                panel_h,
+            )
         };
         let header = |svg: &mut Canvas, frame: Frame, text: &str| {
             let lines: Vec<String> = text
@@ -307,16 +296,9 @@ impl Figure for Fig {
                 .flat_map(|part| wrap(part, ls, frame.w))
                 .collect();
             let y0 = frame.y - 3.0 - ls * 1.25 * (lines.len() as f64 - 1.0);
+            let cx = frame.x + frame.w / 2.0;
             for (k, l) in lines.iter().enumerate() {
-                svg.text(
-                    frame.x + frame.w / 2.0,
-                    y0 + ls * 1.25 * k as f64,
-                    l,
-                    ls,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                svg.say(cx, y0 + ls * 1.25 * k as f64, l, ls, Anchor::Middle);
             }
         };
         let chord = Stroke::dashed(Rgb::hex(0x888888), 0.6, 2.0, 1.5);
@@ -350,11 +332,8 @@ impl Figure for Fig {
             header(&mut svg, frame, &head);
             if j == 0 {
                 let entries = vec![
-                    (
-                        LegendKey::Line(curve_stroke.clone()),
-                        "L*(C), (Q15)".to_string(),
-                    ),
-                    (LegendKey::Line(chord.clone()), "chord".to_string()),
+                    line_key(curve_stroke.clone(), "L*(C), (Q15)"),
+                    line_key(chord.clone(), "chord"),
                 ];
                 // Bottom left is empty for a concave curve, top right for a convex one.
                 let (lw, lh) = legend_size(style, &entries);
@@ -388,15 +367,11 @@ impl Figure for Fig {
             svg.polyline(&pts, &Stroke::solid(colour(i), style.line_width() * 1.2));
         }
         svg.unclip();
+        let edge = Some((Rgb::BLACK, 0.35));
         for a in &b.integer {
             for (i, c) in a.capacity.iter().enumerate() {
-                svg.marker(
-                    Marker::Circle,
-                    panel.at(a.total_capacity, *c),
-                    ts * 0.55,
-                    colour(i),
-                    Some(&Stroke::solid(Rgb::BLACK, 0.35)),
-                );
+                let at = panel.at(a.total_capacity, *c);
+                svg.dot(Marker::Circle, at, ts * 0.55, colour(i), edge);
             }
         }
         panel.draw_axes(&mut svg, style);
@@ -408,13 +383,8 @@ impl Figure for Fig {
                 .find(|w| w[0].capacity[i] < 0.5 && w[1].capacity[i] >= 0.5);
             if let Some(w) = cross {
                 let (x, y) = panel.at(w[1].total_capacity, 0.5);
-                svg.text_halo(
-                    x - 2.5,
-                    y + 0.35 * ts,
-                    &(i + 1).to_string(),
-                    ts * 0.9,
-                    Anchor::End,
-                );
+                let label = (i + 1).to_string();
+                svg.text_halo(x - 2.5, y + 0.35 * ts, &label, ts * 0.9, Anchor::End);
             }
         }
         header(&mut svg, frame, &budget_header(b, data.params.budget_ratio));
@@ -465,19 +435,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "panel",
-                "magnitude",
-                "density_p",
-                "kurtosis_k",
-                "feature",
-                "importance_v",
-                "lambda",
-                "total_capacity_D",
-                "capacity_C",
-                "loss_L",
-            ],
+        table(
+            "panel,magnitude,density_p,kurtosis_k,feature,importance_v,lambda,total_capacity_D,capacity_C,loss_L",
             &rows,
         )
     }

@@ -9,13 +9,14 @@ use crate::base::{FeatureSet, Result};
 use crate::theory::allocation::Allocation;
 use crate::theory::phase::{Budget, marginal_curves};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Marker, Stroke, text_width};
 use super::colour::Colormap;
 use super::colour::Rgb;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size, superscript};
+use super::panel::{Axis, Panel, fmt_value, legend, legend_size, superscript};
+use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,18 +56,17 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features".into(), self.count.to_string()),
-            (
-                "importance".into(),
+            row("features", self.count),
+            row(
+                "importance",
                 format!("vᵢ = {}ⁱ, i = 1…{}", fmt_value(self.base), self.count),
             ),
-            ("kurtosis k".into(), fmt_value(self.kurtosis)),
-            ("prescribed λ (A8)".into(), fmt_value(self.lambda)),
+            row("kurtosis k", fmt_value(self.kurtosis)),
+            row("prescribed λ (A8)", fmt_value(self.lambda)),
             span("y range", self.y_range),
-            ("points per curve".into(), self.samples.to_string()),
+            row("points per curve", self.samples),
         ]
     }
 }
@@ -93,26 +93,6 @@ pub struct Data {
     pub optimum_benefit: Vec<f64>,
 }
 
-/// Computes the curves and the allocation (via `theory::phase::marginal_curves` with a
-/// prescribed λ).
-pub fn data(params: &Params) -> Result<Data> {
-    if params.count == 0 {
-        return Err(crate::base::Error::Parameter(
-            "Fig. 2 needs at least one feature, got 0".into(),
-        ));
-    }
-    let v = params.importance();
-    let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
-    let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
-    Ok(Data {
-        params: params.clone(),
-        capacity: m.capacity,
-        curves: m.benefit,
-        allocation: m.allocation,
-        optimum_benefit: m.optimum_benefit,
-    })
-}
-
 fn colour(i: usize, n: usize) -> Rgb {
     Colormap::Viridis.at(0.88 * i as f64 / (n.max(2) - 1) as f64)
 }
@@ -130,7 +110,21 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        if params.count == 0 {
+            return Err(crate::base::Error::Parameter(
+                "Fig. 2 needs at least one feature, got 0".into(),
+            ));
+        }
+        let v = params.importance();
+        let features = FeatureSet::from_kurtosis(v, vec![params.kurtosis; params.count])?;
+        let m = marginal_curves(&features, Budget::Lambda(params.lambda), params.samples)?;
+        Ok(Data {
+            params: params.clone(),
+            capacity: m.capacity,
+            curves: m.benefit,
+            allocation: m.allocation,
+            optimum_benefit: m.optimum_benefit,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -147,24 +141,21 @@ impl Figure for Fig {
 
     fn render(data: &Data, style: &Style) -> String {
         let p = &data.params;
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let label_room = text_width(
             &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
             ts * 0.9,
         ) + 6.0;
         let left = 8.0 + ts * 2.6 + ls * 1.5;
-        let frame = Frame {
-            x: left,
-            y: title_h + ts * 1.4 + 4.0,
-            w: width - left - label_room - 6.0,
-            h: width * 0.95,
-        };
+        let frame = area(
+            left,
+            title_h + ts * 1.4 + 4.0,
+            width - left - label_room - 6.0,
+            width * 0.95,
+        );
         let height = frame.y + frame.h + ts * 2.0 + ls * 2.2 + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let panel = Panel {
             frame,
             x: Axis::linear(0.0, 1.0, "capacity C_{i}"),
@@ -172,13 +163,10 @@ impl Figure for Fig {
         };
         let n = data.curves.len();
         let lw = style.line_width() * 0.9;
+        let dash = Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0);
         panel.clip(&mut svg);
         if let Some(mu) = data.allocation.mu {
-            svg.line(
-                panel.at(0.0, mu),
-                panel.at(1.0, mu),
-                &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-            );
+            svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &dash);
         }
         for (i, m) in data.curves.iter().enumerate() {
             let pts: Vec<(f64, f64)> = data
@@ -203,26 +191,14 @@ impl Figure for Fig {
             if y < frame.y - 0.1 || y > frame.y + frame.h + 0.1 {
                 continue;
             }
-            svg.marker(
-                Marker::Circle,
-                (panel.px(*c), y),
-                ts * 0.62,
-                colour(i, n),
-                Some(&Stroke::solid(Rgb::BLACK, 0.4)),
-            );
+            let (at, edge) = ((panel.px(*c), y), Some((Rgb::BLACK, 0.4)));
+            svg.dot(Marker::Circle, at, ts * 0.62, colour(i, n), edge);
         }
         // Feature labels at the right end of each curve, thinned to avoid overlaps.
         let fs = ts * 0.9;
         let mut last_y = f64::INFINITY;
-        svg.text(
-            frame.x + frame.w + 3.0,
-            frame.y - 3.0,
-            "v_{i}",
-            fs,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
+        let lx = frame.x + frame.w + 3.0;
+        svg.say(lx, frame.y - 3.0, "v_{i}", fs, Anchor::Start);
         for (i, m) in data.curves.iter().enumerate().rev() {
             let Some(end) = m.last() else { continue };
             let y = panel.py(*end);
@@ -234,36 +210,18 @@ impl Figure for Fig {
             }
             last_y = y;
             let label = format!("{}{}", fmt_value(p.base), superscript(i as i64 + 1));
-            svg.text(
-                frame.x + frame.w + 3.0,
-                y + 0.35 * fs,
-                &label,
-                fs,
-                Anchor::Start,
-                0.0,
-                colour(i, n).mix(Rgb::BLACK, 0.25),
-            );
+            let tint = colour(i, n).mix(Rgb::BLACK, 0.25);
+            svg.text(lx, y + 0.35 * fs, &label, fs, Anchor::Start, 0.0, tint);
         }
         // Legend of the μ line and the dots.
         if let Some(mu) = data.allocation.mu {
             let entries = vec![
-                (
-                    LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
-                    format!("μ = 2λ^{{2}} = {}", fmt_value(mu)),
-                ),
-                (
-                    LegendKey::Marker(Marker::Circle, colour(n / 2, n)),
-                    "optimum (A8)".to_string(),
-                ),
+                line_key(dash, format!("μ = 2λ^{{2}} = {}", fmt_value(mu))),
+                marker_key(Marker::Circle, colour(n / 2, n), "optimum (A8)"),
             ];
             let (lw, _) = legend_size(style, &entries);
-            legend(
-                &mut svg,
-                style,
-                frame.x + frame.w - lw - 4.0,
-                frame.y + 4.0,
-                &entries,
-            );
+            let kx = frame.x + frame.w - lw - 4.0;
+            legend(&mut svg, style, kx, frame.y + 4.0, &entries);
         }
         svg.finish()
     }
@@ -311,15 +269,8 @@ impl Figure for Fig {
                 String::new(),
             ]);
         }
-        csv_text(
-            &[
-                "kind",
-                "feature",
-                "importance_v",
-                "capacity_C",
-                "marginal_benefit",
-                "phase",
-            ],
+        table(
+            "kind,feature,importance_v,capacity_C,marginal_benefit,phase",
             &rows,
         )
     }

@@ -93,6 +93,7 @@ pub mod zoo_neuron;
 pub mod zoo_pairs;
 pub mod zoo_pentagon;
 
+mod parts;
 mod registry;
 
 pub use registry::{

@@ -10,17 +10,17 @@
 use crate::base::Result;
 use crate::theory::allocation::Phase;
 use crate::theory::phase::{self, MarginalCurves, PanelPoint, PhaseSetting};
-use crate::theory::quadratic::FeatureCurve;
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Marker, Stroke, wrap};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::loss_allocation::shape;
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, legend_size};
-use super::phase_diagram::inputs_name;
+use super::loss_allocation::{curvature_sign, shape};
+use super::panel::{Axis, Panel, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, swatch, table};
+use super::phase_diagram::{inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,6 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let pts: Vec<String> = phase::points_a_to_f(&self.setting)
             .iter()
@@ -62,11 +61,11 @@ impl Parameters for Params {
             })
             .collect();
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            ("points (spec §7.4)".into(), pts.join("; ")),
-            ("points per curve".into(), self.samples.to_string()),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row("points (spec §7.4)", pts.join("; ")),
+            row("points per curve", self.samples),
         ]
     }
 }
@@ -89,23 +88,6 @@ pub struct Data {
     pub cases: Vec<Case>,
 }
 
-/// Computes the six panels.
-pub fn data(params: &Params) -> Result<Data> {
-    let cases = phase::points_a_to_f(&params.setting)
-        .iter()
-        .map(|pt| {
-            Ok(Case {
-                point: *pt,
-                curves: phase::panel_curves(&params.setting, pt, params.samples)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Data {
-        params: params.clone(),
-        cases,
-    })
-}
-
 fn header(c: &Case) -> Vec<String> {
     let p = &c.point;
     let mut first = format!("{}: V = {}", p.label, fmt_value(p.importance));
@@ -113,19 +95,10 @@ fn header(c: &Case) -> Vec<String> {
         first.push_str(&format!(", p = {}", fmt_value(d)));
     }
     first.push_str(&format!(", k = {}", fmt_value(p.kurtosis)));
-    let f = FeatureCurve {
-        importance: 1.0,
-        kurtosis: p.kurtosis,
-    };
-    let curv = f.loss_curvature(0.5);
-    let sign = if curv.abs() <= 1e-12 * f.marginal_benefit(0.5) {
-        0
-    } else if curv > 0.0 {
-        1
-    } else {
-        -1
-    };
-    let returns = shape(sign).split(": ").nth(1).unwrap_or("");
+    let returns = shape(curvature_sign(p.kurtosis))
+        .split(": ")
+        .nth(1)
+        .unwrap_or("");
     let blue = c.curves.allocation.phase.first().map_or("", Phase::name);
     let mut lines = vec![
         first,
@@ -143,20 +116,14 @@ const BLUE: Rgb = CATEGORICAL[4];
 
 /// y range (log) shared by the panels with the same kurtosis.
 fn y_range(data: &Data, k: f64) -> (f64, f64) {
-    let mut lo = f64::INFINITY;
-    let mut hi: f64 = 0.0;
-    for c in data
+    let (lo, hi) = data
         .cases
         .iter()
         .filter(|c| (c.point.kurtosis - k).abs() < 1e-12)
-    {
-        for b in c.curves.benefit.iter().take(2) {
-            for v in b {
-                lo = lo.min(*v);
-                hi = hi.max(*v);
-            }
-        }
-    }
+        .flat_map(|c| c.curves.benefit.iter().take(2).flatten())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
     let (l, h) = (lo.log10(), hi.log10());
     if !(l.is_finite() && h.is_finite()) {
         return (0.1, 10.0);
@@ -185,26 +152,31 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let cases = phase::points_a_to_f(&params.setting)
+            .iter()
+            .map(|pt| {
+                Ok(Case {
+                    point: *pt,
+                    curves: phase::panel_curves(&params.setting, pt, params.samples)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Data {
+            params: params.clone(),
+            cases,
+        })
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.params.setting;
-        format!(
-            "Marginal benefit at the points A–F, N = {} features in D = {} dims, {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
-        )
+        let s = setting_text(&data.params.setting);
+        format!("Marginal benefit at the points A–F, {s}")
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let cols = if width < 300.0 { 2 } else { 3 };
         let n = data.cases.len().max(1);
         let rows = n.div_ceil(cols);
-        let heading = TitleBlock::new(Self::title(data), tts, width);
         let title_h = heading.height();
         let left = 8.0 + ts * 2.6 + ls * 1.5;
         let gap = 8.0 + ts * 2.6 + 6.0;
@@ -247,40 +219,25 @@ impl Figure for Fig {
             })
             .collect();
         let rows_end = title_h + head_h.iter().zip(&body_h).map(|(h, b)| h + b).sum::<f64>();
+        let dash = Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0);
         let entries = vec![
-            (
-                LegendKey::Line(Stroke::solid(BLUE, 1.3)),
-                "varied feature, v = V".to_string(),
-            ),
-            (
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 1.0)),
-                "reference features, v = 1".to_string(),
-            ),
-            (
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
-                "optimum (A7)".to_string(),
-            ),
-            (
-                LegendKey::Line(Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0)),
-                "μ = 2λ^{2} (unique)".to_string(),
-            ),
-            (
-                LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                "admissible μ, (K3) (not unique)".to_string(),
-            ),
+            line_key(Stroke::solid(BLUE, 1.3), "varied feature, v = V"),
+            line_key(Stroke::solid(Rgb::BLACK, 1.0), "reference features, v = 1"),
+            marker_key(Marker::Circle, Rgb::WHITE, "optimum (A7)"),
+            line_key(dash.clone(), "μ = 2λ^{2} (unique)"),
+            swatch(Rgb::hex(0xdddddd), "admissible μ, (K3) (not unique)"),
         ];
         let (leg_w, leg_h) = legend_size(style, &entries);
         let height = rows_end + leg_h + 8.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (j, c) in data.cases.iter().enumerate() {
             let (r, q) = (j / cols, j % cols);
-            let frame = Frame {
-                x: left + q as f64 * (panel_w + gap),
-                y: row_top[r] + head_h[r],
-                w: panel_w,
-                h: panel_h,
-            };
+            let frame = area(
+                left + q as f64 * (panel_w + gap),
+                row_top[r] + head_h[r],
+                panel_w,
+                panel_h,
+            );
             let (ylo, yhi) = y_range(data, c.point.kurtosis);
             let panel = Panel {
                 frame,
@@ -293,14 +250,7 @@ impl Figure for Fig {
             if (thi - tlo).abs() > 1e-12 * thi.abs().max(1.0) {
                 let top = panel.py(thi.min(yhi * 10.0)).max(frame.y);
                 let bottom = panel.py(tlo.max(ylo / 10.0)).min(frame.y + frame.h);
-                svg.rect(
-                    frame.x,
-                    top,
-                    frame.w,
-                    bottom - top,
-                    Some(Rgb::hex(0xdddddd)),
-                    None,
-                );
+                svg.fill_rect(frame.x, top, frame.w, bottom - top, Rgb::hex(0xdddddd));
             }
             let line = |b: &Vec<f64>| -> Vec<(f64, f64)> {
                 m.capacity
@@ -316,11 +266,7 @@ impl Figure for Fig {
                 svg.polyline(&line(b), &Stroke::solid(BLUE, 1.3));
             }
             if let Some(mu) = m.mu() {
-                svg.line(
-                    panel.at(0.0, mu),
-                    panel.at(1.0, mu),
-                    &Stroke::dashed(Rgb::BLACK, 0.8, 3.0, 2.0),
-                );
+                svg.line(panel.at(0.0, mu), panel.at(1.0, mu), &dash);
             }
             svg.unclip();
             panel.draw_axes_with(&mut svg, style, labelled(j), true);
@@ -334,27 +280,17 @@ impl Figure for Fig {
                 .rev()
             {
                 let colour = if i == 0 { BLUE } else { Rgb::BLACK };
-                svg.marker(
-                    Marker::Circle,
-                    panel.at(*cap, *ben),
-                    ts * 0.7,
-                    colour,
-                    Some(&Stroke::solid(Rgb::WHITE, 0.5)),
-                );
+                let edge = Some((Rgb::WHITE, 0.5));
+                svg.dot(Marker::Circle, panel.at(*cap, *ben), ts * 0.7, colour, edge);
             }
             let lines = &headers[j];
             for (k, h) in lines.iter().enumerate() {
                 let y = frame.y - 3.0 - ts * 1.2 * (lines.len() - 1 - k) as f64;
-                svg.text(frame.x, y, h, ts, Anchor::Start, 0.0, Rgb::BLACK);
+                svg.say(frame.x, y, h, ts, Anchor::Start);
             }
         }
-        legend(
-            &mut svg,
-            style,
-            (width - leg_w) / 2.0,
-            rows_end + 2.0,
-            &entries,
-        );
+        let lx = (width - leg_w) / 2.0;
+        legend(&mut svg, style, lx, rows_end + 2.0, &entries);
         svg.finish()
     }
 
@@ -399,18 +335,8 @@ impl Figure for Fig {
                 rows.push(r);
             }
         }
-        csv_text(
-            &[
-                "point",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "kind",
-                "feature",
-                "capacity_C",
-                "marginal_benefit",
-                "phase_or_end",
-            ],
+        table(
+            "point,importance_V,density_p,kurtosis_k,kind,feature,capacity_C,marginal_benefit,phase_or_end",
             &rows,
         )
     }

@@ -12,14 +12,15 @@ use crate::theory::phase::{
     VerticalAxis,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width};
 use super::colour::Rgb;
 use super::colour::{Colormap, IGNORED, MONOSEMANTIC};
 use super::isolines::Grid;
-use super::panel::{Axis, Frame, LegendKey, Panel, colorbar, fmt_value, legend, legend_size};
+use super::panel::{Panel, colorbar, fmt_value, legend, legend_size};
+use super::parts::{Draw, area, canvas, line_key, log_span, marker_key, page, row, swatch, table};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text, span};
+use super::{cell, span};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,31 +61,34 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
             span("importance V (log)", self.importance_range),
             span("density p = 1 − S (log)", self.density_range),
-            (
-                "grid (V × p)".into(),
-                format!("{} × {}", self.columns, self.rows),
-            ),
-            ("contours".into(), levels_text()),
+            row("grid (V × p)", format!("{} × {}", self.columns, self.rows)),
+            row("contours", CONTOUR_LEVELS.map(fmt_value).join(", ")),
         ]
     }
 }
 
-fn levels_text() -> String {
-    let l: Vec<String> = CONTOUR_LEVELS.iter().map(|x| fmt_value(*x)).collect();
-    l.join(", ")
-}
+/// Label of the importance axis.
+const V_LABEL: &str = "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)";
 
 /// "sparse uniform inputs" etc.
 pub fn inputs_name(m: Magnitude) -> String {
     format!("sparse {} inputs", m.name())
+}
+
+/// "N = 6 features in D = 3 dims, sparse uniform inputs".
+pub fn setting_text(s: &PhaseSetting) -> String {
+    let (n, d) = (s.features(), s.dims());
+    format!(
+        "N = {n} features in D = {d} dims, {}",
+        inputs_name(s.magnitude())
+    )
 }
 
 /// A marked point of the diagram.
@@ -118,28 +122,6 @@ pub struct Data {
     pub critical: Option<(f64, f64)>,
     /// Points marked on the diagram (A–F).
     pub points: Vec<MarkedPoint>,
-}
-
-/// Computes the grid and the closed-form boundaries.
-pub fn data(params: &Params) -> Result<Data> {
-    let v = phase::log_axis(
-        params.importance_range.0,
-        params.importance_range.1,
-        params.columns,
-    )?;
-    let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
-    let grid = phase::phase_grid(&params.setting, &v, &p)?;
-    let mut d = from_grid(grid, params.importance_range, params.density_range)?;
-    if params.mark_cases {
-        d.points = case_points(&params.setting)
-            .into_iter()
-            .filter(|m| {
-                in_range(m.importance, params.importance_range)
-                    && in_range(m.vertical, params.density_range)
-            })
-            .collect();
-    }
-    Ok(d)
 }
 
 /// The points A–F of spec §7.4 that lie at a density p ≤ 1 for this setting.
@@ -259,7 +241,7 @@ fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     let grid = sorted(grid);
     let f = panel.frame;
     panel.clip(svg);
-    svg.rect(f.x, f.y, f.w, f.h, Some(IGNORED), None);
+    svg.fill_rect(f.x, f.y, f.w, f.h, IGNORED);
     for (level, colour) in bands() {
         let loops: Vec<Vec<(f64, f64)>> = grid
             .superlevel_loops(level)
@@ -295,25 +277,13 @@ fn draw_map(svg: &mut Canvas, panel: &Panel, data: &Data, style: &Style) {
     let ts = style.tick_size();
     // Labels point away from the line V = 1 where the points crowd (A, B, C near the
     // critical point): left of it to the left, right of it to the right, on it below.
+    let ring = Some((Rgb::BLACK, 0.6));
     for m in &data.points {
         let c = panel.at(m.importance, m.vertical);
-        svg.marker(
-            Marker::Circle,
-            c,
-            ts * 0.75,
-            Rgb::WHITE,
-            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
-        );
+        svg.dot(Marker::Circle, c, ts * 0.75, Rgb::WHITE, ring);
     }
     if let Some((v, p)) = data.critical {
-        let c = panel.at(v, p);
-        svg.marker(
-            Marker::Star,
-            c,
-            ts * 1.1,
-            Rgb::WHITE,
-            Some(&Stroke::solid(Rgb::BLACK, 0.6)),
-        );
+        svg.dot(Marker::Star, panel.at(v, p), ts * 1.1, Rgb::WHITE, ring);
     }
     for m in &data.points {
         let c = panel.at(m.importance, m.vertical);
@@ -434,57 +404,52 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let v = phase::log_axis(
+            params.importance_range.0,
+            params.importance_range.1,
+            params.columns,
+        )?;
+        let p = phase::log_axis(params.density_range.0, params.density_range.1, params.rows)?;
+        let grid = phase::phase_grid(&params.setting, &v, &p)?;
+        let mut d = from_grid(grid, params.importance_range, params.density_range)?;
+        if params.mark_cases {
+            d.points = case_points(&params.setting)
+                .into_iter()
+                .filter(|m| {
+                    in_range(m.importance, params.importance_range)
+                        && in_range(m.vertical, params.density_range)
+                })
+                .collect();
+        }
+        Ok(d)
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
         format!(
-            "C₁ of the varied feature, N = {} features in D = {} dims, {}",
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
+            "C₁ of the varied feature, {}",
+            setting_text(&data.grid.setting)
         )
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 10.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
         let side = (width - left - bar_room - 6.0).min(360.0);
-        let frame = Frame {
-            x: left,
-            y: title_h + 6.0,
-            w: side,
-            h: side * 0.9,
-        };
+        let frame = area(left, title_h + 6.0, side, side * 0.9);
         // Legend below the x label.
         let stroke_b = Stroke::solid(Rgb::BLACK, 1.1);
         let entries = vec![
-            (LegendKey::Swatch(IGNORED), "C₁ = 0: ignored".to_string()),
-            (
-                LegendKey::Swatch(Colormap::RedMagenta.at(0.5)),
-                "0 < C₁ < 1: polysemantic".to_string(),
-            ),
-            (
-                LegendKey::Swatch(MONOSEMANTIC),
-                "C₁ = 1: monosemantic".to_string(),
-            ),
+            swatch(IGNORED, "C₁ = 0: ignored"),
+            swatch(Colormap::RedMagenta.at(0.5), "0 < C₁ < 1: polysemantic"),
+            swatch(MONOSEMANTIC, "C₁ = 1: monosemantic"),
         ];
         let mut right = vec![
-            (
-                LegendKey::Line(stroke_b),
-                "V_{ign} (P4), V_{full} (P3)".to_string(),
-            ),
-            (
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 2.2)),
-                "first order, V = 1 (k ≤ 3)".to_string(),
-            ),
-            (
-                LegendKey::Line(Stroke::solid(Rgb::BLACK, 0.45)),
+            line_key(stroke_b, "V_{ign} (P4), V_{full} (P3)"),
+            line_key(Stroke::solid(Rgb::BLACK, 2.2), "first order, V = 1 (k ≤ 3)"),
+            line_key(
+                Stroke::solid(Rgb::BLACK, 0.45),
                 format!(
                     "C₁ = {} … {}",
                     fmt_value(CONTOUR_LEVELS[0]),
@@ -493,15 +458,17 @@ impl Figure for Fig {
             ),
         ];
         if data.critical.is_some() {
-            right.push((
-                LegendKey::Marker(Marker::Star, Rgb::WHITE),
-                "critical point, k = 3".to_string(),
+            right.push(marker_key(
+                Marker::Star,
+                Rgb::WHITE,
+                "critical point, k = 3",
             ));
         }
         if !data.points.is_empty() {
             let labels: Vec<&str> = data.points.iter().map(|m| m.label.as_str()).collect();
-            right.push((
-                LegendKey::Marker(Marker::Circle, Rgb::WHITE),
+            right.push(marker_key(
+                Marker::Circle,
+                Rgb::WHITE,
                 format!(
                     "points {}–{} (spec §7.4)",
                     labels.first().copied().unwrap_or(""),
@@ -520,34 +487,21 @@ impl Figure for Fig {
             h1 + 4.0 + h2
         };
         let height = legend_top + legend_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
+        let y_label = match data.grid.axis {
+            VerticalAxis::Density => "feature density p = 1 − S",
+            VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
+        };
         let panel = Panel {
             frame,
-            x: Axis::log(
-                data.importance_range.0,
-                data.importance_range.1,
-                "relative importance V = v₁ (vᵢ = 1 for i ≥ 2)",
-            ),
-            y: Axis::log(
-                data.vertical_range.0,
-                data.vertical_range.1,
-                match data.grid.axis {
-                    VerticalAxis::Density => "feature density p = 1 − S",
-                    VerticalAxis::Kurtosis => "kurtosis k = E[x⁴]",
-                },
-            ),
+            x: log_span(data.importance_range, V_LABEL),
+            y: log_span(data.vertical_range, y_label),
         };
         draw_map(&mut svg, &panel, data, style);
         panel.draw_axes(&mut svg, style);
 
         // Colour bar with the same bands as the map.
-        let bar = Frame {
-            x: frame.x + frame.w + 8.0,
-            y: frame.y,
-            w: 7.0,
-            h: frame.h,
-        };
+        let bar = area(frame.x + frame.w + 8.0, frame.y, 7.0, frame.h);
         let b = bands();
         let mut segments = vec![(0.0, b[0].0, IGNORED)];
         for w in b.windows(2) {
@@ -614,15 +568,8 @@ impl Figure for Fig {
         for m in &data.points {
             extra("point", &m.label, m.importance, m.vertical, None);
         }
-        csv_text(
-            &[
-                "kind",
-                "label",
-                "importance_V",
-                "density_p",
-                "kurtosis_k",
-                "capacity_C1",
-            ],
+        table(
+            "kind,label,importance_V,density_p,kurtosis_k,capacity_C1",
             &rows,
         )
     }

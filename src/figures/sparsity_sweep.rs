@@ -10,14 +10,15 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Stroke, wrap};
+use super::cell;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
-use super::panel::{Frame, fmt_value};
+use super::panel::fmt_value;
+use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,12 +65,11 @@ impl Parameters for Params {
         }
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         let p: Vec<String> = self.densities.iter().map(|x| fmt_value(*x)).collect();
         vec![
-            (
-                "models".into(),
+            row(
+                "models",
                 format!(
                     "n = {} features in m = {} dimensions, importance {}^i; linear x′ = WᵀWx + b at p = 1, ReLU output x′ = ReLU(WᵀWx + b)",
                     self.features,
@@ -77,16 +77,8 @@ impl Parameters for Params {
                     fmt_value(self.importance_ratio)
                 ),
             ),
-            ("density p = 1 − S (ReLU)".into(), p.join(", ")),
-            (
-                "training".into(),
-                format!(
-                    "Adam η = 1e-3, batch 1024, {} steps, best of {} seed(s){}",
-                    self.steps,
-                    self.seeds,
-                    if self.quick { " (quick)" } else { "" }
-                ),
-            ),
+            row("density p = 1 − S (ReLU)", p.join(", ")),
+            adam_row(self.steps, self.seeds, self.quick),
         ]
     }
 }
@@ -168,24 +160,13 @@ impl Figure for Fig {
         let mut cfg = TrainConfig::defaults(model);
         cfg.steps = params.steps;
         cfg.eval_batch = 8192;
-        BestRun::train(
-            &Trainer::new(model, params.dims, cfg)?,
-            &set,
-            params.seeds,
-            0,
-            index,
-        )
+        let trainer = Trainer::new(model, params.dims, cfg)?;
+        BestRun::train(&trainer, &set, params.seeds, 0, index)
     }
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "e2: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let panels = items
             .iter()
             .enumerate()
@@ -215,14 +196,12 @@ impl Figure for Fig {
             p.features,
             p.dims,
             fmt_value(p.importance_ratio),
-            if p.quick { " (quick)" } else { "" }
+            resolution_tag(p.quick, false)
         )
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let k = data.panels.len().max(1);
         let gap = 6.0;
@@ -233,8 +212,7 @@ impl Figure for Fig {
         let top = title_h + ts * 2.6;
         let legend_h = ls * 0.6 + if width < 400.0 { ts * 1.1 } else { 0.0 };
         let height = top + col_w + ts * 2.0 + bars_h + ts * 2.2 + legend_h;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let max_norm = data
             .panels
             .iter()
@@ -247,46 +225,20 @@ impl Figure for Fig {
             } else {
                 format!("p = {}", fmt_value(p.density))
             };
-            let hs = ts.min(col_w / 4.2);
-            svg.text(
-                x0 + col_w / 2.0,
-                top - ts * 1.4,
-                &head,
-                hs,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
-            svg.text(
-                x0 + col_w / 2.0,
-                top - ts * 0.4,
-                &format!("D* = {:.2}", p.dims_per_feature),
-                hs * 0.85,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            let (hs, cx) = (ts.min(col_w / 4.2), x0 + col_w / 2.0);
+            let dims = format!("D* = {:.2}", p.dims_per_feature);
+            svg.say(cx, top - ts * 1.4, &head, hs, Anchor::Middle);
+            svg.say(cx, top - ts * 0.4, &dims, hs * 0.85, Anchor::Middle);
             let g = p.w.tr_mul(&p.w);
             let range = abs_max(&g, 1e-12);
-            let frame = Frame {
-                x: x0,
-                y: top,
-                w: col_w,
-                h: col_w,
-            };
+            let frame = area(x0, top, col_w, col_w);
             draw_matrix(&mut svg, frame, &g, &|x| diverging(x, range));
             // Bars of ‖Wᵢ‖, feature 1 at the top.
             let by = top + col_w + ts * 1.2;
             for (i, (&norm, &s)) in p.norms.iter().zip(&p.superposition).enumerate() {
                 let len = col_w * norm / max_norm;
-                svg.rect(
-                    x0,
-                    by + i as f64 * bar_row + bar_row * 0.1,
-                    len,
-                    bar_row * 0.8,
-                    Some(score_colour(s)),
-                    None,
-                );
+                let y = by + i as f64 * bar_row + bar_row * 0.1;
+                svg.fill_rect(x0, y, len, bar_row * 0.8, score_colour(s));
             }
             svg.line((x0, by), (x0, by + bars_h), &Stroke::solid(Rgb::BLACK, 0.4));
         }
@@ -298,50 +250,22 @@ impl Figure for Fig {
         );
         let lines = wrap(&caption, ts * 0.9, width - 12.0);
         for (j, l) in lines.iter().enumerate() {
-            svg.text(
-                6.0,
-                y + ts * 1.1 * j as f64,
-                l,
-                ts * 0.9,
-                Anchor::Start,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.say(6.0, y + ts * 1.1 * j as f64, l, ts * 0.9, Anchor::Start);
         }
         let ly = y + ts * 1.1 * (lines.len() as f64 - 1.0) + ls * 1.1;
-        svg.text(
-            6.0,
-            ly,
-            "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:",
-            ts * 0.9,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
+        let score = "superposition score Σ_{j≠i}(Ŵ_{i}·W_{j})²:";
+        svg.say(6.0, ly, score, ts * 0.9, Anchor::Start);
         let lx =
             6.0 + super::canvas::text_width("superposition score Σj≠i(Ŵi·Wj)²:", ts * 0.9) + 6.0;
         let steps = 20;
         let lw = 80.0;
         for j in 0..steps {
-            svg.rect(
-                lx + lw * j as f64 / steps as f64,
-                ly - ts * 0.75,
-                lw / steps as f64 + 0.3,
-                ts * 0.9,
-                Some(score_colour(j as f64 / (steps - 1) as f64)),
-                None,
-            );
+            let x = lx + lw * j as f64 / steps as f64;
+            let colour = score_colour(j as f64 / (steps - 1) as f64);
+            svg.fill_rect(x, ly - ts * 0.75, lw / steps as f64 + 0.3, ts * 0.9, colour);
         }
-        svg.text(lx - 2.0, ly, "0", ts * 0.9, Anchor::End, 0.0, Rgb::BLACK);
-        svg.text(
-            lx + lw + 2.0,
-            ly,
-            "≥ 1",
-            ts * 0.9,
-            Anchor::Start,
-            0.0,
-            Rgb::BLACK,
-        );
+        svg.say(lx - 2.0, ly, "0", ts * 0.9, Anchor::End);
+        svg.say(lx + lw + 2.0, ly, "≥ 1", ts * 0.9, Anchor::Start);
         svg.finish()
     }
 
@@ -359,15 +283,8 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(
-            &[
-                "model",
-                "density",
-                "feature",
-                "norm",
-                "superposition",
-                "dims_per_feature",
-            ],
+        table(
+            "model,density,feature,norm,superposition,dims_per_feature",
             &rows,
         )
     }

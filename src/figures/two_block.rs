@@ -11,15 +11,16 @@ use nalgebra::DMatrix;
 use crate::base::{Error, Result};
 use crate::theory::geometry::{BlockDecomposition, DEFAULT_TOLERANCE, decompose, tegum_product};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
+use super::canvas::{Anchor, Canvas, Marker, Stroke};
 use super::capacity_examples::{arrow, capacity_label};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
-use super::panel::{Frame, fmt_value, subscript};
+use super::panel::{fmt_value, subscript};
+use super::parts::{Draw, area, canvas, page, row, table};
 use super::style::{Style, Width};
 use super::{Figure, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +54,14 @@ impl Parameters for Params {
         Params::paper()
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
         vec![
-            (
-                "antipodal block".into(),
+            row(
+                "antipodal block",
                 format!("√γ₁[1/√2, −1/√2], γ₁ = {}", fmt_value(self.gamma_pair)),
             ),
-            (
-                "triangle block".into(),
+            row(
+                "triangle block",
                 format!(
                     "√γ₂·√(2/3)·[cos θ; sin θ], θ = {}°, {}°, {}°, γ₂ = {}",
                     fmt_value(self.triangle_angles[0]),
@@ -70,8 +70,8 @@ impl Parameters for Params {
                     fmt_value(self.gamma_triangle)
                 ),
             ),
-            (
-                "3-D view".into(),
+            row(
+                "3-D view",
                 format!(
                     "azimuth {}°, elevation {}°",
                     fmt_value(self.azimuth),
@@ -109,38 +109,6 @@ pub struct Data {
     pub block_rows: Vec<Vec<usize>>,
 }
 
-/// Builds W and decomposes it.
-pub fn data(params: &Params) -> Result<Data> {
-    let w = params.matrix()?;
-    let decomposition = decompose(&w, DEFAULT_TOLERANCE)?;
-    let block_rows: Vec<Vec<usize>> = decomposition
-        .blocks
-        .iter()
-        .map(|b| {
-            (0..w.nrows())
-                .filter(|&r| b.features.iter().any(|&i| w[(r, i)].abs() > 1e-9))
-                .collect()
-        })
-        .collect();
-    // The outlines are drawn as rectangles: each block's rows and columns must be contiguous
-    // (true for a block-diagonal W; a rotated W would need permuting first).
-    for (b, rows) in decomposition.blocks.iter().zip(&block_rows) {
-        let contiguous = |v: &[usize]| v.windows(2).all(|p| p[1] == p[0] + 1);
-        if !contiguous(rows) || !contiguous(&b.features) {
-            return Err(Error::Matrix(format!(
-                "block {:?} is not contiguous in W (rows {rows:?})",
-                b.features
-            )));
-        }
-    }
-    Ok(Data {
-        params: params.clone(),
-        w,
-        decomposition,
-        block_rows,
-    })
-}
-
 /// Colour of block `b`: orange-yellow, blue, then the rest of the palette.
 pub fn block_colour(b: usize) -> Rgb {
     [
@@ -172,7 +140,34 @@ impl Figure for Fig {
     type Data = Data;
 
     fn assemble(params: &Params, _: Vec<()>) -> Result<Data> {
-        data(params)
+        let w = params.matrix()?;
+        let decomposition = decompose(&w, DEFAULT_TOLERANCE)?;
+        let block_rows: Vec<Vec<usize>> = decomposition
+            .blocks
+            .iter()
+            .map(|b| {
+                (0..w.nrows())
+                    .filter(|&r| b.features.iter().any(|&i| w[(r, i)].abs() > 1e-9))
+                    .collect()
+            })
+            .collect();
+        // The outlines are drawn as rectangles: each block's rows and columns must be contiguous
+        // (true for a block-diagonal W; a rotated W would need permuting first).
+        for (b, rows) in decomposition.blocks.iter().zip(&block_rows) {
+            let contiguous = |v: &[usize]| v.windows(2).all(|p| p[1] == p[0] + 1);
+            if !contiguous(rows) || !contiguous(&b.features) {
+                return Err(Error::Matrix(format!(
+                    "block {:?} is not contiguous in W (rows {rows:?})",
+                    b.features
+                )));
+            }
+        }
+        Ok(Data {
+            params: params.clone(),
+            w,
+            decomposition,
+            block_rows,
+        })
     }
 
     fn title(data: &Data) -> String {
@@ -193,9 +188,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let w = &data.w;
         let dec = &data.decomposition;
@@ -219,24 +212,18 @@ impl Figure for Fig {
                 (8.0 + k as f64 * (col_w + 8.0), title_h + head)
             }
         };
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let (_, top) = origin(0);
         let block_of: Vec<Option<usize>> = (0..n).map(|i| dec.block_of(i)).collect();
         let heading = |svg: &mut Canvas, x: f64, top: f64, s: &str| {
-            svg.text(x, top - ls * 0.6, s, ls, Anchor::Middle, 0.0, Rgb::BLACK);
+            svg.say(x, top - ls * 0.6, s, ls, Anchor::Middle);
         };
 
         // Left: heat map of W with the blocks outlined.
         let range = abs_max(w, 1e-12);
         let cell = (col_w - ts * 3.0) / n as f64;
         let cell = cell.min(panel_h / d as f64);
-        let frame = Frame {
-            x: 8.0 + ts * 2.0,
-            y: top + ts,
-            w: cell * n as f64,
-            h: cell * d as f64,
-        };
+        let frame = area(8.0 + ts * 2.0, top + ts, cell * n as f64, cell * d as f64);
         heading(
             &mut svg,
             frame.x + frame.w / 2.0,
@@ -247,16 +234,8 @@ impl Figure for Fig {
         for (b, (blk, rows)) in dec.blocks.iter().zip(&data.block_rows).enumerate() {
             let (r0, r1) = (rows[0], rows[rows.len() - 1] + 1);
             let (c0, c1) = (blk.features[0], blk.features[blk.len() - 1] + 1);
-            outline(
-                &mut svg,
-                frame,
-                d,
-                n,
-                (r0, r1),
-                (c0, c1),
-                block_colour(b),
-                2.0,
-            );
+            let colour = block_colour(b);
+            outline(&mut svg, frame, d, n, (r0, r1), (c0, c1), colour, 2.0);
         }
         for r in 0..d {
             for i in 0..n {
@@ -269,15 +248,8 @@ impl Figure for Fig {
                     } else {
                         Rgb::BLACK
                     };
-                    svg.text(
-                        x,
-                        y + ts * 0.3,
-                        &format!("{v:.2}"),
-                        ts * 0.8,
-                        Anchor::Middle,
-                        0.0,
-                        c,
-                    );
+                    let label = format!("{v:.2}");
+                    svg.text(x, y + ts * 0.3, &label, ts * 0.8, Anchor::Middle, 0.0, c);
                 }
             }
         }
@@ -302,44 +274,20 @@ impl Figure for Fig {
                 let v = w[(r, i)].abs();
                 if v > 1e-9 {
                     let c = block_of[i].map_or(Rgb::BLACK, block_colour);
-                    svg.line(
-                        (fx(i), fy),
-                        (nx(r), ny),
-                        &Stroke::solid(c, 0.4 + 2.6 * v / range),
-                    );
+                    let edge = Stroke::solid(c, 0.4 + 2.6 * v / range);
+                    svg.line((fx(i), fy), (nx(r), ny), &edge);
                 }
             }
         }
         for (i, blk) in block_of.iter().enumerate() {
             let c = blk.map_or(Rgb::BLACK, block_colour);
-            svg.marker(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
-            svg.text(
-                fx(i),
-                fy - ts * 0.8,
-                &feature_name(i),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.dot(Marker::Circle, (fx(i), fy), ts * 0.9, c, None);
+            svg.say(fx(i), fy - ts * 0.8, &feature_name(i), ts, Anchor::Middle);
         }
+        let hub = Rgb::hex(0x555555);
         for r in 0..d {
-            svg.marker(
-                Marker::Square,
-                (nx(r), ny),
-                ts * 0.9,
-                Rgb::hex(0x555555),
-                None,
-            );
-            svg.text(
-                nx(r),
-                ny + ts * 1.6,
-                &neuron_name(r),
-                ts,
-                Anchor::Middle,
-                0.0,
-                Rgb::BLACK,
-            );
+            svg.dot(Marker::Square, (nx(r), ny), ts * 0.9, hub, None);
+            svg.say(nx(r), ny + ts * 1.6, &neuron_name(r), ts, Anchor::Middle);
         }
 
         // Right: oblique 3-D view. Neuron 1 (the antipodal line) points up; neurons 2 and 3 span
@@ -373,12 +321,13 @@ impl Figure for Fig {
                 project([0.0, r * t.cos(), r * t.sin()])
             })
             .collect();
-        let grey = Rgb::hex(0xaaaaaa);
-        svg.polyline(&ring, &Stroke::dashed(grey, 0.5, 2.0, 1.5));
+        let dashed = Stroke::dashed(Rgb::hex(0xaaaaaa), 0.5, 2.0, 1.5);
+        svg.polyline(&ring, &dashed);
+        let reach = longest * 1.25;
         svg.line(
-            project([-longest * 1.25, 0.0, 0.0]),
-            project([longest * 1.25, 0.0, 0.0]),
-            &Stroke::dashed(grey, 0.5, 2.0, 1.5),
+            project([-reach, 0.0, 0.0]),
+            project([reach, 0.0, 0.0]),
+            &dashed,
         );
         let (x, y) = project([longest * 1.3, 0.0, 0.0]);
         svg.text_mid(x + 2.0, y, &neuron_name(0), ts * 0.85, Anchor::Start);
@@ -404,14 +353,7 @@ impl Figure for Fig {
             let caps: Vec<String> = blk.capacities.iter().map(|&c| capacity_label(c)).collect();
             let y = top + panel_h + ts * 1.3 * (2.0 * b as f64 + 1.0) + 4.0;
             let x = 12.0;
-            svg.rect(
-                x,
-                y - ts * 0.75,
-                ts * 0.9,
-                ts * 0.9,
-                Some(block_colour(b)),
-                None,
-            );
+            svg.fill_rect(x, y - ts * 0.75, ts * 0.9, ts * 0.9, block_colour(b));
             let lines = [
                 format!(
                     "block {}: D_{{b}} = {}, N_{{b}} = {} ({}), γ = {}{}",
@@ -429,15 +371,7 @@ impl Figure for Fig {
                 ),
             ];
             for (j, l) in lines.iter().enumerate() {
-                svg.text(
-                    x + ts * 1.3,
-                    y + ts * 1.3 * j as f64,
-                    l,
-                    ts,
-                    Anchor::Start,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                svg.say(x + ts * 1.3, y + ts * 1.3 * j as f64, l, ts, Anchor::Start);
             }
         }
         svg.finish()
@@ -459,6 +393,6 @@ impl Figure for Fig {
                 ]);
             }
         }
-        csv_text(&["neuron", "feature", "w", "block", "capacity"], &rows)
+        table("neuron,feature,w,block,capacity", &rows)
     }
 }

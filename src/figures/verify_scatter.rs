@@ -15,15 +15,18 @@ use crate::verify::{
     verify_point,
 };
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Marker, Stroke, wrap};
+use super::cell;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
-use super::panel::{Axis, Frame, LegendKey, Panel, legend, legend_size};
-use super::phase_diagram::inputs_name;
+use super::panel::{Axis, Panel, legend, legend_size};
+use super::parts::{
+    Draw, area, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table,
+};
+use super::phase_diagram::{inputs_name, setting_text};
 use super::style::{Style, Width};
 use super::{Figure, Invocation, Parameters};
-use super::{cell, csv_text};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,13 +69,8 @@ impl Parameters for Params {
     /// The paper's resolution: the 25 × 25 grid of Fig. 4 (spec §10.4); (T4) as by
     /// default, (T3) with the library's defaults (`TrainConfig::defaults`) and 3 seeds.
     fn paper_resolution() -> Self {
-        let mut sampled = Protocol::sampled(Model::Quadratic);
-        if let Protocol::Sampled { config, .. } = &mut sampled {
-            config.eval_batch = 8192;
-        }
         Params {
             grid: (25, 25),
-            sampled: (sampled, 3),
             paper: true,
             ..Params::paper()
         }
@@ -90,32 +88,21 @@ impl Parameters for Params {
         p
     }
 
-    /// Parameter list for the index.
     fn describe(&self) -> Vec<(String, String)> {
+        let (w, h) = self.grid;
         vec![
-            ("features N".into(), self.setting.features().to_string()),
-            ("dimensions D".into(), self.setting.dims().to_string()),
-            ("inputs".into(), inputs_name(self.setting.magnitude())),
-            (
-                "grid (V × p), log".into(),
+            row("features N", self.setting.features()),
+            row("dimensions D", self.setting.dims()),
+            row("inputs", inputs_name(self.setting.magnitude())),
+            row(
+                "grid (V × p), log",
                 format!(
-                    "{} × {} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
-                    self.grid.0,
-                    self.grid.1,
-                    if self.quick {
-                        " (quick)"
-                    } else if self.paper {
-                        " (paper resolution)"
-                    } else {
-                        ""
-                    }
+                    "{w} × {h} over V ∈ [0.01, 100], p = 1 − S ∈ [0.001, 1]{}",
+                    resolution_tag(self.quick, self.paper)
                 ),
             ),
-            ("left".into(), protocol_caption(&self.exact.0, self.exact.1)),
-            (
-                "right".into(),
-                protocol_caption(&self.sampled.0, self.sampled.1),
-            ),
+            row("left", protocol_caption(&self.exact.0, self.exact.1)),
+            row("right", protocol_caption(&self.sampled.0, self.sampled.1)),
         ]
     }
 }
@@ -184,13 +171,7 @@ impl Figure for Fig {
 
     // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(crate::base::Error::Parameter(format!(
-                "verify-scatter: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let points = grid.len();
         let mut it = items.into_iter();
@@ -208,20 +189,12 @@ impl Figure for Fig {
     }
 
     fn title(data: &Data) -> String {
-        let s = &data.grid.setting;
-        format!(
-            "Trained against theoretical capacity Cᵢ of every feature at {} points, N = {} features in D = {} dims, {}",
-            data.grid.len(),
-            s.features(),
-            s.dims(),
-            inputs_name(s.magnitude())
-        )
+        let (n, s) = (data.grid.len(), setting_text(&data.grid.setting));
+        format!("Trained against theoretical capacity Cᵢ of every feature at {n} points, {s}")
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 14.0 + ts * 2.4;
@@ -233,22 +206,22 @@ impl Figure for Fig {
             let s = &r.summary;
             let t = r.settings.tolerance.capacity;
             entries_all.push(vec![
-                (
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Agree)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Agree),
                     format!("agree: {} of {} points", s.agree, s.checked),
                 ),
-                (
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Disagree)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Disagree),
                     format!("outside tolerance: {}", s.checked - s.agree),
                 ),
-                (
-                    LegendKey::Marker(Marker::Circle, verdict_colour(Verdict::Boundary)),
+                marker_key(
+                    Marker::Circle,
+                    verdict_colour(Verdict::Boundary),
                     format!("near a boundary: {}", s.boundary),
                 ),
-                (
-                    LegendKey::Swatch(Rgb::hex(0xdddddd)),
-                    format!("|ΔCᵢ| ≤ {t} (T5)"),
-                ),
+                swatch(Rgb::hex(0xdddddd), format!("|ΔCᵢ| ≤ {t} (T5)")),
             ]);
         }
         let leg_h = entries_all
@@ -257,16 +230,10 @@ impl Figure for Fig {
             .fold(0.0, f64::max);
         let legend_top = top + panel_w + ts * 2.0 + ls * 2.2 + 4.0;
         let height = legend_top + leg_h + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (q, (caption, r)) in data.reports.iter().enumerate() {
             let x = left + q as f64 * (panel_w + gap);
-            let frame = Frame {
-                x,
-                y: top,
-                w: panel_w,
-                h: panel_w,
-            };
+            let frame = area(x, top, panel_w, panel_w);
             let panel = Panel {
                 frame,
                 x: Axis::linear(0.0, 1.0, "theory Cᵢ, allocation (A7)"),
@@ -281,22 +248,14 @@ impl Figure for Fig {
                 panel.at(0.0, t),
             ];
             svg.fill_polygon(&band, Rgb::hex(0xdddddd), 1.0);
-            svg.line(
-                panel.at(0.0, 0.0),
-                panel.at(1.0, 1.0),
-                &Stroke::solid(Rgb::BLACK, 0.5),
-            );
+            let diagonal = Stroke::solid(Rgb::BLACK, 0.5);
+            svg.line(panel.at(0.0, 0.0), panel.at(1.0, 1.0), &diagonal);
             // Boundary points first, then agreeing, then disagreeing on top.
             for verdict in [Verdict::Boundary, Verdict::Agree, Verdict::Disagree] {
+                let colour = verdict_colour(verdict);
                 for p in r.points.iter().filter(|p| p.verdict == verdict) {
                     for (a, b) in p.theory_capacity.iter().zip(&p.trained_capacity_matched) {
-                        svg.marker(
-                            Marker::Circle,
-                            panel.at(*a, *b),
-                            ts * 0.42,
-                            verdict_colour(verdict),
-                            None,
-                        );
+                        svg.dot(Marker::Circle, panel.at(*a, *b), ts * 0.42, colour, None);
                     }
                 }
             }
@@ -304,15 +263,8 @@ impl Figure for Fig {
             panel.draw_axes_with(&mut svg, style, true, q == 0);
             let lines = wrap(caption, ls * 0.85, panel_w);
             for (j, l) in lines.iter().take(2).enumerate() {
-                svg.text(
-                    x + panel_w / 2.0,
-                    top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64,
-                    l,
-                    ls * 0.85,
-                    Anchor::Middle,
-                    0.0,
-                    Rgb::BLACK,
-                );
+                let y = top - 3.0 - ls * 1.05 * (lines.len().min(2) - 1 - j) as f64;
+                svg.say(x + panel_w / 2.0, y, l, ls * 0.85, Anchor::Middle);
             }
             legend(&mut svg, style, x, legend_top, &entries_all[q]);
         }
@@ -338,17 +290,8 @@ impl Figure for Fig {
                 }
             }
         }
-        csv_text(
-            &[
-                "model",
-                "point",
-                "importance_V",
-                "density_p",
-                "feature",
-                "C_theory",
-                "C_trained_matched",
-                "verdict",
-            ],
+        table(
+            "model,point,importance_V,density_p,feature,C_theory,C_trained_matched,verdict",
             &rows,
         )
     }

@@ -14,7 +14,7 @@ use super::xml;
 /// figure's code.
 #[test]
 fn fig6_capacities_match_the_closed_forms() {
-    let d = capacity_examples::data(&capacity_examples::Params::paper()).expect("data");
+    let d = capacity_examples::Fig::data(&capacity_examples::Params::paper()).expect("data");
     let cos30 = 30f64.to_radians().cos();
     let expected: [&[f64]; 4] = [
         &[2.0 / 3.0; 3],
@@ -55,7 +55,7 @@ fn fig6_capacities_match_the_closed_forms() {
 fn fig5_blocks_are_found_by_decompose() {
     let mut p = two_block::Params::paper();
     p.gamma_triangle = 2.5;
-    let d = two_block::data(&p).expect("data");
+    let d = two_block::Fig::data(&p).expect("data");
     let g = &d.decomposition;
     assert!(g.efficient && g.tegum);
     assert_eq!(g.blocks.len(), 2);

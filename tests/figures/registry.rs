@@ -177,7 +177,7 @@ fn same(a: f64, b: f64) -> bool {
 
 #[test]
 fn marginal_csv_round_trips() {
-    let d = marginal::data(&marginal::Params::quick()).expect("data");
+    let d = marginal::Fig::data(&marginal::Params::quick()).expect("data");
     let (h, rows) = read(&marginal::Fig::csv(&d));
     let (kind, feat, c, m) = (
         col(&h, "kind"),
@@ -215,7 +215,7 @@ fn phase_diagram_csv_round_trips() {
     let mut p = phase_diagram::Params::quick();
     p.columns = 23;
     p.rows = 17;
-    let d = phase_diagram::data(&p).expect("data");
+    let d = phase_diagram::Fig::data(&p).expect("data");
     let (h, all) = read(&phase_diagram::Fig::csv(&d));
     let kind = col(&h, "kind");
     let rows: Vec<&Vec<String>> = all.iter().filter(|r| r[kind] == "grid").collect();
@@ -262,7 +262,7 @@ fn phase_diagram_csv_round_trips() {
 
 #[test]
 fn phase_cases_csv_round_trips() {
-    let d = phase_cases::data(&phase_cases::Params::quick()).expect("data");
+    let d = phase_cases::Fig::data(&phase_cases::Params::quick()).expect("data");
     let (h, rows) = read(&phase_cases::Fig::csv(&d));
     let (pt, kind, feat, c) = (
         col(&h, "point"),
@@ -287,7 +287,7 @@ fn phase_cases_csv_round_trips() {
 
 #[test]
 fn loss_allocation_csv_round_trips() {
-    let d = loss_allocation::data(&loss_allocation::Params::quick()).expect("data");
+    let d = loss_allocation::Fig::data(&loss_allocation::Params::quick()).expect("data");
     let (h, rows) = read(&loss_allocation::Fig::csv(&d));
     let (panel, c, l, k) = (
         col(&h, "panel"),
@@ -324,7 +324,7 @@ fn loss_allocation_csv_round_trips() {
 fn elhage_csv_round_trips() {
     let mut p = elhage_phase::Params::quick();
     p.resolution = 12;
-    let d = elhage_phase::data(&p).expect("data");
+    let d = elhage_phase::Fig::data(&p).expect("data");
     let (h, rows) = read(&elhage_phase::Fig::csv(&d));
     assert_eq!(rows.len(), 2 * 12 * 12);
     let (r_col, p_col, conf) = (
@@ -350,7 +350,7 @@ fn elhage_csv_round_trips() {
 /// C = 1 above μ, interior ones on the μ line.
 #[test]
 fn fig2_dots_follow_the_threshold() {
-    let d = marginal::data(&marginal::Params::quick()).expect("data");
+    let d = marginal::Fig::data(&marginal::Params::quick()).expect("data");
     let mu = d.allocation.mu.expect("prescribed λ gives μ");
     assert!((mu - 2.0 * d.params.lambda * d.params.lambda).abs() <= 1e-9 * mu);
     for (c, m) in d.allocation.capacity.iter().zip(&d.optimum_benefit) {
