@@ -13,12 +13,13 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
-use super::Table;
 use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::{Frame, fmt_value};
+use super::parts::Draw;
+use super::parts::table;
 use super::style::Style;
-use super::{Figure, Parameters};
+use super::{Figure, Parameters, cell};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -329,7 +330,7 @@ impl Figure for Fig {
                 .map(|h| ts * col_w / text_width(h, ts).max(1e-9))
                 .fold(ts, f64::min);
             for (j, h) in heads.iter().enumerate() {
-                svg.label(
+                svg.say(
                     x0 + col_w / 2.0,
                     top - ts * (2.6 - 1.1 * j as f64),
                     h,
@@ -346,7 +347,7 @@ impl Figure for Fig {
             draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
         }
         for (j, l) in lines.iter().enumerate() {
-            svg.label(
+            svg.say(
                 6.0,
                 top + map_h + ts * 1.4 + ts * 1.1 * j as f64,
                 l,
@@ -358,21 +359,25 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut t = Table::default();
+        let mut rows = Vec::new();
         let sweep = data.sweep.iter().map(|i| ("sweep", i));
         for (run, i) in sweep.chain(data.motif_runs.iter().map(|i| ("motif", i))) {
-            t.row()
-                .col("run", run)
-                .col("density", i.density)
-                .col("seed", i.seed)
-                .col("loss", i.loss)
-                .col("live_neurons", i.live)
-                .col("monosemantic", i.monosemantic)
-                .col("mono_fraction", i.mono_fraction())
-                .col("computed", i.computed)
-                .col("computed_with_sign_pair", i.paired)
-                .col("motifs", i.motifs);
+            rows.push(vec![
+                cell(run),
+                cell(i.density),
+                cell(i.seed),
+                cell(i.loss),
+                cell(i.live),
+                cell(i.monosemantic),
+                cell(i.mono_fraction()),
+                cell(i.computed),
+                cell(i.paired),
+                cell(i.motifs),
+            ]);
         }
-        t.text()
+        table(
+            "run,density,seed,loss,live_neurons,monosemantic,mono_fraction,computed,computed_with_sign_pair,motifs",
+            &rows,
+        )
     }
 }

@@ -248,12 +248,15 @@ impl TitleBlock {
     pub fn draw(&self, canvas: &mut Canvas) {
         canvas.title = Some(self.text.clone());
         for (j, l) in self.lines.iter().enumerate() {
-            canvas.label(
+            let y = self.size * (1.1 + 1.25 * j as f64);
+            canvas.text(
                 self.width / 2.0,
-                self.size * (1.1 + 1.25 * j as f64),
+                y,
                 l,
                 self.size,
                 Anchor::Middle,
+                0.0,
+                Rgb::BLACK,
             );
         }
     }
@@ -531,11 +534,6 @@ impl Canvas {
         }
     }
 
-    /// Black horizontal text with its baseline at `y`: [`Canvas::text`] unrotated.
-    pub fn label(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
-        self.text(x, y, s, size, anchor, 0.0, Rgb::BLACK);
-    }
-
     /// Lines of text centred on `x` (moved inwards where they would leave the page), the
     /// first baseline at `y`, the next ones 1.1 sizes lower.
     pub fn lines_below(&mut self, x: f64, y: f64, lines: &[(String, Rgb)], size: f64) {
@@ -574,7 +572,7 @@ impl Canvas {
 
     /// Text vertically centred on `y`.
     pub fn text_mid(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor) {
-        self.label(x, y + 0.35 * size, s, size, anchor);
+        self.text(x, y + 0.35 * size, s, size, anchor, 0.0, Rgb::BLACK);
     }
 
     pub(crate) fn mesh(&mut self, mesh: super::panel::Mesh) {

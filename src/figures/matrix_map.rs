@@ -8,6 +8,7 @@ use super::canvas::{Anchor, Canvas, Stroke};
 use super::colour::{Colormap, Rgb};
 use super::panel::heatmap;
 use super::panel::{Axis, Frame, Panel};
+use super::parts::Draw;
 use super::style::Style;
 
 /// Colour of `x` on the diverging map (ColorBrewer RdBu, blue < 0 < red) over
@@ -98,7 +99,7 @@ pub fn index_labels(
             } else {
                 frame.y - ts * 0.4
             };
-            svg.label(frame.x + (c as f64 + 0.5) * cw, y, l, ts, Anchor::Middle);
+            svg.say(frame.x + (c as f64 + 0.5) * cw, y, l, ts, Anchor::Middle);
         }
     }
     if !row_labels.is_empty() {

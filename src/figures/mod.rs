@@ -115,46 +115,6 @@ pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
     String::from_utf8(bytes).expect("invariant: CSV of UTF-8 cells is UTF-8")
 }
 
-/// A CSV table built row by row, each cell written next to the name of its column (the
-/// first row names the columns). Numbers are written by `Display`, like [`cell`].
-#[derive(Debug, Default)]
-pub(crate) struct Table {
-    header: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// Starts a row.
-    pub(crate) fn row(&mut self) -> &mut Self {
-        self.rows.push(Vec::new());
-        self
-    }
-
-    /// Appends `value` to the current row in column `name`.
-    pub(crate) fn col(&mut self, name: &'static str, value: impl std::fmt::Display) -> &mut Self {
-        let first = self.rows.len() == 1;
-        let row = self
-            .rows
-            .last_mut()
-            .expect("invariant: Table::row before col");
-        if first {
-            self.header.push(name);
-        }
-        debug_assert_eq!(
-            self.header.get(row.len()),
-            Some(&name),
-            "columns out of order"
-        );
-        row.push(value.to_string());
-        self
-    }
-
-    /// The CSV text.
-    pub(crate) fn text(&self) -> String {
-        csv_text(&self.header, &self.rows)
-    }
-}
-
 /// Numbers as one CSV cell, separated by spaces.
 pub(crate) fn joined(values: impl IntoIterator<Item = f64>) -> String {
     values.into_iter().map(cell).collect::<Vec<_>>().join(" ")
@@ -166,7 +126,8 @@ pub(crate) fn span(name: &str, (lo, hi): (f64, f64)) -> (String, String) {
     (name.to_string(), format!("{} … {}", f(lo), f(hi)))
 }
 
-/// Shortest text that parses back to exactly `x` (Rust's round-trip float formatting).
-pub(crate) fn cell(x: f64) -> String {
-    format!("{x}")
+/// A CSV cell: numbers as the shortest text that parses back to exactly them (Rust's
+/// round-trip float formatting), anything else by `Display`.
+pub(crate) fn cell(x: impl std::fmt::Display) -> String {
+    x.to_string()
 }

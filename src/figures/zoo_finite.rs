@@ -18,8 +18,10 @@ use crate::verify::zoo::angle_gaps;
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
+use super::parts::Draw;
+use super::parts::table;
 use super::style::Style;
-use super::{Figure, Invocation, Parameters, Table, cell, joined};
+use super::{Figure, Invocation, Parameters, cell, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -674,7 +676,7 @@ impl Figure for Fig {
         .map(|(s, l)| (LegendKey::Line(s), l.to_string()));
         legend(&mut svg, style, d.frame.x + 3.0, d.frame.y + 3.0, &entries);
         for (k, line) in lines.iter().enumerate() {
-            svg.label(4.0, y_cap + ts * 1.2 * k as f64, line, ts, Anchor::Start);
+            svg.say(4.0, y_cap + ts * 1.2 * k as f64, line, ts, Anchor::Start);
         }
         heading.draw(&mut svg);
         svg.finish()
@@ -684,7 +686,7 @@ impl Figure for Fig {
     fn csv(data: &Data) -> String {
         let (mean, se): (Vec<f64>, Vec<f64>) =
             data.rows.iter().map(|r| r.mean_se(|f| f.test_loss)).unzip();
-        let mut t = Table::default();
+        let mut rows = Vec::new();
         for (k, row) in data.rows.iter().enumerate() {
             let (small, large) = (row.t_gon_checked, row.pentagon_checked);
             for (s, fit) in row.fits.iter().enumerate() {
@@ -692,34 +694,32 @@ impl Figure for Fig {
                 df.sort_by(|a, b| b.total_cmp(a));
                 let dx = &row.d_point[s];
                 let bump = data.bump.filter(|(p, _)| *p == k).map(|(_, m)| m);
-                t.row()
-                    .col("T", row.points)
-                    .col("data_seed", fit.data_seed)
-                    .col("seed", fit.seed)
-                    .col("train_loss", fit.train_loss)
-                    .col("test_loss", fit.test_loss)
-                    .col("mean_test_loss", mean[k])
-                    .col("se_test_loss", se[k])
-                    .col("w_frobenius", fit.w().norm())
-                    .col("b_norm", fit.bias_norm())
-                    .col("strong_features", row.strong[s])
-                    .col("max_d_x", dx.iter().copied().fold(0.0, f64::max))
-                    .col("mean_d_x", dx.iter().sum::<f64>() / dx.len().max(1) as f64)
-                    .col(
-                        "t_gon_check",
-                        if small { verdict(row.t_gon[s]) } else { "" },
-                    )
-                    .col(
-                        "pentagon_check",
-                        if large { verdict(row.pentagon[s]) } else { "" },
-                    )
-                    .col("highest_mean_test_loss", k == data.peak)
-                    .col("bump_margin", bump.map_or(String::new(), cell))
-                    .col("top8_d_f", joined(df.iter().take(8).copied()))
-                    .col("d_x", joined(dx.iter().copied()));
+                rows.push(vec![
+                    cell(row.points),
+                    cell(fit.data_seed),
+                    cell(fit.seed),
+                    cell(fit.train_loss),
+                    cell(fit.test_loss),
+                    cell(mean[k]),
+                    cell(se[k]),
+                    cell(fit.w().norm()),
+                    cell(fit.bias_norm()),
+                    cell(row.strong[s]),
+                    cell(dx.iter().copied().fold(0.0, f64::max)),
+                    cell(dx.iter().sum::<f64>() / dx.len().max(1) as f64),
+                    cell(if small { verdict(row.t_gon[s]) } else { "" }),
+                    cell(if large { verdict(row.pentagon[s]) } else { "" }),
+                    cell(k == data.peak),
+                    bump.map_or(String::new(), cell),
+                    joined(df.iter().take(8).copied()),
+                    joined(dx.iter().copied()),
+                ]);
             }
         }
-        t.text()
+        table(
+            "T,data_seed,seed,train_loss,test_loss,mean_test_loss,se_test_loss,w_frobenius,b_norm,strong_features,max_d_x,mean_d_x,t_gon_check,pentagon_check,highest_mean_test_loss,bump_margin,top8_d_f,d_x",
+            &rows,
+        )
     }
 
     // `polycap train` line for the largest T (the same runs as the figure's jobs of that T).

@@ -16,9 +16,10 @@ use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
 use super::colour::Rgb;
 use super::matrix_map::{draw_matrix, outline};
 use super::panel::Frame;
+use super::parts::Draw;
+use super::parts::table;
 use super::style::Style;
-use super::{Figure, Invocation, Parameters};
-use super::{Table, joined};
+use super::{Figure, Invocation, Parameters, cell, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -323,7 +324,7 @@ impl Figure for Fig {
             .enumerate()
         {
             let x0 = left + k as f64 * (pw + gap);
-            svg.label(
+            svg.say(
                 x0 + pw / 2.0,
                 top0 - ts * 0.4,
                 &format!("p = {}", p.density),
@@ -333,7 +334,7 @@ impl Figure for Fig {
         }
         for (r, row) in data.rows.iter().enumerate() {
             let y0 = top0 + r as f64 * row_h;
-            svg.label(
+            svg.say(
                 left - 4.0,
                 y0 + ph / 2.0,
                 row.hidden.name(),
@@ -383,33 +384,34 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut t = Table::default();
+        let mut rows = Vec::new();
         for row in &data.rows {
             for p in &row.panels {
                 for (r, v) in neurons(&p.w, MONO_TAU).iter().enumerate() {
-                    t.row()
-                        .col("hidden", row.hidden.name())
-                        .col("density", p.density)
-                        .col("seed", p.seed)
-                        .col("loss", p.loss)
-                        .col("neuron", r + 1)
-                        .col("mono", v.mono)
-                        .col("top_feature", v.top + 1)
-                        .col("features_per_neuron", v.features)
-                        .col("dead", v.dead)
-                        .col("monosemantic", v.monosemantic)
-                        .col("mono_count", p.counts.monosemantic)
-                        .col("poly_count", p.counts.polysemantic)
-                        .col("represented", p.represented)
-                        .col(
-                            "weights_features_1_to_N",
-                            joined(p.w.row(r).iter().copied()),
-                        )
-                        .col("z9_check", row.pass());
+                    rows.push(vec![
+                        cell(row.hidden.name()),
+                        cell(p.density),
+                        cell(p.seed),
+                        cell(p.loss),
+                        cell(r + 1),
+                        cell(v.mono),
+                        cell(v.top + 1),
+                        cell(v.features),
+                        cell(v.dead),
+                        cell(v.monosemantic),
+                        cell(p.counts.monosemantic),
+                        cell(p.counts.polysemantic),
+                        cell(p.represented),
+                        joined(p.w.row(r).iter().copied()),
+                        cell(row.pass()),
+                    ]);
                 }
             }
         }
-        t.text()
+        table(
+            "hidden,density,seed,loss,neuron,mono,top_feature,features_per_neuron,dead,monosemantic,mono_count,poly_count,represented,weights_features_1_to_N,z9_check",
+            &rows,
+        )
     }
 
     fn commands(params: &Params) -> Vec<Invocation> {

@@ -16,9 +16,10 @@ use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
+use super::parts::Draw;
+use super::parts::table;
 use super::style::Style;
-use super::{Figure, Invocation, Parameters};
-use super::{Table, cell};
+use super::{Figure, Invocation, Parameters, cell};
 
 /// One of \[A\]'s runs: N features in pairs, five densities p = base^(−t), t ∈ [0.5, 1].
 #[derive(Debug, Clone, PartialEq)]
@@ -390,7 +391,7 @@ impl Figure for Fig {
         let mut y_row = heading.height();
         for (r, row) in data.rows.iter().enumerate() {
             for (k, line) in headers[r].iter().enumerate() {
-                svg.label(
+                svg.say(
                     4.0,
                     y_row + ls * (1.0 + 1.25 * k as f64),
                     line,
@@ -437,34 +438,32 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
-        let mut t = Table::default();
+        let mut rows = Vec::new();
         for row in &data.rows {
             for p in &row.panels {
                 for i in 0..p.w.ncols() {
                     let partner = row.run.pairs.partner(i);
-                    t.row()
-                        .col("run", row.run.name)
-                        .col("density", p.density)
-                        .col("seed", p.seed)
-                        .col("loss", p.loss)
-                        .col("feature", i + 1)
-                        .col(
-                            "partner",
-                            partner.map_or(String::new(), |j| (j + 1).to_string()),
-                        )
-                        .col("w1", p.w[(0, i)])
-                        .col("w2", p.w[(1, i)])
-                        .col("norm", p.w.column(i).norm())
-                        .col(
-                            "cos_partner",
-                            partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
-                        )
-                        .col("density_check", p.pass)
-                        .col("run_check", row.pass);
+                    rows.push(vec![
+                        cell(row.run.name),
+                        cell(p.density),
+                        cell(p.seed),
+                        cell(p.loss),
+                        cell(i + 1),
+                        partner.map_or(String::new(), |j| (j + 1).to_string()),
+                        cell(p.w[(0, i)]),
+                        cell(p.w[(1, i)]),
+                        cell(p.w.column(i).norm()),
+                        partner.map_or(String::new(), |j| cell(cosine(&p.w, i, j))),
+                        cell(p.pass),
+                        cell(row.pass),
+                    ]);
                 }
             }
         }
-        t.text()
+        table(
+            "run,density,seed,loss,feature,partner,w1,w2,norm,cos_partner,density_check,run_check",
+            &rows,
+        )
     }
 
     // No other subcommand prints these numbers as one table; `polycap train --pairs` trains one

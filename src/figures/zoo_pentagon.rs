@@ -17,10 +17,11 @@ use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::{Axis, Frame, Panel, fmt_value};
+use super::parts::Draw;
+use super::parts::table;
 use super::style::Style;
 use super::zoo_pairs::canonical;
-use super::{Figure, Invocation, Parameters};
-use super::{Table, joined};
+use super::{Figure, Invocation, Parameters, cell, joined};
 
 /// Parameters of the figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -398,31 +399,32 @@ impl Figure for Fig {
         panel.draw_axes(&mut svg, style);
         for (k, line) in caption.iter().enumerate() {
             let y = y_plot + plot_h + bottom + ts * (1.1 + 1.2 * k as f64);
-            svg.label(width / 2.0, y, line, ts, Anchor::Middle);
+            svg.say(width / 2.0, y, line, ts, Anchor::Middle);
         }
         svg.finish()
     }
 
     fn csv(data: &Data) -> String {
-        let mut t = Table::default();
+        let mut rows = Vec::new();
         for p in &data.points {
             for (k, f) in p.fits.iter().enumerate() {
                 let w = DMatrix::from_vec(2, 5, f.w.clone());
-                t.row()
-                    .col("r", p.r)
-                    .col("seed", f.seed)
-                    .col("loss", f.loss)
-                    .col("class", f.class.name())
-                    .col("best", k == p.best)
-                    .col("room_of_feature_1_deg", room_of_first(&w))
-                    .col(
-                        "norms_features_1_to_5",
-                        joined((0..5).map(|i| w.column(i).norm())),
-                    )
-                    .col("w_column_major", joined(f.w.iter().copied()));
+                rows.push(vec![
+                    cell(p.r),
+                    cell(f.seed),
+                    cell(f.loss),
+                    cell(f.class.name()),
+                    cell(k == p.best),
+                    cell(room_of_first(&w)),
+                    joined((0..5).map(|i| w.column(i).norm())),
+                    joined(f.w.iter().copied()),
+                ]);
             }
         }
-        t.text()
+        table(
+            "r,seed,loss,class,best,room_of_feature_1_deg,norms_features_1_to_5,w_column_major",
+            &rows,
+        )
     }
 
     fn commands(params: &Params) -> Vec<Invocation> {
