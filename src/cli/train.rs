@@ -174,6 +174,11 @@ struct Flags {
     /// dimensionalities (Z18).
     #[arg(long, value_name = "T")]
     dataset: Option<usize>,
+    /// abs only: draw W₂ as |W₂| so that every output side y′ᵢ(±eᵢ) starts alive (ZB12);
+    /// without it the init is ARENA's (Z11).
+    #[arg(long)]
+    #[serde(default)]
+    positive_w2: bool,
     /// With --dataset: fresh points of the test loss [default: 10000].
     #[arg(long)]
     test_points: Option<usize>,
@@ -279,6 +284,12 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
 
 fn run_flags(a: Flags) -> anyhow::Result<()> {
     let (model, exact) = model_of(&a)?;
+    if a.positive_w2 && model != Model::Abs {
+        return Err(usage(format!(
+            "--positive-w2 applies to abs only, not {}",
+            a.model.trim()
+        )));
+    }
     // ---- issue 14b: the abs model and finite datasets (cli/train/zoo_b.rs) ----
     if model == Model::Abs || zoo_b::wants(&a) {
         return zoo_b::run(&a, model, exact);

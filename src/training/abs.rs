@@ -98,6 +98,9 @@ pub struct AbsConfig {
     pub curve_points: usize,
     /// Hidden activation: ReLU (Z10), or SoLU / SoLU-LN for the comparison (Z21).
     pub hidden: Hidden,
+    /// Draw W₂ as |W₂| (the init law's magnitudes, all signs positive), so that every
+    /// output side starts alive (ZB12); false is ARENA's init (Z11).
+    pub positive_w2: bool,
 }
 
 impl Default for AbsConfig {
@@ -114,6 +117,7 @@ impl Default for AbsConfig {
             eval_batch: 65_536,
             curve_points: 100,
             hidden: Hidden::Relu,
+            positive_w2: false,
         }
     }
 }
@@ -413,6 +417,12 @@ impl AbsModel {
         let mut theta = vec![0.0; self.params()];
         for (k, p) in theta[..2 * n * d].iter_mut().enumerate() {
             *p = cfg.init.draw(k < n * d, n, d, &mut rng);
+        }
+        if cfg.positive_w2 {
+            // (ZB12): W₂ ≥ 0 makes oᵢ(±eᵢ) = Σᵣ W₂[i,r]·ReLU(±W₁[r,i]) ≥ 0 on both sides.
+            for p in &mut theta[n * d..2 * n * d] {
+                *p = p.abs();
+            }
         }
         theta[2 * n * d + n..].copy_from_slice(&self.hidden.init_params(d));
         let mut grad = vec![0.0; theta.len()];

@@ -202,6 +202,7 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
             if let Some(s) = &a.init {
                 cfg.init = AbsInit::parse(s, instances.len())?;
             }
+            cfg.positive_w2 = a.positive_w2;
             if let Some(s) = &a.hidden {
                 let h = Hidden::parse(s).map_err(|e| usage(format!("--hidden: {e}")))?;
                 h.validate(a.dims)
@@ -476,6 +477,7 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
             let v = json!({
                 "model": "abs",
                 "hidden": runs.first().map_or("relu", |(_, r)| r.hidden.name()),
+                "positive_w2": a.positive_w2,
                 "dims": a.dims,
                 "index_base": 1,
                 "loss_normalisation": "mean over the evaluation batch and features of I·(|x| − y′)²",
