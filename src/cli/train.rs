@@ -424,11 +424,23 @@ fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Res
     if format == Format::Csv {
         return Err(usage("--format: train writes table or json, not csv"));
     }
-    let mut shards = Vec::with_capacity(files.len());
+    let mut texts = Vec::with_capacity(files.len());
     for path in files {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let s: ShardResults<Flags, Report> = serde_json::from_str(&text)
+        texts.push((path, text));
+    }
+    // Shards of the abs model carry its own report (cli/train/zoo_b.rs).
+    let abs = texts.first().is_some_and(|(_, t)| {
+        serde_json::from_str::<Value>(t)
+            .is_ok_and(|v| v["settings"]["model"].as_str().map(str::trim) == Some("abs"))
+    });
+    if abs {
+        return zoo_b::merge_abs(&texts, format, out);
+    }
+    let mut shards = Vec::with_capacity(files.len());
+    for (path, text) in &texts {
+        let s: ShardResults<Flags, Report> = serde_json::from_str(text)
             .map_err(|e| usage(format!("{}: not a train shard: {e}", path.display())))?;
         shards.push(s);
     }

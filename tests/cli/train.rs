@@ -262,7 +262,7 @@ fn bad_input_exits_2_with_one_line() {
 
 /// `train --shard i/N` + `train merge` print what the unsharded run prints: the table byte
 /// for byte, the JSON equal except the measured wall times (which differ between any two
-/// runs); for SGD sweeps and for the exact loss.
+/// runs); for SGD sweeps, for the exact loss and for the abs model (its own report).
 #[test]
 fn sharded_train_merges_to_the_unsharded_output() {
     let dir = std::env::temp_dir().join(format!("polycap-train-shards-{}", std::process::id()));
@@ -275,7 +275,7 @@ fn sharded_train_merges_to_the_unsharded_output() {
         }
         v
     };
-    let sweeps: [&[&str]; 2] = [
+    let sweeps: [&[&str]; 3] = [
         &[
             "train",
             "--model",
@@ -309,6 +309,26 @@ fn sharded_train_merges_to_the_unsharded_output() {
             "2",
             "--steps",
             "200",
+        ],
+        &[
+            "train",
+            "--model",
+            "abs",
+            "--features",
+            "4",
+            "--dims",
+            "4",
+            "--instances-density",
+            "logspace:1:0.1:3",
+            "--seeds",
+            "2",
+            "--steps",
+            "100",
+            "--batch",
+            "32",
+            "--eval-batch",
+            "256",
+            "--positive-w2",
         ],
     ];
     for (t, sweep) in sweeps.iter().enumerate() {
@@ -544,6 +564,8 @@ fn abs_and_dataset_bad_combinations_are_usage_errors() {
         &["--model", "tms-relu", "--dataset", "5", "--hidden", "solu"],
         &["--model", "tms-relu", "--positive-w2"],
         &["--model", "tms-relu", "--dataset", "5", "--positive-w2"],
+        &["--model", "tms-relu", "--dataset", "5", "--shard", "0/2"],
+        &["--model", "abs", "--shard", "2/2"],
         &[
             "--model",
             "tms-relu",
