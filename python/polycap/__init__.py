@@ -465,6 +465,7 @@ def train(
     hidden: Optional[str] = None,
     pairs: Optional[str] = None,
     init: Optional[str] = None,
+    positive_w2: bool = False,
     dataset: Optional[int] = None,
     test_points: int = 10000,
     data_seeds: int = 1,
@@ -497,6 +498,8 @@ def train(
         pairs: correlated:K or anticorrelated:K (Z4)–(Z6): features (1, 2), (3, 4), … form K
             pairs; ``density`` is the per-feature density.
         init: abs only: kaiming (default), kaiming-per-model or xavier-joint (Z11).
+        positive_w2: abs only: draw W₂ as |W₂| so that every output side starts alive
+            (ZB12); False is ARENA's init.
         dataset: train an autoencoder on a fixed set of this many points T (Z14), full-batch
             AdamW with warm-up and cosine (Z17); returns a :class:`DatasetResult`.
         test_points, data_seeds, data_seed: with ``dataset``: fresh points of the test loss,
@@ -523,13 +526,20 @@ def train(
             "pairs": pairs is not None,
         }
         if dataset is not None:
-            unused.update(hidden=hidden is not None, batch=batch is not None, init=init is not None)
+            unused.update(
+                hidden=hidden is not None,
+                batch=batch is not None,
+                init=init is not None,
+                positive_w2=positive_w2,
+            )
         given = [k for k, v in unused.items() if v]
         if given:
             what = "a dataset" if dataset is not None else "abs"
             raise ValueError(f"{', '.join(given)} does not apply to {what}")
     elif init is not None:
         raise ValueError("init applies to abs only")
+    elif positive_w2:
+        raise ValueError("positive_w2 applies to abs only")
     if dataset is not None:
         d = _polycap.train_dataset(
             model,
@@ -556,6 +566,7 @@ def train(
             eval_batch=eval_batch,
             hidden=hidden,
             init=init,
+            positive_w2=positive_w2,
             **common,
         )
         return AbsResult(**d)

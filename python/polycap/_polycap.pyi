@@ -80,6 +80,7 @@ def train_abs(
     eval_batch: int = 65536,
     hidden: Optional[str] = None,
     init: Optional[str] = None,
+    positive_w2: bool = False,
 ) -> Dict[str, Any]: ...
 def train_dataset(
     model: str,

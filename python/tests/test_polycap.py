@@ -223,6 +223,18 @@ def test_abs_model_responses_recomputed_in_numpy():
         polycap.train("abs", 4, 2, pairs="correlated:1", **TINY)
 
 
+def test_abs_positive_w2_takes_absolute_values_of_the_init():
+    # (ZB12): after one step of lr 1e-12, W₂ is its init to 1e-12: with positive_w2 the
+    # absolute values of ARENA's init (same seed), which has both signs.
+    tiny = dict(steps=1, lr=1e-12, batch=8, eval_batch=8)
+    on = polycap.train("abs", 6, 5, positive_w2=True, **tiny)
+    off = polycap.train("abs", 6, 5, **tiny)
+    assert (on.W2 > 0).all() and (off.W2 < 0).any()
+    np.testing.assert_allclose(on.W2, np.abs(off.W2), atol=1e-9)
+    with pytest.raises(ValueError, match="positive_w2 applies to abs only"):
+        polycap.train("tms-relu", 4, 2, positive_w2=True, **TINY)
+
+
 def test_dataset_small_t_gives_a_t_gon():
     # (Z19) small T: the hidden vectors of T = 4 points form a square, every D_X = D/T = ½;
     # D_X and D_f are (C1) of the columns of H and W, recomputed in numpy.

@@ -174,6 +174,11 @@ struct Flags {
     /// dimensionalities (Z18).
     #[arg(long, value_name = "T")]
     dataset: Option<usize>,
+    /// abs only: draw W₂ as |W₂| so that every output side y′ᵢ(±eᵢ) starts alive (ZB12);
+    /// without it the init is ARENA's (Z11).
+    #[arg(long)]
+    #[serde(default)]
+    positive_w2: bool,
     /// With --dataset: fresh points of the test loss [default: 10000].
     #[arg(long)]
     test_points: Option<usize>,
@@ -279,6 +284,12 @@ fn model_of(a: &Flags) -> anyhow::Result<(Model, bool)> {
 
 fn run_flags(a: Flags) -> anyhow::Result<()> {
     let (model, exact) = model_of(&a)?;
+    if a.positive_w2 && model != Model::Abs {
+        return Err(usage(format!(
+            "--positive-w2 applies to abs only, not {}",
+            a.model.trim()
+        )));
+    }
     // ---- issue 14b: the abs model and finite datasets (cli/train/zoo_b.rs) ----
     if model == Model::Abs || zoo_b::wants(&a) {
         return zoo_b::run(&a, model, exact);
@@ -413,11 +424,23 @@ fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Res
     if format == Format::Csv {
         return Err(usage("--format: train writes table or json, not csv"));
     }
-    let mut shards = Vec::with_capacity(files.len());
+    let mut texts = Vec::with_capacity(files.len());
     for path in files {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let s: ShardResults<Flags, Report> = serde_json::from_str(&text)
+        texts.push((path, text));
+    }
+    // Shards of the abs model carry its own report (cli/train/zoo_b.rs).
+    let abs = texts.first().is_some_and(|(_, t)| {
+        serde_json::from_str::<Value>(t)
+            .is_ok_and(|v| v["settings"]["model"].as_str().map(str::trim) == Some("abs"))
+    });
+    if abs {
+        return zoo_b::merge_abs(&texts, format, out);
+    }
+    let mut shards = Vec::with_capacity(files.len());
+    for (path, text) in &texts {
+        let s: ShardResults<Flags, Report> = serde_json::from_str(text)
             .map_err(|e| usage(format!("{}: not a train shard: {e}", path.display())))?;
         shards.push(s);
     }

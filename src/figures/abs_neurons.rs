@@ -40,18 +40,18 @@ pub struct Params {
     pub seeds: usize,
     /// Seeds of the motif run (N = D = 10, p = 0.35); each is counted.
     pub motif_seeds: usize,
+    /// W₂ drawn as |W₂| so that every output side starts alive (ZB12); false is ARENA's init.
+    pub positive_w2: bool,
     /// Which resolution this is.
     pub label: &'static str,
 }
 
 impl Parameters for Params {
-    /// The default of `reproduce` (≈ 20 CPU-s): the same models at four densities
-    /// {1, 0.1, 0.01, 0.001}, 3 000 steps of 256 samples.
+    /// The default of `reproduce`: the same models and training at four densities
+    /// {1, 0.1, 0.01, 0.001}, one seed each.
     fn paper() -> Self {
         Params {
             densities: vec![1.0, 0.1, 0.01, 0.001],
-            steps: 3_000,
-            batch: 256,
             label: "default",
             ..Params::paper_resolution()
         }
@@ -59,7 +59,8 @@ impl Parameters for Params {
 
     /// ARENA's published settings (spec §14.4): N = 100, D = 40, Iᵢ = 0.8ⁱ,
     /// p ∈ {1, .3, .1, .03, .01, .003, .001}, batch 1024, 5 000 steps, one seed; motif run
-    /// K = 6.
+    /// K = 6. polycap's choice: W₂ starts positive (ZB12), which removes the dead-side lottery
+    /// of ARENA's init (derivations/zoo-b.md).
     fn paper_resolution() -> Self {
         Params {
             features: 100,
@@ -70,6 +71,7 @@ impl Parameters for Params {
             batch: 1024,
             seeds: 1,
             motif_seeds: 6,
+            positive_w2: true,
             label: "paper",
         }
     }
@@ -104,8 +106,16 @@ impl Parameters for Params {
             (
                 "training".into(),
                 format!(
-                    "Adam η = 1e-3, batch {}, {} steps, joint Kaiming-uniform init (Z11), best of {} seed(s) ({} resolution)",
-                    self.batch, self.steps, self.seeds, self.label
+                    "Adam η = 1e-3, batch {}, {} steps, joint Kaiming-uniform init (Z11){}, best of {} seed(s) ({} resolution)",
+                    self.batch,
+                    self.steps,
+                    if self.positive_w2 {
+                        " with W₂ ≥ 0 (ZB12)"
+                    } else {
+                        ""
+                    },
+                    self.seeds,
+                    self.label
                 ),
             ),
             (
@@ -125,6 +135,7 @@ impl Params {
             steps: self.steps,
             batch: self.batch,
             eval_batch: 8192,
+            positive_w2: self.positive_w2,
             ..AbsConfig::default()
         }
     }
@@ -218,6 +229,49 @@ fn normalised(w1: &[Vec<f64>]) -> DMatrix<f64> {
     })
 }
 
+/// The (Z12) checks of the density sweep, on the densest and the sparsest model: the
+/// monosemantic fraction is ≥ [`DENSE_MONO`] at the densest p and higher than at the sparsest
+/// p; more than D/2 features are computed at the sparsest p. `None` for an empty sweep.
+pub fn checks(data: &Data) -> Option<Checks> {
+    let dense = data
+        .sweep
+        .iter()
+        .max_by(|a, b| a.density.total_cmp(&b.density))?;
+    let sparse = data
+        .sweep
+        .iter()
+        .min_by(|a, b| a.density.total_cmp(&b.density))?;
+    Some(Checks {
+        dense_density: dense.density,
+        sparse_density: sparse.density,
+        dense_mono: dense.mono_fraction() >= DENSE_MONO,
+        mono_falls: dense.mono_fraction() > sparse.mono_fraction(),
+        sparse_computed: 2 * sparse.computed > data.params.dims,
+    })
+}
+
+/// (Z12): the monosemantic fraction the densest model must reach.
+pub const DENSE_MONO: f64 = 0.8;
+
+/// The verdicts of [`checks`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Checks {
+    /// The densest p of the sweep.
+    pub dense_density: f64,
+    /// The sparsest p of the sweep.
+    pub sparse_density: f64,
+    /// Monosemantic fraction ≥ [`DENSE_MONO`] at the densest p.
+    pub dense_mono: bool,
+    /// Monosemantic fraction higher at the densest p than at the sparsest.
+    pub mono_falls: bool,
+    /// More than D/2 features computed at the sparsest p.
+    pub sparse_computed: bool,
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "PASS" } else { "FAIL" }
+}
+
 /// The figure, for the registry.
 #[derive(Debug, Clone, Copy)]
 pub struct Fig;
@@ -279,10 +333,24 @@ impl Figure for Fig {
         })
     }
 
+    // Title generated from the parameters, with the (Z12) verdicts.
     fn title(data: &Data) -> String {
         let p = &data.params;
+        let checks = checks(data).map_or_else(String::new, |c| {
+            format!(
+                " (Z12): mono ≥ {} at p = {} {}, falling to p = {} {}; more than D/2 = {} computed at p = {} {}",
+                DENSE_MONO,
+                fmt_value(c.dense_density),
+                verdict(c.dense_mono),
+                fmt_value(c.sparse_density),
+                verdict(c.mono_falls),
+                p.dims / 2,
+                fmt_value(c.sparse_density),
+                verdict(c.sparse_computed)
+            )
+        });
         format!(
-            "Computation in superposition: |x| with N = {} features on D = {} neurons, importance {}^{{i}} ({})",
+            "Computation in superposition: |x| with N = {} features on D = {} neurons, importance {}^{{i}} ({}){checks}",
             p.features,
             p.dims,
             fmt_value(p.importance_ratio),
@@ -359,6 +427,22 @@ impl Figure for Fig {
     }
 
     fn csv(data: &Data) -> String {
+        let c = checks(data);
+        // The (Z12) verdicts on the rows they judge (sweep rows at the densest and sparsest p).
+        let check = |run: &str, i: &Item| -> String {
+            let Some(c) = c.filter(|_| run == "sweep") else {
+                return String::new();
+            };
+            let mut v = Vec::new();
+            if i.density.total_cmp(&c.dense_density).is_eq() {
+                v.push(format!("mono>={DENSE_MONO} {}", verdict(c.dense_mono)));
+            }
+            if i.density.total_cmp(&c.sparse_density).is_eq() {
+                v.push(format!("mono below densest {}", verdict(c.mono_falls)));
+                v.push(format!("computed>D/2 {}", verdict(c.sparse_computed)));
+            }
+            v.join("; ")
+        };
         let mut rows = Vec::new();
         let sweep = data.sweep.iter().map(|i| ("sweep", i));
         for (run, i) in sweep.chain(data.motif_runs.iter().map(|i| ("motif", i))) {
@@ -373,10 +457,11 @@ impl Figure for Fig {
                 cell(i.computed),
                 cell(i.paired),
                 cell(i.motifs),
+                check(run, i),
             ]);
         }
         table(
-            "run,density,seed,loss,live_neurons,monosemantic,mono_fraction,computed,computed_with_sign_pair,motifs",
+            "run,density,seed,loss,live_neurons,monosemantic,mono_fraction,computed,computed_with_sign_pair,motifs,z12_check",
             &rows,
         )
     }

@@ -98,6 +98,9 @@ pub struct AbsConfig {
     pub curve_points: usize,
     /// Hidden activation: ReLU (Z10), or SoLU / SoLU-LN for the comparison (Z21).
     pub hidden: Hidden,
+    /// Draw W₂ as |W₂| (the init law's magnitudes, all signs positive), so that every
+    /// output side starts alive (ZB12); false is ARENA's init (Z11).
+    pub positive_w2: bool,
 }
 
 impl Default for AbsConfig {
@@ -114,6 +117,7 @@ impl Default for AbsConfig {
             eval_batch: 65_536,
             curve_points: 100,
             hidden: Hidden::Relu,
+            positive_w2: false,
         }
     }
 }
@@ -414,6 +418,12 @@ impl AbsModel {
         for (k, p) in theta[..2 * n * d].iter_mut().enumerate() {
             *p = cfg.init.draw(k < n * d, n, d, &mut rng);
         }
+        if cfg.positive_w2 {
+            // (ZB12): W₂ ≥ 0 makes oᵢ(±eᵢ) = Σᵣ W₂[i,r]·ReLU(±W₁[r,i]) ≥ 0 on both sides.
+            for p in &mut theta[n * d..2 * n * d] {
+                *p = p.abs();
+            }
+        }
         theta[2 * n * d + n..].copy_from_slice(&self.hidden.init_params(d));
         let mut grad = vec![0.0; theta.len()];
         let mut opt = OptState::new(cfg.optimizer, theta.len());
@@ -480,32 +490,54 @@ pub fn sweep(
     base_seed: u64,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<AbsRun>>> {
+    let all: Vec<usize> = (0..instances.len()).collect();
+    sweep_indices(instances, &all, d, cfg, seeds, base_seed, on_done)
+}
+
+/// [`sweep`] of the instances `indices` only (a shard of the sweep); instance k keeps its
+/// stream (s, k), so its runs are those of the whole sweep. Returns, per index in the order
+/// given, its runs in seed order.
+pub fn sweep_indices(
+    instances: &[FeatureSet],
+    indices: &[usize],
+    d: usize,
+    cfg: &AbsConfig,
+    seeds: usize,
+    base_seed: u64,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<AbsRun>>> {
     if seeds == 0 {
         return Err(Error::Parameter("need at least 1 seed, got 0".into()));
     }
+    if let Some(&k) = indices.iter().find(|&&k| k >= instances.len()) {
+        return Err(Error::Parameter(format!(
+            "instance {k} of a sweep of {} instances",
+            instances.len()
+        )));
+    }
     cfg.validate()?;
-    let models = instances
+    let models = indices
         .iter()
-        .map(|f| AbsModel::new(f, d, cfg.hidden))
+        .map(|&k| AbsModel::new(&instances[k], d, cfg.hidden))
         .collect::<Result<Vec<_>>>()?;
     let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
-    let jobs = instances.len().saturating_mul(seeds);
+    let jobs = indices.len().saturating_mul(seeds);
     let live = rayon::current_num_threads();
     guard::check_sweep(n, d, cfg.steps, cfg.batch, cfg.eval_batch, jobs, live)?;
-    let jobs: Vec<(usize, u64)> = (0..instances.len())
-        .flat_map(|k| (0..seeds as u64).map(move |s| (k, base_seed.wrapping_add(s))))
+    let jobs: Vec<(usize, u64)> = (0..indices.len())
+        .flat_map(|j| (0..seeds as u64).map(move |s| (j, base_seed.wrapping_add(s))))
         .collect();
     let runs: Vec<AbsRun> = jobs
         .par_iter()
         .with_max_len(1)
-        .map(|&(k, seed)| {
-            let r = models[k].train(cfg, seed, k as u64);
+        .map(|&(j, seed)| {
+            let r = models[j].train(cfg, seed, indices[j] as u64);
             on_done();
             r
         })
         .collect::<Result<_>>()?;
     let mut it = runs.into_iter();
-    Ok((0..instances.len())
+    Ok((0..indices.len())
         .map(|_| it.by_ref().take(seeds).collect())
         .collect())
 }

@@ -34,11 +34,11 @@ impl Activation {
         match self {
             Activation::Square => (z * z, 2.0 * z),
             Activation::Relu => {
-                if z > 0.0 {
-                    (z, 1.0)
-                } else {
-                    (0.0, 0.0)
-                }
+                // (z, 1) for z > 0, else (0, 0), without a branch: the sign of h is a coin
+                // flip for the quadratic family's ReLU, so a branch mispredicts half the time
+                // (derivations/quadratic.md (QT8)). The mask keeps every bit of z or none.
+                let on = u64::from(z > 0.0);
+                (f64::from_bits(z.to_bits() & on.wrapping_neg()), on as f64)
             }
             Activation::Gelu => {
                 // (M1) tanh u = 1 − 2/(e^{2u} + 1): one `exp` (±∞ give ±1).

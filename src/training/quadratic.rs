@@ -15,12 +15,63 @@
 //!
 //! Derivation: derivations/quadratic.md (QT1)–(QT5).
 
-use wide::f32x8;
+use wide::{f32x8, f64x4};
 
 use super::data::{BLOCK, SparseBatch};
-use super::model::Activation;
+use super::model::{Activation, GELU_A, GELU_C};
 use super::simd::Lanes;
 use super::tms::act_v;
+
+/// Buffers of the active-entry kernel ([`QuadraticNet::batch_grad_with`]), reused from batch
+/// to batch: h and σ′(h) (of one row when D > 8, of every row for GeLU), σ(x) of every entry
+/// (GeLU), and the (QT6) ‖Wₐ‖² and Σ r x² per feature.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveScratch {
+    h: Vec<f64>,
+    dz: Vec<f64>,
+    sx: Vec<f64>,
+    norm: Vec<f64>,
+    single: Vec<f64>,
+}
+
+/// GeLU (model.md (M1)) of four values: (σ(z), σ′(z)) by the formula of
+/// [`Activation::eval`], operation for operation, with wide's f64 lane `exp` in place of
+/// libm's (QT8). Every lane operation is one IEEE operation, so both kernel copies give the
+/// same bits.
+#[inline(always)]
+pub fn gelu_x4(z: f64x4) -> (f64x4, f64x4) {
+    let (one, two, half) = (f64x4::splat(1.0), f64x4::splat(2.0), f64x4::splat(0.5));
+    let (c, a, a3) = (
+        f64x4::splat(GELU_C),
+        f64x4::splat(GELU_A),
+        f64x4::splat(3.0 * GELU_A),
+    );
+    let u = c * (z + a * z * z * z);
+    // wide's `exp` returns 0 beyond |x| ≈ 708, so 2u is clamped to ±700 first: there
+    // e^{±700} already gives t = ±1 exactly, as libm's exp does beyond.
+    let lim = f64x4::splat(700.0);
+    let t = one - two / ((two * u).max(-lim).min(lim).exp() + one);
+    let dt = c * (one + a3 * z * z);
+    (
+        half * z * (one + t),
+        half * (one + t) + half * z * (one - t * t) * dt,
+    )
+}
+
+/// GeLU of every value of `z` in place, four at a time ([`gelu_x4`]); σ′ into `dz` if given.
+#[inline(always)]
+fn gelu_slice(z: &mut [f64], mut dz: Option<&mut [f64]>) {
+    for (j, zc) in z.chunks_mut(4).enumerate() {
+        let mut lanes = [0f64; 4];
+        lanes[..zc.len()].copy_from_slice(zc);
+        let (o, g) = gelu_x4(f64x4::from(lanes));
+        let (o, g) = (o.to_array(), g.to_array());
+        zc.copy_from_slice(&o[..zc.len()]);
+        if let Some(dz) = dz.as_deref_mut() {
+            dz[4 * j..4 * j + zc.len()].copy_from_slice(&g[..zc.len()]);
+        }
+    }
+}
 
 /// One quadratic-family instance.
 #[derive(Debug, Clone)]
@@ -52,25 +103,151 @@ impl QuadraticNet {
         gw: &mut [f64],
         gb: &mut [f64],
     ) -> f64 {
+        self.batch_grad_with(w, b, batch, gw, gb, &mut ActiveScratch::default())
+    }
+
+    /// [`QuadraticNet::batch_grad`] with its buffers kept in `sc` from batch to batch (QT8): on
+    /// a copy of the kernel compiled for the embedding dimension when D ≤ 8 (the same
+    /// operations in the same order, so the same bits, with the row loops unrolled), and for
+    /// GeLU in three passes with the activations four at a time in f64 lanes.
+    pub fn batch_grad_with(
+        &self,
+        w: &[f64],
+        b: f64,
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut ActiveScratch,
+    ) -> f64 {
+        if self.act == Activation::Gelu {
+            return self.gelu_grad(w, b, batch, gw, gb, sc);
+        }
+        match self.d {
+            1 => self.active_grad::<1>(w, b, batch, gw, gb, sc),
+            2 => self.active_grad::<2>(w, b, batch, gw, gb, sc),
+            3 => self.active_grad::<3>(w, b, batch, gw, gb, sc),
+            4 => self.active_grad::<4>(w, b, batch, gw, gb, sc),
+            5 => self.active_grad::<5>(w, b, batch, gw, gb, sc),
+            6 => self.active_grad::<6>(w, b, batch, gw, gb, sc),
+            7 => self.active_grad::<7>(w, b, batch, gw, gb, sc),
+            8 => self.active_grad::<8>(w, b, batch, gw, gb, sc),
+            _ => self.active_grad::<0>(w, b, batch, gw, gb, sc),
+        }
+    }
+
+    /// The active-entry kernel of the GeLU model in three passes (QT8): h = Wx of every row;
+    /// σ(h), σ′(h) and σ(xₐ) of every entry four at a time ([`gelu_x4`]); then residuals and
+    /// gradient row by row, every sum in the order of the one-pass kernel.
+    fn gelu_grad(
+        &self,
+        w: &[f64],
+        b: f64,
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut ActiveScratch,
+    ) -> f64 {
         let d = self.d;
+        let rows = batch.rows();
+        let scale = 1.0 / batch.len() as f64;
+        gw.iter_mut().for_each(|g| *g = 0.0);
+        // Pass 1, (QT1): h = Wx over the active entries of every row.
+        sc.h.clear();
+        sc.h.resize(rows * d, 0.0);
+        for (s, hs) in sc.h.chunks_exact_mut(d).enumerate() {
+            for k in batch.start[s]..batch.start[s + 1] {
+                let a = batch.index[k] as usize;
+                let xa = batch.value[k] as f64;
+                for (hd, &wad) in hs.iter_mut().zip(&w[a * d..a * d + d]) {
+                    *hd += xa * wad;
+                }
+            }
+        }
+        // Pass 2: σ(h) in place of h and σ′(h) beside it; σ(xₐ) of every entry.
+        sc.dz.clear();
+        sc.dz.resize(rows * d, 0.0);
+        gelu_slice(&mut sc.h, Some(&mut sc.dz));
+        sc.sx.clear();
+        sc.sx.extend(batch.value.iter().map(|&x| x as f64));
+        gelu_slice(&mut sc.sx, None);
+        // Pass 3, (QT1)–(QT4) row by row.
+        let (mut loss, mut gbs) = (0f64, 0f64);
+        let mut empty = batch.zeros;
+        for s in 0..rows {
+            let (lo, hi) = (batch.start[s], batch.start[s + 1]);
+            if lo == hi {
+                empty += 1;
+                continue;
+            }
+            let mut y = 0f64;
+            for k in lo..hi {
+                y += self.importance[batch.index[k] as usize] * sc.sx[k];
+            }
+            let mut yt = b;
+            for o in &sc.h[s * d..s * d + d] {
+                yt += o;
+            }
+            let r = yt - y;
+            loss += r * r;
+            gbs += 2.0 * r;
+            // (QT2) ∂L/∂Wₐ = 2 r σ′(h) xₐ.
+            let c = 2.0 * r * scale;
+            let gh = &sc.dz[s * d..s * d + d];
+            for k in lo..hi {
+                let a = batch.index[k] as usize;
+                let xa = batch.value[k] as f64;
+                for (g, &dz) in gw[a * d..a * d + d].iter_mut().zip(gh) {
+                    *g += c * xa * dz;
+                }
+            }
+        }
+        // (QT4) all-zero samples: ỹ = b, y = 0, r = b.
+        loss += empty as f64 * b * b;
+        gbs += empty as f64 * 2.0 * b;
+        gb[0] = gbs * scale;
+        loss * scale
+    }
+
+    /// The active-entry kernel for D = `DIM` (`DIM` = 0: any D, read from `self.d`).
+    fn active_grad<const DIM: usize>(
+        &self,
+        w: &[f64],
+        b: f64,
+        batch: &SparseBatch,
+        gw: &mut [f64],
+        gb: &mut [f64],
+        sc: &mut ActiveScratch,
+    ) -> f64 {
+        let d = if DIM == 0 { self.d } else { DIM };
         let bsz = batch.len();
         let scale = 1.0 / bsz as f64;
         gw.iter_mut().for_each(|g| *g = 0.0);
-        let mut h = vec![0f64; d];
-        let mut gh = vec![0f64; d];
+        // h and σ′(h) of one row: on the stack for a fixed D, else in the scratch.
+        let (mut h_fixed, mut gh_fixed) = ([0f64; DIM], [0f64; DIM]);
+        let (h, gh): (&mut [f64], &mut [f64]) = if DIM == 0 {
+            sc.h.clear();
+            sc.h.resize(d, 0.0);
+            sc.dz.clear();
+            sc.dz.resize(d, 0.0);
+            (&mut sc.h, &mut sc.dz)
+        } else {
+            (&mut h_fixed, &mut gh_fixed)
+        };
         let mut loss = 0f64;
         let mut gbs = 0f64;
         // (QT6) square model: ‖Wₐ‖² once per batch, and per feature the sum of r x² over its
         // single-entry rows.
         let square = self.act == Activation::Square;
         let expected = square && self.single_moments.len() == self.n;
-        let (mut norm, mut single): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+        let (norm, single) = (&mut sc.norm, &mut sc.single);
+        norm.clear();
+        single.clear();
         if square {
-            norm = w
-                .chunks_exact(d)
-                .map(|wa| wa.iter().map(|x| x * x).sum())
-                .collect();
-            single = vec![0f64; self.n];
+            norm.extend(
+                w.chunks_exact(d)
+                    .map(|wa| wa.iter().map(|x| x * x).sum::<f64>()),
+            );
+            single.resize(self.n, 0.0);
         }
         // (QT4) all-zero samples, stored as empty rows or only counted (data.md (S7)).
         let mut empty = batch.zeros;
@@ -106,7 +283,7 @@ impl QuadraticNet {
                 let a = batch.index[k] as usize;
                 let xa = batch.value[k] as f64;
                 y += self.importance[a] * self.act.eval(xa).0;
-                for (hd, &wad) in h.iter_mut().zip(&w[a * d..(a + 1) * d]) {
+                for (hd, &wad) in h.iter_mut().zip(&w[a * d..a * d + d]) {
                     *hd += xa * wad;
                 }
             }
@@ -124,13 +301,17 @@ impl QuadraticNet {
             for k in lo..hi {
                 let a = batch.index[k] as usize;
                 let xa = batch.value[k] as f64;
-                for (g, &dz) in gw[a * d..(a + 1) * d].iter_mut().zip(gh.iter()) {
+                for (g, &dz) in gw[a * d..a * d + d].iter_mut().zip(gh.iter()) {
                     *g += c * xa * dz;
                 }
             }
         }
         // (QT6) ∂L/∂Wₐ of the single-entry rows: (4/B) Σ r x² Wₐ.
-        for ((ga, wa), &sa) in gw.chunks_exact_mut(d).zip(w.chunks_exact(d)).zip(&single) {
+        for ((ga, wa), &sa) in gw
+            .chunks_exact_mut(d)
+            .zip(w.chunks_exact(d))
+            .zip(single.iter())
+        {
             for (g, &wad) in ga.iter_mut().zip(wa) {
                 *g += 4.0 * scale * sa * wad;
             }

@@ -20,7 +20,7 @@ use super::hidden::Hidden;
 use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::pairs::Pairs;
-use super::quadratic::QuadraticNet;
+use super::quadratic::{ActiveScratch, QuadraticNet};
 use super::rng::Xoshiro;
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
@@ -281,6 +281,7 @@ struct Step {
     dense_x: Vec<f32>,
     batch: SparseBatch,
     scratch: Scratch,
+    active: ActiveScratch,
     isa: Isa,
 }
 
@@ -322,7 +323,8 @@ impl Step {
         match &self.net {
             Net::Quad(q) if self.sparse => {
                 self.sampler.active_in::<P>(cx, bsz, rng, &mut self.batch);
-                q.batch_grad(&theta[..n * d], theta[n * d], &self.batch, gw, gb)
+                let (w, b) = (&theta[..n * d], theta[n * d]);
+                q.batch_grad_with(w, b, &self.batch, gw, gb, &mut self.active)
             }
             Net::Quad(q) => {
                 for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
@@ -504,6 +506,7 @@ impl Trainer {
             dense_x: Vec::new(),
             batch: SparseBatch::default(),
             scratch: Scratch::default(),
+            active: ActiveScratch::default(),
             isa: Isa::select(cfg.simd),
         };
         let every = (steps / cfg.curve_points.max(1)).max(1);

@@ -262,7 +262,7 @@ fn bad_input_exits_2_with_one_line() {
 
 /// `train --shard i/N` + `train merge` print what the unsharded run prints: the table byte
 /// for byte, the JSON equal except the measured wall times (which differ between any two
-/// runs); for SGD sweeps and for the exact loss.
+/// runs); for SGD sweeps, for the exact loss and for the abs model (its own report).
 #[test]
 fn sharded_train_merges_to_the_unsharded_output() {
     let dir = std::env::temp_dir().join(format!("polycap-train-shards-{}", std::process::id()));
@@ -275,7 +275,7 @@ fn sharded_train_merges_to_the_unsharded_output() {
         }
         v
     };
-    let sweeps: [&[&str]; 2] = [
+    let sweeps: [&[&str]; 3] = [
         &[
             "train",
             "--model",
@@ -309,6 +309,26 @@ fn sharded_train_merges_to_the_unsharded_output() {
             "2",
             "--steps",
             "200",
+        ],
+        &[
+            "train",
+            "--model",
+            "abs",
+            "--features",
+            "4",
+            "--dims",
+            "4",
+            "--instances-density",
+            "logspace:1:0.1:3",
+            "--seeds",
+            "2",
+            "--steps",
+            "100",
+            "--batch",
+            "32",
+            "--eval-batch",
+            "256",
+            "--positive-w2",
         ],
     ];
     for (t, sweep) in sweeps.iter().enumerate() {
@@ -542,6 +562,10 @@ fn abs_and_dataset_bad_combinations_are_usage_errors() {
         &["--model", "abs", "--pairs", "correlated:1"],
         &["--model", "abs", "--hidden", "solu_ln"],
         &["--model", "tms-relu", "--dataset", "5", "--hidden", "solu"],
+        &["--model", "tms-relu", "--positive-w2"],
+        &["--model", "tms-relu", "--dataset", "5", "--positive-w2"],
+        &["--model", "tms-relu", "--dataset", "5", "--shard", "0/2"],
+        &["--model", "abs", "--shard", "2/2"],
         &[
             "--model",
             "tms-relu",
@@ -594,6 +618,52 @@ fn abs_json_reports_neurons_and_responses() {
             .as_f64()
             .is_some_and(|l| l.is_finite() && l >= 0.0)
     );
+}
+
+/// `--positive-w2` reaches the init (ZB12): after one step of η = 10⁻¹², W₂ is its init to
+/// 10⁻¹², all ≥ 0 with the flag and of both signs without it (ARENA's init).
+#[test]
+fn abs_positive_w2_starts_w2_nonnegative() {
+    let w2 = |flag: bool| {
+        let mut args = vec![
+            "train",
+            "--model",
+            "abs",
+            "--features",
+            "6",
+            "--dims",
+            "5",
+            "--steps",
+            "1",
+            "--lr",
+            "1e-12",
+            "--batch",
+            "8",
+            "--eval-batch",
+            "8",
+            "--format",
+            "json",
+        ];
+        if flag {
+            args.push("--positive-w2");
+        }
+        let v = json(&args);
+        v["instances"][0]["w2"]
+            .as_array()
+            .expect("w2 rows")
+            .iter()
+            .flat_map(|row| row.as_array().expect("w2 row").clone())
+            .map(|x| x.as_f64().expect("number"))
+            .collect::<Vec<f64>>()
+    };
+    let (on, off) = (w2(true), w2(false));
+    assert_eq!(on.len(), 30);
+    assert!(on.iter().all(|&x| x > 0.0), "{on:?}");
+    assert!(off.iter().any(|&x| x < 0.0) && off.iter().any(|&x| x > 0.0));
+    // The same magnitudes: the flag only takes absolute values.
+    for (a, b) in on.iter().zip(&off) {
+        assert!((a - b.abs()).abs() < 1e-9, "{a} vs {b}");
+    }
 }
 
 #[test]

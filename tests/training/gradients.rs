@@ -316,3 +316,87 @@ fn expected_single_entries_are_the_mean_over_magnitudes() {
         assert!(same.all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }
+
+/// (QT8) GeLU four at a time with wide's lane `exp` against the scalar libm formula of
+/// `Activation::eval`, from 0 and tiny values to the saturated tails (where the lane `exp`
+/// would return 0 without the clamp of 2u).
+#[test]
+fn gelu_lanes_match_the_scalar_formula() {
+    use polycap::training::quadratic::gelu_x4;
+    let mut zs = vec![
+        0.0, -0.0, 1e-300, -1e-12, 0.5, -0.5, 3.0, -3.0, 20.0, -20.0, 1e3, -1e3,
+    ];
+    let mut r = Xoshiro::new(3, 9);
+    zs.extend((0..400).map(|_| 4.0 * r.normal()));
+    for c in zs.chunks(4) {
+        let mut lanes = [0f64; 4];
+        lanes[..c.len()].copy_from_slice(c);
+        let (o, g) = gelu_x4(wide::f64x4::from(lanes));
+        for (k, &z) in c.iter().enumerate() {
+            let (o_ref, g_ref) = Activation::Gelu.eval(z);
+            let (o_l, g_l) = (o.to_array()[k], g.to_array()[k]);
+            // t = tanh u is good to a few ulps in both; σ = ½z(1 + t) and σ′ scale it by
+            // at most |z| and ≈ |z|³.
+            let s = z.abs().max(1.0);
+            assert!(
+                (o_l - o_ref).abs() <= 4e-15 * s && (g_l - g_ref).abs() <= 4e-15 * s.powi(3),
+                "z = {z}: lanes ({o_l}, {g_l}), libm ({o_ref}, {g_ref})"
+            );
+        }
+    }
+}
+
+/// (QT8) The active-entry kernel at every embedding dimension it specialises (D = 1, 8) and
+/// at one it does not (D = 9), for each activation, against central differences of an
+/// independent dense f64 loss on the same active batch.
+#[test]
+fn quadratic_kernel_copies_per_dimension_match_central_differences() {
+    let n = 5;
+    let v: Vec<f64> = (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    let f = FeatureSet::from_densities(v.clone(), &[0.3; 5], Magnitude::Uniform)
+        .expect("valid features");
+    let mut batch = SparseBatch::default();
+    Sampler::quadratic(&f)
+        .expect("valid sampler")
+        .active(40, &mut Xoshiro::new(4, 1), &mut batch);
+    for d in [1, 8, 9] {
+        for act in [Activation::Square, Activation::Relu, Activation::Gelu] {
+            let loss = |t: &[f64]| {
+                let mut tot = batch.zeros as f64 * t[n * d].powi(2);
+                for s in 0..batch.rows() {
+                    let mut x = vec![0f64; n];
+                    for k in batch.start[s]..batch.start[s + 1] {
+                        x[batch.index[k] as usize] = batch.value[k] as f64;
+                    }
+                    let mut r = t[n * d];
+                    for j in 0..d {
+                        let h: f64 = (0..n).map(|i| t[i * d + j] * x[i]).sum();
+                        r += act.eval(h).0;
+                    }
+                    r -= (0..n).map(|i| v[i] * act.eval(x[i]).0).sum::<f64>();
+                    tot += r * r;
+                }
+                tot / batch.len() as f64
+            };
+            let mut theta = params(5, n * d, 0.4);
+            theta.push(0.1);
+            let net = QuadraticNet {
+                act,
+                n,
+                d,
+                importance: v.clone(),
+                single_moments: Vec::new(),
+            };
+            let (mut gw, mut gb) = (vec![0.0; n * d], vec![0.0; 1]);
+            let l = net.batch_grad(&theta[..n * d], theta[n * d], &batch, &mut gw, &mut gb);
+            let l_ref = loss(&theta);
+            assert!(
+                (l - l_ref).abs() <= 1e-12 * l_ref,
+                "{act:?} D = {d}: {l} vs {l_ref}"
+            );
+            let got: Vec<f64> = gw.iter().chain(&gb).copied().collect();
+            let fd = central(&loss, &theta, 1e-6);
+            assert_close(&got, &fd, 1e-6, &format!("{act:?} D = {d}"));
+        }
+    }
+}

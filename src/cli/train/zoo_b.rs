@@ -5,14 +5,17 @@
 //! and reports the read-outs of these models: neurons (Z3), computed features (Z12) and
 //! motifs (Z13) for abs; train and test loss (Z16) and dimensionalities (Z18) for datasets.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use nalgebra::DMatrix;
-use polycap::base::{FeatureSet, Magnitude, resources};
+use polycap::base::{FeatureSet, Magnitude, Shard, ShardResults, merge_shards, resources};
 use polycap::theory::capacity::capacities;
 use polycap::training::abs::{self, AbsConfig, AbsInit, AbsRun};
 use polycap::training::finite::{self, FiniteConfig, FiniteRun};
 use polycap::training::readout::{MONO_TAU, NeuronCounts, neurons};
 use polycap::training::{Family, Hidden, Model, Optimizer, Schedule, best_by, guard};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::super::output::{Format, check_out, csv_text, emit, num, progress, table, usage};
@@ -28,7 +31,17 @@ pub(super) fn wants(a: &Flags) -> bool {
 
 /// Runs `train` for the abs model or a finite dataset.
 pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
-    check_out(a.out.as_deref(), a.format)?;
+    let shard = match (&a.shard, a.dataset) {
+        (Some(s), None) => Some(
+            s.parse::<Shard>()
+                .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))?,
+        ),
+        _ => None,
+    };
+    // A shard always writes JSON (for `polycap train merge`); otherwise --out must match.
+    if shard.is_none() {
+        check_out(a.out.as_deref(), a.format)?;
+    }
     if exact {
         return Err(usage(
             "--dataset does not apply to quadratic-exact: it trains on the exact expected loss (Q8)",
@@ -50,7 +63,7 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         (t, _) => t,
     };
     for (given, flag) in [
-        (a.shard.is_some(), "--shard"),
+        (dataset.is_some() && a.shard.is_some(), "--shard"),
         (a.save.is_some(), "--save"),
         (a.export_synthetic.is_some(), "--export-synthetic"),
         (a.active.is_some(), "--active"),
@@ -202,26 +215,43 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
             if let Some(s) = &a.init {
                 cfg.init = AbsInit::parse(s, instances.len())?;
             }
+            cfg.positive_w2 = a.positive_w2;
             if let Some(s) = &a.hidden {
                 let h = Hidden::parse(s).map_err(|e| usage(format!("--hidden: {e}")))?;
                 h.validate(a.dims)
                     .map_err(|e| usage(format!("--hidden: {e}")))?;
                 cfg.hidden = h;
             }
-            let bar = progress((instances.len() * a.seeds) as u64, "training");
+            let indices: Vec<usize> = match shard {
+                Some(s) => s.jobs(instances.len()).collect(),
+                None => (0..instances.len()).collect(),
+            };
+            let bar = progress((indices.len() * a.seeds) as u64, "training");
             let runs = pool.install(|| {
-                abs::sweep(&instances, a.dims, &cfg, a.seeds, a.seed, &|| bar.inc(1))
+                abs::sweep_indices(&instances, &indices, a.dims, &cfg, a.seeds, a.seed, &|| {
+                    bar.inc(1)
+                })
             })?;
             bar.finish_and_clear();
             let best: Vec<(Vec<f64>, AbsRun)> = runs
                 .into_iter()
-                .zip(&density_sets)
-                .map(|(seeds, p)| {
+                .zip(&indices)
+                .map(|(seeds, &k)| {
                     let best =
                         best_by(&seeds, |r| r.loss).context("invariant: at least one seed")?;
-                    Ok((p.clone(), best.clone()))
+                    Ok((density_sets[k].clone(), best.clone()))
                 })
                 .collect::<anyhow::Result<_>>()?;
+            if let Some(shard) = shard {
+                let items = indices
+                    .into_iter()
+                    .zip(best)
+                    .map(|(k, (p, r))| (k, AbsReport::new(p, r)))
+                    .collect();
+                let results = ShardResults::new(a, shard, instances.len(), items);
+                let text = serde_json::to_string(&results).context("serialising the shard")? + "\n";
+                return emit(a.out.as_deref(), &text);
+            }
             emit(a.out.as_deref(), &abs_text(a, &best)?)
         }
         _ => Err(usage(format!(
@@ -229,6 +259,80 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
             a.model.trim()
         ))),
     }
+}
+
+/// One abs instance's best run as a shard stores it: exact through JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct AbsReport {
+    density: Vec<f64>,
+    #[serde(with = "super::matrix")]
+    w1: DMatrix<f64>,
+    #[serde(with = "super::matrix")]
+    w2: DMatrix<f64>,
+    bias: Vec<f64>,
+    hidden: String,
+    hidden_params: Vec<f64>,
+    loss: f64,
+    loss_curve: Vec<(usize, f64)>,
+    wall_seconds: f64,
+    seed: u64,
+}
+
+impl AbsReport {
+    fn new(density: Vec<f64>, r: AbsRun) -> Self {
+        AbsReport {
+            density,
+            w1: r.w1,
+            w2: r.w2,
+            bias: r.bias,
+            hidden: r.hidden.name().to_string(),
+            hidden_params: r.hidden_params,
+            loss: r.loss,
+            loss_curve: r.loss_curve,
+            wall_seconds: r.wall_seconds,
+            seed: r.seed,
+        }
+    }
+
+    fn into_run(self) -> anyhow::Result<(Vec<f64>, AbsRun)> {
+        let hidden = Hidden::parse(&self.hidden)?;
+        Ok((
+            self.density,
+            AbsRun {
+                w1: self.w1,
+                w2: self.w2,
+                bias: self.bias,
+                hidden,
+                hidden_params: self.hidden_params,
+                loss: self.loss,
+                loss_curve: self.loss_curve,
+                wall_seconds: self.wall_seconds,
+                seed: self.seed,
+            },
+        ))
+    }
+}
+
+/// `polycap train merge` of abs shards: the output of the unsharded run.
+pub(super) fn merge_abs(
+    texts: &[(&PathBuf, String)],
+    format: Format,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut shards = Vec::with_capacity(texts.len());
+    for (path, text) in texts {
+        let s: ShardResults<Flags, AbsReport> = serde_json::from_str(text)
+            .map_err(|e| usage(format!("{}: not an abs train shard: {e}", path.display())))?;
+        shards.push(s);
+    }
+    let (mut a, reports) = merge_shards(shards)?;
+    a.format = format;
+    a.out = out;
+    let runs = reports
+        .into_iter()
+        .map(AbsReport::into_run)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    emit(a.out.as_deref(), &abs_text(&a, &runs)?)
 }
 
 /// The read-outs of one finite-data model.
@@ -476,6 +580,7 @@ fn abs_text(a: &Flags, runs: &[(Vec<f64>, AbsRun)]) -> anyhow::Result<String> {
             let v = json!({
                 "model": "abs",
                 "hidden": runs.first().map_or("relu", |(_, r)| r.hidden.name()),
+                "positive_w2": a.positive_w2,
                 "dims": a.dims,
                 "index_base": 1,
                 "loss_normalisation": "mean over the evaluation batch and features of I·(|x| − y′)²",
