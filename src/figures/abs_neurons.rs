@@ -13,11 +13,11 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
-use super::canvas::{Anchor, Canvas, TitleBlock, text_width, wrap};
+use super::canvas::{Anchor, text_width, wrap};
 use super::matrix_map::{diverging, draw_matrix};
-use super::panel::{Frame, fmt_value};
+use super::panel::fmt_value;
 use super::parts::Draw;
-use super::parts::table;
+use super::parts::{area, canvas, every_job, page, table};
 use super::style::Style;
 use super::{Figure, Parameters, cell};
 
@@ -318,13 +318,7 @@ impl Figure for Fig {
     }
 
     fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "abs figure: {} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let motif_runs = items.split_off(params.densities.len());
         Ok(Data {
             params: params.clone(),
@@ -359,9 +353,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let ts = style.tick_size();
-        let heading = TitleBlock::new(Self::title(data), style.title_size(), width);
+        let (width, ts, _, heading) = page(style, Self::title(data));
         let k = data.sweep.len().max(1);
         let gap = 8.0;
         let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
@@ -378,8 +370,7 @@ impl Figure for Fig {
         );
         let lines = wrap(&caption, ts * 0.9, width - 12.0);
         let height = top + map_h + ts * 1.4 + ts * 1.1 * lines.len() as f64 + 4.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (c, it) in data.sweep.iter().enumerate() {
             let x0 = 6.0 + c as f64 * (col_w + gap);
             let heads = [
@@ -406,12 +397,7 @@ impl Figure for Fig {
                     Anchor::Middle,
                 );
             }
-            let frame = Frame {
-                x: x0,
-                y: top,
-                w: col_w,
-                h: map_h,
-            };
+            let frame = area(x0, top, col_w, map_h);
             draw_matrix(&mut svg, frame, &normalised(&it.w1), &|x| diverging(x, 1.0));
         }
         for (j, l) in lines.iter().enumerate() {

@@ -15,11 +15,11 @@ use crate::training::finite::{FiniteConfig, FiniteModel};
 use crate::training::{Activation, Schedule};
 use crate::verify::zoo::angle_gaps;
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, text_width, wrap};
+use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
 use super::parts::Draw;
-use super::parts::table;
+use super::parts::{area, page, table};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell, joined};
 
@@ -519,9 +519,7 @@ impl Figure for Fig {
 
     // The SVG: (a) geometry for the shown T, then (b) D_f and D_X, (c) test loss, (d) norms.
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, tts) = (style.tick_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, _, heading) = page(style, Self::title(data));
         let shown: Vec<&Row> = data
             .rows
             .iter()
@@ -565,12 +563,7 @@ impl Figure for Fig {
         let y_cap = last.y + last.h + bottom + ts;
         let mut svg = Canvas::new(width, y_cap + ts * 1.2 * lines.len() as f64 + 4.0, style);
         for (k, row) in shown.iter().enumerate() {
-            let frame = Frame {
-                x: 4.0 + k as f64 * (side + gap),
-                y: y_a,
-                w: side,
-                h: side,
-            };
+            let frame = area(4.0 + k as f64 * (side + gap), y_a, side, side);
             draw_geometry(&mut svg, &row.fits[0], frame);
             let dx = row.d_point[0].iter().sum::<f64>() / row.d_point[0].len().max(1) as f64;
             let below = [

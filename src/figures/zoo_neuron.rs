@@ -12,12 +12,11 @@ use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
-use super::canvas::{Anchor, Canvas, TitleBlock, text_width};
+use super::canvas::{Anchor, text_width};
 use super::colour::Rgb;
 use super::matrix_map::{draw_matrix, outline};
-use super::panel::Frame;
 use super::parts::Draw;
-use super::parts::table;
+use super::parts::{area, canvas, every_job, page, table};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell, joined};
 
@@ -231,13 +230,7 @@ impl Figure for Fig {
     // Rows from the jobs' results, with the (Z9) checks (applied to every activation; asserted
     // for ReLU only, reported for SoLU (Z21)).
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-        if items.len() != Self::jobs(params) {
-            return Err(Error::Parameter(format!(
-                "{} results for {} jobs",
-                items.len(),
-                Self::jobs(params)
-            )));
-        }
+        every_job::<Self>(params, items.len())?;
         let top = params.d;
         let mut rows = Vec::new();
         let mut it = items.into_iter();
@@ -290,9 +283,7 @@ impl Figure for Fig {
     // The SVG: rows = activations, columns = densities; each panel W as features (rows) ×
     // neurons (columns, most monosemantic first).
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let cols = data.rows.first().map_or(1, |r| r.panels.len()).max(1);
         // Room for the widest row label, measured (at one column "solu_ln" needs more than 4 em).
         let widest = data
@@ -313,8 +304,7 @@ impl Figure for Fig {
         let ph = ch * n as f64;
         let row_h = ph + ts * 3.2 + 6.0;
         let height = heading.height() + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let top0 = heading.height() + ts * 1.5;
         for (k, p) in data
             .rows
@@ -348,12 +338,7 @@ impl Figure for Fig {
                 order.sort_by(|&a, &b| view[b].mono.total_cmp(&view[a].mono));
                 let scale = p.w.amax();
                 let m = DMatrix::from_fn(n, d, |i, c| p.w[(order[c], i)]);
-                let frame = Frame {
-                    x: x0,
-                    y: y0,
-                    w: pw,
-                    h: ph,
-                };
+                let frame = area(x0, y0, pw, ph);
                 draw_matrix(&mut svg, frame, &m, &|x| weight_colour(x, scale));
                 for (c, &neuron) in order.iter().enumerate() {
                     if view[neuron].monosemantic {

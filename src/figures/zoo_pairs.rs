@@ -12,12 +12,12 @@ use crate::training::readout::cosine;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
 use crate::verify::zoo::{anti_pairs, correlated_cross, partners_adjacent};
 
-use super::canvas::{Anchor, Canvas, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Stroke, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::parts::Draw;
-use super::parts::table;
+use super::parts::{canvas, page, table};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell};
 
@@ -360,9 +360,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, ls, tts) = (style.tick_size(), style.label_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, ls, heading) = page(style, Self::title(data));
         let cols = data.rows.iter().map(|r| r.panels.len()).max().unwrap_or(1);
         let gap = 6.0;
         let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
@@ -385,8 +383,7 @@ impl Figure for Fig {
             .collect();
         let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
         let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         let grey = Rgb::hex(0xbbbbbb);
         let mut y_row = heading.height();
         for (r, row) in data.rows.iter().enumerate() {

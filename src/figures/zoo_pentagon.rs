@@ -12,13 +12,13 @@ use crate::training::rng::Xoshiro;
 use crate::training::{Model, TrainConfig, Trainer};
 use crate::verify::zoo::{Geometry, angle_gaps, digon_axes_cos, geometry, room_of_first, spearman};
 
-use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock, wrap};
+use super::canvas::{Anchor, Marker, Stroke, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
-use super::panel::{Axis, Frame, Panel, fmt_value};
+use super::panel::{Axis, Panel, fmt_value};
 use super::parts::Draw;
-use super::parts::table;
+use super::parts::{area, canvas, page, table};
 use super::style::Style;
 use super::zoo_pairs::canonical;
 use super::{Figure, Invocation, Parameters, cell, joined};
@@ -310,9 +310,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let width = style.width_pt();
-        let (ts, tts) = (style.tick_size(), style.title_size());
-        let heading = TitleBlock::new(Self::title(data), tts, width);
+        let (width, ts, _, heading) = page(style, Self::title(data));
         let shown: Vec<&Point> = {
             let step = data.points.len().div_ceil(8).max(1);
             data.points.iter().step_by(step).collect()
@@ -331,12 +329,7 @@ impl Figure for Fig {
             .fold((f64::INFINITY, 0.0f64), |(a, b), l| (a.min(l), b.max(l)));
         let pad = 0.05 * (hi - lo).max(1e-12);
         let mut panel = Panel {
-            frame: Frame {
-                x: 0.0,
-                y: y_plot,
-                w: width,
-                h: plot_h,
-            },
+            frame: area(0.0, y_plot, width, plot_h),
             x: Axis::log(
                 data.points[0].r / 1.3,
                 data.points[data.points.len() - 1].r * 1.3,
@@ -353,8 +346,7 @@ impl Figure for Fig {
             width - 8.0,
         );
         let height = y_plot + plot_h + bottom + ts * 1.2 * caption.len() as f64 + 6.0;
-        let mut svg = Canvas::new(width, height, style);
-        heading.draw(&mut svg);
+        let mut svg = canvas(&heading, height, style);
         for (k, p) in shown.iter().enumerate() {
             let x0 = 4.0 + k as f64 * (side + gap);
             let centre = (x0 + side / 2.0, y_arrows + side / 2.0);
