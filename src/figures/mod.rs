@@ -39,21 +39,22 @@
 //! seconds, `commands` as [`Invocation`]s (the CLI spells them). One line in [`registry`]
 //! lists it. `render` lays out frames in points and draws on a [`canvas::Canvas`]:
 //!
-//! 1. `TitleBlock::new(title, style.title_size(), style.width_pt())`, then
-//!    `Canvas::new(width, height, style)` and `heading.draw(&mut canvas)`;
-//! 2. per panel a [`panel::Panel`] (`Frame` in points, `Axis::linear`/`Axis::log` with a
+//! 1. `parts::page(style, title)` (width, sizes, the title block), then
+//!    `parts::canvas(&heading, height, style)`;
+//! 2. per panel a [`panel::Panel`] (`parts::area` in points, `Axis::linear`/`Axis::log` with a
 //!    Unicode label; `_{i}`/`^{2}` become scripts); `panel.clip(&mut canvas)` before data,
 //!    `canvas.unclip()` after (lines and fills are clipped geometrically), then
 //!    `panel.draw_axes(&mut canvas, style)` (plotters' mesh: ticks, labels, frame);
 //! 3. data with `canvas.polyline(&pts, &Stroke::solid(..))`, `canvas.marker`, `canvas.loops`
 //!    (even-odd fills), [`panel::heatmap`], [`isolines::Grid`] for contour lines and filled
 //!    super-level sets, colours from [`colour`];
-//! 4. text with `canvas.text` / `text_mid` / `text_halo`, sized with [`canvas::text_width`]
+//! 4. text with `say` (parts' `Draw`) / `canvas.text` / `text_halo`, sized with
+//!    [`canvas::text_width`]
 //!    (DejaVu's own advances), legends with [`panel::legend`] outside the data, colour bars
 //!    with [`panel::colorbar`];
 //! 5. `canvas.finish()` replays it all through plotters' SVG backend.
 //!
-//! The CSV holds the numbers drawn; the tests (tests/figures/) parse every SVG and check
+//! The CSV (`parts::table`) holds the numbers drawn; the tests (tests/figures/) parse every SVG and check
 //! that no text leaves the page, measured with the same font metrics.
 //!
 //! # Example

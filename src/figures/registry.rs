@@ -209,28 +209,6 @@ impl Entry {
         }
     }
 
-    /// Number of jobs at `quality`.
-    pub fn jobs(&self, quality: Quality) -> usize {
-        (self.jobs)(quality)
-    }
-
-    /// Runs job `j` at `quality`, its result as JSON.
-    ///
-    /// # Errors
-    /// [`Error::Parameter`] for j out of range; the job's own errors.
-    pub fn run_job(&self, quality: Quality, j: usize) -> Result<Value> {
-        (self.job)(quality, j)
-    }
-
-    /// Renders the figure from the results of every job at `quality`, in job order.
-    ///
-    /// # Errors
-    /// [`Error::Parameter`] for the wrong number of results or results that do not
-    /// deserialise; the figure's own errors.
-    pub fn finish(&self, quality: Quality, results: Vec<Value>, style: &Style) -> Result<Rendered> {
-        (self.finish)(quality, results, style)
-    }
-
     /// Computes and renders the figure at its width with the given font.
     ///
     /// # Errors
@@ -239,15 +217,15 @@ impl Entry {
         self.render_with(quality, &Style::new(font, self.width))
     }
 
-    /// Computes and renders the figure with `style`: every job in parallel, then
-    /// [`Entry::finish`].
+    /// Computes and renders the figure with `style`: every job in parallel, then the step
+    /// that renders from their results.
     ///
     /// # Errors
     /// The figure's errors.
     pub fn render_with(&self, quality: Quality, style: &Style) -> Result<Rendered> {
-        let jobs = self.jobs(quality);
-        let results = run_jobs(jobs, None, |j| self.run_job(quality, j), &|| ())?;
-        self.finish(
+        let jobs = (self.jobs)(quality);
+        let results = run_jobs(jobs, None, |j| (self.job)(quality, j), &|| ())?;
+        (self.finish)(
             quality,
             results.into_iter().map(|(_, v)| v).collect(),
             style,
@@ -323,7 +301,7 @@ impl Reproduction {
     /// The sweep of `entries` at `quality` with `font`.
     pub fn new(entries: Vec<Entry>, quality: Quality, font: FontChoice) -> Self {
         Reproduction {
-            jobs: entries.iter().map(|e| e.jobs(quality)).collect(),
+            jobs: entries.iter().map(|e| (e.jobs)(quality)).collect(),
             entries,
             quality,
             font,
@@ -394,7 +372,7 @@ impl Reproduction {
     fn run_job(&self, mut j: usize) -> Result<Value> {
         for (e, n) in self.entries.iter().zip(&self.jobs) {
             if j < *n {
-                return e.run_job(self.quality, j);
+                return (e.job)(self.quality, j);
             }
             j -= n;
         }
@@ -454,7 +432,7 @@ impl Reproduction {
             .map(|(e, n)| {
                 let mine: Vec<Value> = it.by_ref().take(*n).collect();
                 let style = Style::new(self.font, e.width);
-                e.finish(self.quality, mine, &style).map(|r| (*e, r))
+                (e.finish)(self.quality, mine, &style).map(|r| (*e, r))
             })
             .collect()
     }
