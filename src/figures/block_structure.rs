@@ -27,7 +27,7 @@ use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{fmt_value, subscript};
 use super::parts::{Draw, area, canvas, page, resolution_tag, row, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
 
@@ -240,7 +240,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "block-structure-quadratic-vs-relu";
     const SOURCE: &'static str = "spec §8, (C6), (C7), (A7), (E6); [S] §4";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Item;
     type Data = Data;

@@ -17,7 +17,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::panel::fmt_value;
 use super::parts::{Draw, canvas, page, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// One 2-D embedding: its vectors as (length ‖Wᵢ‖, angle θᵢ in degrees).
@@ -162,7 +162,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "fig6-capacity-examples";
     const SOURCE: &'static str = "[S] Fig. 6; spec §2.4, §11 S6, (C1), (C9)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ();
     type Data = Data;

@@ -19,7 +19,7 @@ use super::colour::{IGNORED, MONOSEMANTIC};
 use super::panel::heatmap;
 use super::panel::{LegendKey, Panel, legend, legend_size};
 use super::parts::{Draw, area, canvas, line_key, log_span, page, row, swatch, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 use super::{cell, span};
 
@@ -135,7 +135,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "e3-elhage-theory";
     const SOURCE: &'static str = "[E] phase diagrams, theory panel; spec §9.4, §11 E3";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ();
     type Data = Data;

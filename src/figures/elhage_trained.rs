@@ -19,7 +19,7 @@ use super::elhage_phase::{code, model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
 use super::parts::{Draw, area, canvas, every_job, line_key, page, row, swatch, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
 
@@ -152,7 +152,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "e3-elhage-trained";
     const SOURCE: &'static str = "[E] phase diagrams, theory and trained; spec §9.4, (E11)–(E13); polycap verify --model tms-relu";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ElhageReport;
     type Data = Data;

@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Panel, fmt_value};
 use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// Parameters of the figure.
@@ -158,7 +158,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "e4-e5-feature-geometry";
     const SOURCE: &'static str = "[E] feature geometry; spec §9.3, §11 E4, E5, (E6), (E7)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = BestRun;
     type Data = Data;

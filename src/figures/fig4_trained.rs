@@ -24,7 +24,7 @@ use super::parts::{
     table,
 };
 use super::phase_diagram::{self, inputs_name, setting_text};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 
 /// Parameters of the figure.
@@ -133,7 +133,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "fig4-trained-phase-diagram";
     const SOURCE: &'static str = "[S] Fig. 4 top right; spec §10.4, §11 S4, (T4), (T5)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = PointReport;
     type Data = Data;

@@ -29,7 +29,7 @@ use super::parts::{
     Draw, area, canvas, ends, every_job, log_span, page, resolution_tag, row, table,
 };
 use super::phase_diagram::{self, inputs_name};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// The filled-contour levels of spec §11 S7.
@@ -229,7 +229,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "fig7-empirical-phase-diagrams";
     const SOURCE: &'static str = "[S] Fig. 7; spec §10.4, §11 S7";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = Item;
     type Data = Data;

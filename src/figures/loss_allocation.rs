@@ -22,7 +22,7 @@ use super::colour::Rgb;
 use super::colour::{CATEGORICAL, Colormap};
 use super::panel::{Axis, Frame, Panel, fmt_value, legend, legend_size};
 use super::parts::{Draw, area, canvas, line_key, page, row, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// Parameters of the figure.
@@ -222,7 +222,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "loss-allocation";
     const SOURCE: &'static str = "spec §5.5 (Q15)–(Q17), §6 (A7), (A8)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ();
     type Data = Data;

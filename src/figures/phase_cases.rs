@@ -19,7 +19,7 @@ use super::loss_allocation::{curvature_sign, shape};
 use super::panel::{Axis, Panel, fmt_value, legend, legend_size};
 use super::parts::{Draw, area, canvas, line_key, marker_key, page, row, swatch, table};
 use super::phase_diagram::{inputs_name, setting_text};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 
 /// Parameters of the figure.
@@ -146,7 +146,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "fig4-cases-a-f";
     const SOURCE: &'static str = "[S] Fig. 4 bottom row; spec §7.4, §11 S4, (Q16), (A7)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ();
     type Data = Data;

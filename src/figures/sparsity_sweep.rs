@@ -17,7 +17,7 @@ use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::fmt_value;
 use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// Parameters of the figure.
@@ -142,7 +142,6 @@ impl Figure for Fig {
     const ID: &'static str = "e2-superposition-sweep";
     const SOURCE: &'static str =
         "[E] superposition across densities; spec §9.3, §11 E2, (E7), (E8)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = BestRun;
     type Data = Data;

@@ -19,7 +19,7 @@ use super::colour::Rgb;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{fmt_value, subscript};
 use super::parts::{Draw, area, canvas, page, row, table};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Parameters};
 
 /// Parameters of the figure.
@@ -134,7 +134,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "fig5-two-block-matrix";
     const SOURCE: &'static str = "[S] Fig. 5; spec §2.3, §8, §11 S5, (C6), (C7)";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = ();
     type Data = Data;

@@ -25,7 +25,7 @@ use super::parts::{
     Draw, area, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table,
 };
 use super::phase_diagram::{inputs_name, setting_text};
-use super::style::{Style, Width};
+use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 
 /// Parameters of the figure.
@@ -151,7 +151,6 @@ pub struct Fig;
 impl Figure for Fig {
     const ID: &'static str = "verify-scatter";
     const SOURCE: &'static str = "spec (T3)–(T5); polycap verify";
-    const WIDTH: Width = Width::TwoColumn;
     type Params = Params;
     type Item = PointReport;
     type Data = Data;
