@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use polycap::base::{Shard, ShardResults, merge_shards};
+use polycap::figures::canvas::unicode;
 use polycap::figures::style::FontChoice;
 use polycap::figures::{Entry, Quality, Rendered, Reproduction, ReproductionSettings, registry};
 use serde_json::Value;
@@ -242,7 +243,8 @@ fn command(e: &Entry, quality: Quality, font: FontChoice, out: &Path) -> String 
 /// Text safe inside Markdown prose and tables: `\ * _ | [ ]` escaped.
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    // Label markup (`0.8^{i}`, `V_{ign}`) in the scripts the SVGs draw.
+    for c in unicode(s).chars() {
         if matches!(c, '\\' | '*' | '_' | '|' | '[' | ']') {
             out.push('\\');
         }

@@ -146,6 +146,10 @@ fn committed_figures_are_current() {
         }
     }
     let index = String::from_utf8(read(&committed.join("README.md"))).expect("UTF-8 index");
+    assert!(
+        !index.contains("^{") && !index.contains("_{"),
+        "figures/README.md shows raw label markup instead of the scripts the SVGs draw"
+    );
     let mut expected: Vec<String> = vec!["README.md".into()];
     for e in registry() {
         assert!(
