@@ -832,20 +832,23 @@ pub fn clip_polygon(pts: &[(f64, f64)], (x0, y0, x1, y1): (f64, f64, f64, f64)) 
     poly
 }
 
+/// Twice the signed area of a closed loop (shoelace formula; > 0 counter-clockwise in y-up
+/// coordinates).
+pub(crate) fn twice_area(l: &[(f64, f64)]) -> f64 {
+    let n = l.len();
+    (0..n)
+        .map(|k| {
+            let (a, b) = (l[k], l[(k + 1) % n]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
 /// One polygon whose nonzero fill is the even-odd fill of `loops` (loops that do not cross):
 /// each loop is oriented by its nesting depth and joined to the first point by a
 /// zero-area bridge.
 fn even_odd_polygon(loops: &[Vec<(f64, f64)>]) -> Option<Vec<(f64, f64)>> {
     let first = loops.first()?.first().copied()?;
-    let area = |l: &[(f64, f64)]| {
-        let n = l.len();
-        (0..n)
-            .map(|k| {
-                let (a, b) = (l[k], l[(k + 1) % n]);
-                a.0 * b.1 - b.0 * a.1
-            })
-            .sum::<f64>()
-    };
     let contains = |l: &[(f64, f64)], p: (f64, f64)| {
         let mut inside = false;
         let n = l.len();
@@ -864,7 +867,7 @@ fn even_odd_polygon(loops: &[Vec<(f64, f64)>]) -> Option<Vec<(f64, f64)>> {
             .enumerate()
             .filter(|(j, other)| *j != k && contains(other, l[0]))
             .count();
-        let positive = area(l) > 0.0;
+        let positive = twice_area(l) > 0.0;
         let mut ring = l.clone();
         if positive != (depth % 2 == 0) {
             ring.reverse();

@@ -175,14 +175,7 @@ mod tests {
     use super::*;
 
     fn area(l: &[(f64, f64)]) -> f64 {
-        let n = l.len();
-        (0..n)
-            .map(|k| {
-                let (a, b) = (l[k], l[(k + 1) % n]);
-                a.0 * b.1 - b.0 * a.1
-            })
-            .sum::<f64>()
-            / 2.0
+        crate::figures::canvas::twice_area(l) / 2.0
     }
 
     #[test]
