@@ -9,7 +9,7 @@
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::{Error, Result};
 use crate::training::abs::{self, AbsConfig, AbsRun};
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons};
 
@@ -17,7 +17,7 @@ use super::canvas::{Anchor, text_width, wrap};
 use super::matrix_map::{diverging, draw_matrix};
 use super::panel::fmt_value;
 use super::parts::Draw;
-use super::parts::{area, canvas, every_job, page, table};
+use super::parts::{area, canvas, page, table, uniform_features};
 use super::style::Style;
 use super::{Figure, Parameters, cell};
 
@@ -295,11 +295,10 @@ impl Figure for Fig {
         let nd = params.densities.len();
         if k < nd {
             let p = params.densities[k];
-            let n = params.features;
-            let imp = (0..n)
+            let imp = (0..params.features)
                 .map(|i| params.importance_ratio.powi(i as i32))
                 .collect();
-            let set = FeatureSet::from_densities(imp, &vec![p; n], Magnitude::Uniform)?;
+            let set = uniform_features(imp, p)?;
             let model = abs::AbsModel::new(&set, params.dims, cfg.hidden)?;
             let runs = (0..params.seeds as u64)
                 .map(|s| model.train(&cfg, s, k as u64))
@@ -307,18 +306,15 @@ impl Figure for Fig {
             let best = crate::training::best_by(&runs, |r| r.loss)
                 .ok_or_else(|| Error::Parameter("need at least 1 seed, got 0".into()))?;
             Ok(Item::of(p, best))
-        } else if k < Self::jobs(params) {
+        } else {
             let imp = (0..10).map(|i| params.importance_ratio.powi(i)).collect();
-            let set = FeatureSet::from_densities(imp, &[0.35; 10], Magnitude::Uniform)?;
+            let set = uniform_features(imp, 0.35)?;
             let run = abs::AbsModel::new(&set, 10, cfg.hidden)?.train(&cfg, (k - nd) as u64, 0)?;
             Ok(Item::of(0.35, &run))
-        } else {
-            Err(Error::Parameter(format!("no job {k} in the abs figure")))
         }
     }
 
     fn assemble(params: &Params, mut items: Vec<Item>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let motif_runs = items.split_off(params.densities.len());
         Ok(Data {
             params: params.clone(),
@@ -353,13 +349,13 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, _, heading) = page(style, Self::title(data));
+        let (width, ts, _, title_h, heading) = page(style, Self::title(data));
         let k = data.sweep.len().max(1);
         let gap = 8.0;
         let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;
         let (n, d) = (data.params.features, data.params.dims);
         let map_h = col_w * d as f64 / n as f64 * 2.0;
-        let top = heading.height() + ts * 3.8;
+        let top = title_h + ts * 3.8;
         let caption = format!(
             "Rows: the D neurons of W₁, each scaled to max |W₁[r,i]| = 1 and ordered by dominant feature; columns: features 1 … N (blue < 0 < red). mono: monosemantic live neurons (mono_r ≥ 0.9, (Z3)); computed: y′ᵢ(±eᵢ) ≥ ½, with a ± neuron pair (Z12). Motif run (N = D = 10, p = 0.35): motifs (Z13) per seed = {}.",
             data.motif_runs

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::{Error, FeatureSet, Result};
 use crate::theory::geometry::BlockDecomposition;
 use crate::theory::quadratic::ExpectedLoss;
 use crate::training::{
@@ -26,7 +26,7 @@ use super::capacity_examples::capacity_label;
 use super::cell;
 use super::matrix_map::{abs_max, diverging, draw_matrix, index_labels, outline};
 use super::panel::{fmt_value, subscript};
-use super::parts::{Draw, area, canvas, page, resolution_tag, row, table};
+use super::parts::{Draw, area, canvas, page, resolution_tag, row, table, uniform_features};
 use super::style::Style;
 use super::two_block::block_colour;
 use super::{Figure, Invocation, Parameters};
@@ -181,12 +181,7 @@ pub enum Item {
 }
 
 fn features_of(params: &Params) -> Result<FeatureSet> {
-    let n = params.importance.len();
-    FeatureSet::from_densities(
-        params.importance.clone(),
-        &vec![params.density; n],
-        Magnitude::Uniform,
-    )
+    uniform_features(params.importance.clone(), params.density)
 }
 
 /// `polycap train` (JSON with every W) and `polycap geometry --from-train` runs that train
@@ -269,7 +264,7 @@ impl Figure for Fig {
                     r.seed,
                 ))
             }
-            1 => {
+            _ => {
                 let mut rcfg = TrainConfig::defaults(Model::TmsRelu);
                 rcfg.steps = params.relu_steps;
                 rcfg.eval_batch = 16_384;
@@ -296,9 +291,6 @@ impl Figure for Fig {
                     r.batch,
                 ))
             }
-            _ => Err(Error::Parameter(format!(
-                "block structure has 2 jobs, no job {j}"
-            ))),
         }
     }
 
@@ -369,8 +361,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let models: [(&str, &BlockDecomposition, &DMatrix<f64>); 2] = [
             (
                 "quadratic model (exact loss)",

@@ -198,8 +198,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let n = data.cases.len().max(1);
         let cols = if width > 400.0 { n } else { 2 };
         let rows = n.div_ceil(cols);

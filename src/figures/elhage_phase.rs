@@ -170,8 +170,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let present: Vec<Region> = REGIONS
             .into_iter()
             .filter(|r| {

@@ -18,7 +18,7 @@ use super::colour::Rgb;
 use super::elhage_phase::{code, model_name, region_colour};
 use super::panel::heatmap;
 use super::panel::{Axis, LegendKey, Panel, legend, legend_size};
-use super::parts::{Draw, area, canvas, every_job, line_key, page, row, swatch, table};
+use super::parts::{Draw, area, canvas, line_key, page, row, swatch, table};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters};
 use super::{cell, span};
@@ -163,9 +163,7 @@ impl Figure for Fig {
     // Job `j`: model j trained over the grid and compared (the lane engine runs the models of
     // the grid in parallel inside the job).
     fn job(params: &Params, j: usize) -> Result<ElhageReport> {
-        let m = *params.models.get(j).ok_or_else(|| {
-            crate::base::Error::Parameter(format!("e3-elhage-trained: no job {j}"))
-        })?;
+        let m = params.models[j];
         let mut v = ElhageVerifier::new(m, params.seeds, params.base_seed)?;
         v.training.steps = params.steps;
         v.band = params.band;
@@ -179,9 +177,7 @@ impl Figure for Fig {
         )
     }
 
-    // The figure's data from the jobs' reports, in job order.
     fn assemble(params: &Params, items: Vec<ElhageReport>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let mut boundaries = Vec::new();
         for &m in &params.models {
             boundaries.push(ClosedForm.boundaries(m, params.ratio_range, params.density_range)?);
@@ -214,8 +210,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let mut entries: Vec<(LegendKey, String)> = Vec::new();
         let mut seen = Vec::new();
         for (m, r) in &data.reports {

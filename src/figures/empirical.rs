@@ -107,6 +107,8 @@ pub struct BestRun {
     pub w: Vec<f64>,
     /// Evaluation loss of the run.
     pub loss: f64,
+    /// Its seed.
+    pub seed: u64,
 }
 
 impl BestRun {
@@ -129,6 +131,7 @@ impl BestRun {
             cols: best.w.ncols(),
             w: best.w.as_slice().to_vec(),
             loss: best.loss,
+            seed: best.seed,
         })
     }
 

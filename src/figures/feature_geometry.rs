@@ -7,7 +7,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::Result;
 use crate::theory::geometry::{POLYTOPE_FRACTIONS, dimensions_per_feature, feature_dimensionality};
 use crate::training::{Model, TrainConfig, Trainer};
 
@@ -17,7 +17,9 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::panel::{Axis, Panel, fmt_value};
-use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
+use super::parts::{
+    Draw, adam_row, area, canvas, page, resolution_tag, row, table, uniform_features,
+};
 use super::style::Style;
 use super::{Figure, Parameters};
 
@@ -134,14 +136,6 @@ pub struct Data {
     pub instances: Vec<Instance>,
 }
 
-fn instance(params: &Params, p: f64) -> Result<FeatureSet> {
-    FeatureSet::from_densities(
-        vec![1.0; params.features],
-        &vec![p; params.features],
-        Magnitude::Uniform,
-    )
-}
-
 fn trainer(params: &Params) -> Result<Trainer> {
     let mut cfg = TrainConfig::defaults(Model::TmsRelu);
     cfg.steps = params.steps;
@@ -168,18 +162,14 @@ impl Figure for Fig {
 
     // Job `k`: instance k (density k of the sweep), best of the seeds.
     fn job(params: &Params, k: usize) -> Result<BestRun> {
-        let p = params
-            .densities()
-            .get(k)
-            .copied()
-            .ok_or_else(|| Error::Parameter(format!("no density {k} in the sweep")))?;
-        let (trainer, set) = (trainer(params)?, instance(params, p)?);
+        let p = params.densities()[k];
+        let set = uniform_features(vec![1.0; params.features], p)?;
+        let trainer = trainer(params)?;
         BestRun::train(&trainer, &set, params.seeds, params.seed, k)
     }
 
     // The figure's data from the results of every job, in job order: (E6), (E7) measured.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let instances = items
             .iter()
             .zip(params.densities())
@@ -212,8 +202,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let inv: Vec<f64> = data.instances.iter().map(|i| 1.0 / i.density).collect();
         let x_hi = inv.iter().copied().fold(1.0, f64::max) * 1.15;
         let x_lo = 0.9;

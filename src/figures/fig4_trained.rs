@@ -20,8 +20,7 @@ use super::empirical::{
 use super::panel::heatmap;
 use super::panel::{Panel, colorbar, legend, legend_size};
 use super::parts::{
-    Draw, area, canvas, ends, every_job, line_key, log_span, marker_key, page, resolution_tag, row,
-    table,
+    Draw, area, canvas, ends, line_key, log_span, marker_key, page, resolution_tag, row, table,
 };
 use super::phase_diagram::{self, inputs_name, setting_text};
 use super::style::Style;
@@ -146,9 +145,7 @@ impl Figure for Fig {
         verify_point(&verifier(params)?, &grid_of(params)?, j)
     }
 
-    // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let report = grid_report(&verifier(params)?, &grid, None, items);
         Ok(Data {
@@ -169,8 +166,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
         let gap = 10.0 + ts * 1.2;

@@ -25,9 +25,7 @@ use super::colour::Rgb;
 use super::empirical::{boundaries, draw_boundaries};
 use super::isolines::Grid;
 use super::panel::{Panel, colorbar};
-use super::parts::{
-    Draw, area, canvas, ends, every_job, log_span, page, resolution_tag, row, table,
-};
+use super::parts::{Draw, area, canvas, ends, log_span, page, resolution_tag, row, table};
 use super::phase_diagram::{self, inputs_name};
 use super::style::Style;
 use super::{Figure, Parameters};
@@ -251,9 +249,7 @@ impl Figure for Fig {
         )
     }
 
-    // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let points = params.grid.0 * params.grid.1;
         let mut panels = Vec::new();
         let mut bounds = Vec::new();
@@ -308,8 +304,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + 7.0 + ts * 2.2 + ls * 1.6;
         let gap = 8.0 + ts * 1.2;

@@ -267,11 +267,10 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let n = data.curves.len() + 1;
         let cols = if width < 300.0 { 1 } else { 2 };
         let rows = n.div_ceil(cols);
-        let title_h = heading.height();
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 10.0 + ts * 2.0 + ls * 1.5 + 8.0;
         let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;

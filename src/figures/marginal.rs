@@ -141,8 +141,7 @@ impl Figure for Fig {
 
     fn render(data: &Data, style: &Style) -> String {
         let p = &data.params;
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let label_room = text_width(
             &format!("{}{}", fmt_value(p.base), superscript(p.count as i64)),
             ts * 0.9,

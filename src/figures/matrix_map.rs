@@ -50,14 +50,7 @@ pub fn draw_matrix(
         .map(|(r, c)| color(m[(r, c)]))
         .collect();
     heatmap(svg, &panel, &xs, &ys, &colors);
-    svg.rect(
-        frame.x,
-        frame.y,
-        frame.w,
-        frame.h,
-        None,
-        Some(&Stroke::solid(Rgb::hex(0x666666), 0.4)),
-    );
+    svg.border(frame, Rgb::hex(0x666666), 0.4);
     panel
 }
 

@@ -39,7 +39,7 @@
 //! seconds, `commands` as [`Invocation`]s (the CLI spells them). One line in [`registry`]
 //! lists it. `render` lays out frames in points and draws on a [`canvas::Canvas`]:
 //!
-//! 1. `parts::page(style, title)` (width, sizes, the title block), then
+//! 1. `parts::page(style, title)` (width, sizes, the title block and its height), then
 //!    `parts::canvas(&heading, height, style)`;
 //! 2. per panel a [`panel::Panel`] (`parts::area` in points, `Axis::linear`/`Axis::log` with a
 //!    Unicode label; `_{i}`/`^{2}` become scripts); `panel.clip(&mut canvas)` before data,

@@ -3,20 +3,27 @@
 
 use std::fmt::Display;
 
-use crate::base::{Error, Result};
+use crate::base::{FeatureSet, Magnitude, Result};
 
-use super::Figure;
 use super::canvas::{Anchor, Canvas, Marker, Stroke, TitleBlock};
 use super::colour::Rgb;
 use super::csv_text;
 use super::panel::{Axis, Frame, LegendKey};
 use super::style::Style;
 
-/// The page of a figure: its width, tick and label sizes, and the title block on top.
-pub(crate) fn page(style: &Style, title: String) -> (f64, f64, f64, TitleBlock) {
+/// The page of a figure: its width, tick and label sizes, the height of the title block on
+/// top, and the title block.
+pub(crate) fn page(style: &Style, title: String) -> (f64, f64, f64, f64, TitleBlock) {
     let width = style.width_pt();
     let heading = TitleBlock::new(title, style.title_size(), width);
-    (width, style.tick_size(), style.label_size(), heading)
+    let title_h = heading.height();
+    (
+        width,
+        style.tick_size(),
+        style.label_size(),
+        title_h,
+        heading,
+    )
 }
 
 /// A canvas of the page width and `height` with the title block drawn.
@@ -39,6 +46,9 @@ pub(crate) trait Draw {
     /// A rectangle filled with `fill`, without an outline.
     fn fill_rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb);
 
+    /// The outline of frame `f`: a solid line of `colour`, `width` points wide.
+    fn border(&mut self, f: Frame, colour: Rgb, width: f64);
+
     /// Black text centred over frame `f`, its baseline 3 pt above the frame.
     fn head(&mut self, f: Frame, s: &str, size: f64) {
         self.say(f.x + f.w / 2.0, f.y - 3.0, s, size, Anchor::Middle);
@@ -55,6 +65,17 @@ impl Draw for Canvas {
 
     fn fill_rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb) {
         self.rect(x, y, w, h, Some(fill), None);
+    }
+
+    fn border(&mut self, f: Frame, colour: Rgb, width: f64) {
+        self.rect(
+            f.x,
+            f.y,
+            f.w,
+            f.h,
+            None,
+            Some(&Stroke::solid(colour, width)),
+        );
     }
 
     fn dot(
@@ -89,6 +110,13 @@ pub(crate) fn marker_key(
     (LegendKey::Marker(shape, fill), label.into())
 }
 
+/// Features of importance `importance`, every one active with density `p`, magnitudes
+/// U[0, 1] when active.
+pub(crate) fn uniform_features(importance: Vec<f64>, p: f64) -> Result<FeatureSet> {
+    let n = importance.len();
+    FeatureSet::from_densities(importance, &vec![p; n], Magnitude::Uniform)
+}
+
 /// A row (name, value) of a figure's parameter list.
 pub(crate) fn row(name: &str, value: impl Display) -> (String, String) {
     (name.to_string(), value.to_string())
@@ -97,18 +125,6 @@ pub(crate) fn row(name: &str, value: impl Display) -> (String, String) {
 /// CSV text from a header written as one comma-separated line and rows of formatted cells.
 pub(crate) fn table(header: &str, rows: &[Vec<String>]) -> String {
     csv_text(&header.split(',').collect::<Vec<_>>(), rows)
-}
-
-/// Checks that `results` results came back for the jobs of figure `F`.
-pub(crate) fn every_job<F: Figure>(params: &F::Params, results: usize) -> Result<()> {
-    let jobs = F::jobs(params);
-    if results == jobs {
-        return Ok(());
-    }
-    Err(Error::Parameter(format!(
-        "{}: {results} results for {jobs} jobs",
-        F::ID
-    )))
 }
 
 /// The resolution stated after a parameter or title: " (quick)", " (paper resolution)" or

@@ -172,11 +172,10 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let cols = if width < 300.0 { 2 } else { 3 };
         let n = data.cases.len().max(1);
         let rows = n.div_ceil(cols);
-        let title_h = heading.height();
         let left = 8.0 + ts * 2.6 + ls * 1.5;
         let gap = 8.0 + ts * 2.6 + 6.0;
         let panel_w = (width - left - ts * 1.8 - gap * (cols as f64 - 1.0)) / cols as f64;

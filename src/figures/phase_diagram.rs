@@ -432,8 +432,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let left = 10.0 + ts * 2.4 + ls * 1.5;
         let bar_room = 8.0 + ts * 2.2 + ls * 1.6 + 6.0;
         let side = (width - left - bar_room - 6.0).min(360.0);

@@ -135,7 +135,8 @@ pub trait Figure: 'static {
         0
     }
 
-    /// Runs job `j` (< [`Figure::jobs`]).
+    /// Runs job `j`. Callers keep `j` < [`Figure::jobs`]: [`Figure::data`] and the registry,
+    /// which refuses other indices with an error before the job runs.
     ///
     /// # Errors
     /// [`Error::Parameter`] for a figure without jobs; the job's own errors.
@@ -145,7 +146,8 @@ pub trait Figure: 'static {
         )))
     }
 
-    /// The data from the results of every job, in job order.
+    /// The data from the results of every job, in job order: exactly one per job, which
+    /// [`Figure::data`] and the registry check before calling.
     ///
     /// # Errors
     /// The figure's errors.
@@ -250,7 +252,8 @@ fn finish<F: Figure>(quality: Quality, results: Vec<Value>, style: &Style) -> Re
     let jobs = F::jobs(&params);
     if results.len() != jobs {
         return Err(Error::Parameter(format!(
-            "{} results for {jobs} jobs",
+            "{}: {} results for {jobs} jobs",
+            F::ID,
             results.len()
         )));
     }

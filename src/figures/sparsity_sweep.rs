@@ -6,7 +6,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::Result;
 use crate::theory::geometry::{dimensions_per_feature, superposition};
 use crate::training::{Model, TrainConfig, Trainer};
 
@@ -16,7 +16,9 @@ use super::colour::Rgb;
 use super::empirical::BestRun;
 use super::matrix_map::{abs_max, diverging, draw_matrix};
 use super::panel::fmt_value;
-use super::parts::{Draw, adam_row, area, canvas, every_job, page, resolution_tag, row, table};
+use super::parts::{
+    Draw, adam_row, area, canvas, page, resolution_tag, row, table, uniform_features,
+};
 use super::style::Style;
 use super::{Figure, Parameters};
 
@@ -118,14 +120,10 @@ pub struct Data {
 }
 
 /// Job k: (model, name, density, instance index within its sweep).
-fn job_setup(params: &Params, k: usize) -> Result<(Model, &'static str, f64, usize)> {
+fn job_setup(params: &Params, k: usize) -> (Model, &'static str, f64, usize) {
     match k {
-        0 => Ok((Model::Linear, "linear", 1.0, 0)),
-        _ => params
-            .densities
-            .get(k - 1)
-            .map(|&p| (Model::TmsRelu, "ReLU", p, k - 1))
-            .ok_or_else(|| Error::Parameter(format!("no job {k} in the sweep"))),
+        0 => (Model::Linear, "linear", 1.0, 0),
+        _ => (Model::TmsRelu, "ReLU", params.densities[k - 1], k - 1),
     }
 }
 
@@ -153,9 +151,8 @@ impl Figure for Fig {
     // Job `k`: the linear model (k = 0) or the ReLU-output model at density k − 1, trained
     // exactly as in a sweep over the densities (seeds 0, 1, …), best of the seeds.
     fn job(params: &Params, k: usize) -> Result<BestRun> {
-        let (model, _, p, index) = job_setup(params, k)?;
-        let n = params.features;
-        let set = FeatureSet::from_densities(params.importance(), &vec![p; n], Magnitude::Uniform)?;
+        let (model, _, p, index) = job_setup(params, k);
+        let set = uniform_features(params.importance(), p)?;
         let mut cfg = TrainConfig::defaults(model);
         cfg.steps = params.steps;
         cfg.eval_batch = 8192;
@@ -163,14 +160,12 @@ impl Figure for Fig {
         BestRun::train(&trainer, &set, params.seeds, 0, index)
     }
 
-    // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let panels = items
             .iter()
             .enumerate()
             .map(|(k, b)| {
-                let (_, name, p, _) = job_setup(params, k)?;
+                let (_, name, p, _) = job_setup(params, k);
                 let w = b.matrix()?;
                 Ok(Panel {
                     model: name,
@@ -200,8 +195,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let k = data.panels.len().max(1);
         let gap = 6.0;
         let col_w = (width - 12.0 - gap * (k as f64 - 1.0)) / k as f64;

@@ -21,9 +21,7 @@ use super::colour::CATEGORICAL;
 use super::colour::Rgb;
 use super::empirical::protocol_caption;
 use super::panel::{Axis, Panel, legend, legend_size};
-use super::parts::{
-    Draw, area, canvas, every_job, marker_key, page, resolution_tag, row, swatch, table,
-};
+use super::parts::{Draw, area, canvas, marker_key, page, resolution_tag, row, swatch, table};
 use super::phase_diagram::{inputs_name, setting_text};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters};
@@ -168,9 +166,7 @@ impl Figure for Fig {
         verify_point(&v, &grid, j % points)
     }
 
-    // The figure's data from the results of every job, in job order.
     fn assemble(params: &Params, items: Vec<PointReport>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
         let grid = grid_of(params)?;
         let points = grid.len();
         let mut it = items.into_iter();
@@ -193,8 +189,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
-        let title_h = heading.height();
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let left = 8.0 + ts * 2.4 + ls * 1.5;
         let gap = 14.0 + ts * 2.4;
         let panel_w = ((width - left - gap - 8.0) / 2.0).min(220.0);

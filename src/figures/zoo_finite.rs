@@ -9,7 +9,7 @@
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::{Error, FeatureSet, Result};
 use crate::theory::capacity::capacities;
 use crate::training::finite::{FiniteConfig, FiniteModel};
 use crate::training::{Activation, Schedule};
@@ -19,7 +19,7 @@ use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
 use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
 use super::parts::Draw;
-use super::parts::{area, page, table};
+use super::parts::{area, page, table, uniform_features};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell, joined};
 
@@ -51,7 +51,7 @@ pub struct Params {
 }
 
 impl Parameters for Params {
-    /// The default resolution (about 20 CPU-s): N = 200 features at p = 0.05, so that a point
+    /// The default resolution: N = 200 features at p = 0.05, so that a point
     /// has N·p = 10 active features as in \[A\] and the onset of generalisation, at
     /// T·p ≈ 10, moves from T ≈ 1000 to T ≈ 200; the large-T check starts at 400 (\[A\]'s 2000
     /// scaled by the same factor 5); 5000 steps with a 1250-step warm-up; 4 data seeds × 1 init.
@@ -154,11 +154,7 @@ impl Params {
 
     /// The features of (Z14): N features of density p, importance 1.
     fn features(&self) -> Result<FeatureSet> {
-        FeatureSet::from_densities(
-            vec![1.0; self.n],
-            &vec![self.density; self.n],
-            Magnitude::Uniform,
-        )
+        uniform_features(vec![1.0; self.n], self.density)
     }
 }
 
@@ -335,14 +331,7 @@ fn draw_geometry(svg: &mut Canvas, fit: &Fit, frame: Frame) {
     let scale = 0.45 * frame.w / wmax.max(hmax).max(1e-12);
     let c = (frame.x + frame.w / 2.0, frame.y + frame.h / 2.0);
     let at = |x: f64, y: f64| (c.0 + scale * x, c.1 - scale * y);
-    svg.rect(
-        frame.x,
-        frame.y,
-        frame.w,
-        frame.h,
-        None,
-        Some(&Stroke::solid(Rgb::hex(0x999999), 0.5)),
-    );
+    svg.border(frame, Rgb::hex(0x999999), 0.5);
     for col in w.column_iter().filter(|col| col.norm() >= 0.05 * wmax) {
         svg.line(c, at(col[0], col[1]), &Stroke::solid(BLUE, 0.7));
     }
@@ -396,10 +385,8 @@ impl Figure for Fig {
 
     // Trains the inits of job `j` = (T index, data seed) and keeps the lowest training loss.
     fn job(params: &Params, j: usize) -> Result<Fit> {
-        let (k, ds) = (j / params.data_seeds.max(1), j % params.data_seeds.max(1));
-        let t = *params.points.get(k).ok_or_else(|| {
-            Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
-        })?;
+        let (k, ds) = (j / params.data_seeds, j % params.data_seeds);
+        let t = params.points[k];
         let f = params.features()?;
         let cfg = params.config(t);
         let model = FiniteModel::new(Activation::Relu, &f, 2)?;
@@ -519,7 +506,7 @@ impl Figure for Fig {
 
     // The SVG: (a) geometry for the shown T, then (b) D_f and D_X, (c) test loss, (d) norms.
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, _, heading) = page(style, Self::title(data));
+        let (width, ts, _, title_h, heading) = page(style, Self::title(data));
         let shown: Vec<&Row> = data
             .rows
             .iter()
@@ -528,7 +515,7 @@ impl Figure for Fig {
         let cols = shown.len().max(1);
         let gap = 5.0;
         let side = ((width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64).min(95.0);
-        let y_a = heading.height() + 4.0;
+        let y_a = title_h + 4.0;
         // Panels (b)–(d) side by side (stacked at one-column width).
         let (left, bottom) = margins(style, text_width("0.00", ts));
         let stacked = width < 300.0;

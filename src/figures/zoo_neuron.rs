@@ -7,16 +7,17 @@
 
 use nalgebra::DMatrix;
 
-use crate::base::{Error, FeatureSet, Magnitude, Result};
+use crate::base::Result;
 use crate::training::readout::{MONO_TAU, NeuronCounts, neurons, represented};
 use crate::training::{Hidden, Init, Model, TrainConfig, Trainer};
 use crate::verify::zoo::{inversions, neuron_dense, neuron_sparse};
 
 use super::canvas::{Anchor, text_width};
 use super::colour::Rgb;
+use super::empirical::BestRun;
 use super::matrix_map::{draw_matrix, outline};
 use super::parts::Draw;
-use super::parts::{area, canvas, every_job, page, table};
+use super::parts::{area, canvas, page, table, uniform_features};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell, joined};
 
@@ -126,8 +127,6 @@ impl Params {
     }
 }
 
-pub use super::zoo_pairs::Item;
-
 /// One panel of the figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -196,7 +195,7 @@ impl Figure for Fig {
     const SOURCE: &'static str =
         "[E] privileged basis, [A] §2; spec §14.3 (Z8), (Z9), §14.6 (Z20), (Z21)";
     type Params = Params;
-    type Item = Item;
+    type Item = BestRun;
     type Data = Data;
 
     fn jobs(params: &Params) -> usize {
@@ -205,11 +204,9 @@ impl Figure for Fig {
 
     // Trains job `j` = activation j / densities, density j % densities. The stream index is the
     // density's, so every activation sees the same seeds and data streams.
-    fn job(params: &Params, j: usize) -> Result<Item> {
+    fn job(params: &Params, j: usize) -> Result<BestRun> {
         let nd = params.densities.len();
-        let hidden = *params.hidden.get(j / nd.max(1)).ok_or_else(|| {
-            Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
-        })?;
+        let hidden = params.hidden[j / nd];
         let k = j % nd;
         let mut cfg = TrainConfig::defaults(Model::TmsNeuron);
         cfg.steps = params.steps;
@@ -219,18 +216,13 @@ impl Figure for Fig {
             std: (2.0 / (params.n * (params.d + 7)) as f64).sqrt(),
         };
         let trainer = Trainer::new(Model::TmsNeuron, params.d, cfg)?;
-        let f = FeatureSet::from_densities(
-            params.importance(),
-            &vec![params.densities[k]; params.n],
-            Magnitude::Uniform,
-        )?;
-        Item::best(&trainer, &f, params.seeds, params.base_seed, k)
+        let f = uniform_features(params.importance(), params.densities[k])?;
+        BestRun::train(&trainer, &f, params.seeds, params.base_seed, k)
     }
 
     // Rows from the jobs' results, with the (Z9) checks (applied to every activation; asserted
     // for ReLU only, reported for SoLU (Z21)).
-    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
-        every_job::<Self>(params, items.len())?;
+    fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
         let top = params.d;
         let mut rows = Vec::new();
         let mut it = items.into_iter();
@@ -283,7 +275,7 @@ impl Figure for Fig {
     // The SVG: rows = activations, columns = densities; each panel W as features (rows) ×
     // neurons (columns, most monosemantic first).
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let cols = data.rows.first().map_or(1, |r| r.panels.len()).max(1);
         // Room for the widest row label, measured (at one column "solu_ln" needs more than 4 em).
         let widest = data
@@ -303,9 +295,9 @@ impl Figure for Fig {
         let ch = (cw * 0.8).min(8.0);
         let ph = ch * n as f64;
         let row_h = ph + ts * 3.2 + 6.0;
-        let height = heading.height() + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
+        let height = title_h + ts * 1.5 + data.rows.len() as f64 * row_h + 4.0;
         let mut svg = canvas(&heading, height, style);
-        let top0 = heading.height() + ts * 1.5;
+        let top0 = title_h + ts * 1.5;
         for (k, p) in data
             .rows
             .first()

@@ -4,10 +4,7 @@
 //! colour, rotated so that feature 1 points right and reflected so that feature 2 lies in the
 //! upper half-plane. Each row states its (Z7) check.
 
-use serde::{Deserialize, Serialize};
-
-use crate::base::{FeatureSet, Magnitude, Result};
-use crate::training::best_of;
+use crate::base::Result;
 use crate::training::readout::cosine;
 use crate::training::{Init, Model, Pairs, TrainConfig, Trainer};
 use crate::verify::zoo::{anti_pairs, correlated_cross, partners_adjacent};
@@ -16,8 +13,9 @@ use super::canvas::{Anchor, Stroke, wrap};
 use super::capacity_examples::arrow;
 use super::colour::CATEGORICAL;
 use super::colour::Rgb;
+use super::empirical::BestRun;
 use super::parts::Draw;
-use super::parts::{canvas, page, table};
+use super::parts::{area, canvas, page, table, uniform_features};
 use super::style::Style;
 use super::{Figure, Invocation, Parameters, cell};
 
@@ -151,39 +149,6 @@ impl Params {
     }
 }
 
-/// One trained model: the best seed's W (D×N, column-major) and loss; also the job result
-/// of the neuron-model figure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Item {
-    /// W entries, column-major (feature i at Di … Di + D − 1).
-    pub w: Vec<f64>,
-    /// Final loss on the fixed batch.
-    pub loss: f64,
-    /// Best seed.
-    pub seed: u64,
-}
-
-impl Item {
-    /// The best of `seeds` runs of instance `index` ([`best_of`]).
-    ///
-    /// # Errors
-    /// Training errors; [`crate::base::Error::Parameter`] for 0 seeds.
-    pub fn best(
-        trainer: &Trainer,
-        f: &FeatureSet,
-        seeds: usize,
-        seed: u64,
-        index: usize,
-    ) -> Result<Self> {
-        let best = best_of(trainer, f, seeds, seed, index as u64)?;
-        Ok(Item {
-            w: best.w.as_slice().to_vec(),
-            loss: best.loss,
-            seed: best.seed,
-        })
-    }
-}
-
 /// One panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -256,18 +221,16 @@ impl Figure for Fig {
     const ID: &'static str = "z7-correlated-pairs";
     const SOURCE: &'static str = "[E] non-uniform superposition, [A] §1; spec §14.2 (Z4)–(Z7)";
     type Params = Params;
-    type Item = Item;
+    type Item = BestRun;
     type Data = Data;
 
     fn jobs(params: &Params) -> usize {
         params.runs.iter().map(|r| r.densities.len()).sum()
     }
 
-    fn job(params: &Params, j: usize) -> Result<Item> {
+    fn job(params: &Params, j: usize) -> Result<BestRun> {
         let (r, k) = params.job_at(j);
-        let run = params.runs.get(r).ok_or_else(|| {
-            crate::base::Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
-        })?;
+        let run = &params.runs[r];
         let mut cfg = TrainConfig::defaults(Model::TmsRelu);
         cfg.steps = params.steps;
         cfg.pairs = run.pairs;
@@ -275,26 +238,19 @@ impl Figure for Fig {
             std: (2.0 / (run.n * (2 + 5)) as f64).sqrt(),
         };
         let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
-        let f = FeatureSet::from_densities(
-            vec![1.0; run.n],
-            &vec![run.densities[k]; run.n],
-            Magnitude::Uniform,
-        )?;
+        let f = uniform_features(vec![1.0; run.n], run.densities[k])?;
         // Stream index = the density's index within its run, as `polycap train --instances-density`
         // numbers its instances: the index's command lines print the same weights.
-        Item::best(&trainer, &f, params.seeds, params.base_seed, k)
+        BestRun::train(&trainer, &f, params.seeds, params.base_seed, k)
     }
 
-    fn assemble(params: &Params, items: Vec<Item>) -> Result<Data> {
+    fn assemble(params: &Params, items: Vec<BestRun>) -> Result<Data> {
         let mut it = items.into_iter();
         let mut rows = Vec::new();
         for run in &params.runs {
             let mut panels = Vec::new();
-            for &p in &run.densities {
-                let item = it.next().ok_or_else(|| {
-                    crate::base::Error::Parameter("too few job results for the figure".into())
-                })?;
-                let w = nalgebra::DMatrix::from_vec(2, run.n, item.w);
+            for (&p, item) in run.densities.iter().zip(it.by_ref()) {
+                let w = item.matrix()?;
                 let pass = match run.name {
                     "anti-2" => anti_pairs(&w),
                     "corr-2" => correlated_cross(&w),
@@ -360,7 +316,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, ls, heading) = page(style, Self::title(data));
+        let (width, ts, ls, title_h, heading) = page(style, Self::title(data));
         let cols = data.rows.iter().map(|r| r.panels.len()).max().unwrap_or(1);
         let gap = 6.0;
         let side = (width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64;
@@ -382,10 +338,10 @@ impl Figure for Fig {
             })
             .collect();
         let row_h = |r: usize| ls * 1.25 * headers[r].len() as f64 + side + ts * 2.7 + 6.0;
-        let height = heading.height() + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
+        let height = title_h + (0..data.rows.len()).map(row_h).sum::<f64>() + 4.0;
         let mut svg = canvas(&heading, height, style);
         let grey = Rgb::hex(0xbbbbbb);
-        let mut y_row = heading.height();
+        let mut y_row = title_h;
         for (r, row) in data.rows.iter().enumerate() {
             for (k, line) in headers[r].iter().enumerate() {
                 svg.say(
@@ -401,15 +357,12 @@ impl Figure for Fig {
             for (k, p) in row.panels.iter().enumerate() {
                 let x0 = 4.0 + k as f64 * (side + gap);
                 let centre = (x0 + side / 2.0, y0 + side / 2.0);
-                let frame = Stroke::solid(
-                    if p.pass {
-                        Rgb::hex(0x999999)
-                    } else {
-                        CATEGORICAL[5]
-                    },
-                    0.5,
-                );
-                svg.rect(x0, y0, side, side, None, Some(&frame));
+                let edge = if p.pass {
+                    Rgb::hex(0x999999)
+                } else {
+                    CATEGORICAL[5]
+                };
+                svg.border(area(x0, y0, side, side), edge, 0.5);
                 let axis = Stroke::dashed(grey, 0.4, 2.0, 1.5);
                 svg.line((x0 + 3.0, centre.1), (x0 + side - 3.0, centre.1), &axis);
                 svg.line((centre.0, y0 + 3.0), (centre.0, y0 + side - 3.0), &axis);

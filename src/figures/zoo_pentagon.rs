@@ -221,9 +221,7 @@ impl Figure for Fig {
     }
 
     fn job(params: &Params, j: usize) -> Result<Vec<Fit>> {
-        let r = *params.ratios().get(j).ok_or_else(|| {
-            Error::Parameter(format!("job {j} of a {}-job figure", Self::jobs(params)))
-        })?;
+        let r = params.ratios()[j];
         let mut cfg = TrainConfig::defaults(Model::TmsRelu);
         cfg.steps = params.steps;
         let trainer = Trainer::new(Model::TmsRelu, 2, cfg)?;
@@ -310,7 +308,7 @@ impl Figure for Fig {
     }
 
     fn render(data: &Data, style: &Style) -> String {
-        let (width, ts, _, heading) = page(style, Self::title(data));
+        let (width, ts, _, title_h, heading) = page(style, Self::title(data));
         let shown: Vec<&Point> = {
             let step = data.points.len().div_ceil(8).max(1);
             data.points.iter().step_by(step).collect()
@@ -319,7 +317,7 @@ impl Figure for Fig {
         let gap = 5.0;
         let side = ((width - 8.0 - gap * (cols as f64 - 1.0)) / cols as f64).min(90.0);
         let plot_h = 150.0;
-        let y_arrows = heading.height();
+        let y_arrows = title_h;
         let y_plot = y_arrows + side + ts * 2.5 + 10.0;
         // Loss of every fit against r.
         let (lo, hi) = data
@@ -351,14 +349,8 @@ impl Figure for Fig {
             let x0 = 4.0 + k as f64 * (side + gap);
             let centre = (x0 + side / 2.0, y_arrows + side / 2.0);
             let fit = &p.fits[p.best];
-            svg.rect(
-                x0,
-                y_arrows,
-                side,
-                side,
-                None,
-                Some(&Stroke::solid(class_colour(fit.class), 0.8)),
-            );
+            let square = area(x0, y_arrows, side, side);
+            svg.border(square, class_colour(fit.class), 0.8);
             // Feature 1 along +x, or feature 2 when feature 1 is dropped.
             let lead = usize::from(p.best_w().column(0).norm() < 0.1);
             let w = canonical(&p.best_w(), lead);
