@@ -8,7 +8,26 @@ use polycap::figures::Parameters;
 use polycap::figures::style::Style;
 use polycap::figures::{block_structure, capacity_examples, sparsity_sweep, two_block};
 
-use super::xml;
+use super::{col, read, xml};
+
+fn f(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+/// (C1) by loops, independent of the library: Cᵢ = (Wᵢ·Wᵢ)² / Σⱼ (Wᵢ·Wⱼ)², 0 for a zero column.
+fn capacities_by_loops(cols: &[Vec<f64>]) -> Vec<f64> {
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    cols.iter()
+        .map(|a| {
+            let den: f64 = cols.iter().map(|b| dot(a, b).powi(2)).sum();
+            if den == 0.0 {
+                0.0
+            } else {
+                dot(a, a).powi(2) / den
+            }
+        })
+        .collect()
+}
 
 /// (C9) and spec §2.4: the four cases' capacities, from the closed forms, not from the
 /// figure's code.
@@ -26,6 +45,24 @@ fn fig6_capacities_match_the_closed_forms() {
     for (c, e) in d.cases.iter().zip(expected) {
         assert_eq!(c.capacities.len(), e.len());
         for (x, y) in c.capacities.iter().zip(e) {
+            assert_relative_eq!(*x, *y, epsilon = 1e-12);
+        }
+    }
+    // The CSV holds the drawn vectors and their capacities: (C1) of its own w1, w2 columns.
+    let (h, rows) = read(&capacity_examples::Fig::csv(&d));
+    for (c, case) in d.cases.iter().zip(&expected) {
+        let mine: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| r[col(&h, "case")] == c.case.letter.to_string())
+            .collect();
+        let w: Vec<Vec<f64>> = mine
+            .iter()
+            .map(|r| vec![f(&r[col(&h, "w1")]), f(&r[col(&h, "w2")])])
+            .collect();
+        let by_loops = capacities_by_loops(&w);
+        assert_eq!(mine.len(), case.len());
+        for ((r, x), y) in mine.iter().zip(&by_loops).zip(case.iter()) {
+            assert_relative_eq!(f(&r[col(&h, "capacity")]), *x, epsilon = 1e-12);
             assert_relative_eq!(*x, *y, epsilon = 1e-12);
         }
     }
@@ -71,6 +108,20 @@ fn fig5_blocks_are_found_by_decompose() {
         assert_relative_eq!(c, 2.0 / 3.0, epsilon = 1e-12);
     }
     assert_eq!(d.block_rows, vec![vec![0], vec![1, 2]]);
+    // The CSV holds every drawn entry of W (neuron, feature) and (C1) of those entries.
+    let (h, rows) = read(&two_block::Fig::csv(&d));
+    let mut w = vec![vec![0.0; 3]; 5];
+    for r in &rows {
+        let (n, i): (usize, usize) = (r[0].parse().expect("neuron"), r[1].parse().expect("i"));
+        w[i][n] = f(&r[col(&h, "w")]);
+        assert_relative_eq!(w[i][n], d.w[(n, i)], epsilon = 0.0);
+    }
+    assert_eq!(rows.len(), 15);
+    let by_loops = capacities_by_loops(&w);
+    for r in &rows {
+        let i: usize = r[1].parse().expect("feature");
+        assert_relative_eq!(f(&r[col(&h, "capacity")]), by_loops[i], epsilon = 1e-12);
+    }
     let svg = two_block::Fig::render(&d, &Style::default());
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(
@@ -102,6 +153,25 @@ fn quadratic_is_one_block_and_relu_splits() {
     let svg = block_structure::Fig::render(&d, &Style::default());
     assert_eq!(xml::check(&svg), Ok("svg".to_string()));
     assert!(svg.contains("C as fractions: 1/2, 1/2, 1/2, 1/2, 1/2, 1/2"));
+    // The CSV holds both models' capacities (drawn as the bars and fractions), and (C1) of
+    // the trained W by loops.
+    let (h, rows) = read(&block_structure::Fig::csv(&d));
+    for (name, w) in [("quadratic", &d.quadratic.run.w), ("relu", &d.relu.run.w)] {
+        let mine: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[col(&h, "model")] == name)
+            .map(|r| f(&r[col(&h, "capacity")]))
+            .collect();
+        let w: Vec<Vec<f64>> = w
+            .column_iter()
+            .map(|c| c.iter().copied().collect())
+            .collect();
+        let by_loops = capacities_by_loops(&w);
+        assert_eq!(mine.len(), by_loops.len(), "{name}");
+        for (x, y) in mine.iter().zip(&by_loops) {
+            assert_relative_eq!(*x, *y, epsilon = 1e-9);
+        }
+    }
 }
 
 /// E2 (quick): the linear model and the dense ReLU model keep m = 5 features (D* = 1 to
@@ -116,4 +186,28 @@ fn e2_superposition_grows_as_density_falls() {
     let dstar: Vec<f64> = d.panels[1..].iter().map(|p| p.dims_per_feature).collect();
     assert!(dstar.windows(2).all(|w| w[1] < w[0] + 0.02), "{dstar:?}");
     assert!(dstar[3] < 0.6, "{dstar:?}");
+    // The CSV holds the drawn bars: ‖Wᵢ‖ and (E8) Σ_{j≠i} (Ŵᵢ·Wⱼ)² of each panel's W, by loops
+    // (Ŵᵢ = Wᵢ / max(‖Wᵢ‖, 10⁻⁶), the notebook's floor).
+    let (h, rows) = read(&sparsity_sweep::Fig::csv(&d));
+    let mut it = rows.iter();
+    for p in &d.panels {
+        let cols: Vec<Vec<f64>> =
+            p.w.column_iter()
+                .map(|c| c.iter().copied().collect())
+                .collect();
+        for (i, a) in cols.iter().enumerate() {
+            let r = it.next().expect("a CSV row per feature");
+            let norm = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let s: f64 = (0..cols.len())
+                .filter(|&j| j != i)
+                .map(|j| {
+                    let d: f64 = a.iter().zip(&cols[j]).map(|(x, y)| x * y).sum();
+                    (d / norm.max(1e-6)).powi(2)
+                })
+                .sum();
+            assert_relative_eq!(f(&r[col(&h, "norm")]), norm, epsilon = 1e-12);
+            assert_relative_eq!(f(&r[col(&h, "superposition")]), s, epsilon = 1e-9);
+        }
+    }
+    assert!(it.next().is_none());
 }
