@@ -17,7 +17,7 @@ use crate::verify::zoo::angle_gaps;
 
 use super::canvas::{Anchor, Canvas, Marker, Stroke, text_width, wrap};
 use super::colour::{CATEGORICAL, Rgb};
-use super::panel::{Axis, Frame, LegendKey, Panel, fmt_value, legend, margins};
+use super::panel::{Axis, Frame, Panel, fmt_value, margins};
 use super::parts::Draw;
 use super::parts::{area, page, table, uniform_features};
 use super::style::Style;
@@ -537,7 +537,7 @@ impl Figure for Fig {
         };
         let last = frame(2);
         let caption = format!(
-            "(a) data seed 0 per T, own scale: W columns (blue; ≥ 5 % of the longest), hₜ = WXₜ (red dots; first 400). (b) D_{{f}} (blue, top 8 per fit) and D_{{X}} (red, top 50 per fit) (Z18) against T, dashed D/T. (c) mean test loss ± 1 SE over {} data seeds (solid; red dot: highest), mean train loss (dashed). (d) mean ‖W‖_{{F}} and ‖b‖₂, dashed √5 (the simplified pentagon). {}",
+            "(a) data seed 0 per T, own scale: W columns (blue; ≥ 5 % of the longest), hₜ = WXₜ (red dots; first 400). (b) D_{{f}} (blue, top 8 per fit) and D_{{X}} (red, top 50 per fit) (Z18) against T, dashed D/T. (c) mean test loss ± 1 SE over {} data seeds (solid; red dot: highest), mean train loss (dashed). (d) mean ‖W‖_{{F}} (blue) and ‖b‖₂ (red), dashed √5 (the simplified pentagon). {}",
             data.params.data_seeds,
             describe_setting(&data.params)
         ) + " T = 3 is not checked: any triangle with all gaps over 90° memorises with zero loss (ZB11)."
@@ -648,13 +648,6 @@ impl Figure for Fig {
         }
         svg.unclip();
         d.draw_axes(&mut svg, style);
-        let entries = [
-            (Stroke::solid(BLUE, 0.9), "‖W‖_{F}"),
-            (Stroke::solid(RED, 0.9), "‖b‖₂"),
-            (grey_dashes(0.7), "√5"),
-        ]
-        .map(|(s, l)| (LegendKey::Line(s), l.to_string()));
-        legend(&mut svg, style, d.frame.x + 3.0, d.frame.y + 3.0, &entries);
         for (k, line) in lines.iter().enumerate() {
             svg.say(4.0, y_cap + ts * 1.2 * k as f64, line, ts, Anchor::Start);
         }
