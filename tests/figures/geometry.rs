@@ -6,7 +6,9 @@ use approx::assert_relative_eq;
 use polycap::figures::Figure;
 use polycap::figures::Parameters;
 use polycap::figures::style::Style;
-use polycap::figures::{block_structure, capacity_examples, sparsity_sweep, two_block};
+use polycap::figures::{
+    block_structure, capacity_examples, feature_geometry, sparsity_sweep, two_block,
+};
 
 use super::{col, read, xml};
 
@@ -210,4 +212,45 @@ fn e2_superposition_grows_as_density_falls() {
         }
     }
     assert!(it.next().is_none());
+}
+
+/// E4/E5 on a tiny sweep (n = 6 in m = 2, 3 densities, 200 steps): the CSV holds the drawn
+/// points, D* = m/Σᵢ‖Wᵢ‖² (E7) from the CSV's own squared norms and Dᵢ (E6) of the trained W,
+/// which is (C1) by loops for features above the notebook's 10⁻⁶ floor.
+#[test]
+fn e4_e5_csv_holds_the_drawn_points() {
+    let p = feature_geometry::Params {
+        features: 6,
+        dims: 2,
+        instances: 3,
+        steps: 200,
+        ..feature_geometry::Params::quick()
+    };
+    let d = feature_geometry::Fig::data(&p).expect("data");
+    let (h, rows) = read(&feature_geometry::Fig::csv(&d));
+    assert_eq!(rows.len(), 3 * 6);
+    for (k, inst) in d.instances.iter().enumerate() {
+        let mine: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| r[col(&h, "instance")] == k.to_string())
+            .collect();
+        let sq: f64 = mine.iter().map(|r| f(&r[col(&h, "sq_norm")])).sum();
+        let cols: Vec<Vec<f64>> = inst
+            .w
+            .column_iter()
+            .map(|c| c.iter().copied().collect())
+            .collect();
+        let by_loops = capacities_by_loops(&cols);
+        for (r, (c, x)) in mine.iter().zip(cols.iter().zip(&by_loops)) {
+            assert_relative_eq!(f(&r[col(&h, "density")]), inst.density, epsilon = 0.0);
+            assert_relative_eq!(
+                f(&r[col(&h, "dims_per_feature")]),
+                2.0 / sq,
+                max_relative = 1e-12
+            );
+            if c.iter().map(|v| v * v).sum::<f64>() > 1e-10 {
+                assert_relative_eq!(f(&r[col(&h, "dimensionality")]), *x, epsilon = 1e-9);
+            }
+        }
+    }
 }
