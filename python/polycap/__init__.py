@@ -466,6 +466,7 @@ def train(
     pairs: Optional[str] = None,
     init: Optional[str] = None,
     positive_w2: bool = False,
+    active: Optional[int] = None,
     dataset: Optional[int] = None,
     test_points: int = 10000,
     data_seeds: int = 1,
@@ -500,6 +501,8 @@ def train(
         init: abs only: kaiming (default), kaiming-per-model or xavier-joint (Z11).
         positive_w2: abs only: draw W₂ as |W₂| so that every output side starts alive
             (ZB12); False is ARENA's init.
+        active: abs only: expected non-zero entries m of the rarest feature per step; the
+            batch grows to min(max(⌈m/p_min⌉, batch), 2¹⁸) (ZB13). None: a fixed batch.
         dataset: train an autoencoder on a fixed set of this many points T (Z14), full-batch
             AdamW with warm-up and cosine (Z17); returns a :class:`DatasetResult`.
         test_points, data_seeds, data_seed: with ``dataset``: fresh points of the test loss,
@@ -531,6 +534,7 @@ def train(
                 batch=batch is not None,
                 init=init is not None,
                 positive_w2=positive_w2,
+                active=active is not None,
             )
         given = [k for k, v in unused.items() if v]
         if given:
@@ -540,6 +544,8 @@ def train(
         raise ValueError("init applies to abs only")
     elif positive_w2:
         raise ValueError("positive_w2 applies to abs only")
+    elif active is not None:
+        raise ValueError("active applies to abs only")
     if dataset is not None:
         d = _polycap.train_dataset(
             model,
@@ -567,6 +573,7 @@ def train(
             hidden=hidden,
             init=init,
             positive_w2=positive_w2,
+            active=active,
             **common,
         )
         return AbsResult(**d)

@@ -81,6 +81,7 @@ def train_abs(
     hidden: Optional[str] = None,
     init: Optional[str] = None,
     positive_w2: bool = False,
+    active: Optional[int] = None,
 ) -> Dict[str, Any]: ...
 def train_dataset(
     model: str,

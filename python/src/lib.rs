@@ -729,7 +729,7 @@ fn curve_items(d: &Bound<'_, PyDict>, curves: &[&[(usize, f64)]]) -> PyResult<()
 /// Trains the |x| model (Z10) over instances and seeds, keeping each instance's lowest-loss
 /// seed, as `polycap train --model abs` does.
 #[pyfunction]
-#[pyo3(signature = (features, dims, importance = vec![1.0], density = vec![1.0], *, instances_density = None, seeds = 1, seed = 0, steps = None, batch = None, lr = None, optimizer = "adam", weight_decay = 0.01, schedule = None, eval_batch = 65536, hidden = None, init = None, positive_w2 = false))]
+#[pyo3(signature = (features, dims, importance = vec![1.0], density = vec![1.0], *, instances_density = None, seeds = 1, seed = 0, steps = None, batch = None, lr = None, optimizer = "adam", weight_decay = 0.01, schedule = None, eval_batch = 65536, hidden = None, init = None, positive_w2 = false, active = None))]
 #[allow(clippy::too_many_arguments)]
 fn train_abs<'py>(
     py: Python<'py>,
@@ -750,6 +750,7 @@ fn train_abs<'py>(
     hidden: Option<&str>,
     init: Option<&str>,
     positive_w2: bool,
+    active: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let sets = instance_sets(features, importance, density, instances_density)?;
     let d0 = AbsConfig::default();
@@ -760,6 +761,7 @@ fn train_abs<'py>(
         optimizer: Optimizer::parse(optimizer, weight_decay).map_err(py_err)?,
         eval_batch,
         positive_w2,
+        active_per_feature: active,
         ..d0
     };
     if let Some(s) = schedule {

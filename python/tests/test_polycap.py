@@ -235,6 +235,20 @@ def test_abs_positive_w2_takes_absolute_values_of_the_init():
         polycap.train("tms-relu", 4, 2, positive_w2=True, **TINY)
 
 
+def test_abs_active_sizes_the_batch_by_density():
+    # (ZB13): B = max(batch, ⌈m/p⌉). At p = 0.1, batch 16: m = 1 asks for 10 < 16 samples,
+    # so the run is the fixed-batch run bit for bit; m = 4 asks for 40 and trains on other
+    # batches.
+    tiny = dict(density=0.1, steps=20, batch=16, eval_batch=64, positive_w2=True)
+    fixed = polycap.train("abs", 6, 4, **tiny)
+    np.testing.assert_array_equal(polycap.train("abs", 6, 4, active=1, **tiny).W1, fixed.W1)
+    assert not np.array_equal(polycap.train("abs", 6, 4, active=4, **tiny).W1, fixed.W1)
+    with pytest.raises(ValueError, match="active entries per feature"):
+        polycap.train("abs", 6, 4, active=0, **tiny)
+    with pytest.raises(ValueError, match="active applies to abs only"):
+        polycap.train("tms-relu", 4, 2, active=4, **TINY)
+
+
 def test_dataset_small_t_gives_a_t_gon():
     # (Z19) small T: the hidden vectors of T = 4 points form a square, every D_X = D/T = ½;
     # D_X and D_f are (C1) of the columns of H and W, recomputed in numpy.

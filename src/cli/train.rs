@@ -103,11 +103,12 @@ struct Flags {
     #[arg(long)]
     steps: Option<usize>,
     /// Batch size (default: sized by density for the quadratic family, see --active; 1024
-    /// autoencoders).
+    /// autoencoders and abs, where it is the smallest batch with --active).
     #[arg(long)]
     batch: Option<usize>,
     /// Quadratic family: expected active entries per feature and step, m; the batch is
-    /// B = min(max(⌈m / p_min⌉, m), 2¹⁸) (default 256; excludes --batch).
+    /// B = min(max(⌈m / p_min⌉, m), 2¹⁸) (default 256; excludes --batch). abs: the batch is
+    /// B = min(max(⌈m / p_min⌉, --batch), 2¹⁸) (default: none, a fixed batch).
     #[arg(long)]
     active: Option<usize>,
     /// Learning rate (default: 1e-2 quadratic, 1e-3 autoencoders).
@@ -437,6 +438,13 @@ fn merge(files: &[PathBuf], format: Format, out: Option<PathBuf>) -> anyhow::Res
     });
     if abs {
         return zoo_b::merge_abs(&texts, format, out);
+    }
+    // So do --dataset shards.
+    let dataset = texts.first().is_some_and(|(_, t)| {
+        serde_json::from_str::<Value>(t).is_ok_and(|v| v["settings"]["dataset"].is_u64())
+    });
+    if dataset {
+        return zoo_b::merge_dataset(&texts, format, out);
     }
     let mut shards = Vec::with_capacity(files.len());
     for (path, text) in &texts {

@@ -34,8 +34,10 @@ pub struct Params {
     pub densities: Vec<f64>,
     /// Adam steps per model.
     pub steps: usize,
-    /// Batch size.
+    /// Batch size; with `active` the smallest batch.
     pub batch: usize,
+    /// Expected active entries m per feature and step: batch max(`batch`, ⌈m/p⌉) (ZB13).
+    pub active: Option<usize>,
     /// Seeds per model (best by loss, (Z2)).
     pub seeds: usize,
     /// Seeds of the motif run (N = D = 10, p = 0.35); each is counted.
@@ -59,8 +61,9 @@ impl Parameters for Params {
 
     /// ARENA's published settings (spec §14.4): N = 100, D = 40, Iᵢ = 0.8ⁱ,
     /// p ∈ {1, .3, .1, .03, .01, .003, .001}, batch 1024, 5 000 steps, one seed; motif run
-    /// K = 6. polycap's choice: W₂ starts positive (ZB12), which removes the dead-side lottery
-    /// of ARENA's init (derivations/zoo-b.md).
+    /// K = 6. polycap's choices: W₂ starts positive (ZB12), which removes the dead-side lottery
+    /// of ARENA's init, and the batch grows to ⌈8/p⌉ where that exceeds 1024 (ZB13), so the
+    /// rare features' gradients hold 8 samples, not 1 (derivations/zoo-b.md).
     fn paper_resolution() -> Self {
         Params {
             features: 100,
@@ -69,6 +72,7 @@ impl Parameters for Params {
             densities: vec![1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
             steps: 5_000,
             batch: 1024,
+            active: Some(8),
             seeds: 1,
             motif_seeds: 6,
             positive_w2: true,
@@ -107,7 +111,10 @@ impl Parameters for Params {
                 "training".into(),
                 format!(
                     "Adam η = 1e-3, batch {}, {} steps, joint Kaiming-uniform init (Z11){}, best of {} seed(s) ({} resolution)",
-                    self.batch,
+                    match self.active {
+                        Some(m) => format!("max({}, ⌈{m}/p⌉) (ZB13)", self.batch),
+                        None => self.batch.to_string(),
+                    },
                     self.steps,
                     if self.positive_w2 {
                         " with W₂ ≥ 0 (ZB12)"
@@ -134,6 +141,7 @@ impl Params {
         AbsConfig {
             steps: self.steps,
             batch: self.batch,
+            active_per_feature: self.active,
             eval_batch: 8192,
             positive_w2: self.positive_w2,
             ..AbsConfig::default()

@@ -6,12 +6,13 @@
 //!
 //! Cost: a sample's hidden layer costs |active|·D (only the non-zero xᵢ are visited), and
 //! the output costs N per live hidden unit (hᵣ > 0), in forward and backward; no dense
-//! N-vector of inputs is built.
+//! N-vector of inputs is built. The all-zero samples of a batch are only counted, and their
+//! common contribution is added once (ZB13), so a sparse batch costs O(active entries).
 //!
 //! Determinism: each (instance, seed) pair owns the stream (seed, instance index) and runs on
 //! one thread, so results are bit-identical for any thread count (as in [`super::run`]).
 //!
-//! Derivation: derivations/zoo-b.md (ZB1)–(ZB4).
+//! Derivation: derivations/zoo-b.md (ZB1)–(ZB4), (ZB12), (ZB13).
 
 use std::time::Instant;
 
@@ -20,11 +21,13 @@ use rayon::prelude::*;
 
 use crate::base::{Error, FeatureSet, Result};
 
+use super::data::{InputLaw, Sampler, SparseBatch};
 use super::guard;
 use super::hidden::{Hidden, HiddenCache};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::readout::{self, Neuron};
 use super::rng::Xoshiro;
+use super::run::{ACTIVE_MAX, density_batch};
 
 /// Initialisation of W₁ and W₂ (b starts at 0) (Z11).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,8 +85,11 @@ impl AbsInit {
 pub struct AbsConfig {
     /// Optimisation steps.
     pub steps: usize,
-    /// Samples per step.
+    /// Samples per step; with `active_per_feature` the smallest batch (ZB13).
     pub batch: usize,
+    /// Expected active entries m of the rarest feature per step: the batch is
+    /// B = min(max(⌈m / p_min⌉, `batch`), 2¹⁸) (ZB13); `None` keeps `batch` (ARENA's protocol).
+    pub active_per_feature: Option<usize>,
     /// Base learning rate η₀.
     pub lr: f64,
     /// Optimiser.
@@ -110,6 +116,7 @@ impl Default for AbsConfig {
         AbsConfig {
             steps: 5_000,
             batch: 1024,
+            active_per_feature: None,
             lr: 1e-3,
             optimizer: Optimizer::Adam,
             schedule: Schedule::Constant,
@@ -133,12 +140,29 @@ impl AbsConfig {
             )));
         }
         super::optim::check_lr(self.lr)?;
+        match self.active_per_feature {
+            Some(m) if m == 0 || m > ACTIVE_MAX => {
+                return Err(Error::Parameter(format!(
+                    "active entries per feature must be in [1, {ACTIVE_MAX}], got {m}"
+                )));
+            }
+            _ => {}
+        }
         if let AbsInit::XavierJoint { instances: 0 } = self.init {
             return Err(Error::Parameter(
                 "joint initialisation needs at least 1 instance, got 0".into(),
             ));
         }
         self.optimizer.validate()
+    }
+
+    /// The training batch for features whose smallest density is `p_min`: `batch`, or
+    /// min(max(⌈m / p_min⌉, `batch`), 2¹⁸) with an active-entry target m (ZB13).
+    pub fn batch_for(&self, p_min: f64) -> usize {
+        match self.active_per_feature {
+            None => self.batch,
+            Some(m) => density_batch(m, p_min, self.batch),
+        }
     }
 }
 
@@ -191,12 +215,14 @@ pub struct AbsModel {
     d: usize,
     hidden: Hidden,
     importance: Vec<f64>,
-    density: Vec<f64>,
+    sampler: Sampler,
+    p_min: f64,
 }
 
 /// Parameters θ = (W₁ feature-major: θ[i·D + r] = W₁[r, i]; W₂ᵀ neuron-major:
 /// θ[N·D + r·N + i] = W₂[i, r]; b; γ, β of SoLU-LN) and the per-sample buffers.
 struct Buffers {
+    batch: SparseBatch,
     active: Vec<(usize, f64)>,
     z: Vec<f64>,
     h: Vec<f64>,
@@ -224,7 +250,8 @@ impl AbsModel {
             d,
             hidden,
             importance: features.importance().to_vec(),
-            density,
+            sampler: Sampler::new(features, InputLaw::UnitUniform)?,
+            p_min: density.iter().copied().fold(1.0, f64::min),
         })
     }
 
@@ -233,16 +260,9 @@ impl AbsModel {
         2 * self.n * self.d + self.n + self.hidden.params(self.d)
     }
 
-    /// Draws one sample's non-zero inputs: xᵢ ≠ 0 with probability pᵢ, then U[−1, 1] (Z10).
-    /// One uniform u per feature: given u < pᵢ, u/pᵢ is uniform, so xᵢ = 2u/pᵢ − 1 (ZB1).
-    fn sample(&self, rng: &mut Xoshiro, active: &mut Vec<(usize, f64)>) {
-        active.clear();
-        for (i, &p) in self.density.iter().enumerate() {
-            let u = rng.uniform();
-            if u < p {
-                active.push((i, 2.0 * u / p - 1.0));
-            }
-        }
+    /// The smallest feature density p_min (the rarest feature sets the batch (ZB13)).
+    pub fn min_density(&self) -> f64 {
+        self.p_min
     }
 
     /// Adds the gradient of Σᵢ Iᵢ(|xᵢ| − y′ᵢ)²·`scale` at one sample into `grad` (when given)
@@ -343,6 +363,11 @@ impl AbsModel {
 
     /// Mean loss over `b` fresh samples from `rng`; the gradient of that mean goes into
     /// `grad` (zeroed first) when given (ZB3).
+    ///
+    /// The batch is drawn by [`Sampler::active`] (data.md (S7)): only the samples with a
+    /// non-zero input are stored, each entry u ∈ [0, 1) becomes xᵢ = 2u − 1 ~ U[−1, 1) (ZB1),
+    /// and the Z all-zero samples, which all give the same loss and gradient, are evaluated
+    /// once and weighted by Z (ZB13).
     fn batch(
         &self,
         theta: &[f64],
@@ -355,15 +380,25 @@ impl AbsModel {
             g.fill(0.0);
         }
         let scale = 1.0 / (b * self.n) as f64;
+        let mut batch = std::mem::take(&mut buf.batch);
+        self.sampler.active(b, rng, &mut batch);
         let mut total = 0.0;
-        let mut active = std::mem::take(&mut buf.active);
-        for _ in 0..b {
-            self.sample(rng, &mut active);
-            buf.active = active;
+        for row in batch.start.windows(2) {
+            buf.active.clear();
+            buf.active.extend(
+                batch.index[row[0]..row[1]]
+                    .iter()
+                    .zip(&batch.value[row[0]..row[1]])
+                    .map(|(&i, &u)| (i as usize, 2.0 * f64::from(u) - 1.0)),
+            );
             total += self.sample_loss_grad(theta, buf, grad.as_deref_mut(), scale);
-            active = std::mem::take(&mut buf.active);
         }
-        buf.active = active;
+        if batch.zeros > 0 {
+            buf.active.clear();
+            let z = batch.zeros as f64;
+            total += z * self.sample_loss_grad(theta, buf, grad, z * scale);
+        }
+        buf.batch = batch;
         total * scale
     }
 
@@ -412,7 +447,8 @@ impl AbsModel {
         let start = Instant::now();
         cfg.validate()?;
         let (n, d) = (self.n, self.d);
-        guard::check_sweep(n, d, cfg.steps, cfg.batch, cfg.eval_batch, 1, 1)?;
+        let bsz = cfg.batch_for(self.p_min);
+        guard::check_sweep(n, d, cfg.steps, bsz, cfg.eval_batch, 1, 1)?;
         let mut rng = Xoshiro::new(seed, index);
         let mut theta = vec![0.0; self.params()];
         for (k, p) in theta[..2 * n * d].iter_mut().enumerate() {
@@ -429,12 +465,12 @@ impl AbsModel {
         let mut opt = OptState::new(cfg.optimizer, theta.len());
         let mut buf = Buffers::new();
         let mut ref_rng = Xoshiro::new(seed, index ^ 0x6A4D_0000_0000_0000);
-        let l0 = self.batch(&theta, &mut ref_rng, cfg.batch, &mut buf, None);
+        let l0 = self.batch(&theta, &mut ref_rng, bsz, &mut buf, None);
         let mut watch = guard::Divergence::with_reference(l0);
         let every = (cfg.steps / cfg.curve_points.max(1)).max(1);
         let mut curve = Vec::new();
         for t in 0..cfg.steps {
-            let l = self.batch(&theta, &mut rng, cfg.batch, &mut buf, Some(&mut grad));
+            let l = self.batch(&theta, &mut rng, bsz, &mut buf, Some(&mut grad));
             watch.check(t, l)?;
             if t % every == 0 || t + 1 == cfg.steps {
                 curve.push((t, l));
@@ -466,6 +502,7 @@ impl AbsModel {
 impl Buffers {
     fn new() -> Self {
         Buffers {
+            batch: SparseBatch::default(),
             active: Vec::new(),
             z: Vec::new(),
             h: Vec::new(),
@@ -523,7 +560,12 @@ pub fn sweep_indices(
     let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
     let jobs = indices.len().saturating_mul(seeds);
     let live = rayon::current_num_threads();
-    guard::check_sweep(n, d, cfg.steps, cfg.batch, cfg.eval_batch, jobs, live)?;
+    let bsz = models
+        .iter()
+        .map(|m| cfg.batch_for(m.min_density()))
+        .max()
+        .unwrap_or(cfg.batch);
+    guard::check_sweep(n, d, cfg.steps, bsz, cfg.eval_batch, jobs, live)?;
     let jobs: Vec<(usize, u64)> = (0..indices.len())
         .flat_map(|j| (0..seeds as u64).map(move |s| (j, base_seed.wrapping_add(s))))
         .collect();
@@ -620,5 +662,54 @@ impl AbsRun {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::Magnitude;
+
+    /// (ZB13): a batch's loss and gradient, with the all-zero samples counted and evaluated
+    /// once, equal the mean over its B samples taken one by one through the dense
+    /// [`AbsModel::loss_grad_at`].
+    #[test]
+    fn batch_with_counted_zeros_is_the_mean_over_every_sample() {
+        let (n, d, b) = (12, 4, 64);
+        let imp: Vec<f64> = (0..n).map(|i| 0.9f64.powi(i as i32)).collect();
+        let f = FeatureSet::from_densities(imp, &vec![0.05; n], Magnitude::Uniform)
+            .expect("valid features");
+        let model = AbsModel::new(&f, d, Hidden::Relu).expect("model");
+        let mut init = Xoshiro::new(7, 0);
+        // b > 0 on half the outputs, so the all-zero samples have a loss and a gradient.
+        let theta: Vec<f64> = (0..model.params()).map(|_| 0.5 * init.normal()).collect();
+        let mut rng = Xoshiro::new(3, 1);
+        let mut again = rng.clone();
+        let mut grad = vec![0.0; theta.len()];
+        let loss = model.batch(&theta, &mut rng, b, &mut Buffers::new(), Some(&mut grad));
+        let mut batch = SparseBatch::default();
+        model.sampler.active(b, &mut again, &mut batch);
+        assert!(batch.zeros > 0 && batch.rows() > 0, "zeros {}", batch.zeros);
+        let mut xs: Vec<Vec<f64>> = vec![vec![0.0; n]; batch.zeros];
+        for row in batch.start.windows(2) {
+            let mut x = vec![0.0; n];
+            for k in row[0]..row[1] {
+                x[batch.index[k] as usize] = 2.0 * f64::from(batch.value[k]) - 1.0;
+            }
+            xs.push(x);
+        }
+        let (mut l2, mut g2) = (0.0, vec![0.0; theta.len()]);
+        for x in &xs {
+            let (l, g) = model.loss_grad_at(&theta, x);
+            l2 += l / b as f64;
+            for (a, v) in g2.iter_mut().zip(g) {
+                *a += v / b as f64;
+            }
+        }
+        assert!((loss - l2).abs() <= 1e-12 * l2.abs(), "{loss} vs {l2}");
+        let scale = g2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (k, (a, e)) in grad.iter().zip(&g2).enumerate() {
+            assert!((a - e).abs() <= 1e-12 * scale, "θ[{k}]: {a} vs {e}");
+        }
     }
 }

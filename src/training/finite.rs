@@ -583,29 +583,63 @@ pub fn sweep(
     base_data_seed: u64,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<FiniteRun>>> {
+    let all: Vec<usize> = (0..instances.len()).collect();
+    sweep_indices(
+        act,
+        instances,
+        &all,
+        d,
+        cfg,
+        (seeds, base_seed),
+        (data_seeds, base_data_seed),
+        on_done,
+    )
+}
+
+/// [`sweep`] of the instances `indices` only (a shard of the sweep); instance k keeps its
+/// streams indexed k, so its runs are those of the whole sweep. `seeds` and `data_seeds` are
+/// (count, first seed). Returns, per (index in the order given, data seed), the runs in seed
+/// order.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_indices(
+    act: Activation,
+    instances: &[FeatureSet],
+    indices: &[usize],
+    d: usize,
+    cfg: &FiniteConfig,
+    (seeds, base_seed): (usize, u64),
+    (data_seeds, base_data_seed): (usize, u64),
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<FiniteRun>>> {
     if seeds == 0 || data_seeds == 0 {
         return Err(Error::Parameter(format!(
             "need at least 1 seed and 1 data seed, got {seeds} and {data_seeds}"
         )));
     }
+    if let Some(&k) = indices.iter().find(|&&k| k >= instances.len()) {
+        return Err(Error::Parameter(format!(
+            "instance {k} of a sweep of {} instances",
+            instances.len()
+        )));
+    }
     cfg.validate()?;
-    let models = instances
+    let models = indices
         .iter()
-        .map(|f| FiniteModel::new(act, f, d))
+        .map(|&k| FiniteModel::new(act, &instances[k], d))
         .collect::<Result<Vec<_>>>()?;
     let n = instances.iter().map(FeatureSet::len).max().unwrap_or(0);
-    let jobs = instances
+    let jobs = indices
         .len()
         .saturating_mul(seeds)
         .saturating_mul(data_seeds);
     let live = rayon::current_num_threads();
     guard::check_sweep(n, d, cfg.steps, cfg.points, cfg.test_points, jobs, live)?;
-    let jobs: Vec<(usize, u64, u64)> = (0..instances.len())
-        .flat_map(|k| {
+    let jobs: Vec<(usize, u64, u64)> = (0..indices.len())
+        .flat_map(|j| {
             (0..data_seeds as u64).flat_map(move |ds| {
                 (0..seeds as u64).map(move |s| {
                     (
-                        k,
+                        j,
                         base_seed.wrapping_add(s),
                         base_data_seed.wrapping_add(ds),
                     )
@@ -616,14 +650,15 @@ pub fn sweep(
     let runs: Vec<FiniteRun> = jobs
         .par_iter()
         .with_max_len(1)
-        .map(|&(k, seed, ds)| {
-            let r = models[k].train(&instances[k], cfg, seed, ds, k as u64);
+        .map(|&(j, seed, ds)| {
+            let k = indices[j];
+            let r = models[j].train(&instances[k], cfg, seed, ds, k as u64);
             on_done();
             r
         })
         .collect::<Result<_>>()?;
     let mut it = runs.into_iter();
-    Ok((0..instances.len() * data_seeds)
+    Ok((0..indices.len() * data_seeds)
         .map(|_| it.by_ref().take(seeds).collect())
         .collect())
 }

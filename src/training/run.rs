@@ -228,15 +228,20 @@ impl TrainConfig {
     pub fn batch_for(&self, p_min: f64) -> usize {
         match self.active_per_feature {
             None => self.batch,
-            Some(m) => {
-                let b = (m as f64 / p_min).ceil();
-                if b.is_finite() && b < BATCH_CAP as f64 {
-                    (b as usize).max(m).min(BATCH_CAP)
-                } else {
-                    BATCH_CAP
-                }
-            }
+            Some(m) => density_batch(m, p_min, m),
         }
+    }
+}
+
+/// The batch that holds m expected active entries of the rarest feature, at least `floor`
+/// samples: B = min(max(⌈m / p_min⌉, floor), [`BATCH_CAP`]) (RN7; the |x| model's floor is
+/// its fixed batch, zoo-b.md (ZB13)).
+pub fn density_batch(m: usize, p_min: f64, floor: usize) -> usize {
+    let b = (m as f64 / p_min).ceil();
+    if b.is_finite() && b < BATCH_CAP as f64 {
+        (b as usize).max(floor).min(BATCH_CAP)
+    } else {
+        BATCH_CAP
     }
 }
 

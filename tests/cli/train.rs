@@ -275,7 +275,7 @@ fn sharded_train_merges_to_the_unsharded_output() {
         }
         v
     };
-    let sweeps: [&[&str]; 3] = [
+    let sweeps: [&[&str]; 4] = [
         &[
             "train",
             "--model",
@@ -329,6 +329,29 @@ fn sharded_train_merges_to_the_unsharded_output() {
             "--eval-batch",
             "256",
             "--positive-w2",
+            "--active",
+            "8",
+        ],
+        &[
+            "train",
+            "--model",
+            "tms-relu",
+            "--features",
+            "5",
+            "--dims",
+            "2",
+            "--dataset",
+            "6",
+            "--instances-density",
+            "logspace:1:0.1:3",
+            "--data-seeds",
+            "2",
+            "--seeds",
+            "2",
+            "--steps",
+            "50",
+            "--test-points",
+            "64",
         ],
     ];
     for (t, sweep) in sweeps.iter().enumerate() {
@@ -375,10 +398,19 @@ fn sharded_train_merges_to_the_unsharded_output() {
             .to_string_lossy()
             .into_owned()
     };
+    // A --dataset shard of another number of steps.
+    let other = dir.join("s3-other.json").to_string_lossy().into_owned();
+    let mut args = sweeps[3].to_vec();
+    let at = args.iter().position(|&x| x == "50").expect("--steps 50");
+    args[at] = "40";
+    let o = polycap(&[&args[..], &["--shard", "1/2", "--out", &other]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
     for (files, says) in [
         (vec![s(0, 0)], "missing shard"),
         (vec![s(0, 0), s(0, 1), s(0, 1)], "twice"),
         (vec![s(0, 0), s(1, 1)], "different settings"),
+        (vec![s(3, 0), other.clone()], "different settings"),
+        (vec![s(3, 0), s(2, 1)], "not a --dataset train shard"),
     ] {
         let o = polycap(
             &[
@@ -564,8 +596,10 @@ fn abs_and_dataset_bad_combinations_are_usage_errors() {
         &["--model", "tms-relu", "--dataset", "5", "--hidden", "solu"],
         &["--model", "tms-relu", "--positive-w2"],
         &["--model", "tms-relu", "--dataset", "5", "--positive-w2"],
-        &["--model", "tms-relu", "--dataset", "5", "--shard", "0/2"],
+        &["--model", "tms-relu", "--dataset", "5", "--shard", "2/2"],
+        &["--model", "tms-relu", "--dataset", "5", "--active", "4"],
         &["--model", "abs", "--shard", "2/2"],
+        &["--model", "abs", "--active", "0"],
         &[
             "--model",
             "tms-relu",

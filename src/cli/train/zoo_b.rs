@@ -31,12 +31,12 @@ pub(super) fn wants(a: &Flags) -> bool {
 
 /// Runs `train` for the abs model or a finite dataset.
 pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
-    let shard = match (&a.shard, a.dataset) {
-        (Some(s), None) => Some(
+    let shard = match &a.shard {
+        Some(s) => Some(
             s.parse::<Shard>()
                 .map_err(|_| usage(format!("--shard: expected i/N with 0 ≤ i < N, got '{s}'")))?,
         ),
-        _ => None,
+        None => None,
     };
     // A shard always writes JSON (for `polycap train merge`); otherwise --out must match.
     if shard.is_none() {
@@ -63,10 +63,9 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         (t, _) => t,
     };
     for (given, flag) in [
-        (dataset.is_some() && a.shard.is_some(), "--shard"),
         (a.save.is_some(), "--save"),
         (a.export_synthetic.is_some(), "--export-synthetic"),
-        (a.active.is_some(), "--active"),
+        (dataset.is_some() && a.active.is_some(), "--active"),
         (a.input.is_some(), "--input"),
         (a.pairs.is_some(), "--pairs"),
         (dataset.is_some() && a.hidden.is_some(), "--hidden"),
@@ -147,63 +146,66 @@ pub(super) fn run(a: &Flags, model: Model, exact: bool) -> anyhow::Result<()> {
         .iter()
         .map(|d| FeatureSet::from_densities(importance.clone(), d, Magnitude::Uniform))
         .collect::<polycap::base::Result<Vec<_>>>()?;
-    let optimizer = Optimizer::parse(opt_name, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .context("cannot start the thread pool")?;
     match (dataset, model.family()) {
         (Some(t), Family::Autoencoder(act)) => {
-            let mut cfg = FiniteConfig::with_steps(t, steps);
-            cfg.test_points = eval;
-            cfg.optimizer = optimizer;
-            if let Some(s) = &a.schedule {
-                cfg.schedule = Schedule::parse(s)?;
-            }
-            if let Some(lr) = a.lr {
-                cfg.lr = lr;
-            }
-            if let Some(s) = &a.init {
-                cfg.init = match parse_init(s)? {
-                    polycap::training::Init::Notebook { .. } => polycap::training::Init::Notebook {
-                        instances: instances.len(),
-                    },
-                    other => other,
-                };
-            }
-            let jobs = instances.len() * a.seeds * data_seeds;
-            let bar = progress(jobs as u64, "training");
+            let cfg = finite_config(a, t, instances.len())?;
+            let indices: Vec<usize> = match shard {
+                Some(s) => s.jobs(instances.len()).collect(),
+                None => (0..instances.len()).collect(),
+            };
+            let bar = progress((indices.len() * a.seeds * data_seeds) as u64, "training");
             let runs = pool.install(|| {
-                finite::sweep(
+                finite::sweep_indices(
                     act,
                     &instances,
+                    &indices,
                     a.dims,
                     &cfg,
-                    a.seeds,
-                    a.seed,
-                    data_seeds,
-                    a.data_seed.unwrap_or(0),
+                    (a.seeds, a.seed),
+                    (data_seeds, a.data_seed.unwrap_or(0)),
                     &|| bar.inc(1),
                 )
             })?;
             bar.finish_and_clear();
-            let rows: Vec<DataRow> = runs
+            // Per instance (in `indices` order), its best run per data seed.
+            let mut best = runs.chunks(data_seeds).zip(&indices).map(|(groups, &k)| {
+                groups
+                    .iter()
+                    .map(|seeds| {
+                        let r = best_by(seeds, |r| r.train_loss)
+                            .context("invariant: at least one seed")?;
+                        Ok(DataReport::new(density_sets[k].clone(), r.clone()))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()
+            });
+            if let Some(shard) = shard {
+                let items = indices
+                    .iter()
+                    .map(|&k| Ok((k, best.next().context("invariant: one per index")??)))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let results = ShardResults::new(a, shard, instances.len(), items);
+                let text = serde_json::to_string(&results).context("serialising the shard")? + "\n";
+                return emit(a.out.as_deref(), &text);
+            }
+            let rows = best
+                .collect::<anyhow::Result<Vec<_>>>()?
                 .into_iter()
-                .enumerate()
-                .map(|(k, seeds)| {
-                    let best = best_by(&seeds, |r| r.train_loss)
-                        .context("invariant: at least one seed")?;
-                    Ok(DataRow::new(&density_sets[k / data_seeds], best.clone()))
-                })
-                .collect::<anyhow::Result<_>>()?;
+                .flatten()
+                .map(DataReport::into_row)
+                .collect::<Vec<_>>();
             emit(a.out.as_deref(), &dataset_text(a, t, &cfg, &rows)?)
         }
         (None, Family::Abs(_)) => {
             let mut cfg = AbsConfig {
                 steps,
                 batch,
+                active_per_feature: a.active,
                 eval_batch: eval,
-                optimizer,
+                optimizer: Optimizer::parse(opt_name, a.weight_decay.unwrap_or(DEFAULT_DECAY))?,
                 ..AbsConfig::default()
             };
             if let Some(s) = &a.schedule {
@@ -333,6 +335,117 @@ pub(super) fn merge_abs(
         .map(AbsReport::into_run)
         .collect::<anyhow::Result<Vec<_>>>()?;
     emit(a.out.as_deref(), &abs_text(&a, &runs)?)
+}
+
+/// The finite-data training the flags ask for, on T points and `instances` instances (the
+/// joint Xavier init of `--init notebook` depends on it). `train merge` rebuilds it from a
+/// shard's flags.
+fn finite_config(a: &Flags, t: usize, instances: usize) -> anyhow::Result<FiniteConfig> {
+    let steps = a.steps.unwrap_or(FiniteConfig::defaults(t).steps);
+    let mut cfg = FiniteConfig::with_steps(t, steps);
+    cfg.test_points = a.test_points.unwrap_or(10_000);
+    let opt_name = a
+        .optimizer
+        .as_deref()
+        .map_or("adamw", |_| optimizer_name(a));
+    cfg.optimizer = Optimizer::parse(opt_name, a.weight_decay.unwrap_or(DEFAULT_DECAY))?;
+    if let Some(s) = &a.schedule {
+        cfg.schedule = Schedule::parse(s)?;
+    }
+    if let Some(lr) = a.lr {
+        cfg.lr = lr;
+    }
+    if let Some(s) = &a.init {
+        cfg.init = match parse_init(s)? {
+            polycap::training::Init::Notebook { .. } => {
+                polycap::training::Init::Notebook { instances }
+            }
+            other => other,
+        };
+    }
+    Ok(cfg)
+}
+
+/// One (instance, data seed)'s best finite-data run as a shard stores it: exact through JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct DataReport {
+    density: Vec<f64>,
+    #[serde(with = "super::matrix")]
+    w: DMatrix<f64>,
+    bias: Vec<f64>,
+    #[serde(with = "super::matrix")]
+    hidden: DMatrix<f64>,
+    train_loss: f64,
+    test_loss: f64,
+    loss_curve: Vec<(usize, f64)>,
+    wall_seconds: f64,
+    seed: u64,
+    data_seed: u64,
+}
+
+impl DataReport {
+    fn new(density: Vec<f64>, r: FiniteRun) -> Self {
+        DataReport {
+            density,
+            w: r.w,
+            bias: r.bias,
+            hidden: r.hidden,
+            train_loss: r.train_loss,
+            test_loss: r.test_loss,
+            loss_curve: r.loss_curve,
+            wall_seconds: r.wall_seconds,
+            seed: r.seed,
+            data_seed: r.data_seed,
+        }
+    }
+
+    fn into_row(self) -> DataRow {
+        let run = FiniteRun {
+            w: self.w,
+            bias: self.bias,
+            hidden: self.hidden,
+            train_loss: self.train_loss,
+            test_loss: self.test_loss,
+            loss_curve: self.loss_curve,
+            wall_seconds: self.wall_seconds,
+            seed: self.seed,
+            data_seed: self.data_seed,
+        };
+        DataRow::new(&self.density, run)
+    }
+}
+
+/// `polycap train merge` of `--dataset` shards: the output of the unsharded run, with the
+/// training configuration rebuilt from the shards' flags.
+pub(super) fn merge_dataset(
+    texts: &[(&PathBuf, String)],
+    format: Format,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut shards = Vec::with_capacity(texts.len());
+    for (path, text) in texts {
+        let s: ShardResults<Flags, Vec<DataReport>> = serde_json::from_str(text).map_err(|e| {
+            usage(format!(
+                "{}: not a --dataset train shard: {e}",
+                path.display()
+            ))
+        })?;
+        shards.push(s);
+    }
+    let total = shards.first().map_or(0, |s| s.total);
+    let (mut a, reports) = merge_shards(shards)?;
+    a.format = format;
+    a.out = out;
+    let t = a
+        .dataset
+        .ok_or_else(|| usage("the shards are not --dataset runs"))?;
+    let cfg = finite_config(&a, t, total)?;
+    let rows: Vec<DataRow> = reports
+        .into_iter()
+        .flatten()
+        .map(DataReport::into_row)
+        .collect();
+    emit(a.out.as_deref(), &dataset_text(&a, t, &cfg, &rows)?)
 }
 
 /// The read-outs of one finite-data model.
