@@ -98,8 +98,8 @@ struct Flags {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Optimisation steps (default per model: T3 10 000, T4 20 000, T1 10 000); T3 trains
-    /// min(max(1, Kurt/3), 4) times as many for a magnitude law of kurtosis Kurt (Laplace 2×,
-    /// derivations/verify.md (V9)).
+    /// more for a law heavier than the Gaussian, by its kurtosis and the density (Laplace 2×
+    /// at p ≥ 0.016 with the default batch, up to 5× at p = 0.001; derivations/verify.md (V9)).
     #[arg(long)]
     steps: Option<usize>,
     /// Batch size (default: sized by density for the quadratic family, see --active; 1024

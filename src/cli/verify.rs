@@ -89,8 +89,9 @@ pub(super) struct Flags {
     #[arg(long, default_value_t = 0)]
     pub(super) seed: u64,
     /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu);
-    /// quadratic: times min(max(1, Kurt/3), 4) for a magnitude law of kurtosis Kurt (Laplace 2×,
-    /// Student-t ν = 5 3×; derivations/verify.md (V9)).
+    /// quadratic: a law heavier than the Gaussian trains more, by its kurtosis and the density
+    /// (Laplace 2× at p ≥ 0.016, up to 5× at p = 0.001; Student-t ν = 5 3×, up to 8×;
+    /// derivations/verify.md (V9)).
     #[arg(long)]
     pub(super) steps: Option<usize>,
     /// Peak learning rate η₀ (default: the protocol's, 10⁻² for (T3) and (T4), 10⁻³ for
@@ -361,7 +362,7 @@ fn verdict_text(p: &PointReport) -> String {
 fn grid_table(r: &GridReport) -> String {
     let s = &r.settings;
     let mut out = format!(
-        "polycap verify: {} vs {}, N = {} features in D = {} dims, sparse {} inputs, {} seeds × {} steps; tolerance |ΔCᵢ| ≤ {}, |ΔΣC| ≤ {}{}; bands {} decades in V, {} in k; density p = 1 − S\n",
+        "polycap verify: {} vs {}, N = {} features in D = {} dims, sparse {} inputs, {} seeds × T₀ = {} steps (per point: column steps); tolerance |ΔCᵢ| ≤ {}, |ΔΣC| ≤ {}{}; bands {} decades in V, {} in k; density p = 1 − S\n",
         s.model,
         s.theory,
         s.features,
@@ -391,6 +392,7 @@ fn grid_table(r: &GridReport) -> String {
                 num(v),
                 p.density.as_ref().map_or("-".into(), |d| num(d[0])),
                 num(p.kurtosis[0]),
+                p.steps.to_string(),
                 format!("{:?}", p.regime).to_lowercase(),
                 format!("{:.3}", p.theory_capacity[0]),
                 format!("{:.3}", p.trained_capacity[0]),
@@ -408,6 +410,7 @@ fn grid_table(r: &GridReport) -> String {
             "V",
             "p",
             "k",
+            "steps",
             "regime",
             "C₁ theory",
             "C₁ trained",
@@ -426,11 +429,12 @@ fn grid_table(r: &GridReport) -> String {
 
 fn point_table(r: &PointReport, verifier: &Verifier) -> String {
     let mut out = format!(
-        "polycap verify: {} vs {}, D = {}, best of {} seeds (seed {}); density p = 1 − S\n",
+        "polycap verify: {} vs {}, D = {}, best of {} seeds × {} steps (seed {}); density p = 1 − S\n",
         verifier.protocol().name(),
         verifier.theory_name(),
         r.dims,
         verifier.seeds(),
+        r.steps,
         r.seed
     );
     let rows: Vec<Vec<String>> = (0..r.importance.len())

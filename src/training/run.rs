@@ -62,9 +62,14 @@ pub const ACTIVE_MAX: usize = BATCH_CAP;
 /// derivations/run.md "Quadratic kernel crossover").
 pub const QUAD_DENSE_FROM: f64 = 0.5;
 
-/// Largest factor by which (V9) scales the step count of a heavy-tailed law (Kurt ≥ 12, e.g.
-/// Student-t with ν ≤ 4.67, trains 4× the steps, not more).
-pub const STEP_SCALE_MAX: f64 = 4.0;
+/// Largest factor by which (V9) scales the step count (a heavy-tailed law at a low density:
+/// Student-t ν = 5 at p = 0.001 with m = 256 asks for 8.9×, trains 8×; ν → 4 stays finite).
+pub const STEP_SCALE_MAX: f64 = 8.0;
+
+/// Co-active events per step of the sparsest pair of features, B·p_min², from which on the
+/// interference gradient of (V9) is counted as plentiful: below it a heavy-tailed law's extra
+/// steps grow as √([`PAIR_EVENTS_REF`] / (B·p_min²)) (p < 0.0156 with m = 256).
+pub const PAIR_EVENTS_REF: f64 = 4.0;
 
 /// Most values a training batch may store (2²⁷, 0.5–1.5 GiB with indices and offsets).
 pub const MAX_BATCH_ENTRIES: usize = 1 << 27;
@@ -108,10 +113,11 @@ pub struct TrainConfig {
     /// contribute their expectation over the magnitude (a conditional expectation of the
     /// sampled gradient: same mean, no eighth moment in its variance, verify.md (V9)).
     pub expected_singles: bool,
-    /// (V9), the quadratic family: scale the step count by the magnitude law,
-    /// T = ⌈`steps`·min(max(1, Kurt/3), [`STEP_SCALE_MAX`])⌉ with Kurt the largest magnitude
-    /// kurtosis E z⁴ of the features (uniform and Gaussian keep `steps`; Laplace 2×,
-    /// Student-t ν = 5 3×). See [`TrainConfig::steps_for`].
+    /// (V9), the quadratic family: scale the step count by the magnitude law and the pair
+    /// events per step, T = ⌈`steps`·clamp(1 + (Kurt − 3)/3 · max(1, √(e* / (B·p_min²))), 1,
+    /// [`STEP_SCALE_MAX`])⌉ with Kurt the largest magnitude kurtosis E z⁴ of the features and
+    /// e* = [`PAIR_EVENTS_REF`] (uniform and Gaussian keep `steps`; Laplace 2× and Student-t
+    /// ν = 5 3× where pairs are plentiful, more below). See [`TrainConfig::steps_at`].
     pub steps_by_kurtosis: bool,
 }
 
@@ -199,8 +205,8 @@ impl TrainConfig {
         self.init.validate()
     }
 
-    /// The step count for `features` (V9): [`TrainConfig::steps_at`] the largest magnitude
-    /// kurtosis of the features, or `steps` when they carry no magnitude laws.
+    /// The step count for `features` (V9): [`TrainConfig::steps_at`] their largest magnitude
+    /// kurtosis and smallest density, or `steps` when they carry no magnitude laws.
     pub fn steps_for(&self, features: &FeatureSet) -> usize {
         match features.inputs() {
             Some(inputs) => self.steps_at(
@@ -208,18 +214,25 @@ impl TrainConfig {
                     .iter()
                     .map(|x| x.magnitude.kurtosis())
                     .fold(0.0, f64::max),
+                inputs.iter().map(|x| x.density).fold(1.0, f64::min),
             ),
             None => self.steps,
         }
     }
 
-    /// The step count for inputs whose magnitude kurtosis is `kurt` (V9): `steps`, times
-    /// min(max(1, Kurt/3), [`STEP_SCALE_MAX`]) when `steps_by_kurtosis` is set.
-    pub fn steps_at(&self, kurt: f64) -> usize {
-        if !self.steps_by_kurtosis {
+    /// The step count for inputs whose largest magnitude kurtosis is `kurt` and smallest
+    /// density `p_min` (V9): `steps`, times clamp(1 + (Kurt − 3)/3 · max(1, √(e*/e)), 1,
+    /// [`STEP_SCALE_MAX`]) when `steps_by_kurtosis` is set, where e = B·p_min² are the
+    /// co-active events of the sparsest pair per step (B = [`TrainConfig::batch_for`]) and
+    /// e* = [`PAIR_EVENTS_REF`]. Laws no heavier than the Gaussian (Kurt ≤ 3) keep `steps`.
+    pub fn steps_at(&self, kurt: f64, p_min: f64) -> usize {
+        if !self.steps_by_kurtosis || kurt.is_nan() || kurt <= 3.0 {
             return self.steps;
         }
-        let scale = (kurt / 3.0).clamp(1.0, STEP_SCALE_MAX);
+        let events = self.batch_for(p_min) as f64 * p_min * p_min;
+        let rarity = (PAIR_EVENTS_REF / events).sqrt().max(1.0);
+        // events = 0 (no pairs) or Kurt = ∞: rarity or product ∞, clamped to the cap.
+        let scale = (1.0 + (kurt - 3.0) / 3.0 * rarity).clamp(1.0, STEP_SCALE_MAX);
         (self.steps as f64 * scale).ceil() as usize
     }
 

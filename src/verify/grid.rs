@@ -103,8 +103,8 @@ pub struct Settings {
     pub seeds: usize,
     /// Base seed.
     pub base_seed: u64,
-    /// Optimisation steps trained: for sampled training the base count scaled by the
-    /// magnitude law (run.md `TrainConfig::steps_at`, verify.md (V9)).
+    /// Optimisation steps T₀: sampled training scales them per point by the magnitude law
+    /// and the density (`TrainConfig::steps_at`, verify.md (V9)).
     pub steps: usize,
     /// Peak learning rate η₀.
     #[serde(default)]
@@ -326,9 +326,7 @@ fn settings_of(verifier: &Verifier, grid: &GridSpec) -> Settings {
         density: grid.density.clone(),
         seeds: verifier.seeds(),
         base_seed: verifier.base_seed(),
-        steps: verifier
-            .protocol()
-            .steps_at(grid.setting.magnitude().kurtosis()),
+        steps: verifier.protocol().steps(),
         lr: verifier.protocol().lr(),
         active: verifier.protocol().active_per_feature(),
         expected_singles: verifier.protocol().expected_singles(),

@@ -59,15 +59,6 @@ impl Protocol {
         }
     }
 
-    /// Steps trained on inputs of magnitude kurtosis `kurt`: (T4) its own count, sampled
-    /// training the count scaled by the law (verify.md (V9)).
-    pub fn steps_at(&self, kurt: f64) -> usize {
-        match self {
-            Protocol::Exact(c) => c.steps,
-            Protocol::Sampled { config, .. } => config.steps_at(kurt),
-        }
-    }
-
     /// Expected active entries per feature and step of sampled training (RN7), if the batch
     /// is sized by density.
     pub fn active_per_feature(&self) -> Option<usize> {
@@ -166,6 +157,7 @@ impl Protocol {
                         loss: run.loss,
                         w: run.w,
                         seed,
+                        steps: cfg.steps,
                     }
                 }
                 Protocol::Sampled { model, config } => {
@@ -177,6 +169,7 @@ impl Protocol {
                         loss: exact.unwrap_or(run.loss),
                         w: run.w,
                         seed,
+                        steps: config.steps_for(features),
                     }
                 }
             };
@@ -224,6 +217,8 @@ pub struct Trained {
     pub loss: f64,
     /// The winning seed.
     pub seed: u64,
+    /// Optimisation steps trained (sampled training: scaled by the law and density, (V9)).
+    pub steps: usize,
 }
 
 /// Per-point seed from (base seed, point index) by two rounds of SplitMix64, so that every
@@ -337,6 +332,10 @@ pub struct PointReport {
     pub dims: usize,
     /// The seed of the best run.
     pub seed: u64,
+    /// Optimisation steps trained (sampled training: the base count scaled by the magnitude
+    /// law and the density, verify.md (V9); 0 in reports written before it was recorded).
+    #[serde(default)]
+    pub steps: usize,
     /// Theoretical capacities Cᵢ.
     pub theory_capacity: Vec<f64>,
     /// Trained capacities Cᵢ (C1) of the best run.
@@ -630,6 +629,7 @@ pub fn compare(
         density: features.densities(),
         dims,
         seed: trained.seed,
+        steps: trained.steps,
         theory_capacity: theory.capacity.clone(),
         trained_capacity: c_tr.clone(),
         trained_capacity_matched: matched,
