@@ -315,18 +315,28 @@ impl AbsReport {
     }
 }
 
+/// The shard files of `train merge`, each parsed as `ShardResults<Flags, R>`; `what` names the
+/// kind in the one-line usage error ("an abs", "a --dataset").
+fn parse_shards<R: serde::de::DeserializeOwned>(
+    texts: &[(&PathBuf, String)],
+    what: &str,
+) -> anyhow::Result<Vec<ShardResults<Flags, R>>> {
+    texts
+        .iter()
+        .map(|(path, text)| {
+            serde_json::from_str(text)
+                .map_err(|e| usage(format!("{}: not {what} train shard: {e}", path.display())))
+        })
+        .collect()
+}
+
 /// `polycap train merge` of abs shards: the output of the unsharded run.
 pub(super) fn merge_abs(
     texts: &[(&PathBuf, String)],
     format: Format,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let mut shards = Vec::with_capacity(texts.len());
-    for (path, text) in texts {
-        let s: ShardResults<Flags, AbsReport> = serde_json::from_str(text)
-            .map_err(|e| usage(format!("{}: not an abs train shard: {e}", path.display())))?;
-        shards.push(s);
-    }
+    let shards: Vec<ShardResults<Flags, AbsReport>> = parse_shards(texts, "an abs")?;
     let (mut a, reports) = merge_shards(shards)?;
     a.format = format;
     a.out = out;
@@ -422,16 +432,7 @@ pub(super) fn merge_dataset(
     format: Format,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let mut shards = Vec::with_capacity(texts.len());
-    for (path, text) in texts {
-        let s: ShardResults<Flags, Vec<DataReport>> = serde_json::from_str(text).map_err(|e| {
-            usage(format!(
-                "{}: not a --dataset train shard: {e}",
-                path.display()
-            ))
-        })?;
-        shards.push(s);
-    }
+    let shards: Vec<ShardResults<Flags, Vec<DataReport>>> = parse_shards(texts, "a --dataset")?;
     let total = shards.first().map_or(0, |s| s.total);
     let (mut a, reports) = merge_shards(shards)?;
     a.format = format;
