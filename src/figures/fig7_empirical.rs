@@ -7,8 +7,10 @@
 //!
 //! The default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the reproduce budget;
 //! the spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps, `Params::paper_resolution`,
-//! `--resolution paper`) is 5625 jobs, mostly the quadratic row: time it with `polycap bench
-//! figure fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
+//! `--resolution paper`) is 5625 points in 225 jobs, one per panel and density row (its 25
+//! points × 3 seeds trained together, so that the quadratic family can fill the SIMD lane
+//! blocks of derivations/quadratic-lanes.md (QL5)): time it with `polycap bench figure
+//! fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
 //! derivations/verify.md (V7)).
 
 use crate::base::Result;

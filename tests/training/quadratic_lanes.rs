@@ -16,8 +16,11 @@ fn features(v: f64, p: f64, m: Magnitude) -> FeatureSet {
     FeatureSet::from_densities(imp, &[p; 6], m).expect("valid")
 }
 
+/// W, b, loss, loss curve and batch of a run, as bits.
+type RunBits = (Vec<u64>, Vec<u64>, u64, Vec<(usize, u64)>, usize);
+
 /// Everything of a run that training determines (not its wall time), as bits.
-fn bits(r: &Run) -> (Vec<u64>, Vec<u64>, u64, Vec<(usize, u64)>, usize) {
+fn bits(r: &Run) -> RunBits {
     (
         r.w.iter().map(|x| x.to_bits()).collect(),
         r.bias.iter().map(|x| x.to_bits()).collect(),
