@@ -614,19 +614,28 @@ impl Trainer {
     pub fn train_many(&self, jobs: &[quadratic_lanes::Instance<'_>]) -> Result<Vec<Run>> {
         let (lanes, single): (Vec<usize>, Vec<usize>) =
             (0..jobs.len()).partition(|&k| self.uses_lanes(jobs[k].features));
-        let picked: Vec<quadratic_lanes::Instance<'_>> = lanes.iter().map(|&k| jobs[k]).collect();
-        let lane_runs = if picked.is_empty() {
-            Vec::new()
-        } else {
-            quadratic_lanes::train(self.model, self.dims, &self.config, &picked)?
-        };
+        // The lane engine trains blocks of one size N: one call per N, in job order.
+        let mut sizes: Vec<usize> = lanes.iter().map(|&k| jobs[k].features.len()).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let mut lane_runs: Vec<(usize, Run)> = Vec::with_capacity(lanes.len());
+        for n in sizes {
+            let ks: Vec<usize> = lanes
+                .iter()
+                .copied()
+                .filter(|&k| jobs[k].features.len() == n)
+                .collect();
+            let picked: Vec<quadratic_lanes::Instance<'_>> = ks.iter().map(|&k| jobs[k]).collect();
+            let runs = quadratic_lanes::train(self.model, self.dims, &self.config, &picked)?;
+            lane_runs.extend(ks.into_iter().zip(runs));
+        }
         let single_runs: Vec<Run> = single
             .par_iter()
             .with_max_len(1)
             .map(|&k| self.train(jobs[k].features, jobs[k].seed, jobs[k].index))
             .collect::<Result<_>>()?;
         let mut out: Vec<Option<Run>> = vec![None; jobs.len()];
-        for (k, r) in lanes.into_iter().zip(lane_runs) {
+        for (k, r) in lane_runs {
             out[k] = Some(r);
         }
         for (k, r) in single.into_iter().zip(single_runs) {

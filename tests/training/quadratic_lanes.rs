@@ -246,3 +246,59 @@ fn lane_engine_refuses_bad_input() {
     let e = train(Model::Quadratic, 3, &cfg, &two).expect_err("sizes differ");
     assert!(e.to_string().contains("features"), "{e}");
 }
+
+/// (QL5): `Trainer::train_many` sends quadratic-gelu below density ½ to the lane engine and
+/// everything else to `Trainer::train`, in job order, for jobs of different sizes N; each run
+/// is the one its engine gives the job alone.
+#[test]
+fn train_many_picks_the_engine_per_job() {
+    let sparse6 = features(2.0, 0.05, Magnitude::Uniform);
+    let sparse4 =
+        FeatureSet::from_densities(vec![2.0, 1.0, 1.0, 1.0], &[0.02; 4], Magnitude::Uniform)
+            .expect("valid");
+    let dense = features(2.0, 1.0, Magnitude::Uniform);
+    let mut cfg = TrainConfig::defaults(Model::QuadraticGelu);
+    cfg.steps = 20;
+    cfg.eval_batch = 256;
+    let jobs = [
+        Instance {
+            features: &sparse6,
+            seed: 1,
+            index: 0,
+        },
+        Instance {
+            features: &dense,
+            seed: 2,
+            index: 1,
+        },
+        Instance {
+            features: &sparse4,
+            seed: 3,
+            index: 0,
+        },
+        Instance {
+            features: &sparse6,
+            seed: 4,
+            index: 2,
+        },
+    ];
+    let t = Trainer::new(Model::QuadraticGelu, 3, cfg.clone()).expect("valid");
+    let runs = t.train_many(&jobs).expect("trains");
+    for (job, run) in jobs.iter().zip(&runs) {
+        let want = if t.uses_lanes(job.features) {
+            train(Model::QuadraticGelu, 3, &cfg, std::slice::from_ref(job)).expect("trains")[0]
+                .clone()
+        } else {
+            t.train(job.features, job.seed, job.index).expect("trains")
+        };
+        assert_eq!(bits(run), bits(&want));
+    }
+    assert!(t.uses_lanes(&sparse6) && t.uses_lanes(&sparse4) && !t.uses_lanes(&dense));
+    let relu = Trainer::new(
+        Model::QuadraticRelu,
+        3,
+        TrainConfig::defaults(Model::QuadraticRelu),
+    )
+    .expect("valid");
+    assert!(!relu.uses_lanes(&sparse6));
+}
