@@ -259,7 +259,7 @@ struct Block {
     train: Streams,
     reference: Streams,
     eval: Streams,
-    /// True when some lane diverged: (lane, error).
+    /// The first divergence (RN6) of a lane, which stops the block.
     failed: Option<Error>,
 }
 
@@ -468,6 +468,7 @@ impl Block {
                     loss_curve: lane.curve,
                     wall_seconds: wall,
                     seed: lane.seed,
+                    // Active entries only (QL1), like the per-instance sparse kernels.
                     sparse_kernel: true,
                     batch: lane.batch,
                 }
