@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use polycap::base::{FeatureSet, Magnitude, resources};
+use polycap::training::quadratic_lanes::{self, Instance};
 use polycap::training::run::QUAD_DENSE_FROM;
+use polycap::training::simd::LANES;
 use polycap::training::{Activation, Kernel, Model, Run, Simd, TrainConfig, Trainer, guard};
 
 use super::output::{Format, check_out, csv_text, emit, num, table, usage};
@@ -28,7 +30,8 @@ enum BenchCommand {
     Tms(TmsArgs),
     /// Many tiny models: the 25 000-model 2 → 1 sweep (50 r × 50 p × 10 seeds) on the lane engine.
     Tiny(super::bench_tiny::TinyArgs),
-    /// The quadratic family: both kernels (dense lanes, active entries) at densities
+    /// The quadratic family: both per-instance kernels (dense lanes, active entries) and the
+    /// multi-instance lane engine (8 seeds at once, time per instance) at densities
     /// log-spaced from 1 to 10⁻³, timed one after the other in one run.
     Quadratic(QuadArgs),
     /// GeLU: the f64 activation against libm's tanh form (old/new ratio in one run), and a
@@ -651,7 +654,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             &vec![p; a.features],
             Magnitude::Uniform,
         )?;
-        let mut secs = [0f64; 2];
+        let mut secs = [0f64; 3];
         let mut batch = 0;
         for (slot, kernel) in [Kernel::Dense, Kernel::Sparse].into_iter().enumerate() {
             let mut c = cfg.clone();
@@ -662,6 +665,17 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             secs[slot] = t0.elapsed().as_secs_f64();
             batch = r.batch;
         }
+        // The lane engine (QL1)–(QL5): one block of 8 seeds, time per instance.
+        let jobs: Vec<Instance> = (0..LANES as u64)
+            .map(|s| Instance {
+                features: &f,
+                seed: a.seed.wrapping_add(s),
+                index: 0,
+            })
+            .collect();
+        let t0 = Instant::now();
+        pool.install(|| quadratic_lanes::train(model, a.dims, &cfg, &jobs))?;
+        secs[2] = t0.elapsed().as_secs_f64() / LANES as f64;
         let entries = (a.steps * batch) as f64 * p * a.features as f64;
         let auto = if p >= QUAD_DENSE_FROM {
             "dense"
@@ -674,6 +688,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             format!("{:.3}", secs[0]),
             format!("{:.3}", secs[1]),
             format!("{:.2}", secs[0] / secs[1]),
+            format!("{:.3}", secs[2]),
+            format!("{:.2}", secs[0].min(secs[1]) / secs[2]),
             num(entries / secs[0]),
             num(entries / secs[1]),
             auto.to_string(),
@@ -681,6 +697,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
         json_rows.push(serde_json::json!({
             "density": p, "batch": batch, "dense_seconds": secs[0], "active_seconds": secs[1],
             "dense_over_active": secs[0] / secs[1], "auto": auto,
+            "lanes_seconds_per_instance": secs[2],
+            "best_per_instance_over_lanes": secs[0].min(secs[1]) / secs[2],
             "active_entries": entries,
         }));
     }
@@ -695,7 +713,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
         }
         Format::Table | Format::Csv => {
             let mut s = format!(
-                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both kernels timed one after the other at each density (training + one evaluation sample)\n",
+                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both per-instance kernels and the lane engine (8 seeds, time per instance, (QL5)) timed one after the other at each density (training + one evaluation sample)\n",
                 model.name(),
                 a.features,
                 a.dims,
@@ -708,6 +726,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
                     "dense s",
                     "active s",
                     "dense/active",
+                    "lanes s/instance",
+                    "best/lanes",
                     "entries/s dense",
                     "entries/s active",
                     "auto",

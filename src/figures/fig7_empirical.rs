@@ -7,15 +7,17 @@
 //!
 //! The default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the reproduce budget;
 //! the spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps, `Params::paper_resolution`,
-//! `--resolution paper`) is 5625 jobs, mostly the quadratic row: time it with `polycap bench
-//! figure fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
+//! `--resolution paper`) is 5625 points in 225 jobs, one per panel and density row (its 25
+//! points × 3 seeds trained together, so that the quadratic family can fill the SIMD lane
+//! blocks of derivations/quadratic-lanes.md (QL5)): time it with `polycap bench figure
+//! fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
 //! derivations/verify.md (V7)).
 
 use crate::base::Result;
 use crate::theory::phase::{DEFAULT_DENSITY_RANGE, DEFAULT_IMPORTANCE_RANGE, PhaseSetting};
 use crate::training::{Model, TrainConfig};
 use crate::verify::{
-    Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_point,
+    Departure, GridSpec, Protocol, QuadraticTheory, TrainedGrid, departure, train_points,
 };
 
 use super::canvas::{Anchor, text_width};
@@ -212,8 +214,9 @@ fn panel_setup(params: &Params, k: usize) -> Result<PanelSetup> {
     })
 }
 
-/// (trained Cᵢ, quadratic theory Cᵢ) at one grid point of one panel.
-pub type Item = (Vec<f64>, Vec<f64>);
+/// (trained Cᵢ, quadratic theory Cᵢ) at every grid point of one density row of one panel,
+/// in index order.
+pub type Item = Vec<(Vec<f64>, Vec<f64>)>;
 
 fn band_colour(j: usize) -> Rgb {
     let mid = (LEVELS[j] + LEVELS[j + 1]) / 2.0;
@@ -232,20 +235,24 @@ impl Figure for Fig {
     type Data = Data;
 
     fn jobs(params: &Params) -> usize {
-        9 * params.grid.0 * params.grid.1
+        9 * params.grid.1
     }
 
-    // Job `j`: point j mod (W·H) of panel ⌊j / (W·H)⌋ (panels row-major).
+    // Job `j`: density row j mod H of panel ⌊j / H⌋ (panels row-major), all W importances of
+    // that row and their seeds trained together, so that the quadratic family can fill the
+    // lane engine's blocks (quadratic-lanes.md (QL5)); every run depends only on its point
+    // and seed, not on the grouping.
     fn job(params: &Params, j: usize) -> Result<Item> {
-        let points = params.grid.0 * params.grid.1;
-        let s = panel_setup(params, j / points)?;
-        train_point(
+        let (w, h) = params.grid;
+        let s = panel_setup(params, j / h)?;
+        let row = j % h;
+        train_points(
             &s.protocol,
             &QuadraticTheory,
             &s.grid,
             params.seeds,
             s.seed,
-            j % points,
+            row * w..(row + 1) * w,
         )
     }
 
@@ -253,7 +260,7 @@ impl Figure for Fig {
         let points = params.grid.0 * params.grid.1;
         let mut panels = Vec::new();
         let mut bounds = Vec::new();
-        let mut it = items.into_iter();
+        let mut it = items.into_iter().flatten();
         for k in 0..9 {
             let s = panel_setup(params, k)?;
             let dims = s.grid.setting.dims();

@@ -21,6 +21,7 @@ use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::pairs::Pairs;
 use super::quadratic::{ActiveScratch, QuadraticNet};
+use super::quadratic_lanes;
 use super::rng::Xoshiro;
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
@@ -600,6 +601,65 @@ impl Trainer {
             sparse_kernel: sparse,
             batch: bsz,
         })
+    }
+
+    /// Trains every job (features, seed, stream index) and returns the runs in job order.
+    /// The jobs [`Trainer::uses_lanes`] picks run on the quadratic lane engine, eight per SIMD
+    /// lane block (quadratic-lanes.md (QL1)–(QL5)); the others train one [`Trainer::train`]
+    /// per job in parallel. Either way a run depends only on its job and the configuration,
+    /// not on the other jobs.
+    ///
+    /// # Errors
+    /// Training errors of either engine.
+    pub fn train_many(&self, jobs: &[quadratic_lanes::Instance<'_>]) -> Result<Vec<Run>> {
+        let (lanes, single): (Vec<usize>, Vec<usize>) =
+            (0..jobs.len()).partition(|&k| self.uses_lanes(jobs[k].features));
+        // The lane engine trains blocks of one size N: one call per N, in job order.
+        let mut sizes: Vec<usize> = lanes.iter().map(|&k| jobs[k].features.len()).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let mut lane_runs: Vec<(usize, Run)> = Vec::with_capacity(lanes.len());
+        for n in sizes {
+            let ks: Vec<usize> = lanes
+                .iter()
+                .copied()
+                .filter(|&k| jobs[k].features.len() == n)
+                .collect();
+            let picked: Vec<quadratic_lanes::Instance<'_>> = ks.iter().map(|&k| jobs[k]).collect();
+            let runs = quadratic_lanes::train(self.model, self.dims, &self.config, &picked)?;
+            lane_runs.extend(ks.into_iter().zip(runs));
+        }
+        let single_runs: Vec<Run> = single
+            .par_iter()
+            .with_max_len(1)
+            .map(|&k| self.train(jobs[k].features, jobs[k].seed, jobs[k].index))
+            .collect::<Result<_>>()?;
+        let mut out: Vec<Option<Run>> = vec![None; jobs.len()];
+        for (k, r) in lane_runs {
+            out[k] = Some(r);
+        }
+        for (k, r) in single.into_iter().zip(single_runs) {
+            out[k] = Some(r);
+        }
+        out.into_iter()
+            .map(|r| r.ok_or_else(|| Error::Parameter("invariant: every job trained".into())))
+            .collect()
+    }
+
+    /// True when [`Trainer::train_many`] runs `features` on the quadratic lane engine: the
+    /// measured crossover of quadratic-lanes.md (QL5). The lane engine wins for
+    /// `quadratic-gelu` wherever the per-instance trainer would take its active-entry kernel
+    /// (mean density below [`QUAD_DENSE_FROM`]); for square and ReLU the per-instance
+    /// active-entry kernel ((QT6) singles, bulk skips) is as fast or faster, and at high
+    /// density the per-instance dense lane kernel (QT5) is faster for all three.
+    pub fn uses_lanes(&self, features: &FeatureSet) -> bool {
+        let mean = features
+            .densities()
+            .map_or(1.0, |p| p.iter().sum::<f64>() / p.len().max(1) as f64);
+        self.model == Model::QuadraticGelu
+            && mean < QUAD_DENSE_FROM
+            && !self.config.expected_singles
+            && self.config.kernel == Kernel::Auto
     }
 
     /// Trains every instance with `seeds` seeds (`base_seed`, `base_seed` + 1, …) in parallel

@@ -220,6 +220,8 @@ pub(crate) trait Bits: Copy + Add<Output = Self> + BitXor<Output = Self> {
     fn rotl(self, k: u32) -> Self;
     /// Lane-wise uniform on [0, 1): the top 24 bits times 2⁻²⁴, both steps exact.
     fn unit_f32(self) -> Self::F;
+    /// Lane-wise bitwise and (masks of the lane-masked generator, quadratic-lanes.md (QL3)).
+    fn and(self, o: Self) -> Self;
 }
 
 impl Lanes for f32x8 {
@@ -279,6 +281,10 @@ impl Bits for u32x8 {
     fn unit_f32(self) -> f32x8 {
         let top: i32x8 = bytemuck::cast(self >> 8u32);
         top.round_float() * f32x8::splat(1.0 / (1u32 << 24) as f32)
+    }
+    #[inline(always)]
+    fn and(self, o: Self) -> Self {
+        self & o
     }
 }
 
@@ -447,6 +453,13 @@ impl Bits for Yu8 {
                 s.avx._mm256_cvtepi32_ps(top),
                 s.avx._mm256_set1_ps(1.0 / (1u32 << 24) as f32),
             ),
+        }
+    }
+    #[inline(always)]
+    fn and(self, o: Self) -> Self {
+        Yu8 {
+            s: self.s,
+            v: self.s.avx2._mm256_and_si256(self.v, o.v),
         }
     }
 }

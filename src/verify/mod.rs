@@ -42,5 +42,5 @@ pub use point::{
     Bands, Boundary, BoundaryKind, PointReport, Protocol, Regime, Tolerance, Trained, Verdict,
     Verifier, best_sampled, boundary_of, compare, point_seed,
 };
-pub use qualitative::{Departure, TrainedGrid, departure, train_grid, train_point};
+pub use qualitative::{Departure, TrainedGrid, departure, train_grid, train_point, train_points};
 pub use theory::{Prediction, QuadraticTheory, Theory};

@@ -11,6 +11,7 @@ use crate::theory::allocation::Phase;
 use crate::theory::capacity::capacities;
 use crate::theory::phase::{self, PhaseSetting};
 use crate::theory::quadratic::ExpectedLoss;
+use crate::training::quadratic_lanes::Instance;
 use crate::training::{ExactConfig, ExactTrainer, Model, Run, TrainConfig, Trainer, best_by};
 
 use super::theory::{Prediction, Theory};
@@ -131,6 +132,73 @@ impl Protocol {
                 loss_relative: None,
             },
         }
+    }
+
+    /// [`Protocol::train_best`] at many points at once: point k with seeds `point_seeds[k]`,
+    /// `point_seeds[k]` + 1, …, the best kept by the same rule. Sampled training of the
+    /// quadratic family goes through [`Trainer::train_many`], which may put the runs on the
+    /// lane engine (quadratic-lanes.md (QL5)); every other protocol trains point by point
+    /// exactly as [`Protocol::train_best`] does.
+    ///
+    /// # Errors
+    /// As [`Protocol::train_best`]; [`Error::Parameter`] when the slices differ in length.
+    pub fn train_best_many(
+        &self,
+        features: &[FeatureSet],
+        dims: usize,
+        point_seeds: &[u64],
+        seeds: usize,
+    ) -> Result<Vec<Trained>> {
+        if features.len() != point_seeds.len() {
+            return Err(Error::Parameter(format!(
+                "{} feature sets for {} point seeds",
+                features.len(),
+                point_seeds.len()
+            )));
+        }
+        let Protocol::Sampled { model, config } = self else {
+            return features
+                .iter()
+                .zip(point_seeds)
+                .map(|(f, &s)| self.train_best(f, dims, s, seeds))
+                .collect();
+        };
+        if seeds == 0 {
+            return Err(Error::Parameter("need at least 1 seed, got 0".into()));
+        }
+        let trainer = Trainer::new(*model, dims, config.clone())?;
+        let jobs: Vec<Instance<'_>> = features
+            .iter()
+            .zip(point_seeds)
+            .flat_map(|(f, &p)| {
+                (0..seeds as u64).map(move |s| Instance {
+                    features: f,
+                    seed: p.wrapping_add(s),
+                    index: 0,
+                })
+            })
+            .collect();
+        let runs = trainer.train_many(&jobs)?;
+        features
+            .iter()
+            .zip(runs.chunks(seeds))
+            .map(|(f, point_runs)| {
+                let mut best: Option<Trained> = None;
+                for run in point_runs {
+                    let (_, exact) = best_sampled(*model, f, dims, std::slice::from_ref(run))?;
+                    let t = Trained {
+                        loss: exact.unwrap_or(run.loss),
+                        w: run.w.clone(),
+                        seed: run.seed,
+                        steps: config.steps_for(f),
+                    };
+                    if best.as_ref().is_none_or(|b| t.loss < b.loss) {
+                        best = Some(t);
+                    }
+                }
+                best.ok_or_else(|| Error::Parameter("no runs".into()))
+            })
+            .collect()
     }
 
     /// Trains `seeds` runs (seeds `point_seed`, `point_seed` + 1, …, one after another) and

@@ -79,6 +79,37 @@ pub fn train_point(
     Ok((capacities(&t.w), th.capacity))
 }
 
+/// Points `indices` of [`train_grid`] trained together through
+/// [`Protocol::train_best_many`] (the quadratic family may share SIMD lane blocks,
+/// quadratic-lanes.md (QL5)): (trained Cᵢ, theory Cᵢ) per point, in index order.
+///
+/// # Errors
+/// As [`train_point`].
+pub fn train_points(
+    protocol: &Protocol,
+    theory: &dyn Theory,
+    grid: &GridSpec,
+    seeds: usize,
+    base_seed: u64,
+    indices: std::ops::Range<usize>,
+) -> Result<Vec<(Vec<f64>, Vec<f64>)>> {
+    let dims = grid.setting.dims();
+    let features = indices
+        .clone()
+        .map(|i| {
+            let (v, p) = grid.coordinates(i);
+            grid.setting.feature_set(v, p)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let point_seeds: Vec<u64> = indices.map(|i| point_seed(base_seed, i as u64)).collect();
+    let trained = protocol.train_best_many(&features, dims, &point_seeds, seeds)?;
+    features
+        .iter()
+        .zip(trained)
+        .map(|(f, t)| Ok((capacities(&t.w), theory.predict(f, dims)?.capacity)))
+        .collect()
+}
+
 impl TrainedGrid {
     /// The grid of [`train_point`] results, one per point in index order.
     pub fn from_points(

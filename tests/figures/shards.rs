@@ -60,7 +60,7 @@ fn paper_resolution_plans_the_papers_grids() {
     use polycap::figures::{fig7_empirical, verify_scatter};
     let p = fig7_empirical::Params::paper_resolution();
     assert_eq!((p.grid, p.seeds, p.steps), ((25, 25), 3, 10_000));
-    assert_eq!(fig7_empirical::Fig::jobs(&p), 9 * 625);
+    assert_eq!(fig7_empirical::Fig::jobs(&p), 9 * 25);
     assert_eq!(
         verify_scatter::Fig::jobs(&verify_scatter::Params::paper_resolution()),
         2 * 625
@@ -81,8 +81,8 @@ fn paper_resolution_plans_the_papers_grids() {
             .map(|(_, n)| *n)
             .expect("figure")
     };
-    assert_eq!(n(&paper, "fig7-empirical-phase-diagrams"), 9 * 625);
-    assert_eq!(n(&default, "fig7-empirical-phase-diagrams"), 9 * 144);
+    assert_eq!(n(&paper, "fig7-empirical-phase-diagrams"), 9 * 25);
+    assert_eq!(n(&default, "fig7-empirical-phase-diagrams"), 9 * 12);
     assert_eq!(n(&paper, "verify-scatter"), 2 * 625);
     assert_eq!(n(&paper, "fig4-trained-phase-diagram"), 625);
 }

@@ -6,6 +6,7 @@ mod gradients;
 mod hidden;
 mod lanes;
 mod optim;
+mod quadratic_lanes;
 mod run;
 mod simd;
 mod zoo;
