@@ -99,7 +99,7 @@ struct Flags {
     seed: u64,
     /// Optimisation steps (default per model: T3 10 000, T4 20 000, T1 10 000); T3 trains
     /// more for a law heavier than the Gaussian, by its kurtosis and the density (Laplace 2×
-    /// at p ≥ 0.016 with the default batch, up to 5× at p = 0.001; derivations/verify.md (V9)).
+    /// at p ≥ 0.016 with the default batch, up to 8× at p ≤ 0.0018; derivations/verify.md (V9)).
     #[arg(long)]
     steps: Option<usize>,
     /// Batch size (default: sized by density for the quadratic family, see --active; 1024

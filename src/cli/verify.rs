@@ -90,7 +90,7 @@ pub(super) struct Flags {
     pub(super) seed: u64,
     /// Optimisation steps (default: 20 000 quadratic-exact, 10 000 quadratic, 5000 tms-relu);
     /// quadratic: a law heavier than the Gaussian trains more, by its kurtosis and the density
-    /// (Laplace 2× at p ≥ 0.016, up to 5× at p = 0.001; Student-t ν = 5 3×, up to 8×;
+    /// (Laplace 2× at p ≥ 0.016, up to 8× at p ≤ 0.0018; Student-t ν = 5 3×, up to 8×;
     /// derivations/verify.md (V9)).
     #[arg(long)]
     pub(super) steps: Option<usize>,

@@ -64,12 +64,13 @@ pub const ACTIVE_MAX: usize = BATCH_CAP;
 pub const QUAD_DENSE_FROM: f64 = 0.5;
 
 /// Largest factor by which (V9) scales the step count (a heavy-tailed law at a low density:
-/// Student-t ν = 5 at p = 0.001 with m = 256 asks for 8.9×, trains 8×; ν → 4 stays finite).
+/// at p = 0.001 with m = 256 Laplace asks for 16.6×, Student-t ν = 5 for 32×, both train 8×;
+/// ν → 4 stays finite).
 pub const STEP_SCALE_MAX: f64 = 8.0;
 
 /// Co-active events per step of the sparsest pair of features, B·p_min², from which on the
 /// interference gradient of (V9) is counted as plentiful: below it a heavy-tailed law's extra
-/// steps grow as √([`PAIR_EVENTS_REF`] / (B·p_min²)) (p < 0.0156 with m = 256).
+/// steps grow as [`PAIR_EVENTS_REF`] / (B·p_min²), the spread regime (p < 0.0156 with m = 256).
 pub const PAIR_EVENTS_REF: f64 = 4.0;
 
 /// Most values a training batch may store (2²⁷, 0.5–1.5 GiB with indices and offsets).
@@ -115,7 +116,7 @@ pub struct TrainConfig {
     /// sampled gradient: same mean, no eighth moment in its variance, verify.md (V9)).
     pub expected_singles: bool,
     /// (V9), the quadratic family: scale the step count by the magnitude law and the pair
-    /// events per step, T = ⌈`steps`·clamp(1 + (Kurt − 3)/3 · max(1, √(e* / (B·p_min²))), 1,
+    /// events per step, T = ⌈`steps`·clamp(1 + (Kurt − 3)/3 · max(1, e* / (B·p_min²)), 1,
     /// [`STEP_SCALE_MAX`])⌉ with Kurt the largest magnitude kurtosis E z⁴ of the features and
     /// e* = [`PAIR_EVENTS_REF`] (uniform and Gaussian keep `steps`; Laplace 2× and Student-t
     /// ν = 5 3× where pairs are plentiful, more below). See [`TrainConfig::steps_at`].
@@ -222,7 +223,7 @@ impl TrainConfig {
     }
 
     /// The step count for inputs whose largest magnitude kurtosis is `kurt` and smallest
-    /// density `p_min` (V9): `steps`, times clamp(1 + (Kurt − 3)/3 · max(1, √(e*/e)), 1,
+    /// density `p_min` (V9): `steps`, times clamp(1 + (Kurt − 3)/3 · max(1, e*/e), 1,
     /// [`STEP_SCALE_MAX`]) when `steps_by_kurtosis` is set, where e = B·p_min² are the
     /// co-active events of the sparsest pair per step (B = [`TrainConfig::batch_for`]) and
     /// e* = [`PAIR_EVENTS_REF`]. Laws no heavier than the Gaussian (Kurt ≤ 3) keep `steps`.
@@ -231,7 +232,8 @@ impl TrainConfig {
             return self.steps;
         }
         let events = self.batch_for(p_min) as f64 * p_min * p_min;
-        let rarity = (PAIR_EVENTS_REF / events).sqrt().max(1.0);
+        // The spread regime: the capacity error ∝ K/√(e·T), so T ∝ 1/e (V9).
+        let rarity = (PAIR_EVENTS_REF / events).max(1.0);
         // events = 0 (no pairs) or Kurt = ∞: rarity or product ∞, clamped to the cap.
         let scale = (1.0 + (kurt - 3.0) / 3.0 * rarity).clamp(1.0, STEP_SCALE_MAX);
         (self.steps as f64 * scale).ceil() as usize

@@ -237,6 +237,29 @@ fn sampled_t3_points_agree_within_002_down_to_density_0001() {
     }
 }
 
+/// (V9) with the rarity e*/e of the spread regime: Laplace inputs at p = 0.001, the default
+/// grid's point 9 (V = 0.316) with its grid seed (the first of three; ≈ 2.5 CPU-s). The step
+/// count is 8 × 10⁴ (the cap); the earlier rarity √(e*/e) trained 4.95 × 10⁴ steps and missed
+/// this point by 0.055 (measured with main's binary, `polycap verify --model quadratic --input
+/// laplace --grid 25x1 --p-range 0.001:0.001 --seeds 1 --shard 9/25`); now 0.012.
+#[test]
+fn sampled_laplace_agrees_at_density_0001_with_the_spread_regime_steps() -> Result<()> {
+    let setting = PhaseSetting::new(6, 3, polycap::base::Magnitude::Laplace)?;
+    let grid = GridSpec::new(setting, (0.01, 100.0), (0.001, 1.0), 25, 25)?;
+    assert_eq!(grid.coordinates(9), (10f64.powf(-0.5), 0.001));
+    let v = Verifier::new(
+        Box::new(QuadraticTheory),
+        Protocol::sampled(Model::Quadratic),
+        1,
+        0,
+    )?;
+    let r = polycap::verify::verify_point(&v, &grid, 9)?;
+    assert_eq!(r.steps, 80_000);
+    assert!(r.max_capacity_diff <= 0.02, "{r:?}");
+    assert_eq!(r.verdict, Verdict::Agree);
+    Ok(())
+}
+
 #[test]
 fn models_without_closed_form_are_refused() {
     assert!(
