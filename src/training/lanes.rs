@@ -36,7 +36,7 @@ use crate::base::{Error, Result};
 
 use super::model::Init;
 use super::optim::{OptState, Optimizer, Schedule};
-use super::rng::Xoshiro;
+use super::rng::{Xoshiro, xoshiro128pp};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
 use super::simd::{Bits, Isa, LANES, Lanes, Path, Portable, Simd};
@@ -439,15 +439,7 @@ fn sample<P: Path, const N: usize>(
     let [s0, s1, s2, s3] = rng;
     for i in 0..N {
         // xoshiro128++ (rng.md (R6)).
-        let r = (*s0 + *s3).rotl(7) + *s0;
-        let t = s1.shl(9);
-        *s2 = *s2 ^ *s0;
-        *s3 = *s3 ^ *s1;
-        *s1 = *s1 ^ *s2;
-        *s0 = *s0 ^ *s3;
-        *s2 = *s2 ^ t;
-        *s3 = s3.rotl(11);
-        let u = r.unit_f32();
+        let u = xoshiro128pp(s0, s1, s2, s3).unit_f32();
         x[i] = u.lt_select(den[i], u * inv[i]);
     }
 }

@@ -48,7 +48,7 @@ use crate::base::{Error, FeatureSet, Magnitude, Result};
 use super::guard::{self, Divergence};
 use super::model::{Activation, Family, Model};
 use super::optim::OptState;
-use super::rng::Xoshiro;
+use super::rng::{Xoshiro, xoshiro128pp};
 use super::run::{Run, TrainConfig};
 #[cfg(target_arch = "x86_64")]
 use super::simd::Avx2;
@@ -565,14 +565,8 @@ impl<P: Path> LaneRng<P> {
     #[inline(always)]
     fn next(&mut self, keep: P::U) -> P::F {
         let [s0, s1, s2, s3] = self.s;
-        let r = (s0 + s3).rotl(7) + s0;
-        let t = s1.shl(9);
-        let n2 = s2 ^ s0;
-        let n3 = s3 ^ s1;
-        let n1 = s1 ^ n2;
-        let n0 = s0 ^ n3;
-        let n2 = n2 ^ t;
-        let n3 = n3.rotl(11);
+        let [mut n0, mut n1, mut n2, mut n3] = self.s;
+        let r = xoshiro128pp(&mut n0, &mut n1, &mut n2, &mut n3);
         // old ^ ((new ^ old) & keep): new where keep, old elsewhere.
         self.s = [
             s0 ^ (n0 ^ s0).and(keep),

@@ -92,14 +92,7 @@ impl Xoshiro {
         }
         let [mut s0, mut s1, mut s2, mut s3] = self.narrow.map(|a| P::U::from_array(c, a));
         for out in self.fbuf.chunks_exact_mut(8) {
-            let r = (s0 + s3).rotl(7) + s0;
-            let t = s1.shl(9);
-            s2 = s2 ^ s0;
-            s3 = s3 ^ s1;
-            s1 = s1 ^ s2;
-            s0 = s0 ^ s3;
-            s2 = s2 ^ t;
-            s3 = s3.rotl(11);
+            let r = xoshiro128pp(&mut s0, &mut s1, &mut s2, &mut s3);
             // The top 24 bits as a non-negative i32, converted exactly to f32.
             for (o, v) in out.iter_mut().zip(r.unit_f32().to_array()) {
                 *o = v;
@@ -172,6 +165,22 @@ impl rand::TryRng for Xoshiro {
         }
         Ok(())
     }
+}
+
+/// One step of xoshiro128++ on every lane of a state (s0, s1, s2, s3) (R6): returns the
+/// output word and moves the state on. The one copy of the step, for the bulk uniforms
+/// ([`Xoshiro::bulk_f32`]), the autoencoder lanes and the quadratic lanes.
+#[inline(always)]
+pub(crate) fn xoshiro128pp<U: Bits>(s0: &mut U, s1: &mut U, s2: &mut U, s3: &mut U) -> U {
+    let r = (*s0 + *s3).rotl(7) + *s0;
+    let t = s1.shl(9);
+    *s2 = *s2 ^ *s0;
+    *s3 = *s3 ^ *s1;
+    *s1 = *s1 ^ *s2;
+    *s0 = *s0 ^ *s3;
+    *s2 = *s2 ^ t;
+    *s3 = s3.rotl(11);
+    r
 }
 
 /// The generators against the outputs of the published reference implementations

@@ -185,13 +185,7 @@ impl Protocol {
             .map(|(f, point_runs)| {
                 let mut best: Option<Trained> = None;
                 for run in point_runs {
-                    let (_, exact) = best_sampled(*model, f, dims, std::slice::from_ref(run))?;
-                    let t = Trained {
-                        loss: exact.unwrap_or(run.loss),
-                        w: run.w.clone(),
-                        seed: run.seed,
-                        steps: config.steps_for(f),
-                    };
+                    let t = sampled_trained(*model, config, f, dims, run)?;
                     if best.as_ref().is_none_or(|b| t.loss < b.loss) {
                         best = Some(t);
                     }
@@ -231,14 +225,7 @@ impl Protocol {
                 Protocol::Sampled { model, config } => {
                     let run =
                         Trainer::new(*model, dims, config.clone())?.train(features, seed, 0)?;
-                    let (_, exact) =
-                        best_sampled(*model, features, dims, std::slice::from_ref(&run))?;
-                    Trained {
-                        loss: exact.unwrap_or(run.loss),
-                        w: run.w,
-                        seed,
-                        steps: config.steps_for(features),
-                    }
+                    sampled_trained(*model, config, features, dims, &run)?
                 }
             };
             if best.as_ref().is_none_or(|b| t.loss < b.loss) {
@@ -247,6 +234,24 @@ impl Protocol {
         }
         best.ok_or_else(|| Error::Parameter("no runs".into()))
     }
+}
+
+/// A sampled run as a [`Trained`]: its loss is the exact loss (Q8) where the model has one
+/// (spec (T3)), the evaluation loss otherwise.
+fn sampled_trained(
+    model: Model,
+    config: &TrainConfig,
+    features: &FeatureSet,
+    dims: usize,
+    run: &Run,
+) -> Result<Trained> {
+    let (_, exact) = best_sampled(model, features, dims, std::slice::from_ref(run))?;
+    Ok(Trained {
+        loss: exact.unwrap_or(run.loss),
+        steps: config.steps_for(features),
+        seed: run.seed,
+        w: run.w.clone(),
+    })
 }
 
 /// The best of the seeds `runs` of one sampled-training instance, by the rule of spec (T3):
