@@ -8,8 +8,9 @@
 //! The default (12 × 12, 2 seeds, 2000 steps) is scaled down to fit the reproduce budget;
 //! the spec's §10.4 resolution (25 × 25, 3 seeds, 10 000 steps, `Params::paper_resolution`,
 //! `--resolution paper`) is 5625 points in 225 jobs, one per panel and density row (its 25
-//! points × 3 seeds trained together, so that the quadratic family can fill the SIMD lane
-//! blocks of derivations/quadratic-lanes.md (QL5)): time it with `polycap bench figure
+//! points share the row's seeds, common random numbers along V (derivations/verify.md
+//! (V10)), and train as one group per seed sharing every sampled batch (derivations/run.md
+//! (RN8))): time it with `polycap bench figure
 //! fig7-empirical-phase-diagrams --sample K` and shard it (`--shard i/N`,
 //! derivations/verify.md (V7)).
 
@@ -239,9 +240,9 @@ impl Figure for Fig {
     }
 
     // Job `j`: density row j mod H of panel ⌊j / H⌋ (panels row-major), all W importances of
-    // that row and their seeds trained together, so that the quadratic family can fill the
-    // lane engine's blocks (quadratic-lanes.md (QL5)); every run depends only on its point
-    // and seed, not on the grouping.
+    // that row trained together: they share the row's seeds (common random numbers along V,
+    // verify.md (V10)) and so every sampled batch of a seed (run.md (RN8)); every run depends
+    // only on its row, V and seed, not on the grouping.
     fn job(params: &Params, j: usize) -> Result<Item> {
         let (w, h) = params.grid;
         let s = panel_setup(params, j / h)?;

@@ -9,6 +9,7 @@
 //! | [`data`] | dense and sparse batches: (E2) and (Q4) inputs, geometric skips |
 //! | [`model`] | the models, activations and initialisations |
 //! | [`quadratic`] | loss and gradient of the quadratic family (Q10) |
+//! | [`quadratic_group`] | the quadratic family's kernel for instances sharing one batch, four per f64 lane block (RN9) |
 //! | [`quadratic_lanes`] | many quadratic-family instances at once, one per SIMD lane (QL1)–(QL5) |
 //! | [`hidden`] | hidden-layer activations of the privileged-basis models: ReLU, SoLU, SoLU-LN (Z20) |
 //! | [`pairs`] | correlated and anticorrelated feature pairs (Z4)–(Z6) |
@@ -48,6 +49,7 @@ pub mod model;
 pub mod optim;
 pub mod pairs;
 pub mod quadratic;
+pub mod quadratic_group;
 pub mod quadratic_lanes;
 pub mod readout;
 pub mod rng;

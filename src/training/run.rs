@@ -21,6 +21,7 @@ use super::model::{Family, Init, Model};
 use super::optim::{OptState, Optimizer, Schedule};
 use super::pairs::Pairs;
 use super::quadratic::{ActiveScratch, QuadraticNet};
+use super::quadratic_group::{GroupScratch, group_grad};
 use super::quadratic_lanes;
 use super::rng::Xoshiro;
 #[cfg(target_arch = "x86_64")]
@@ -289,27 +290,47 @@ pub struct Run {
     pub batch: usize,
 }
 
-/// One batch of one run: the sampler, the model and their buffers, and the instruction set
-/// chosen for the run (simd.md (SD2)).
-struct Step {
+/// The model of one instance and its kernel buffers.
+struct OneNet {
     net: Net,
+    w32: Vec<f32>,
+    b32: Vec<f32>,
+    scratch: Scratch,
+    active: ActiveScratch,
+}
+
+/// One instance of a group in training (RN8): its kernel, parameters, optimiser, divergence
+/// watch and loss curve; `failed` once it diverged (it then takes no further steps).
+struct Member {
+    kernel: OneNet,
+    theta: Vec<f64>,
+    grad: Vec<f64>,
+    opt: OptState,
+    watch: guard::Divergence,
+    curve: Vec<(usize, f64)>,
+    loss: f64,
+    failed: Option<Error>,
+}
+
+/// One batch shared by the members of a group (RN8): the sampler and the batch buffers, and
+/// the instruction set chosen for the run (simd.md (SD2)).
+struct Step {
     sampler: Sampler,
+    quadratic: bool,
     sparse: bool,
     n: usize,
     d: usize,
-    w32: Vec<f32>,
-    b32: Vec<f32>,
     dense_x: Vec<f32>,
     batch: SparseBatch,
-    scratch: Scratch,
-    active: ActiveScratch,
+    group: GroupScratch,
     isa: Isa,
 }
 
 impl Step {
-    /// Draws a batch of `bsz` samples from `rng` and returns its loss, writing the gradient
-    /// with respect to θ into `grad` (RN2). Runs the AVX2 copy when the run selected it.
-    fn loss_grad(&mut self, theta: &[f64], grad: &mut [f64], rng: &mut Xoshiro, bsz: usize) -> f64 {
+    /// Draws one batch of `bsz` samples from `rng` and, for every member that has not
+    /// failed, writes its loss on that batch into `loss` and the gradient with respect to
+    /// its θ into `grad` (RN2), (RN8). Runs the AVX2 copy when the run selected it.
+    fn loss_grad(&mut self, members: &mut [Member], rng: &mut Xoshiro, bsz: usize) {
         #[cfg(target_arch = "x86_64")]
         if let Some(v3) = self.isa.v3 {
             // The token exists only if the CPU has AVX2 (pulp detects it); `vectorize` runs the
@@ -317,60 +338,96 @@ impl Step {
             return v3.vectorize(Avx2Step {
                 step: self,
                 v3,
-                theta,
-                grad,
+                members,
                 rng,
                 bsz,
             });
         }
-        self.loss_grad_inline::<Portable>((), theta, grad, rng, bsz)
+        self.loss_grad_inline::<Portable>((), members, rng, bsz)
     }
 
-    /// One step on the lane types of `P` (SD1).
+    /// One step on the lane types of `P` (SD1): the batch once, then every member's kernel.
     #[inline(always)]
     fn loss_grad_inline<P: Path>(
         &mut self,
         cx: P::Ctx,
-        theta: &[f64],
-        grad: &mut [f64],
+        members: &mut [Member],
         rng: &mut Xoshiro,
         bsz: usize,
-    ) -> f64
-    where
+    ) where
         P::F: KernelLanes,
     {
         let (n, d) = (self.n, self.d);
-        let (gw, gb) = grad.split_at_mut(n * d);
-        match &self.net {
-            Net::Quad(q) if self.sparse => {
-                self.sampler.active_in::<P>(cx, bsz, rng, &mut self.batch);
-                let (w, b) = (&theta[..n * d], theta[n * d]);
-                q.batch_grad_with(w, b, &self.batch, gw, gb, &mut self.active)
+        match (self.quadratic, self.sparse) {
+            (true, true) => self.sampler.active_in::<P>(cx, bsz, rng, &mut self.batch),
+            (false, true) => self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch),
+            (_, false) => self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x),
+        }
+        let live = members.iter().filter(|m| m.failed.is_none()).count();
+        if self.quadratic && self.sparse && live >= 2 {
+            // (RN9) the live members four per lane block on the shared batch.
+            let sc = &mut self.group;
+            let mm = sc.reset(n, d, live);
+            let mut first = None;
+            for (mi, m) in members.iter().filter(|m| m.failed.is_none()).enumerate() {
+                let Net::Quad(q) = &m.kernel.net else {
+                    continue;
+                };
+                first.get_or_insert(q);
+                for (k, &t) in m.theta[..n * d].iter().enumerate() {
+                    sc.w[k * mm + mi] = t;
+                }
+                for (a, &v) in q.importance.iter().enumerate() {
+                    sc.v[a * mm + mi] = v;
+                }
+                sc.b[mi] = m.theta[n * d];
             }
-            Net::Quad(q) => {
-                for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
-                    *o = p as f32;
-                }
-                self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x);
-                let b = theta[n * d] as f32;
-                q.dense_grad_in::<P::F>(cx, &self.w32, b, &self.dense_x, bsz, gw, gb)
+            if let Some(q) = first {
+                group_grad(q, &self.batch, sc);
             }
-            Net::Auto(a) => {
-                for (o, &p) in self.w32.iter_mut().zip(theta.iter()) {
-                    *o = p as f32;
+            for (mi, m) in members
+                .iter_mut()
+                .filter(|m| m.failed.is_none())
+                .enumerate()
+            {
+                for (k, g) in m.grad[..n * d].iter_mut().enumerate() {
+                    *g = sc.gw[k * mm + mi];
                 }
-                for (o, &p) in self.b32.iter_mut().zip(theta[n * d..].iter()) {
-                    *o = p as f32;
-                }
-                let (w32, b32, sc) = (&self.w32, &self.b32, &mut self.scratch);
-                if self.sparse {
-                    self.sampler.sparse_in::<P>(cx, bsz, rng, &mut self.batch);
-                    a.gram_grad_in::<P::F>(cx, w32, b32, &self.batch, gw, gb, sc)
-                } else {
-                    self.sampler.dense_in::<P>(cx, bsz, rng, &mut self.dense_x);
-                    a.dense_grad_in::<P::F>(cx, w32, b32, &self.dense_x, bsz, gw, gb, sc)
-                }
+                m.grad[n * d] = sc.gb[mi];
+                m.loss = sc.loss[mi];
             }
+            return;
+        }
+        for m in members.iter_mut().filter(|m| m.failed.is_none()) {
+            let (gw, gb) = m.grad.split_at_mut(n * d);
+            let (theta, k) = (&m.theta, &mut m.kernel);
+            m.loss = match &k.net {
+                Net::Quad(q) if self.sparse => {
+                    let (w, b) = (&theta[..n * d], theta[n * d]);
+                    q.batch_grad_with(w, b, &self.batch, gw, gb, &mut k.active)
+                }
+                Net::Quad(q) => {
+                    for (o, &p) in k.w32.iter_mut().zip(theta.iter()) {
+                        *o = p as f32;
+                    }
+                    let b = theta[n * d] as f32;
+                    q.dense_grad_in::<P::F>(cx, &k.w32, b, &self.dense_x, bsz, gw, gb)
+                }
+                Net::Auto(a) => {
+                    for (o, &p) in k.w32.iter_mut().zip(theta.iter()) {
+                        *o = p as f32;
+                    }
+                    for (o, &p) in k.b32.iter_mut().zip(theta[n * d..].iter()) {
+                        *o = p as f32;
+                    }
+                    let (w32, b32, sc) = (&k.w32, &k.b32, &mut k.scratch);
+                    if self.sparse {
+                        a.gram_grad_in::<P::F>(cx, w32, b32, &self.batch, gw, gb, sc)
+                    } else {
+                        a.dense_grad_in::<P::F>(cx, w32, b32, &self.dense_x, bsz, gw, gb, sc)
+                    }
+                }
+            };
         }
     }
 }
@@ -381,20 +438,19 @@ impl Step {
 struct Avx2Step<'a> {
     step: &'a mut Step,
     v3: pulp::x86::V3,
-    theta: &'a [f64],
-    grad: &'a mut [f64],
+    members: &'a mut [Member],
     rng: &'a mut Xoshiro,
     bsz: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl pulp::NullaryFnOnce for Avx2Step<'_> {
-    type Output = f64;
+    type Output = ();
 
     #[inline(always)]
-    fn call(self) -> f64 {
+    fn call(self) {
         self.step
-            .loss_grad_inline::<Avx2>(self.v3, self.theta, self.grad, self.rng, self.bsz)
+            .loss_grad_inline::<Avx2>(self.v3, self.members, self.rng, self.bsz)
     }
 }
 
@@ -455,84 +511,137 @@ impl Trainer {
 
     /// Trains one instance: features (importances and densities; quadratic models also use
     /// each feature's magnitude, autoencoders draw U[0, 1) (E2)), RNG stream (seed, index).
+    /// A group of one of [`Trainer::train_group`].
     pub fn train(&self, features: &FeatureSet, seed: u64, index: u64) -> Result<Run> {
+        let mut runs = self.train_group(std::slice::from_ref(&features), seed, index)?;
+        runs.pop()
+            .ok_or_else(|| Error::Parameter("invariant: one run per group member".into()))?
+    }
+
+    /// Trains the instances `group`, which differ in their importances only, on the one
+    /// stream (seed, index), together (RN8): they share the initial W (RN1), every sampled
+    /// batch (RN2), the L_ref samples (RN6) and the evaluation samples (RN3), which are drawn
+    /// once per step for all of them; each member keeps its own kernel, parameters, optimiser
+    /// and divergence watch. Member k's run is bit-identical to `train(group[k], seed,
+    /// index)` (the same operations on the same data); its `wall_seconds` is the group's
+    /// time divided by the group's size. The neuron model and paired autoencoders (zoo
+    /// engine) train member by member.
+    ///
+    /// # Errors
+    /// For the whole group: [`Error::Parameter`] when members differ in more than their
+    /// importances, size and configuration errors. Per member: [`Error::Diverged`] (RN6).
+    pub fn train_group(
+        &self,
+        group: &[&FeatureSet],
+        seed: u64,
+        index: u64,
+    ) -> Result<Vec<Result<Run>>> {
         let start = Instant::now();
         let cfg = &self.config;
-        let (n, d) = (features.len(), self.dims);
-        let steps = cfg.steps_for(features);
+        let Some(&first) = group.first() else {
+            return Ok(Vec::new());
+        };
+        if let Some(k) = group
+            .iter()
+            .position(|f| !differ_in_importance_only(first, f))
+        {
+            return Err(Error::Parameter(format!(
+                "group member {k} differs from member 0 in more than its importances"
+            )));
+        }
+        let (n, d) = (first.len(), self.dims);
+        let steps = cfg.steps_for(first);
         guard::check_sweep(n, d, steps, cfg.batch, cfg.eval_batch, 1, 1)?;
-        let (net, sampler) = match self.model.family() {
-            Family::Quadratic(act) => (
-                Net::Quad(QuadraticNet {
-                    act,
-                    n,
-                    d,
-                    importance: features.importance().to_vec(),
-                    single_moments: match features.inputs() {
-                        Some(inputs) if cfg.expected_singles => inputs
-                            .iter()
-                            .map(|x| (1.0 / x.density, x.kurtosis() / x.density))
-                            .collect(),
-                        _ => Vec::new(),
-                    },
-                }),
-                Sampler::quadratic(features)?,
-            ),
+        let quadratic = self.model.is_quadratic();
+        let act = match self.model.family() {
+            Family::Quadratic(act) => act,
             // Issue 14a: the neuron model, and autoencoders on paired data, on the zoo engine.
             Family::Neuron => {
                 let net = ZooNet::Neuron(cfg.hidden);
-                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+                let train = |f: &&FeatureSet| zoo::train(net, d, cfg, cfg.pairs, f, seed, index);
+                return Ok(group.iter().map(train).collect());
             }
             Family::Autoencoder(act) if !cfg.pairs.is_none() => {
                 let net = ZooNet::Autoencoder(act);
-                return zoo::train(net, d, cfg, cfg.pairs, features, seed, index);
+                let train = |f: &&FeatureSet| zoo::train(net, d, cfg, cfg.pairs, f, seed, index);
+                return Ok(group.iter().map(train).collect());
             }
-            Family::Autoencoder(act) => (
-                Net::Auto(Autoencoder {
+            Family::Autoencoder(act) => act,
+            Family::Abs(_) => return Err(abs_elsewhere()),
+        };
+        let sampler = if quadratic {
+            Sampler::quadratic(first)?
+        } else {
+            Sampler::new(first, InputLaw::UnitUniform)?
+        };
+        let net_of = |f: &FeatureSet| {
+            if !quadratic {
+                return Net::Auto(Autoencoder {
                     act,
                     n,
                     d,
-                    importance: features.importance().iter().map(|&v| v as f32).collect(),
-                }),
-                Sampler::new(features, InputLaw::UnitUniform)?,
-            ),
-            Family::Abs(_) => return Err(abs_elsewhere()),
+                    importance: f.importance().iter().map(|&v| v as f32).collect(),
+                });
+            }
+            Net::Quad(QuadraticNet {
+                act,
+                n,
+                d,
+                importance: f.importance().to_vec(),
+                single_moments: match f.inputs() {
+                    Some(inputs) if cfg.expected_singles => inputs
+                        .iter()
+                        .map(|x| (1.0 / x.density, x.kurtosis() / x.density))
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            })
         };
-        let nb = match net {
-            Net::Quad(_) => 1,
-            Net::Auto(_) => n,
-        };
-        let sparse = match (cfg.kernel, &net) {
-            (Kernel::Auto, Net::Auto(_)) => sampler.mean_active() < GRAM_BELOW * d as f64,
-            (Kernel::Auto, Net::Quad(_)) => sampler.mean_active() < QUAD_DENSE_FROM * n as f64,
-            (Kernel::Dense, _) => false,
-            (Kernel::Sparse, _) => true,
+        let nb = if quadratic { 1 } else { n };
+        let sparse = match cfg.kernel {
+            Kernel::Auto if quadratic => sampler.mean_active() < QUAD_DENSE_FROM * n as f64,
+            Kernel::Auto => sampler.mean_active() < GRAM_BELOW * d as f64,
+            Kernel::Dense => false,
+            Kernel::Sparse => true,
         };
 
-        // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0.
+        // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0: one draw for the group.
         let mut rng = Xoshiro::new(seed, index);
         let std = cfg.init.std(n, d);
         let mut theta: Vec<f64> = (0..n * d).map(|_| std * rng.normal()).collect();
         theta.resize(n * d + nb, 0.0);
-        let mut grad = vec![0f64; n * d + nb];
-        let mut opt = OptState::new(cfg.optimizer, theta.len());
+        let mut members: Vec<Member> = group
+            .iter()
+            .map(|f| Member {
+                kernel: OneNet {
+                    net: net_of(f),
+                    w32: vec![0f32; n * d],
+                    b32: vec![0f32; nb],
+                    scratch: Scratch::default(),
+                    active: ActiveScratch::default(),
+                },
+                theta: theta.clone(),
+                grad: vec![0f64; n * d + nb],
+                opt: OptState::new(cfg.optimizer, theta.len()),
+                watch: guard::Divergence::new(),
+                curve: Vec::new(),
+                loss: 0.0,
+                failed: None,
+            })
+            .collect();
         let mut step = Step {
-            net,
             sampler,
+            quadratic,
             sparse,
             n,
             d,
-            w32: vec![0f32; n * d],
-            b32: vec![0f32; nb],
             dense_x: Vec::new(),
             batch: SparseBatch::default(),
-            scratch: Scratch::default(),
-            active: ActiveScratch::default(),
+            group: GroupScratch::default(),
             isa: Isa::select(cfg.simd),
         };
         let every = (steps / cfg.curve_points.max(1)).max(1);
-        let mut curve = Vec::new();
-        let p_min = features
+        let p_min = first
             .densities()
             .map_or(1.0, |p| p.iter().copied().fold(1.0, f64::min));
         let bsz = cfg.batch_for(p_min);
@@ -553,22 +662,30 @@ impl Trainer {
         // stream (the sampler is stateless, so the run itself is unchanged), at least one
         // training batch of them so that every feature contributes its (RN7) active entries.
         let mut ref_rng = Xoshiro::new(seed, index ^ 0x6A4D_0000_0000_0000);
-        let l0 = step.loss_grad(
-            &theta,
-            &mut grad,
-            &mut ref_rng,
-            cfg.eval_batch.min(8192).max(bsz),
-        );
-        // (RN2) T steps of the optimiser on fresh batches; (RN6) stop if it diverges.
-        let mut watch = guard::Divergence::with_reference(l0);
+        let ref_batch = cfg.eval_batch.min(8192).max(bsz);
+        step.loss_grad(&mut members, &mut ref_rng, ref_batch);
+        for m in &mut members {
+            m.watch = guard::Divergence::with_reference(m.loss);
+        }
+        // (RN2) T steps of the optimiser on fresh batches; (RN6) a member that diverges stops.
         for t in 0..steps {
-            let l = step.loss_grad(&theta, &mut grad, &mut rng, bsz);
-            watch.check(t, l)?;
-            if t % every == 0 || t + 1 == steps {
-                curve.push((t, l));
-            }
+            step.loss_grad(&mut members, &mut rng, bsz);
             let lr = cfg.lr * cfg.schedule.factor(t, steps);
-            opt.step(&mut theta, &grad, lr);
+            let mut live = 0usize;
+            for m in members.iter_mut().filter(|m| m.failed.is_none()) {
+                if let Err(e) = m.watch.check(t, m.loss) {
+                    m.failed = Some(e);
+                    continue;
+                }
+                if t % every == 0 || t + 1 == steps {
+                    m.curve.push((t, m.loss));
+                }
+                m.opt.step(&mut m.theta, &m.grad, lr);
+                live += 1;
+            }
+            if live == 0 {
+                break;
+            }
         }
 
         // (RN3) Evaluation on fresh samples from an independent stream, in chunks.
@@ -577,50 +694,82 @@ impl Trainer {
             Some(_) => cfg.eval_batch.max(16 * bsz),
             None => cfg.eval_batch,
         };
+        let mut totals = vec![0f64; members.len()];
         let mut remaining = eval_batch;
-        let mut total = 0f64;
-        while remaining > 0 {
+        while remaining > 0 && members.iter().any(|m| m.failed.is_none()) {
             let c = remaining.min(bsz.max(8192));
-            total += c as f64 * step.loss_grad(&theta, &mut grad, &mut eval_rng, c);
+            step.loss_grad(&mut members, &mut eval_rng, c);
+            for (total, m) in totals.iter_mut().zip(&members) {
+                *total += c as f64 * m.loss;
+            }
             remaining -= c;
         }
-        let loss = total / eval_batch as f64;
-        watch.check_final(steps, loss)?;
-
-        let w = DMatrix::from_fn(d, n, |r, c| theta[c * d + r]);
-        let sq_norm = (0..n)
-            .map(|i| theta[i * d..(i + 1) * d].iter().map(|x| x * x).sum())
-            .collect();
-        Ok(Run {
-            w,
-            bias: theta[n * d..].to_vec(),
-            hidden_params: Vec::new(),
-            loss,
-            sq_norm,
-            loss_curve: curve,
-            wall_seconds: start.elapsed().as_secs_f64(),
-            seed,
-            sparse_kernel: sparse,
-            batch: bsz,
-        })
+        let wall_seconds = start.elapsed().as_secs_f64() / members.len() as f64;
+        Ok(members
+            .into_iter()
+            .zip(totals)
+            .map(|(m, total)| {
+                if let Some(e) = m.failed {
+                    return Err(e);
+                }
+                let loss = total / eval_batch as f64;
+                m.watch.check_final(steps, loss)?;
+                let theta = &m.theta;
+                Ok(Run {
+                    w: DMatrix::from_fn(d, n, |r, c| theta[c * d + r]),
+                    bias: theta[n * d..].to_vec(),
+                    hidden_params: Vec::new(),
+                    loss,
+                    sq_norm: (0..n)
+                        .map(|i| theta[i * d..(i + 1) * d].iter().map(|x| x * x).sum())
+                        .collect(),
+                    loss_curve: m.curve,
+                    wall_seconds,
+                    seed,
+                    sparse_kernel: sparse,
+                    batch: bsz,
+                })
+            })
+            .collect())
     }
 
     /// Trains every job (features, seed, stream index) and returns the runs in job order.
-    /// The jobs [`Trainer::uses_lanes`] picks run on the quadratic lane engine, eight per SIMD
-    /// lane block (quadratic-lanes.md (QL1)–(QL5)); the others train one [`Trainer::train`]
-    /// per job in parallel. Either way a run depends only on its job and the configuration,
-    /// not on the other jobs.
+    /// Jobs on the same stream (seed, index) whose features differ in their importances only
+    /// train as one group sharing every sampled batch ([`Trainer::train_group`], (RN8));
+    /// a job alone on its stream that [`Trainer::uses_lanes`] picks runs on the quadratic
+    /// lane engine, eight per SIMD lane block (quadratic-lanes.md (QL1)–(QL5)); groups train
+    /// in parallel. Either way a run depends only on its job and the configuration, not on
+    /// the other jobs.
     ///
     /// # Errors
-    /// Training errors of either engine.
+    /// Training errors of either engine, the first in job order.
     pub fn train_many(&self, jobs: &[quadratic_lanes::Instance<'_>]) -> Result<Vec<Run>> {
-        let (lanes, single): (Vec<usize>, Vec<usize>) =
-            (0..jobs.len()).partition(|&k| self.uses_lanes(jobs[k].features));
+        // Groups in order of their first job; a job joins the first group it fits.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut by_stream: std::collections::HashMap<(u64, u64), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (k, job) in jobs.iter().enumerate() {
+            let candidates = by_stream.entry((job.seed, job.index)).or_default();
+            match candidates
+                .iter()
+                .find(|&&g| differ_in_importance_only(jobs[groups[g][0]].features, job.features))
+            {
+                Some(&g) => groups[g].push(k),
+                None => {
+                    candidates.push(groups.len());
+                    groups.push(vec![k]);
+                }
+            }
+        }
+        let (lanes, shared): (Vec<Vec<usize>>, Vec<Vec<usize>>) = groups
+            .into_iter()
+            .partition(|g| g.len() == 1 && self.uses_lanes(jobs[g[0]].features));
+        let lanes: Vec<usize> = lanes.into_iter().flatten().collect();
         // The lane engine trains blocks of one size N: one call per N, in job order.
         let mut sizes: Vec<usize> = lanes.iter().map(|&k| jobs[k].features.len()).collect();
         sizes.sort_unstable();
         sizes.dedup();
-        let mut lane_runs: Vec<(usize, Run)> = Vec::with_capacity(lanes.len());
+        let mut out: Vec<Option<Result<Run>>> = vec![None; jobs.len()];
         for n in sizes {
             let ks: Vec<usize> = lanes
                 .iter()
@@ -629,22 +778,27 @@ impl Trainer {
                 .collect();
             let picked: Vec<quadratic_lanes::Instance<'_>> = ks.iter().map(|&k| jobs[k]).collect();
             let runs = quadratic_lanes::train(self.model, self.dims, &self.config, &picked)?;
-            lane_runs.extend(ks.into_iter().zip(runs));
+            for (k, r) in ks.into_iter().zip(runs) {
+                out[k] = Some(Ok(r));
+            }
         }
-        let single_runs: Vec<Run> = single
+        let shared_runs: Vec<Vec<Result<Run>>> = shared
             .par_iter()
             .with_max_len(1)
-            .map(|&k| self.train(jobs[k].features, jobs[k].seed, jobs[k].index))
+            .map(|g| {
+                let features: Vec<&FeatureSet> = g.iter().map(|&k| jobs[k].features).collect();
+                self.train_group(&features, jobs[g[0]].seed, jobs[g[0]].index)
+            })
             .collect::<Result<_>>()?;
-        let mut out: Vec<Option<Run>> = vec![None; jobs.len()];
-        for (k, r) in lane_runs {
-            out[k] = Some(r);
-        }
-        for (k, r) in single.into_iter().zip(single_runs) {
-            out[k] = Some(r);
+        for (g, runs) in shared.iter().zip(shared_runs) {
+            for (&k, r) in g.iter().zip(runs) {
+                out[k] = Some(r);
+            }
         }
         out.into_iter()
-            .map(|r| r.ok_or_else(|| Error::Parameter("invariant: every job trained".into())))
+            .map(|r| {
+                r.unwrap_or_else(|| Err(Error::Parameter("invariant: every job trained".into())))
+            })
             .collect()
     }
 
@@ -701,6 +855,12 @@ impl Trainer {
         }
         Ok(out)
     }
+}
+
+/// True when `a` and `b` have the same size, kurtoses and input laws (densities and
+/// magnitudes), so that they may share a stream's batches (RN8).
+fn differ_in_importance_only(a: &FeatureSet, b: &FeatureSet) -> bool {
+    a.len() == b.len() && a.kurtosis() == b.kurtosis() && a.inputs() == b.inputs()
 }
 
 /// The |x| model has its own trainer (two untied layers, signed inputs).

@@ -80,8 +80,12 @@ pub fn train_point(
 }
 
 /// Points `indices` of [`train_grid`] trained together through
-/// [`Protocol::train_best_many`] (the quadratic family may share SIMD lane blocks,
-/// quadratic-lanes.md (QL5)): (trained Cᵢ, theory Cᵢ) per point, in index order.
+/// [`Protocol::train_best_many`], with common random numbers along V (verify.md (V10)):
+/// every point of density row r takes the seeds of the row's first point,
+/// `point_seed(base_seed, r·W)`, so the points of one row differ in V alone, share their
+/// streams and train as one group per seed (run.md (RN8)). (trained Cᵢ, theory Cᵢ) per
+/// point, in index order; a point's numbers depend on its row and V, not on which other
+/// points of the row are in `indices`.
 ///
 /// # Errors
 /// As [`train_point`].
@@ -101,7 +105,10 @@ pub fn train_points(
             grid.setting.feature_set(v, p)
         })
         .collect::<Result<Vec<_>>>()?;
-    let point_seeds: Vec<u64> = indices.map(|i| point_seed(base_seed, i as u64)).collect();
+    let width = grid.importance.len();
+    let point_seeds: Vec<u64> = indices
+        .map(|i| point_seed(base_seed, (i - i % width) as u64))
+        .collect();
     let trained = protocol.train_best_many(&features, dims, &point_seeds, seeds)?;
     features
         .iter()

@@ -5,6 +5,7 @@ use polycap::base::{FeatureSet, Magnitude};
 use polycap::theory::allocation::allocate;
 use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
+use polycap::training::quadratic_lanes::Instance;
 use polycap::training::run::{ACTIVE_MAX, ACTIVE_PER_FEATURE, BATCH_CAP};
 use polycap::training::{Kernel, Model, Run, TrainConfig, Trainer, best_by};
 
@@ -281,5 +282,122 @@ fn heavy_tailed_inputs_do_not_trip_the_divergence_guard() {
     for s in 0..3 {
         let run = trainer.train(&f, seed.wrapping_add(s), 0);
         assert!(run.is_ok(), "seed {s}: {:?}", run.err());
+    }
+}
+
+/// W, b, loss, loss curve, batch and kernel of a run as bits (everything but its wall time).
+type RunBits = (Vec<u64>, Vec<u64>, u64, Vec<(usize, u64)>, usize, bool);
+
+fn run_bits(r: &Run) -> RunBits {
+    (
+        r.w.iter().map(|x| x.to_bits()).collect(),
+        r.bias.iter().map(|x| x.to_bits()).collect(),
+        r.loss.to_bits(),
+        r.loss_curve
+            .iter()
+            .map(|&(t, l)| (t, l.to_bits()))
+            .collect(),
+        r.batch,
+        r.sparse_kernel,
+    )
+}
+
+/// Five feature sets (not a multiple of the four lanes) that differ in the first importance.
+fn members(p: f64, magnitude: Magnitude) -> Vec<FeatureSet> {
+    [0.03, 0.7, 1.0, 4.6, 60.0]
+        .iter()
+        .map(|&v| {
+            let mut imp = vec![1.0; 6];
+            imp[0] = v;
+            FeatureSet::from_densities(imp, &[p; 6], magnitude).expect("valid")
+        })
+        .collect()
+}
+
+/// (RN8), (RN9): a group shares every batch, and each member's run is bit-identical to its
+/// own `train` on the same stream — for the quadratic family on the four-lane group kernel
+/// (square with sampled and expected singles, ReLU, GeLU; uniform and Laplace magnitudes),
+/// the quadratic dense kernel, and the autoencoders' dense and Gram kernels.
+#[test]
+fn a_group_trains_each_member_bit_identically_to_train() {
+    let cases: [(Model, f64, Magnitude, bool); 8] = [
+        (Model::Quadratic, 0.02, Magnitude::Uniform, false),
+        (Model::Quadratic, 0.005, Magnitude::Laplace, false),
+        (Model::Quadratic, 0.02, Magnitude::Uniform, true),
+        (Model::QuadraticRelu, 0.05, Magnitude::Uniform, false),
+        (Model::QuadraticGelu, 0.05, Magnitude::Uniform, false),
+        (Model::Quadratic, 1.0, Magnitude::Uniform, false),
+        (Model::TmsRelu, 0.5, Magnitude::Uniform, false),
+        (Model::TmsGelu, 0.01, Magnitude::Uniform, false),
+    ];
+    for (model, p, magnitude, expected) in cases {
+        let mut cfg = TrainConfig::defaults(model);
+        cfg.steps = 60;
+        cfg.eval_batch = 512;
+        cfg.expected_singles = expected;
+        if !model.is_quadratic() {
+            cfg.batch = 256;
+        }
+        let t = Trainer::new(model, 3, cfg).expect("valid");
+        let sets = members(p, magnitude);
+        let group: Vec<&FeatureSet> = sets.iter().collect();
+        let runs = t.train_group(&group, 11, 3).expect("trains");
+        assert_eq!(runs.len(), sets.len());
+        for (f, r) in sets.iter().zip(runs) {
+            let alone = t.train(f, 11, 3).expect("trains");
+            let r = r.expect("trains");
+            assert_eq!(run_bits(&r), run_bits(&alone), "{model:?} p = {p}");
+        }
+    }
+}
+
+/// (RN8): members must differ in their importances only; an empty group trains nothing.
+#[test]
+fn a_group_refuses_members_with_other_densities() {
+    let t =
+        Trainer::new(Model::Quadratic, 3, TrainConfig::defaults(Model::Quadratic)).expect("valid");
+    let a = members(0.02, Magnitude::Uniform);
+    let b = members(0.03, Magnitude::Uniform);
+    let e = t
+        .train_group(&[&a[0], &b[1]], 0, 0)
+        .expect_err("densities differ");
+    assert!(e.to_string().contains("more than its importances"), "{e}");
+    let c = members(0.02, Magnitude::Laplace);
+    assert!(t.train_group(&[&a[0], &c[1]], 0, 0).is_err());
+    assert!(t.train_group(&[], 0, 0).expect("empty").is_empty());
+}
+
+/// (RN8): `train_many` groups the jobs of one stream whose features differ in importance
+/// only, keeps the others apart, and returns every run as `train` gives it, in job order.
+#[test]
+fn train_many_groups_jobs_by_stream_and_returns_each_run_as_train_does() {
+    let mut cfg = TrainConfig::defaults(Model::QuadraticRelu);
+    cfg.steps = 40;
+    cfg.eval_batch = 512;
+    let t = Trainer::new(Model::QuadraticRelu, 3, cfg).expect("valid");
+    let sets = members(0.03, Magnitude::Uniform);
+    let other = members(0.1, Magnitude::Uniform);
+    let mut jobs: Vec<Instance<'_>> = sets
+        .iter()
+        .enumerate()
+        .map(|(k, f)| Instance {
+            features: f,
+            seed: 5 + (k % 2) as u64,
+            index: 0,
+        })
+        .collect();
+    jobs.insert(
+        2,
+        Instance {
+            features: &other[0],
+            seed: 5,
+            index: 0,
+        },
+    );
+    let runs = t.train_many(&jobs).expect("trains");
+    assert_eq!(runs.len(), jobs.len());
+    for (job, run) in jobs.iter().zip(&runs) {
+        let alone = t.train(job.features, job.seed, job.index).expect("trains");
+        assert_eq!(run_bits(run), run_bits(&alone));
     }
 }
