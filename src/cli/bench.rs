@@ -654,7 +654,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             &vec![p; a.features],
             Magnitude::Uniform,
         )?;
-        let mut secs = [0f64; 3];
+        let mut secs = [0f64; 4];
         let mut batch = 0;
         for (slot, kernel) in [Kernel::Dense, Kernel::Sparse].into_iter().enumerate() {
             let mut c = cfg.clone();
@@ -676,6 +676,22 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
         let t0 = Instant::now();
         pool.install(|| quadratic_lanes::train(model, a.dims, &cfg, &jobs))?;
         secs[2] = t0.elapsed().as_secs_f64() / LANES as f64;
+        // A group (RN8), (RN9): LANES members on one stream, importances v₁ = 1, 2, …,
+        // sharing every batch; time per member.
+        let members: Vec<FeatureSet> = (0..LANES)
+            .map(|m| {
+                let mut imp = importance.clone();
+                imp[0] = 1.0 + m as f64;
+                FeatureSet::from_densities(imp, &vec![p; a.features], Magnitude::Uniform)
+            })
+            .collect::<polycap::base::Result<_>>()?;
+        let group: Vec<&FeatureSet> = members.iter().collect();
+        let t = Trainer::new(model, a.dims, cfg.clone())?;
+        let t0 = Instant::now();
+        for r in pool.install(|| t.train_group(&group, a.seed, 0))? {
+            r?;
+        }
+        secs[3] = t0.elapsed().as_secs_f64() / LANES as f64;
         let entries = (a.steps * batch) as f64 * p * a.features as f64;
         let auto = if p >= QUAD_DENSE_FROM {
             "dense"
@@ -690,6 +706,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             format!("{:.2}", secs[0] / secs[1]),
             format!("{:.3}", secs[2]),
             format!("{:.2}", secs[0].min(secs[1]) / secs[2]),
+            format!("{:.3}", secs[3]),
+            format!("{:.2}", secs[0].min(secs[1]) / secs[3]),
             num(entries / secs[0]),
             num(entries / secs[1]),
             auto.to_string(),
@@ -699,6 +717,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             "dense_over_active": secs[0] / secs[1], "auto": auto,
             "lanes_seconds_per_instance": secs[2],
             "best_per_instance_over_lanes": secs[0].min(secs[1]) / secs[2],
+            "group_seconds_per_member": secs[3],
+            "best_per_instance_over_group": secs[0].min(secs[1]) / secs[3],
             "active_entries": entries,
         }));
     }
@@ -713,7 +733,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
         }
         Format::Table | Format::Csv => {
             let mut s = format!(
-                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both per-instance kernels and the lane engine (8 seeds, time per instance, (QL5)) timed one after the other at each density (training + one evaluation sample)\n",
+                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both per-instance kernels, the lane engine (8 seeds, time per instance, (QL5)) and a group (8 members on one stream, time per member, (RN8)) timed one after the other at each density (training + one evaluation sample)\n",
                 model.name(),
                 a.features,
                 a.dims,
@@ -728,6 +748,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
                     "dense/active",
                     "lanes s/instance",
                     "best/lanes",
+                    "group s/member",
+                    "best/group",
                     "entries/s dense",
                     "entries/s active",
                     "auto",
