@@ -13,7 +13,7 @@
 //!
 //! Internal layout: `w` is N×D row-major (row i = Wᵢ, the column i of the spec's D×N W).
 //!
-//! Derivation: derivations/quadratic.md (QT1)–(QT5).
+//! Derivation: derivations/quadratic.md (QT1)–(QT8).
 
 use wide::f32x8;
 
