@@ -67,7 +67,7 @@ fn avx2_and_portable_runs_are_bit_identical() {
         (Model::TmsRelu, 5, Kernel::Sparse, 0.02), // one walk over the rows
         (Model::TmsGelu, 3, Kernel::Sparse, 0.02),
         (Model::Quadratic, 3, Kernel::Auto, 0.2),
-        (Model::QuadraticGelu, 3, Kernel::Sparse, 0.05), // GeLU in f64 lanes (QT8)
+        (Model::QuadraticGelu, 3, Kernel::Sparse, 0.05), // GeLU in f32 lanes (QT8)
         (Model::QuadraticRelu, 9, Kernel::Sparse, 0.05), // run-time D, branch-free ReLU
     ];
     for (model, dims, kernel, p) in cases {
