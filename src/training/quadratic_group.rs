@@ -17,7 +17,7 @@ use wide::{CmpGt, f64x4};
 
 use super::data::SparseBatch;
 use super::model::Activation;
-use super::quadratic::{QuadraticNet, gelu_x4};
+use super::quadratic::{QuadraticNet, gelu_x8};
 
 /// Lanes per vector: members per pass over the batch.
 pub const LANES: usize = 4;
@@ -37,8 +37,10 @@ pub struct GroupScratch {
     pub gb: Vec<f64>,
     /// Losses, M.
     pub loss: Vec<f64>,
-    /// σ(xₐ) of every entry of the batch (GeLU).
+    /// σ(xₐ) of every entry of the batch.
     sx: Vec<f64>,
+    /// f32 scratch of the GeLU (QT8).
+    z: Vec<f32>,
     /// Per lane block: W, ‖Wₐ‖², Σ r x² of the singles, gradient accumulators.
     wl: Vec<f64x4>,
     norm: Vec<f64x4>,
@@ -66,8 +68,8 @@ impl GroupScratch {
     }
 }
 
-/// The activation and its derivative in four lanes, each lane as [`Activation::eval`] (and
-/// for GeLU as [`gelu_x4`], the per-instance kernel's evaluation).
+/// The activation and its derivative in four lanes, each lane as [`Activation::eval`] (GeLU
+/// is evaluated in f32 by [`gelu_fill`] instead, as the per-instance kernel does).
 #[inline(always)]
 fn act_x4(act: Activation, z: f64x4) -> (f64x4, f64x4) {
     match act {
@@ -76,8 +78,36 @@ fn act_x4(act: Activation, z: f64x4) -> (f64x4, f64x4) {
             let on = z.cmp_gt(f64x4::ZERO);
             (on.blend(z, f64x4::ZERO), on.blend(f64x4::ONE, f64x4::ZERO))
         }
-        Activation::Gelu => gelu_x4(z),
-        Activation::Identity => (z, f64x4::ONE),
+        Activation::Gelu | Activation::Identity => (z, f64x4::ONE),
+    }
+}
+
+/// GeLU of the per-instance kernel (QT8) for the D hidden values of four members: each h
+/// rounded to f32, σ and σ′ by [`gelu_x8`] eight values at a time, returned in f64 lanes
+/// (exact conversions). `z` is scratch.
+#[inline(always)]
+fn gelu_fill(h: &[f64x4], o: &mut [f64x4], dz: &mut [f64x4], z: &mut Vec<f32>) {
+    let len = (h.len() * LANES).next_multiple_of(8);
+    z.clear();
+    z.extend(h.iter().flat_map(|v| v.to_array().map(|x| x as f32)));
+    z.resize(3 * len, 0.0);
+    let (zin, rest) = z.split_at_mut(len);
+    let (so, sd) = rest.split_at_mut(len);
+    for ((c, oc), dc) in zin
+        .chunks_exact(8)
+        .zip(so.chunks_exact_mut(8))
+        .zip(sd.chunks_exact_mut(8))
+    {
+        let mut a = [0f32; 8];
+        a.copy_from_slice(c);
+        let (s, g) = gelu_x8(a);
+        oc.copy_from_slice(&s);
+        dc.copy_from_slice(&g);
+    }
+    let widen = |v: &[f32]| f64x4::from([v[0] as f64, v[1] as f64, v[2] as f64, v[3] as f64]);
+    for (r, (ov, dv)) in o.iter_mut().zip(dz.iter_mut()).enumerate() {
+        *ov = widen(&so[r * LANES..]);
+        *dv = widen(&sd[r * LANES..]);
     }
 }
 
@@ -109,16 +139,15 @@ fn group_grad_dim<const DIM: usize>(
     let act = net.act;
     let square = act == Activation::Square;
     let expected = square && net.single_moments.len() == n;
-    // σ(xₐ) of every entry, once for all members (GeLU four at a time as its kernel does).
+    // σ(xₐ) of every entry, once for all members (GeLU in f32, eight at a time, as its kernel
+    // does (QT8)).
     sc.sx.clear();
     if act == Activation::Gelu {
-        sc.sx.extend(batch.value.iter().map(|&x| x as f64));
-        for c in sc.sx.chunks_mut(LANES) {
-            let mut lanes = [0f64; LANES];
+        for c in batch.value.chunks(8) {
+            let mut lanes = [0f32; 8];
             lanes[..c.len()].copy_from_slice(c);
-            let o = gelu_x4(f64x4::from(lanes)).0.to_array();
-            let len = c.len();
-            c.copy_from_slice(&o[..len]);
+            let o = gelu_x8(lanes).0;
+            sc.sx.extend(o[..c.len()].iter().map(|&v| v as f64));
         }
     } else {
         sc.sx
@@ -151,6 +180,7 @@ fn group_grad_dim<const DIM: usize>(
         }
         let (mut h, mut gh) = ([f64x4::ZERO; 8], [f64x4::ZERO; 8]);
         let (mut hv, mut ghv) = (Vec::new(), Vec::new());
+        let mut o = vec![f64x4::ZERO; d];
         let (h, gh): (&mut [f64x4], &mut [f64x4]) = if DIM == 0 {
             hv.resize(d, f64x4::ZERO);
             ghv.resize(d, f64x4::ZERO);
@@ -199,10 +229,17 @@ fn group_grad_dim<const DIM: usize>(
                 }
             }
             let mut yt = b;
-            for (hd, ghd) in h.iter().zip(gh.iter_mut()) {
-                let (o, dz) = act_x4(act, *hd);
-                yt += o;
-                *ghd = dz;
+            if act == Activation::Gelu {
+                gelu_fill(h, &mut o[..d], gh, &mut sc.z);
+                for &od in &o[..d] {
+                    yt += od;
+                }
+            } else {
+                for (hd, ghd) in h.iter().zip(gh.iter_mut()) {
+                    let (o, dz) = act_x4(act, *hd);
+                    yt += o;
+                    *ghd = dz;
+                }
             }
             let r = yt - y;
             loss += r * r;
