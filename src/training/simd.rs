@@ -21,12 +21,12 @@
 
 use std::ops::{Add, AddAssign, BitXor, Div, Mul, Sub};
 
-use wide::{CmpGt, CmpLt, f32x8, i32x8, u32x8};
+use wide::{CmpEq, CmpGt, CmpLt, f32x8, i32x8, u32x8};
 
 #[cfg(target_arch = "x86_64")]
 use pulp::x86::V3;
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::{__m256, __m256i, _CMP_GT_OQ, _CMP_LT_OQ};
+use std::arch::x86_64::{__m256, __m256i, _CMP_EQ_OQ, _CMP_GT_OQ, _CMP_LT_OQ};
 
 /// Lanes per vector.
 pub const LANES: usize = 8;
@@ -197,6 +197,9 @@ pub(crate) trait Lanes:
     fn positive(self) -> Self;
     /// Lane-wise `self < p ? then : +0`.
     fn lt_select(self, p: Self, then: Self) -> Self;
+    /// Lane-wise `self == p ? then : +0` (inserts a value into one lane without a store and
+    /// reload, tms.md (TM5)).
+    fn eq_select(self, p: Self, then: Self) -> Self;
     /// Σ of the lanes in f64, in lane order.
     #[inline(always)]
     fn sum_f64(self) -> f64 {
@@ -255,6 +258,10 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn lt_select(self, p: Self, then: Self) -> Self {
         self.cmp_lt(p).blend(then, f32x8::splat(0.0))
+    }
+    #[inline(always)]
+    fn eq_select(self, p: Self, then: Self) -> Self {
+        self.cmp_eq(p).blend(then, f32x8::splat(0.0))
     }
 }
 
@@ -400,6 +407,15 @@ impl Lanes for Y8 {
         Y8 {
             s,
             v: s.avx._mm256_and_ps(lt, then.v),
+        }
+    }
+    #[inline(always)]
+    fn eq_select(self, p: Self, then: Self) -> Self {
+        let s = self.s;
+        let eq = s.avx._mm256_cmp_ps::<_CMP_EQ_OQ>(self.v, p.v);
+        Y8 {
+            s,
+            v: s.avx._mm256_and_ps(eq, then.v),
         }
     }
 }

@@ -469,6 +469,8 @@ impl Autoencoder {
         let (z, dz) = sc.vg.split_at_mut(nc);
         let (g, gbacc) = sc.vaccb.split_at_mut(nc);
         let two_scale = V::splat(cx, 2.0 * scale);
+        let mut xv = vec![zero; nc];
+        let iota = V::from_array(cx, std::array::from_fn(|l| l as f32));
         let mut lossv = zero;
         // Unstored all-zero samples (data.md (S7)) count as empty rows.
         let mut empty = batch.zeros;
@@ -479,11 +481,14 @@ impl Autoencoder {
                 continue;
             }
             let (idx, val) = (&batch.index[lo..hi], &batch.value[lo..hi]);
-            // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
+            // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a; xv gathers the row's inputs in
+            // lanes (xv[a / L] lane a % L = xₐ, +0 elsewhere; indices are distinct in a row).
             z.copy_from_slice(&bc);
             for (&a, &xa) in idx.iter().zip(val) {
+                let a = a as usize;
                 let xa = V::splat(cx, xa);
-                let row = &gram[a as usize * nc..(a as usize + 1) * nc];
+                xv[a / L] += iota.eq_select(V::splat(cx, (a % L) as f32), xa);
+                let row = &gram[a * nc..(a + 1) * nc];
                 for (zc, &gc) in z.iter_mut().zip(row) {
                     *zc += xa * gc;
                 }
@@ -491,12 +496,12 @@ impl Autoencoder {
             for (zc, dc) in z.iter_mut().zip(dz.iter_mut()) {
                 (*zc, *dc) = act_v(act, *zc);
             }
-            // e = σ(z) − x: subtract the active inputs lane by lane.
-            for (&a, &xa) in idx.iter().zip(val) {
-                let a = a as usize;
-                let mut c = z[a / L].to_array();
-                c[a % L] -= xa;
-                z[a / L] = V::from_array(cx, c);
+            // e = σ(z) − x, one subtraction per chunk: an inactive lane subtracts +0, which
+            // changes nothing. (Patching the active lanes through `to_array` instead stalls
+            // on a store-to-load forwarding per active entry.)
+            for (zc, xc) in z.iter_mut().zip(xv.iter_mut()) {
+                *zc = *zc - *xc;
+                *xc = zero;
             }
             for ((((gc, bacc), &ec), &dc), &ic) in g
                 .iter_mut()
