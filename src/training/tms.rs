@@ -405,24 +405,33 @@ impl Autoencoder {
         sc: &mut Scratch,
     ) -> f64 {
         let sc = V::bufs(sc);
+        // N ≤ 8 (one chunk of feature lanes) runs a copy compiled for one chunk, whose
+        // per-row vectors live in registers.
+        macro_rules! with_chunks {
+            ($act:expr) => {
+                if self.n <= L {
+                    self.gram_impl::<V, _>(cx, $act, Fixed::<1>, w, b, batch, gw, gb, sc)
+                } else {
+                    let nc = Dyn(self.n.div_ceil(L));
+                    self.gram_impl::<V, _>(cx, $act, nc, w, b, batch, gw, gb, sc)
+                }
+            };
+        }
         match self.act {
-            Activation::Relu => self.gram_impl::<V>(cx, Activation::Relu, w, b, batch, gw, gb, sc),
-            Activation::Gelu => self.gram_impl::<V>(cx, Activation::Gelu, w, b, batch, gw, gb, sc),
-            Activation::Square => {
-                self.gram_impl::<V>(cx, Activation::Square, w, b, batch, gw, gb, sc)
-            }
-            Activation::Identity => {
-                self.gram_impl::<V>(cx, Activation::Identity, w, b, batch, gw, gb, sc)
-            }
+            Activation::Relu => with_chunks!(Activation::Relu),
+            Activation::Gelu => with_chunks!(Activation::Gelu),
+            Activation::Square => with_chunks!(Activation::Square),
+            Activation::Identity => with_chunks!(Activation::Identity),
         }
     }
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn gram_impl<V: Lanes>(
+    fn gram_impl<V: Lanes, Nc: Dims<V>>(
         &self,
         cx: V::Ctx,
         act: Activation,
+        chunks: Nc,
         w: &[f32],
         b: &[f32],
         batch: &SparseBatch,
@@ -435,7 +444,7 @@ impl Autoencoder {
         let scale = 1.0 / (bsz * n) as f32;
         // Feature vectors are padded to nc chunks of L lanes; padded features have zero
         // importance, bias and input, so they contribute nothing.
-        let nc = n.div_ceil(L);
+        let nc = chunks.get();
         let zero = V::splat(cx, 0.0);
         let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
         for j in 0..n {
@@ -461,15 +470,24 @@ impl Autoencoder {
             .extend(grow.into_iter().map(|a| V::from_array(cx, a)));
         sc.vxs.clear();
         sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
-        sc.vg.clear();
-        sc.vg.resize(2 * nc, zero); // σ(z) − x, then σ′(z)
-        sc.vaccb.clear();
-        sc.vaccb.resize(2 * nc, zero); // g, then Σ g
-        let (gram, s) = (&sc.vacc, &mut sc.vxs);
-        let (z, dz) = sc.vg.split_at_mut(nc);
-        let (g, gbacc) = sc.vaccb.split_at_mut(nc);
+        let gram = &sc.vacc;
+        let s = &mut sc.vxs;
+        // Per row: z (then σ(z) − x), σ′(z), g, the inputs in lanes; and Σ g over the rows.
+        let (mut z_, mut dz_, mut g_, mut xv_, mut gb_) = (
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+        );
+        let (z, dz, g, xv, gbacc) = (
+            z_.as_mut(),
+            dz_.as_mut(),
+            g_.as_mut(),
+            xv_.as_mut(),
+            gb_.as_mut(),
+        );
         let two_scale = V::splat(cx, 2.0 * scale);
-        let mut xv = vec![zero; nc];
         let iota = V::from_array(cx, std::array::from_fn(|l| l as f32));
         let mut lossv = zero;
         // Unstored all-zero samples (data.md (S7)) count as empty rows.
