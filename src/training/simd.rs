@@ -484,6 +484,27 @@ impl Bits for Yu8 {
 mod tests {
     use super::*;
 
+    /// `eq_select` puts `then` exactly in the equal lanes and +0 elsewhere, on both copies.
+    #[test]
+    fn eq_select_inserts_one_lane() {
+        let iota: [f32; LANES] = std::array::from_fn(|l| l as f32);
+        let then = [0.25f32, -0.0, 1.5, f32::MIN_POSITIVE, 3.0, -7.0, 0.5, 1e30];
+        for a in 0..LANES {
+            let p = [a as f32; LANES];
+            let want: [u32; LANES] =
+                std::array::from_fn(|l| if l == a { then[l].to_bits() } else { 0 });
+            let got = f32x8::from_array((), iota)
+                .eq_select(f32x8::from_array((), p), f32x8::from_array((), then));
+            assert_eq!(got.to_array().map(f32::to_bits), want);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v3) = V3::try_new() {
+                let y = Y8::from_array(v3, iota)
+                    .eq_select(Y8::from_array(v3, p), Y8::from_array(v3, then));
+                assert_eq!(y.to_array().map(f32::to_bits), want);
+            }
+        }
+    }
+
     /// (SD4): the lane tanh is within 5 · 10⁻⁷ of f64 tanh and odd, on both copies.
     #[test]
     fn lane_tanh_matches_f64() {
