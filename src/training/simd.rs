@@ -21,12 +21,12 @@
 
 use std::ops::{Add, AddAssign, BitXor, Div, Mul, Sub};
 
-use wide::{CmpGt, CmpLt, f32x8, i32x8, u32x8};
+use wide::{CmpEq, CmpGt, CmpLt, f32x8, i32x8, u32x8};
 
 #[cfg(target_arch = "x86_64")]
 use pulp::x86::V3;
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::{__m256, __m256i, _CMP_GT_OQ, _CMP_LT_OQ};
+use std::arch::x86_64::{__m256, __m256i, _CMP_EQ_OQ, _CMP_GT_OQ, _CMP_LT_OQ};
 
 /// Lanes per vector.
 pub const LANES: usize = 8;
@@ -197,6 +197,9 @@ pub(crate) trait Lanes:
     fn positive(self) -> Self;
     /// Lane-wise `self < p ? then : +0`.
     fn lt_select(self, p: Self, then: Self) -> Self;
+    /// Lane-wise `self == p ? then : +0` (inserts a value into one lane without a store and
+    /// reload, tms.md (TM5)).
+    fn eq_select(self, p: Self, then: Self) -> Self;
     /// Σ of the lanes in f64, in lane order.
     #[inline(always)]
     fn sum_f64(self) -> f64 {
@@ -255,6 +258,10 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn lt_select(self, p: Self, then: Self) -> Self {
         self.cmp_lt(p).blend(then, f32x8::splat(0.0))
+    }
+    #[inline(always)]
+    fn eq_select(self, p: Self, then: Self) -> Self {
+        self.cmp_eq(p).blend(then, f32x8::splat(0.0))
     }
 }
 
@@ -402,6 +409,15 @@ impl Lanes for Y8 {
             v: s.avx._mm256_and_ps(lt, then.v),
         }
     }
+    #[inline(always)]
+    fn eq_select(self, p: Self, then: Self) -> Self {
+        let s = self.s;
+        let eq = s.avx._mm256_cmp_ps::<_CMP_EQ_OQ>(self.v, p.v);
+        Y8 {
+            s,
+            v: s.avx._mm256_and_ps(eq, then.v),
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -467,6 +483,27 @@ impl Bits for Yu8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `eq_select` puts `then` exactly in the equal lanes and +0 elsewhere, on both copies.
+    #[test]
+    fn eq_select_inserts_one_lane() {
+        let iota: [f32; LANES] = std::array::from_fn(|l| l as f32);
+        let then = [0.25f32, -0.0, 1.5, f32::MIN_POSITIVE, 3.0, -7.0, 0.5, 1e30];
+        for a in 0..LANES {
+            let p = [a as f32; LANES];
+            let want: [u32; LANES] =
+                std::array::from_fn(|l| if l == a { then[l].to_bits() } else { 0 });
+            let got = f32x8::from_array((), iota)
+                .eq_select(f32x8::from_array((), p), f32x8::from_array((), then));
+            assert_eq!(got.to_array().map(f32::to_bits), want);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v3) = V3::try_new() {
+                let y = Y8::from_array(v3, iota)
+                    .eq_select(Y8::from_array(v3, p), Y8::from_array(v3, then));
+                assert_eq!(y.to_array().map(f32::to_bits), want);
+            }
+        }
+    }
 
     /// (SD4): the lane tanh is within 5 · 10⁻⁷ of f64 tanh and odd, on both copies.
     #[test]

@@ -151,6 +151,97 @@ pub(crate) fn act_v<V: Lanes>(act: Activation, z: V) -> (V, V) {
     }
 }
 
+/// One batch of the dense kernel in progress: the broadcast parameters, the per-lane
+/// accumulators, and [`DenseBlock::block`], which adds one block of eight samples.
+struct DenseBlock<'a, V: Lanes, Dm: Dims<V>> {
+    act: Activation,
+    dims: Dm,
+    /// h of the current block (TM1).
+    h: Dm::Arr,
+    /// ∂L/∂h of the current block (TM3).
+    gh: Dm::Arr,
+    /// Wᵢ_d broadcast, N×D.
+    w: &'a [V],
+    /// bⱼ broadcast.
+    b: &'a [V],
+    /// Iⱼ broadcast.
+    imp: &'a [V],
+    /// 2/(BN) broadcast.
+    two_scale: V,
+    /// gⱼ of the current block.
+    g: &'a mut [V],
+    /// Σ ∂L/∂Wᵢ_d per lane, N×D.
+    acc: &'a mut [V],
+    /// Σ ∂L/∂bᵢ per lane.
+    accb: &'a mut [V],
+    /// Σ Iⱼ eⱼ² per lane.
+    lossv: V,
+}
+
+impl<V: Lanes, Dm: Dims<V>> DenseBlock<'_, V, Dm> {
+    /// Adds the block `xs` (xs[i] = feature i of eight samples) to the accumulators,
+    /// (TM1)–(TM4) lane-wise. `mask` (1 on real samples, 0 on padding) multiplies the error
+    /// terms of a partial block; a full block skips that multiplication by 1, which is exact.
+    #[inline(always)]
+    fn block(&mut self, xs: &[[f32; L]], mask: Option<V>) {
+        let cx = self.two_scale.ctx();
+        let d = self.dims.get();
+        let zero = V::splat(cx, 0.0);
+        let (h, gh) = (self.h.as_mut(), self.gh.as_mut());
+        h.fill(zero);
+        gh.fill(zero);
+        // (TM1) h = Σᵢ xᵢ Wᵢ.
+        for (&xi, wi) in xs.iter().zip(self.w.chunks_exact(d)) {
+            let xi = V::from_array(cx, xi);
+            for (hd, &wid) in h.iter_mut().zip(wi) {
+                *hd += wid * xi;
+            }
+        }
+        // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
+        for ((((gj, &xj), wj), &bj), &ij) in self
+            .g
+            .iter_mut()
+            .zip(xs)
+            .zip(self.w.chunks_exact(d))
+            .zip(self.b)
+            .zip(self.imp)
+        {
+            let mut z = bj;
+            for (&hd, &wjd) in h.iter().zip(wj) {
+                z += wjd * hd;
+            }
+            let (o, dz) = act_v(self.act, z);
+            let e = o - V::from_array(cx, xj);
+            let ie = match mask {
+                Some(m) => ij * e * m,
+                None => ij * e,
+            };
+            self.lossv += ie * e;
+            *gj = ie * dz * self.two_scale;
+        }
+        // (TM3) ∂L/∂h = Σⱼ gⱼ Wⱼ.
+        for (&gj, wj) in self.g.iter().zip(self.w.chunks_exact(d)) {
+            for (ghd, &wjd) in gh.iter_mut().zip(wj) {
+                *ghd += wjd * gj;
+            }
+        }
+        // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
+        for (((&gi, &xi), acci), abi) in self
+            .g
+            .iter()
+            .zip(xs)
+            .zip(self.acc.chunks_exact_mut(d))
+            .zip(self.accb.iter_mut())
+        {
+            let xi = V::from_array(cx, xi);
+            for ((a, &hd), &ghd) in acci.iter_mut().zip(h.iter()).zip(gh.iter()) {
+                *a += gi * hd + xi * ghd;
+            }
+            *abi += gi;
+        }
+    }
+}
+
 impl Autoencoder {
     /// Dense kernel: loss (mean over batch and features) of the dense batch `x` of `bsz`
     /// samples in block layout (`data::Sampler::dense`) and, into `gw` (N×D) and `gb` (N), its
@@ -232,95 +323,58 @@ impl Autoencoder {
         let d = dims.get();
         let scale = 1.0 / (bsz * n) as f32;
         let zero = V::splat(cx, 0.0);
-        sc.vxs.clear();
-        sc.vxs.resize(n, zero);
         sc.vg.clear();
         sc.vg.resize(n, zero);
         sc.vacc.clear();
         sc.vacc.resize(n * d, zero);
         sc.vaccb.clear();
         sc.vaccb.resize(n, zero);
-        let (xs, g, acc, accb) = (&mut sc.vxs, &mut sc.vg, &mut sc.vacc, &mut sc.vaccb);
-        let (mut h_store, mut gh_store) = (dims.zeros(cx), dims.zeros(cx));
-        let (h, gh) = (h_store.as_mut(), gh_store.as_mut());
-        let imp = &self.importance[..n];
-        let b = &b[..n];
-        // W broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane.
+        // W, b and I broadcast once per batch: ws[i·D + d] has Wᵢ_d in every lane, vxs holds
+        // b₀ … b_{N−1} and then I₀ … I_{N−1}.
         sc.ws.clear();
         sc.ws.extend(w[..n * d].iter().map(|&v| V::splat(cx, v)));
-        let w = &sc.ws[..];
-        let two_scale = V::splat(cx, 2.0 * scale);
-        let mut lossv = zero;
-        let mut blk = 0;
-        // One f32x8 per feature or dimension holds eight samples, one per lane.
-        while blk < bsz {
-            let m = L.min(bsz - blk);
-            let mut mask = [0f32; L];
-            for mk in mask.iter_mut().take(m) {
-                *mk = 1.0;
-            }
-            let mask = V::from_array(cx, mask);
-            // The block is stored feature-major: xs[i] lane l = x of sample blk + l, feature i.
-            let xblock = &x[(blk / L) * n * L..(blk / L + 1) * n * L];
-            for (xi, c) in xs.iter_mut().zip(xblock.chunks_exact(L)) {
-                *xi = V::from_array(cx, c.try_into().expect("invariant: chunk of L"));
-            }
-            // (TM1) h = Σᵢ xᵢ Wᵢ.
-            for hd in h.iter_mut() {
-                *hd = zero;
-            }
-            for (&xi, wi) in xs.iter().zip(w.chunks_exact(d)) {
-                for (hd, &wid) in h.iter_mut().zip(wi) {
-                    *hd += wid * xi;
-                }
-            }
-            // (TM2) zⱼ = Wⱼ·h + bⱼ, eⱼ = σ(zⱼ) − xⱼ, gⱼ = ∂L/∂zⱼ = 2 Iⱼ eⱼ σ′(zⱼ)/(BN).
-            for ((((gj, &xj), wj), &bj), &ij) in g
-                .iter_mut()
-                .zip(xs.iter())
-                .zip(w.chunks_exact(d))
-                .zip(b)
-                .zip(imp)
-            {
-                let mut z = V::splat(cx, bj);
-                for (&hd, &wjd) in h.iter().zip(wj) {
-                    z += wjd * hd;
-                }
-                let (o, dz) = act_v(act, z);
-                let ie = V::splat(cx, ij) * (o - xj) * mask;
-                lossv += ie * (o - xj);
-                *gj = ie * dz * two_scale;
-            }
-            // (TM3) ∂L/∂h = Σⱼ gⱼ Wⱼ.
-            for ghd in gh.iter_mut() {
-                *ghd = zero;
-            }
-            for (&gj, wj) in g.iter().zip(w.chunks_exact(d)) {
-                for (ghd, &wjd) in gh.iter_mut().zip(wj) {
-                    *ghd += wjd * gj;
-                }
-            }
-            // (TM4) ∂L/∂Wᵢ = gᵢ h + xᵢ ∂L/∂h,  ∂L/∂bᵢ = gᵢ.
-            for (((&gi, &xi), acci), abi) in g
+        sc.vxs.clear();
+        sc.vxs.extend(
+            b[..n]
                 .iter()
-                .zip(xs.iter())
-                .zip(acc.chunks_exact_mut(d))
-                .zip(accb.iter_mut())
-            {
-                for ((a, &hd), &ghd) in acci.iter_mut().zip(h.iter()).zip(gh.iter()) {
-                    *a += gi * hd + xi * ghd;
-                }
-                *abi += gi;
-            }
-            blk += L;
+                .chain(&self.importance[..n])
+                .map(|&v| V::splat(cx, v)),
+        );
+        let (bv, iv) = sc.vxs.split_at(n);
+        let mut k = DenseBlock {
+            act,
+            dims,
+            h: dims.zeros(cx),
+            gh: dims.zeros(cx),
+            w: &sc.ws,
+            b: bv,
+            imp: iv,
+            two_scale: V::splat(cx, 2.0 * scale),
+            g: &mut sc.vg,
+            acc: &mut sc.vacc,
+            accb: &mut sc.vaccb,
+            lossv: zero,
+        };
+        // The batch is stored block by block, each block feature-major (data.md (S1)): row i
+        // of a block is feature i of its eight samples, one per lane.
+        let (xb, _) = x.as_chunks::<L>();
+        let full = bsz / L;
+        for blk in xb[..full * n].chunks_exact(n) {
+            k.block(blk, None);
         }
-        for (o, a) in gw.iter_mut().zip(acc.iter()) {
+        if full * L < bsz {
+            // A partial last block: its padding lanes (x = 0, x′ = σ(b)) are masked out.
+            let mut mask = [0f32; L];
+            mask[..bsz - full * L].fill(1.0);
+            k.block(&xb[full * n..(full + 1) * n], Some(V::from_array(cx, mask)));
+        }
+        for (o, a) in gw.iter_mut().zip(k.acc.iter()) {
             *o = a.sum_f64();
         }
-        for (o, a) in gb.iter_mut().zip(accb.iter()) {
+        for (o, a) in gb.iter_mut().zip(k.accb.iter()) {
             *o = a.sum_f64();
         }
-        lossv.sum_f64() * scale as f64
+        k.lossv.sum_f64() * scale as f64
     }
 
     /// Gram kernel: the same loss and gradient as [`Autoencoder::dense_grad`] from a sparse
@@ -351,24 +405,33 @@ impl Autoencoder {
         sc: &mut Scratch,
     ) -> f64 {
         let sc = V::bufs(sc);
+        // N ≤ 8 (one chunk of feature lanes) runs a copy compiled for one chunk, whose
+        // per-row vectors live in registers.
+        macro_rules! with_chunks {
+            ($act:expr) => {
+                if self.n <= L {
+                    self.gram_impl::<V, _>(cx, $act, Fixed::<1>, w, b, batch, gw, gb, sc)
+                } else {
+                    let nc = Dyn(self.n.div_ceil(L));
+                    self.gram_impl::<V, _>(cx, $act, nc, w, b, batch, gw, gb, sc)
+                }
+            };
+        }
         match self.act {
-            Activation::Relu => self.gram_impl::<V>(cx, Activation::Relu, w, b, batch, gw, gb, sc),
-            Activation::Gelu => self.gram_impl::<V>(cx, Activation::Gelu, w, b, batch, gw, gb, sc),
-            Activation::Square => {
-                self.gram_impl::<V>(cx, Activation::Square, w, b, batch, gw, gb, sc)
-            }
-            Activation::Identity => {
-                self.gram_impl::<V>(cx, Activation::Identity, w, b, batch, gw, gb, sc)
-            }
+            Activation::Relu => with_chunks!(Activation::Relu),
+            Activation::Gelu => with_chunks!(Activation::Gelu),
+            Activation::Square => with_chunks!(Activation::Square),
+            Activation::Identity => with_chunks!(Activation::Identity),
         }
     }
 
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn gram_impl<V: Lanes>(
+    fn gram_impl<V: Lanes, Nc: Dims<V>>(
         &self,
         cx: V::Ctx,
         act: Activation,
+        chunks: Nc,
         w: &[f32],
         b: &[f32],
         batch: &SparseBatch,
@@ -381,7 +444,7 @@ impl Autoencoder {
         let scale = 1.0 / (bsz * n) as f32;
         // Feature vectors are padded to nc chunks of L lanes; padded features have zero
         // importance, bias and input, so they contribute nothing.
-        let nc = n.div_ceil(L);
+        let nc = chunks.get();
         let zero = V::splat(cx, 0.0);
         let (mut impc, mut bc) = (vec![[0f32; L]; nc], vec![[0f32; L]; nc]);
         for j in 0..n {
@@ -407,14 +470,25 @@ impl Autoencoder {
             .extend(grow.into_iter().map(|a| V::from_array(cx, a)));
         sc.vxs.clear();
         sc.vxs.resize(n * nc, zero); // S, row a in nc chunks
-        sc.vg.clear();
-        sc.vg.resize(2 * nc, zero); // σ(z) − x, then σ′(z)
-        sc.vaccb.clear();
-        sc.vaccb.resize(2 * nc, zero); // g, then Σ g
-        let (gram, s) = (&sc.vacc, &mut sc.vxs);
-        let (z, dz) = sc.vg.split_at_mut(nc);
-        let (g, gbacc) = sc.vaccb.split_at_mut(nc);
+        let gram = &sc.vacc;
+        let s = &mut sc.vxs;
+        // Per row: z (then σ(z) − x), σ′(z), g, the inputs in lanes; and Σ g over the rows.
+        let (mut z_, mut dz_, mut g_, mut xv_, mut gb_) = (
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+            chunks.zeros(cx),
+        );
+        let (z, dz, g, xv, gbacc) = (
+            z_.as_mut(),
+            dz_.as_mut(),
+            g_.as_mut(),
+            xv_.as_mut(),
+            gb_.as_mut(),
+        );
         let two_scale = V::splat(cx, 2.0 * scale);
+        let iota = V::from_array(cx, std::array::from_fn(|l| l as f32));
         let mut lossv = zero;
         // Unstored all-zero samples (data.md (S7)) count as empty rows.
         let mut empty = batch.zeros;
@@ -425,11 +499,14 @@ impl Autoencoder {
                 continue;
             }
             let (idx, val) = (&batch.index[lo..hi], &batch.value[lo..hi]);
-            // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a.
+            // (TM5) zⱼ = bⱼ + Σₐ xₐ Gⱼₐ over the active a; xv gathers the row's inputs in
+            // lanes (xv[a / L] lane a % L = xₐ, +0 elsewhere; indices are distinct in a row).
             z.copy_from_slice(&bc);
             for (&a, &xa) in idx.iter().zip(val) {
+                let a = a as usize;
                 let xa = V::splat(cx, xa);
-                let row = &gram[a as usize * nc..(a as usize + 1) * nc];
+                xv[a / L] += iota.eq_select(V::splat(cx, (a % L) as f32), xa);
+                let row = &gram[a * nc..(a + 1) * nc];
                 for (zc, &gc) in z.iter_mut().zip(row) {
                     *zc += xa * gc;
                 }
@@ -437,12 +514,12 @@ impl Autoencoder {
             for (zc, dc) in z.iter_mut().zip(dz.iter_mut()) {
                 (*zc, *dc) = act_v(act, *zc);
             }
-            // e = σ(z) − x: subtract the active inputs lane by lane.
-            for (&a, &xa) in idx.iter().zip(val) {
-                let a = a as usize;
-                let mut c = z[a / L].to_array();
-                c[a % L] -= xa;
-                z[a / L] = V::from_array(cx, c);
+            // e = σ(z) − x, one subtraction per chunk: an inactive lane subtracts +0, which
+            // changes nothing. (Patching the active lanes through `to_array` instead stalls
+            // on a store-to-load forwarding per active entry.)
+            for (zc, xc) in z.iter_mut().zip(xv.iter_mut()) {
+                *zc = *zc - *xc;
+                *xc = zero;
             }
             for ((((gc, bacc), &ec), &dc), &ic) in g
                 .iter_mut()
