@@ -17,7 +17,9 @@ use wide::{CmpGt, f64x4};
 
 use super::data::SparseBatch;
 use super::model::Activation;
-use super::quadratic::{QuadraticNet, gelu_x8};
+use super::quadratic::QuadraticNet;
+use super::simd::Lanes;
+use super::tms::act_v;
 
 /// Lanes per vector: members per pass over the batch.
 pub const LANES: usize = 4;
@@ -69,7 +71,7 @@ impl GroupScratch {
 }
 
 /// The activation and its derivative in four lanes, each lane as [`Activation::eval`] (GeLU
-/// is evaluated in f32 by [`gelu_fill`] instead, as the per-instance kernel does).
+/// is evaluated in f32 in a pass of its own, as the per-instance kernel does (QT8)).
 #[inline(always)]
 fn act_x4(act: Activation, z: f64x4) -> (f64x4, f64x4) {
     match act {
@@ -82,53 +84,41 @@ fn act_x4(act: Activation, z: f64x4) -> (f64x4, f64x4) {
     }
 }
 
-/// GeLU of the per-instance kernel (QT8) for the D hidden values of four members: each h
-/// rounded to f32, σ and σ′ by [`gelu_x8`] eight values at a time, returned in f64 lanes
-/// (exact conversions). `z` is scratch.
-#[inline(always)]
-fn gelu_fill(h: &[f64x4], o: &mut [f64x4], dz: &mut [f64x4], z: &mut Vec<f32>) {
-    let len = (h.len() * LANES).next_multiple_of(8);
-    z.clear();
-    z.extend(h.iter().flat_map(|v| v.to_array().map(|x| x as f32)));
-    z.resize(3 * len, 0.0);
-    let (zin, rest) = z.split_at_mut(len);
-    let (so, sd) = rest.split_at_mut(len);
-    for ((c, oc), dc) in zin
-        .chunks_exact(8)
-        .zip(so.chunks_exact_mut(8))
-        .zip(sd.chunks_exact_mut(8))
-    {
-        let mut a = [0f32; 8];
-        a.copy_from_slice(c);
-        let (s, g) = gelu_x8(a);
-        oc.copy_from_slice(&s);
-        dc.copy_from_slice(&g);
-    }
-    let widen = |v: &[f32]| f64x4::from([v[0] as f64, v[1] as f64, v[2] as f64, v[3] as f64]);
-    for (r, (ov, dv)) in o.iter_mut().zip(dz.iter_mut()).enumerate() {
-        *ov = widen(&so[r * LANES..]);
-        *dv = widen(&sd[r * LANES..]);
-    }
-}
-
 /// Loss and gradient of the members in `sc` (W, v, b in member-minor layout, M members
 /// padded to a multiple of [`LANES`]) on one shared `batch`, into `sc.loss`, `sc.gw`,
 /// `sc.gb` (RN9). `net` gives the activation, N, D and the (QT7) moments, which the members
-/// share; its importances are not used.
-pub fn group_grad(net: &QuadraticNet, batch: &SparseBatch, sc: &mut GroupScratch) {
+/// share; its importances are not used. Inlined into its caller, so that it is compiled into
+/// each copy of the step (simd.md (SD2)).
+#[inline(always)]
+pub(crate) fn group_grad<V: Lanes>(
+    cx: V::Ctx,
+    net: &QuadraticNet,
+    batch: &SparseBatch,
+    sc: &mut GroupScratch,
+) {
     match net.d {
-        1 => group_grad_dim::<1>(net, batch, sc),
-        2 => group_grad_dim::<2>(net, batch, sc),
-        3 => group_grad_dim::<3>(net, batch, sc),
-        4 => group_grad_dim::<4>(net, batch, sc),
-        5 => group_grad_dim::<5>(net, batch, sc),
-        _ => group_grad_dim::<0>(net, batch, sc),
+        1 => group_grad_dim::<V, 1>(cx, net, batch, sc),
+        2 => group_grad_dim::<V, 2>(cx, net, batch, sc),
+        3 => group_grad_dim::<V, 3>(cx, net, batch, sc),
+        4 => group_grad_dim::<V, 4>(cx, net, batch, sc),
+        5 => group_grad_dim::<V, 5>(cx, net, batch, sc),
+        _ => group_grad_dim::<V, 0>(cx, net, batch, sc),
     }
+}
+
+/// GeLU (σ, σ′) of eight f32 values on the lane type of the step's kernel copy: the
+/// per-instance kernel's `gelu_x8`, i.e. [`act_v`] with the (SD4) tanh, one IEEE operation
+/// per lane, so every copy gives the same bits (simd.md (SD3)).
+#[inline(always)]
+fn gelu8<V: Lanes>(cx: V::Ctx, z: [f32; 8]) -> ([f32; 8], [f32; 8]) {
+    let (o, g) = act_v(Activation::Gelu, V::from_array(cx, z));
+    (o.to_array(), g.to_array())
 }
 
 /// [`group_grad`] for D = `DIM` (0: any D).
 #[inline(always)]
-fn group_grad_dim<const DIM: usize>(
+fn group_grad_dim<V: Lanes, const DIM: usize>(
+    cx: V::Ctx,
     net: &QuadraticNet,
     batch: &SparseBatch,
     sc: &mut GroupScratch,
@@ -146,7 +136,7 @@ fn group_grad_dim<const DIM: usize>(
         for c in batch.value.chunks(8) {
             let mut lanes = [0f32; 8];
             lanes[..c.len()].copy_from_slice(c);
-            let o = gelu_x8(lanes).0;
+            let o = gelu8::<V>(cx, lanes).0;
             sc.sx.extend(o[..c.len()].iter().map(|&v| v as f64));
         }
     } else {
@@ -180,7 +170,6 @@ fn group_grad_dim<const DIM: usize>(
         }
         let (mut h, mut gh) = ([f64x4::ZERO; 8], [f64x4::ZERO; 8]);
         let (mut hv, mut ghv) = (Vec::new(), Vec::new());
-        let mut o = vec![f64x4::ZERO; d];
         let (h, gh): (&mut [f64x4], &mut [f64x4]) = if DIM == 0 {
             hv.resize(d, f64x4::ZERO);
             ghv.resize(d, f64x4::ZERO);
@@ -191,6 +180,48 @@ fn group_grad_dim<const DIM: usize>(
         let (mut loss, mut gbs) = (f64x4::ZERO, f64x4::ZERO);
         let two = f64x4::splat(2.0);
         let mut empty = batch.zeros;
+        let gelu = act == Activation::Gelu;
+        if gelu {
+            // (QT8) as the per-instance kernel: h = Wx of every row summed in f64 and rounded
+            // to f32 (member-minor, four values per row and dimension), then σ(h) and σ′(h)
+            // eight at a time, into the two halves after the h values.
+            let len = (batch.rows() * d * LANES).next_multiple_of(8);
+            sc.z.clear();
+            sc.z.resize(3 * len, 0.0);
+            let (zin, rest) = sc.z.split_at_mut(len);
+            for (s, hz) in zin
+                .chunks_exact_mut(d * LANES)
+                .take(batch.rows())
+                .enumerate()
+            {
+                h.iter_mut().for_each(|v| *v = f64x4::ZERO);
+                for k in batch.start[s]..batch.start[s + 1] {
+                    let a = batch.index[k] as usize;
+                    let xa = f64x4::splat(batch.value[k] as f64);
+                    for (hd, &wad) in h.iter_mut().zip(&wl[a * d..a * d + d]) {
+                        *hd += xa * wad;
+                    }
+                }
+                for (zc, hd) in hz.chunks_exact_mut(LANES).zip(h.iter()) {
+                    for (z, v) in zc.iter_mut().zip(hd.to_array()) {
+                        *z = v as f32;
+                    }
+                }
+            }
+            let (so, sd) = rest.split_at_mut(len);
+            for ((c, oc), dc) in zin
+                .chunks_exact(8)
+                .zip(so.chunks_exact_mut(8))
+                .zip(sd.chunks_exact_mut(8))
+            {
+                let mut a = [0f32; 8];
+                a.copy_from_slice(c);
+                let (o, g) = gelu8::<V>(cx, a);
+                oc.copy_from_slice(&o);
+                dc.copy_from_slice(&g);
+            }
+        }
+        let widen = |v: &[f32]| f64x4::from([v[0] as f64, v[1] as f64, v[2] as f64, v[3] as f64]);
         for s in 0..batch.rows() {
             let (lo, hi) = (batch.start[s], batch.start[s + 1]);
             if lo == hi {
@@ -218,23 +249,28 @@ fn group_grad_dim<const DIM: usize>(
                 continue;
             }
             // (QT1) h = Wx over the active entries, y = Σ vᵢ σ(xᵢ).
-            h.iter_mut().for_each(|v| *v = f64x4::ZERO);
             let mut y = f64x4::ZERO;
-            for k in lo..hi {
-                let a = batch.index[k] as usize;
-                let xa = f64x4::splat(batch.value[k] as f64);
-                y += lane(&sc.v, a, j) * f64x4::splat(sc.sx[k]);
-                for (hd, &wad) in h.iter_mut().zip(&wl[a * d..a * d + d]) {
-                    *hd += xa * wad;
-                }
-            }
             let mut yt = b;
-            if act == Activation::Gelu {
-                gelu_fill(h, &mut o[..d], gh, &mut sc.z);
-                for &od in &o[..d] {
-                    yt += od;
+            if gelu {
+                for k in lo..hi {
+                    y += lane(&sc.v, batch.index[k] as usize, j) * f64x4::splat(sc.sx[k]);
+                }
+                let len = sc.z.len() / 3;
+                let at = s * d * LANES;
+                for (r, ghd) in gh.iter_mut().enumerate() {
+                    yt += widen(&sc.z[len + at + r * LANES..]);
+                    *ghd = widen(&sc.z[2 * len + at + r * LANES..]);
                 }
             } else {
+                h.iter_mut().for_each(|v| *v = f64x4::ZERO);
+                for k in lo..hi {
+                    let a = batch.index[k] as usize;
+                    let xa = f64x4::splat(batch.value[k] as f64);
+                    y += lane(&sc.v, a, j) * f64x4::splat(sc.sx[k]);
+                    for (hd, &wad) in h.iter_mut().zip(&wl[a * d..a * d + d]) {
+                        *hd += xa * wad;
+                    }
+                }
                 for (hd, ghd) in h.iter().zip(gh.iter_mut()) {
                     let (o, dz) = act_x4(act, *hd);
                     yt += o;

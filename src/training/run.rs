@@ -383,7 +383,7 @@ impl Step {
                 sc.b[mi] = m.theta[n * d];
             }
             if let Some(q) = first {
-                group_grad(q, &self.batch, sc);
+                group_grad::<P::F>(cx, q, &self.batch, sc);
             }
             for (mi, m) in members
                 .iter_mut()
