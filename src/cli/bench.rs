@@ -670,13 +670,14 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             .map(|s| Instance {
                 features: &f,
                 seed: a.seed.wrapping_add(s),
+                init: a.seed.wrapping_add(s),
                 index: 0,
             })
             .collect();
         let t0 = Instant::now();
         pool.install(|| quadratic_lanes::train(model, a.dims, &cfg, &jobs))?;
         secs[2] = t0.elapsed().as_secs_f64() / LANES as f64;
-        // A group (RN8), (RN9): LANES members on one stream, importances v₁ = 1, 2, …,
+        // A group (RN8), (RN9): LANES members on one data stream, importances v₁ = 1, 2, …,
         // sharing every batch; time per member.
         let members: Vec<FeatureSet> = (0..LANES)
             .map(|m| {
@@ -685,7 +686,12 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
                 FeatureSet::from_densities(imp, &vec![p; a.features], Magnitude::Uniform)
             })
             .collect::<polycap::base::Result<_>>()?;
-        let group: Vec<&FeatureSet> = members.iter().collect();
+        // Each member its own initial W, as the points of a Fig. 7 row (verify.md (V10)).
+        let group: Vec<(&FeatureSet, u64)> = members
+            .iter()
+            .zip(0u64..)
+            .map(|(f, m)| (f, a.seed.wrapping_add(m)))
+            .collect();
         let t = Trainer::new(model, a.dims, cfg.clone())?;
         let t0 = Instant::now();
         for r in pool.install(|| t.train_group(&group, a.seed, 0))? {

@@ -31,7 +31,7 @@
 //! let mut cfg = TrainConfig::defaults(Model::Quadratic);
 //! cfg.steps = 1500;
 //! cfg.eval_batch = 1024;
-//! let runs = train(Model::Quadratic, 2, &cfg, &[Instance { features: &f, seed: 1, index: 0 }])?;
+//! let runs = train(Model::Quadratic, 2, &cfg, &[Instance { features: &f, seed: 1, init: 1, index: 0 }])?;
 //! let norms = &runs[0].sq_norm;
 //! assert!((norms[0] - 3.0).abs() < 0.1, "{norms:?}");
 //! # Ok::<(), polycap::base::Error>(())
@@ -62,8 +62,12 @@ use super::tms::act_v;
 pub struct Instance<'a> {
     /// The features.
     pub features: &'a FeatureSet,
-    /// The seed.
+    /// The seed of the data streams: training batches, L_ref and evaluation samples.
     pub seed: u64,
+    /// The seed of the initial W's stream (RN1); `seed` for an ordinary run. Jobs that share
+    /// `seed` and `index` but not `init` share their batches and start from their own W
+    /// (run.md (RN8), verify.md (V10)).
+    pub init: u64,
     /// The stream index.
     pub index: u64,
 }
@@ -271,7 +275,7 @@ impl Block {
             .iter()
             .map(|inst| {
                 // (RN1) W ~ N(0, std²), b = 0, from the instance's own stream.
-                let mut r = Xoshiro::new(inst.seed, inst.index ^ INIT_TAG);
+                let mut r = Xoshiro::new(inst.init, inst.index ^ INIT_TAG);
                 let mut theta: Vec<f64> = (0..n * d).map(|_| std * r.normal()).collect();
                 theta.push(0.0);
                 let f = inst.features;

@@ -513,37 +513,38 @@ impl Trainer {
     /// each feature's magnitude, autoencoders draw U[0, 1) (E2)), RNG stream (seed, index).
     /// A group of one of [`Trainer::train_group`].
     pub fn train(&self, features: &FeatureSet, seed: u64, index: u64) -> Result<Run> {
-        let mut runs = self.train_group(std::slice::from_ref(&features), seed, index)?;
+        let mut runs = self.train_group(&[(features, seed)], seed, index)?;
         runs.pop()
             .ok_or_else(|| Error::Parameter("invariant: one run per group member".into()))?
     }
 
-    /// Trains the instances `group`, which differ in their importances only, on the one
-    /// stream (seed, index), together (RN8): they share the initial W (RN1), every sampled
-    /// batch (RN2), the L_ref samples (RN6) and the evaluation samples (RN3), which are drawn
-    /// once per step for all of them; each member keeps its own kernel, parameters, optimiser
-    /// and divergence watch. Member k's run is bit-identical to `train(group[k], seed,
-    /// index)` (the same operations on the same data); its `wall_seconds` is the group's
-    /// time divided by the group's size. The neuron model and paired autoencoders (zoo
-    /// engine) train member by member.
+    /// Trains the instances `group` — (features, init seed) pairs whose features differ in
+    /// their importances only — on the data stream (seed, index), together (RN8): they share
+    /// every sampled batch (RN2), the L_ref samples (RN6) and the evaluation samples (RN3),
+    /// drawn once per step for all of them; member k starts from the W of stream (init_k,
+    /// index) (RN1) and keeps its own kernel, parameters, optimiser and divergence watch. A
+    /// member whose init seed is `seed` runs bit-identically to `train(features, seed,
+    /// index)` (the same operations on the same data); its `wall_seconds` is the group's time
+    /// divided by the group's size. The neuron model and paired autoencoders (zoo engine)
+    /// train member by member, with their init seeds.
     ///
     /// # Errors
     /// For the whole group: [`Error::Parameter`] when members differ in more than their
     /// importances, size and configuration errors. Per member: [`Error::Diverged`] (RN6).
     pub fn train_group(
         &self,
-        group: &[&FeatureSet],
+        group: &[(&FeatureSet, u64)],
         seed: u64,
         index: u64,
     ) -> Result<Vec<Result<Run>>> {
         let start = Instant::now();
         let cfg = &self.config;
-        let Some(&first) = group.first() else {
+        let Some(&(first, _)) = group.first() else {
             return Ok(Vec::new());
         };
         if let Some(k) = group
             .iter()
-            .position(|f| !differ_in_importance_only(first, f))
+            .position(|(f, _)| !differ_in_importance_only(first, f))
         {
             return Err(Error::Parameter(format!(
                 "group member {k} differs from member 0 in more than its importances"
@@ -558,12 +559,16 @@ impl Trainer {
             // Issue 14a: the neuron model, and autoencoders on paired data, on the zoo engine.
             Family::Neuron => {
                 let net = ZooNet::Neuron(cfg.hidden);
-                let train = |f: &&FeatureSet| zoo::train(net, d, cfg, cfg.pairs, f, seed, index);
+                let train = |&(f, init): &(&FeatureSet, u64)| {
+                    zoo::train(net, d, cfg, cfg.pairs, f, init, index)
+                };
                 return Ok(group.iter().map(train).collect());
             }
             Family::Autoencoder(act) if !cfg.pairs.is_none() => {
                 let net = ZooNet::Autoencoder(act);
-                let train = |f: &&FeatureSet| zoo::train(net, d, cfg, cfg.pairs, f, seed, index);
+                let train = |&(f, init): &(&FeatureSet, u64)| {
+                    zoo::train(net, d, cfg, cfg.pairs, f, init, index)
+                };
                 return Ok(group.iter().map(train).collect());
             }
             Family::Autoencoder(act) => act,
@@ -605,14 +610,20 @@ impl Trainer {
             Kernel::Sparse => true,
         };
 
-        // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0: one draw for the group.
+        // (RN1) θ = (W row-major N×D, b); W ~ N(0, std²), b = 0. The data stream starts after
+        // the N·D normals of its own W, as in a run alone; a member with another init seed
+        // draws its W from stream (init, index).
         let mut rng = Xoshiro::new(seed, index);
         let std = cfg.init.std(n, d);
-        let mut theta: Vec<f64> = (0..n * d).map(|_| std * rng.normal()).collect();
-        theta.resize(n * d + nb, 0.0);
+        let draw = |r: &mut Xoshiro| -> Vec<f64> {
+            let mut t: Vec<f64> = (0..n * d).map(|_| std * r.normal()).collect();
+            t.resize(n * d + nb, 0.0);
+            t
+        };
+        let theta = draw(&mut rng);
         let mut members: Vec<Member> = group
             .iter()
-            .map(|f| Member {
+            .map(|&(f, init)| Member {
                 kernel: OneNet {
                     net: net_of(f),
                     w32: vec![0f32; n * d],
@@ -620,7 +631,11 @@ impl Trainer {
                     scratch: Scratch::default(),
                     active: ActiveScratch::default(),
                 },
-                theta: theta.clone(),
+                theta: if init == seed {
+                    theta.clone()
+                } else {
+                    draw(&mut Xoshiro::new(init, index))
+                },
                 grad: vec![0f64; n * d + nb],
                 opt: OptState::new(cfg.optimizer, theta.len()),
                 watch: guard::Divergence::new(),
@@ -786,8 +801,11 @@ impl Trainer {
             .par_iter()
             .with_max_len(1)
             .map(|g| {
-                let features: Vec<&FeatureSet> = g.iter().map(|&k| jobs[k].features).collect();
-                self.train_group(&features, jobs[g[0]].seed, jobs[g[0]].index)
+                let members: Vec<(&FeatureSet, u64)> = g
+                    .iter()
+                    .map(|&k| (jobs[k].features, jobs[k].init))
+                    .collect();
+                self.train_group(&members, jobs[g[0]].seed, jobs[g[0]].index)
             })
             .collect::<Result<_>>()?;
         for (g, runs) in shared.iter().zip(shared_runs) {

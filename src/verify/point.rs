@@ -135,10 +135,13 @@ impl Protocol {
     }
 
     /// [`Protocol::train_best`] at many points at once: point k with seeds `point_seeds[k]`,
-    /// `point_seeds[k]` + 1, …, the best kept by the same rule. Sampled training of the
-    /// quadratic family goes through [`Trainer::train_many`], which may put the runs on the
-    /// lane engine (quadratic-lanes.md (QL5)); every other protocol trains point by point
-    /// exactly as [`Protocol::train_best`] does.
+    /// `point_seeds[k]` + 1, …, the best kept by the same rule. Sampled training goes through
+    /// [`Trainer::train_many`], with seed s of point k drawing its initial W from
+    /// `point_seeds[k]` + s and its data from `data_seeds[k]` + s (run.md (RN8)): points
+    /// that share data seeds and differ in importances only train as a group sharing every
+    /// batch; with `data_seeds` = `point_seeds` each run is the one of
+    /// [`Protocol::train_best`]. Every other protocol trains point by point exactly as
+    /// [`Protocol::train_best`] does (`data_seeds` unused).
     ///
     /// # Errors
     /// As [`Protocol::train_best`]; [`Error::Parameter`] when the slices differ in length.
@@ -147,13 +150,15 @@ impl Protocol {
         features: &[FeatureSet],
         dims: usize,
         point_seeds: &[u64],
+        data_seeds: &[u64],
         seeds: usize,
     ) -> Result<Vec<Trained>> {
-        if features.len() != point_seeds.len() {
+        if features.len() != point_seeds.len() || features.len() != data_seeds.len() {
             return Err(Error::Parameter(format!(
-                "{} feature sets for {} point seeds",
+                "{} feature sets for {} point seeds and {} data seeds",
                 features.len(),
-                point_seeds.len()
+                point_seeds.len(),
+                data_seeds.len()
             )));
         }
         let Protocol::Sampled { model, config } = self else {
@@ -169,11 +174,12 @@ impl Protocol {
         let trainer = Trainer::new(*model, dims, config.clone())?;
         let jobs: Vec<Instance<'_>> = features
             .iter()
-            .zip(point_seeds)
-            .flat_map(|(f, &p)| {
+            .zip(point_seeds.iter().zip(data_seeds))
+            .flat_map(|(f, (&p, &q))| {
                 (0..seeds as u64).map(move |s| Instance {
                     features: f,
-                    seed: p.wrapping_add(s),
+                    seed: q.wrapping_add(s),
+                    init: p.wrapping_add(s),
                     index: 0,
                 })
             })

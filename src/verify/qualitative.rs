@@ -80,12 +80,13 @@ pub fn train_point(
 }
 
 /// Points `indices` of [`train_grid`] trained together through
-/// [`Protocol::train_best_many`], with common random numbers along V (verify.md (V10)):
-/// every point of density row r takes the seeds of the row's first point,
-/// `point_seed(base_seed, r·W)`, so the points of one row differ in V alone, share their
-/// streams and train as one group per seed (run.md (RN8)). (trained Cᵢ, theory Cᵢ) per
-/// point, in index order; a point's numbers depend on its row and V, not on which other
-/// points of the row are in `indices`.
+/// [`Protocol::train_best_many`], with common random numbers along V (verify.md (V10)): every
+/// point keeps its own seeds `point_seed(base_seed, i)`, … for its initial W, and takes its
+/// data (batches, evaluation samples) from the seeds of its density row r,
+/// `point_seed(base_seed, r·W)`, …, so the points of one row differ in V and initial W,
+/// share every batch of a seed and train as one group per seed (run.md (RN8)).
+/// (trained Cᵢ, theory Cᵢ) per point, in index order; a point's numbers depend on its index,
+/// not on which other points of the row are in `indices`.
 ///
 /// # Errors
 /// As [`train_point`].
@@ -107,9 +108,13 @@ pub fn train_points(
         .collect::<Result<Vec<_>>>()?;
     let width = grid.importance.len();
     let point_seeds: Vec<u64> = indices
+        .clone()
+        .map(|i| point_seed(base_seed, i as u64))
+        .collect();
+    let data_seeds: Vec<u64> = indices
         .map(|i| point_seed(base_seed, (i - i % width) as u64))
         .collect();
-    let trained = protocol.train_best_many(&features, dims, &point_seeds, seeds)?;
+    let trained = protocol.train_best_many(&features, dims, &point_seeds, &data_seeds, seeds)?;
     features
         .iter()
         .zip(trained)

@@ -72,6 +72,7 @@ fn lane_runs_depend_only_on_their_instance() {
             .map(|k| Instance {
                 features: &sets[k as usize % sets.len()],
                 seed: 7 + k,
+                init: 7 + k,
                 index: k % 3,
             })
             .collect();
@@ -125,6 +126,7 @@ fn lane_engine_and_per_instance_trainer_follow_the_same_law() {
             .map(|s| Instance {
                 features: &f,
                 seed: 40 + s,
+                init: 40 + s,
                 index: 0,
             })
             .collect();
@@ -196,6 +198,7 @@ fn lane_engine_matches_the_closed_form_at_sparse_points() {
         .map(|k| Instance {
             features: &points[k as usize / 3],
             seed: 11 + k,
+            init: 11 + k,
             index: 0,
         })
         .collect();
@@ -230,6 +233,7 @@ fn lane_engine_refuses_bad_input() {
     let one = [Instance {
         features: &f,
         seed: 0,
+        init: 0,
         index: 0,
     }];
     assert!(train(Model::TmsRelu, 3, &cfg, &one).is_err());
@@ -240,6 +244,7 @@ fn lane_engine_refuses_bad_input() {
         Instance {
             features: &g,
             seed: 0,
+            init: 0,
             index: 0,
         },
     ];
@@ -264,21 +269,25 @@ fn train_many_picks_the_engine_per_job() {
         Instance {
             features: &sparse6,
             seed: 1,
+            init: 1,
             index: 0,
         },
         Instance {
             features: &dense,
             seed: 2,
+            init: 2,
             index: 1,
         },
         Instance {
             features: &sparse4,
             seed: 3,
+            init: 3,
             index: 0,
         },
         Instance {
             features: &sparse6,
             seed: 4,
+            init: 4,
             index: 2,
         },
     ];

@@ -340,7 +340,7 @@ fn a_group_trains_each_member_bit_identically_to_train() {
         }
         let t = Trainer::new(model, 3, cfg).expect("valid");
         let sets = members(p, magnitude);
-        let group: Vec<&FeatureSet> = sets.iter().collect();
+        let group: Vec<(&FeatureSet, u64)> = sets.iter().map(|f| (f, 11)).collect();
         let runs = t.train_group(&group, 11, 3).expect("trains");
         assert_eq!(runs.len(), sets.len());
         for (f, r) in sets.iter().zip(runs) {
@@ -348,6 +348,21 @@ fn a_group_trains_each_member_bit_identically_to_train() {
             let r = r.expect("trains");
             assert_eq!(run_bits(&r), run_bits(&alone), "{model:?} p = {p}");
         }
+        // Members with their own initial W: the same data, another start.
+        let own: Vec<(&FeatureSet, u64)> = sets.iter().zip(20u64..).collect();
+        let runs = t.train_group(&own, 11, 3).expect("trains");
+        let alone = t.train(&sets[0], 11, 3).expect("trains");
+        let first = runs[0].as_ref().expect("trains");
+        assert_ne!(run_bits(first).0, run_bits(&alone).0, "{model:?}: own init");
+        assert!(first.loss.is_finite());
+        // … and a member's run does not depend on the other members: alone in its group,
+        // member 3 gives the same bits.
+        let single = t.train_group(&own[3..4], 11, 3).expect("trains");
+        let (a, b) = (
+            single[0].as_ref().expect("trains"),
+            runs[3].as_ref().expect("trains"),
+        );
+        assert_eq!(run_bits(a), run_bits(b), "{model:?}: grouping");
     }
 }
 
@@ -359,11 +374,11 @@ fn a_group_refuses_members_with_other_densities() {
     let a = members(0.02, Magnitude::Uniform);
     let b = members(0.03, Magnitude::Uniform);
     let e = t
-        .train_group(&[&a[0], &b[1]], 0, 0)
+        .train_group(&[(&a[0], 0), (&b[1], 0)], 0, 0)
         .expect_err("densities differ");
     assert!(e.to_string().contains("more than its importances"), "{e}");
     let c = members(0.02, Magnitude::Laplace);
-    assert!(t.train_group(&[&a[0], &c[1]], 0, 0).is_err());
+    assert!(t.train_group(&[(&a[0], 0), (&c[1], 0)], 0, 0).is_err());
     assert!(t.train_group(&[], 0, 0).expect("empty").is_empty());
 }
 
@@ -383,6 +398,7 @@ fn train_many_groups_jobs_by_stream_and_returns_each_run_as_train_does() {
         .map(|(k, f)| Instance {
             features: f,
             seed: 5 + (k % 2) as u64,
+            init: 5 + (k % 2) as u64,
             index: 0,
         })
         .collect();
@@ -391,6 +407,7 @@ fn train_many_groups_jobs_by_stream_and_returns_each_run_as_train_does() {
         Instance {
             features: &other[0],
             seed: 5,
+            init: 5,
             index: 0,
         },
     );
