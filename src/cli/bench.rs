@@ -30,9 +30,10 @@ enum BenchCommand {
     Tms(TmsArgs),
     /// Many tiny models: the 25 000-model 2 → 1 sweep (50 r × 50 p × 10 seeds) on the lane engine.
     Tiny(super::bench_tiny::TinyArgs),
-    /// The quadratic family: both per-instance kernels (dense lanes, active entries) and the
-    /// multi-instance lane engine (8 seeds at once, time per instance) at densities
-    /// log-spaced from 1 to 10⁻³, timed one after the other in one run.
+    /// The quadratic family: both per-instance kernels (dense lanes, active entries), the
+    /// multi-instance lane engine (8 seeds at once, time per instance) and a group of 8
+    /// members sharing one data stream (dense and group kernels, time per member) at
+    /// densities log-spaced from 1 to 10⁻³, timed one after the other in one run.
     Quadratic(QuadArgs),
     /// GeLU: the f64 activation against libm's tanh form (old/new ratio in one run), and a
     /// 6-in-3 `tms-gelu` run against the same `tms-relu` run (the lane tanh, simd.md (SD4)).
@@ -654,7 +655,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             &vec![p; a.features],
             Magnitude::Uniform,
         )?;
-        let mut secs = [0f64; 4];
+        let mut secs = [0f64; 5];
         let mut batch = 0;
         for (slot, kernel) in [Kernel::Dense, Kernel::Sparse].into_iter().enumerate() {
             let mut c = cfg.clone();
@@ -692,12 +693,18 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             .zip(0u64..)
             .map(|(f, m)| (f, a.seed.wrapping_add(m)))
             .collect();
-        let t = Trainer::new(model, a.dims, cfg.clone())?;
-        let t0 = Instant::now();
-        for r in pool.install(|| t.train_group(&group, a.seed, 0))? {
-            r?;
+        // Both kernels on the shared batches: the dense one per member (QT5), the group
+        // kernel (RN9) on the active entries.
+        for (slot, kernel) in [(3, Kernel::Dense), (4, Kernel::Sparse)] {
+            let mut c = cfg.clone();
+            c.kernel = kernel;
+            let t = Trainer::new(model, a.dims, c)?;
+            let t0 = Instant::now();
+            for r in pool.install(|| t.train_group(&group, a.seed, 0))? {
+                r?;
+            }
+            secs[slot] = t0.elapsed().as_secs_f64() / LANES as f64;
         }
-        secs[3] = t0.elapsed().as_secs_f64() / LANES as f64;
         let entries = (a.steps * batch) as f64 * p * a.features as f64;
         let auto = if p >= QUAD_DENSE_FROM {
             "dense"
@@ -713,7 +720,8 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             format!("{:.3}", secs[2]),
             format!("{:.2}", secs[0].min(secs[1]) / secs[2]),
             format!("{:.3}", secs[3]),
-            format!("{:.2}", secs[0].min(secs[1]) / secs[3]),
+            format!("{:.3}", secs[4]),
+            format!("{:.2}", secs[0].min(secs[1]) / secs[3].min(secs[4])),
             num(entries / secs[0]),
             num(entries / secs[1]),
             auto.to_string(),
@@ -723,8 +731,9 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
             "dense_over_active": secs[0] / secs[1], "auto": auto,
             "lanes_seconds_per_instance": secs[2],
             "best_per_instance_over_lanes": secs[0].min(secs[1]) / secs[2],
-            "group_seconds_per_member": secs[3],
-            "best_per_instance_over_group": secs[0].min(secs[1]) / secs[3],
+            "group_dense_seconds_per_member": secs[3],
+            "group_active_seconds_per_member": secs[4],
+            "best_per_instance_over_best_group": secs[0].min(secs[1]) / secs[3].min(secs[4]),
             "active_entries": entries,
         }));
     }
@@ -739,7 +748,7 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
         }
         Format::Table | Format::Csv => {
             let mut s = format!(
-                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both per-instance kernels, the lane engine (8 seeds, time per instance, (QL5)) and a group (8 members on one stream, time per member, (RN8)) timed one after the other at each density (training + one evaluation sample)\n",
+                "polycap bench quadratic: {}, {} → {}, {} steps, 1 thread, simd {simd}; both per-instance kernels, the lane engine (8 seeds, time per instance, (QL5)) and a group (8 members on one data stream, dense and active kernels, time per member, (RN8), (RN9)) timed one after the other at each density (training + one evaluation sample)\n",
                 model.name(),
                 a.features,
                 a.dims,
@@ -754,8 +763,9 @@ fn quadratic(a: QuadArgs) -> anyhow::Result<()> {
                     "dense/active",
                     "lanes s/instance",
                     "best/lanes",
-                    "group s/member",
-                    "best/group",
+                    "group dense s/member",
+                    "group active s/member",
+                    "best/best group",
                     "entries/s dense",
                     "entries/s active",
                     "auto",

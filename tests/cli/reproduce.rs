@@ -121,7 +121,8 @@ fn unknown_figure_id_is_a_usage_error() {
 /// The committed figures/ directory is what `polycap reproduce` writes. The closed-form
 /// figures are regenerated here (default --out, so the index's command lines match) and
 /// compared byte for byte; the figures that train models take minutes, so for those the test
-/// checks that both files are committed and indexed (`polycap reproduce` regenerates them).
+/// checks that both files are committed and indexed (`polycap reproduce` regenerates them),
+/// and that the paper-resolution Fig. 7 is in figures/paper/.
 /// Regenerate with `polycap reproduce` when this fails.
 #[test]
 fn committed_figures_are_current() {
@@ -165,6 +166,20 @@ fn committed_figures_are_current() {
             );
             expected.push(name);
         }
+    }
+    // figures/paper/: the paper-resolution Fig. 7 (`polycap reproduce --only
+    // fig7-empirical-phase-diagrams --resolution paper --out figures/paper`, README).
+    expected.push("paper".into());
+    let paper = committed.join("paper");
+    for name in [
+        "README.md",
+        "fig7-empirical-phase-diagrams.svg",
+        "fig7-empirical-phase-diagrams.csv",
+    ] {
+        assert!(
+            !read(&paper.join(name)).is_empty(),
+            "figures/paper/{name} is missing or empty"
+        );
     }
     expected.sort();
     let mut listed: Vec<String> = std::fs::read_dir(&committed)
