@@ -26,7 +26,7 @@ pub const LANES: usize = 4;
 
 /// Buffers of [`group_grad`], reused from batch to batch.
 #[derive(Debug, Clone, Default)]
-pub struct GroupScratch {
+pub(crate) struct GroupScratch {
     /// W of the members in member-minor layout, N·D·M.
     pub w: Vec<f64>,
     /// Importances, N·M.
