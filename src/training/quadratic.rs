@@ -42,7 +42,7 @@ pub struct ActiveScratch {
 /// f32 operation without fused multiply-add, so both kernel copies give the same bits
 /// (simd.md (SD3)).
 #[inline(always)]
-pub(crate) fn gelu_x8(z: [f32; LANES]) -> ([f32; LANES], [f32; LANES]) {
+fn gelu_x8(z: [f32; LANES]) -> ([f32; LANES], [f32; LANES]) {
     let (o, g) = act_v(Activation::Gelu, f32x8::new(z));
     (o.to_array(), g.to_array())
 }

@@ -222,6 +222,8 @@ fn group_grad_dim<V: Lanes, const DIM: usize>(
             }
         }
         let widen = |v: &[f32]| f64x4::from([v[0] as f64, v[1] as f64, v[2] as f64, v[3] as f64]);
+        // The σ and σ′ halves of the GeLU scratch start at `len` and 2·`len`.
+        let len = sc.z.len() / 3;
         for s in 0..batch.rows() {
             let (lo, hi) = (batch.start[s], batch.start[s + 1]);
             if lo == hi {
@@ -255,7 +257,6 @@ fn group_grad_dim<V: Lanes, const DIM: usize>(
                 for k in lo..hi {
                     y += lane(&sc.v, batch.index[k] as usize, j) * f64x4::splat(sc.sx[k]);
                 }
-                let len = sc.z.len() / 3;
                 let at = s * d * LANES;
                 for (r, ghd) in gh.iter_mut().enumerate() {
                     yt += widen(&sc.z[len + at + r * LANES..]);

@@ -757,7 +757,7 @@ impl Trainer {
     /// the other jobs.
     ///
     /// # Errors
-    /// Training errors of either engine, the first in job order.
+    /// Training errors of either engine.
     pub fn train_many(&self, jobs: &[quadratic_lanes::Instance<'_>]) -> Result<Vec<Run>> {
         // Groups in order of their first job; a job joins the first group it fits.
         let mut groups: Vec<Vec<usize>> = Vec::new();

@@ -8,29 +8,14 @@ use polycap::theory::capacity::capacities;
 use polycap::theory::quadratic::ExpectedLoss;
 use polycap::training::quadratic_lanes::{Instance, train};
 use polycap::training::{Model, Run, Simd, TrainConfig, Trainer};
+
+use super::bits;
 use polycap::verify::{QuadraticTheory, Theory};
 
 fn features(v: f64, p: f64, m: Magnitude) -> FeatureSet {
     let mut imp = vec![1.0; 6];
     imp[0] = v;
     FeatureSet::from_densities(imp, &[p; 6], m).expect("valid")
-}
-
-/// W, b, loss, loss curve and batch of a run, as bits.
-type RunBits = (Vec<u64>, Vec<u64>, u64, Vec<(usize, u64)>, usize);
-
-/// Everything of a run that training determines (not its wall time), as bits.
-fn bits(r: &Run) -> RunBits {
-    (
-        r.w.iter().map(|x| x.to_bits()).collect(),
-        r.bias.iter().map(|x| x.to_bits()).collect(),
-        r.loss.to_bits(),
-        r.loss_curve
-            .iter()
-            .map(|&(t, l)| (t, l.to_bits()))
-            .collect(),
-        r.batch,
-    )
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {

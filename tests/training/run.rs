@@ -285,21 +285,9 @@ fn heavy_tailed_inputs_do_not_trip_the_divergence_guard() {
     }
 }
 
-/// W, b, loss, loss curve, batch and kernel of a run as bits (everything but its wall time).
-type RunBits = (Vec<u64>, Vec<u64>, u64, Vec<(usize, u64)>, usize, bool);
-
-fn run_bits(r: &Run) -> RunBits {
-    (
-        r.w.iter().map(|x| x.to_bits()).collect(),
-        r.bias.iter().map(|x| x.to_bits()).collect(),
-        r.loss.to_bits(),
-        r.loss_curve
-            .iter()
-            .map(|&(t, l)| (t, l.to_bits()))
-            .collect(),
-        r.batch,
-        r.sparse_kernel,
-    )
+/// Everything of a run that training determines, as bits ([`super::bits`]), and its kernel.
+fn run_bits(r: &Run) -> (super::RunBits, bool) {
+    (super::bits(r), r.sparse_kernel)
 }
 
 /// Five feature sets (not a multiple of the four lanes) that differ in the first importance.
